@@ -1,0 +1,19 @@
+"""The ``clearance`` command line. Each command group lives in a module of its own and registers itself here."""
+
+from __future__ import annotations
+
+import typer
+
+from clearance.cli import config_cmd
+
+app = typer.Typer(
+    name="clearance",
+    help="Clearance: data-classification enforcement in front of self-hosted LLMs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+config_cmd.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,38 @@
+"""``clearance config check FILE``: validate a configuration file and print every error at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearance.config import load_config
+from clearance.exceptions import ConfigError
+
+config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
+
+
+@config_app.command("check")
+def check(file: Path = typer.Argument(..., help="The YAML configuration file.")) -> None:
+    """Validate FILE; exit 1 and list every error (key path and hint) if it is invalid."""
+    console = Console()
+    try:
+        config = load_config(file)
+    except ConfigError as exc:
+        table = Table(title=exc.message, show_lines=False)
+        table.add_column("key")
+        table.add_column("problem")
+        for path, message in exc.errors:
+            table.add_row(path, message)
+        Console(stderr=True).print(table)
+        raise typer.Exit(1) from None
+    console.print(f"[green]{file}: valid[/green]")
+    for up in config.upstreams:
+        models = ", ".join(m.name for m in up.models) or "(discovered at start)"
+        console.print(f"  upstream {up.name} ({up.kind}) {up.root}: {models}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")

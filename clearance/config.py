@@ -1,0 +1,193 @@
+"""The configuration file, modelled with pydantic.
+
+``load_config`` validates the whole file and reports every problem at once, each with its key path and a hint, as
+a ``ConfigError``. Secrets are never written inline: a credential names an environment variable or a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from clearance.exceptions import ConfigError
+
+UpstreamKind = Literal["openai", "ollama"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    max_body_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
+    """Requests with a larger body are refused with 413 before they are read whole."""
+
+
+class Timeouts(_Strict):
+    """Seconds. ``first_byte`` is until the upstream's response headers; ``idle`` between two stream chunks."""
+
+    connect: Annotated[float, Field(gt=0)] = 5.0
+    first_byte: Annotated[float, Field(gt=0)] = 60.0
+    idle: Annotated[float, Field(gt=0)] = 60.0
+    total: Annotated[float, Field(gt=0)] = 600.0
+
+
+class Credential(_Strict):
+    """Where the gateway finds the upstream's secret. Exactly one of ``env`` and ``file``."""
+
+    env: str | None = None
+    file: Path | None = None
+    header: str = "Authorization"
+    scheme: str | None = "Bearer"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Credential:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("set exactly one of 'env' (an environment variable) or 'file' (a path)")
+        return self
+
+    def resolve(self) -> str:
+        """Read the secret now. Raises ``ConfigError`` naming the variable or file, never the value."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise ConfigError(f"environment variable {self.env} is not set (upstream credential)")
+            return value.strip()
+        assert self.file is not None
+        try:
+            return self.file.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read credential file {self.file}: {exc.strerror}") from None
+
+    def header_value(self) -> str:
+        secret = self.resolve()
+        return f"{self.scheme} {secret}" if self.scheme else secret
+
+
+class ModelRoute(_Strict):
+    """A model an upstream serves. Callers ask for ``name`` or any alias; the upstream is sent ``upstream_name``."""
+
+    name: Annotated[str, Field(min_length=1)]
+    upstream_name: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def target(self) -> str:
+        return self.upstream_name or self.name
+
+
+class UpstreamConfig(_Strict):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    base_url: HttpUrl
+    """OpenAI kind: the URL that ends where ``/chat/completions`` is appended (usually ``…/v1``).
+    Ollama kind: the server's root (``http://host:11434``)."""
+    kind: UpstreamKind = "openai"
+    models: tuple[ModelRoute, ...] = ()
+    """Empty: ask the upstream for its models when the gateway starts."""
+    timeouts: Timeouts = Timeouts()
+    credentials: Credential | None = None
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _names_as_models(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @property
+    def root(self) -> str:
+        return str(self.base_url).rstrip("/")
+
+
+class AuditConfig(_Strict):
+    url: str = "sqlite:///clearance-audit.db"
+    """A SQLAlchemy URL. SQLite (the default) runs in WAL mode."""
+
+
+class LoggingConfig(_Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class GatewayConfig(_Strict):
+    server: ServerConfig = ServerConfig()
+    upstreams: tuple[UpstreamConfig, ...] = ()
+    audit: AuditConfig = AuditConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> GatewayConfig:
+        seen: dict[str, str] = {}
+        names: set[str] = set()
+        for up in self.upstreams:
+            if up.name in names:
+                raise ValueError(f"upstream name {up.name!r} is used twice")
+            names.add(up.name)
+            for route in up.models:
+                for alias in (route.name, *route.aliases):
+                    if alias in seen and seen[alias] != up.name:
+                        raise ValueError(
+                            f"model {alias!r} is served by both {seen[alias]!r} and {up.name!r}: "
+                            "give one of them another name or alias"
+                        )
+                    seen[alias] = up.name
+        return self
+
+
+_HINTS = {
+    "extra_forbidden": "unknown key: check its spelling against examples/clearance.yaml",
+    "missing": "this key is required",
+    "url_parsing": "expected a URL such as http://127.0.0.1:8000/v1",
+    "literal_error": "",
+}
+
+
+def _format_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        hint = _HINTS.get(err["type"])
+        out.append((path, f"{msg} ({hint})" if hint else msg))
+    return out
+
+
+def parse_config(data: Any, *, source: str = "configuration") -> GatewayConfig:
+    """Validate already-parsed data; every error is reported at once."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level", [("(top level)", "not a mapping")])
+    try:
+        return GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        errors = _format_errors(exc)
+        raise ConfigError(f"{source}: {len(errors)} error(s)", errors) from None
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", [(str(path), "cannot read")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise ConfigError(f"{path}: invalid YAML at {where}", [(where, str(exc))]) from None
+    return parse_config(data, source=str(path))

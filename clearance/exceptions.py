@@ -1,0 +1,132 @@
+"""The one error tree of Clearance.
+
+Every error the gateway can answer with carries a stable ``code`` (machine-readable, used in the OpenAI-shaped
+error body, logs and audit records), an ``http_status`` and an OpenAI error ``type``::
+
+    ClearanceError
+    ├── ConfigError                    the configuration file is invalid (never raised while serving)
+    ├── RequestError                   400  the caller sent something we cannot take
+    │   ├── InvalidJSON                400  invalid_json
+    │   ├── InvalidRequest             400  invalid_request (wrong types, missing fields)
+    │   ├── UnsupportedInput           400  unsupported_input (content we cannot scan, e.g. token ids)
+    │   └── PayloadTooLarge            413  payload_too_large
+    ├── NotFound                       404
+    │   ├── UnknownRoute               404  unknown_route (no blind pass-through)
+    │   └── UnknownModel               404  model_not_found
+    ├── AuthenticationError            401  invalid_token, missing_credentials, …
+    ├── PermissionDenied               403  blocked by policy
+    ├── UpstreamError                  502  the model server failed us
+    │   ├── UpstreamUnreachable        502  upstream_unreachable
+    │   ├── UpstreamTimeout            504  upstream_timeout
+    │   └── UpstreamProtocolError      502  upstream_protocol_error (an answer we cannot parse: never relayed raw)
+    └── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
+"""
+
+from __future__ import annotations
+
+
+class ClearanceError(Exception):
+    """Base of every Clearance error. ``message`` is safe to show to the caller: it never holds payload text."""
+
+    http_status: int = 500
+    code: str = "internal_error"
+    type: str = "server_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.param = param
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class ConfigError(ClearanceError):
+    """The configuration is invalid. ``errors`` lists every problem as ``(key path, message)``."""
+
+    code = "invalid_config"
+
+    def __init__(self, message: str, errors: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+
+class RequestError(ClearanceError):
+    http_status = 400
+    code = "invalid_request"
+    type = "invalid_request_error"
+
+
+class InvalidJSON(RequestError):
+    code = "invalid_json"
+
+
+class InvalidRequest(RequestError):
+    code = "invalid_request"
+
+
+class UnsupportedInput(RequestError):
+    code = "unsupported_input"
+
+
+class PayloadTooLarge(RequestError):
+    http_status = 413
+    code = "payload_too_large"
+
+
+class NotFound(ClearanceError):
+    http_status = 404
+    code = "not_found"
+    type = "invalid_request_error"
+
+
+class UnknownRoute(NotFound):
+    code = "unknown_route"
+
+
+class UnknownModel(NotFound):
+    code = "model_not_found"
+
+
+class AuthenticationError(ClearanceError):
+    http_status = 401
+    code = "invalid_token"
+    type = "authentication_error"
+
+
+class PermissionDenied(ClearanceError):
+    http_status = 403
+    code = "blocked_by_policy"
+    type = "permission_error"
+
+
+class UpstreamError(ClearanceError):
+    http_status = 502
+    code = "upstream_error"
+    type = "upstream_error"
+
+
+class UpstreamUnreachable(UpstreamError):
+    code = "upstream_unreachable"
+
+
+class UpstreamTimeout(UpstreamError):
+    http_status = 504
+    code = "upstream_timeout"
+
+
+class UpstreamProtocolError(UpstreamError):
+    code = "upstream_protocol_error"
+
+
+class ServiceUnavailable(ClearanceError):
+    http_status = 503
+    code = "service_unavailable"
+    type = "server_error"
