@@ -12,7 +12,8 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   └── PayloadTooLarge            413  payload_too_large
     ├── NotFound                       404
     │   ├── UnknownRoute               404  unknown_route (no blind pass-through)
-    │   └── UnknownModel               404  model_not_found
+    │   ├── UnknownModel               404  model_not_found
+    │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
     ├── PermissionDenied               403  blocked by policy
     ├── UpstreamError                  502  the model server failed us
@@ -93,6 +94,11 @@ class UnknownRoute(NotFound):
 
 class UnknownModel(NotFound):
     code = "model_not_found"
+
+
+class MethodNotAllowed(NotFound):
+    http_status = 405
+    code = "method_not_allowed"
 
 
 class AuthenticationError(ClearanceError):
