@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -37,6 +38,14 @@ audit_records = Table(
     Column("error_code", String(64)),
     Column("subject", String(256)),
     Column("client_addr", String(64)),
+    Column("decision", String(32)),
+    Column("rule", String(128)),
+    Column("reasons", JSON),
+    Column("level", String(64)),
+    Column("declared_label", String(64)),
+    Column("findings", JSON),
+    Column("masked_request", JSON),
+    Column("masked_response", JSON),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
 )

@@ -55,6 +55,14 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "error_code": entry.error_code,
         "subject": entry.subject,
         "client_addr": entry.client_addr,
+        "decision": entry.decision,
+        "rule": entry.rule,
+        "reasons": list(entry.reasons) or None,
+        "level": entry.level,
+        "declared_label": entry.declared_label,
+        "findings": dict(entry.findings) or None,
+        "masked_request": dict(entry.masked_request) or None,
+        "masked_response": dict(entry.masked_response) or None,
     }
 
 

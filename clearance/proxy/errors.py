@@ -18,6 +18,7 @@ def error_body(error: ClearanceError) -> bytes:
                 "type": error.type,
                 "code": error.code,
                 "param": error.param,
+                **error.details,
             }
         }
     )

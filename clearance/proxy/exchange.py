@@ -9,6 +9,8 @@ import uuid
 from aiohttp import web
 
 from clearance.exceptions import ClearanceError
+from clearance.inspection import Inspection, decision_headers
+from clearance.mask.masker import Masker
 from clearance.models import AuditRecord, Identity, Usage
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -25,12 +27,15 @@ def request_id_for(request: web.Request) -> str:
 class Exchange:
     """One request and its answer. The pipeline fills in ``record`` as it learns things."""
 
-    __slots__ = ("_t0", "identity", "record", "request_id")
+    __slots__ = ("_t0", "headers", "identity", "masker", "record", "request_id")
 
     def __init__(self, request: web.Request, endpoint: str) -> None:
         self._t0 = time.perf_counter()
         self.request_id = request_id_for(request)
         self.identity: Identity | None = None
+        self.masker: Masker | None = None
+        self.headers: dict[str, str] = {"X-Request-ID": self.request_id}
+        """Sent with whatever response this request gets (the request id, the decision)."""
         self.record = AuditRecord(
             request_id=self.request_id,
             started_at=time.time(),
@@ -42,6 +47,17 @@ class Exchange:
     def identify(self, identity: Identity) -> None:
         self.identity = identity
         self.record.subject = identity.subject
+
+    def decide(self, inspection: Inspection) -> None:
+        decision = inspection.decision
+        self.masker = inspection.masker
+        self.record.decision = decision.action
+        self.record.rule = decision.rule
+        self.record.reasons = decision.reasons
+        self.record.level = decision.level
+        self.record.findings = dict(decision.counts)
+        self.record.masked_request = dict(inspection.masker.counts)
+        self.headers.update(decision_headers(decision, inspection.masker.counts))
 
     def fail(self, error: ClearanceError) -> None:
         self.record.status = error.http_status
@@ -57,6 +73,13 @@ class Exchange:
 
     def finish(self) -> AuditRecord:
         self.record.latency_ms = (time.perf_counter() - self._t0) * 1000.0
+        if self.masker is not None:
+            total = self.masker.counts
+            self.record.masked_response = {
+                t: n - self.record.masked_request.get(t, 0)
+                for t, n in total.items()
+                if n > self.record.masked_request.get(t, 0)
+            }
         return self.record
 
     @property

@@ -1,7 +1,9 @@
 """The request pipeline for model endpoints, top to bottom:
 
-    authenticate -> read body -> parse JSON -> validate -> route model -> build upstream request
-      -> send -> relay (whole or event by event, translated when flavours differ) -> record
+    authenticate -> read body -> parse JSON -> validate -> route model
+      -> inspect (extract texts, detect, classify, decide, mask: ``clearance.inspection``)
+      -> build upstream request -> send
+      -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
 
 Every request, whatever its outcome, ends with exactly one audit record, one metrics observation and one log line.
 """
@@ -21,10 +23,16 @@ from aiohttp import web
 from clearance.audit.store import AuditStore
 from clearance.exceptions import (
     ClearanceError,
+    InspectionFailed,
     InvalidJSON,
+    InvalidRequest,
     PayloadTooLarge,
     UpstreamProtocolError,
 )
+from clearance.extract import rewrite_texts
+from clearance.inspection import Inspector, denial
+from clearance.mask.events import DROP, OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
+from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.proxy import ollama
@@ -46,6 +54,32 @@ async def anonymous(_request: web.Request) -> Identity:
     return Identity.anonymous()
 
 
+def declared_label(request: web.Request, body: dict[str, Any]) -> str | None:
+    """The caller's declared classification: ``X-Data-Classification``, else ``metadata.classification``."""
+    header = request.headers.get("X-Data-Classification")
+    if header:
+        return header.strip().lower()
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and "classification" in metadata:
+        label = metadata["classification"]
+        if not isinstance(label, str):
+            raise InvalidRequest("metadata.classification must be a string", param="metadata.classification")
+        return label.strip().lower()
+    return None
+
+
+def mask_whole(masker: Masker, data: dict[str, Any]) -> dict[str, Any]:
+    """A complete answer on its way out: every text masked (and restored where allowed), logprobs dropped."""
+    try:
+        masked: dict[str, Any] = rewrite_texts(data, masker.outgoing, DROP)
+    except ClearanceError:
+        raise
+    except Exception as exc:
+        log.error("response inspection failed", extra={"error": type(exc).__name__})
+        raise InspectionFailed("the gateway could not inspect the answer, so it was not returned") from None
+    return masked
+
+
 class ModelPipeline:
     """Handles every model endpoint. Built once per application with its collaborators."""
 
@@ -58,6 +92,7 @@ class ModelPipeline:
         metrics: GatewayMetrics,
         max_body_bytes: int,
         authenticate: Authenticate = anonymous,
+        inspector: Inspector | None = None,
     ) -> None:
         self.router = router
         self.upstreams = upstreams
@@ -65,6 +100,7 @@ class ModelPipeline:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.authenticate = authenticate
+        self.inspector = inspector
 
     def handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -83,10 +119,13 @@ class ModelPipeline:
             exchange.record.upstream = route.upstream.name
             stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
             exchange.record.stream = stream
+            if self.inspector is not None:
+                body = self._inspect(request, exchange, endpoint, route, body)
             return await self._forward(request, exchange, endpoint, route, body, stream)
         except ClearanceError as error:
             exchange.fail(error)
-            response = error_response(error, exchange.request_id)
+            response = error_response(error)
+            response.headers.update(exchange.headers)
             exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
             return response
         except asyncio.CancelledError:
@@ -95,6 +134,25 @@ class ModelPipeline:
             raise
         finally:
             self._finish(exchange)
+
+    def _inspect(
+        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        assert self.inspector is not None
+        declared = declared_label(request, body)
+        exchange.record.declared_label = declared
+        inspection = self.inspector.inspect(
+            endpoint,
+            body,
+            identity=exchange.identity or Identity.anonymous(),
+            model=route.public_name,
+            upstream=route.upstream.name,
+            declared=declared,
+        )
+        exchange.decide(inspection)
+        if inspection.decision.action in ("block", "require_approval"):
+            raise denial(inspection.decision)
+        return inspection.body
 
     def _finish(self, exchange: Exchange) -> None:
         record = exchange.finish()
@@ -114,6 +172,9 @@ class ModelPipeline:
                 "bytes_in": record.bytes_in,
                 "bytes_out": record.bytes_out,
                 "subject": record.subject,
+                "decision": record.decision,
+                "rule": record.rule,
+                "findings": record.findings or None,
             },
         )
 
@@ -194,10 +255,7 @@ class ModelPipeline:
         return web.Response(
             body=body,
             status=upstream.status,
-            headers={
-                "Content-Type": upstream.headers.get("Content-Type", JSON_CONTENT_TYPE),
-                "X-Request-ID": exchange.request_id,
-            },
+            headers={"Content-Type": upstream.headers.get("Content-Type", JSON_CONTENT_TYPE), **exchange.headers},
         )
 
     async def _relay_whole(
@@ -222,6 +280,9 @@ class ModelPipeline:
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
         if openai_shaped:
             exchange.set_usage(data.get("usage"))
+        if exchange.masker is not None:
+            data = mask_whole(exchange.masker, data)
+            raw = orjson.dumps(data)
         if endpoint.flavour == "ollama" and openai_shaped:
             raw = orjson.dumps(ollama.to_ollama_response(endpoint, data, exchange.record.model or "", time.monotonic()))
         exchange.record.status = upstream.status
@@ -230,16 +291,21 @@ class ModelPipeline:
             body=raw,
             status=upstream.status,
             content_type=JSON_CONTENT_TYPE,
-            headers={"X-Request-ID": exchange.request_id},
+            headers=exchange.headers,
         )
 
     def _stream_shape(self, exchange: Exchange, endpoint: Endpoint, openai_shaped: bool) -> StreamShape:
+        masker = exchange.masker
         if endpoint.flavour == "openai":
-            return OpenAiSse(exchange)
+            if masker is None:
+                return OpenAiSse(exchange)
+            if endpoint.operation == "response":
+                return OpenAiSse(exchange, ResponsesEventMasker(masker))
+            return OpenAiSse(exchange, OpenAiChunkMasker(masker))
         if openai_shaped:
             translator = ollama.OllamaStreamTranslator(endpoint, exchange.record.model or "", time.monotonic())
-            return OllamaFromOpenAi(exchange, translator)
-        return OllamaNdjson(exchange)
+            return OllamaFromOpenAi(exchange, translator, OpenAiChunkMasker(masker) if masker else None)
+        return OllamaNdjson(exchange, OllamaLineMasker(masker) if masker else None)
 
     async def _relay_stream(
         self,
@@ -253,11 +319,7 @@ class ModelPipeline:
         shape = self._stream_shape(exchange, endpoint, openai_shaped)
         response = web.StreamResponse(
             status=upstream.status,
-            headers={
-                "Content-Type": shape.content_type,
-                "Cache-Control": "no-cache",
-                "X-Request-ID": exchange.request_id,
-            },
+            headers={"Content-Type": shape.content_type, "Cache-Control": "no-cache", **exchange.headers},
         )
         exchange.record.status = upstream.status
         await response.prepare(request)
@@ -281,6 +343,11 @@ class ModelPipeline:
             except ClearanceError as error:
                 exchange.fail(error)
                 out = shape.error(error)
+            except Exception as exc:  # a masking or parsing bug: end the stream, never forward raw text
+                log.error("stream inspection failed", extra={"error": type(exc).__name__})
+                failed = InspectionFailed("the gateway could not inspect the rest of this answer; it was cut off")
+                exchange.fail(failed)
+                out = shape.error(failed)
             if out:
                 await response.write(out)
                 sent += len(out)

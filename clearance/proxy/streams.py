@@ -1,12 +1,13 @@
 """Stream shapes: how items from an upstream stream become bytes for the client.
 
-The relay loop (``relay.py``) parses the upstream framing and hands each complete item to a ``StreamShape``;
-the shape returns the bytes to send for it at once (no buffering beyond the item itself).
+The relay loop (``pipeline.py``) parses the upstream framing and hands each complete item to a ``StreamShape``;
+the shape returns the bytes to send for it at once (no buffering beyond the item itself). With an event masker
+(``clearance.mask.events``) each event's text is masked on the way; without one, events pass as they came.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -14,6 +15,11 @@ from clearance.exceptions import ClearanceError, UpstreamProtocolError
 from clearance.proxy.exchange import Exchange
 from clearance.proxy.framing import SSE_DONE, SseEvent, sse_data
 from clearance.proxy.ollama import OllamaStreamTranslator
+
+
+class EventMasker(Protocol):
+    def event(self, event: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def end(self) -> list[dict[str, Any]]: ...
 
 
 class StreamShape(Protocol):
@@ -28,7 +34,7 @@ def _error_object(error: ClearanceError) -> dict[str, object]:
     return {"error": {"message": error.message, "type": error.type, "code": error.code}}
 
 
-def _loads(data: bytes) -> dict[str, object]:
+def _loads(data: bytes) -> dict[str, Any]:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -38,38 +44,69 @@ def _loads(data: bytes) -> dict[str, object]:
     return value
 
 
+def _has_usage(data: bytes) -> bool:
+    return b'"usage":{' in data.replace(b" ", b"")
+
+
 class OpenAiSse:
     """OpenAI SSE to OpenAI SSE. Picks the usage out of the final chunk for the audit record."""
 
     content_type = "text/event-stream"
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
         self._exchange = exchange
+        self._masker = masker
 
     def item(self, event: SseEvent) -> bytes:
         data = event.data
-        if data is not None and data != SSE_DONE and b'"usage":{' in data.replace(b" ", b""):
-            self._exchange.set_usage(_loads(data).get("usage"))
-        if event.event is None and data is not None:
-            return sse_data(data)
-        return event.encode()
+        if data is None:
+            return event.encode() if event.event is not None else b""
+        if data == SSE_DONE:
+            return self.end() + sse_data(SSE_DONE)
+        if self._masker is None:
+            if _has_usage(data):
+                self._exchange.set_usage(_loads(data).get("usage"))
+            return sse_data(data) if event.event is None else event.encode()
+        parsed = _loads(data)
+        if "usage" in parsed:
+            self._exchange.set_usage(parsed["usage"])
+        return self._encode(self._masker.event(parsed), event.event is not None)
+
+    @staticmethod
+    def _encode(events: list[dict[str, Any]], named: bool) -> bytes:
+        if not named:
+            return b"".join(sse_data(orjson.dumps(e)) for e in events)
+        return b"".join(SseEvent(orjson.dumps(e), str(e.get("type", "message"))).encode() for e in events)
 
     def end(self) -> bytes:
-        return b""
+        if self._masker is None:
+            return b""
+        return self._encode(self._masker.end(), False)
 
     def error(self, error: ClearanceError) -> bytes:
         return sse_data(orjson.dumps(_error_object(error)))
 
 
 class OllamaFromOpenAi:
-    """OpenAI SSE from the upstream to Ollama NDJSON for the client."""
+    """OpenAI SSE from the upstream to Ollama NDJSON for the client (masked before it is translated)."""
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, exchange: Exchange, translator: OllamaStreamTranslator) -> None:
+    def __init__(
+        self, exchange: Exchange, translator: OllamaStreamTranslator, masker: EventMasker | None = None
+    ) -> None:
         self._exchange = exchange
         self._translator = translator
+        self._masker = masker
         self._done = False
+
+    def _lines(self, chunks: list[dict[str, Any]]) -> bytes:
+        out = b""
+        for chunk in chunks:
+            line = self._translator.chunk(chunk)
+            if line is not None:
+                out += orjson.dumps(line) + b"\n"
+        return out
 
     def item(self, event: SseEvent) -> bytes:
         if event.data is None or self._done:
@@ -81,14 +118,14 @@ class OllamaFromOpenAi:
             raise UpstreamProtocolError("the upstream reported an error mid-stream")
         if chunk.get("usage"):
             self._exchange.set_usage(chunk["usage"])
-        out = self._translator.chunk(chunk)
-        return orjson.dumps(out) + b"\n" if out is not None else b""
+        return self._lines(self._masker.event(chunk) if self._masker is not None else [chunk])
 
     def end(self) -> bytes:
         if self._done:
             return b""
         self._done = True
-        return orjson.dumps(self._translator.done()) + b"\n"
+        rest = self._lines(self._masker.end()) if self._masker is not None else b""
+        return rest + orjson.dumps(self._translator.done()) + b"\n"
 
     def error(self, error: ClearanceError) -> bytes:
         self._done = True
@@ -100,23 +137,27 @@ class OllamaNdjson:
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
         self._exchange = exchange
+        self._masker = masker
+
+    def _usage(self, final: dict[str, Any]) -> None:
+        prompt, completion = final.get("prompt_eval_count"), final.get("eval_count")
+        if isinstance(prompt, int) and isinstance(completion, int):
+            self._exchange.set_usage(
+                {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+            )
 
     def item(self, event: SseEvent) -> bytes:
         line = event.data or b""
-        if b'"done":true' in line.replace(b" ", b""):
-            final = _loads(line)
-            prompt, completion = final.get("prompt_eval_count"), final.get("eval_count")
-            if isinstance(prompt, int) and isinstance(completion, int):
-                self._exchange.set_usage(
-                    {
-                        "prompt_tokens": prompt,
-                        "completion_tokens": completion,
-                        "total_tokens": prompt + completion,
-                    }
-                )
-        return line + b"\n"
+        if self._masker is None:
+            if b'"done":true' in line.replace(b" ", b""):
+                self._usage(_loads(line))
+            return line + b"\n"
+        parsed = _loads(line)
+        if parsed.get("done"):
+            self._usage(parsed)
+        return b"".join(orjson.dumps(x) + b"\n" for x in self._masker.event(parsed))
 
     def end(self) -> bytes:
         return b""
