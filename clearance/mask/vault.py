@@ -45,7 +45,7 @@ class PlaceholderVault:
             # each type's words may be joined by "_", "-", or a space, in any case
             alternatives = "|".join(r"[_\- ]?".join(map(re.escape, t.split("_"))) for t in types)
             self._pattern = re.compile(
-                rf"(?:<|\[)?\s*(?<![A-Za-z0-9])(?P<type>{alternatives})[_\- ]?#?(?P<n>\d+)(?!\d)\s*(?:>|\])?",
+                rf"(?:<\s*|\[\s*)?(?<![A-Za-z0-9])(?P<type>{alternatives})[_\- ]?#?(?P<n>\d+)(?!\d)(?:\s*>|\s*\])?",
                 re.IGNORECASE,
             )
         return self._pattern
