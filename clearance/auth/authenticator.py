@@ -79,9 +79,7 @@ class Authenticator:
         self._verifier: TokenVerifier | None = None
         self._sources: dict[str, GroupSourceFile] = {}
         self._keys = (
-            ApiKeyAuthenticator(
-                key_store, last_used_resolution=config.api_keys.last_used_resolution, clock=clock
-            )
+            ApiKeyAuthenticator(key_store, last_used_resolution=config.api_keys.last_used_resolution, clock=clock)
             if key_store is not None
             else None
         )
@@ -98,11 +96,7 @@ class Authenticator:
                 "no authentication configured (auth.issuers is empty, auth.api_keys disabled): "
                 "only loopback callers are served, as anonymous"
             )
-        parts = (
-            [f"issuers: {', '.join(i.issuer for i in self.config.issuers)}"]
-            if self.config.issuers
-            else []
-        )
+        parts = [f"issuers: {', '.join(i.issuer for i in self.config.issuers)}"] if self.config.issuers else []
         if self._keys is not None:
             parts.append("API keys: enabled")
         return "authentication: " + "; ".join(parts)
@@ -123,9 +117,7 @@ class Authenticator:
         if not self.config.issuers:
             return
         settings = self.config.jwks
-        self._session = aiohttp.ClientSession(
-            headers={"User-Agent": "clearance"}, raise_for_status=False
-        )
+        self._session = aiohttp.ClientSession(headers={"User-Agent": "clearance"}, raise_for_status=False)
         http = HttpJson(self._session, timeout=settings.http_timeout, max_bytes=settings.max_bytes)
         entries: dict[str, tuple[IssuerConfig, JwksCache]] = {}
         for issuer in self.config.issuers:

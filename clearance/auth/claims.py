@@ -135,14 +135,12 @@ def identity_from_claims(
     if subject is None:
         raise errors.invalid_token(
             errors.MISSING_CLAIM,
-            f"the token has no '{issuer.subject_claim}' claim to identify its subject "
-            "(auth.issuers[].subject_claim)",
+            f"the token has no '{issuer.subject_claim}' claim to identify its subject (auth.issuers[].subject_claim)",
         )
     if issuer.allowed_clients is not None and _client_of(claims) not in issuer.allowed_clients:
         raise errors.invalid_token(
             errors.CLIENT_NOT_ALLOWED,
-            "the token was issued to an application this gateway does not accept "
-            "(auth.issuers[].allowed_clients)",
+            "the token was issued to an application this gateway does not accept (auth.issuers[].allowed_clients)",
         )
     if issuer.hosted_domains is not None:
         hd = claims.get("hd")

@@ -15,9 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # Asymmetric algorithms only: an HMAC algorithm next to a public key is the classic
 # algorithm-confusion attack, and ``none`` is no signature at all. Neither can be configured.
-AsymmetricAlgorithm = Literal[
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"
-]
+AsymmetricAlgorithm = Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 DEFAULT_ALGORITHMS: tuple[AsymmetricAlgorithm, ...] = (
     "RS256",
     "RS384",
@@ -54,9 +52,7 @@ def check_https(url: str, what: str) -> str:
         return url
     if parts.scheme == "http" and parts.hostname and _is_loopback_host(parts.hostname):
         return url
-    raise ValueError(
-        f"{what} must be an https:// URL (plain http is accepted for loopback hosts only)"
-    )
+    raise ValueError(f"{what} must be an https:// URL (plain http is accepted for loopback hosts only)")
 
 
 class IssuerConfig(_Strict):
@@ -120,9 +116,7 @@ class IssuerConfig(_Strict):
 
     @field_validator("algorithms")
     @classmethod
-    def _algorithms_not_empty(
-        cls, value: tuple[AsymmetricAlgorithm, ...]
-    ) -> tuple[AsymmetricAlgorithm, ...]:
+    def _algorithms_not_empty(cls, value: tuple[AsymmetricAlgorithm, ...]) -> tuple[AsymmetricAlgorithm, ...]:
         if not value:
             raise ValueError("give at least one algorithm")
         return value
@@ -137,9 +131,7 @@ class IssuerConfig(_Strict):
     @model_validator(mode="after")
     def _overage_needs_source(self) -> IssuerConfig:
         if self.overage == "group_source" and self.group_source is None:
-            raise ValueError(
-                "overage: group_source needs 'group_source' (a file of email -> groups)"
-            )
+            raise ValueError("overage: group_source needs 'group_source' (a file of email -> groups)")
         return self
 
     @property
@@ -186,8 +178,7 @@ class AuthConfig(_Strict):
         for issuer in self.issuers:
             if issuer.issuer in seen:
                 raise ValueError(
-                    f"issuer {issuer.issuer!r} is listed twice: "
-                    "merge the entries (audience accepts a list)"
+                    f"issuer {issuer.issuer!r} is listed twice: merge the entries (audience accepts a list)"
                 )
             seen.add(issuer.issuer)
         return self

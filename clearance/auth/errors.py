@@ -52,17 +52,13 @@ def _quoted(text: str) -> str:
 
 def invalid_token(code: str, description: str) -> AuthenticationError:
     """A 401 for a credential that was presented but is not acceptable."""
-    header = (
-        f'Bearer realm="{REALM}", error="invalid_token", error_description="{_quoted(description)}"'
-    )
+    header = f'Bearer realm="{REALM}", error="invalid_token", error_description="{_quoted(description)}"'
     return AuthenticationError(description, code=code, headers={"WWW-Authenticate": header})
 
 
 def _no_credential(code: str, message: str) -> AuthenticationError:
     # RFC 6750: a request that brought no credential gets the challenge without an error code.
-    return AuthenticationError(
-        message, code=code, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'}
-    )
+    return AuthenticationError(message, code=code, headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'})
 
 
 def missing_credentials() -> AuthenticationError:

@@ -50,9 +50,7 @@ class GroupSourceFile:
         unusable."""
         signature = self._stat()
         if signature is None:
-            raise ConfigError(
-                f"cannot read group source {self.path}: check the path and its permissions"
-            )
+            raise ConfigError(f"cannot read group source {self.path}: check the path and its permissions")
         self._mapping = self._read()
         self._signature = signature
         self._checked_at = self._clock()
@@ -105,19 +103,13 @@ class GroupSourceFile:
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise ConfigError(
-                f"group source {self.path}: expected a mapping of user -> list of groups"
-            )
+            raise ConfigError(f"group source {self.path}: expected a mapping of user -> list of groups")
         out: dict[str, tuple[str, ...]] = {}
         for user, groups in data.items():
             if not isinstance(user, str) or not isinstance(groups, list):
-                raise ConfigError(
-                    f"group source {self.path}: each entry must be 'user: [group, …]'"
-                )
+                raise ConfigError(f"group source {self.path}: each entry must be 'user: [group, …]'")
             if not all(isinstance(g, str) and g for g in groups):
-                raise ConfigError(
-                    f"group source {self.path}: group names must be non-empty strings"
-                )
+                raise ConfigError(f"group source {self.path}: group names must be non-empty strings")
             key = user.lower() if "@" in user else user
             out[key] = tuple(groups)
         return out

@@ -56,9 +56,7 @@ class HttpJson:
 
     async def get(self, url: str) -> Any:
         try:
-            async with self._session.get(
-                url, timeout=self._timeout, headers={"Accept": "application/json"}
-            ) as resp:
+            async with self._session.get(url, timeout=self._timeout, headers={"Accept": "application/json"}) as resp:
                 if resp.status != 200:
                     raise FetchError(f"{url} answered HTTP {resp.status}")
                 body = await resp.content.read(self._max_bytes + 1)
@@ -200,9 +198,7 @@ class JwksCache:
                 try:
                     key = PyJWK(dict(jwk), algorithm=alg)
                 except PyJWKError:
-                    log.warning(
-                        "unusable signing key skipped", extra={"issuer": self.issuer, "kid": kid}
-                    )
+                    log.warning("unusable signing key skipped", extra={"issuer": self.issuer, "kid": kid})
                     continue
                 self._pyjwk[slot] = key
             out.append(key)
@@ -213,18 +209,12 @@ class JwksCache:
         return limit is not None and self._fetched_at is not None and now - self._fetched_at > limit
 
     def _cooling_down(self, now: float) -> bool:
-        return (
-            self._attempted_at is not None
-            and now - self._attempted_at < self._settings.unknown_kid_cooldown
-        )
+        return self._attempted_at is not None and now - self._attempted_at < self._settings.unknown_kid_cooldown
 
     def _maybe_refresh_in_background(self, now: float) -> None:
         if self._inflight is not None or self._cooling_down(now):
             return
-        if (
-            self._fetched_at is not None
-            and now - self._fetched_at < self._settings.refresh_interval
-        ):
+        if self._fetched_at is not None and now - self._fetched_at < self._settings.refresh_interval:
             return
         self._start_refresh()
         # A background refresh reports its failure through the log and _last_failed; never raises
@@ -255,9 +245,7 @@ class JwksCache:
         else:
             retired = set(self._keys.by_kid) - set(keys.by_kid) if self._keys else set()
             if retired:
-                log.info(
-                    "signing keys retired", extra={"issuer": self.issuer, "kids": sorted(retired)}
-                )
+                log.info("signing keys retired", extra={"issuer": self.issuer, "kids": sorted(retired)})
             self._keys = keys
             self._pyjwk.clear()
             self._fetched_at = self._clock()
@@ -275,9 +263,7 @@ class JwksCache:
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         doc = await self._http.get(url)
         if not isinstance(doc, dict) or doc.get("issuer") != self.issuer:
-            raise FetchError(
-                f"{url} names another issuer: check auth.issuers[].issuer (exact, with slash)"
-            )
+            raise FetchError(f"{url} names another issuer: check auth.issuers[].issuer (exact, with slash)")
         jwks_uri = doc.get("jwks_uri")
         if not isinstance(jwks_uri, str):
             raise FetchError(f"{url} has no jwks_uri")

@@ -71,8 +71,7 @@ class ApiKeyAuthenticator:
         if status == "expired":
             raise errors.invalid_token(
                 errors.API_KEY_EXPIRED,
-                f"API key {record.key_id} has expired: "
-                "create a new one with `clearance keys create`",
+                f"API key {record.key_id} has expired: create a new one with `clearance keys create`",
             )
         await self._note_use(record.key_id, now)
         return Identity(

@@ -42,9 +42,7 @@ _DECODER = jwt.PyJWT(
 
 
 def _malformed(what: str) -> Exception:
-    return errors.invalid_token(
-        errors.MALFORMED_TOKEN, f"the bearer token is not a well-formed JWT ({what})"
-    )
+    return errors.invalid_token(errors.MALFORMED_TOKEN, f"the bearer token is not a well-formed JWT ({what})")
 
 
 def _is_number(value: Any) -> bool:
@@ -68,9 +66,7 @@ class TokenVerifier:
         if len(token) > MAX_TOKEN_BYTES:
             raise _malformed(f"longer than {MAX_TOKEN_BYTES} bytes")
         if token.count(".") != 2:
-            raise _malformed(
-                "expected three dot-separated parts; an encrypted JWT is not supported"
-            )
+            raise _malformed("expected three dot-separated parts; an encrypted JWT is not supported")
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -104,9 +100,7 @@ class TokenVerifier:
         self._check_times(claims, issuer)
         return issuer, claims
 
-    def _decode(
-        self, token: str, issuer: IssuerConfig, keys: list[jwt.PyJWK], alg: str
-    ) -> dict[str, Any]:
+    def _decode(self, token: str, issuer: IssuerConfig, keys: list[jwt.PyJWK], alg: str) -> dict[str, Any]:
         for key in keys:
             try:
                 claims: dict[str, Any] = _DECODER.decode(
@@ -131,8 +125,7 @@ class TokenVerifier:
             return claims
         raise errors.invalid_token(
             errors.INVALID_SIGNATURE,
-            f"the token's signature does not verify with the keys of {issuer.issuer}: "
-            "get a new token",
+            f"the token's signature does not verify with the keys of {issuer.issuer}: get a new token",
         )
 
     @staticmethod
@@ -165,6 +158,5 @@ class TokenVerifier:
         if iat is not None and now < iat - leeway:
             raise errors.invalid_token(
                 errors.TOKEN_NOT_YET_VALID,
-                "the token was issued in the future (iat): "
-                "check the clocks of this host and the provider",
+                "the token was issued in the future (iat): check the clocks of this host and the provider",
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import config_cmd
+from clearance.cli import config_cmd, keys, login
 
 app = typer.Typer(
     name="clearance",
@@ -13,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
 )
 config_cmd.register(app)
+keys.register(app)
+login.register(app)
 
 
 def main() -> None:
