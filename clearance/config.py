@@ -58,9 +58,7 @@ class Credential(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> Credential:
         if (self.env is None) == (self.file is None):
-            raise ValueError(
-                "set exactly one of 'env' (an environment variable) or 'file' (a path)"
-            )
+            raise ValueError("set exactly one of 'env' (an environment variable) or 'file' (a path)")
         return self
 
     def resolve(self) -> str:
@@ -68,9 +66,7 @@ class Credential(_Strict):
         if self.env is not None:
             value = os.environ.get(self.env)
             if not value:
-                raise ConfigError(
-                    f"environment variable {self.env} is not set (upstream credential)"
-                )
+                raise ConfigError(f"environment variable {self.env} is not set (upstream credential)")
             return value.strip()
         assert self.file is not None
         try:
@@ -176,9 +172,7 @@ def parse_config(data: Any, *, source: str = "configuration") -> GatewayConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping at the top level", [("(top level)", "not a mapping")]
-        )
+        raise ConfigError(f"{source}: expected a mapping at the top level", [("(top level)", "not a mapping")])
     try:
         return GatewayConfig.model_validate(data)
     except ValidationError as exc:
@@ -191,9 +185,7 @@ def load_config(path: str | Path) -> GatewayConfig:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc.strerror}", [(str(path), "cannot read")]
-        ) from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", [(str(path), "cannot read")]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -272,6 +272,11 @@ class JwksCache:
         except ValueError as exc:
             raise FetchError(f"{url}: {exc}") from None
 
+    async def settle(self) -> None:
+        """Wait for a fetch in progress, if any (a background refresh, for instance)."""
+        if self._inflight is not None:
+            await asyncio.shield(self._inflight)
+
     async def warm_up(self) -> bool:
         """Fetch the key set now (at start); False, with a warning logged, when the provider is
         unreachable."""

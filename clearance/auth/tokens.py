@@ -15,7 +15,6 @@ from typing import Any
 
 import jwt
 from jwt.exceptions import (
-    DecodeError,
     InvalidAudienceError,
     InvalidSignatureError,
     InvalidTokenError,
@@ -70,7 +69,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
-        except DecodeError:
+        except InvalidTokenError:  # DecodeError, and header checks such as an unsupported 'crit'
             raise _malformed("cannot decode its header or payload") from None
         if "crit" in header:
             raise _malformed("it names critical header extensions this gateway does not support")
