@@ -159,9 +159,9 @@ async def device_flow(
         raise DeviceGrantUnavailable("the provider has no device authorization endpoint")
     status, body = await _post_form(session, endpoints.device_authorization, _base_params(request))
     if status != 200 or "device_code" not in body:
-        if body.get("error") in ("unauthorized_client", "invalid_client", "invalid_grant", None):
-            raise DeviceGrantUnavailable(f"device authorization refused ({_oauth_error(body)})")
-        raise LoginError(f"device authorization failed: {_oauth_error(body)}")
+        # Providers word "not for this client" differently (unauthorized_client, invalid_client, or
+        # oidc-provider's invalid_request): any refusal means "try the browser" in auto mode.
+        raise DeviceGrantUnavailable(f"device authorization refused ({_oauth_error(body)})")
     prompt = DevicePrompt(
         verification_uri=str(body["verification_uri"]),
         user_code=str(body["user_code"]),

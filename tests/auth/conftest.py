@@ -66,13 +66,18 @@ def cli_client() -> dict[str, Any]:
     }
 
 
+def browser_only_client() -> dict[str, Any]:
+    """A CLI client the provider will not run the device grant for: login falls back to the browser."""
+    return cli_client() | {"client_id": "cli-browser", "grant_types": ["authorization_code", "refresh_token"]}
+
+
 def make_provider(workdir: Path, keys: list[dict[str, Any]]) -> OidcProvider:
     return OidcProvider(
         workdir,
         keys=keys,
         accounts=ACCOUNTS,
         client_claims=CLIENT_CLAIMS,
-        clients=[*service_clients(), cli_client()],
+        clients=[*service_clients(), cli_client(), browser_only_client()],
         resources={
             API: {"scope": "api"},
             OTHER_API: {"scope": "api"},
