@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import config_cmd, serve
+from clearance.cli import config_cmd, keys, login, serve
 
 app = typer.Typer(
     name="clearance",
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 serve.register(app)
 config_cmd.register(app)
+keys.register(app)
+login.register(app)
 
 
 def main() -> None:
