@@ -47,6 +47,11 @@ class ServerSettings:
     stop_grace: float = 10.0
     """Seconds between asking the server to stop (SIGTERM) and killing it."""
 
+    @property
+    def slot_context(self) -> int:
+        """Tokens each parallel slot can hold: the longest prompt one request may send."""
+        return self.context_size // self.parallel
+
 
 def free_loopback_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -78,6 +83,10 @@ def server_command(paths: LocalModelPaths, settings: ServerSettings, port: int) 
         "--threads", str(settings.threads),
         "--ctx-size", str(settings.context_size),
         "--parallel", str(settings.parallel),
+        # Embeddings are computed in one physical batch: make it as large as a slot's context, or any input
+        # over llama-server's default 512 tokens fails although it fits.
+        "--batch-size", str(settings.slot_context),
+        "--ubatch-size", str(settings.slot_context),
         "--embeddings",
         "--pooling", "mean",
         "--no-webui",

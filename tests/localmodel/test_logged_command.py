@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,39 @@ def test_tail_of(tmp_path: Path, content: str | None, lines: int, expected: str)
     if content is not None:
         path.write_text(content)
     assert tail_of(path, lines) == expected
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_when_interrupted_then_the_whole_process_tree_is_killed(tmp_path: Path) -> None:
+    # The child starts a grandchild (as cmake starts ninja and the compilers) and reports its pid.
+    script = (
+        "import subprocess, sys, time\n"
+        "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(g.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    pids: list[int] = []
+
+    def interrupt(line: str) -> None:
+        pids.append(int(line))
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run_logged([sys.executable, "-c", script], log=tmp_path / "log", what="x", hint="", on_line=interrupt)
+    grandchild = pids[0]
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    # The grandchild was re-parented (to init or a subreaper), which reaps it: a zombie counts as dead.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -67,6 +67,8 @@ def test_command_serves_chat_and_embeddings_on_one_thread_under_the_alias(tmp_pa
     assert pairs["--threads"] == "1"
     assert pairs["--pooling"] == "mean"
     assert "--embeddings" in argv
+    # An embedding input must fit in one physical batch: as large as a slot's context.
+    assert pairs["--ubatch-size"] == pairs["--batch-size"] == str(4096 // 2)
 
 
 # --- against the real server (llama-server + SmolLM2-135M-Instruct) ---------------------------
@@ -165,6 +167,17 @@ async def test_when_embedding_then_vectors_are_consistent_and_meaningful(
     assert vectors[0] != vectors[1]
     again = await post_json(f"{local_model.base_url}/embeddings", {"model": MODEL_ALIAS, "input": inputs[0]})
     assert again["data"][0]["embedding"] == pytest.approx(vectors[0], abs=1e-4)
+
+
+@pytest.mark.realmodel
+async def test_when_embedding_a_long_input_that_fits_the_context_then_it_works(
+    local_model: LocalModelServer,
+) -> None:
+    # About 1100 tokens: over llama-server's default physical batch of 512, under a slot's 2048.
+    text = " ".join(f"word{i}" for i in range(300))
+    reply = await post_json(f"{local_model.base_url}/embeddings", {"model": MODEL_ALIAS, "input": text})
+    assert reply["usage"]["prompt_tokens"] > 512
+    assert len(reply["data"][0]["embedding"]) > 0
 
 
 @pytest.mark.realmodel
