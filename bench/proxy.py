@@ -2,8 +2,8 @@
 aiohttp pass-through proxy (the floor for a Python proxy) and through the Clearance gateway (``clearance serve``
 with a generated config, auditing to a temporary SQLite file).
 
-    .venv/bin/python bench/proxy.py              # the full run, about 2 minutes on 2 cores
-    .venv/bin/python bench/proxy.py --quick      # shorter measurements, for a smoke run (about 1 minute)
+    .venv/bin/python bench/proxy.py              # the full run, about 75 s on 2 cores
+    .venv/bin/python bench/proxy.py --quick      # shorter measurements, for a smoke run (about 20 s)
     .venv/bin/python bench/proxy.py --json out.json
 
 The upstream double, the plain proxy, the gateway and the load generator each run in a process of their own, all
