@@ -1,0 +1,122 @@
+"""PHONE_NUMBER: US and international telephone numbers, validated with the ``phonenumbers`` library.
+
+Shapes and what they need to be reported:
+
+* international, ``+CC …`` or ``00CC …``: valid for the country its code names;
+* North American, ``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``, ``1-415-555-2671``: valid US/NANP;
+* national with a trunk prefix, ``020 7946 0958``: valid in one of ``regions`` (formatted, at least two groups);
+* bare digits, ``4155552671``: a weak candidate that needs a context word (``phone``, ``call``, ``tel``…).
+
+Dates (``2024-01-15``), times, decimals, version strings and glued identifiers never have one of these shapes;
+order and ticket numbers that do are pushed under the threshold by negative context words (``order``,
+``invoice``, ``ticket``…). Validation (the costly part) runs only on candidates of the right shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import phonenumbers
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.numbers import NumberRun
+from clearance.models import Finding
+
+_NANP_GAPS = frozenset({"-", ".", " ", ") ", ")", ")-", ").", " (", "-(", " - "})
+_NATIONAL_GAPS = frozenset({"-", ".", " ", ") ", ")", " - ", "/", " / "})
+_NANP_SHAPES = ((3, 3, 4), (1, 3, 3, 4))
+DEFAULT_REGIONS = ("GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
+
+
+def _valid(candidate: str, region: str | None) -> bool:
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
+class PhoneNumberDetector(Detector):
+    name = "phone"
+    types = frozenset({"PHONE_NUMBER"})
+    triggers = (r"[0-9][ .\-()/]{0,2}[0-9]{2}",)
+    international_score = 0.75
+    nanp_score = 0.7
+    national_score = 0.6
+    bare_score = 0.3
+
+    def __init__(self, regions: tuple[str, ...] = DEFAULT_REGIONS) -> None:
+        self.regions = regions
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        text = doc.text
+        for run in doc.number_runs:
+            if run.ndigits < 7:
+                continue
+            i = run.lo
+            while i <= run.hi:
+                found = self._longest_at(text, run, i)
+                if found is None:
+                    i += 1
+                    continue
+                j, start, score = found
+                yield Finding(start, run.offsets[2 * j + 1], "PHONE_NUMBER", score, self.name)
+                i = j + 1
+
+    def _longest_at(self, text: str, run: NumberRun, i: int) -> tuple[int, int, float] | None:
+        sizes = run.sizes
+        start = run.offsets[2 * i]
+        before = text[start - 1] if start > 0 else ""
+        first = run.parts[2 * i]
+        # Only these can start a phone number: cheap tests before any slicing or parsing.
+        if not (
+            before == "+"
+            or first[0] == "0"
+            or sizes[i : i + 3] == (3, 3, 4)
+            or (first == "1" and sizes[i + 1 : i + 4] == (3, 3, 4))
+            or (sizes[i] in (10, 11) and run.lo <= i <= run.hi)
+        ):
+            return None
+        if run.joined_before(i) and not run.gap(i - 1).endswith("("):
+            return None
+        if before in ("+", "("):
+            start -= 1
+        for j in range(run.hi, i - 1, -1):
+            total = sum(sizes[i : j + 1])
+            if not 7 <= total <= 15 or run.joined_after(j):
+                continue
+            score = self._score(text[start : run.offsets[2 * j + 1]], run, i, j)
+            if score is not None:
+                return j, start, score
+        return None
+
+    def _score(self, candidate: str, run: NumberRun, i: int, j: int) -> float | None:
+        shape = run.sizes[i : j + 1]
+        gaps = run.parts[2 * i + 1 : 2 * j + 1 : 2]
+        first = candidate.lstrip("(")
+        if first.startswith("+"):
+            return self.international_score if _valid(candidate, None) else None
+        if first.startswith("00") and len(shape) > 1 and shape[0] >= 3:
+            return self.international_score if _valid("+" + run.digits(i, j)[2:], None) else None
+        if shape in _NANP_SHAPES and all(g in _NANP_GAPS for g in gaps):
+            if (len(shape) == 4 and first[0] != "1") or candidate.count("(") != candidate.count(
+                ")"
+            ):
+                return None
+            return self.nanp_score if _valid(run.digits(i, j), "US") else None
+        if first.startswith("0") and len(shape) > 1 and 9 <= sum(shape) <= 12:
+            if all(g in _NATIONAL_GAPS for g in gaps) and self._valid_national(candidate):
+                return self.national_score
+            return None
+        if len(shape) == 1:
+            digits = run.digits(i, j)
+            if (len(digits) == 10 and digits[0] in "23456789") or (
+                len(digits) == 11 and digits[0] == "1"
+            ):
+                return self.bare_score if _valid(digits, "US") else None
+            if digits[0] == "0" and 10 <= len(digits) <= 11 and self._valid_national(digits):
+                return self.bare_score
+        return None
+
+    def _valid_national(self, candidate: str) -> bool:
+        return any(_valid(candidate, region) for region in self.regions)

@@ -1,0 +1,64 @@
+"""Check digits and randomness measures that validate candidates. Pure functions on short strings."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the ASCII digit string passes the Luhn (mod 10) check."""
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        total += _LUHN_DOUBLED[d] if double else d
+        double = not double
+    return total % 10 == 0
+
+
+def luhn_check_digit(body: str) -> str:
+    """The digit that makes ``body + digit`` Luhn-valid."""
+    for d in "0123456789":
+        if luhn_valid(body + d):
+            return d
+    raise AssertionError("unreachable: one of ten digits always completes a Luhn number")
+
+
+def iban_mod97_valid(iban: str) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    rearranged = iban[4:] + iban[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def aba_checksum_valid(digits: str) -> bool:
+    """ABA routing number check: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10)."""
+    d = [ord(ch) - 48 for ch in digits]
+    total = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
+    return total % 10 == 0
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s own character distribution (0 for empty or one repeated char)."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def char_classes(value: str) -> int:
+    """How many of lower case, upper case, digits and other characters ``value`` uses."""
+    lower = upper = digit = other = 0
+    for ch in value:
+        if ch.islower():
+            lower = 1
+        elif ch.isupper():
+            upper = 1
+        elif ch.isdigit():
+            digit = 1
+        else:
+            other = 1
+    return lower + upper + digit + other

@@ -1,0 +1,133 @@
+"""Number runs: the shared candidates of every numeric detector (cards, SSNs, phones, bank numbers, IPv4).
+
+One regular-expression pass finds each run of digits joined by separators (space, ``-``, ``.``, ``/``,
+parentheses) that is at least seven characters long; detectors then reason about its digit groups and the gaps
+between them instead of each scanning the whole text with patterns of their own.
+
+A run is *glued* to a neighbouring token when it touches a letter, digit or underscore, directly or through a
+``-``, ``.`` or ``/`` (``a456-4266141740``, ``v1.2.3.4``, ``Chrome/120.0.6099``): such groups belong to an
+identifier (a UUID, a hash, a version string) and are not offered to detectors. ``lo``..``hi`` is the range of
+groups that are free; a run with no free group is not returned at all, nor is a run that is exactly a date.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+_RUN = re.compile(r"[0-9](?=[0-9 \-./()]{6})[0-9 \-./()]*", re.ASCII)
+_SPLIT = re.compile(r"([^0-9]+)", re.ASCII)
+_TRAILING = " -./()"
+# Dates are the commonest number runs in logs and never any entity: 2024-01-15, 15.01.2024, 01/15/24.
+_DATE = re.compile(
+    r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{4}|[0-9]{2})",
+    re.ASCII,
+)
+_JOINERS = "-./"
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+class NumberRun:
+    """Digit groups and the separators (gaps) between them, at absolute offsets in the text.
+
+    ``parts`` alternates groups and gaps: ``("2024", "-", "01", "-", "15")``; group ``k`` is ``parts[2k]``.
+    """
+
+    __slots__ = ("end", "hi", "lo", "ndigits", "offsets", "parts", "sizes", "start", "text")
+
+    def __init__(self, text: str, start: int, parts: list[str], lo: int, hi: int) -> None:
+        self.text = text
+        self.start = start
+        self.parts = parts
+        self.sizes = tuple(map(len, parts[0::2]))
+        self.offsets = list(accumulate(map(len, parts), initial=start))
+        self.end = self.offsets[-1]
+        self.lo = lo
+        self.hi = hi
+        self.ndigits = sum(self.sizes[lo : hi + 1])
+
+    @property
+    def groups(self) -> tuple[tuple[int, int], ...]:
+        o = self.offsets
+        return tuple((o[2 * k], o[2 * k + 1]) for k in range(len(self.sizes)))
+
+    def size(self, k: int) -> int:
+        return self.sizes[k]
+
+    def gap(self, k: int) -> str:
+        """The separator between group ``k`` and group ``k + 1``."""
+        return self.parts[2 * k + 1]
+
+    def digits(self, i: int, j: int) -> str:
+        """The digits of groups ``i``..``j`` (inclusive), separators dropped."""
+        return "".join(self.parts[2 * i : 2 * j + 1 : 2])
+
+    def joined_before(self, i: int) -> bool:
+        """Group ``i`` continues the group before it without a space (``12-34``, ``1.2``)."""
+        return i > 0 and " " not in self.parts[2 * i - 1]
+
+    def joined_after(self, j: int) -> bool:
+        return j < len(self.sizes) - 1 and " " not in self.parts[2 * j + 1]
+
+    def isolated(self, i: int, j: int) -> bool:
+        """Groups ``i``..``j`` stand alone: free, and not joined to a neighbouring group without a space."""
+        return (
+            self.lo <= i and j <= self.hi and not self.joined_before(i) and not self.joined_after(j)
+        )
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        return self.offsets[2 * i], self.offsets[2 * j + 1]
+
+
+def _glued_left(text: str, start: int) -> bool:
+    if start == 0:
+        return False
+    before = text[start - 1]
+    if _is_word_char(before):
+        return True
+    return before in _JOINERS and start >= 2 and _is_word_char(text[start - 2])
+
+
+def _glued_right(text: str, end: int) -> bool:
+    if end >= len(text):
+        return False
+    after = text[end]
+    if _is_word_char(after):
+        # "415-555-2671x123": an extension, not a longer token.
+        return not (after in "xX" and end + 1 < len(text) and text[end + 1].isdigit())
+    return after in _JOINERS and end + 1 < len(text) and _is_word_char(text[end + 1])
+
+
+def find_number_runs(text: str) -> tuple[NumberRun, ...]:
+    runs: list[NumberRun] = []
+    for match in _RUN.finditer(text):
+        raw = match.group()
+        if raw[-1] in _TRAILING:
+            raw = raw.rstrip(_TRAILING)
+            if len(raw) < 7:
+                continue
+        start = match.start()
+        end = start + len(raw)
+        glued_left = _glued_left(text, start)
+        glued_right = _glued_right(text, end)
+        if (glued_left or glued_right) and " " not in raw:
+            continue
+        if len(raw) <= 10 and _DATE.fullmatch(raw):
+            continue
+        parts = _SPLIT.split(raw)
+        last = len(parts) // 2
+        lo, hi = 0, last
+        if glued_left:
+            lo = 1
+            while lo <= last and " " not in parts[2 * lo - 1]:
+                lo += 1
+        if glued_right:
+            hi = last - 1
+            while hi >= lo and " " not in parts[2 * hi + 1]:
+                hi -= 1
+        if lo <= hi:
+            runs.append(NumberRun(text, start, parts, lo, hi))
+    return tuple(runs)
