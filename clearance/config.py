@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from clearance.auth.config import AuthConfig
 from clearance.exceptions import ConfigError
 
 UpstreamKind = Literal["openai", "ollama"]
@@ -127,6 +128,7 @@ class GatewayConfig(_Strict):
     upstreams: tuple[UpstreamConfig, ...] = ()
     audit: AuditConfig = AuditConfig()
     logging: LoggingConfig = LoggingConfig()
+    auth: AuthConfig = AuthConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:

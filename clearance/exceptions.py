@@ -12,13 +12,15 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   └── PayloadTooLarge            413  payload_too_large
     ├── NotFound                       404
     │   ├── UnknownRoute               404  unknown_route (no blind pass-through)
-    │   └── UnknownModel               404  model_not_found
+    │   ├── UnknownModel               404  model_not_found
+    │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
-    ├── PermissionDenied               403  blocked by policy
+    ├── PermissionDenied               403  blocked_by_policy, approval_required
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
     │   └── UpstreamProtocolError      502  upstream_protocol_error (an answer we cannot parse: never relayed raw)
+    ├── InspectionFailed               500  inspection_failed: detection or masking broke; nothing is forwarded
     └── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
 """
 
@@ -39,6 +41,7 @@ class ClearanceError(Exception):
         code: str | None = None,
         param: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -46,6 +49,8 @@ class ClearanceError(Exception):
             self.code = code
         self.param = param
         self.headers: dict[str, str] = dict(headers or {})
+        self.details: dict[str, object] = dict(details or {})
+        """Extra machine-readable fields for the error body (a decision's rule and reasons, say)."""
 
 
 class ConfigError(ClearanceError):
@@ -95,6 +100,11 @@ class UnknownModel(NotFound):
     code = "model_not_found"
 
 
+class MethodNotAllowed(NotFound):
+    http_status = 405
+    code = "method_not_allowed"
+
+
 class AuthenticationError(ClearanceError):
     http_status = 401
     code = "invalid_token"
@@ -124,6 +134,12 @@ class UpstreamTimeout(UpstreamError):
 
 class UpstreamProtocolError(UpstreamError):
     code = "upstream_protocol_error"
+
+
+class InspectionFailed(ClearanceError):
+    http_status = 500
+    code = "inspection_failed"
+    type = "server_error"
 
 
 class ServiceUnavailable(ClearanceError):

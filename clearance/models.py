@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 IdentityKind = Literal["user", "service", "anonymous"]
+Action = Literal["allow", "mask", "require_approval", "block"]
+OperatorName = Literal["redact", "partial", "hash", "placeholder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +68,63 @@ class AuditRecord:
     error_code: str | None = None
     subject: str | None = None
     client_addr: str | None = None
+    decision: str | None = None
+    rule: str | None = None
+    reasons: tuple[str, ...] = ()
+    level: str | None = None
+    declared_label: str | None = None
+    findings: Mapping[str, int] = field(default_factory=dict)
+    """Findings per entity type in the request (counts, never values)."""
+    masked_request: Mapping[str, int] = field(default_factory=dict)
+    masked_response: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MaskPlan:
+    """The part of a decision that says what to mask and how. Types not listed pass unchanged."""
+
+    operators: Mapping[str, OperatorName] = field(default_factory=dict)
+    restore: bool = False
+    """Whether placeholders in the answer are replaced by the originals for this caller."""
+
+    def operator_for(self, entity_type: str) -> OperatorName | None:
+        return self.operators.get(entity_type)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.operators)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy decided for one request, and why. A value: it does nothing by itself.
+
+    ``rule`` is the id of the rule that matched, or ``default`` when none did; ``reasons`` are stable codes
+    (``restricted_type``, ``clearance_exceeded``, ``label_mismatch``, …) for logs, headers, audit and errors.
+    ``counts`` are findings per entity type in the request (never values).
+    """
+
+    action: Action
+    rule: str
+    reasons: tuple[str, ...]
+    level: str
+    plan: MaskPlan = field(default_factory=MaskPlan)
+    counts: Mapping[str, int] = field(default_factory=dict)
+    message: str = ""
+    """For ``block`` and ``require_approval``: what the caller can do next."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    """Everything a policy decides on. Counts and levels only: the policy never sees payload text."""
+
+    identity: Identity
+    model: str
+    upstream: str
+    endpoint: str
+    counts: Mapping[str, int]
+    """Findings per entity type in the request."""
+    level: str
+    """The highest classification level among the findings (the lowest level when there are none)."""
+    declared: str | None = None
+    """The label the caller declared (``X-Data-Classification``), if any."""

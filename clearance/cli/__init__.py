@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import config_cmd
+from clearance.cli import config_cmd, keys, login, serve
 
 app = typer.Typer(
     name="clearance",
@@ -12,7 +12,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+serve.register(app)
 config_cmd.register(app)
+keys.register(app)
+login.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,195 @@
+"""The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
+
+Routes: the model endpoints (``proxy.endpoints``), the model listings, health, readiness and metrics. Every other
+path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
+except through the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from clearance.audit.store import AuditStore, SqlAuditStore
+from clearance.config import GatewayConfig
+from clearance.exceptions import ClearanceError, MethodNotAllowed, UnknownRoute
+from clearance.observability.metrics import GatewayMetrics
+from clearance.proxy import ollama
+from clearance.proxy.endpoints import MODEL_ENDPOINTS
+from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.exchange import Exchange
+from clearance.proxy.pipeline import Authenticate, ModelPipeline, anonymous
+from clearance.proxy.routing import ModelRouter
+from clearance.proxy.upstream import UpstreamClient
+
+log = logging.getLogger("clearance.app")
+
+CONFIG = web.AppKey("config", GatewayConfig)
+PIPELINE = web.AppKey("pipeline", ModelPipeline)
+METRICS = web.AppKey("metrics", GatewayMetrics)
+AUDIT = web.AppKey("audit", AuditStore)
+UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
+ROUTER = web.AppKey("router", ModelRouter)
+
+_KNOWN_PATHS = {e.path for e in MODEL_ENDPOINTS} | {"/v1/models", "/api/tags"}
+
+
+def _json(data: Any, status: int = 200, request_id: str | None = None) -> web.Response:
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE, headers=headers)
+
+
+def create_app(
+    config: GatewayConfig,
+    *,
+    authenticate: Authenticate = anonymous,
+    audit: AuditStore | None = None,
+) -> web.Application:
+    """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
+    app = web.Application(client_max_size=config.server.max_body_bytes)
+    metrics = GatewayMetrics()
+    upstreams = UpstreamClient(config.upstreams)
+    router = ModelRouter(config.upstreams, upstreams.discover_models)
+    store: AuditStore = audit or SqlAuditStore(
+        config.audit.url,
+        on_queue_depth=metrics.audit_queue.set,
+        on_failure=metrics.audit_failures.inc,
+    )
+    pipeline = ModelPipeline(
+        router=router,
+        upstreams=upstreams,
+        audit=store,
+        metrics=metrics,
+        max_body_bytes=config.server.max_body_bytes,
+        authenticate=authenticate,
+    )
+    app[CONFIG] = config
+    app[METRICS] = metrics
+    app[UPSTREAMS] = upstreams
+    app[ROUTER] = router
+    app[AUDIT] = store
+    app[PIPELINE] = pipeline
+
+    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        await upstreams.start()
+        await store.start()
+        if router.needs_discovery:
+            await router.discover()
+        names = [r.public_name for r in router.models()]
+        log.info("gateway ready", extra={"models": names, "upstreams": len(config.upstreams)})
+        yield
+        await store.close()
+        await upstreams.close()
+
+    app.cleanup_ctx.append(lifespan)
+
+    for endpoint in MODEL_ENDPOINTS:
+        app.router.add_post(endpoint.path, pipeline.handler(endpoint))
+    app.router.add_get("/v1/models", _list_models)
+    app.router.add_get("/api/tags", _list_tags)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_route("*", "/{tail:.*}", _unknown_route)
+    return app
+
+
+def _recorded(request: web.Request, name: str, response: web.Response, error: str | None) -> None:
+    """Audit and count a request that never reached a model endpoint."""
+    exchange = Exchange(request, name)
+    exchange.record.status = response.status
+    exchange.record.error_code = error
+    exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
+    record = exchange.finish()
+    request.app[AUDIT].record(record)
+    request.app[METRICS].observe(name, response.status, record.latency_ms / 1000.0)
+
+
+async def _listing(request: web.Request, name: str) -> tuple[Exchange, list[str]]:
+    exchange = Exchange(request, name)
+    pipeline = request.app[PIPELINE]
+    exchange.identify(await pipeline.authenticate(request))
+    routes = request.app[ROUTER].models()
+    names = []
+    for route in routes:
+        names.extend([route.model.name, *route.model.aliases])
+    return exchange, names
+
+
+async def _serve_listing(request: web.Request, name: str, render: Any) -> web.Response:
+    try:
+        exchange, names = await _listing(request, name)
+    except ClearanceError as error:
+        response = error_response(error)
+        _recorded(request, name, response, error.code)
+        return response
+    response = _json(render(request, names), request_id=exchange.request_id)
+    exchange.record.status = 200
+    exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
+    record = exchange.finish()
+    request.app[AUDIT].record(record)
+    request.app[METRICS].observe(name, 200, record.latency_ms / 1000.0)
+    return response
+
+
+def _openai_models(request: web.Request, names: list[str]) -> dict[str, Any]:
+    owners = {}
+    for route in request.app[ROUTER].models():
+        for alias in (route.model.name, *route.model.aliases):
+            owners[alias] = route.upstream.name
+    created = int(time.time())
+    return {
+        "object": "list",
+        "data": [
+            {"id": n, "object": "model", "created": created, "owned_by": owners.get(n, "clearance")} for n in names
+        ],
+    }
+
+
+async def _list_models(request: web.Request) -> web.Response:
+    return await _serve_listing(request, "models", _openai_models)
+
+
+async def _list_tags(request: web.Request) -> web.Response:
+    return await _serve_listing(request, "ollama.tags", lambda _r, names: ollama.tags(names))
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    store_ok = await request.app[AUDIT].writable()
+    upstreams = request.app[UPSTREAMS]
+    reachable = {up.name: await upstreams.reachable(up) for up in request.app[CONFIG].upstreams}
+    ready = store_ok and any(reachable.values())
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "checks": {"audit_store_writable": store_ok, "upstreams_reachable": reachable},
+    }
+    return _json(body, status=200 if ready else 503)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    metrics = request.app[METRICS]
+    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+
+async def _unknown_route(request: web.Request) -> web.Response:
+    error: ClearanceError
+    if request.path in _KNOWN_PATHS:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+    else:
+        error = UnknownRoute(
+            f"no such endpoint: {request.method} {request.path}. This gateway serves the OpenAI API "
+            "under /v1 (chat/completions, completions, embeddings, responses, models) and the Ollama API "
+            "under /api (chat, generate, embed, tags)."
+        )
+    response = error_response(error)
+    _recorded(request, "unknown", response, error.code)
+    return response

@@ -1,0 +1,195 @@
+"""The audit store: a contract and its SQL implementation (SQLite by default).
+
+Writes never sit on the request path: ``record()`` only queues. One owned writer task drains the queue in batches
+on a worker thread, retrying a failed batch (never dropping it) until the store comes back, and ``close()`` waits
+for everything queued to be written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from clearance.audit import migrate
+from clearance.audit.schema import audit_records, heartbeats
+from clearance.models import AuditRecord
+from clearance.tasks import TaskSet
+
+log = logging.getLogger("clearance.audit")
+
+
+class AuditStore(Protocol):
+    """Where records go. ``record`` must not block or fail: durability is the store's job."""
+
+    async def start(self) -> None: ...
+    def record(self, entry: AuditRecord) -> None: ...
+    async def flush(self) -> None: ...
+    async def writable(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+def _row(entry: AuditRecord) -> dict[str, Any]:
+    return {
+        "request_id": entry.request_id,
+        "created_at": datetime.fromtimestamp(entry.started_at, UTC),
+        "method": entry.method,
+        "endpoint": entry.endpoint,
+        "model": entry.model,
+        "upstream": entry.upstream,
+        "status": entry.status,
+        "latency_ms": round(entry.latency_ms, 3),
+        "bytes_in": entry.bytes_in,
+        "bytes_out": entry.bytes_out,
+        "stream": entry.stream,
+        "prompt_tokens": entry.usage.prompt_tokens,
+        "completion_tokens": entry.usage.completion_tokens,
+        "total_tokens": entry.usage.total_tokens,
+        "error_code": entry.error_code,
+        "subject": entry.subject,
+        "client_addr": entry.client_addr,
+        "decision": entry.decision,
+        "rule": entry.rule,
+        "reasons": list(entry.reasons) or None,
+        "level": entry.level,
+        "declared_label": entry.declared_label,
+        "findings": dict(entry.findings) or None,
+        "masked_request": dict(entry.masked_request) or None,
+        "masked_response": dict(entry.masked_response) or None,
+    }
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and NORMAL sync (safe with WAL)."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class SqlAuditStore:
+    """Audit records in a SQL database reached through SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        linger_s: float = 0.02,
+        max_batch: int = 512,
+        retry_s: float = 1.0,
+        on_queue_depth: Callable[[int], None] | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.instance = uuid.uuid4().hex[:16]
+        self._queue: asyncio.Queue[AuditRecord | None] = asyncio.Queue()
+        self._linger_s = linger_s
+        self._max_batch = max_batch
+        self._retry_s = retry_s
+        self._tasks = TaskSet()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._on_queue_depth = on_queue_depth
+        self._on_failure = on_failure
+
+    async def start(self) -> None:
+        await asyncio.to_thread(migrate.upgrade, self.engine)
+        self._writer_task = self._tasks.spawn(self._writer(), name="audit-writer")
+
+    def record(self, entry: AuditRecord) -> None:
+        self._idle.clear()
+        self._queue.put_nowait(entry)
+
+    async def _writer(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            if self._linger_s:
+                await asyncio.sleep(self._linger_s)
+            batch = [first]
+            stop = False
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            await self._write_until_done(batch)
+            if self._on_queue_depth is not None:
+                self._on_queue_depth(self._queue.qsize())
+            if self._queue.empty():
+                self._idle.set()
+            if stop:
+                return
+
+    async def _write_until_done(self, batch: Sequence[AuditRecord]) -> None:
+        rows = [_row(r) for r in batch]
+        while True:
+            try:
+                await asyncio.to_thread(self._insert, rows)
+                return
+            except Exception as exc:  # the store is down: keep the batch, retry
+                log.error(
+                    "audit write failed; retrying",
+                    extra={"records": len(rows), "error": type(exc).__name__},
+                )
+                if self._on_failure is not None:
+                    self._on_failure()
+                await asyncio.sleep(self._retry_s)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(audit_records.insert(), rows)
+
+    async def flush(self) -> None:
+        """Wait until everything recorded so far is written."""
+        await self._idle.wait()
+
+    async def writable(self) -> bool:
+        try:
+            await asyncio.to_thread(self._heartbeat)
+        except Exception as exc:
+            log.warning("audit store not writable", extra={"error": type(exc).__name__})
+            return False
+        return True
+
+    def _heartbeat(self) -> None:
+        now = datetime.now(UTC)
+        dialect = self.engine.dialect.name
+        insert: Any = (postgresql if dialect == "postgresql" else sqlite).insert(heartbeats)
+        stmt = insert.values(instance=self.instance, seen_at=now).on_conflict_do_update(
+            index_elements=["instance"], set_={"seen_at": now}
+        )
+        with self.engine.begin() as connection:
+            connection.execute(stmt)
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        await self._tasks.join()
+        await asyncio.to_thread(self.engine.dispose)
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest records, newest first (for the CLI and tests)."""
+        query = select(audit_records).order_by(audit_records.c.id.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]

@@ -1,0 +1,59 @@
+"""``clearance serve``: run the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from clearance.config import GatewayConfig, ServerConfig, UpstreamConfig, load_config, parse_config
+from clearance.exceptions import ConfigError
+from clearance.observability.logging import configure_logging
+from clearance.server import run_gateway
+
+
+def build_config(
+    config_file: Path | None, upstream: str | None, kind: str, host: str | None, port: int | None
+) -> GatewayConfig:
+    config = load_config(config_file) if config_file else parse_config({})
+    updates: dict[str, object] = {}
+    if upstream:
+        extra = UpstreamConfig.model_validate({"name": "default", "base_url": upstream, "kind": kind})
+        updates["upstreams"] = (*[u for u in config.upstreams if u.name != "default"], extra)
+    if host is not None or port is not None:
+        server = config.server.model_dump()
+        if host is not None:
+            server["host"] = host
+        if port is not None:
+            server["port"] = port
+        updates["server"] = ServerConfig.model_validate(server)
+    return config.model_copy(update=updates) if updates else config
+
+
+def serve(
+    upstream: str | None = typer.Option(
+        None, help="Base URL of an OpenAI-compatible upstream, e.g. http://127.0.0.1:8000/v1."
+    ),
+    upstream_kind: str = typer.Option("openai", help="openai or ollama."),
+    host: str | None = typer.Option(None, help="Address to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default 8080)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML configuration file."),
+) -> None:
+    """Run the gateway in front of the configured upstreams."""
+    try:
+        gateway_config = build_config(config, upstream, upstream_kind, host, port)
+    except ConfigError as exc:
+        typer.echo(exc.message, err=True)
+        for path, message in exc.errors:
+            typer.echo(f"  {path}: {message}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(gateway_config.logging.level)
+    if not gateway_config.upstreams:
+        typer.echo("no upstream configured: pass --upstream URL or a --config naming upstreams", err=True)
+        raise typer.Exit(2)
+    asyncio.run(run_gateway(gateway_config))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

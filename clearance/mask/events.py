@@ -1,0 +1,193 @@
+"""Masking streamed answers event by event, for each API's event shapes.
+
+Each class takes parsed events (JSON objects) of one stream and returns the events to send instead, in order. Text
+that might be the start of a sensitive value is held back in a per-channel ``StreamMasker`` (one channel per choice,
+per tool call, per output item) and released into a later event of the same channel; whatever is still held when
+the channel ends is released into its final event. Every other string in an event is masked whole. ``logprobs``
+are dropped: they spell the answer token by token, where no value can be recognised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clearance.extract import rewrite_texts
+from clearance.mask.masker import Masker
+from clearance.mask.stream import StreamMasker
+
+Event = dict[str, Any]
+DROP = frozenset({"logprobs"})
+
+
+class _Channels:
+    def __init__(self, masker: Masker) -> None:
+        self._masker = masker
+        self._open: dict[tuple[Any, ...], StreamMasker] = {}
+
+    def feed(self, key: tuple[Any, ...], text: str) -> str:
+        channel = self._open.get(key)
+        if channel is None:
+            channel = self._open[key] = StreamMasker(self._transform)
+        return channel.feed(text)
+
+    def flush(self, key: tuple[Any, ...]) -> str:
+        channel = self._open.pop(key, None)
+        return channel.flush() if channel is not None else ""
+
+    def flush_prefix(self, prefix: tuple[Any, ...]) -> dict[tuple[Any, ...], str]:
+        keys = [k for k in self._open if k[: len(prefix)] == prefix]
+        return {k: self.flush(k) for k in keys}
+
+    def pending(self) -> list[tuple[Any, ...]]:
+        return list(self._open)
+
+    def _transform(self, context: str, segment: str) -> str:
+        return self._masker.outgoing(segment, context)
+
+    def whole(self, node: Any) -> Any:
+        return rewrite_texts(node, self._masker.outgoing, DROP)
+
+
+class OpenAiChunkMasker:
+    """``chat.completion.chunk`` and ``text_completion`` stream chunks."""
+
+    def __init__(self, masker: Masker) -> None:
+        self._ch = _Channels(masker)
+        self._meta: dict[str, Any] = {}
+
+    def event(self, chunk: Event) -> list[Event]:
+        self._meta = {k: chunk[k] for k in ("id", "object", "created", "model") if k in chunk}
+        choices = chunk.get("choices")
+        if not isinstance(choices, list):
+            return [self._ch.whole(chunk)]
+        out_choices = []
+        for choice in choices:
+            index = choice.get("index", 0)
+            out = self._ch.whole({k: v for k, v in choice.items() if k not in ("delta", "text")})
+            if isinstance(choice.get("delta"), dict):
+                out["delta"] = self._delta(index, choice["delta"])
+            elif isinstance(choice.get("text"), str):
+                out["text"] = self._ch.feed((index, "text"), choice["text"])
+            if choice.get("finish_reason") is not None:
+                self._finish(index, out)
+            out_choices.append(out)
+        return [{**self._ch.whole({k: v for k, v in chunk.items() if k != "choices"}), "choices": out_choices}]
+
+    def _delta(self, index: int, delta: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in delta.items():
+            if key in ("content", "reasoning_content", "refusal") and isinstance(value, str):
+                out[key] = self._ch.feed((index, key), value)
+            elif key == "tool_calls" and isinstance(value, list):
+                out[key] = [self._tool_call(index, call) for call in value]
+            elif key == "role":
+                out[key] = value
+            else:
+                out[key] = self._ch.whole(value)
+        return out
+
+    def _tool_call(self, index: int, call: dict[str, Any]) -> dict[str, Any]:
+        out = dict(call)
+        fn = call.get("function")
+        if isinstance(fn, dict):
+            fn_out = dict(fn)
+            if isinstance(fn.get("arguments"), str):
+                fn_out["arguments"] = self._ch.feed((index, "tool", call.get("index", 0)), fn["arguments"])
+            out["function"] = fn_out
+        return out
+
+    def _finish(self, index: int, choice: dict[str, Any]) -> None:
+        """The choice ends: whatever its channels still hold goes into this last chunk."""
+        for key, text in self._ch.flush_prefix((index,)).items():
+            if not text:
+                continue
+            if key[1] == "text":
+                choice["text"] = choice.get("text", "") + text
+                continue
+            delta = choice.setdefault("delta", {})
+            if key[1] == "tool":
+                delta.setdefault("tool_calls", []).append({"index": key[2], "function": {"arguments": text}})
+            else:
+                delta[key[1]] = delta.get(key[1], "") + text
+
+    def end(self) -> list[Event]:
+        """The stream ended without a finish_reason for some choice: release what is held in one more chunk."""
+        held = self._ch.pending()
+        if not held:
+            return []
+        choices: dict[int, dict[str, Any]] = {}
+        for key in held:
+            choice = choices.setdefault(key[0], {"index": key[0], "delta": {}})
+            self._finish(key[0], choice)
+        return [{**self._meta, "choices": list(choices.values())}]
+
+
+class ResponsesEventMasker:
+    """``/v1/responses`` stream events (``response.output_text.delta`` and friends)."""
+
+    _DELTAS = {
+        "response.output_text.delta": "text",
+        "response.function_call_arguments.delta": "args",
+        "response.reasoning_text.delta": "reasoning",
+    }
+    _DONES = {
+        "response.output_text.done": ("text", "text", "response.output_text.delta"),
+        "response.function_call_arguments.done": ("args", "arguments", "response.function_call_arguments.delta"),
+        "response.reasoning_text.done": ("reasoning", "text", "response.reasoning_text.delta"),
+    }
+
+    def __init__(self, masker: Masker) -> None:
+        self._ch = _Channels(masker)
+
+    @staticmethod
+    def _key(kind: str, event: Event) -> tuple[Any, ...]:
+        return (event.get("item_id"), event.get("output_index"), event.get("content_index"), kind)
+
+    def event(self, event: Event) -> list[Event]:
+        kind = event.get("type")
+        if kind in self._DELTAS and isinstance(event.get("delta"), str):
+            return [{**event, "delta": self._ch.feed(self._key(self._DELTAS[kind], event), event["delta"])}]
+        if kind in self._DONES:
+            channel, _field, delta_type = self._DONES[kind]
+            rest = self._ch.flush(self._key(channel, event))
+            out: list[Event] = []
+            if rest:
+                extra: Event = {k: event[k] for k in ("item_id", "output_index", "content_index") if k in event}
+                out.append({"type": delta_type, **extra, "delta": rest})
+            out.append(self._ch.whole(event))
+            return out
+        return [self._ch.whole(event)]
+
+    def end(self) -> list[Event]:
+        return []
+
+
+class OllamaLineMasker:
+    """Ollama NDJSON objects: ``message.content`` (chat) or ``response`` (generate), flushed into the done line."""
+
+    def __init__(self, masker: Masker) -> None:
+        self._ch = _Channels(masker)
+
+    def event(self, line: Event) -> list[Event]:
+        out = dict(line)
+        message = line.get("message")
+        if isinstance(message, dict):
+            message_out = dict(message)
+            if isinstance(message.get("content"), str):
+                message_out["content"] = self._ch.feed(("content",), message["content"])
+            if "tool_calls" in message:
+                message_out["tool_calls"] = self._ch.whole(message["tool_calls"])
+            out["message"] = message_out
+        if isinstance(line.get("response"), str):
+            out["response"] = self._ch.feed(("response",), line["response"])
+        if line.get("done"):
+            for key, text in self._ch.flush_prefix(()).items():
+                if key == ("content",) and isinstance(out.get("message"), dict):
+                    out["message"]["content"] = out["message"].get("content", "") + text
+                elif key == ("response",):
+                    out["response"] = out.get("response", "") + text
+        rest = {k: v for k, v in out.items() if k not in ("message", "response")}
+        return [{**self._ch.whole(rest), **{k: out[k] for k in ("message", "response") if k in out}}]
+
+    def end(self) -> list[Event]:
+        return []

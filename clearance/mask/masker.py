@@ -1,0 +1,88 @@
+"""Applying a mask plan to a text: the findings decide *where*, the plan decides *how*; this module only acts.
+
+A ``MaskPlan`` (``clearance.models``) is the part of a policy decision that says which entity types are masked with
+which operator, and whether originals may be restored in the answer. ``Masker`` applies it to one text at a time,
+for one request (it owns that request's placeholder vault).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from clearance.mask import operators
+from clearance.mask.vault import PlaceholderVault
+from clearance.models import Finding, MaskPlan, OperatorName
+
+Scan = Callable[[str], Sequence[Finding]]
+
+
+class Masker:
+    """Masks texts of one request under one plan. Counts what it masked, per type (never values)."""
+
+    __slots__ = ("_hash_key", "_scan", "counts", "plan", "vault")
+
+    def __init__(self, plan: MaskPlan, scan: Scan, hash_key: bytes) -> None:
+        self.plan = plan
+        self.vault = PlaceholderVault()
+        self.counts: Counter[str] = Counter()
+        self._scan = scan
+        self._hash_key = hash_key
+
+    def _replacement(self, value: str, finding: Finding, op: OperatorName) -> str:
+        if op == "redact":
+            return operators.redact(finding.type)
+        if op == "partial":
+            return operators.partial(value, finding.type)
+        if op == "hash":
+            return operators.keyed_hash(value, finding.type, self._hash_key)
+        return self.vault.placeholder(value, finding.type)
+
+    def apply(self, text: str, findings: Sequence[Finding]) -> str:
+        """Replace every finding whose type the plan masks. ``findings`` index ``text`` and do not overlap."""
+        out: list[str] = []
+        last = 0
+        for finding in sorted(findings, key=lambda f: f.start):
+            op = self.plan.operator_for(finding.type)
+            if op is None or finding.start < last:
+                continue
+            out.append(text[last : finding.start])
+            out.append(self._replacement(text[finding.start : finding.end], finding, op))
+            self.counts[finding.type] += 1
+            last = finding.end
+        if last == 0:
+            return text
+        out.append(text[last:])
+        return "".join(out)
+
+    def mask(self, text: str) -> str:
+        """Scan and mask in one step."""
+        if not text or not self.plan.active:
+            return text
+        return self.apply(text, self._scan(text))
+
+    def _findings(self, text: str, context: str) -> list[Finding]:
+        """Findings in ``text``, scanned after ``context`` so nearby words count; offsets index ``text``."""
+        if not context:
+            return list(self._scan(text))
+        shift = len(context)
+        out = []
+        for f in self._scan(context + text):
+            if f.end > shift:  # a finding reaching into the text is masked there, even if it began before
+                out.append(Finding(max(f.start - shift, 0), f.end - shift, f.type, f.score, f.detector))
+        return out
+
+    def outgoing(self, text: str, context: str = "") -> str:
+        """An answer's text on its way to the caller: originals restored if allowed, then masked.
+
+        Restoring first means a value the model repeated in clear is masked like any other, and a restored
+        placeholder is shown only to callers the plan allows.
+        """
+        if self.plan.restore:
+            text = self.vault.restore(text)
+        if not text or not self.plan.active:
+            return text
+        findings = self._findings(text, context)
+        if self.plan.restore:
+            findings = [f for f in findings if self.plan.operator_for(f.type) != "placeholder"]
+        return self.apply(text, findings)

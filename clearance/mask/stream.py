@@ -1,0 +1,98 @@
+"""Masking text that arrives in pieces (a streamed answer), with the shortest safe hold-back.
+
+A sensitive value, or a placeholder to restore, can be split across any two stream events. ``StreamMasker`` keeps
+the text of one channel (one choice's content, one tool call's arguments) and releases it as soon as nothing that
+could still be forming at its end is cut: it holds back only the tail that could be the beginning of a value — the
+last unfinished token, a run of digits and separators (a card or phone number written with spaces), an unfinished
+``password =`` assignment, an open PEM block, an unclosed placeholder — bounded by ``max_hold`` characters. What is
+released is masked (and restored) as a whole segment, so a value is never split between two releases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Each pattern matches a tail of the pending text that must wait for more; the earliest start wins.
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_TAIL_PATTERNS = (
+    # the last token (no whitespace yet after it): a word, an email, a URL, a token, a placeholder
+    re.compile(r"\S+$"),
+    # digits with the separators cards, phones, SSNs and IBANs are written with, possibly ending in a separator
+    re.compile(rf"(?:[A-Z]{{2}}\d{{2}}[ ]?)?[+(]?\d[\d \-.()/{_INVISIBLE}]*$"),
+    # a secret assignment whose value has not come yet: "password = ", "api_key: "
+    re.compile(
+        r"(?i)\b(?:pass(?:word|wd)?|pwd|secret|token|api[_\- ]?key|apikey|access[_\- ]?key|credentials?)"
+        r"[\"']?\s*(?:[:=]|is)?\s*[\"']?$"
+    ),
+    # a placeholder the model is spelling out with spaces: "<EMAIL ADDRESS"
+    re.compile(r"[<\[][A-Za-z_ \-]{0,40}\d{0,4}$"),
+)
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
+
+DEFAULT_MAX_HOLD = 8192
+
+
+def safe_cut(pending: str) -> int:
+    """How much of ``pending`` can be released now: the index where the held-back tail starts."""
+    cut = len(pending)
+    for pattern in _TAIL_PATTERNS:
+        match = pattern.search(pending)
+        if match is not None and match.start() < cut:
+            cut = match.start()
+    # an open PEM block holds everything from its BEGIN line
+    for begin in _PEM_BEGIN.finditer(pending):
+        if _PEM_END.search(pending, begin.end()) is None:
+            cut = min(cut, begin.start())
+            break
+    return cut
+
+
+CONTEXT_CHARS = 64
+
+Transform = Callable[[str, str], str]
+"""``transform(context, segment)``: the masked (and restored) ``segment``. ``context`` is the text released just
+before it, for detectors whose scores depend on nearby words ("account number: …"); it is never returned."""
+
+
+class StreamMasker:
+    """One channel of a stream. ``feed`` returns the text to send now; ``flush`` the rest at the end.
+
+    If the held tail grows past ``max_hold`` characters (a huge unbroken token), it is released through
+    ``transform`` anyway: the bound keeps memory and latency finite, and the segment is still scanned whole.
+    """
+
+    __slots__ = ("_context", "_max_hold", "_pending", "_transform")
+
+    def __init__(self, transform: Transform, max_hold: int = DEFAULT_MAX_HOLD) -> None:
+        self._transform = transform
+        self._pending = ""
+        self._context = ""
+        self._max_hold = max_hold
+
+    def _release(self, segment: str) -> str:
+        context = self._context
+        self._context = (context + segment)[-CONTEXT_CHARS:]
+        return self._transform(context, segment)
+
+    @property
+    def held(self) -> int:
+        return len(self._pending)
+
+    def feed(self, text: str) -> str:
+        if not text:
+            return ""
+        pending = self._pending + text
+        cut = safe_cut(pending)
+        if len(pending) - cut > self._max_hold:
+            cut = len(pending)
+        if cut == 0:
+            self._pending = pending
+            return ""
+        self._pending = pending[cut:]
+        return self._release(pending[:cut])
+
+    def flush(self) -> str:
+        pending, self._pending = self._pending, ""
+        return self._release(pending) if pending else ""

@@ -1,0 +1,1 @@
+"""Metrics and logs. Neither ever holds prompt or response text."""

@@ -1,0 +1,361 @@
+"""The request pipeline for model endpoints, top to bottom:
+
+    authenticate -> read body -> parse JSON -> validate -> route model
+      -> inspect (extract texts, detect, classify, decide, mask: ``clearance.inspection``)
+      -> build upstream request -> send
+      -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
+
+Every request, whatever its outcome, ends with exactly one audit record, one metrics observation and one log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from clearance.audit.store import AuditStore
+from clearance.exceptions import (
+    ClearanceError,
+    InspectionFailed,
+    InvalidJSON,
+    InvalidRequest,
+    PayloadTooLarge,
+    UpstreamProtocolError,
+)
+from clearance.extract import rewrite_texts
+from clearance.inspection import Inspector, denial
+from clearance.mask.events import DROP, OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
+from clearance.mask.masker import Masker
+from clearance.models import Identity
+from clearance.observability.metrics import GatewayMetrics
+from clearance.proxy import ollama
+from clearance.proxy.endpoints import Endpoint
+from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.exchange import Exchange
+from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
+from clearance.proxy.routing import ModelRouter, Route
+from clearance.proxy.schemas import validate_request
+from clearance.proxy.streams import OllamaFromOpenAi, OllamaNdjson, OpenAiSse, StreamShape
+from clearance.proxy.upstream import UpstreamClient, map_client_error
+
+log = logging.getLogger("clearance.access")
+
+Authenticate = Callable[[web.Request], Awaitable[Identity]]
+
+
+async def anonymous(_request: web.Request) -> Identity:
+    return Identity.anonymous()
+
+
+def declared_label(request: web.Request, body: dict[str, Any]) -> str | None:
+    """The caller's declared classification: ``X-Data-Classification``, else ``metadata.classification``."""
+    header = request.headers.get("X-Data-Classification")
+    if header:
+        return header.strip().lower()
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and "classification" in metadata:
+        label = metadata["classification"]
+        if not isinstance(label, str):
+            raise InvalidRequest("metadata.classification must be a string", param="metadata.classification")
+        return label.strip().lower()
+    return None
+
+
+def mask_whole(masker: Masker, data: dict[str, Any]) -> dict[str, Any]:
+    """A complete answer on its way out: every text masked (and restored where allowed), logprobs dropped."""
+    try:
+        masked: dict[str, Any] = rewrite_texts(data, masker.outgoing, DROP)
+    except ClearanceError:
+        raise
+    except Exception as exc:
+        log.error("response inspection failed", extra={"error": type(exc).__name__})
+        raise InspectionFailed("the gateway could not inspect the answer, so it was not returned") from None
+    return masked
+
+
+class ModelPipeline:
+    """Handles every model endpoint. Built once per application with its collaborators."""
+
+    def __init__(
+        self,
+        *,
+        router: ModelRouter,
+        upstreams: UpstreamClient,
+        audit: AuditStore,
+        metrics: GatewayMetrics,
+        max_body_bytes: int,
+        authenticate: Authenticate = anonymous,
+        inspector: Inspector | None = None,
+    ) -> None:
+        self.router = router
+        self.upstreams = upstreams
+        self.audit = audit
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.authenticate = authenticate
+        self.inspector = inspector
+
+    def handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self.handle(request, endpoint)
+
+        return handle
+
+    async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
+        exchange = Exchange(request, endpoint.name)
+        try:
+            exchange.identify(await self.authenticate(request))
+            body = await self._read_json(request, exchange)
+            validate_request(endpoint, body)
+            exchange.record.model = body["model"]
+            route = await self.router.resolve(body["model"])
+            exchange.record.upstream = route.upstream.name
+            stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
+            exchange.record.stream = stream
+            if self.inspector is not None:
+                body = self._inspect(request, exchange, endpoint, route, body)
+            return await self._forward(request, exchange, endpoint, route, body, stream)
+        except ClearanceError as error:
+            exchange.fail(error)
+            response = error_response(error)
+            response.headers.update(exchange.headers)
+            exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
+            return response
+        except asyncio.CancelledError:
+            exchange.record.status = 499
+            exchange.record.error_code = "client_disconnected"
+            raise
+        finally:
+            self._finish(exchange)
+
+    def _inspect(
+        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        assert self.inspector is not None
+        declared = declared_label(request, body)
+        exchange.record.declared_label = declared
+        inspection = self.inspector.inspect(
+            endpoint,
+            body,
+            identity=exchange.identity or Identity.anonymous(),
+            model=route.public_name,
+            upstream=route.upstream.name,
+            declared=declared,
+        )
+        exchange.decide(inspection)
+        if inspection.decision.action in ("block", "require_approval"):
+            raise denial(inspection.decision)
+        return inspection.body
+
+    def _finish(self, exchange: Exchange) -> None:
+        record = exchange.finish()
+        self.audit.record(record)
+        self.metrics.observe(record.endpoint, record.status, record.latency_ms / 1000.0)
+        log.info(
+            "request",
+            extra={
+                "request_id": record.request_id,
+                "endpoint": record.endpoint,
+                "model": record.model,
+                "upstream": record.upstream,
+                "status": record.status,
+                "error_code": record.error_code,
+                "stream": record.stream,
+                "latency_ms": round(record.latency_ms, 2),
+                "bytes_in": record.bytes_in,
+                "bytes_out": record.bytes_out,
+                "subject": record.subject,
+                "decision": record.decision,
+                "rule": record.rule,
+                "findings": record.findings or None,
+            },
+        )
+
+    async def _read_json(self, request: web.Request, exchange: Exchange) -> Any:
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:
+            exchange.record.bytes_in = length
+            raise PayloadTooLarge(
+                f"the request body is {length} bytes; this gateway accepts at most "
+                f"{self.max_body_bytes} (server.max_body_bytes)"
+            )
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise PayloadTooLarge(
+                f"the request body is larger than {self.max_body_bytes} bytes (server.max_body_bytes)"
+            ) from None
+        exchange.record.bytes_in = len(raw)
+        if not raw:
+            raise InvalidJSON("the request body is empty; send a JSON object")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidJSON(
+                f"the request body is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            ) from None
+
+    # -- upstream ------------------------------------------------------------------------------------------
+
+    def _upstream_request(
+        self, endpoint: Endpoint, route: Route, body: dict[str, Any], stream: bool
+    ) -> tuple[str, dict[str, Any], bool]:
+        """The URL and body to send, and whether the upstream will answer in OpenAI shapes."""
+        up = route.upstream
+        if endpoint.flavour == "ollama" and up.kind == "openai":
+            target, translated = ollama.to_openai_request(endpoint, body, route.model.target, stream)
+            return up.root + target.upstream_path, translated, True
+        outgoing = {**body, "model": route.model.target}
+        if endpoint.flavour == "ollama":
+            outgoing["stream"] = stream
+            return up.root + endpoint.upstream_path, outgoing, False
+        prefix = "/v1" if up.kind == "ollama" else ""
+        return up.root + prefix + endpoint.upstream_path, outgoing, True
+
+    async def _forward(
+        self,
+        request: web.Request,
+        exchange: Exchange,
+        endpoint: Endpoint,
+        route: Route,
+        body: dict[str, Any],
+        stream: bool,
+    ) -> web.StreamResponse:
+        url, outgoing, openai_shaped = self._upstream_request(endpoint, route, body, stream)
+        up = route.upstream
+        try:
+            async with self.upstreams.post(up, url, orjson.dumps(outgoing), exchange.request_id) as upstream:
+                if upstream.status >= 400:
+                    return await self._relay_error(exchange, route, upstream)
+                is_stream = stream and not upstream.content_type.startswith("application/json")
+                if not is_stream:
+                    return await self._relay_whole(exchange, endpoint, route, upstream, openai_shaped)
+                return await self._relay_stream(request, exchange, endpoint, route, upstream, openai_shaped)
+        except ClearanceError as error:
+            self.metrics.upstream_errors.labels(up.name, error.code).inc()
+            raise
+
+    async def _relay_error(self, exchange: Exchange, route: Route, upstream: aiohttp.ClientResponse) -> web.Response:
+        """Upstream 4xx/5xx: relayed faithfully, status and body."""
+        try:
+            body = await upstream.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise map_client_error(route.upstream, exc) from None
+        self.metrics.upstream_errors.labels(route.upstream.name, f"http_{upstream.status}").inc()
+        exchange.record.status = upstream.status
+        exchange.record.error_code = f"upstream_http_{upstream.status}"
+        exchange.record.bytes_out = len(body)
+        return web.Response(
+            body=body,
+            status=upstream.status,
+            headers={"Content-Type": upstream.headers.get("Content-Type", JSON_CONTENT_TYPE), **exchange.headers},
+        )
+
+    async def _relay_whole(
+        self,
+        exchange: Exchange,
+        endpoint: Endpoint,
+        route: Route,
+        upstream: aiohttp.ClientResponse,
+        openai_shaped: bool,
+    ) -> web.Response:
+        try:
+            raw = await upstream.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise map_client_error(route.upstream, exc) from None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamProtocolError(
+                f"upstream {route.upstream.name!r} answered with something that is not JSON"
+            ) from None
+        if not isinstance(data, dict):
+            raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
+        if openai_shaped:
+            exchange.set_usage(data.get("usage"))
+        if exchange.masker is not None:
+            data = mask_whole(exchange.masker, data)
+            raw = orjson.dumps(data)
+        if endpoint.flavour == "ollama" and openai_shaped:
+            raw = orjson.dumps(ollama.to_ollama_response(endpoint, data, exchange.record.model or "", time.monotonic()))
+        exchange.record.status = upstream.status
+        exchange.record.bytes_out = len(raw)
+        return web.Response(
+            body=raw,
+            status=upstream.status,
+            content_type=JSON_CONTENT_TYPE,
+            headers=exchange.headers,
+        )
+
+    def _stream_shape(self, exchange: Exchange, endpoint: Endpoint, openai_shaped: bool) -> StreamShape:
+        masker = exchange.masker
+        if endpoint.flavour == "openai":
+            if masker is None:
+                return OpenAiSse(exchange)
+            if endpoint.operation == "response":
+                return OpenAiSse(exchange, ResponsesEventMasker(masker))
+            return OpenAiSse(exchange, OpenAiChunkMasker(masker))
+        if openai_shaped:
+            translator = ollama.OllamaStreamTranslator(endpoint, exchange.record.model or "", time.monotonic())
+            return OllamaFromOpenAi(exchange, translator, OpenAiChunkMasker(masker) if masker else None)
+        return OllamaNdjson(exchange, OllamaLineMasker(masker) if masker else None)
+
+    async def _relay_stream(
+        self,
+        request: web.Request,
+        exchange: Exchange,
+        endpoint: Endpoint,
+        route: Route,
+        upstream: aiohttp.ClientResponse,
+        openai_shaped: bool,
+    ) -> web.StreamResponse:
+        shape = self._stream_shape(exchange, endpoint, openai_shaped)
+        response = web.StreamResponse(
+            status=upstream.status,
+            headers={"Content-Type": shape.content_type, "Cache-Control": "no-cache", **exchange.headers},
+        )
+        exchange.record.status = upstream.status
+        await response.prepare(request)
+        self.metrics.streams_in_flight.inc()
+        sent = 0
+        parser: ItemParser = SseParser() if openai_shaped else NdjsonParser()
+        try:
+            try:
+                async for chunk in upstream.content.iter_any():
+                    for item in parser.feed(chunk):
+                        out = shape.item(item)
+                        if out:
+                            await response.write(out)
+                            sent += len(out)
+                out = b"".join(shape.item(item) for item in parser.close()) + shape.end()
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                error: ClearanceError = map_client_error(route.upstream, exc)
+                self.metrics.upstream_errors.labels(route.upstream.name, error.code).inc()
+                exchange.fail(error)
+                out = shape.error(error)
+            except ClearanceError as error:
+                exchange.fail(error)
+                out = shape.error(error)
+            except Exception as exc:  # a masking or parsing bug: end the stream, never forward raw text
+                log.error("stream inspection failed", extra={"error": type(exc).__name__})
+                failed = InspectionFailed("the gateway could not inspect the rest of this answer; it was cut off")
+                exchange.fail(failed)
+                out = shape.error(failed)
+            if out:
+                await response.write(out)
+                sent += len(out)
+            await response.write_eof()
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            exchange.record.status = 499
+            exchange.record.error_code = "client_disconnected"
+        finally:
+            self.metrics.streams_in_flight.dec()
+            exchange.record.bytes_out = sent
+        return response

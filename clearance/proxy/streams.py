@@ -1,0 +1,166 @@
+"""Stream shapes: how items from an upstream stream become bytes for the client.
+
+The relay loop (``pipeline.py``) parses the upstream framing and hands each complete item to a ``StreamShape``;
+the shape returns the bytes to send for it at once (no buffering beyond the item itself). With an event masker
+(``clearance.mask.events``) each event's text is masked on the way; without one, events pass as they came.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import orjson
+
+from clearance.exceptions import ClearanceError, UpstreamProtocolError
+from clearance.proxy.exchange import Exchange
+from clearance.proxy.framing import SSE_DONE, SseEvent, sse_data
+from clearance.proxy.ollama import OllamaStreamTranslator
+
+
+class EventMasker(Protocol):
+    def event(self, event: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def end(self) -> list[dict[str, Any]]: ...
+
+
+class StreamShape(Protocol):
+    content_type: str
+
+    def item(self, event: SseEvent) -> bytes: ...
+    def end(self) -> bytes: ...
+    def error(self, error: ClearanceError) -> bytes: ...
+
+
+def _error_object(error: ClearanceError) -> dict[str, object]:
+    return {"error": {"message": error.message, "type": error.type, "code": error.code}}
+
+
+def _loads(data: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamProtocolError("the upstream sent a stream event that is not JSON") from None
+    if not isinstance(value, dict):
+        raise UpstreamProtocolError("the upstream sent a stream event that is not a JSON object")
+    return value
+
+
+def _has_usage(data: bytes) -> bool:
+    return b'"usage":{' in data.replace(b" ", b"")
+
+
+class OpenAiSse:
+    """OpenAI SSE to OpenAI SSE. Picks the usage out of the final chunk for the audit record."""
+
+    content_type = "text/event-stream"
+
+    def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
+        self._exchange = exchange
+        self._masker = masker
+
+    def item(self, event: SseEvent) -> bytes:
+        data = event.data
+        if data is None:
+            return event.encode() if event.event is not None else b""
+        if data == SSE_DONE:
+            return self.end() + sse_data(SSE_DONE)
+        if self._masker is None:
+            if _has_usage(data):
+                self._exchange.set_usage(_loads(data).get("usage"))
+            return sse_data(data) if event.event is None else event.encode()
+        parsed = _loads(data)
+        if "usage" in parsed:
+            self._exchange.set_usage(parsed["usage"])
+        return self._encode(self._masker.event(parsed), event.event is not None)
+
+    @staticmethod
+    def _encode(events: list[dict[str, Any]], named: bool) -> bytes:
+        if not named:
+            return b"".join(sse_data(orjson.dumps(e)) for e in events)
+        return b"".join(SseEvent(orjson.dumps(e), str(e.get("type", "message"))).encode() for e in events)
+
+    def end(self) -> bytes:
+        if self._masker is None:
+            return b""
+        return self._encode(self._masker.end(), False)
+
+    def error(self, error: ClearanceError) -> bytes:
+        return sse_data(orjson.dumps(_error_object(error)))
+
+
+class OllamaFromOpenAi:
+    """OpenAI SSE from the upstream to Ollama NDJSON for the client (masked before it is translated)."""
+
+    content_type = "application/x-ndjson"
+
+    def __init__(
+        self, exchange: Exchange, translator: OllamaStreamTranslator, masker: EventMasker | None = None
+    ) -> None:
+        self._exchange = exchange
+        self._translator = translator
+        self._masker = masker
+        self._done = False
+
+    def _lines(self, chunks: list[dict[str, Any]]) -> bytes:
+        out = b""
+        for chunk in chunks:
+            line = self._translator.chunk(chunk)
+            if line is not None:
+                out += orjson.dumps(line) + b"\n"
+        return out
+
+    def item(self, event: SseEvent) -> bytes:
+        if event.data is None or self._done:
+            return b""
+        if event.data == SSE_DONE:
+            return self.end()
+        chunk = _loads(event.data)
+        if "error" in chunk:
+            raise UpstreamProtocolError("the upstream reported an error mid-stream")
+        if chunk.get("usage"):
+            self._exchange.set_usage(chunk["usage"])
+        return self._lines(self._masker.event(chunk) if self._masker is not None else [chunk])
+
+    def end(self) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        rest = self._lines(self._masker.end()) if self._masker is not None else b""
+        return rest + orjson.dumps(self._translator.done()) + b"\n"
+
+    def error(self, error: ClearanceError) -> bytes:
+        self._done = True
+        return orjson.dumps({"error": error.message, "code": error.code}) + b"\n"
+
+
+class OllamaNdjson:
+    """Ollama NDJSON passed through line by line (items arrive as ``SseEvent(data=line)``)."""
+
+    content_type = "application/x-ndjson"
+
+    def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
+        self._exchange = exchange
+        self._masker = masker
+
+    def _usage(self, final: dict[str, Any]) -> None:
+        prompt, completion = final.get("prompt_eval_count"), final.get("eval_count")
+        if isinstance(prompt, int) and isinstance(completion, int):
+            self._exchange.set_usage(
+                {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+            )
+
+    def item(self, event: SseEvent) -> bytes:
+        line = event.data or b""
+        if self._masker is None:
+            if b'"done":true' in line.replace(b" ", b""):
+                self._usage(_loads(line))
+            return line + b"\n"
+        parsed = _loads(line)
+        if parsed.get("done"):
+            self._usage(parsed)
+        return b"".join(orjson.dumps(x) + b"\n" for x in self._masker.event(parsed))
+
+    def end(self) -> bytes:
+        return b""
+
+    def error(self, error: ClearanceError) -> bytes:
+        return orjson.dumps({"error": error.message, "code": error.code}) + b"\n"

@@ -1,0 +1,120 @@
+"""The client side: one pooled aiohttp session for every upstream, credentials injected, failures mapped.
+
+The caller's own ``Authorization`` (and every other caller header) stays at the gateway: an upstream only ever
+sees the headers built here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+
+from clearance.config import UpstreamConfig
+from clearance.exceptions import (
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+
+
+def _timeout(up: UpstreamConfig) -> aiohttp.ClientTimeout:
+    t = up.timeouts
+    return aiohttp.ClientTimeout(total=t.total, connect=t.connect, sock_read=t.idle)
+
+
+def map_client_error(up: UpstreamConfig, exc: BaseException) -> UpstreamError:
+    """Turn a transport failure into the error the caller gets. Never includes payload text."""
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return UpstreamTimeout(f"upstream {up.name!r} did not answer in time; try again or raise its timeouts")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return UpstreamProtocolError(f"upstream {up.name!r} sent a broken response body")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return UpstreamProtocolError(f"upstream {up.name!r} sent an invalid HTTP response")
+    return UpstreamUnreachable(f"upstream {up.name!r} is unreachable ({type(exc).__name__}); check that it is running")
+
+
+class UpstreamClient:
+    """Sends requests to upstreams. Build one per application; ``close()`` it at shutdown."""
+
+    def __init__(self, upstreams: tuple[UpstreamConfig, ...]) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._auth: dict[str, tuple[str, str]] = {}
+        for up in upstreams:
+            if up.credentials is not None:
+                self._auth[up.name] = (up.credentials.header, up.credentials.header_value())
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=30)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            json_serialize=lambda o: orjson.dumps(o).decode(),
+            skip_auto_headers=("User-Agent",),
+            auto_decompress=True,
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("UpstreamClient.start() was not called")
+        return self._session
+
+    def _headers(self, up: UpstreamConfig, request_id: str, extra: Mapping[str, str]) -> dict[str, str]:
+        headers = {"X-Request-ID": request_id, **extra}
+        auth = self._auth.get(up.name)
+        if auth is not None:
+            headers[auth[0]] = auth[1]
+        return headers
+
+    @asynccontextmanager
+    async def post(
+        self, up: UpstreamConfig, url: str, body: bytes, request_id: str
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """POST ``body`` and yield the response once its headers arrived (``first_byte`` timeout).
+
+        The response is closed (not returned to the pool) when the block exits early, so a caller that goes away
+        mid-stream also ends the upstream's work.
+        """
+        headers = self._headers(up, request_id, {"Content-Type": "application/json"})
+        try:
+            async with asyncio.timeout(up.timeouts.first_byte):
+                response = await self.session.post(url, data=body, headers=headers, timeout=_timeout(up))
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise map_client_error(up, exc) from None
+        try:
+            yield response
+        finally:
+            response.close()
+
+    async def get_json(self, up: UpstreamConfig, url: str, timeout: float = 5.0) -> Any:
+        headers = self._headers(up, "clearance-internal", {})
+        try:
+            async with self.session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+                response.raise_for_status()
+                return orjson.loads(await response.read())
+        except (TimeoutError, aiohttp.ClientError, OSError, orjson.JSONDecodeError) as exc:
+            raise map_client_error(up, exc) from None
+
+    async def discover_models(self, up: UpstreamConfig) -> list[str]:
+        if up.kind == "ollama":
+            data = await self.get_json(up, up.root + "/api/tags")
+            return [str(m["name"]) for m in data.get("models", [])]
+        data = await self.get_json(up, up.root + "/models")
+        return [str(m["id"]) for m in data.get("data", [])]
+
+    async def reachable(self, up: UpstreamConfig) -> bool:
+        try:
+            await self.get_json(up, up.root + ("/api/tags" if up.kind == "ollama" else "/models"), 2.0)
+        except UpstreamError:
+            return False
+        return True

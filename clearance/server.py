@@ -1,0 +1,42 @@
+"""Running the gateway: an aiohttp runner with handler cancellation (a client that goes away cancels its
+upstream request), stopped cleanly on SIGINT/SIGTERM so every queued audit record is written."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from clearance.app import create_app
+from clearance.config import GatewayConfig
+
+log = logging.getLogger("clearance.server")
+
+
+async def run_gateway(
+    config: GatewayConfig, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+) -> None:
+    app = create_app(config)
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.server.host, config.server.port)
+    await site.start()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "listening",
+        extra={"url": f"http://{config.server.host}:{config.server.port}", "upstreams": len(config.upstreams)},
+    )
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        log.info("shutting down")
+        await runner.cleanup()

@@ -1,0 +1,76 @@
+"""The audit store: schema by migration, batched writes that are never dropped."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from clearance.audit import migrate
+from clearance.audit.store import SqlAuditStore
+from clearance.models import AuditRecord, Usage
+
+
+def record(i: int) -> AuditRecord:
+    return AuditRecord(
+        request_id=f"req-{i}", started_at=1_700_000_000.0 + i, endpoint="chat.completions", method="POST",
+        status=200, model="m", upstream="u", latency_ms=1.5, bytes_in=10, bytes_out=20,
+        usage=Usage(1, 2, 3),
+    )  # fmt: skip
+
+
+def test_migrations_reach_head_and_use_wal(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}")
+    migrate.upgrade(store.engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert {"audit_records", "heartbeats"} <= set(inspect(engine).get_table_names())
+    with store.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+async def test_records_are_written_and_flushed_on_close(tmp_path: Path) -> None:
+    store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}")
+    await store.start()
+    for i in range(1200):
+        store.record(record(i))
+    await store.close()
+    reopened = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}")
+    rows = reopened.recent(2000)
+    assert len(rows) == 1200
+    assert rows[0]["request_id"] == "req-1199"
+    assert rows[0]["total_tokens"] == 3
+
+
+async def test_a_failed_batch_is_retried_not_dropped(tmp_path: Path) -> None:
+    failures: list[int] = []
+    store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}", retry_s=0.05, on_failure=lambda: failures.append(1))
+    await store.start()
+    real_insert = store._insert
+    calls = {"n": 0}
+
+    def flaky(rows: list[dict[str, object]]) -> None:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OSError("disk on fire")
+        real_insert(rows)
+
+    store._insert = flaky  # type: ignore[method-assign]
+    store.record(record(1))
+    await asyncio.wait_for(store.flush(), timeout=5)
+    assert len(failures) == 2
+    assert [r["request_id"] for r in store.recent()] == ["req-1"]
+    await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_store(postgres_url: str) -> None:
+    store = SqlAuditStore(postgres_url)
+    await store.start()
+    store.record(record(7))
+    await store.flush()
+    assert await store.writable()
+    assert store.recent(1)[0]["request_id"] == "req-7"
+    await store.close()

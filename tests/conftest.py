@@ -1,0 +1,100 @@
+"""Shared fixtures: the upstream test double, and a gateway in front of it on loopback."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, text
+
+from clearance.app import AUDIT, create_app
+from clearance.audit.store import SqlAuditStore
+from clearance.config import GatewayConfig, parse_config
+from clearance.testing.fake_upstream import FakeUpstream
+
+
+@pytest.fixture
+async def fake_upstream() -> AsyncIterator[FakeUpstream]:
+    async with FakeUpstream() as upstream:
+        yield upstream
+
+
+@dataclass
+class RunningGateway:
+    server: TestServer
+    app: web.Application
+    config: GatewayConfig
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def audit(self) -> SqlAuditStore:
+        store = self.app[AUDIT]
+        assert isinstance(store, SqlAuditStore)
+        return store
+
+    async def records(self) -> list[dict[str, Any]]:
+        await self.audit.flush()
+        return self.audit.recent(1000)
+
+
+GatewayFactory = Callable[..., Awaitable[RunningGateway]]
+
+
+def gateway_config(tmp_path: Path, upstreams: list[dict[str, Any]], **extra: Any) -> GatewayConfig:
+    return parse_config({"upstreams": upstreams, "audit": {"url": f"sqlite:///{tmp_path / 'audit.db'}"}, **extra})
+
+
+@pytest.fixture
+async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
+    servers: list[TestServer] = []
+
+    async def make(upstreams: list[dict[str, Any]], **extra: Any) -> RunningGateway:
+        config = gateway_config(tmp_path, upstreams, **extra)
+        app = create_app(config)
+        server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
+        await server.start_server()
+        servers.append(server)
+        return RunningGateway(server, app, config)
+
+    yield make
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def gateway(make_gateway: GatewayFactory, fake_upstream: FakeUpstream) -> RunningGateway:
+    """A gateway with one OpenAI-kind upstream (the double) serving ``fake-model``."""
+    return await make_gateway(
+        [{"name": "fake", "base_url": fake_upstream.base_url, "models": [{"name": "fake-model", "aliases": ["fm"]}]}]
+    )
+
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the real PostgreSQL on 127.0.0.1:5432 (database ``test``), dropped afterwards."""
+    schema = f"clearance_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

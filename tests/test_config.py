@@ -1,0 +1,89 @@
+"""The configuration file: every error at once, with key paths; secrets never inline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clearance.cli import app
+from clearance.config import load_config, parse_config
+from clearance.exceptions import ConfigError
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "clearance.yaml"
+
+
+def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(EXAMPLE)
+    assert config.upstreams
+
+
+def test_every_error_is_reported_at_once_with_its_path() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            {
+                "server": {"port": "eighty", "max_body_bytes": -1},
+                "upstreams": [{"name": "a", "base_url": "not a url", "kind": "vllm", "typo": 1}],
+            }
+        )
+    paths = [path for path, _ in info.value.errors]
+    assert paths == [
+        "server.port",
+        "server.max_body_bytes",
+        "upstreams.0.base_url",
+        "upstreams.0.kind",
+        "upstreams.0.typo",
+    ]
+    messages = dict(info.value.errors)
+    assert "unknown key" in messages["upstreams.0.typo"]
+
+
+def test_inline_secrets_are_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            {"upstreams": [{"name": "a", "base_url": "http://127.0.0.1:1/v1", "credentials": {"api_key": "sk-1"}}]}
+        )
+    assert any("credentials" in path for path, _ in info.value.errors)
+
+
+def test_a_model_served_twice_is_refused() -> None:
+    with pytest.raises(ConfigError, match="1 error"):
+        parse_config(
+            {
+                "upstreams": [
+                    {"name": "a", "base_url": "http://127.0.0.1:1/v1", "models": ["m"]},
+                    {"name": "b", "base_url": "http://127.0.0.1:2/v1", "models": [{"name": "n", "aliases": ["m"]}]},
+                ]
+            }
+        )
+
+
+def test_missing_credential_variable_names_the_variable_not_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    config = parse_config(
+        {"upstreams": [{"name": "a", "base_url": "http://127.0.0.1:1/v1", "credentials": {"env": "NOPE_KEY"}}]}
+    )
+    assert config.upstreams[0].credentials is not None
+    with pytest.raises(ConfigError, match="NOPE_KEY is not set"):
+        config.upstreams[0].credentials.resolve()
+
+
+def test_yaml_syntax_error_gives_the_position(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server:\n  port: [1,\n")
+    with pytest.raises(ConfigError, match="line 3"):
+        load_config(bad)
+
+
+def test_cli_config_check(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["config", "check", str(EXAMPLE)])
+    assert ok.exit_code == 0, ok.output
+    assert "valid" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server:\n  port: -5\nupstreams:\n  - name: x\n")
+    result = runner.invoke(app, ["config", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "server.port" in result.output
+    assert "upstreams.0.base_url" in result.output
