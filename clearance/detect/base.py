@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+
 from clearance.detect.normalize import OffsetMap
 from clearance.detect.numbers import NumberRun, find_number_runs
 from clearance.models import Finding

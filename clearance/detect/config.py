@@ -165,9 +165,7 @@ class DetectionConfig(_Strict):
         known = builtin_registry().names()
         unknown = [name for name in value if name not in known]
         if unknown:
-            raise ValueError(
-                f"unknown detector(s) {', '.join(unknown)}; built-in detectors: {', '.join(known)}"
-            )
+            raise ValueError(f"unknown detector(s) {', '.join(unknown)}; built-in detectors: {', '.join(known)}")
         return value
 
     @model_validator(mode="after")
@@ -180,7 +178,6 @@ class DetectionConfig(_Strict):
             seen.add(custom.name)
             if custom.level is not None and custom.level not in self.levels.order:
                 raise ValueError(
-                    f"custom detector {custom.name!r}: level {custom.level!r} is not one of "
-                    f"{list(self.levels.order)}"
+                    f"custom detector {custom.name!r}: level {custom.level!r} is not one of {list(self.levels.order)}"
                 )
         return self

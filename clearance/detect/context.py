@@ -9,9 +9,9 @@ the whole text, so it costs nothing when nothing was found.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import ahocorasick
-from dataclasses import dataclass
 
 from clearance.detect.base import Document
 from clearance.models import Finding
@@ -46,16 +46,12 @@ class _CompiledRule:
         n = len(lower)
         for last, length in self.automaton.iter(lower, a, b):
             start, end = last - length + 1, last + 1
-            if (start == 0 or not lower[start - 1].isalnum()) and (
-                end >= n or not lower[end].isalnum()
-            ):
+            if (start == 0 or not lower[start - 1].isalnum()) and (end >= n or not lower[end].isalnum()):
                 return True
         return False
 
     def matches(self, lower: str, start: int, end: int) -> bool:
-        return self._in(lower, max(0, start - self.before), start) or self._in(
-            lower, end, end + self.after
-        )
+        return self._in(lower, max(0, start - self.before), start) or self._in(lower, end, end + self.after)
 
 
 class ContextScorer:
@@ -85,15 +81,15 @@ class ContextScorer:
             if finding.type in self._rules:
                 score = self.score(doc, finding)
                 if score != finding.score:
-                    finding = Finding(
-                        finding.start, finding.end, finding.type, score, finding.detector
-                    )
+                    finding = Finding(finding.start, finding.end, finding.type, score, finding.detector)
             out.append(finding)
         return out
 
 
-_PHONE_NEGATIVE = ("order", "order no", "invoice", "ticket", "tracking", "ref", "reference", "serial", "sku",
-                   "txn", "transaction", "id", "po", "case", "build", "version", "isbn", "item", "confirmation")  # fmt: skip
+_PHONE_NEGATIVE = (
+    "order", "order no", "invoice", "ticket", "tracking", "ref", "reference", "serial", "sku", "txn",
+    "transaction", "id", "po", "case", "build", "version", "isbn", "item", "confirmation",
+)  # fmt: skip
 
 DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     ContextRule(
@@ -113,7 +109,7 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
             "payment",
         ),
         0.1,
-    ),  # fmt: skip
+    ),
     ContextRule(
         frozenset({"US_SSN"}),
         (
@@ -158,7 +154,7 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
             "beneficiary",
         ),
         0.65,
-    ),  # fmt: skip
+    ),
     ContextRule(
         frozenset({"PHONE_NUMBER"}),
         (
@@ -180,7 +176,7 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
             "ph",
         ),
         0.3,
-    ),  # fmt: skip
+    ),
     ContextRule(frozenset({"PHONE_NUMBER"}), _PHONE_NEGATIVE, -0.4, before=20, after=0),
     ContextRule(
         frozenset({"IP_ADDRESS"}),
@@ -202,7 +198,7 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
             "from",
         ),
         0.15,
-    ),  # fmt: skip
+    ),
     ContextRule(
         frozenset({"IP_ADDRESS"}),
         (
@@ -229,7 +225,7 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
         -0.5,
         before=12,
         after=8,
-    ),  # fmt: skip
+    ),
     ContextRule(
         frozenset({"AWS_SECRET_KEY"}),
         (

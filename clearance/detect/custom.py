@@ -86,8 +86,6 @@ class KeywordDetector(Detector):
         n = len(haystack)
         for last, length in self._automaton.iter(haystack):
             start, end = last - length + 1, last + 1
-            if (start > 0 and haystack[start - 1].isalnum()) or (
-                end < n and haystack[end].isalnum()
-            ):
+            if (start > 0 and haystack[start - 1].isalnum()) or (end < n and haystack[end].isalnum()):
                 continue
             yield Finding(start, end, self.type, self.score, self.name)

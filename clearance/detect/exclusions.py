@@ -18,9 +18,7 @@ import re2
 from clearance.detect.base import Document
 from clearance.models import Finding
 
-COMPACT_TYPES = frozenset(
-    {"CREDIT_CARD", "US_SSN", "IBAN_CODE", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER"}
-)
+COMPACT_TYPES = frozenset({"CREDIT_CARD", "US_SSN", "IBAN_CODE", "ABA_ROUTING_NUMBER", "US_BANK_NUMBER"})
 
 
 def canonical(type_: str, value: str) -> str:
@@ -49,9 +47,7 @@ class Exclusion:
     patterns: tuple[Any, ...]
 
     @classmethod
-    def build(
-        cls, *, types: Iterable[str] = (), values: Iterable[str] = (), patterns: Iterable[str] = ()
-    ) -> Exclusion:
+    def build(cls, *, types: Iterable[str] = (), values: Iterable[str] = (), patterns: Iterable[str] = ()) -> Exclusion:
         """Canonicalise ``values`` and compile ``patterns`` (RE2; raises ``re2.error`` if one is invalid)."""
         types = frozenset(types)
         kinds = types or frozenset({"PHONE_NUMBER", "CREDIT_CARD", ""})
@@ -77,8 +73,4 @@ class ExclusionSet:
     def filter(self, doc: Document, findings: Sequence[Finding]) -> list[Finding]:
         if not self._exclusions:
             return list(findings)
-        return [
-            f
-            for f in findings
-            if not any(e.matches(f.type, doc.value(f)) for e in self._exclusions)
-        ]
+        return [f for f in findings if not any(e.matches(f.type, doc.value(f)) for e in self._exclusions)]

@@ -47,25 +47,16 @@ def build_parts(config: DetectionConfig, registry: DetectorRegistry | None = Non
     for custom in config.custom:
         detectors.append(_custom_detector(custom))
         if custom.context:
-            rules.append(
-                ContextRule(frozenset({custom.type}), custom.context, custom.context_boost)
-            )
+            rules.append(ContextRule(frozenset({custom.type}), custom.context, custom.context_boost))
         if custom.level is not None:
             type_levels[custom.type] = custom.level
     if config.ner.enabled:
         try:
-            detectors.append(
-                spacy_detector(config.ner.model, labels=config.ner.labels, score=config.ner.score)
-            )
+            detectors.append(spacy_detector(config.ner.model, labels=config.ner.labels, score=config.ner.score))
         except NerUnavailable as exc:
             raise ConfigError(f"detection.ner: {exc}", [("detection.ner", str(exc))]) from None
-    rules.extend(
-        ContextRule(frozenset(r.types), r.words, r.boost, r.before, r.after) for r in config.context
-    )
-    exclusions = tuple(
-        Exclusion.build(types=e.types, values=e.values, patterns=e.patterns)
-        for e in config.exclusions
-    )
+    rules.extend(ContextRule(frozenset(r.types), r.words, r.boost, r.before, r.after) for r in config.context)
+    exclusions = tuple(Exclusion.build(types=e.types, values=e.values, patterns=e.patterns) for e in config.exclusions)
     type_levels.update(config.levels.types)
     levels = LevelScheme(config.levels.order, type_levels, config.levels.default)
     return ScannerParts(tuple(detectors), tuple(rules), exclusions, levels, config.min_score)

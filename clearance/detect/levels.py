@@ -25,9 +25,7 @@ SECRET_TYPES = frozenset(
     }
 )  # fmt: skip
 
-FINANCIAL_TYPES = frozenset(
-    {"CREDIT_CARD", "US_SSN", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER", "IBAN_CODE"}
-)
+FINANCIAL_TYPES = frozenset({"CREDIT_CARD", "US_SSN", "US_BANK_NUMBER", "ABA_ROUTING_NUMBER", "IBAN_CODE"})
 CONTACT_TYPES = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "PERSON"})
 
 DEFAULT_TYPE_LEVELS: Mapping[str, str] = MappingProxyType(
@@ -53,9 +51,7 @@ class LevelScheme:
         rank = {level: i for i, level in enumerate(self.order)}
         unknown = sorted({self.default, *self.type_levels.values()} - rank.keys())
         if unknown:
-            raise ValueError(
-                f"unknown level(s) {', '.join(unknown)}: levels are {', '.join(self.order)}"
-            )
+            raise ValueError(f"unknown level(s) {', '.join(unknown)}: levels are {', '.join(self.order)}")
         object.__setattr__(self, "type_levels", MappingProxyType(dict(self.type_levels)))
         object.__setattr__(self, "_rank", MappingProxyType(rank))
 

@@ -30,9 +30,7 @@ class NerDetector(Detector):
     name = "ner"
     triggers = ()
 
-    def __init__(
-        self, nlp: NlpPipeline, *, labels: Mapping[str, str] = DEFAULT_LABELS, score: float = 0.85
-    ) -> None:
+    def __init__(self, nlp: NlpPipeline, *, labels: Mapping[str, str] = DEFAULT_LABELS, score: float = 0.85) -> None:
         self._nlp = nlp
         self._labels = dict(labels)
         self.types = frozenset(self._labels.values())
@@ -63,13 +61,9 @@ def load_spacy(model: str) -> NlpPipeline:
             "or set detection.ner.model to one that is"
         ) from None
     if "ner" not in nlp.pipe_names:
-        raise NerUnavailable(
-            f"spaCy model {model!r} has no 'ner' component: choose a model with one"
-        )
+        raise NerUnavailable(f"spaCy model {model!r} has no 'ner' component: choose a model with one")
     return nlp  # type: ignore[no-any-return]
 
 
-def spacy_detector(
-    model: str, *, labels: Iterable[str] = ("PERSON", "PER"), score: float = 0.85
-) -> NerDetector:
+def spacy_detector(model: str, *, labels: Iterable[str] = ("PERSON", "PER"), score: float = 0.85) -> NerDetector:
     return NerDetector(load_spacy(model), labels={label: "PERSON" for label in labels}, score=score)

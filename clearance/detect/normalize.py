@@ -2,8 +2,9 @@
 
 Detection runs on a normalised copy of the text in which
 
-* compatibility forms are folded to ASCII: full-width letters, digits and punctuation (``４１１１`` → ``4111``),
-  decimal digits of every script (``٤`` → ``4``), Unicode spaces and dashes;
+* compatibility forms are folded to ASCII: full-width letters, digits and punctuation (U+FF14 FULLWIDTH
+  DIGIT FOUR → ``4``), decimal digits of every script (U+0664 ARABIC-INDIC DIGIT FOUR → ``4``), Unicode spaces
+  and dashes;
 * zero-width and other invisible characters (ZWSP, ZWJ, soft hyphen, BOM, bidi controls, tag characters…) are
   removed.
 

@@ -74,9 +74,7 @@ class NumberRun:
 
     def isolated(self, i: int, j: int) -> bool:
         """Groups ``i``..``j`` stand alone: free, and not joined to a neighbouring group without a space."""
-        return (
-            self.lo <= i and j <= self.hi and not self.joined_before(i) and not self.joined_after(j)
-        )
+        return self.lo <= i and j <= self.hi and not self.joined_before(i) and not self.joined_after(j)
 
     def span(self, i: int, j: int) -> tuple[int, int]:
         return self.offsets[2 * i], self.offsets[2 * j + 1]

@@ -15,7 +15,7 @@ NULL_WORDS = frozenset(
     {
         "none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "empty", "n/a", "na",
         "str", "string", "int", "bool", "bytes", "any", "optional", "secretstr", "secretbytes", "object",
-        "required", "optional", "omitted", "hidden", "masked", "redacted", "removed", "unset", "default",
+        "required", "omitted", "hidden", "masked", "redacted", "removed", "unset", "default",
     }
 )  # fmt: skip
 
@@ -25,9 +25,7 @@ PLACEHOLDER_WORDS = (
     "here", "mypassword", "my_password", "password123", "not-a-real", "notreal", "fake",
 )  # fmt: skip
 
-TRIVIAL_VALUES = frozenset(
-    {"password", "passwd", "secret", "pass", "test", "token", "key", "apikey", "api_key"}
-)
+TRIVIAL_VALUES = frozenset({"password", "passwd", "secret", "pass", "test", "token", "key", "apikey", "api_key"})
 
 _REFERENCE = re.compile(
     r"""^(?:
@@ -50,9 +48,7 @@ def is_placeholder(value: str, *, quoted: bool = False) -> bool:
     if _REFERENCE.match(value) or "(" in value or any(w in lowered for w in PLACEHOLDER_WORDS):
         return True
     # An unquoted identifier that names a credential is a variable (login(password=password), api_key=API_KEY).
-    return bool(
-        not quoted and _IDENTIFIER.fullmatch(value) and any(w in lowered for w in _CREDENTIAL_WORDS)
-    )
+    return bool(not quoted and _IDENTIFIER.fullmatch(value) and any(w in lowered for w in _CREDENTIAL_WORDS))
 
 
 def looks_random(value: str, *, min_length: int = 12, min_entropy: float = 3.0) -> bool:
@@ -61,12 +57,7 @@ def looks_random(value: str, *, min_length: int = 12, min_entropy: float = 3.0) 
         return False
     lowered = value.lower()
     is_hex = all(ch in "0123456789abcdef" for ch in lowered)
-    return (
-        is_hex
-        and len(value) >= 24
-        or char_classes(value) >= 2
-        and any(ch.isdigit() for ch in value)
-    )
+    return (is_hex and len(value) >= 24) or (char_classes(value) >= 2 and any(ch.isdigit() for ch in value))
 
 
 def password_score(value: str) -> float:

@@ -32,9 +32,7 @@ class TriggerSet:
                 try:
                     self._set.Add(trigger)
                 except re2.error:
-                    raise ValueError(
-                        f"detector {detector.name!r}: RE2 cannot compile trigger {trigger!r}"
-                    ) from None
+                    raise ValueError(f"detector {detector.name!r}: RE2 cannot compile trigger {trigger!r}") from None
                 self._owner.append(index)
         if self._owner:
             self._set.Compile()

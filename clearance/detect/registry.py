@@ -34,9 +34,7 @@ class DetectorRegistry:
 
     def register(self, name: str, factory: DetectorFactory) -> None:
         if name in self._factories:
-            raise ValueError(
-                f"a detector named {name!r} is already registered: choose another name"
-            )
+            raise ValueError(f"a detector named {name!r} is already registered: choose another name")
         self._factories[name] = factory
 
     def names(self) -> tuple[str, ...]:
@@ -53,9 +51,7 @@ class DetectorRegistry:
             raise KeyError(f"no detector named {name!r}; known detectors: {known}") from None
         detector = factory()
         if detector.name != name:
-            raise ValueError(
-                f"the factory registered as {name!r} built a detector named {detector.name!r}"
-            )
+            raise ValueError(f"the factory registered as {name!r} built a detector named {detector.name!r}")
         return detector
 
     def create_all(self, exclude: Iterable[str] = ()) -> list[Detector]:

@@ -55,17 +55,15 @@ class Scanner:
         self._detectors = tuple(detectors)
         self._normalizer = Normalizer()
         self._triggers = TriggerSet(self._detectors)
-        self._context = ContextScorer(
-            DEFAULT_CONTEXT_RULES if context_rules is None else context_rules
-        )
-        self._exclusions = ExclusionSet(exclusions)
+        self._context_rules = tuple(DEFAULT_CONTEXT_RULES if context_rules is None else context_rules)
+        self._context = ContextScorer(self._context_rules)
+        self._exclusion_list = tuple(exclusions)
+        self._exclusions = ExclusionSet(self._exclusion_list)
         self._levels = levels or LevelScheme()
         self._min_score = min_score
 
     @classmethod
-    def from_config(
-        cls, config: object | None = None, *, registry: DetectorRegistry | None = None
-    ) -> Scanner:
+    def from_config(cls, config: object | None = None, *, registry: DetectorRegistry | None = None) -> Scanner:
         """Build from a ``DetectionConfig``, a ``GatewayConfig`` (its ``detection`` section) or None (defaults).
 
         Raises ``ConfigError`` when the configuration asks for something that cannot be loaded (the NER
@@ -96,6 +94,16 @@ class Scanner:
     @property
     def min_score(self) -> float:
         return self._min_score
+
+    def with_min_score(self, min_score: float) -> Scanner:
+        """The same scanner with another threshold."""
+        return Scanner(
+            self._detectors,
+            context_rules=self._context_rules,
+            exclusions=self._exclusion_list,
+            levels=self._levels,
+            min_score=min_score,
+        )
 
     def scan(self, text: str) -> list[Finding]:
         """Findings in ``text``, disjoint and sorted by position; offsets index ``text`` itself."""

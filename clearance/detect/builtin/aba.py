@@ -16,9 +16,7 @@ from clearance.models import Finding
 
 def aba_valid(digits: str) -> bool:
     prefix = int(digits[:2])
-    return (
-        prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80
-    ) and aba_checksum_valid(digits)
+    return (prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80) and aba_checksum_valid(digits)
 
 
 class AbaRoutingDetector(Detector):

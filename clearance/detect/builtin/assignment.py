@@ -76,13 +76,13 @@ class AssignmentDetector(Detector):
             value = text[v_start:v_end]
             if value[:1] in "{[" or is_placeholder(value, quoted=quoted):
                 continue
-            if kind == "PASSWORD":
-                score = password_score(value)
-            else:
-                score = self.api_key_score if looks_random(value) else 0.0
+            score = password_score(value) if kind == "PASSWORD" else self._api_key_score(value)
             if score > 0:
                 done = v_end
                 yield Finding(v_start, v_end, kind, score, self.name)
+
+    def _api_key_score(self, value: str) -> float:
+        return self.api_key_score if looks_random(value) else 0.0
 
     @staticmethod
     def _stem_positions(lower: str) -> Iterator[int]:
@@ -93,9 +93,7 @@ class AssignmentDetector(Detector):
                 pos = lower.find(stem, pos + len(stem))
 
     @staticmethod
-    def _value(
-        text: str, lower: str, pos: int, *, header: bool, in_query: bool
-    ) -> tuple[int, int, bool] | None:
+    def _value(text: str, lower: str, pos: int, *, header: bool, in_query: bool) -> tuple[int, int, bool] | None:
         """The span of the value assigned after the key ending at ``pos``, and whether it was quoted."""
         n = len(text)
         if pos < n and text[pos] in "\"'":

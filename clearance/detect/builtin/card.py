@@ -93,9 +93,7 @@ class CreditCardDetector(Detector):
         total = 0
         for j in range(i, run.hi + 1):
             size = run.size(j)
-            if j > i and (
-                not _card_gap(run.gap(j - 1)) or not 3 <= run.size(j - 1) <= 6 or size > 6
-            ):
+            if j > i and (not _card_gap(run.gap(j - 1)) or not 3 <= run.size(j - 1) <= 6 or size > 6):
                 break
             total += size
             if total > 19:

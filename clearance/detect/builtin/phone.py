@@ -99,9 +99,7 @@ class PhoneNumberDetector(Detector):
         if first.startswith("00") and len(shape) > 1 and shape[0] >= 3:
             return self.international_score if _valid("+" + run.digits(i, j)[2:], None) else None
         if shape in _NANP_SHAPES and all(g in _NANP_GAPS for g in gaps):
-            if (len(shape) == 4 and first[0] != "1") or candidate.count("(") != candidate.count(
-                ")"
-            ):
+            if (len(shape) == 4 and first[0] != "1") or candidate.count("(") != candidate.count(")"):
                 return None
             return self.nanp_score if _valid(run.digits(i, j), "US") else None
         if first.startswith("0") and len(shape) > 1 and 9 <= sum(shape) <= 12:
@@ -110,9 +108,7 @@ class PhoneNumberDetector(Detector):
             return None
         if len(shape) == 1:
             digits = run.digits(i, j)
-            if (len(digits) == 10 and digits[0] in "23456789") or (
-                len(digits) == 11 and digits[0] == "1"
-            ):
+            if (len(digits) == 10 and digits[0] in "23456789") or (len(digits) == 11 and digits[0] == "1"):
                 return self.bare_score if _valid(digits, "US") else None
             if digits[0] == "0" and 10 <= len(digits) <= 11 and self._valid_national(digits):
                 return self.bare_score

@@ -20,13 +20,7 @@ _VOID = frozenset({"078051120", "219099999", "457555462"})
 def ssa_valid(digits: str) -> bool:
     """True when the nine digits follow the SSA's issuing rules."""
     area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return (
-        area not in ("000", "666")
-        and area[0] != "9"
-        and group != "00"
-        and serial != "0000"
-        and digits not in _VOID
-    )
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000" and digits not in _VOID
 
 
 class UsSsnDetector(Detector):

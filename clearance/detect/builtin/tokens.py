@@ -76,9 +76,7 @@ TOKEN_SPECS: tuple[TokenSpec, ...] = (
         "SLACK_WEBHOOK",
         r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32}",
     ),
-    TokenSpec(
-        "stripe_key", "STRIPE_KEY", r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}", prefix_len=8
-    ),
+    TokenSpec("stripe_key", "STRIPE_KEY", r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}", prefix_len=8),
     TokenSpec("stripe_webhook_secret", "STRIPE_KEY", r"whsec_[A-Za-z0-9]{32,64}", prefix_len=6),
     TokenSpec(
         "anthropic_key",
@@ -96,13 +94,9 @@ TOKEN_SPECS: tuple[TokenSpec, ...] = (
         min_classes=3,
         exclude=("sk-ant-",),
     ),
-    TokenSpec(
-        "google_api_key", "GOOGLE_API_KEY", r"AIza[0-9A-Za-z_\-]{35}", prefix_len=4, min_entropy=3.0
-    ),
+    TokenSpec("google_api_key", "GOOGLE_API_KEY", r"AIza[0-9A-Za-z_\-]{35}", prefix_len=4, min_entropy=3.0),
     TokenSpec("npm_token", "NPM_TOKEN", r"npm_[A-Za-z0-9]{36}", prefix_len=4, min_entropy=3.0),
-    TokenSpec(
-        "huggingface_token", "HUGGINGFACE_TOKEN", r"hf_[A-Za-z]{34}", prefix_len=3, min_entropy=3.0
-    ),
+    TokenSpec("huggingface_token", "HUGGINGFACE_TOKEN", r"hf_[A-Za-z]{34}", prefix_len=3, min_entropy=3.0),
     TokenSpec(
         "sendgrid_key",
         "SENDGRID_API_KEY",
@@ -128,9 +122,7 @@ class PrefixedTokenDetector(Detector):
         spec = self.spec
         for match in self._pattern.finditer(text):
             start, end = match.span()
-            if (start > 0 and text[start - 1] in _TOKEN_CHARS) or (
-                end < len(text) and text[end] in _TOKEN_CHARS
-            ):
+            if (start > 0 and text[start - 1] in _TOKEN_CHARS) or (end < len(text) and text[end] in _TOKEN_CHARS):
                 continue
             token = match.group()
             if (spec.exclude and token.startswith(spec.exclude)) or "EXAMPLE" in token.upper():
