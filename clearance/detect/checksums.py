@@ -27,11 +27,13 @@ def luhn_check_digit(body: str) -> str:
     raise AssertionError("unreachable: one of ten digits always completes a Luhn number")
 
 
+_LETTER_VALUES = {ord(ch): str(10 + i) for i, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
 def iban_mod97_valid(iban: str) -> bool:
     """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
-    rearranged = iban[4:] + iban[:4]
-    number = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(number) % 97 == 1
+    number = (iban[4:] + iban[:4]).upper().translate(_LETTER_VALUES)
+    return number.isdigit() and int(number) % 97 == 1
 
 
 def aba_checksum_valid(digits: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -24,12 +25,15 @@ class ContextRule:
     boost: float
     before: int = 48
     after: int = 24
+    adjacent: bool = False
+    """Only a word before the finding with no digit in between counts: ``account no. 12345678`` but not the
+    account number's label two numbers earlier. For types whose only evidence is their label."""
 
 
 class _CompiledRule:
     """Finds the rule's words in a window of the lower-cased text with an Aho-Corasick automaton."""
 
-    __slots__ = ("after", "automaton", "before", "boost")
+    __slots__ = ("adjacent", "after", "automaton", "before", "boost")
 
     def __init__(self, rule: ContextRule) -> None:
         self.automaton = ahocorasick.Automaton()
@@ -39,19 +43,28 @@ class _CompiledRule:
         self.boost = rule.boost
         self.before = rule.before
         self.after = rule.after
+        self.adjacent = rule.adjacent
 
-    def _in(self, lower: str, a: int, b: int) -> bool:
+    def _last_word_end(self, lower: str, a: int, b: int) -> int:
+        """The end of the last whole word of the rule in ``lower[a:b]``, or -1."""
+        found: int = -1
         if a >= b:
-            return False
+            return found
         n = len(lower)
         for last, length in self.automaton.iter(lower, a, b):
-            start, end = last - length + 1, last + 1
+            end: int = last + 1
+            start: int = end - length
             if (start == 0 or not lower[start - 1].isalnum()) and (end >= n or not lower[end].isalnum()):
-                return True
-        return False
+                found = max(found, end)
+                if not self.adjacent:
+                    return found
+        return found
 
     def matches(self, lower: str, start: int, end: int) -> bool:
-        return self._in(lower, max(0, start - self.before), start) or self._in(lower, end, end + self.after)
+        word_end = self._last_word_end(lower, max(0, start - self.before), start)
+        if self.adjacent:
+            return word_end >= 0 and not any(ch.isdigit() for ch in lower[word_end:start])
+        return word_end >= 0 or self._last_word_end(lower, end, end + self.after) >= 0
 
 
 class ContextScorer:
@@ -86,156 +99,28 @@ class ContextScorer:
         return out
 
 
-_PHONE_NEGATIVE = (
-    "order", "order no", "invoice", "ticket", "tracking", "ref", "reference", "serial", "sku", "txn",
-    "transaction", "id", "po", "case", "build", "version", "isbn", "item", "confirmation",
-)  # fmt: skip
+def _rule(types: str, words: str, boost: float, **kwargs: Any) -> ContextRule:
+    """A rule from space-separated types and comma-separated words (the table below stays readable)."""
+    return ContextRule(frozenset(types.split()), tuple(w.strip() for w in words.split(",")), boost, **kwargs)
+
 
 DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
-    ContextRule(
-        frozenset({"CREDIT_CARD"}),
-        (
-            "card",
-            "credit",
-            "debit",
-            "visa",
-            "mastercard",
-            "amex",
-            "american express",
-            "discover",
-            "cc",
-            "ccn",
-            "pan",
-            "payment",
-        ),
-        0.1,
-    ),
-    ContextRule(
-        frozenset({"US_SSN"}),
-        (
-            "ssn",
-            "ssns",
-            "social security",
-            "social security number",
-            "ss#",
-            "ss #",
-            "ssa",
-            "taxpayer",
-            "tin",
-        ),
-        0.5,
-    ),
-    ContextRule(
-        frozenset({"ABA_ROUTING_NUMBER"}),
-        (
-            "routing",
-            "routing number",
-            "aba",
-            "rtn",
-            "transit",
-            "routing no",
-            "bank routing",
-            "wire",
-        ),
-        0.5,
-    ),
-    ContextRule(
-        frozenset({"US_BANK_NUMBER"}),
-        (
-            "account",
-            "acct",
-            "a/c",
-            "account number",
-            "account no",
-            "checking",
-            "savings",
-            "bank account",
-            "deposit",
-            "beneficiary",
-        ),
-        0.65,
-    ),
-    ContextRule(
-        frozenset({"PHONE_NUMBER"}),
-        (
-            "phone",
-            "telephone",
-            "tel",
-            "mobile",
-            "cell",
-            "call",
-            "fax",
-            "contact",
-            "whatsapp",
-            "sms",
-            "text me",
-            "reach me",
-            "dial",
-            "landline",
-            "hotline",
-            "ph",
-        ),
-        0.3,
-    ),
-    ContextRule(frozenset({"PHONE_NUMBER"}), _PHONE_NEGATIVE, -0.4, before=20, after=0),
-    ContextRule(
-        frozenset({"IP_ADDRESS"}),
-        (
-            "ip",
-            "ip address",
-            "ipv4",
-            "ipv6",
-            "host",
-            "server",
-            "addr",
-            "client",
-            "remote",
-            "gateway",
-            "dns",
-            "src",
-            "dst",
-            "source ip",
-            "from",
-        ),
-        0.15,
-    ),
-    ContextRule(
-        frozenset({"IP_ADDRESS"}),
-        (
-            "version",
-            "ver",
-            "release",
-            "build",
-            "firmware",
-            "sdk",
-            "v",
-            "pip",
-            "npm",
-            "python",
-            "node",
-            "java",
-            "chrome",
-            "firefox",
-            "safari",
-            "upgrade",
-            "update",
-            "patch",
-            "kernel",
-        ),
-        -0.5,
-        before=12,
-        after=8,
-    ),
-    ContextRule(
-        frozenset({"AWS_SECRET_KEY"}),
-        (
-            "aws",
-            "secret",
-            "secret key",
-            "secret access key",
-            "aws_secret_access_key",
-            "secretaccesskey",
-        ),
-        0.6,
-    ),
-)
+    _rule("CREDIT_CARD", "card, credit, debit, visa, mastercard, amex, american express, discover, cc, ccn, pan, "
+          "payment", 0.1),
+    _rule("US_SSN", "ssn, ssns, social security, social security number, ss#, ss #, ssa, taxpayer, tin", 0.5,
+          adjacent=True),
+    _rule("ABA_ROUTING_NUMBER", "routing, routing number, aba, rtn, transit, routing no, bank routing, wire", 0.5,
+          adjacent=True),
+    _rule("US_BANK_NUMBER", "account, acct, a/c, account number, account no, checking, savings, bank account, "
+          "deposit, beneficiary", 0.65, adjacent=True),
+    _rule("PHONE_NUMBER", "phone, telephone, tel, mobile, cell, call, fax, contact, whatsapp, sms, text me, "
+          "reach me, dial, landline, hotline, ph", 0.3),
+    _rule("PHONE_NUMBER", "order, order no, invoice, ticket, tracking, ref, reference, serial, sku, txn, "
+          "transaction, id, po, case, build, version, isbn, item, confirmation", -0.4, before=20, after=0),
+    _rule("IP_ADDRESS", "ip, ip address, ipv4, ipv6, host, server, addr, client, remote, gateway, dns, src, dst, "
+          "source ip, from", 0.15),
+    _rule("IP_ADDRESS", "version, ver, release, build, firmware, sdk, v, pip, npm, python, node, java, chrome, "
+          "firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
+    _rule("AWS_SECRET_KEY", "aws, secret, secret key, secret access key, aws_secret_access_key, secretaccesskey", 0.6,
+          adjacent=True),
+)  # fmt: skip

@@ -22,6 +22,8 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import re2
+
 _INVISIBLE_RANGES = (
     (0x00AD, 0x00AD),  # soft hyphen
     (0x034F, 0x034F),  # combining grapheme joiner
@@ -71,6 +73,17 @@ def _fold_table() -> Mapping[int, int | None]:
     return MappingProxyType(table)
 
 
+def _class_of(codepoints: Mapping[int, object]) -> str:
+    """A regular-expression character class body matching exactly ``codepoints``' keys."""
+    ranges: list[tuple[int, int]] = []
+    for cp in sorted(codepoints):
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    return "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges)
+
+
 class OffsetMap:
     """Maps spans of the normalised text back to the original text.
 
@@ -109,9 +122,14 @@ class Normalizer:
     def __init__(self) -> None:
         self._table = _fold_table()
         self._invisible = re.compile(f"[{_invisible_class()}]")
+        options = re2.Options()
+        options.log_errors = False
+        self._foldable = re2.compile(f"[{_class_of(self._table)}]", options)
 
     def normalize(self, text: str) -> tuple[str, OffsetMap]:
-        if text.isascii():
+        # Most non-ASCII text (accented names, CJK prose) has nothing to fold: RE2 finds that out in one pass over
+        # the UTF-8 text, where str.translate would look every character up in the table.
+        if text.isascii() or self._foldable.search(text) is None:
             return text, _IDENTITY
         folded = text.translate(self._table)
         if len(folded) == len(text):

@@ -6,8 +6,9 @@ between them instead of each scanning the whole text with patterns of their own.
 
 A run is *glued* to a neighbouring token when it touches a letter, digit or underscore, directly or through a
 ``-``, ``.`` or ``/`` (``a456-4266141740``, ``v1.2.3.4``, ``Chrome/120.0.6099``): such groups belong to an
-identifier (a UUID, a hash, a version string) and are not offered to detectors. ``lo``..``hi`` is the range of
-groups that are free; a run with no free group is not returned at all, nor is a run that is exactly a date.
+identifier (a UUID, a hash, a version string) and are not offered to detectors. A run never starts glued (the
+pattern skips such digits); at its right end, ``hi`` is the last group that is free of the token that follows.
+A run with no free group is not returned at all, nor is a run that is exactly a date or the seconds of a time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 
-_RUN = re.compile(r"[0-9](?=[0-9 \-./()]{6})[0-9 \-./()]*", re.ASCII)
+# A run starts at a digit that is not glued to a token on its left (the look-behinds follow the first digit so
+# that the engine can still skip quickly to digits), and spans at least seven characters.
+_RUN = re.compile(r"[0-9](?<![A-Za-z0-9_][0-9])(?<![A-Za-z0-9_][\-./][0-9])(?=[0-9 \-./()]{6})[0-9 \-./()]*", re.ASCII)
 _SPLIT = re.compile(r"([^0-9]+)", re.ASCII)
 _TRAILING = " -./()"
 # Dates are the commonest number runs in logs and never any entity: 2024-01-15, 15.01.2024, 01/15/24.
@@ -24,10 +27,6 @@ _DATE = re.compile(
     re.ASCII,
 )
 _JOINERS = "-./"
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 
 
 class NumberRun:
@@ -80,23 +79,14 @@ class NumberRun:
         return self.offsets[2 * i], self.offsets[2 * j + 1]
 
 
-def _glued_left(text: str, start: int) -> bool:
-    if start == 0:
-        return False
-    before = text[start - 1]
-    if _is_word_char(before):
-        return True
-    return before in _JOINERS and start >= 2 and _is_word_char(text[start - 2])
-
-
 def _glued_right(text: str, end: int) -> bool:
     if end >= len(text):
         return False
     after = text[end]
-    if _is_word_char(after):
+    if after.isalnum() or after == "_":
         # "415-555-2671x123": an extension, not a longer token.
         return not (after in "xX" and end + 1 < len(text) and text[end + 1].isdigit())
-    return after in _JOINERS and end + 1 < len(text) and _is_word_char(text[end + 1])
+    return after in _JOINERS and end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] == "_")
 
 
 def find_number_runs(text: str) -> tuple[NumberRun, ...]:
@@ -109,23 +99,20 @@ def find_number_runs(text: str) -> tuple[NumberRun, ...]:
                 continue
         start = match.start()
         end = start + len(raw)
-        glued_left = _glued_left(text, start)
         glued_right = _glued_right(text, end)
-        if (glued_left or glued_right) and " " not in raw:
+        if glued_right and " " not in raw:
             continue
         if len(raw) <= 10 and _DATE.fullmatch(raw):
             continue
+        if start > 0 and text[start - 1] == ":" and raw[1:3].find(".") >= 0 and " " not in raw:
+            continue  # the seconds of a time: 10:23:45.123456
         parts = _SPLIT.split(raw)
         last = len(parts) // 2
-        lo, hi = 0, last
-        if glued_left:
-            lo = 1
-            while lo <= last and " " not in parts[2 * lo - 1]:
-                lo += 1
+        hi = last
         if glued_right:
             hi = last - 1
-            while hi >= lo and " " not in parts[2 * hi + 1]:
+            while hi >= 0 and " " not in parts[2 * hi + 1]:
                 hi -= 1
-        if lo <= hi:
-            runs.append(NumberRun(text, start, parts, lo, hi))
+        if hi >= 0:
+            runs.append(NumberRun(text, start, parts, 0, hi))
     return tuple(runs)

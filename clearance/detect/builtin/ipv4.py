@@ -2,7 +2,8 @@
 
 Version strings are the usual false positive: ``v1.2.3.4``, ``Chrome/120.0.6099.109`` and ``1.2.3.4.5`` are glued
 to other tokens or have too many parts and never reach this detector; ``version 1.2.3.4`` is pushed under the
-threshold by negative context words.
+threshold by negative context words. Four one-digit parts (``1.2.3.4``) are far more often a version than an
+address and need a context word (``ip``, ``host``, ``dns``…) to be reported.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Ipv4Detector(Detector):
     types = frozenset({"IP_ADDRESS"})
     triggers = (r"[0-9]\.[0-9]{1,3}\.[0-9]",)
     score = 0.7
+    version_like_score = 0.45
 
     def find(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
@@ -41,4 +43,5 @@ class Ipv4Detector(Detector):
                     continue
                 if all(_octet(run, k) for k in range(i, i + 4)):
                     start, end = run.span(i, i + 3)
-                    yield Finding(start, end, "IP_ADDRESS", self.score, self.name)
+                    score = self.version_like_score if end - start == 7 else self.score
+                    yield Finding(start, end, "IP_ADDRESS", score, self.name)

@@ -1,39 +1,34 @@
-"""PHONE_NUMBER: US and international telephone numbers, validated with the ``phonenumbers`` library.
+"""PHONE_NUMBER: US and international telephone numbers, validated with the ``phonenumbers`` library's metadata.
 
 Shapes and what they need to be reported:
 
 * international, ``+CC …`` or ``00CC …``: valid for the country its code names;
 * North American, ``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``, ``1-415-555-2671``: valid US/NANP;
-* national with a trunk prefix, ``020 7946 0958``: valid in one of ``regions`` (formatted, at least two groups);
-* bare digits, ``4155552671``: a weak candidate that needs a context word (``phone``, ``call``, ``tel``…).
+* national with a trunk prefix, ``020 7946 0958``: valid in one of ``regions`` (formatted, at least two groups
+  and ten digits, so that ZIP+4 codes such as ``05930-6590`` are not taken for numbers);
+* bare digits, ``4155552671``: a weak candidate that needs a context word (``phone``, ``call``, ``tel``…),
+  never right after ``#`` (an order or ticket number).
 
 Dates (``2024-01-15``), times, decimals, version strings and glued identifiers never have one of these shapes;
 order and ticket numbers that do are pushed under the threshold by negative context words (``order``,
-``invoice``, ``ticket``…). Validation (the costly part) runs only on candidates of the right shape.
+``invoice``, ``ticket``…). Validation runs only on candidates of the right shape (see ``phone_metadata``).
+North American numbers are checked against the US and Canadian plans.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import phonenumbers
-
 from clearance.detect.base import Detector, Document
 from clearance.detect.numbers import NumberRun
+from clearance.detect.phone_metadata import PhoneValidator
 from clearance.models import Finding
 
 _NANP_GAPS = frozenset({"-", ".", " ", ") ", ")", ")-", ").", " (", "-(", " - "})
 _NATIONAL_GAPS = frozenset({"-", ".", " ", ") ", ")", " - ", "/", " / "})
 _NANP_SHAPES = ((3, 3, 4), (1, 3, 3, 4))
+NANP_REGIONS = ("US", "CA")
 DEFAULT_REGIONS = ("GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
-
-
-def _valid(candidate: str, region: str | None) -> bool:
-    try:
-        number = phonenumbers.parse(candidate, region)
-    except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.is_valid_number(number))
 
 
 class PhoneNumberDetector(Detector):
@@ -42,11 +37,12 @@ class PhoneNumberDetector(Detector):
     triggers = (r"[0-9][ .\-()/]{0,2}[0-9]{2}",)
     international_score = 0.75
     nanp_score = 0.7
-    national_score = 0.6
+    national_score = 0.55
     bare_score = 0.3
 
     def __init__(self, regions: tuple[str, ...] = DEFAULT_REGIONS) -> None:
         self.regions = regions
+        self._validator = PhoneValidator()
 
     def find(self, doc: Document) -> Iterator[Finding]:
         text = doc.text
@@ -95,24 +91,31 @@ class PhoneNumberDetector(Detector):
         gaps = run.parts[2 * i + 1 : 2 * j + 1 : 2]
         first = candidate.lstrip("(")
         if first.startswith("+"):
-            return self.international_score if _valid(candidate, None) else None
+            return self.international_score if self._validator.valid_international(run.digits(i, j)) else None
         if first.startswith("00") and len(shape) > 1 and shape[0] >= 3:
-            return self.international_score if _valid("+" + run.digits(i, j)[2:], None) else None
+            valid = self._validator.valid_international(run.digits(i, j)[2:])
+            return self.international_score if valid else None
         if shape in _NANP_SHAPES and all(g in _NANP_GAPS for g in gaps):
             if (len(shape) == 4 and first[0] != "1") or candidate.count("(") != candidate.count(")"):
                 return None
-            return self.nanp_score if _valid(run.digits(i, j), "US") else None
-        if first.startswith("0") and len(shape) > 1 and 9 <= sum(shape) <= 12:
-            if all(g in _NATIONAL_GAPS for g in gaps) and self._valid_national(candidate):
+            return self.nanp_score if self._nanp(run.digits(i, j)) else None
+        if first.startswith("0") and len(shape) > 1 and 10 <= sum(shape) <= 12:
+            if all(g in _NATIONAL_GAPS for g in gaps) and self._valid_national(run.digits(i, j)):
                 return self.national_score
             return None
         if len(shape) == 1:
+            if run.offsets[2 * i] > 0 and run.text[run.offsets[2 * i] - 1] == "#":
+                return None  # "#4155552671" is an order or ticket number
             digits = run.digits(i, j)
             if (len(digits) == 10 and digits[0] in "23456789") or (len(digits) == 11 and digits[0] == "1"):
-                return self.bare_score if _valid(digits, "US") else None
+                return self.bare_score if self._nanp(digits) else None
             if digits[0] == "0" and 10 <= len(digits) <= 11 and self._valid_national(digits):
                 return self.bare_score
         return None
 
-    def _valid_national(self, candidate: str) -> bool:
-        return any(_valid(candidate, region) for region in self.regions)
+    def _valid_national(self, digits: str) -> bool:
+        return any(self._validator.valid_national(digits, region) for region in self.regions)
+
+    def _nanp(self, digits: str) -> bool:
+        national = digits[1:] if len(digits) == 11 else digits
+        return any(self._validator.valid_for_region(national, region) for region in NANP_REGIONS)

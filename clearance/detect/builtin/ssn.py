@@ -27,7 +27,7 @@ class UsSsnDetector(Detector):
     name = "us_ssn"
     types = frozenset({"US_SSN"})
     triggers = (r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}",)
-    formatted_score = {"-": 0.85, " ": 0.6, ".": 0.6}
+    formatted_score = {"-": 0.85, " ": 0.65, ".": 0.65}
     bare_score = 0.3
 
     def find(self, doc: Document) -> Iterator[Finding]:

@@ -107,6 +107,19 @@ TOKEN_SPECS: tuple[TokenSpec, ...] = (
 )
 
 
+_QUANTIFIER = re.compile(r"\{(\d+)(?:,\d*)?\}")
+
+
+def prefix_trigger(pattern: str) -> str:
+    """The pattern cut after its first counted repetition, clamped to at most 8: it matches wherever the pattern
+    does, and large counted repetitions (which blow up RE2's automaton) stay out of the trigger pass. Patterns
+    here put their first counted repetition outside any group."""
+    match = _QUANTIFIER.search(pattern)
+    if match is None:
+        return pattern
+    return f"{pattern[: match.start()]}{{{min(int(match.group(1)), 8)}}}"
+
+
 class PrefixedTokenDetector(Detector):
     """Finds one vendor's tokens, described by a ``TokenSpec``."""
 
@@ -114,7 +127,7 @@ class PrefixedTokenDetector(Detector):
         self.spec = spec
         self.name = spec.name
         self.types = frozenset({spec.type})
-        self.triggers = (spec.pattern,)
+        self.triggers = (prefix_trigger(spec.pattern),)
         self._pattern = re.compile(spec.pattern, re.ASCII)
 
     def find(self, doc: Document) -> Iterator[Finding]:
