@@ -48,9 +48,10 @@ class _CompiledRule:
     def _last_word_end(self, lower: str, a: int, b: int) -> int:
         """The end of the last whole word of the rule in ``lower[a:b]``, or -1."""
         found: int = -1
+        n = len(lower)
+        b = min(b, n)
         if a >= b:
             return found
-        n = len(lower)
         for last, length in self.automaton.iter(lower, a, b):
             end: int = last + 1
             start: int = end - length

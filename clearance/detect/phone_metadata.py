@@ -16,7 +16,6 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip", "pager",
           "uan", "voicemail")  # fmt: skip
-_NO_TRUNK_DROP = frozenset({39})  # Italy keeps its leading zero in international format
 
 
 class PhoneValidator:
@@ -54,10 +53,7 @@ class PhoneValidator:
             regions = COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
             if not regions:
                 continue
-            national = digits[size:]
-            if national.startswith("0") and int(digits[:size]) not in _NO_TRUNK_DROP:
-                national = national[1:]  # "+44 (0)20 …": the trunk prefix written by habit
-            return any(self.valid_for_region(national, region) for region in regions)
+            return any(self.valid_for_region(digits[size:], region) for region in regions)
         return False
 
     def valid_national(self, digits: str, region: str) -> bool:

@@ -91,7 +91,9 @@ class PhoneNumberDetector(Detector):
         gaps = run.parts[2 * i + 1 : 2 * j + 1 : 2]
         first = candidate.lstrip("(")
         if first.startswith("+"):
-            return self.international_score if self._validator.valid_international(run.digits(i, j)) else None
+            # "+44 (0)20 7946 0958": the trunk prefix written in parentheses by habit is not dialled.
+            digits = "".join(ch for ch in candidate.replace("(0)", "", 1) if ch.isdigit())
+            return self.international_score if self._validator.valid_international(digits) else None
         if first.startswith("00") and len(shape) > 1 and shape[0] >= 3:
             valid = self._validator.valid_international(run.digits(i, j)[2:])
             return self.international_score if valid else None

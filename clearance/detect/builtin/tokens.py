@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.checksums import char_classes, shannon_entropy
+from clearance.detect.checksums import shannon_entropy
 from clearance.models import Finding
 
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -29,7 +29,8 @@ class TokenSpec:
     prefix_len: int = 0
     """Characters of the match that are the vendor's fixed prefix (excluded from the randomness check)."""
     min_entropy: float = 0.0
-    min_classes: int = 0
+    mixed: bool = False
+    """The random part must hold upper case, lower case and digits (for prefixes that words share)."""
     exclude: tuple[str, ...] = ()
     """The match must not start with any of these (a more specific vendor's prefix)."""
     score: float = 0.95
@@ -91,7 +92,7 @@ TOKEN_SPECS: tuple[TokenSpec, ...] = (
         r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,200}",
         prefix_len=3,
         min_entropy=3.5,
-        min_classes=3,
+        mixed=True,
         exclude=("sk-ant-",),
     ),
     TokenSpec("google_api_key", "GOOGLE_API_KEY", r"AIza[0-9A-Za-z_\-]{35}", prefix_len=4, min_entropy=3.0),
@@ -143,6 +144,8 @@ class PrefixedTokenDetector(Detector):
             body = token[spec.prefix_len :]
             if spec.min_entropy and shannon_entropy(body) < spec.min_entropy:
                 continue
-            if spec.min_classes and char_classes(body) < spec.min_classes:
+            if spec.mixed and not (
+                any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body)
+            ):
                 continue
             yield Finding(start, end, spec.type, spec.score, spec.name)
