@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import ahocorasick
+
 from clearance.detect.base import Detector, Document
 from clearance.detect.placeholders import is_placeholder, looks_random, password_score
 from clearance.models import Finding
@@ -52,10 +54,16 @@ class AssignmentDetector(Detector):
     )
     api_key_score = 0.8
 
+    def __init__(self) -> None:
+        self._stems = ahocorasick.Automaton()
+        for stem in _STEMS:
+            self._stems.add_word(stem, len(stem))
+        self._stems.make_automaton()
+
     def find(self, doc: Document) -> Iterator[Finding]:
         text, lower = doc.text, doc.lower
         done = 0
-        for p in sorted(self._stem_positions(lower)):
+        for p in sorted(last - length + 1 for last, length in self._stems.iter(lower)):
             if p < done:
                 continue
             start = p
@@ -84,14 +92,6 @@ class AssignmentDetector(Detector):
 
     def _api_key_score(self, value: str) -> float:
         return self.api_key_score if looks_random(value) else 0.0
-
-    @staticmethod
-    def _stem_positions(lower: str) -> Iterator[int]:
-        for stem in _STEMS:
-            pos = lower.find(stem)
-            while pos >= 0:
-                yield pos
-                pos = lower.find(stem, pos + len(stem))
 
     @staticmethod
     def _value(text: str, lower: str, pos: int, *, header: bool, in_query: bool) -> tuple[int, int, bool] | None:

@@ -7,14 +7,17 @@ strings such as git SHAs never qualify (one letter case only).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+
+import re2
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import shannon_entropy
+from clearance.detect.exclusions import re2_options
 from clearance.models import Finding
 
-_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", re.ASCII)
+# Maximal runs of base64 characters (RE2: linear, and fast on text with few long runs); exactly 40 qualify.
+_RUN = re2.compile(r"[A-Za-z0-9/+]{40,}", re2_options())
 
 
 class AwsSecretKeyDetector(Detector):
@@ -24,8 +27,11 @@ class AwsSecretKeyDetector(Detector):
     score = 0.3
 
     def find(self, doc: Document) -> Iterator[Finding]:
-        for match in _CANDIDATE.finditer(doc.text):
+        text = doc.text
+        for match in _RUN.finditer(text):
             value = match.group()
+            if len(value) != 40 or text[match.end() : match.end() + 1] == "=":
+                continue
             if (
                 any(c.isupper() for c in value)
                 and any(c.islower() for c in value)

@@ -33,7 +33,8 @@ class ConnectionStringDetector(Detector):
 
     def find(self, doc: Document) -> Iterator[Finding]:
         yield from self._urls(doc.text)
-        if "=" in doc.text:
+        lower = doc.lower
+        if "password" in lower or "pwd" in lower:
             yield from self._key_values(doc.text)
 
     def _urls(self, text: str) -> Iterator[Finding]:

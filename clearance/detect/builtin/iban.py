@@ -28,7 +28,7 @@ IBAN_LENGTHS = {
 }  # fmt: skip
 
 # Country code, check digits, then up to 32 characters in groups separated by single spaces.
-_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]){10,32}", re.ASCII)
+_CANDIDATE = re.compile(r"([A-Z]{2})[0-9]{2}(?: ?[A-Z0-9]){10,32}", re.ASCII)
 
 
 def _take(candidate: str, length: int) -> int:
@@ -53,16 +53,20 @@ class IbanDetector(Detector):
     def find(self, doc: Document) -> Iterator[Finding]:
         text = doc.text
         n = len(text)
-        for match in _CANDIDATE.finditer(text):
+        pos = 0
+        while (match := _CANDIDATE.search(text, pos)) is not None:
+            start = match.start()
+            pos = start + 1  # a rejected candidate may hide an IBAN that starts inside it
             length = IBAN_LENGTHS.get(match.group(1))
-            if length is None:
+            if length is None or (start > 0 and text[start - 1].isalnum()):
                 continue
             candidate = match.group()
             used = _take(candidate, length)
             if used > len(candidate):
                 continue
-            end = match.start() + used
+            end = start + used
             if end < n and text[end].isalnum():
                 continue  # the IBAN would continue: too long for its country
             if iban_mod97_valid(candidate[:used].replace(" ", "")):
-                yield Finding(match.start(), end, "IBAN_CODE", self.score, self.name)
+                yield Finding(start, end, "IBAN_CODE", self.score, self.name)
+                pos = end

@@ -11,16 +11,21 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+import re2
+
 from clearance.detect.base import Detector, Document
+from clearance.detect.exclusions import re2_options
 from clearance.models import Finding
 
-_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z_:.])"
-    r"(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}"
-    r"(?:%[0-9A-Za-z]{1,15})?"
-    r"(?![0-9A-Za-z_:])",
-    re.ASCII,
+# RE2 (one linear pass; hex letters are common in prose, which a backtracking scan would try at every one).
+# The boundaries that RE2 cannot express as look-around are checked on each candidate.
+# A candidate has "::" or at least six groups: times (10:23:45) and MAC addresses never match at all.
+_TAIL = r"(?:\.[0-9]{1,3}){0,3}(?:%[0-9A-Za-z]{1,15})?"
+_CANDIDATE = re2.compile(
+    rf"[0-9A-Fa-f:]*::[0-9A-Fa-f:]*{_TAIL}|[0-9A-Fa-f]{{1,4}}(?::[0-9A-Fa-f]{{1,4}}){{5,7}}{_TAIL}", re2_options()
 )
+_BEFORE = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:.")
+_AFTER = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:")
 _LONG_GROUP = re.compile(r"[0-9A-Fa-f]{2}")
 
 
@@ -31,13 +36,19 @@ class Ipv6Detector(Detector):
     score = 0.8
 
     def find(self, doc: Document) -> Iterator[Finding]:
-        for match in _CANDIDATE.finditer(doc.text):
+        text = doc.text
+        if "::" not in text and text.count(":") < 5:
+            return
+        for match in _CANDIDATE.finditer(text):
+            start, end = match.span()
+            if (start > 0 and text[start - 1] in _BEFORE) or (end < len(text) and text[end] in _AFTER):
+                continue
             candidate = match.group()
             address = candidate.split("%", 1)[0]
-            if "::" in address and not _LONG_GROUP.search(address):
+            if address.count("::") > 1 or ("::" in address and not _LONG_GROUP.search(address)):
                 continue
             try:
                 ipaddress.IPv6Address(address)
             except ValueError:
                 continue
-            yield Finding(match.start(), match.end(), "IP_ADDRESS", self.score, self.name)
+            yield Finding(start, end, "IP_ADDRESS", self.score, self.name)
