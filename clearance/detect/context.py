@@ -90,10 +90,19 @@ class ContextScorer:
         return min(1.0, max(0.0, score))
 
     def apply(self, doc: Document, findings: Sequence[Finding]) -> list[Finding]:
+        by_type = self._rules
+        if not any(f.type in by_type for f in findings):
+            return list(findings)
+        lower = doc.lower
         out: list[Finding] = []
         for finding in findings:
-            if finding.type in self._rules:
-                score = self.score(doc, finding)
+            rules = by_type.get(finding.type)
+            if rules is not None:
+                score = finding.score
+                for rule in rules:
+                    if rule.matches(lower, finding.start, finding.end):
+                        score += rule.boost
+                score = min(1.0, max(0.0, score))
                 if score != finding.score:
                     finding = Finding(finding.start, finding.end, finding.type, score, finding.detector)
             out.append(finding)

@@ -99,7 +99,7 @@ def find_number_runs(text: str) -> tuple[NumberRun, ...]:
                 continue
         start = match.start()
         end = start + len(raw)
-        glued_right = _glued_right(text, end)
+        glued_right = end < len(text) and _glued_right(text, end)
         if glued_right and " " not in raw:
             continue
         if len(raw) <= 10 and _DATE.fullmatch(raw):

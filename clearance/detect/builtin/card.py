@@ -90,7 +90,8 @@ class CreditCardDetector(Detector):
     @staticmethod
     def _longest_card(run: NumberRun, i: int) -> int | None:
         """The last group of the longest card that starts at group ``i``, or None."""
-        if run.joined_before(i) or not _BY_FIRST_DIGIT[run.parts[2 * i][0]]:
+        size = run.sizes[i]
+        if size < 3 or (size > 6 and size < 13) or run.joined_before(i) or not _BY_FIRST_DIGIT[run.parts[2 * i][0]]:
             return None
         best: int | None = None
         total = 0

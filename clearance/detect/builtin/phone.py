@@ -47,7 +47,7 @@ class PhoneNumberDetector(Detector):
     def find(self, doc: Document) -> Iterator[Finding]:
         text = doc.text
         for run in doc.number_runs:
-            if run.ndigits < 7:
+            if run.ndigits < 7 or not self._may_hold_a_phone(text, run):
                 continue
             i = run.lo
             while i <= run.hi:
@@ -58,6 +58,19 @@ class PhoneNumberDetector(Detector):
                 j, start, score = found
                 yield Finding(start, run.offsets[2 * j + 1], "PHONE_NUMBER", score, self.name)
                 i = j + 1
+
+    @staticmethod
+    def _may_hold_a_phone(text: str, run: NumberRun) -> bool:
+        """Whether any group could start a phone number (see ``_longest_at``): a quick test per run."""
+        sizes = run.sizes
+        return (
+            (run.start > 0 and text[run.start - 1] == "+")
+            or any(p[0] == "0" for p in run.parts[0::2])
+            or 10 in sizes
+            or 11 in sizes
+            or "+" in run.parts[1::2]
+            or any(sizes[k : k + 3] == (3, 3, 4) for k in range(len(sizes) - 2))
+        )
 
     def _longest_at(self, text: str, run: NumberRun, i: int) -> tuple[int, int, float] | None:
         sizes = run.sizes
