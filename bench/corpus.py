@@ -1,7 +1,8 @@
 """A labelled detection corpus, generated reproducibly with Faker from a fixed seed.
 
 Records are prompts, logs, e-mails, CSV, JSON and code of 1-4 KB (a pasted document, a log excerpt, a small
-file: about what a gateway scans per request), mostly ordinary content, each with the exact spans of the
+file: about what a gateway scans per request), in a traffic mix where prompts dominate (``Generator.MIX``),
+mostly ordinary content, each with the exact spans of the
 sensitive values in it (``entities``) and of hard negatives that look like them (``negatives``: UUIDs, git SHAs,
 timestamps, order numbers, version strings, non-Luhn 16-digit numbers, invalid SSNs, example-domain addresses,
 placeholder credentials). Values are generated valid by construction (Luhn, mod 97, SSA rules, ABA checksum,
@@ -310,29 +311,31 @@ class Generator:
     def _prompt(self, b: Builder) -> None:
         b.text(self.rng.choice(["Can you help me with this? ", "Please summarise the following. ",
                                 "Rewrite this message politely: ", "Draft a reply: "]))  # fmt: skip
-        for type_ in self.pick_types(self.rng.randint(2, 5), secrets=self.rng.random() < 0.3):
-            b.text(self.paragraph() + "\n\n" + self.sentence() + " ")
+        for type_ in self.pick_types(self.rng.randint(1, 4), secrets=self.rng.random() < 0.3):
+            for _ in range(self.rng.randint(1, 3)):
+                b.text(self.paragraph() + "\n\n")
+            b.text(self.sentence() + " ")
             b.text(f"My {self.rng.choice(LABELS.get(type_, [KEYS.get(type_, 'key')]))} is ")
             b.entity(type_, self.value(type_))
             b.text(". ")
-            if self.rng.random() < 0.6:
+            if self.rng.random() < 0.4:
                 self.negative(b)
         b.text(self.sentence())
 
     def _log(self, b: Builder) -> None:
-        for _ in range(self.rng.randint(12, 28)):
+        for _ in range(self.rng.randint(20, 50)):
             ts = self.v.fake.date_time().isoformat()
             b.negative("timestamp", ts)
             b.text(f" {self.rng.choice(['INFO', 'WARN', 'DEBUG'])} req=")
             b.negative("uuid", self.v.fake.uuid4())
             method, status = self.rng.choice(["GET", "POST", "PUT"]), self.rng.choice([200, 201, 204, 404, 500])
             b.text(f" {method} /api/v1/{self.v.fake.uri_path()} {status}")
-            if self.rng.random() < 0.3:
+            if self.rng.random() < 0.15:
                 type_ = self.pick_types(1, secrets=self.rng.random() < 0.2)[0]
                 b.text(f" {KEYS.get(type_, 'value')}=")
                 b.entity(type_, self.value(type_))
             b.text(f" took={self.rng.randint(1, 999)}ms")
-            if self.rng.random() < 0.3:
+            if self.rng.random() < 0.2:
                 self.negative(b)
             b.text("\n")
 
@@ -340,8 +343,9 @@ class Generator:
         b.text("From: ")
         b.entity("EMAIL_ADDRESS", self.v.email())
         b.text(f"\nSubject: {self.sentence()}\n\nHi {self.v.fake.first_name()},\n\n{self.paragraph()}\n\n")
-        for type_ in self.pick_types(self.rng.randint(2, 4), secrets=False):
-            b.text(f"{self.paragraph()}\n\n{self.sentence()} The {self.rng.choice(LABELS[type_])}: ")
+        for type_ in self.pick_types(self.rng.randint(1, 3), secrets=False):
+            b.text(f"{self.paragraph()}\n\n{self.paragraph()}\n\n")
+            b.text(f"{self.sentence()} The {self.rng.choice(LABELS[type_])}: ")
             b.entity(type_, self.value(type_))
             b.text(".\n")
         self.negative(b)
@@ -395,15 +399,17 @@ class Generator:
         kind, value = self.v.negative()
         b.text("# ")
         b.negative(kind, value)
-        for _ in range(self.rng.randint(2, 5)):
+        for _ in range(self.rng.randint(5, 10)):
             name = self.v.fake.word() + "_" + self.v.fake.word()
             b.text(f'\n\ndef {name}(items, limit=10):\n    """{self.sentence()}"""\n')
             b.text(f"    result = [x for x in items if x.get('{self.v.fake.word()}')][:limit]\n")
             b.text(f"    log.info('%s done in %d ms', '{name}', len(result))\n    return result\n")
 
+    # A traffic mix: mostly prompts, then pasted e-mails and code, some JSON, logs and CSV exports.
+    MIX = ("prompt", "email", "prompt", "code", "json", "prompt", "email", "log", "prompt", "code", "csv")
+
     def records(self, n: int) -> list[dict[str, Any]]:
-        names = list(self.kinds)
-        return [self._one(i, names[i % len(names)]) for i in range(n)]
+        return [self._one(i, self.MIX[i % len(self.MIX)]) for i in range(n)]
 
     def _one(self, rid: int, kind: str) -> dict[str, Any]:
         b = Builder()

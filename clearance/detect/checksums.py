@@ -44,12 +44,21 @@ def aba_checksum_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+_C_LOG_C = tuple(c * math.log2(c) if c else 0.0 for c in range(1025))
+
+
 def shannon_entropy(value: str) -> float:
-    """Bits per character of ``value``'s own character distribution (0 for empty or one repeated char)."""
-    if not value:
-        return 0.0
+    """Bits per character of ``value``'s own character distribution (0 for empty or one repeated char).
+
+    H = log2(n) - (1/n)·Σ c·log2(c) over the character counts c, with c·log2(c) read from a table.
+    """
     n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+    if n == 0:
+        return 0.0
+    counts = Counter(value).values()
+    small = n < len(_C_LOG_C)
+    total = sum(map(_C_LOG_C.__getitem__, counts)) if small else sum(c * math.log2(c) for c in counts)
+    return max(0.0, math.log2(n) - total / n)
 
 
 _CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))

@@ -22,6 +22,11 @@ class PhoneValidator:
     def __init__(self) -> None:
         self._patterns: dict[str, tuple[re.Pattern[str], frozenset[int]] | None] = {}
 
+    def prepare(self, regions: tuple[str, ...]) -> None:
+        """Compile these regions' patterns now (at start-up) rather than on the first request that needs them."""
+        for region in regions:
+            self._region(region)
+
     def _region(self, region: str) -> tuple[re.Pattern[str], frozenset[int]] | None:
         if region not in self._patterns:
             metadata = PhoneMetadata.metadata_for_region(region)

@@ -25,6 +25,8 @@ PLACEHOLDER_WORDS = (
     "here", "mypassword", "my_password", "password123", "not-a-real", "notreal", "fake",
 )  # fmt: skip
 
+_PLACEHOLDER = re.compile("|".join(re.escape(w) for w in PLACEHOLDER_WORDS))
+
 TRIVIAL_VALUES = frozenset({"password", "passwd", "secret", "pass", "test", "token", "key", "apikey", "api_key"})
 
 _REFERENCE = re.compile(
@@ -45,7 +47,7 @@ def is_placeholder(value: str, *, quoted: bool = False) -> bool:
     lowered = value.lower()
     if not value or lowered in NULL_WORDS or lowered in TRIVIAL_VALUES or _MASK.match(value):
         return True
-    if _REFERENCE.match(value) or "(" in value or any(w in lowered for w in PLACEHOLDER_WORDS):
+    if _REFERENCE.match(value) or "(" in value or _PLACEHOLDER.search(lowered):
         return True
     # An unquoted identifier that names a credential is a variable (login(password=password), api_key=API_KEY).
     return bool(not quoted and _IDENTIFIER.fullmatch(value) and any(w in lowered for w in _CREDENTIAL_WORDS))

@@ -27,16 +27,16 @@ class AbaRoutingDetector(Detector):
 
     def find(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
-            if run.ndigits < 9:
+            if run.ndigits < 9 or (9 not in run.sizes and 1 not in run.sizes):
                 continue
             for i in range(run.lo, run.hi + 1):
-                if run.size(i) == 9 and run.isolated(i, i):
+                if run.sizes[i] == 9 and run.isolated(i, i):
                     last = i
                 elif (
-                    run.size(i) == 4
+                    run.sizes[i] == 4
                     and i + 2 <= run.hi
-                    and run.size(i + 1) == 4
-                    and run.size(i + 2) == 1
+                    and run.sizes[i + 1] == 4
+                    and run.sizes[i + 2] == 1
                     and run.gap(i) == run.gap(i + 1) == "-"
                     and run.isolated(i, i + 2)
                 ):

@@ -13,6 +13,7 @@ is reported and ``password: required`` is not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import ahocorasick
@@ -30,7 +31,9 @@ _API_KEY_ENDINGS = (
     "privatetoken", "clientsecret", "credential", "credentials", "appsecret", "appkey", "secretaccesskey",
 )  # fmt: skip
 _SCHEMES = ("bearer ", "basic ", "token ")
-_VALUE_STOP = frozenset(" \t\r\n,;\"')}]<>`")
+_KEY_TAIL = re.compile(r"[a-z0-9_.\-]*[\"']?[ \t]*(?::|=|is\s)")
+_UNQUOTED = re.compile(r"[^ \t\r\n,;\"')}\]<>`]{1,512}")
+_UNQUOTED_IN_QUERY = re.compile(r"[^ \t\r\n,;\"')}\]<>`&]{1,512}")
 _MAX_VALUE = 512
 
 
@@ -63,8 +66,11 @@ class AssignmentDetector(Detector):
     def find(self, doc: Document) -> Iterator[Finding]:
         text, lower = doc.text, doc.lower
         done = 0
+        tail = _KEY_TAIL.match
         for p in sorted(last - length + 1 for last, length in self._stems.iter(lower)):
-            if p < done:
+            # Most stem hits are prose ("passed", "tokens of"): no assignment follows the word, so skip them
+            # with one anchored match before any other work.
+            if p < done or (tail(lower, p) is None and not lower.startswith(("bearer", "authorization"), p)):
                 continue
             start = p
             while start > 0 and lower[start - 1] in _KEY_CHARS:
@@ -121,11 +127,8 @@ class AssignmentDetector(Detector):
             if end < 0 or "\n" in text[pos + 1 : end]:
                 return None
             return (pos + 1, end, True) if end > pos + 1 else None
-        end = pos
-        while end < n and end - pos < _MAX_VALUE and text[end] not in _VALUE_STOP:
-            if in_query and text[end] == "&":
-                break
-            end += 1
+        match = (_UNQUOTED_IN_QUERY if in_query else _UNQUOTED).match(text, pos)
+        end = match.end() if match else pos
         while end > pos and text[end - 1] in ".:!?":
             end -= 1  # sentence punctuation after an unquoted value
         return (pos, end, False) if end > pos else None

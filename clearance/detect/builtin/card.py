@@ -96,8 +96,8 @@ class CreditCardDetector(Detector):
         best: int | None = None
         total = 0
         for j in range(i, run.hi + 1):
-            size = run.size(j)
-            if j > i and (not _card_gap(run.gap(j - 1)) or not 3 <= run.size(j - 1) <= 6 or size > 6):
+            size = run.sizes[j]
+            if j > i and (not _card_gap(run.gap(j - 1)) or not 3 <= run.sizes[j - 1] <= 6 or size > 6):
                 break
             total += size
             if total > 19:

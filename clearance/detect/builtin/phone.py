@@ -43,6 +43,7 @@ class PhoneNumberDetector(Detector):
     def __init__(self, regions: tuple[str, ...] = DEFAULT_REGIONS) -> None:
         self.regions = regions
         self._validator = PhoneValidator()
+        self._validator.prepare(NANP_REGIONS + regions)
 
     def find(self, doc: Document) -> Iterator[Finding]:
         text = doc.text

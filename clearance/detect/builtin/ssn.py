@@ -32,19 +32,19 @@ class UsSsnDetector(Detector):
 
     def find(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
-            if run.ndigits < 9:
+            if run.ndigits < 9 or (9 not in run.sizes and 2 not in run.sizes):
                 continue
             yield from self._in_run(run)
 
     def _in_run(self, run: NumberRun) -> Iterator[Finding]:
         for i in range(run.lo, run.hi + 1):
-            size = run.size(i)
+            size = run.sizes[i]
             if size == 9 and run.isolated(i, i):
                 digits = run.digits(i, i)
                 if ssa_valid(digits):
                     start, end = run.span(i, i)
                     yield Finding(start, end, "US_SSN", self.bare_score, self.name)
-            elif size == 3 and i + 2 <= run.hi and run.size(i + 1) == 2 and run.size(i + 2) == 4:
+            elif size == 3 and i + 2 <= run.hi and run.sizes[i + 1] == 2 and run.sizes[i + 2] == 4:
                 sep = run.gap(i)
                 score = self.formatted_score.get(sep)
                 if score is None or run.gap(i + 1) != sep:

@@ -24,6 +24,6 @@ class UsBankNumberDetector(Detector):
             if run.ndigits < 8:
                 continue
             for i in range(run.lo, run.hi + 1):
-                if 8 <= run.size(i) <= 17 and run.isolated(i, i):
+                if 8 <= run.sizes[i] <= 17 and run.isolated(i, i):
                     start, end = run.span(i, i)
                     yield Finding(start, end, "US_BANK_NUMBER", self.score, self.name)
