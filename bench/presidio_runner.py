@@ -62,15 +62,19 @@ def main() -> None:
     supported = sorted(set(ENTITIES) & set(analyzer.get_supported_entities("en")))
     analyzer.analyze("warm up 4111 1111 1111 1111 jo@x.io", language="en", entities=supported)
     predictions = []
+    record_cpu = []
     cpu = time.process_time()
     wall = time.perf_counter()
     for record in records:
+        started = time.process_time()
         results = analyzer.analyze(record["text"], language="en", entities=supported, score_threshold=0.5)
+        record_cpu.append(time.process_time() - started)
         predictions.append([{"start": r.start, "end": r.end, "type": r.entity_type, "score": r.score} for r in results])
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - wall
     with open(out, "w", encoding="utf-8") as sink:
-        json.dump({"predictions": predictions, "cpu_s": cpu, "wall_s": wall, "supported": supported}, sink)
+        result = {"predictions": predictions, "cpu_s": cpu, "wall_s": wall, "supported": supported}
+        json.dump({**result, "record_cpu_s": record_cpu}, sink)
 
 
 if __name__ == "__main__":
