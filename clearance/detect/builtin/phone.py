@@ -48,30 +48,31 @@ class PhoneNumberDetector(Detector):
     def find(self, doc: Document) -> Iterator[Finding]:
         text = doc.text
         for run in doc.number_runs:
-            if run.ndigits < 7 or not self._may_hold_a_phone(text, run):
+            if run.ndigits < 7:
                 continue
-            i = run.lo
-            while i <= run.hi:
-                found = self._longest_at(text, run, i)
-                if found is None:
-                    i += 1
+            after = run.lo
+            for i in self._starts(run):
+                if i < after:
                     continue
-                j, start, score = found
-                yield Finding(start, run.offsets[2 * j + 1], "PHONE_NUMBER", score, self.name)
-                i = j + 1
+                found = self._longest_at(text, run, i)
+                if found is not None:
+                    j, start, score = found
+                    yield Finding(start, run.offsets[2 * j + 1], "PHONE_NUMBER", score, self.name)
+                    after = j + 1
 
     @staticmethod
-    def _may_hold_a_phone(text: str, run: NumberRun) -> bool:
-        """Whether any group could start a phone number (see ``_longest_at``): a quick test per run."""
-        sizes = run.sizes
-        return (
-            (run.start > 0 and text[run.start - 1] == "+")
-            or any(p[0] == "0" for p in run.parts[0::2])
-            or 10 in sizes
-            or 11 in sizes
-            or "+" in run.parts[1::2]
-            or any(sizes[k : k + 3] == (3, 3, 4) for k in range(len(sizes) - 2))
-        )
+    def _starts(run: NumberRun) -> Iterator[int]:
+        """Groups a phone number may start at: the run's first free group, or one after "(" or "/".
+
+        A number in the middle of a longer run ("DE89 3704 0044 0532", "4111 1111 1111 1111") is a part of
+        something else: trying every group there would only cost validations.
+        """
+        yield run.lo
+        parts = run.parts
+        for k in range(run.lo + 1, run.hi + 1):
+            gap = parts[2 * k - 1]
+            if gap.endswith("(") or "/" in gap:
+                yield k
 
     def _longest_at(self, text: str, run: NumberRun, i: int) -> tuple[int, int, float] | None:
         sizes = run.sizes
