@@ -2,7 +2,9 @@
 
 ``read_records`` yields ``Record(number, text, error)``; ``on_bytes`` is told how many bytes each record took,
 for a progress bar. In JSONL and CSV, ``field`` names the JSON field (a dotted path) or the column to scan;
-without it every string in the record is scanned.
+without it every string in the record is scanned. Each value is scanned as ``name: value`` with its key or
+column name, because the name is often the only context there is (``{"ssn": "123456789"}``, an
+``account_number`` column).
 """
 
 from __future__ import annotations
@@ -31,15 +33,16 @@ def detect_format(path: str) -> RecordFormat:
     return _BY_SUFFIX.get(Path(path).suffix.lower(), "text")
 
 
-def _strings(value: Any) -> Iterator[str]:
+def _strings(value: Any, name: str = "") -> Iterator[str]:
+    """Every string in a JSON value, each as ``name: value`` with the key it is under."""
     if isinstance(value, str):
-        yield value
+        yield f"{name}: {value}" if name else value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+        for key, item in value.items():
+            yield from _strings(item, str(key))
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from _strings(item, name)
 
 
 def _field(value: Any, path: str) -> Any:
@@ -64,7 +67,10 @@ def _json_record(number: int, line: str, field: str | None) -> Record:
         value = _field(data, field)
     except KeyError:
         return Record(number, "", "field_missing")
-    return Record(number, value if isinstance(value, str) else "\n".join(_strings(value)) or str(value))
+    name = field.rsplit(".", 1)[-1]
+    if isinstance(value, (dict, list)):
+        return Record(number, "\n".join(_strings(value, name)))
+    return Record(number, f"{name}: {value}")
 
 
 def _counted(lines: Iterable[str], on_bytes: Callable[[int], None]) -> Iterator[str]:
@@ -83,9 +89,9 @@ def read_records(
             raise ValueError(f"column {field!r} is not in the header ({', '.join(reader.fieldnames)})")
         for number, row in enumerate(reader, 1):
             if field is not None:
-                yield Record(number, row.get(field) or "")
+                yield Record(number, f"{field}: {row.get(field) or ''}")
             else:
-                yield Record(number, "\n".join(v for v in row.values() if isinstance(v, str)))
+                yield Record(number, "\n".join(f"{k}: {v}" for k, v in row.items() if isinstance(v, str) and v))
         return
     for number, line in enumerate(lines, 1):
         stripped = line.rstrip("\r\n")
