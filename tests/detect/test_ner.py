@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,23 @@ def test_when_ner_is_enabled_without_spacy_then_building_the_scanner_is_a_config
 
 def test_when_ner_is_not_enabled_then_spacy_is_never_needed() -> None:
     assert "ner" not in [d.name for d in Scanner.from_config(parse_config({})).detectors]
+
+
+@pytest.mark.skipif(not HAS_SPACY, reason="needs the ner extra (spaCy); no trained model is needed")
+def test_when_a_real_spacy_pipeline_is_loaded_from_disk_then_its_person_entities_are_findings(tmp_path: Path) -> None:
+    spacy = importlib.import_module("spacy")
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Ada Lovelace"}, {"label": "ORG", "pattern": "Acme"}])
+    nlp.rename_pipe("entity_ruler", "ner")
+    nlp.to_disk(tmp_path / "model")
+    config = parse_config({"detection": {"ner": {"enabled": True, "model": str(tmp_path / "model")}}})
+    scanner = Scanner.from_config(config)
+    text = "Ada Lovelace works at Acme"
+    assert [(f.type, text[f.start : f.end]) for f in scanner.scan(text)] == [("PERSON", "Ada Lovelace")]
+
+
+@pytest.mark.skipif(not HAS_SPACY, reason="needs the ner extra (spaCy)")
+def test_when_the_spacy_model_is_missing_then_the_error_says_how_to_install_it() -> None:
+    with pytest.raises(NerUnavailable, match="python -m spacy download"):
+        load_spacy("no_such_model_xyz")
