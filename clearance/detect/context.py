@@ -52,8 +52,10 @@ class _CompiledRule:
         b = min(b, n)
         if a >= b:
             return found
-        for last, length in self.automaton.iter(lower, a, b):
-            end: int = last + 1
+        # Iterate over a slice: the automaton's iter(text, start, end) costs time in the length of the whole
+        # text, which would make context scoring quadratic in a long text with many findings.
+        for last, length in self.automaton.iter(lower[a:b]):
+            end: int = a + last + 1
             start: int = end - length
             if (start == 0 or not lower[start - 1].isalnum()) and (end >= n or not lower[end].isalnum()):
                 found = max(found, end)

@@ -19,6 +19,25 @@ def _priority(f: Finding) -> tuple[float, int, int, str, str]:
 
 
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Resolve each cluster of mutually overlapping findings on its own: the same result as one greedy pass over
+    all of them (findings of different clusters never overlap), in O(n log n) however many there are."""
+    kept: list[Finding] = []
+    cluster: list[Finding] = []
+    cluster_end = -1
+    for f in sorted(findings, key=lambda f: (f.start, f.end)):
+        if cluster and f.start >= cluster_end:
+            kept.extend(cluster if len(cluster) == 1 else _greedy(cluster))
+            cluster = []
+        if not cluster:
+            cluster_end = f.end
+        cluster.append(f)
+        cluster_end = max(cluster_end, f.end)
+    if cluster:
+        kept.extend(cluster if len(cluster) == 1 else _greedy(cluster))
+    return kept
+
+
+def _greedy(findings: list[Finding]) -> list[Finding]:
     starts: list[int] = []
     ends: list[int] = []
     kept: list[Finding] = []

@@ -31,7 +31,8 @@ _API_KEY_ENDINGS = (
     "privatetoken", "clientsecret", "credential", "credentials", "appsecret", "appkey", "secretaccesskey",
 )  # fmt: skip
 _SCHEMES = ("bearer ", "basic ", "token ")
-_KEY_TAIL = re.compile(r"[a-z0-9_.\-]*[\"']?[ \t]*(?::|=|is\s)")
+_KEY_RUN = re.compile(r"[a-z0-9_.\-]*")
+_SEPARATOR = re.compile(r"[\"']?[ \t]*(?::|=|is\s)")
 _UNQUOTED = re.compile(r"[^ \t\r\n,;\"')}\]<>`]{1,512}")
 _UNQUOTED_IN_QUERY = re.compile(r"[^ \t\r\n,;\"')}\]<>`&]{1,512}")
 _MAX_VALUE = 512
@@ -66,11 +67,14 @@ class AssignmentDetector(Detector):
     def find(self, doc: Document) -> Iterator[Finding]:
         text, lower = doc.text, doc.lower
         done = 0
-        tail = _KEY_TAIL.match
         for p in sorted(last - length + 1 for last, length in self._stems.iter(lower)):
-            # Most stem hits are prose ("passed", "tokens of"): no assignment follows the word, so skip them
-            # with one anchored match before any other work.
-            if p < done or (tail(lower, p) is None and not lower.startswith(("bearer", "authorization"), p)):
+            if p < done:
+                continue
+            # Most stem hits are prose ("passed", "tokens of"): no assignment follows the word. Skip the rest of
+            # the word too, so that a long token holding many stems is read once.
+            key_end = _KEY_RUN.match(lower, p).end()  # type: ignore[union-attr]
+            if _SEPARATOR.match(lower, key_end) is None and not lower.startswith(("bearer", "authorization"), p):
+                done = key_end
                 continue
             start = p
             while start > 0 and lower[start - 1] in _KEY_CHARS:

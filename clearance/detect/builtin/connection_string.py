@@ -12,16 +12,20 @@ import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
+import re2
+
 from clearance.detect.base import Detector, Document
+from clearance.detect.exclusions import re2_options
 from clearance.detect.placeholders import is_placeholder
 from clearance.models import Finding
 
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _USERINFO = re.compile(r"([^\s:/?#@\"'<>]*):([^\s@/\"'<>]+)@([A-Za-z0-9.\-_\[\]:%]+)", re.ASCII)
-_KEY_VALUE = re.compile(
-    r"(?:server|data source|host|address|addr)\s*=\s*[^;\n\"']+;(?:[^;\n\"']*;){0,12}?\s*(?:password|pwd)\s*=\s*"
+# RE2: linear whatever the line (a backtracking engine is quadratic on "server=server=…").
+_KEY_VALUE = re2.compile(
+    r"(?i)(?:server|data source|host|address|addr)\s*=\s*[^;\n\"']+;(?:[^;\n\"']*;){0,12}?\s*(?:password|pwd)\s*=\s*"
     r"([^;\n\"']+)",
-    re.IGNORECASE | re.ASCII,
+    re2_options(),
 )
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Iterator
 
+import re2
+
 from clearance.detect.base import Detector, Document
+from clearance.detect.exclusions import re2_options
 from clearance.models import Finding
 
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", re.ASCII)
+# RE2: a backtracking engine would rescan a long token once per "eyJ" in it (quadratic).
+_JWT = re2.compile(r"eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", re2_options())
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 

@@ -92,10 +92,17 @@ class PhoneNumberDetector(Detector):
             return None
         if before in ("+", "("):
             start -= 1
-        for j in range(run.hi, i - 1, -1):
-            total = sum(sizes[i : j + 1])
-            if not 7 <= total <= 15 or run.joined_after(j):
-                continue
+        # A phone number has at most 15 digits: only the groups that fit are candidates for its end (this keeps
+        # a run of thousands of groups linear), tried longest first.
+        ends: list[int] = []
+        total = 0
+        for j in range(i, run.hi + 1):
+            total += sizes[j]
+            if total > 15:
+                break
+            if total >= 7 and not run.joined_after(j):
+                ends.append(j)
+        for j in reversed(ends):
             score = self._score(text[start : run.offsets[2 * j + 1]], run, i, j)
             if score is not None:
                 return j, start, score

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from clearance.detect.base import Detector, Document
 from clearance.models import Finding
 
-_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----", re.ASCII)
+_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]{1,16} ){0,4})PRIVATE KEY( BLOCK)?-----", re.ASCII)
 _BREAK = r"(?:[ \t]*(?:\r?\n|\\r?\\n)|[ \t]+)"
 # Full base64 lines (64 characters in PEM, 70 in OpenSSH), header lines, then at most one shorter last line.
 _BODY = re.compile(
