@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from bisect import bisect_right
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,19 +46,22 @@ def build_scanner(config: Path | None, min_score: float | None = None) -> Scanne
 
 
 def masked_excerpt(text: str, findings: list[Finding], index: int, width: int = 24) -> str:
-    """The text around ``findings[index]`` with every finding in view replaced by its type: never a raw value."""
+    """The text around ``findings[index]`` with every finding in view replaced by its type: never a raw value.
+
+    ``findings`` are disjoint and sorted (as ``Scanner.scan`` returns them); only those near the target are read.
+    """
     target = findings[index]
     lo, hi = max(0, target.start - width), min(len(text), target.end + width)
-    for f in findings:  # widen so that no finding is cut in half at the edges
-        if f.start < lo < f.end:
-            lo = f.start
-        if f.start < hi < f.end:
-            hi = f.end
+    first = index
+    while first > 0 and findings[first - 1].end > lo:
+        first -= 1
+    last = index
+    while last + 1 < len(findings) and findings[last + 1].start < hi:
+        last += 1
+    lo, hi = min(lo, findings[first].start), max(hi, findings[last].end)  # never cut a finding in half
     pieces: list[str] = ["…" if lo > 0 else ""]
     pos = lo
-    for f in findings:
-        if f.end <= lo or f.start >= hi:
-            continue
+    for f in findings[first : last + 1]:
         pieces.append(text[pos : f.start].translate(_CONTROL))
         pieces.append(f"[{f.type}]")
         pos = f.end
@@ -66,9 +70,18 @@ def masked_excerpt(text: str, findings: list[Finding], index: int, width: int = 
     return "".join(pieces)
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts
+
+
+def _line_col(line_starts: list[int], offset: int) -> tuple[int, int]:
+    line = bisect_right(line_starts, offset)
+    return line, offset - line_starts[line - 1] + 1
 
 
 def _read_input(file: str) -> str:
@@ -87,6 +100,7 @@ def scan_command(
     config: Path | None = CONFIG_OPTION,
     min_score: float | None = typer.Option(None, "--min-score", min=0.0, max=1.0, help="Override the threshold."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 when the text's level is this or higher."),
+    max_rows: int = typer.Option(500, "--max-rows", min=1, help="Table rows at most (--json lists every finding)."),
 ) -> None:
     """Find sensitive data in FILE; print type, level, position and a masked excerpt of each finding."""
     scanner = build_scanner(config, min_score)
@@ -95,9 +109,10 @@ def scan_command(
     text = _read_input(file)
     result = scanner.classify(text)
     findings = list(result.findings)
+    line_starts = _line_starts(text)
     rows: list[dict[str, Any]] = []
     for f in findings:
-        line, column = _line_col(text, f.start)
+        line, column = _line_col(line_starts, f.start)
         rows.append(
             {
                 "type": f.type,
@@ -112,12 +127,15 @@ def scan_command(
         )
     console = Console()
     if as_json:
-        console.print_json(json.dumps({"level": result.level, "counts": result.counts, "findings": rows}))
+        # Plain JSON (no highlighting): it is for programs, and stays fast for files with many findings.
+        sys.stdout.write(
+            json.dumps({"level": result.level, "counts": result.counts, "findings": rows}, indent=2) + "\n"
+        )
     else:
         table = Table(title=f"{file}: {result.level} ({len(findings)} finding(s))")
         for heading in ("type", "level", "line:col", "offsets", "score", "excerpt (masked)"):
             table.add_column(heading)
-        for i, row in enumerate(rows):
+        for i, row in enumerate(rows[:max_rows]):
             table.add_row(
                 row["type"],
                 row["level"],
@@ -127,6 +145,9 @@ def scan_command(
                 Text(masked_excerpt(text, findings, i)),
             )
         console.print(table)
+        if len(rows) > max_rows:
+            counts = ", ".join(f"{t} {n}" for t, n in result.counts.items())
+            console.print(Text(f"… {len(rows) - max_rows} more finding(s) not shown ({counts} in all); use --json"))
     if fail_on is not None and scanner.levels.rank(result.level) >= scanner.levels.rank(fail_on):
         raise typer.Exit(1)
 

@@ -48,6 +48,12 @@ def test_when_json_is_asked_then_findings_have_positions_levels_and_no_values(sa
     assert CARD not in out and EMAIL not in out and SECRET not in out
 
 
+def test_when_there_are_more_findings_than_rows_then_the_table_says_how_many_are_left() -> None:
+    code, out, _ = _run("scan", "-", "--max-rows", "2", input=f"{EMAIL} " * 5)
+    assert code == 0 and out.count("│ EMAIL_ADDRESS │") == 2  # two rows
+    assert "3 more finding(s) not shown (EMAIL_ADDRESS 5 in all)" in " ".join(out.split())
+
+
 def test_when_standard_input_is_scanned_then_it_works_like_a_file() -> None:
     code, out, _ = _run("scan", "-", "--json", input=f"mail {EMAIL}")
     assert code == 0 and json.loads(out)["counts"] == {"EMAIL_ADDRESS": 1}
