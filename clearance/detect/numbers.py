@@ -27,6 +27,7 @@ _DATE = re.compile(
     re.ASCII,
 )
 _JOINERS = "-./"
+_FREE_AFTER = frozenset(" \t\r\n,;:!?)]}>\"'")
 
 
 class NumberRun:
@@ -35,18 +36,25 @@ class NumberRun:
     ``parts`` alternates groups and gaps: ``("2024", "-", "01", "-", "15")``; group ``k`` is ``parts[2k]``.
     """
 
-    __slots__ = ("end", "hi", "lo", "ndigits", "offsets", "parts", "sizes", "start", "text")
+    __slots__ = ("_offsets", "end", "hi", "lo", "ndigits", "parts", "sizes", "start", "text")
 
-    def __init__(self, text: str, start: int, parts: list[str], lo: int, hi: int) -> None:
+    def __init__(self, text: str, start: int, end: int, parts: list[str], lo: int, hi: int) -> None:
         self.text = text
         self.start = start
+        self.end = end
         self.parts = parts
-        self.sizes = tuple(map(len, parts[0::2]))
-        self.offsets = list(accumulate(map(len, parts), initial=start))
-        self.end = self.offsets[-1]
+        self.sizes = sizes = tuple(map(len, parts[0::2]))
         self.lo = lo
         self.hi = hi
-        self.ndigits = sum(self.sizes[lo : hi + 1])
+        self.ndigits = sum(sizes) if hi == len(sizes) - 1 and lo == 0 else sum(sizes[lo : hi + 1])
+        self._offsets: list[int] | None = None
+
+    @property
+    def offsets(self) -> list[int]:
+        """Where each part starts (and, last, where the run ends); computed when a detector needs a position."""
+        if self._offsets is None:
+            self._offsets = list(accumulate(map(len, self.parts), initial=self.start))
+        return self._offsets
 
     @property
     def groups(self) -> tuple[tuple[int, int], ...]:
@@ -91,6 +99,7 @@ def _glued_right(text: str, end: int) -> bool:
 
 def find_number_runs(text: str) -> tuple[NumberRun, ...]:
     runs: list[NumberRun] = []
+    n = len(text)
     for match in _RUN.finditer(text):
         raw = match.group()
         if raw[-1] in _TRAILING:
@@ -99,7 +108,7 @@ def find_number_runs(text: str) -> tuple[NumberRun, ...]:
                 continue
         start = match.start()
         end = start + len(raw)
-        glued_right = end < len(text) and _glued_right(text, end)
+        glued_right = end < n and text[end] not in _FREE_AFTER and _glued_right(text, end)
         if glued_right and " " not in raw:
             continue
         if len(raw) <= 10 and _DATE.fullmatch(raw):
@@ -114,5 +123,5 @@ def find_number_runs(text: str) -> tuple[NumberRun, ...]:
             while hi >= 0 and " " not in parts[2 * hi + 1]:
                 hi -= 1
         if hi >= 0:
-            runs.append(NumberRun(text, start, parts, 0, hi))
+            runs.append(NumberRun(text, start, end, parts, 0, hi))
     return tuple(runs)

@@ -76,7 +76,7 @@ class PhoneNumberDetector(Detector):
 
     def _longest_at(self, text: str, run: NumberRun, i: int) -> tuple[int, int, float] | None:
         sizes = run.sizes
-        start = run.offsets[2 * i]
+        start = run.start if i == 0 else run.offsets[2 * i]
         before = text[start - 1] if start > 0 else ""
         first = run.parts[2 * i]
         # Only these can start a phone number: cheap tests before any slicing or parsing.
