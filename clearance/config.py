@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from clearance.auth.config import AuthConfig
+from clearance.detect.config import DetectionConfig
 from clearance.exceptions import ConfigError
 
 UpstreamKind = Literal["openai", "ollama"]
@@ -129,6 +130,7 @@ class GatewayConfig(_Strict):
     audit: AuditConfig = AuditConfig()
     logging: LoggingConfig = LoggingConfig()
     auth: AuthConfig = AuthConfig()
+    detection: DetectionConfig = DetectionConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:
