@@ -123,12 +123,20 @@ class LoggingConfig(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class PolicySettings(_Strict):
+    file: Path | None = None
+    """The data policy file (docs/policy.md). None: the built-in default (restricted data masked both ways)."""
+    reload_interval: Annotated[float, Field(gt=0)] = 2.0
+    """Seconds between two checks of the file for changes (SIGHUP reloads at once)."""
+
+
 class GatewayConfig(_Strict):
     server: ServerConfig = ServerConfig()
     upstreams: tuple[UpstreamConfig, ...] = ()
     audit: AuditConfig = AuditConfig()
     logging: LoggingConfig = LoggingConfig()
     auth: AuthConfig = AuthConfig()
+    policy: PolicySettings = PolicySettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:
