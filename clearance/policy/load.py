@@ -26,13 +26,18 @@ _HINTS = {
 
 
 def _level_names(data: dict[str, Any]) -> tuple[str, ...] | None:
-    """The file's level names, or None when ``levels`` itself is invalid (its errors are reported anyway)."""
+    """The file's level names, to check every reference to a level against. When ``levels`` is itself invalid
+    (its errors are reported anyway), the names that can be read are used, so the other errors still show."""
     if "levels" not in data:
         return tuple(name for name, _ in DEFAULT_LEVELS)
+    raw = data["levels"]
     try:
-        return tuple(level.name for level in _LEVELS.validate_python(data["levels"]))
+        return tuple(level.name for level in _LEVELS.validate_python(raw))
     except ValidationError:
-        return None
+        if not isinstance(raw, list):
+            return None
+        named = (entry.get("name") if isinstance(entry, dict) else entry for entry in raw)
+        return tuple(name for name in named if isinstance(name, str))
 
 
 def _errors(exc: ValidationError) -> list[tuple[str, str]]:

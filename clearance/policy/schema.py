@@ -80,11 +80,16 @@ class _Strict(BaseModel):
 
 
 class LevelSpec(_Strict):
-    """One level, and the entity types that belong to it."""
+    """One level, and the entity types that belong to it. A bare name is a level with no types of its own."""
 
     name: LevelName
     types: tuple[EntityType, ...] = ()
     description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
 
 
 def _default_levels() -> tuple[LevelSpec, ...]:
