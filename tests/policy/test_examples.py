@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from clearance.models import DecisionInput, Identity
-from clearance.policy import Policy, evaluate, load_policy
+from clearance.policy import Policy, compile_policy, evaluate, load_policy
+from clearance.policy.load import read_policy_text
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "policies"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
@@ -79,3 +80,21 @@ def test_example_behaves_as_its_comment_says(path: Path, check: str) -> None:
         assert all(group in decision.message for group in decision.approval.approvers)
     if action in ("block", "require_approval"):
         assert decision.message
+
+
+def test_the_annotated_example_in_the_docs_is_valid_and_decides_as_described() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "policy.md").read_text()
+    block = docs.split("## The file, annotated")[1].split("```yaml\n")[1].split("```")[0]
+    policy = compile_policy(read_policy_text(block, source="docs/policy.md"), block)
+    assert [r.id for r in policy.rules] == [
+        "no-restricted-outside",
+        "engineering-secrets",
+        "support-tickets",
+        "mislabelled-embeddings",
+    ]
+    support = _facts(policy, {"groups": "support", "found": "EMAIL_ADDRESS,PERSON"})
+    decision = evaluate(policy, support)
+    assert decision.rule == "support-tickets"
+    assert decision.plan.operator_for("EMAIL_ADDRESS") == "placeholder"
+    assert decision.plan.operator_for("PERSON") == "hash"
+    assert policy.classify({"EMPLOYEE_ID": 1}) == "internal"
