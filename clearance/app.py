@@ -16,14 +16,16 @@ import orjson
 from aiohttp import web
 
 from clearance.audit.store import AuditStore, SqlAuditStore
+from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
 from clearance.exceptions import ClearanceError, MethodNotAllowed, UnknownRoute
+from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.proxy import ollama
 from clearance.proxy.endpoints import MODEL_ENDPOINTS
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.exchange import Exchange
-from clearance.proxy.pipeline import Authenticate, ModelPipeline, anonymous
+from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
 from clearance.proxy.upstream import UpstreamClient
 
@@ -44,14 +46,14 @@ def _json(data: Any, status: int = 200, request_id: str | None = None) -> web.Re
     return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
-def create_app(
-    config: GatewayConfig,
-    *,
-    authenticate: Authenticate = anonymous,
-    audit: AuditStore | None = None,
-) -> web.Application:
+def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
     """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
     app = web.Application(client_max_size=config.server.max_body_bytes)
+    authenticator = build_authenticator(config.auth, default_keys_url=config.audit.url)
+
+    async def authenticate(request: web.Request) -> Identity:
+        return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)
+
     metrics = GatewayMetrics()
     upstreams = UpstreamClient(config.upstreams)
     router = ModelRouter(config.upstreams, upstreams.discover_models)
@@ -78,11 +80,15 @@ def create_app(
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
         await store.start()
+        if not authenticator.configured:
+            log.warning(authenticator.describe())
+        await authenticator.start()
         if router.needs_discovery:
             await router.discover()
         names = [r.public_name for r in router.models()]
         log.info("gateway ready", extra={"models": names, "upstreams": len(config.upstreams)})
         yield
+        await authenticator.close()
         await store.close()
         await upstreams.close()
 

@@ -6,7 +6,7 @@ key is stored. A fast hash is right here, unlike for passwords: the key has 256 
 there is nothing to guess offline, and a lookup by hash costs one indexed read instead of a
 deliberately slow computation on every request.
 
-The table is created if missing (SQLAlchemy Core, ``metadata.create_all`` for this table only).
+The table is created by the project's Alembic migrations (``clearance.audit.migrate``), like every other table.
 Times are Unix seconds (floats) so that SQLite and PostgreSQL store the same thing.
 """
 
@@ -23,6 +23,9 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+
+from clearance.audit import migrate
+from clearance.audit.store import make_engine
 
 PREFIX = "clr_"
 _KEY_RE = re.compile(r"^clr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -97,10 +100,11 @@ class ApiKeyStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine = sa.create_engine(url)
+        self._engine = make_engine(url)
 
     def create_tables(self) -> None:
-        metadata.create_all(self._engine, tables=[api_keys])
+        """Bring the database to the newest schema (the key table is migration 0003)."""
+        migrate.upgrade(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()
