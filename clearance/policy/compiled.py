@@ -125,7 +125,10 @@ class Policy:
     users: Mapping[str, Grant]
     services: Mapping[str, Grant]
     anonymous: Grant | None
-    models: tuple[tuple[Names, int], ...]
+    models: Mapping[str, int]
+    """Models named exactly, and the level each may receive."""
+    model_globs: tuple[tuple[Names, int], ...]
+    """Models named by a glob, in file order: the first that matches counts."""
     upstreams: Mapping[str, int]
     rules: tuple[Rule, ...]
     defaults: Defaults
@@ -170,7 +173,10 @@ class Policy:
 
     def ceiling(self, model: str, upstream: str) -> int | None:
         """The highest level the model may receive (the lower of its own and its upstream's), or None: unknown."""
-        limits = [rank for names, rank in self.models if model in names][:1]
+        own = self.models.get(model)
+        if own is None:
+            own = next((rank for names, rank in self.model_globs if model in names), None)
+        limits = [] if own is None else [own]
         if upstream in self.upstreams:
             limits.append(self.upstreams[upstream])
         return min(limits) if limits else None
@@ -282,7 +288,8 @@ def compile_policy(file: PolicyFile, text: str | None = None) -> Policy:
         users=MappingProxyType(users),
         services=MappingProxyType(services),
         anonymous=anonymous,
-        models=tuple((Names.of([m.name]), rank[m.max_level]) for m in file.models),
+        models=MappingProxyType({m.name: rank[m.max_level] for m in file.models if not GLOB_CHARS & set(m.name)}),
+        model_globs=tuple((Names.of([m.name]), rank[m.max_level]) for m in file.models if GLOB_CHARS & set(m.name)),
         upstreams=MappingProxyType({u.name: rank[u.max_level] for u in file.upstreams}),
         rules=tuple(_rule(r, rank, maker, plans, defaults.record) for r in file.rules),
         defaults=defaults,

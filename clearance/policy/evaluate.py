@@ -48,12 +48,12 @@ def _sent(plan: MaskPlan, counts: Mapping[str, int]) -> Action:
 
 
 def _facts(
-    policy: Policy, counts: Mapping[str, int], rank: int, clearance: int, ceiling: int, mismatch: bool
+    policy: Policy, counts: Mapping[str, int], found_rank: int, rank: int, clearance: int, ceiling: int, mismatch: bool
 ) -> tuple[str, ...]:
     found: list[str] = [R.LABEL_MISMATCH] if mismatch else []
     if not counts:
         found.append(R.NO_SENSITIVE_DATA)
-    elif any(policy.type_level(t) == policy.top for t in counts):
+    elif found_rank == policy.top:
         found.append(R.RESTRICTED_TYPE)
     if rank > clearance:
         found.append(R.CLEARANCE_EXCEEDED)
@@ -131,7 +131,8 @@ def _by_rule(
 def evaluate(policy: Policy, facts: DecisionInput) -> Decision:
     """Decide one request. Never raises for any input; every decision has a rule id and at least one reason."""
     counts = {t: n for t, n in facts.counts.items() if n > 0}
-    detected = max((policy.type_level(t) for t in counts), default=0)
+    found_rank = max(map(policy.type_level, counts), default=0)
+    detected = found_rank
     given = policy.rank.get(facts.level)  # the caller's classifier may know more; a foreign name is ignored
     if given is not None and given > detected:
         detected = given
@@ -173,7 +174,7 @@ def evaluate(policy: Policy, facts: DecisionInput) -> Decision:
         return _block(policy, counts, level, (R.UNKNOWN_MODEL,), message)
     ceiling = known_ceiling if known_ceiling is not None else policy.unknown_model_rank
 
-    found = _facts(policy, counts, rank, clearance, ceiling, mismatch)
+    found = _facts(policy, counts, found_rank, rank, clearance, ceiling, mismatch)
     for rule in policy.rules:
         if rule.matches(facts, rank, mismatch, counts):
             return _by_rule(policy, rule, facts, counts, level, found, (declared, clearance, ceiling))
