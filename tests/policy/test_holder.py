@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from clearance.config import PolicySettings
 from clearance.exceptions import ConfigError
-from clearance.models import Decision
+from clearance.inspection import Inspector
+from clearance.models import Decision, Finding
 from clearance.policy import PolicyHolder
-from tests.policy.sample import facts
+from clearance.proxy.endpoints import OPENAI_CHAT
+from tests.policy.sample import USERS, facts
 
 # Two valid versions whose decisions cannot be confused: different levels, rules and actions.
 VERSION_A = """
@@ -210,3 +214,32 @@ async def test_when_sighup_arrives_then_the_policy_is_reloaded(policy_file: Path
         assert is_whole_b(card_decision(holder))
     finally:
         loop.remove_signal_handler(signal.SIGHUP)
+
+
+def test_when_the_inspector_uses_the_holder_then_requests_and_answers_are_masked_by_the_current_policy(
+    policy_file: Path,
+) -> None:
+    """The seam the application wires: ``Inspector(classify=holder.classify, decide=holder.decide)``."""
+    holder = PolicyHolder(policy_file)
+    inspector = Inspector(scan=card_scan, classify=holder.classify, decide=holder.decide, hash_key=b"k" * 32)
+    body = {"model": "llama-internal", "messages": [{"role": "user", "content": "pay 4111-1111-1111-1234"}]}
+
+    def inspect() -> Any:
+        return inspector.inspect(
+            OPENAI_CHAT, body, identity=USERS["engineering"], model="llama-internal", upstream="local", declared=None
+        )
+
+    refused = inspect()
+    assert (refused.decision.action, refused.decision.rule) == ("block", "a-rule")
+    write(policy_file, VERSION_B)
+    holder.reload()
+    masked = inspect()
+    assert masked.decision.rule == "b-rule"
+    sent = masked.body["messages"][0]["content"]
+    assert sent.startswith("pay [CREDIT_CARD:")
+    assert "4111" not in sent
+    assert "1234" not in masked.masker.outgoing("your card 4111-1111-1111-1234")
+
+
+def card_scan(text: str) -> list[Finding]:
+    return [Finding(m.start(), m.end(), "CREDIT_CARD") for m in re.finditer(r"\d{4}(?:-\d{4}){3}", text)]
