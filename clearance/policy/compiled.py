@@ -45,13 +45,18 @@ class Grant:
     roles: frozenset[str]
 
 
+def user_key(name: str) -> str:
+    """How users are compared: e-mail addresses without case, subjects (opaque ids) exactly."""
+    return name.lower() if "@" in name else name
+
+
 @dataclass(frozen=True, slots=True)
 class Callers:
     """Who a clearance or a rule selects."""
 
     groups: frozenset[str]
     users: frozenset[str]
-    """Lower-cased emails and subjects."""
+    """E-mail addresses (lower case) and subjects, as ``user_key`` gives them."""
     services: frozenset[str]
     anonymous: bool
 
@@ -59,7 +64,7 @@ class Callers:
     def of(cls, spec: ClearanceSpec | RuleWhen) -> Callers:
         return cls(
             frozenset(spec.groups),
-            frozenset(u.lower() for u in spec.users),
+            frozenset(map(user_key, spec.users)),
             frozenset(spec.service_accounts),
             spec.anonymous,
         )
@@ -75,8 +80,8 @@ class Callers:
             return True
         if identity.kind == "service":
             return identity.subject in self.services
-        return identity.subject.lower() in self.users or (
-            identity.email is not None and identity.email.lower() in self.users
+        return user_key(identity.subject) in self.users or (
+            identity.email is not None and user_key(identity.email) in self.users
         )
 
 
@@ -157,9 +162,13 @@ class Policy:
         if identity.kind == "anonymous":
             return self.anonymous
         grants = [self.groups[g] for g in identity.groups if g in self.groups]
-        keys = (identity.subject,) if identity.kind == "service" else (identity.subject.lower(), identity.email)
-        table = self.services if identity.kind == "service" else self.users
-        grants.extend(table[k.lower()] for k in keys if k is not None and k.lower() in table)
+        if identity.kind == "service":
+            keys: tuple[str, ...] = (identity.subject,)
+            table = self.services
+        else:
+            keys = (user_key(identity.subject),) + ((user_key(identity.email),) if identity.email else ())
+            table = self.users
+        grants.extend(table[k] for k in keys if k in table)
         if not grants:
             return None
         if len(grants) == 1:
@@ -220,7 +229,7 @@ def _merge(table: dict[str, Grant], key: str, grant: Grant) -> None:
 def _grants(
     clearances: Iterable[ClearanceSpec], rank: Mapping[str, int]
 ) -> tuple[dict[str, Grant], dict[str, Grant], dict[str, Grant], Grant | None]:
-    """Clearances indexed by group, user (lower case) and service account; and the anonymous caller's."""
+    """Clearances indexed by group, user (``user_key``) and service account; and the anonymous caller's."""
     groups: dict[str, Grant] = {}
     users: dict[str, Grant] = {}
     services: dict[str, Grant] = {}

@@ -107,3 +107,14 @@ def test_when_plans_are_compiled_then_one_per_level_masks_everything_above_it() 
     assert confidential.operator_for("NOT_IN_THE_POLICY") == "redact"
     assert not restricted.active
     assert restricted.operator_for("NOT_IN_THE_POLICY") is None
+
+
+def test_when_users_are_named_then_emails_ignore_case_and_subjects_do_not() -> None:
+    policy = compile_policy(
+        parse_policy({"version": 1, "clearances": [{"users": ["Ana@Example.com", "00uAbC"], "level": "internal"}]})
+    )
+    assert policy.clearance(Identity("x", email="ana@example.COM")) is not None
+    assert policy.clearance(Identity("ANA@EXAMPLE.COM")) is not None
+    assert policy.clearance(Identity("00uAbC")) is not None
+    assert policy.clearance(Identity("00uabc")) is None
+    assert policy.clearance(Identity("00uAbC", kind="service")) is None
