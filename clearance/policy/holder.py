@@ -94,7 +94,9 @@ class PolicyHolder:
             try:
                 file, text = read_policy_file(self.path)
                 policy = compile_policy(file, text)
-            except ConfigError as exc:
+            except Exception as exc:  # whatever went wrong, the last good version keeps serving
+                if not isinstance(exc, ConfigError):
+                    exc = ConfigError(f"{self.path}: could not be loaded ({type(exc).__name__})")
                 self.last_error = exc
                 log.error(
                     "policy rejected; the last good version keeps serving",

@@ -6,6 +6,7 @@ names are checked against the file's own ``levels`` (read first, and passed as t
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,23 @@ from clearance.policy.catalog import DEFAULT_LEVELS
 from clearance.policy.schema import LevelSpec, PolicyFile
 
 _LEVELS = TypeAdapter(tuple[LevelSpec, ...])
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping: PyYAML would silently keep the last, and a second
+    ``rules:`` section would quietly replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, Hashable):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice in one mapping: keep one", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 _HINTS = {
     "extra_forbidden": "unknown key: check its spelling against docs/policy.md",
@@ -65,7 +83,7 @@ def parse_policy(data: Any, *, source: str = "policy") -> PolicyFile:
 
 def read_policy_text(text: str, *, source: str = "policy") -> PolicyFile:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (_UniqueKeyLoader is a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -77,7 +95,9 @@ def read_policy_file(path: str | Path) -> tuple[PolicyFile, str]:
     """The validated file and its text (whose digest identifies the version)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", [(str(path), "cannot read")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", [(str(path), "not UTF-8 text")]) from None
     return read_policy_text(text, source=str(path)), text

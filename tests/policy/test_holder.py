@@ -243,3 +243,28 @@ def test_when_the_inspector_uses_the_holder_then_requests_and_answers_are_masked
 
 def card_scan(text: str) -> list[Finding]:
     return [Finding(m.start(), m.end(), "CREDIT_CARD") for m in re.finditer(r"\d{4}(?:-\d{4}){3}", text)]
+
+
+def test_when_the_new_file_is_not_even_text_then_the_last_good_serves(policy_file: Path) -> None:
+    holder = PolicyHolder(policy_file)
+    policy_file.write_bytes(b"\xff\xfe\x00 not text")
+    assert holder.reload() is False
+    assert is_whole_a(card_decision(holder))
+    assert holder.last_error is not None
+    assert "not UTF-8" in holder.last_error.message
+
+
+def test_when_loading_fails_unexpectedly_then_reload_still_keeps_the_last_good(
+    policy_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holder = PolicyHolder(policy_file)
+
+    def broken(*_args: object) -> None:
+        raise RecursionError
+
+    monkeypatch.setattr("clearance.policy.holder.compile_policy", broken)
+    write(policy_file, VERSION_B)
+    assert holder.reload() is False
+    assert is_whole_a(card_decision(holder))
+    assert holder.last_error is not None
+    assert "RecursionError" in holder.last_error.message

@@ -141,3 +141,23 @@ def test_when_a_file_is_loaded_then_its_digest_identifies_the_text(tmp_path: Pat
     second = load_policy(path)
     assert first.digest != second.digest
     assert len(first.digest) == 64
+
+
+def test_when_a_key_is_given_twice_then_the_file_is_refused() -> None:
+    text = "version: 1\nrules:\n  - {id: a, action: block}\nrules: []\n"
+    with pytest.raises(ConfigError) as info:
+        read_policy_text(text, source="p.yaml")
+    assert "line 4" in info.value.message
+    assert "'rules' is given twice" in info.value.errors[0][1]
+
+
+def test_when_yaml_tries_to_build_objects_then_it_is_refused() -> None:
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        read_policy_text("version: !!python/object/apply:os.system ['true']\n")
+
+
+def test_when_the_file_is_not_text_then_the_error_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_policy(path)
