@@ -2,10 +2,11 @@
 
 The order, top to bottom (the first step that decides wins):
 
-1. the declared label: unknown -> block (``unknown_label``); below what was detected -> ``label_mismatch``, and
+1. the caller: no clearance selects them -> block (``unknown_identity``) unless ``defaults.unknown_identity: allow``
+   (first, so that a caller the policy does not know learns nothing more about it);
+2. the model: neither it nor its upstream has a level -> block (``unknown_model``) unless allowed;
+3. the declared label: unknown -> block (``unknown_label``); below what was detected -> ``label_mismatch``, and
    block if ``defaults.label_mismatch: block``, else the detected level wins;
-2. the caller: no clearance selects them -> block (``unknown_identity``) unless ``defaults.unknown_identity: allow``;
-3. the model: neither it nor its upstream has a level -> block (``unknown_model``) unless allowed;
 4. the rules, in order: the first that matches decides;
 5. the defaults: data above the caller's clearance or the model's level is masked; what cannot be masked (a level
    that comes from the caller's label, not from findings) is blocked.
@@ -136,24 +137,8 @@ def evaluate(policy: Policy, facts: DecisionInput) -> Decision:
     given = policy.rank.get(facts.level)  # the caller's classifier may know more; a foreign name is ignored
     if given is not None and given > detected:
         detected = given
-    declared = 0
-    mismatch = False
-    if facts.declared is not None:
-        if facts.declared not in policy.rank:
-            message = (
-                "the declared label is not a level of the data policy; label the request one of "
-                f"{', '.join(policy.levels)} (X-Data-Classification or metadata.classification), or send no label"
-            )
-            return _block(policy, counts, policy.levels[detected], (R.UNKNOWN_LABEL,), message)
-        declared = policy.rank[facts.declared]
-        mismatch = detected > declared
-        if mismatch and policy.defaults.label_mismatch == "block":
-            message = (
-                f"detection found {policy.levels[detected]} data in a request labelled {facts.declared}: label it "
-                f"{policy.levels[detected]}, or remove that data, and send it again"
-            )
-            return _block(policy, counts, policy.levels[detected], (R.LABEL_MISMATCH,), message)
-    rank = max(detected, declared)
+    declared = policy.rank.get(facts.declared) if facts.declared is not None else None
+    rank = max(detected, declared or 0)
     level = policy.levels[rank]
 
     grant = policy.clearance(facts.identity)
@@ -173,6 +158,21 @@ def evaluate(policy: Policy, facts: DecisionInput) -> Decision:
         )
         return _block(policy, counts, level, (R.UNKNOWN_MODEL,), message)
     ceiling = known_ceiling if known_ceiling is not None else policy.unknown_model_rank
+
+    if facts.declared is not None and declared is None:
+        message = (
+            "the declared label is not a level of the data policy; label the request one of "
+            f"{', '.join(policy.levels)} (X-Data-Classification or metadata.classification), or send no label"
+        )
+        return _block(policy, counts, level, (R.UNKNOWN_LABEL,), message)
+    mismatch = declared is not None and detected > declared
+    if mismatch and policy.defaults.label_mismatch == "block":
+        message = (
+            f"detection found {level} data in a request labelled {facts.declared}: label it {level}, or remove "
+            "that data, and send it again"
+        )
+        return _block(policy, counts, level, (R.LABEL_MISMATCH,), message)
+    declared = declared or 0
 
     found = _facts(policy, counts, found_rank, rank, clearance, ceiling, mismatch)
     for rule in policy.rules:

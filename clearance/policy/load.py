@@ -36,6 +36,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+
 _HINTS = {
     "extra_forbidden": "unknown key: check its spelling against docs/policy.md",
     "missing": "this key is required",

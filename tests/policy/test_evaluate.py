@@ -155,6 +155,13 @@ TABLE: list[tuple[str, dict[str, Any], str, str, tuple[str, ...]]] = [
         (R.DEFAULT_DENY, R.UNKNOWN_LABEL),
     ),
     (
+        "when_an_unknown_caller_sends_an_unknown_label_then_only_the_caller_is_refused",
+        {"who": "marketing", "declared": "secret"},
+        "block",
+        "default",
+        (R.DEFAULT_DENY, R.UNKNOWN_IDENTITY),
+    ),
+    (
         "when_detection_finds_more_than_declared_then_detected_level_wins",
         {"who": "engineering", "counts": CARD, "declared": "public"},
         "mask",
