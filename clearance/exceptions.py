@@ -21,7 +21,9 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── UpstreamTimeout            504  upstream_timeout
     │   └── UpstreamProtocolError      502  upstream_protocol_error (an answer we cannot parse: never relayed raw)
     ├── InspectionFailed               500  inspection_failed: detection or masking broke; nothing is forwarded
-    └── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
+    ├── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
+    └── LocalModelError                     the bundled local model could not be provisioned or started
+                                            (raised at start-up, never while serving)
 """
 
 from __future__ import annotations
@@ -146,3 +148,9 @@ class ServiceUnavailable(ClearanceError):
     http_status = 503
     code = "service_unavailable"
     type = "server_error"
+
+
+class LocalModelError(ClearanceError):
+    """Provisioning or starting the bundled local model failed. The message says what to do next."""
+
+    code = "local_model_error"

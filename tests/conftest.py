@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine, text
@@ -16,6 +18,7 @@ from sqlalchemy import create_engine, text
 from clearance.app import AUDIT, create_app
 from clearance.audit.store import SqlAuditStore
 from clearance.config import GatewayConfig, parse_config
+from clearance.localmodel import LocalModelServer, provision
 from clearance.testing.fake_upstream import FakeUpstream
 
 
@@ -98,3 +101,15 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def local_model() -> AsyncIterator[LocalModelServer]:
+    """The real local model (llama-server + SmolLM2-135M-Instruct) on loopback, one per test session.
+
+    The first run on a machine builds llama-server (about 10 minutes on 2 cores) into the cache;
+    later runs reuse it and start in seconds. Use ``.base_url`` (ends in /v1) and ``.model``.
+    """
+    paths = await asyncio.to_thread(provision)
+    async with LocalModelServer.start(paths) as server:
+        yield server

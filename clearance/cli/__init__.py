@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import config_cmd, keys, login, policy, serve
+from clearance.cli import config_cmd, keys, local_model, login, policy, serve
 
 app = typer.Typer(
     name="clearance",
@@ -16,6 +16,7 @@ serve.register(app)
 config_cmd.register(app)
 keys.register(app)
 login.register(app)
+local_model.register(app)
 policy.register(app)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 from clearance.config import GatewayConfig, ServerConfig, UpstreamConfig, load_config, parse_config
-from clearance.exceptions import ConfigError
+from clearance.exceptions import ConfigError, LocalModelError
 from clearance.observability.logging import configure_logging
-from clearance.server import run_gateway
+from clearance.server import serve as serve_gateway
 
 
 def build_config(
@@ -40,7 +40,7 @@ def serve(
     port: int | None = typer.Option(None, help="Port to listen on (default 8080)."),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML configuration file."),
 ) -> None:
-    """Run the gateway in front of the configured upstreams."""
+    """Run the gateway in front of the configured upstreams, or of the bundled local model if there are none."""
     try:
         gateway_config = build_config(config, upstream, upstream_kind, host, port)
     except ConfigError as exc:
@@ -49,10 +49,11 @@ def serve(
             typer.echo(f"  {path}: {message}", err=True)
         raise typer.Exit(2) from None
     configure_logging(gateway_config.logging.level)
-    if not gateway_config.upstreams:
-        typer.echo("no upstream configured: pass --upstream URL or a --config naming upstreams", err=True)
-        raise typer.Exit(2)
-    asyncio.run(run_gateway(gateway_config))
+    try:
+        asyncio.run(serve_gateway(gateway_config))
+    except LocalModelError as exc:
+        typer.echo(f"the bundled local model could not start: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:
