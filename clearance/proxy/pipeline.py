@@ -326,31 +326,32 @@ class ModelPipeline:
         self.metrics.streams_in_flight.inc()
         sent = 0
         parser: ItemParser = SseParser() if openai_shaped else NdjsonParser()
+        # What one upstream read completes goes out in one write: a write per event would cost a send system
+        # call per event (most of a stream's CPU), and sending everything in hand at once holds nothing back.
+        pending: list[bytes] = []
         try:
             try:
                 async for chunk in upstream.content.iter_any():
                     for item in parser.feed(chunk):
-                        out = shape.item(item)
-                        if out:
-                            await response.write(out)
-                            sent += len(out)
-                out = b"".join(shape.item(item) for item in parser.close()) + shape.end()
+                        pending.append(shape.item(item))
+                    sent += await _write_pending(response, pending)
+                for item in parser.close():
+                    pending.append(shape.item(item))
+                pending.append(shape.end())
             except (TimeoutError, aiohttp.ClientError) as exc:
                 error: ClearanceError = map_client_error(route.upstream, exc)
                 self.metrics.upstream_errors.labels(route.upstream.name, error.code).inc()
                 exchange.fail(error)
-                out = shape.error(error)
+                pending.append(shape.error(error))
             except ClearanceError as error:
                 exchange.fail(error)
-                out = shape.error(error)
+                pending.append(shape.error(error))
             except Exception as exc:  # a masking or parsing bug: end the stream, never forward raw text
                 log.error("stream inspection failed", extra={"error": type(exc).__name__})
                 failed = InspectionFailed("the gateway could not inspect the rest of this answer; it was cut off")
                 exchange.fail(failed)
-                out = shape.error(failed)
-            if out:
-                await response.write(out)
-                sent += len(out)
+                pending.append(shape.error(failed))
+            sent += await _write_pending(response, pending)
             await response.write_eof()
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             exchange.record.status = 499
@@ -359,3 +360,12 @@ class ModelPipeline:
             self.metrics.streams_in_flight.dec()
             exchange.record.bytes_out = sent
         return response
+
+
+async def _write_pending(response: web.StreamResponse, pending: list[bytes]) -> int:
+    """Send the pending pieces as one write and empty the list; returns the number of bytes sent."""
+    out = b"".join(pending)
+    pending.clear()
+    if out:
+        await response.write(out)
+    return len(out)

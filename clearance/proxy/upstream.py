@@ -43,31 +43,35 @@ class UpstreamClient:
     """Sends requests to upstreams. Build one per application; ``close()`` it at shutdown."""
 
     def __init__(self, upstreams: tuple[UpstreamConfig, ...]) -> None:
-        self._session: aiohttp.ClientSession | None = None
+        self._upstreams = upstreams
+        self._connector: aiohttp.TCPConnector | None = None
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
         self._auth: dict[str, tuple[str, str]] = {}
         for up in upstreams:
             if up.credentials is not None:
                 self._auth[up.name] = (up.credentials.header, up.credentials.header_value())
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=30)
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            json_serialize=lambda o: orjson.dumps(o).decode(),
-            skip_auto_headers=("User-Agent",),
-            auto_decompress=True,
-        )
+        # One connection pool for all; one session per upstream so its timeouts are set once, not per request.
+        self._connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=30)
+        for up in self._upstreams:
+            self._sessions[up.name] = aiohttp.ClientSession(
+                connector=self._connector, connector_owner=False, timeout=_timeout(up)
+            )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+        if self._connector is not None:
+            await self._connector.close()
+            self._connector = None
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    def session(self, up: UpstreamConfig) -> aiohttp.ClientSession:
+        session = self._sessions.get(up.name)
+        if session is None:
             raise RuntimeError("UpstreamClient.start() was not called")
-        return self._session
+        return session
 
     def _headers(self, up: UpstreamConfig, request_id: str, extra: Mapping[str, str]) -> dict[str, str]:
         headers = {"X-Request-ID": request_id, **extra}
@@ -88,7 +92,7 @@ class UpstreamClient:
         headers = self._headers(up, request_id, {"Content-Type": "application/json"})
         try:
             async with asyncio.timeout(up.timeouts.first_byte):
-                response = await self.session.post(url, data=body, headers=headers, timeout=_timeout(up))
+                response = await self.session(up).post(url, data=body, headers=headers)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise map_client_error(up, exc) from None
         try:
@@ -99,7 +103,9 @@ class UpstreamClient:
     async def get_json(self, up: UpstreamConfig, url: str, timeout: float = 5.0) -> Any:
         headers = self._headers(up, "clearance-internal", {})
         try:
-            async with self.session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            async with self.session(up).get(
+                url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as response:
                 response.raise_for_status()
                 return orjson.loads(await response.read())
         except (TimeoutError, aiohttp.ClientError, OSError, orjson.JSONDecodeError) as exc:

@@ -1,0 +1,74 @@
+"""The load generator: its requests, how it judges answers, and its bounds in count and time."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import orjson
+import pytest
+
+from bench.loadgen import Command, answer_problem, chat_body, drive
+from clearance.testing.fake_upstream import FakeUpstream, FakeUpstreamBehaviour
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_when_a_chat_body_is_built_then_it_is_a_2_kb_chat_request(stream: bool) -> None:
+    body = chat_body(stream)
+    assert len(body) == 2048
+    data = orjson.loads(body)
+    assert [m["role"] for m in data["messages"]] == ["system", "user"]
+    assert data.get("stream", False) is stream
+    assert (data.get("stream_options") == {"include_usage": True}) is stream
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "stream", "problem"),
+    [
+        (200, b'{"choices": []}', False, None),
+        (200, b"data: {}\n\ndata: [DONE]\n\n", True, None),
+        (200, b"data: {}\n\n", True, "the stream did not end with [DONE]"),
+        (200, b"{}", False, "the answer has no choices"),
+        (502, b'{"error": {}}', False, "HTTP 502"),
+    ],
+)
+def test_when_an_answer_arrives_then_only_a_complete_success_passes(
+    status: int, body: bytes, stream: bool, problem: str | None
+) -> None:
+    found = answer_problem(status, body, stream)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(problem)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_when_the_request_budget_runs_out_then_the_load_stops_at_that_count(stream: bool) -> None:
+    async with FakeUpstream() as upstream, aiohttp.ClientSession() as session:
+        url = upstream.base_url + "/chat/completions"
+        outcome = await drive(session, Command(url=url, stream=stream, concurrency=4, requests=30, seconds=30.0))
+    assert outcome.completed == 30
+    assert outcome.errors == 0
+    assert len(outcome.latencies_ms) == 30
+    assert len(upstream.received) == 30
+
+
+async def test_when_time_runs_out_then_the_load_stops_before_its_request_budget() -> None:
+    behaviour = FakeUpstreamBehaviour(first_byte_delay_s=0.05)
+    async with FakeUpstream(behaviour=behaviour) as upstream, aiohttp.ClientSession() as session:
+        url = upstream.base_url + "/chat/completions"
+        started = time.perf_counter()
+        outcome = await drive(session, Command(url=url, stream=False, concurrency=2, requests=10_000, seconds=0.3))
+    assert time.perf_counter() - started < 2.0
+    assert 0 < outcome.completed < 100
+    assert min(outcome.latencies_ms) >= 50.0
+
+
+async def test_when_the_target_fails_then_errors_are_counted_with_a_sample() -> None:
+    behaviour = FakeUpstreamBehaviour(error_status=503)
+    async with FakeUpstream(behaviour=behaviour) as upstream, aiohttp.ClientSession() as session:
+        url = upstream.base_url + "/chat/completions"
+        outcome = await drive(session, Command(url=url, stream=False, concurrency=1, requests=3, seconds=10.0))
+    assert outcome.completed == 0
+    assert outcome.errors == 3
+    assert outcome.error_sample is not None and outcome.error_sample.startswith("HTTP 503")
