@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from clearance.auth.config import AuthConfig
+from clearance.detect.config import DetectionConfig
 from clearance.exceptions import ConfigError
 
 UpstreamKind = Literal["openai", "ollama"]
@@ -47,16 +48,14 @@ class Timeouts(_Strict):
     total: Annotated[float, Field(gt=0)] = 600.0
 
 
-class Credential(_Strict):
-    """Where the gateway finds the upstream's secret. Exactly one of ``env`` and ``file``."""
+class SecretRef(_Strict):
+    """Where the gateway finds a secret. Exactly one of ``env`` and ``file``; never the value itself."""
 
     env: str | None = None
     file: Path | None = None
-    header: str = "Authorization"
-    scheme: str | None = "Bearer"
 
     @model_validator(mode="after")
-    def _one_source(self) -> Credential:
+    def _one_source(self) -> SecretRef:
         if (self.env is None) == (self.file is None):
             raise ValueError("set exactly one of 'env' (an environment variable) or 'file' (a path)")
         return self
@@ -66,13 +65,20 @@ class Credential(_Strict):
         if self.env is not None:
             value = os.environ.get(self.env)
             if not value:
-                raise ConfigError(f"environment variable {self.env} is not set (upstream credential)")
+                raise ConfigError(f"environment variable {self.env} is not set")
             return value.strip()
         assert self.file is not None
         try:
             return self.file.read_text().strip()
         except OSError as exc:
-            raise ConfigError(f"cannot read credential file {self.file}: {exc.strerror}") from None
+            raise ConfigError(f"cannot read secret file {self.file}: {exc.strerror}") from None
+
+
+class Credential(SecretRef):
+    """The upstream's credential, and how it is sent."""
+
+    header: str = "Authorization"
+    scheme: str | None = "Bearer"
 
     def header_value(self) -> str:
         secret = self.resolve()
@@ -123,6 +129,14 @@ class LoggingConfig(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class MaskingConfig(_Strict):
+    hash_key: SecretRef | None = None
+    """The key of the ``hash`` operator (HMAC-SHA256). Without one, a random key is made at start: hashes are
+    then stable only within one gateway process, not across restarts or instances."""
+    allow_token_ids: bool = False
+    """Forward ``prompt``/``input`` given as token ids, which cannot be inspected. Off: they are refused (400)."""
+
+
 class PolicySettings(_Strict):
     file: Path | None = None
     """The data policy file (docs/policy.md). None: the built-in default (restricted data masked both ways)."""
@@ -136,6 +150,8 @@ class GatewayConfig(_Strict):
     audit: AuditConfig = AuditConfig()
     logging: LoggingConfig = LoggingConfig()
     auth: AuthConfig = AuthConfig()
+    detection: DetectionConfig = DetectionConfig()
+    masking: MaskingConfig = MaskingConfig()
     policy: PolicySettings = PolicySettings()
 
     @model_validator(mode="after")

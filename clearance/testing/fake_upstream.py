@@ -31,6 +31,8 @@ class FakeUpstreamBehaviour:
     reply: str = "Hello! I am a test double, not a model."
     """The answer's text; streams send it in pieces of ``piece_chars``."""
     piece_chars: int = 8
+    pieces: list[str] | None = None
+    """Exact content pieces, one per stream event (overrides ``reply``/``piece_chars``): to split a value anywhere."""
     events: int | None = None
     """Send exactly this many content events (cycling through the reply), instead of the reply once."""
     first_byte_delay_s: float = 0.0
@@ -149,6 +151,8 @@ class FakeUpstream:
 
     def _pieces(self) -> list[str]:
         b = self.behaviour
+        if b.pieces is not None:
+            return list(b.pieces)
         pieces = [b.reply[i : i + b.piece_chars] for i in range(0, len(b.reply), b.piece_chars)] or [""]
         if b.events is not None:
             pieces = [pieces[i % len(pieces)] for i in range(b.events)]

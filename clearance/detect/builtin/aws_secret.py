@@ -1,0 +1,42 @@
+"""AWS_SECRET_KEY: AWS secret access keys (40 base64 characters), reported with context.
+
+Forty base64 characters are common (hashes, blobs), so a candidate must mix upper case, lower case and digits,
+look random, and stand alone; its base score is low and a context word (``aws``, ``secret``) lifts it. Hex
+strings such as git SHAs never qualify (one letter case only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import re2
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.checksums import shannon_entropy
+from clearance.detect.exclusions import re2_options
+from clearance.models import Finding
+
+# Maximal runs of base64 characters (RE2: linear, and fast on text with few long runs); exactly 40 qualify.
+_RUN = re2.compile(r"[A-Za-z0-9/+]{40,}", re2_options())
+
+
+class AwsSecretKeyDetector(Detector):
+    name = "aws_secret_key"
+    types = frozenset({"AWS_SECRET_KEY"})
+    triggers = (r"[A-Za-z0-9/+]{40}",)
+    score = 0.3
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        text = doc.text
+        for match in _RUN.finditer(text):
+            value = match.group()
+            if len(value) != 40 or text[match.end() : match.end() + 1] == "=":
+                continue
+            if (
+                any(c.isupper() for c in value)
+                and any(c.islower() for c in value)
+                and any(c.isdigit() for c in value)
+                and "EXAMPLE" not in value
+                and shannon_entropy(value) >= 4.0
+            ):
+                yield Finding(match.start(), match.end(), "AWS_SECRET_KEY", self.score, self.name)

@@ -1,0 +1,109 @@
+"""CREDIT_CARD: payment card numbers of every major brand, 13 to 19 digits, Luhn-validated.
+
+A number is reported when its issuer prefix belongs to a known brand, its length is one that brand issues, and
+its Luhn check digit is right. Groups may be separated by spaces, dashes or dots, mixed or not (people and
+evasion attempts both mix them), or not separated at all; a run of more than 19 digits, or a number glued to a
+longer identifier, is not a card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.checksums import luhn_valid
+from clearance.detect.numbers import NumberRun
+from clearance.models import Finding
+
+# (lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have.
+_BRANDS: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
+    ("visa", "4", "4", (13, 16, 19)),
+    ("mastercard", "51", "55", (16,)),
+    ("mastercard", "2221", "2720", (16,)),
+    ("amex", "34", "34", (15,)),
+    ("amex", "37", "37", (15,)),
+    ("discover", "6011", "6011", (16, 17, 18, 19)),
+    ("discover", "644", "649", (16, 17, 18, 19)),
+    ("discover", "65", "65", (16, 17, 18, 19)),
+    ("unionpay", "62", "62", (16, 17, 18, 19)),
+    ("unionpay", "81", "81", (16, 17, 18, 19)),
+    ("diners", "300", "305", (14, 15, 16, 17, 18, 19)),
+    ("diners", "3095", "3095", (14, 15, 16, 17, 18, 19)),
+    ("diners", "36", "36", (14, 15, 16, 17, 18, 19)),
+    ("diners", "38", "39", (14, 15, 16, 17, 18, 19)),
+    ("jcb", "35", "35", (16, 17, 18, 19)),  # 3528-3589 assigned; generators and test data use all of 35
+    ("jcb", "2131", "2131", (15,)),
+    ("jcb", "1800", "1800", (15,)),
+    ("maestro", "5018", "5018", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "5020", "5020", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "5038", "5038", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "5893", "5893", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "56", "58", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "6304", "6304", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "6759", "6759", (13, 14, 15, 16, 17, 18, 19)),
+    ("maestro", "6761", "6763", (13, 14, 15, 16, 17, 18, 19)),
+    ("mir", "2200", "2204", (16, 17, 18, 19)),
+    ("rupay", "60", "60", (16,)),
+    ("rupay", "508", "508", (16,)),
+    ("troy", "9792", "9792", (16,)),
+)
+
+_SEPARATORS = frozenset(" -.")
+
+
+_BY_FIRST_DIGIT = {d: tuple(b for b in _BRANDS if b[1][0] == d) for d in "0123456789"}
+
+
+def card_brand(digits: str) -> str | None:
+    """The brand whose prefix and length ``digits`` has, or None. Does not check Luhn."""
+    n = len(digits)
+    for brand, low, high, lengths in _BY_FIRST_DIGIT[digits[0]]:
+        if n in lengths and low <= digits[: len(low)] <= high:
+            return brand
+    return None
+
+
+def _card_gap(gap: str) -> bool:
+    return 0 < len(gap) <= 3 and all(ch in _SEPARATORS for ch in gap)
+
+
+class CreditCardDetector(Detector):
+    name = "credit_card"
+    types = frozenset({"CREDIT_CARD"})
+    triggers = (r"[0-9]{3}[ .\-]{0,3}[0-9]{3}",)
+    score = 0.9
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        for run in doc.number_runs:
+            if run.ndigits < 13:
+                continue
+            i = run.lo
+            while i <= run.hi:
+                best = self._longest_card(run, i)
+                if best is None:
+                    i += 1
+                    continue
+                start, end = run.span(i, best)
+                yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
+                i = best + 1
+
+    @staticmethod
+    def _longest_card(run: NumberRun, i: int) -> int | None:
+        """The last group of the longest card that starts at group ``i``, or None."""
+        size = run.sizes[i]
+        if size < 3 or (size > 6 and size < 13) or run.joined_before(i) or not _BY_FIRST_DIGIT[run.parts[2 * i][0]]:
+            return None
+        best: int | None = None
+        total = 0
+        for j in range(i, run.hi + 1):
+            size = run.sizes[j]
+            if j > i and (not _card_gap(run.gap(j - 1)) or not 3 <= run.sizes[j - 1] <= 6 or size > 6):
+                break
+            total += size
+            if total > 19:
+                break
+            if total >= 13 and not run.joined_after(j):
+                digits = run.digits(i, j)
+                if card_brand(digits) is not None and luhn_valid(digits):
+                    best = j
+        return best

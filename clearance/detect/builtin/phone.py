@@ -1,0 +1,145 @@
+"""PHONE_NUMBER: US and international telephone numbers, validated with the ``phonenumbers`` library's metadata.
+
+Shapes and what they need to be reported:
+
+* international, ``+CC …`` or ``00CC …``: valid for the country its code names;
+* North American, ``(415) 555-2671``, ``415-555-2671``, ``415.555.2671``, ``1-415-555-2671``: valid US/NANP;
+* national with a trunk prefix, ``020 7946 0958``: valid in one of ``regions`` (formatted, at least two groups
+  and ten digits, so that ZIP+4 codes such as ``05930-6590`` are not taken for numbers);
+* bare digits, ``4155552671``: a weak candidate that needs a context word (``phone``, ``call``, ``tel``…),
+  never right after ``#`` (an order or ticket number).
+
+Dates (``2024-01-15``), times, decimals, version strings and glued identifiers never have one of these shapes;
+order and ticket numbers that do are pushed under the threshold by negative context words (``order``,
+``invoice``, ``ticket``…). Validation runs only on candidates of the right shape (see ``phone_metadata``).
+North American numbers are checked against the US and Canadian plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.numbers import NumberRun
+from clearance.detect.phone_metadata import PhoneValidator
+from clearance.models import Finding
+
+_NANP_GAPS = frozenset({"-", ".", " ", ") ", ")", ")-", ").", " (", "-(", " - "})
+_NATIONAL_GAPS = frozenset({"-", ".", " ", ") ", ")", " - ", "/", " / "})
+_NANP_SHAPES = ((3, 3, 4), (1, 3, 3, 4))
+NANP_REGIONS = ("US", "CA")
+DEFAULT_REGIONS = ("GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
+
+
+class PhoneNumberDetector(Detector):
+    name = "phone"
+    types = frozenset({"PHONE_NUMBER"})
+    triggers = (r"[0-9][ .\-()/]{0,2}[0-9]{2}",)
+    international_score = 0.75
+    nanp_score = 0.7
+    national_score = 0.55
+    bare_score = 0.3
+
+    def __init__(self, regions: tuple[str, ...] = DEFAULT_REGIONS) -> None:
+        self.regions = regions
+        self._validator = PhoneValidator()
+        self._validator.prepare(NANP_REGIONS + regions)
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        text = doc.text
+        for run in doc.number_runs:
+            if run.ndigits < 7:
+                continue
+            after = run.lo
+            for i in self._starts(run):
+                if i < after:
+                    continue
+                found = self._longest_at(text, run, i)
+                if found is not None:
+                    j, start, score = found
+                    yield Finding(start, run.offsets[2 * j + 1], "PHONE_NUMBER", score, self.name)
+                    after = j + 1
+
+    @staticmethod
+    def _starts(run: NumberRun) -> Iterator[int]:
+        """Groups a phone number may start at: the run's first free group, or one after "(" or "/".
+
+        A number in the middle of a longer run ("DE89 3704 0044 0532", "4111 1111 1111 1111") is a part of
+        something else: trying every group there would only cost validations.
+        """
+        yield run.lo
+        parts = run.parts
+        for k in range(run.lo + 1, run.hi + 1):
+            gap = parts[2 * k - 1]
+            if gap.endswith("(") or "/" in gap:
+                yield k
+
+    def _longest_at(self, text: str, run: NumberRun, i: int) -> tuple[int, int, float] | None:
+        sizes = run.sizes
+        start = run.start if i == 0 else run.offsets[2 * i]
+        before = text[start - 1] if start > 0 else ""
+        first = run.parts[2 * i]
+        # Only these can start a phone number: cheap tests before any slicing or parsing.
+        if not (
+            before == "+"
+            or first[0] == "0"
+            or sizes[i : i + 3] == (3, 3, 4)
+            or (first == "1" and sizes[i + 1 : i + 4] == (3, 3, 4))
+            or (sizes[i] in (10, 11) and run.lo <= i <= run.hi)
+        ):
+            return None
+        if run.joined_before(i) and not run.gap(i - 1).endswith("("):
+            return None
+        if before in ("+", "("):
+            start -= 1
+        # A phone number has at most 15 digits: only the groups that fit are candidates for its end (this keeps
+        # a run of thousands of groups linear), tried longest first.
+        ends: list[int] = []
+        total = 0
+        for j in range(i, run.hi + 1):
+            total += sizes[j]
+            if total > 15:
+                break
+            if total >= 7 and not run.joined_after(j):
+                ends.append(j)
+        for j in reversed(ends):
+            score = self._score(text[start : run.offsets[2 * j + 1]], run, i, j)
+            if score is not None:
+                return j, start, score
+        return None
+
+    def _score(self, candidate: str, run: NumberRun, i: int, j: int) -> float | None:
+        shape = run.sizes[i : j + 1]
+        gaps = run.parts[2 * i + 1 : 2 * j + 1 : 2]
+        first = candidate.lstrip("(")
+        if first.startswith("+"):
+            # "+44 (0)20 7946 0958": the trunk prefix written in parentheses by habit is not dialled.
+            digits = "".join(ch for ch in candidate.replace("(0)", "", 1) if ch.isdigit())
+            return self.international_score if self._validator.valid_international(digits) else None
+        if first.startswith("00") and len(shape) > 1 and shape[0] >= 3:
+            valid = self._validator.valid_international(run.digits(i, j)[2:])
+            return self.international_score if valid else None
+        if shape in _NANP_SHAPES and all(g in _NANP_GAPS for g in gaps):
+            if (len(shape) == 4 and first[0] != "1") or candidate.count("(") != candidate.count(")"):
+                return None
+            return self.nanp_score if self._nanp(run.digits(i, j)) else None
+        if first.startswith("0") and len(shape) > 1 and 10 <= sum(shape) <= 12:
+            if all(g in _NATIONAL_GAPS for g in gaps) and self._valid_national(run.digits(i, j)):
+                return self.national_score
+            return None
+        if len(shape) == 1:
+            if run.offsets[2 * i] > 0 and run.text[run.offsets[2 * i] - 1] == "#":
+                return None  # "#4155552671" is an order or ticket number
+            digits = run.digits(i, j)
+            if (len(digits) == 10 and digits[0] in "23456789") or (len(digits) == 11 and digits[0] == "1"):
+                return self.bare_score if self._nanp(digits) else None
+            if digits[0] == "0" and 10 <= len(digits) <= 11 and self._valid_national(digits):
+                return self.bare_score
+        return None
+
+    def _valid_national(self, digits: str) -> bool:
+        return any(self._validator.valid_national(digits, region) for region in self.regions)
+
+    def _nanp(self, digits: str) -> bool:
+        national = digits[1:] if len(digits) == 11 else digits
+        return any(self._validator.valid_for_region(national, region) for region in NANP_REGIONS)

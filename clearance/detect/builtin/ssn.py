@@ -1,0 +1,58 @@
+"""US_SSN: US Social Security numbers that the SSA could have issued.
+
+The SSA's rules: the area (first three digits) is never 000, 666 or 900-999; the group (next two) never 00; the
+serial (last four) never 0000; and a few numbers that were published and misused are void. Formatted numbers use
+one separator consistently (``123-45-6789``, ``123 45 6789``); ``123-45 6789`` is not an SSN. A bare nine-digit
+number is only a weak candidate: context (``SSN``, ``social security``) decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.numbers import NumberRun
+from clearance.models import Finding
+
+_VOID = frozenset({"078051120", "219099999", "457555462"})
+
+
+def ssa_valid(digits: str) -> bool:
+    """True when the nine digits follow the SSA's issuing rules."""
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000" and digits not in _VOID
+
+
+class UsSsnDetector(Detector):
+    name = "us_ssn"
+    types = frozenset({"US_SSN"})
+    triggers = (r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}",)
+    formatted_score = {"-": 0.85, " ": 0.65, ".": 0.65}
+    bare_score = 0.3
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        for run in doc.number_runs:
+            if run.ndigits < 9 or (9 not in run.sizes and 2 not in run.sizes):
+                continue
+            yield from self._in_run(run)
+
+    def _in_run(self, run: NumberRun) -> Iterator[Finding]:
+        for i in range(run.lo, run.hi + 1):
+            size = run.sizes[i]
+            if size == 9 and run.isolated(i, i):
+                digits = run.digits(i, i)
+                if ssa_valid(digits):
+                    start, end = run.span(i, i)
+                    yield Finding(start, end, "US_SSN", self.bare_score, self.name)
+            elif size == 3 and i + 2 <= run.hi and run.sizes[i + 1] == 2 and run.sizes[i + 2] == 4:
+                sep = run.gap(i)
+                score = self.formatted_score.get(sep)
+                if score is None or run.gap(i + 1) != sep:
+                    continue
+                # 12-123-45-6789 or 123-45-6789-01: part of a longer number.
+                if not run.isolated(i, i + 2):
+                    continue
+                digits = run.digits(i, i + 2)
+                if ssa_valid(digits):
+                    start, end = run.span(i, i + 2)
+                    yield Finding(start, end, "US_SSN", score, self.name)

@@ -1,0 +1,29 @@
+"""US_BANK_NUMBER: US bank account numbers, reported only with context.
+
+An account number is eight to seventeen digits with no structure to check, so on its own it is
+indistinguishable from an order number or a timestamp. Every isolated digit group of that length is a weak
+candidate (score 0.05) that only context words (``account``, ``acct``, ``checking``…) lift over the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from clearance.detect.base import Detector, Document
+from clearance.models import Finding
+
+
+class UsBankNumberDetector(Detector):
+    name = "us_bank"
+    types = frozenset({"US_BANK_NUMBER"})
+    triggers = (r"[0-9]{8}",)
+    score = 0.05
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        for run in doc.number_runs:
+            if run.ndigits < 8:
+                continue
+            for i in range(run.lo, run.hi + 1):
+                if 8 <= run.sizes[i] <= 17 and run.isolated(i, i):
+                    start, end = run.span(i, i)
+                    yield Finding(start, end, "US_BANK_NUMBER", self.score, self.name)

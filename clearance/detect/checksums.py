@@ -1,0 +1,69 @@
+"""Check digits and randomness measures that validate candidates. Pure functions on short strings."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the ASCII digit string passes the Luhn (mod 10) check."""
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        total += _LUHN_DOUBLED[d] if double else d
+        double = not double
+    return total % 10 == 0
+
+
+def luhn_check_digit(body: str) -> str:
+    """The digit that makes ``body + digit`` Luhn-valid."""
+    for d in "0123456789":
+        if luhn_valid(body + d):
+            return d
+    raise AssertionError("unreachable: one of ten digits always completes a Luhn number")
+
+
+_LETTER_VALUES = {ord(ch): str(10 + i) for i, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
+def iban_mod97_valid(iban: str) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    number = (iban[4:] + iban[:4]).upper().translate(_LETTER_VALUES)
+    return number.isdigit() and int(number) % 97 == 1
+
+
+def aba_checksum_valid(digits: str) -> bool:
+    """ABA routing number check: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10)."""
+    d = [ord(ch) - 48 for ch in digits]
+    total = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
+    return total % 10 == 0
+
+
+_C_LOG_C = tuple(c * math.log2(c) if c else 0.0 for c in range(1025))
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value``'s own character distribution (0 for empty or one repeated char).
+
+    H = log2(n) - (1/n)·Σ c·log2(c) over the character counts c, with c·log2(c) read from a table.
+    """
+    n = len(value)
+    if n == 0:
+        return 0.0
+    counts = Counter(value).values()
+    small = n < len(_C_LOG_C)
+    total = sum(map(_C_LOG_C.__getitem__, counts)) if small else sum(c * math.log2(c) for c in counts)
+    return max(0.0, math.log2(n) - total / n)
+
+
+_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
+
+
+def char_classes(value: str) -> int:
+    """How many of lower case, upper case, digits and other characters ``value`` uses (ASCII classes)."""
+    return sum(1 for pattern in _CLASSES if pattern.search(value))

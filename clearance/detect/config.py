@@ -1,0 +1,183 @@
+"""The ``detection:`` section of the configuration file.
+
+Example::
+
+    detection:
+      min_score: 0.5
+      disabled: [us_bank]                 # built-in detector names
+      custom:
+        - name: project_codenames
+          type: PROJECT_CODENAME
+          keywords: [bluebird, nightjar]
+          level: restricted
+        - name: employee_id
+          type: EMPLOYEE_ID
+          regex: 'EMP-[0-9]{6}'
+          context: [employee, staff]
+          context_boost: 0.2
+          score: 0.6
+      context:
+        - types: [PHONE_NUMBER]
+          words: [hotline]
+          boost: 0.2
+      exclusions:
+        - types: [CREDIT_CARD]
+          values: ["4111 1111 1111 1111"]
+        - patterns: ['.*@ourcompany\\.com']
+      levels:
+        order: [public, internal, confidential, restricted]
+        types: {EMAIL_ADDRESS: internal}
+        default: confidential
+      ner:
+        enabled: false
+        model: en_core_web_sm
+
+Every regular expression is checked with RE2 when the file is loaded; one it cannot compile is reported with its
+key path (``detection.custom.1.regex``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from clearance.detect.custom import compile_re2
+from clearance.detect.levels import DEFAULT_ORDER
+from clearance.detect.registry import builtin_registry
+
+TypeName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+Boost = Annotated[float, Field(ge=-1.0, le=1.0)]
+Window = Annotated[int, Field(ge=0, le=1000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CustomDetectorConfig(_Strict):
+    """A detector of your own: exactly one of ``regex`` (RE2) or ``keywords``."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    type: TypeName
+    regex: str | None = None
+    keywords: tuple[str, ...] = ()
+    case_sensitive: bool = False
+    """Keywords only; a regex says ``(?i)`` to ignore case."""
+    score: Score = 0.8
+    context: tuple[str, ...] = ()
+    """Words that raise the score by ``context_boost`` when near a match."""
+    context_boost: Boost = 0.2
+    level: str | None = None
+
+    @field_validator("regex")
+    @classmethod
+    def _re2(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not value:
+                raise ValueError("the pattern is empty")
+            compile_re2(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CustomDetectorConfig:
+        if (self.regex is None) == (not self.keywords):
+            raise ValueError("set exactly one of 'regex' (an RE2 pattern) or 'keywords' (a list)")
+        if self.keywords and not any(k.strip() for k in self.keywords):
+            raise ValueError("'keywords' holds only empty strings")
+        return self
+
+
+class ContextRuleConfig(_Strict):
+    types: Annotated[tuple[TypeName, ...], Field(min_length=1)]
+    words: Annotated[tuple[str, ...], Field(min_length=1)]
+    boost: Boost
+    before: Window = 48
+    after: Window = 24
+
+
+class ExclusionConfig(_Strict):
+    """Suppress findings equal to one of ``values`` or fully matching one of ``patterns`` (RE2)."""
+
+    types: tuple[TypeName, ...] = ()
+    values: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @field_validator("patterns")
+    @classmethod
+    def _re2(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            compile_re2(pattern)
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ExclusionConfig:
+        if not self.values and not self.patterns:
+            raise ValueError("an exclusion needs 'values' or 'patterns'")
+        return self
+
+
+class LevelsConfig(_Strict):
+    order: Annotated[tuple[str, ...], Field(min_length=1)] = DEFAULT_ORDER
+    """Lowest first."""
+    types: dict[TypeName, str] = {}
+    """Overrides of the default level of entity types."""
+    default: str = "confidential"
+    """The level of a type with none of its own."""
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> LevelsConfig:
+        if len(set(self.order)) != len(self.order):
+            raise ValueError("'order' lists a level twice")
+        known = set(self.order)
+        if self.default not in known:
+            raise ValueError(f"default level {self.default!r} is not one of {list(self.order)}")
+        for type_, level in self.types.items():
+            if level not in known:
+                raise ValueError(f"{type_}: level {level!r} is not one of {list(self.order)}")
+        return self
+
+
+class NerConfig(_Strict):
+    """The optional PERSON detector (``pip install 'clearance[ner]'`` and a spaCy model)."""
+
+    enabled: bool = False
+    model: str = "en_core_web_sm"
+    score: Score = 0.85
+    labels: tuple[str, ...] = ("PERSON", "PER")
+
+
+class DetectionConfig(_Strict):
+    min_score: Score = 0.5
+    """Findings scoring under this (after context) are dropped."""
+    disabled: tuple[str, ...] = ()
+    """Names of built-in detectors to switch off."""
+    custom: tuple[CustomDetectorConfig, ...] = ()
+    context: tuple[ContextRuleConfig, ...] = ()
+    exclusions: tuple[ExclusionConfig, ...] = ()
+    levels: LevelsConfig = LevelsConfig()
+    ner: NerConfig = NerConfig()
+
+    @field_validator("disabled")
+    @classmethod
+    def _known_detectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = builtin_registry().names()
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown detector(s) {', '.join(unknown)}; built-in detectors: {', '.join(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DetectionConfig:
+        builtin = set(builtin_registry().names())
+        seen: set[str] = set()
+        for custom in self.custom:
+            if custom.name in builtin or custom.name in seen or custom.name == "ner":
+                raise ValueError(f"detector name {custom.name!r} is already taken: choose another")
+            seen.add(custom.name)
+            if custom.level is not None and custom.level not in self.levels.order:
+                raise ValueError(
+                    f"custom detector {custom.name!r}: level {custom.level!r} is not one of {list(self.levels.order)}"
+                )
+        return self

@@ -1,0 +1,62 @@
+"""Builds a scanner's parts from a ``DetectionConfig``: detectors, context rules, exclusions and levels.
+
+Every problem found here is a ``ConfigError`` whose errors name the key path, like the loader's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clearance.detect.base import Detector
+from clearance.detect.config import CustomDetectorConfig, DetectionConfig
+from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule
+from clearance.detect.custom import KeywordDetector, RegexDetector
+from clearance.detect.exclusions import Exclusion
+from clearance.detect.levels import DEFAULT_TYPE_LEVELS, LevelScheme
+from clearance.detect.ner import NerUnavailable, spacy_detector
+from clearance.detect.registry import DetectorRegistry, builtin_registry
+from clearance.exceptions import ConfigError
+
+
+@dataclass(frozen=True)
+class ScannerParts:
+    detectors: tuple[Detector, ...]
+    context_rules: tuple[ContextRule, ...]
+    exclusions: tuple[Exclusion, ...]
+    levels: LevelScheme
+    min_score: float
+
+
+def _custom_detector(custom: CustomDetectorConfig) -> Detector:
+    if custom.regex is not None:
+        return RegexDetector(custom.name, custom.type, custom.regex, score=custom.score)
+    return KeywordDetector(
+        custom.name,
+        custom.type,
+        custom.keywords,
+        case_sensitive=custom.case_sensitive,
+        score=custom.score,
+    )
+
+
+def build_parts(config: DetectionConfig, registry: DetectorRegistry | None = None) -> ScannerParts:
+    registry = registry or builtin_registry()
+    detectors: list[Detector] = registry.create_all(exclude=config.disabled)
+    rules = list(DEFAULT_CONTEXT_RULES)
+    type_levels = dict(DEFAULT_TYPE_LEVELS)
+    for custom in config.custom:
+        detectors.append(_custom_detector(custom))
+        if custom.context:
+            rules.append(ContextRule(frozenset({custom.type}), custom.context, custom.context_boost))
+        if custom.level is not None:
+            type_levels[custom.type] = custom.level
+    if config.ner.enabled:
+        try:
+            detectors.append(spacy_detector(config.ner.model, labels=config.ner.labels, score=config.ner.score))
+        except NerUnavailable as exc:
+            raise ConfigError(f"detection.ner: {exc}", [("detection.ner", str(exc))]) from None
+    rules.extend(ContextRule(frozenset(r.types), r.words, r.boost, r.before, r.after) for r in config.context)
+    exclusions = tuple(Exclusion.build(types=e.types, values=e.values, patterns=e.patterns) for e in config.exclusions)
+    type_levels.update(config.levels.types)
+    levels = LevelScheme(config.levels.order, type_levels, config.levels.default)
+    return ScannerParts(tuple(detectors), tuple(rules), exclusions, levels, config.min_score)

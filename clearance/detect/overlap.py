@@ -1,0 +1,51 @@
+"""Overlap resolution: the findings that survive are pairwise disjoint, chosen the same way every time.
+
+Candidates are taken in order of score (highest first), then length (longest first), then position, type and
+detector name; each one that overlaps none already taken is kept. A more certain finding therefore wins over a
+less certain one on the same characters (a JWT over a generic API key, a connection string over the e-mail
+look-alike inside it), and a longer one wins a tie. The result is sorted by position.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from clearance.models import Finding
+
+
+def _priority(f: Finding) -> tuple[float, int, int, str, str]:
+    return (-f.score, f.start - f.end, f.start, f.type, f.detector)
+
+
+def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Resolve each cluster of mutually overlapping findings on its own: the same result as one greedy pass over
+    all of them (findings of different clusters never overlap), in O(n log n) however many there are."""
+    kept: list[Finding] = []
+    cluster: list[Finding] = []
+    cluster_end = -1
+    for f in sorted(findings, key=lambda f: (f.start, f.end)):
+        if cluster and f.start >= cluster_end:
+            kept.extend(cluster if len(cluster) == 1 else _greedy(cluster))
+            cluster = []
+        if not cluster:
+            cluster_end = f.end
+        cluster.append(f)
+        cluster_end = max(cluster_end, f.end)
+    if cluster:
+        kept.extend(cluster if len(cluster) == 1 else _greedy(cluster))
+    return kept
+
+
+def _greedy(findings: list[Finding]) -> list[Finding]:
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: list[Finding] = []
+    for f in sorted(findings, key=_priority):
+        i = bisect_right(starts, f.start)
+        if (i > 0 and ends[i - 1] > f.start) or (i < len(starts) and starts[i] < f.end):
+            continue
+        starts.insert(i, f.start)
+        ends.insert(i, f.end)
+        kept.insert(i, f)
+    return kept

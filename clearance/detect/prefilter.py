@@ -1,0 +1,50 @@
+"""The trigger pass: one RE2 ``Set`` over every detector's triggers picks the detectors worth running.
+
+RE2 matches all triggers together in a single linear pass, so a text with no ``@`` never pays for e-mail
+detection and a text with no digits never pays for the numeric detectors. The pass runs over windows of
+``WINDOW`` characters that overlap by ``OVERLAP`` (longer than any trigger can match), so the automaton's
+memory stays bounded whatever the text's length. Triggers must therefore match at most ``OVERLAP`` characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import re2
+
+from clearance.detect.base import Detector
+from clearance.detect.exclusions import re2_options
+
+WINDOW = 32 * 1024
+OVERLAP = 512
+
+
+class TriggerSet:
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self._detectors = tuple(detectors)
+        self._always = frozenset(i for i, d in enumerate(self._detectors) if not d.triggers)
+        self._owner: list[int] = []
+        options = re2_options()
+        options.max_mem = 64 << 20
+        self._set = re2.Set.SearchSet(options)
+        for index, detector in enumerate(self._detectors):
+            for trigger in detector.triggers:
+                try:
+                    self._set.Add(trigger)
+                except re2.error:
+                    raise ValueError(f"detector {detector.name!r}: RE2 cannot compile trigger {trigger!r}") from None
+                self._owner.append(index)
+        if self._owner:
+            self._set.Compile()
+
+    def select(self, text: str) -> list[Detector]:
+        """The detectors to run on ``text``, in their configured order."""
+        chosen = set(self._always)
+        if self._owner:
+            remaining = len(set(self._owner))
+            for start in range(0, max(1, len(text)), WINDOW):
+                hits = self._set.Match(text[start : start + WINDOW + OVERLAP]) or ()
+                chosen.update(self._owner[h] for h in hits)
+                if len(chosen) - len(self._always) >= remaining:
+                    break
+        return [d for i, d in enumerate(self._detectors) if i in chosen]

@@ -1,0 +1,88 @@
+"""The detector registry: names to factories, so configuration can enable, disable and add detectors.
+
+``builtin_registry()`` holds every built-in detector; a plug-in registers its own factory under a new name. A
+registry is built where it is needed (no process-wide registry), so tests and gateways never share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from clearance.detect.base import Detector
+from clearance.detect.builtin.aba import AbaRoutingDetector
+from clearance.detect.builtin.assignment import AssignmentDetector
+from clearance.detect.builtin.aws_secret import AwsSecretKeyDetector
+from clearance.detect.builtin.card import CreditCardDetector
+from clearance.detect.builtin.connection_string import ConnectionStringDetector
+from clearance.detect.builtin.email import EmailDetector
+from clearance.detect.builtin.iban import IbanDetector
+from clearance.detect.builtin.ipv4 import Ipv4Detector
+from clearance.detect.builtin.ipv6 import Ipv6Detector
+from clearance.detect.builtin.jwt import JwtDetector
+from clearance.detect.builtin.phone import PhoneNumberDetector
+from clearance.detect.builtin.private_key import PrivateKeyDetector
+from clearance.detect.builtin.ssn import UsSsnDetector
+from clearance.detect.builtin.tokens import TOKEN_SPECS, PrefixedTokenDetector, TokenSpec
+from clearance.detect.builtin.us_bank import UsBankNumberDetector
+
+DetectorFactory = Callable[[], Detector]
+
+
+class DetectorRegistry:
+    def __init__(self) -> None:
+        self._factories: dict[str, DetectorFactory] = {}
+
+    def register(self, name: str, factory: DetectorFactory) -> None:
+        if name in self._factories:
+            raise ValueError(f"a detector named {name!r} is already registered: choose another name")
+        self._factories[name] = factory
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._factories)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._factories
+
+    def create(self, name: str) -> Detector:
+        try:
+            factory = self._factories[name]
+        except KeyError:
+            known = ", ".join(self._factories)
+            raise KeyError(f"no detector named {name!r}; known detectors: {known}") from None
+        detector = factory()
+        if detector.name != name:
+            raise ValueError(f"the factory registered as {name!r} built a detector named {detector.name!r}")
+        return detector
+
+    def create_all(self, exclude: Iterable[str] = ()) -> list[Detector]:
+        skip = set(exclude)
+        return [self.create(name) for name in self._factories if name not in skip]
+
+
+def _token_factory(spec: TokenSpec) -> DetectorFactory:
+    return lambda: PrefixedTokenDetector(spec)
+
+
+def builtin_registry() -> DetectorRegistry:
+    """A new registry holding every built-in detector, cheapest and most specific first."""
+    registry = DetectorRegistry()
+    for cls in (
+        PrivateKeyDetector,
+        JwtDetector,
+        ConnectionStringDetector,
+        EmailDetector,
+        IbanDetector,
+        CreditCardDetector,
+        UsSsnDetector,
+        AbaRoutingDetector,
+        UsBankNumberDetector,
+        PhoneNumberDetector,
+        Ipv4Detector,
+        Ipv6Detector,
+        AwsSecretKeyDetector,
+        AssignmentDetector,
+    ):
+        registry.register(cls.name, cls)
+    for spec in TOKEN_SPECS:
+        registry.register(spec.name, _token_factory(spec))
+    return registry

@@ -1,0 +1,149 @@
+"""The scanner: the detection pipeline for one text.
+
+::
+
+    text ─▶ normalise ─▶ trigger pass (RE2 Set) ─▶ triggered detectors ─▶ context scores ─▶ min_score
+         ─▶ exclusions ─▶ overlap resolution ─▶ offsets back to the original text ─▶ findings
+
+A ``Scanner`` is immutable once built and keeps no per-call state, so one instance serves every request on
+every thread.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.config import DetectionConfig
+from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule, ContextScorer
+from clearance.detect.exclusions import Exclusion, ExclusionSet
+from clearance.detect.factory import build_parts
+from clearance.detect.levels import Classification, LevelScheme
+from clearance.detect.normalize import Normalizer
+from clearance.detect.overlap import resolve_overlaps
+from clearance.detect.prefilter import TriggerSet
+from clearance.detect.registry import DetectorRegistry, builtin_registry
+from clearance.models import Finding
+
+
+class Scanner:
+    """Finds sensitive data in texts with a fixed set of detectors and rules.
+
+    ``Scanner()`` uses every built-in detector with the default context rules and levels;
+    ``Scanner.from_config(config)`` builds one from a ``DetectionConfig`` (or a whole ``GatewayConfig``).
+    """
+
+    def __init__(
+        self,
+        detectors: Sequence[Detector] | None = None,
+        *,
+        context_rules: Iterable[ContextRule] | None = None,
+        exclusions: Iterable[Exclusion] = (),
+        levels: LevelScheme | None = None,
+        min_score: float = 0.5,
+    ) -> None:
+        if detectors is None:
+            detectors = builtin_registry().create_all()
+        names = [d.name for d in detectors]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"detector names must be unique; repeated: {', '.join(duplicates)}")
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError("min_score must be between 0 and 1")
+        self._detectors = tuple(detectors)
+        self._normalizer = Normalizer()
+        self._triggers = TriggerSet(self._detectors)
+        self._context_rules = tuple(DEFAULT_CONTEXT_RULES if context_rules is None else context_rules)
+        self._context = ContextScorer(self._context_rules)
+        self._exclusion_list = tuple(exclusions)
+        self._exclusions = ExclusionSet(self._exclusion_list)
+        self._levels = levels or LevelScheme()
+        self._min_score = min_score
+
+    @classmethod
+    def from_config(cls, config: object | None = None, *, registry: DetectorRegistry | None = None) -> Scanner:
+        """Build from a ``DetectionConfig``, a ``GatewayConfig`` (its ``detection`` section) or None (defaults).
+
+        Raises ``ConfigError`` when the configuration asks for something that cannot be loaded (the NER
+        plug-in without spaCy).
+        """
+        detection = getattr(config, "detection", config)
+        if detection is None:
+            detection = DetectionConfig()
+        if not isinstance(detection, DetectionConfig):
+            raise TypeError("expected a DetectionConfig, a GatewayConfig or None")
+        parts = build_parts(detection, registry)
+        return cls(
+            parts.detectors,
+            context_rules=parts.context_rules,
+            exclusions=parts.exclusions,
+            levels=parts.levels,
+            min_score=parts.min_score,
+        )
+
+    @property
+    def detectors(self) -> tuple[Detector, ...]:
+        return self._detectors
+
+    @property
+    def levels(self) -> LevelScheme:
+        return self._levels
+
+    @property
+    def min_score(self) -> float:
+        return self._min_score
+
+    def with_min_score(self, min_score: float) -> Scanner:
+        """The same scanner with another threshold."""
+        return Scanner(
+            self._detectors,
+            context_rules=self._context_rules,
+            exclusions=self._exclusion_list,
+            levels=self._levels,
+            min_score=min_score,
+        )
+
+    def scan(self, text: str) -> list[Finding]:
+        """Findings in ``text``, disjoint and sorted by position; offsets index ``text`` itself."""
+        if not isinstance(text, str):
+            raise TypeError(f"scan() takes a str, not {type(text).__name__}")
+        if not text:
+            return []
+        normalized, offsets = self._normalizer.normalize(text)
+        doc = Document(text, normalized, offsets)
+        candidates: list[Finding] = []
+        for detector in self._triggers.select(normalized):
+            candidates.extend(detector.find(doc))
+        if not candidates:
+            return []
+        scored = [f for f in self._context.apply(doc, candidates) if f.score >= self._min_score]
+        kept = resolve_overlaps(self._exclusions.filter(doc, scored))
+        if offsets.identity:
+            return kept
+        out: list[Finding] = []
+        for f in kept:
+            start, end = offsets.span(f.start, f.end)
+            out.append(replace(f, start=start, end=end))
+        return out
+
+    def classify(self, text: str) -> Classification:
+        findings = self.scan(text)
+        return Classification(self._levels.highest(findings), tuple(findings))
+
+
+@functools.cache
+def default_scanner() -> Scanner:
+    """The scanner behind ``clearance.scan`` and ``clearance.classify``: built once, on first use, immutable."""
+    return Scanner()
+
+
+def scan(text: str) -> list[Finding]:
+    """Find sensitive data in ``text`` with the built-in detectors and default rules."""
+    return default_scanner().scan(text)
+
+
+def classify(text: str) -> Classification:
+    """The classification level of ``text`` (the highest level found) and its findings."""
+    return default_scanner().classify(text)

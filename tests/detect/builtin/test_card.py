@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clearance.detect.builtin.card import CreditCardDetector, card_brand
+from clearance.detect.checksums import luhn_check_digit, luhn_valid
+from clearance.detect.scanner import Scanner
+from tests.detect.helpers import values
+
+DETECTOR = CreditCardDetector()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("visa 4111 1111 1111 1111 ok", "4111 1111 1111 1111"),
+        ("visa 4111-1111-1111-1111.", "4111-1111-1111-1111"),
+        ("visa 4111111111111111", "4111111111111111"),
+        ("visa13 4222222222222", "4222222222222"),
+        ("visa19 4111 1111 1111 1111 003", "4111 1111 1111 1111 003"),
+        ("mastercard 5555 5555 5555 4444", "5555 5555 5555 4444"),
+        ("mastercard 2-series 2221 0000 0000 0009", "2221 0000 0000 0009"),
+        ("mastercard 2-series 2720 9900 0000 0007", "2720 9900 0000 0007"),
+        ("amex 3782 822463 10005", "3782 822463 10005"),
+        ("amex 378282246310005", "378282246310005"),
+        ("discover 6011 1111 1111 1117", "6011 1111 1111 1117"),
+        ("diners 3056 930902 5904", "3056 930902 5904"),
+        ("jcb 3530 1113 3330 0000", "3530 1113 3330 0000"),
+        ("unionpay 6200 0000 0000 0005", "6200 0000 0000 0005"),
+        ("mixed separators 4111 1111-1111.1111", "4111 1111-1111.1111"),
+        ("(4111 1111 1111 1111)", "4111 1111 1111 1111"),
+    ],
+)
+def test_when_a_valid_card_is_written_then_it_is_found_whole(text: str, expected: str) -> None:
+    assert values(DETECTOR, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not luhn 4111 1111 1111 1112",
+        "non-Luhn 16 digits 1234567812345678",
+        "unknown prefix 1111 1111 1111 1117",
+        "mastercard range ends at 2720: 2721 0000 0000 0007",
+        "too long 41111111111111111110000",
+        "glued to a token x4111111111111111",
+        "inside a UUID 123e4567-e89b-12d3-a456-411111111111",
+        "order 1234-4111-1111-1111-1111",
+        "timestamp 2024-01-15T10:23:45.123456",
+        "a date 2024-01-15 and 10:23",
+        "git sha 4111111111111111a2b3c4d5e6f7a8b9c0d1e2f3",
+        "twelve digits 411111111111",
+    ],
+)
+def test_when_a_number_is_not_a_card_then_nothing_is_found(text: str) -> None:
+    assert values(DETECTOR, text) == []
+
+
+def test_when_a_card_is_followed_by_another_number_then_only_the_card_is_found() -> None:
+    text = "ref 12 4111 1111 1111 1111 2024"
+    assert values(DETECTOR, text) == ["4111 1111 1111 1111"]
+
+
+@pytest.mark.parametrize(
+    ("digits", "brand"),
+    [
+        ("4111111111111111", "visa"),
+        ("2221000000000009", "mastercard"),
+        ("378282246310005", "amex"),
+        ("6011111111111117", "discover"),
+        ("1111111111111111", None),
+        ("41111111111111", None),  # visa has no 14-digit numbers
+    ],
+)
+def test_when_a_prefix_and_length_are_given_then_the_brand_is_known(digits: str, brand: str | None) -> None:
+    assert card_brand(digits) == brand
+
+
+# (brand prefix, length, grouping) for every supported format.
+_FORMATS = [
+    ("4", 16, (4, 4, 4, 4)),
+    ("4", 13, (4, 4, 5)),
+    ("4", 19, (4, 4, 4, 4, 3)),
+    ("51", 16, (4, 4, 4, 4)),
+    ("2221", 16, (4, 4, 4, 4)),
+    ("2720", 16, (4, 4, 4, 4)),
+    ("34", 15, (4, 6, 5)),
+    ("37", 15, (4, 6, 5)),
+    ("6011", 16, (4, 4, 4, 4)),
+    ("65", 19, (4, 4, 4, 4, 3)),
+    ("36", 14, (4, 6, 4)),
+    ("3528", 16, (4, 4, 4, 4)),
+    ("62", 19, (4, 4, 4, 4, 3)),
+    ("2200", 16, (4, 4, 4, 4)),
+]
+
+
+@st.composite
+def _cards(draw: st.DrawFn) -> tuple[str, str]:
+    prefix, length, grouping = draw(st.sampled_from(_FORMATS))
+    body = prefix + draw(st.text("0123456789", min_size=length - len(prefix) - 1, max_size=length - len(prefix) - 1))
+    number = body + luhn_check_digit(body)
+    separator = draw(st.sampled_from(["", " ", "-"]))
+    groups, pos = [], 0
+    for size in grouping:
+        groups.append(number[pos : pos + size])
+        pos += size
+    return number, separator.join(groups)
+
+
+@settings(max_examples=300, deadline=None)
+@given(card=_cards(), before=st.sampled_from(["", "card ", "paid with: ", "(", "\n"]),
+       after=st.sampled_from(["", " today", ".", ")", ", thanks"]))  # fmt: skip
+def test_property_every_luhn_valid_card_in_every_format_is_found_with_exact_offsets(
+    card: tuple[str, str], before: str, after: str
+) -> None:
+    number, written = card
+    assert luhn_valid(number)
+    text = before + written + after
+    findings = Scanner().scan(text)
+    cards = [f for f in findings if f.type == "CREDIT_CARD"]
+    assert [(f.start, f.end) for f in cards] == [(len(before), len(before) + len(written))]

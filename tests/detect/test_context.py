@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from clearance.detect.context import ContextRule, ContextScorer
+from clearance.models import Finding
+from tests.detect.helpers import document
+
+RULES = [
+    ContextRule(frozenset({"X"}), ("acct", "account number"), 0.5),
+    ContextRule(frozenset({"X"}), ("order",), -0.4, before=10, after=0),
+    ContextRule(frozenset({"Y"}), ("label",), 0.5, adjacent=True),
+]
+SCORER = ContextScorer(RULES)
+
+
+def _score(text: str, value: str, type_: str = "X", base: float = 0.3) -> float:
+    start = text.index(value)
+    return SCORER.score(document(text), Finding(start, start + len(value), type_, base))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("acct 12345678", 0.8),
+        ("ACCOUNT NUMBER: 12345678", 0.8),  # case does not matter
+        ("12345678 (acct)", 0.8),  # after the value, inside the window
+        ("accts 12345678", 0.3),  # whole words only
+        ("order 12345678", 0.0),  # negative context, clamped at 0
+        ("acct and order 12345678", 0.4),  # both rules count once each
+        ("no context 12345678", 0.3),
+    ],
+)
+def test_when_context_words_are_near_then_the_score_moves(text: str, expected: float) -> None:
+    assert _score(text, "12345678") == pytest.approx(expected)
+
+
+def test_when_a_window_is_exceeded_then_words_do_not_count() -> None:
+    assert _score("order" + " " * 20 + "12345678", "12345678") == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("label: 12345678", 0.8), ("label 111 then 12345678", 0.3), ("12345678 label", 0.3)],
+)
+def test_when_a_rule_is_adjacent_then_only_a_label_right_before_counts(text: str, expected: float) -> None:
+    assert _score(text, "12345678", type_="Y") == pytest.approx(expected)
+
+
+def test_when_findings_are_scored_then_untouched_ones_are_kept_as_they_are() -> None:
+    doc = document("acct 12345678 and 99")
+    unchanged = Finding(18, 20, "Z", 0.3)
+    out = SCORER.apply(doc, [Finding(5, 13, "X", 0.3), unchanged])
+    assert out[0].score == pytest.approx(0.8) and out[1] is unchanged

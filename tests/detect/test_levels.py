@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from clearance.detect.levels import DEFAULT_TYPE_LEVELS, SECRET_TYPES, Classification, LevelScheme
+from clearance.models import Finding
+
+
+@pytest.mark.parametrize(
+    ("type_", "level"),
+    [("CREDIT_CARD", "restricted"), ("US_SSN", "restricted"), ("IBAN_CODE", "restricted"),
+     ("US_BANK_NUMBER", "restricted"), ("EMAIL_ADDRESS", "confidential"), ("PHONE_NUMBER", "confidential"),
+     ("IP_ADDRESS", "confidential"), ("PERSON", "confidential"), ("SOMETHING_NEW", "confidential")],
+)  # fmt: skip
+def test_when_a_type_is_looked_up_then_the_default_level_applies(type_: str, level: str) -> None:
+    assert LevelScheme().level_of(type_) == level
+
+
+def test_every_secret_type_is_restricted_by_default() -> None:
+    assert all(DEFAULT_TYPE_LEVELS[t] == "restricted" for t in SECRET_TYPES)
+
+
+def test_when_findings_have_several_levels_then_the_highest_wins() -> None:
+    scheme = LevelScheme()
+    assert scheme.highest([]) == "public"
+    assert scheme.highest([Finding(0, 1, "EMAIL_ADDRESS")]) == "confidential"
+    assert scheme.highest([Finding(0, 1, "EMAIL_ADDRESS"), Finding(2, 3, "JWT")]) == "restricted"
+
+
+def test_when_a_scheme_is_customised_then_order_and_overrides_apply() -> None:
+    scheme = LevelScheme(("open", "secret"), {"EMAIL_ADDRESS": "open"}, default="secret")
+    assert scheme.highest([Finding(0, 1, "EMAIL_ADDRESS")]) == "open"
+    assert scheme.highest([Finding(0, 1, "OTHER")]) == "secret"
+    assert scheme.rank("secret") == 1 and scheme.lowest == "open"
+    assert LevelScheme().with_types({"EMAIL_ADDRESS": "internal"}).level_of("EMAIL_ADDRESS") == "internal"
+
+
+@pytest.mark.parametrize(
+    ("order", "mapping", "default", "message"),
+    [(("a", "a"), {}, "a", "distinct"), (("a",), {"X": "b"}, "a", "unknown level"), (("a",), {}, "b", "unknown")],
+)
+def test_when_a_scheme_is_inconsistent_then_it_is_refused(
+    order: tuple[str, ...], mapping: dict[str, str], default: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        LevelScheme(order, mapping, default)
+
+
+def test_when_findings_are_counted_then_the_most_frequent_type_comes_first() -> None:
+    result = Classification("restricted", (Finding(0, 1, "B"), Finding(2, 3, "A"), Finding(4, 5, "B")))
+    assert result.counts == {"B": 2, "A": 1}
