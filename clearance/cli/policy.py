@@ -1,5 +1,6 @@
 """``clearance policy check FILE`` and ``clearance policy test FILE …``: validate a policy, and try it on a request
-without running a gateway (the same detection, decision and masking the gateway applies)."""
+without running a gateway (the same detection, decision and masking the gateway applies; ``--config`` takes the
+detection settings, custom detectors included, from a gateway configuration file)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearance.cli.scan import CONFIG_OPTION, build_scanner
 from clearance.exceptions import ConfigError
 from clearance.mask.masker import Masker
 from clearance.models import Decision, DecisionInput, Finding, Identity
@@ -21,17 +23,13 @@ from clearance.policy import Policy, evaluate, load_policy
 from clearance.policy.schema import PolicyFile, RuleWhen
 
 Scan = Callable[[str], Sequence[Finding]]
+ScanFactory = Callable[[Path | None], Scan]
+"""Gives the detection for ``policy test`` from an optional gateway configuration file."""
 
 
-def engine_scan() -> Scan:
-    """The gateway's detection engine (``clearance.scan``)."""
-    import clearance
-
-    scan: Scan | None = getattr(clearance, "scan", None)
-    if scan is None:
-        typer.echo("this build has no detection engine (clearance.scan); only the policy was checked", err=True)
-        raise typer.Exit(2)
-    return scan
+def engine_scan(config: Path | None) -> Scan:
+    """The gateway's detection engine, with the ``detection:`` settings of ``config`` (built-ins without one)."""
+    return build_scanner(config).scan
 
 
 def _load(file: Path) -> Policy:
@@ -136,7 +134,7 @@ def _report(decision: Decision, declared: str | None, sent: str | None) -> None:
         typer.echo(line)
 
 
-def make_policy_app(scan_factory: Callable[[], Scan] = engine_scan) -> typer.Typer:
+def make_policy_app(scan_factory: ScanFactory = engine_scan) -> typer.Typer:
     """The ``policy`` command group; ``scan_factory`` gives the detection the ``test`` command uses."""
     policy_app = typer.Typer(help="Check data policies and try them on requests.", no_args_is_help=True)
 
@@ -161,6 +159,7 @@ def make_policy_app(scan_factory: Callable[[], Scan] = engine_scan) -> typer.Typ
         endpoint: str = typer.Option("chat.completions", help="The endpoint, e.g. chat.completions, embeddings."),
         label: str | None = typer.Option(None, help="The declared classification (X-Data-Classification)."),
         text_file: Path | None = typer.Option(None, "--file", help="Read the request's text from this file."),
+        config: Path | None = CONFIG_OPTION,
     ) -> None:
         """Decide a request under FILE without a gateway: the decision, its rule and reasons, and the masked text.
 
@@ -173,7 +172,7 @@ def make_policy_app(scan_factory: Callable[[], Scan] = engine_scan) -> typer.Typ
         if text_file is not None:
             text = text_file.read_text()
         text = text or ""
-        scan = scan_factory()
+        scan = scan_factory(config)
         findings = list(scan(text)) if text else []
         counts = dict(Counter(f.type for f in findings))
         declared = label.strip().lower() if label else None

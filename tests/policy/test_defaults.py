@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import pytest
 
+from clearance import scan
 from clearance.mask.masker import Masker
-from clearance.models import Finding, Identity
+from clearance.models import Identity
 from clearance.policy import default_policy, evaluate
 from clearance.policy import reasons as R
 from clearance.policy.catalog import FINANCIAL_TYPES, SECRET_TYPES
 from tests.policy.sample import facts
 
 POLICY = default_policy()
-_PATTERNS = {
-    "CREDIT_CARD": r"\b(?:\d{4}[- ]){3}\d{4}\b",
-    "EMAIL_ADDRESS": r"\b[\w.]+@[\w.]+\.\w+\b",
-    "AWS_ACCESS_KEY": r"\bAKIA[0-9A-Z]{16}\b",
-}
-
-
-def scan(text: str) -> list[Finding]:
-    """A stand-in for the detection engine, enough to drive the masker."""
-    found = [Finding(m.start(), m.end(), t) for t, p in _PATTERNS.items() for m in re.finditer(p, text)]
-    return sorted(found)
+TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 
 def decide(text: str, who: Identity | str = "anonymous") -> tuple[str, Masker, str]:
@@ -36,17 +26,17 @@ def decide(text: str, who: Identity | str = "anonymous") -> tuple[str, Masker, s
 
 
 def test_when_no_policy_then_a_card_and_a_key_are_masked_and_an_email_is_not() -> None:
-    text = "card 4111-1111-1111-1234, key AKIAABCDEFGHIJKLMNOP, mail jane@example.com"
+    text = f"card 4111-1111-1111-1111, key {TOKEN}, mail jane.doe@acme.io"
     action, _, sent = decide(text)
     assert action == "mask"
-    assert sent == "card XXXX-XXXX-XXXX-1234, key [AWS_ACCESS_KEY], mail jane@example.com"
+    assert sent == "card XXXX-XXXX-XXXX-1111, key [GITHUB_TOKEN], mail jane.doe@acme.io"
 
 
 def test_when_no_policy_then_answers_are_masked_even_for_types_not_in_the_request() -> None:
     action, masker, _ = decide("hello")
     assert action == "allow"
-    answer = masker.outgoing("your card is 4111-1111-1111-1234 and mail jane@example.com")
-    assert answer == "your card is XXXX-XXXX-XXXX-1234 and mail jane@example.com"
+    answer = masker.outgoing(f"your card is 4111-1111-1111-1111, mail jane.doe@acme.io, token {TOKEN}")
+    assert answer == "your card is XXXX-XXXX-XXXX-1111, mail jane.doe@acme.io, token [GITHUB_TOKEN]"
     assert not masker.plan.restore
 
 
