@@ -137,6 +137,13 @@ class MaskingConfig(_Strict):
     """Forward ``prompt``/``input`` given as token ids, which cannot be inspected. Off: they are refused (400)."""
 
 
+class PolicySettings(_Strict):
+    file: Path | None = None
+    """The data policy file (docs/policy.md). None: the built-in default (restricted data masked both ways)."""
+    reload_interval: Annotated[float, Field(gt=0)] = 2.0
+    """Seconds between two checks of the file for changes (SIGHUP reloads at once)."""
+
+
 class GatewayConfig(_Strict):
     server: ServerConfig = ServerConfig()
     upstreams: tuple[UpstreamConfig, ...] = ()
@@ -145,6 +152,7 @@ class GatewayConfig(_Strict):
     auth: AuthConfig = AuthConfig()
     detection: DetectionConfig = DetectionConfig()
     masking: MaskingConfig = MaskingConfig()
+    policy: PolicySettings = PolicySettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:

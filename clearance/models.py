@@ -9,6 +9,8 @@ from typing import Literal
 IdentityKind = Literal["user", "service", "anonymous"]
 Action = Literal["allow", "mask", "require_approval", "block"]
 OperatorName = Literal["redact", "partial", "hash", "placeholder"]
+RecordMode = Literal["full", "masked", "metadata"]
+"""How an exchange is recorded: both sides in full, both sides as masked, or metadata only (no text)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,31 @@ class MaskPlan:
     operators: Mapping[str, OperatorName] = field(default_factory=dict)
     restore: bool = False
     """Whether placeholders in the answer are replaced by the originals for this caller."""
+    otherwise: OperatorName | None = None
+    """The operator for a type that is neither in ``operators`` nor in ``named``: a type the policy does not know
+    (say, a custom detector added later), which is masked to fail safe, in answers too."""
+    named: frozenset[str] = frozenset()
+    """The types the policy knows; ``otherwise`` never applies to them."""
 
     def operator_for(self, entity_type: str) -> OperatorName | None:
-        return self.operators.get(entity_type)
+        op = self.operators.get(entity_type)
+        if op is None and self.otherwise is not None and entity_type not in self.named:
+            return self.otherwise
+        return op
 
     @property
     def active(self) -> bool:
-        return bool(self.operators)
+        return bool(self.operators) or self.otherwise is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequirement:
+    """What a ``require_approval`` decision asks for: ``approvals`` members of ``approvers`` (group names) must
+    approve, and the grant then lasts ``grant_seconds``."""
+
+    approvers: tuple[str, ...]
+    approvals: int = 1
+    grant_seconds: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +132,10 @@ class Decision:
     counts: Mapping[str, int] = field(default_factory=dict)
     message: str = ""
     """For ``block`` and ``require_approval``: what the caller can do next."""
+    record: RecordMode = "metadata"
+    """How the exchange is recorded in the audit trail."""
+    approval: ApprovalRequirement | None = None
+    """For ``require_approval``: who must approve, how many, for how long."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import config_cmd, keys, local_model, login, scan, serve
+from clearance.cli import config_cmd, keys, local_model, login, policy, scan, serve
 
 app = typer.Typer(
     name="clearance",
@@ -18,6 +18,7 @@ keys.register(app)
 login.register(app)
 local_model.register(app)
 scan.register(app)
+policy.register(app)
 
 
 def main() -> None:

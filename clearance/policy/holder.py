@@ -1,0 +1,128 @@
+"""``PolicyHolder``: the policy currently in force, swapped whole on reload.
+
+The holder loads the file at start (an invalid file stops the start with every error listed), then reloads it when
+it changes (its modification time, size or inode, polled by an owned task) or when ``reload()`` is called (the
+server calls it on SIGHUP). A new version is read, validated and compiled completely before one assignment swaps
+it in, so a request sees either the old policy or the new one, never a mix. An invalid new version is rejected and
+logged with its errors; the last good one keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from clearance.config import PolicySettings
+from clearance.exceptions import ConfigError
+from clearance.models import Decision, DecisionInput
+from clearance.policy.compiled import Policy, compile_policy
+from clearance.policy.defaults import default_policy
+from clearance.policy.evaluate import evaluate
+from clearance.policy.load import read_policy_file
+from clearance.tasks import TaskSet
+
+log = logging.getLogger("clearance.policy")
+
+Signature = tuple[int, int, int] | None
+"""What tells a changed file: (mtime in ns, size, inode); None when it cannot be read."""
+
+
+def _signature(path: Path) -> Signature:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class PolicyHolder:
+    """Serves ``decide`` and ``classify`` from the current policy. Without a file, the built-in default policy."""
+
+    def __init__(self, path: str | Path | None = None, *, poll_interval: float = 2.0) -> None:
+        self.path = Path(path) if path is not None else None
+        self.poll_interval = poll_interval
+        self._lock = threading.Lock()
+        self._tasks = TaskSet()
+        self.last_error: ConfigError | None = None
+        """Why the latest reload was rejected (None after a good one)."""
+        if self.path is None:
+            self._signature: Signature = None
+            self._policy = default_policy()
+        else:
+            self._signature = _signature(self.path)
+            file, text = read_policy_file(self.path)
+            self._policy = compile_policy(file, text)
+        self._log_loaded("policy loaded")
+
+    @classmethod
+    def from_settings(cls, settings: PolicySettings) -> PolicyHolder:
+        return cls(settings.file, poll_interval=settings.reload_interval)
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def decide(self, facts: DecisionInput) -> Decision:
+        return evaluate(self._policy, facts)
+
+    def classify(self, counts: Mapping[str, int]) -> str:
+        return self._policy.classify(counts)
+
+    def _log_loaded(self, what: str) -> None:
+        policy = self._policy
+        log.info(
+            what,
+            extra={
+                "path": str(self.path) if self.path else "(built-in default)",
+                "digest": policy.digest[:12],
+                "rules": len(policy.rules),
+                "clearances": len(policy.source.clearances),
+            },
+        )
+
+    def reload(self) -> bool:
+        """Read the file again and swap it in if valid. True when a new version now serves. Never raises."""
+        if self.path is None:
+            return False
+        with self._lock:
+            signature = _signature(self.path)  # taken first: a write during the read triggers another reload
+            self._signature = signature
+            try:
+                file, text = read_policy_file(self.path)
+                policy = compile_policy(file, text)
+            except Exception as exc:  # whatever went wrong, the last good version keeps serving
+                if not isinstance(exc, ConfigError):
+                    exc = ConfigError(f"{self.path}: could not be loaded ({type(exc).__name__})")
+                self.last_error = exc
+                log.error(
+                    "policy rejected; the last good version keeps serving",
+                    extra={"path": str(self.path), "error": exc.message, "errors": exc.errors},
+                )
+                return False
+            self.last_error = None
+            if policy.digest == self._policy.digest:
+                return False
+            self._policy = policy
+        self._log_loaded("policy reloaded")
+        return True
+
+    def changed(self) -> bool:
+        return self.path is not None and _signature(self.path) != self._signature
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            if self.changed():
+                await asyncio.to_thread(self.reload)
+
+    def start(self) -> None:
+        """Start watching the file (call from the running event loop, e.g. in the app's lifespan)."""
+        if self.path is not None and not len(self._tasks):
+            _ = self._tasks.spawn(self._watch(), name="policy-watch")
+
+    async def close(self) -> None:
+        await self._tasks.cancel_all()
