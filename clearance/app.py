@@ -8,6 +8,7 @@ except through the pipeline.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,9 +19,12 @@ from aiohttp import web
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
+from clearance.detect import Scanner
 from clearance.exceptions import ClearanceError, MethodNotAllowed, UnknownRoute
+from clearance.inspection import Inspector
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
+from clearance.policy import PolicyHolder
 from clearance.proxy import ollama
 from clearance.proxy.endpoints import MODEL_ENDPOINTS
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
@@ -37,6 +41,7 @@ METRICS = web.AppKey("metrics", GatewayMetrics)
 AUDIT = web.AppKey("audit", AuditStore)
 UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
 ROUTER = web.AppKey("router", ModelRouter)
+POLICY = web.AppKey("policy", PolicyHolder)
 
 _KNOWN_PATHS = {e.path for e in MODEL_ENDPOINTS} | {"/v1/models", "/api/tags"}
 
@@ -46,10 +51,25 @@ def _json(data: Any, status: int = 200, request_id: str | None = None) -> web.Re
     return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
+def _hash_key(config: GatewayConfig) -> bytes:
+    if config.masking.hash_key is not None:
+        return config.masking.hash_key.resolve().encode()
+    log.warning("masking.hash_key is not set: hashed values are stable only within this process")
+    return secrets.token_bytes(32)
+
+
 def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
     """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
     app = web.Application(client_max_size=config.server.max_body_bytes)
     authenticator = build_authenticator(config.auth, default_keys_url=config.audit.url)
+    policy = PolicyHolder.from_settings(config.policy)
+    inspector = Inspector(
+        scan=Scanner.from_config(config).scan,
+        classify=policy.classify,
+        decide=policy.decide,
+        hash_key=_hash_key(config),
+        allow_token_ids=config.masking.allow_token_ids,
+    )
 
     async def authenticate(request: web.Request) -> Identity:
         return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)
@@ -69,6 +89,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         metrics=metrics,
         max_body_bytes=config.server.max_body_bytes,
         authenticate=authenticate,
+        inspector=inspector,
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -76,6 +97,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app[ROUTER] = router
     app[AUDIT] = store
     app[PIPELINE] = pipeline
+    app[POLICY] = policy
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
@@ -83,11 +105,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()
+        policy.start()
         if router.needs_discovery:
             await router.discover()
         names = [r.public_name for r in router.models()]
         log.info("gateway ready", extra={"models": names, "upstreams": len(config.upstreams)})
         yield
+        await policy.close()
         await authenticator.close()
         await store.close()
         await upstreams.close()

@@ -13,7 +13,7 @@ import signal
 
 from aiohttp import web
 
-from clearance.app import create_app
+from clearance.app import POLICY, create_app
 from clearance.config import GatewayConfig, UpstreamConfig
 from clearance.localmodel import LocalModelServer, provision
 
@@ -32,6 +32,7 @@ async def run_gateway(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, app[POLICY].reload)
     log.info(
         "listening",
         extra={"url": f"http://{config.server.host}:{config.server.port}", "upstreams": len(config.upstreams)},
@@ -41,7 +42,7 @@ async def run_gateway(
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         log.info("shutting down")
         await runner.cleanup()

@@ -68,6 +68,11 @@ def serve(
     except LocalModelError as exc:
         typer.echo(f"the bundled local model could not start: {exc}", err=True)
         raise typer.Exit(1) from None
+    except ConfigError as exc:  # raised while building the app (an invalid policy file, a missing secret)
+        typer.echo(exc.message, err=True)
+        for path, message in exc.errors:
+            typer.echo(f"  {path}: {message}", err=True)
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:

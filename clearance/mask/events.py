@@ -149,17 +149,29 @@ class ResponsesEventMasker:
             return [{**event, "delta": self._ch.feed(self._key(self._DELTAS[kind], event), event["delta"])}]
         if kind in self._DONES:
             channel, _field, delta_type = self._DONES[kind]
-            rest = self._ch.flush(self._key(channel, event))
-            out: list[Event] = []
-            if rest:
-                extra: Event = {k: event[k] for k in ("item_id", "output_index", "content_index") if k in event}
-                out.append({"type": delta_type, **extra, "delta": rest})
-            out.append(self._ch.whole(event))
-            return out
-        return [self._ch.whole(event)]
+            out = self._released(self._key(channel, event), delta_type)
+        else:
+            # any other event (an item or part done, the response completed) closes whatever is still open
+            out = self.end()
+        out.append(self._ch.whole(event))
+        return out
+
+    def _released(self, key: tuple[Any, ...], delta_type: str) -> list[Event]:
+        rest = self._ch.flush(key)
+        if not rest:
+            return []
+        item_id, output_index, content_index, _kind = key
+        event: Event = {"type": delta_type, "item_id": item_id, "output_index": output_index}
+        if content_index is not None:
+            event["content_index"] = content_index
+        return [{**event, "delta": rest}]
 
     def end(self) -> list[Event]:
-        return []
+        types = {v: k for k, v in self._DELTAS.items()}
+        out: list[Event] = []
+        for key in self._ch.pending():
+            out += self._released(key, types[key[3]])
+        return out
 
 
 class OllamaLineMasker:

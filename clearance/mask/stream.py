@@ -46,6 +46,10 @@ def safe_cut(pending: str) -> int:
         if _PEM_END.search(pending, begin.end()) is None:
             cut = min(cut, begin.start())
             break
+    # never cut inside a token: a pattern may start mid-word ("…fG4 " ends in a digit run), and half a token
+    # released is half a secret that no detector can recognise any more
+    while cut > 0 and not pending[cut - 1].isspace():
+        cut -= 1
     return cut
 
 

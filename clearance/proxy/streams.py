@@ -56,9 +56,12 @@ class OpenAiSse:
     def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
         self._exchange = exchange
         self._masker = masker
+        self._named = False
+        """Whether the upstream names its events (``event:`` lines, as the Responses API does)."""
 
     def item(self, event: SseEvent) -> bytes:
         data = event.data
+        self._named = self._named or event.event is not None
         if data is None:
             return event.encode() if event.event is not None else b""
         if data == SSE_DONE:
@@ -81,7 +84,7 @@ class OpenAiSse:
     def end(self) -> bytes:
         if self._masker is None:
             return b""
-        return self._encode(self._masker.end(), False)
+        return self._encode(self._masker.end(), self._named)
 
     def error(self, error: ClearanceError) -> bytes:
         return sse_data(orjson.dumps(_error_object(error)))

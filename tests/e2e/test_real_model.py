@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import openai
+import orjson
 import pytest
 
 from clearance.localmodel import LocalModelServer
@@ -70,8 +71,11 @@ async def test_ollama_chat_translated_to_the_real_model(
     async with aiohttp.ClientSession() as s, s.post(real_gateway.url + "/api/chat", json=body) as r:
         lines = [line for line in (await r.read()).splitlines() if line]
     assert r.status == 200
-    assert b'"done":true' in lines[-1]
-    assert len(lines) > 2
+    objects = [orjson.loads(line) for line in lines]
+    assert objects[-1]["done"] is True
+    assert [o["done"] for o in objects].count(True) == 1
+    assert "".join(o["message"]["content"] for o in objects).strip()
+    assert objects[-1]["eval_count"] > 0
 
 
 def _free_port() -> int:
