@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import aiohttp.web
 import openai
 import orjson
 import pytest
@@ -118,3 +119,62 @@ async def test_serve_without_upstream_starts_the_local_model(tmp_path: Path, loc
     with sqlite3.connect(tmp_path / "audit.db") as db:
         endpoints = [row[0] for row in db.execute("select endpoint from audit_records order by id")]
     assert endpoints == ["models", "chat.completions"]
+
+
+class RecordingRelay:
+    """Sits between the gateway and the real model and keeps a copy of every request body it passes on."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        self.bodies: list[bytes] = []
+        self.runner: aiohttp.web.AppRunner | None = None
+        self.url = ""
+
+    async def _relay(self, request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:
+        body = await request.read()
+        self.bodies.append(body)
+        async with aiohttp.ClientSession() as s, s.request(
+            request.method, self.target + request.path_qs.removeprefix("/v1"), data=body or None,
+            headers={"Content-Type": "application/json"},
+        ) as upstream:  # fmt: skip
+            response = aiohttp.web.StreamResponse(
+                status=upstream.status, headers={"Content-Type": upstream.content_type}
+            )
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    async def __aenter__(self) -> RecordingRelay:
+        app = aiohttp.web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._relay)
+        self.runner = aiohttp.web.AppRunner(app)
+        await self.runner.setup()
+        site = aiohttp.web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/v1"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_a_card_reaches_the_real_model_masked(
+    make_gateway: GatewayFactory, local_model: LocalModelServer
+) -> None:
+    card = "4111 1111 1111 1111"
+    async with RecordingRelay(local_model.base_url) as relay:
+        gw = await make_gateway([{"name": "local", "base_url": relay.url, "models": [local_model.model]}])
+        async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="unused", max_retries=0) as sdk:
+            reply = await sdk.chat.completions.create(
+                model=local_model.model,
+                messages=[{"role": "user", "content": f"Repeat this card number exactly: {card}"}],
+                max_tokens=40,
+            )
+    seen_by_model = b"\n".join(relay.bodies).decode()
+    assert "XXXX XXXX XXXX 1111" in seen_by_model
+    assert card not in seen_by_model
+    assert "4111111111111111" not in seen_by_model
+    assert card not in (reply.choices[0].message.content or "")

@@ -1,0 +1,57 @@
+"""The hold-back: release as soon as nothing can still be forming; hold only the shortest risky tail."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearance.mask.stream import StreamMasker, safe_cut
+
+
+@pytest.mark.parametrize(
+    ("pending", "released"),
+    [
+        ("hello world ", "hello world "),
+        ("hello wor", "hello "),
+        ("card 4111 1111 11", "card "),
+        ("card 4111 1111 1111 1111 ", "card "),  # more digit groups may follow
+        ("card 4111 1111 1111 1111 thanks", "card 4111 1111 1111 1111 "),
+        ("my password = ", "my "),
+        ("api_key: ", ""),
+        ("see <EMAIL ADD", "see "),
+        ("x -----BEGIN RSA PRIVATE KEY-----\nabc\n", "x "),
+        (
+            "x -----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY----- ok",
+            "x -----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY----- ",
+        ),
+        ("IBAN DE89 3704 00", "IBAN "),
+        ("phone (555) 123-", "phone "),
+        ("token ghp_abc1 ", "token "),  # a digit run never starts inside a token
+        ("", ""),
+    ],
+)
+def test_when_pending_then_release_only_what_is_safe(pending: str, released: str) -> None:
+    assert pending[: safe_cut(pending)] == released
+
+
+def test_held_text_is_released_at_flush_and_through_the_transform() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def transform(context: str, segment: str) -> str:
+        calls.append((context, segment))
+        return segment.upper()
+
+    stream = StreamMasker(transform)
+    assert stream.feed("account number ") == "ACCOUNT NUMBER "
+    assert stream.feed("12345") == ""
+    assert stream.held == 5
+    assert stream.flush() == "12345"
+    assert calls[-1] == ("account number ", "12345")  # the detector sees the words before the number
+
+
+def test_an_unbroken_tail_is_bounded() -> None:
+    stream = StreamMasker(lambda _c, s: s, max_hold=64)
+    out = stream.feed("x" * 50)
+    assert out == ""
+    out = stream.feed("y" * 50)
+    assert out == "x" * 50 + "y" * 50
+    assert stream.held == 0
