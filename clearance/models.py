@@ -79,6 +79,8 @@ class AuditRecord:
     """Findings per entity type in the request (counts, never values)."""
     masked_request: Mapping[str, int] = field(default_factory=dict)
     masked_response: Mapping[str, int] = field(default_factory=dict)
+    record_mode: str | None = None
+    """What the policy asked to keep of the exchange (``full``, ``masked``, ``metadata``)."""
 
 
 @dataclass(frozen=True, slots=True)

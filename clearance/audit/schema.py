@@ -46,6 +46,7 @@ audit_records = Table(
     Column("findings", JSON),
     Column("masked_request", JSON),
     Column("masked_response", JSON),
+    Column("record_mode", String(16)),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
 )

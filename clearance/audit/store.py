@@ -63,6 +63,7 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "findings": dict(entry.findings) or None,
         "masked_request": dict(entry.masked_request) or None,
         "masked_response": dict(entry.masked_response) or None,
+        "record_mode": entry.record_mode,
     }
 
 

@@ -56,6 +56,7 @@ class Exchange:
         self.record.reasons = decision.reasons
         self.record.level = decision.level
         self.record.findings = dict(decision.counts)
+        self.record.record_mode = decision.record
         self.record.masked_request = dict(inspection.masker.counts)
         self.headers.update(decision_headers(decision, inspection.masker.counts))
 

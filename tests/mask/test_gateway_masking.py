@@ -214,6 +214,7 @@ async def test_audit_holds_counts_never_values(
     assert record["findings"]["CREDIT_CARD"] == 1
     assert record["masked_request"]["GITHUB_TOKEN"] == 1
     assert record["masked_response"] == {"CREDIT_CARD": 1}
+    assert record["record_mode"] == "metadata"
     await gateway.audit.flush()
     for file in tmp_path.glob("audit.db*"):
         data = file.read_bytes()
