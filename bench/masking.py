@@ -2,8 +2,8 @@
 ways) against going direct to the upstream double and a plain aiohttp pass-through, with sensitive data in the
 prompt and in the answer.
 
-    .venv/bin/python bench/masking.py              # the full run, about 100 s on 2 cores
-    .venv/bin/python bench/masking.py --quick      # shorter measurements, for a smoke run (about 40 s)
+    .venv/bin/python bench/masking.py              # the full run, about 90 s on 2 cores
+    .venv/bin/python bench/masking.py --quick      # shorter measurements, for a smoke run (about 35 s)
     .venv/bin/python bench/masking.py --json out.json
 
 Two phases, each with the three targets taking turns round by round (``bench/proxy.py``'s machinery: a process per
