@@ -128,9 +128,21 @@ class Bench:
     def _url(self, target: str) -> str:
         return (self.proxies[target] or self.upstream).url + CHAT_PATH
 
+    def command_extras(self, target: str, stream: bool, concurrency: int) -> dict[str, Any]:
+        """More fields for the load generator's command (a body, checks, timing); none here."""
+        return {}
+
+    def observe(self, target: str, outcome: dict[str, Any]) -> None:
+        """Called with the load generator's outcome of every measured round (not the warm-ups)."""
+
     def _drive(self, target: str, stream: bool, concurrency: int, requests: int, seconds: float) -> dict[str, Any]:
         outcome = self.loadgen.run(
-            url=self._url(target), stream=stream, concurrency=concurrency, requests=requests, seconds=seconds
+            url=self._url(target),
+            stream=stream,
+            concurrency=concurrency,
+            requests=requests,
+            seconds=seconds,
+            **self.command_extras(target, stream, concurrency),
         )
         self.sent[target] += outcome["completed"] + outcome["errors"]
         return outcome
@@ -142,6 +154,7 @@ class Bench:
         upstream_before = self.upstream.cpu_seconds()
         outcome = self._drive(target, stream, concurrency, plan.requests, plan.seconds)
         time.sleep(plan.settle_s)
+        self.observe(target, outcome)
         return Round(
             latencies_ms=outcome["latencies_ms"],
             errors=outcome["errors"],
@@ -163,14 +176,18 @@ class Bench:
                 rounds[target].append(self._round(target, stream, concurrency))
         return [measurement(target, stream, concurrency, rounds[target]) for target in TARGETS]
 
-    def run(self, console: Console) -> list[Measurement]:
+    def run(
+        self, console: Console, streams: tuple[bool, ...] = (False, True), label: str | None = None
+    ) -> list[Measurement]:
+        """Every scenario: whole then streamed answers (``streams``), at each concurrency; ``label`` names them in
+        the log (default: whole or stream)."""
         results = []
-        for stream in (False, True):
+        for stream in streams:
             for concurrency in self.plan.concurrencies:
                 for m in self.scenario(stream, concurrency):
                     cpu = "-" if m.proxy_cpu_ms is None else f"{m.proxy_cpu_ms:.3f}"
                     console.log(
-                        f"{'stream' if stream else 'whole':6} c={concurrency:<3} {m.target:12} "
+                        f"{label or ('stream' if stream else 'whole'):6} c={concurrency:<3} {m.target:12} "
                         f"{m.requests_per_s:7.0f} req/s  p50 {m.p50_ms:6.2f} ms  proxy CPU {cpu} ms/req"
                         + (f"  [red]{m.errors} errors: {m.error_sample}[/]" if m.errors else "")
                     )
@@ -178,16 +195,8 @@ class Bench:
         return results
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Measure the Clearance gateway's overhead against a plain aiohttp proxy and going direct.",
-    )
-    parser.add_argument("--quick", action="store_true", help="short measurements (smoke run, noisier figures)")
-    parser.add_argument("--rounds", type=int, help="rounds per target and scenario (default 4; quick 2)")
-    parser.add_argument("--requests", type=int, help="most requests in one round (default 1500; quick 400)")
-    parser.add_argument("--seconds", type=float, help="longest round in seconds (default 1.0; quick 0.5)")
-    parser.add_argument("--concurrency", default="1,16,64", help="comma-separated concurrencies (default 1,16,64)")
-    parser.add_argument("--events", type=int, default=40, help="content events per streamed answer (default 40)")
+def add_process_options(parser: argparse.ArgumentParser) -> None:
+    """The options every gateway benchmark takes: the event loop, the gateway's log level, JSON out, py-spy."""
     parser.add_argument(
         "--loop",
         choices=["auto", "uvloop", "asyncio"],
@@ -208,6 +217,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="sample the gateway with py-spy (must be on PATH) for the whole run and write its collapsed stacks "
         "to FILE (the sampling costs the gateway CPU: read the figures of such a run as a profile, not a result)",
     )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Measure the Clearance gateway's overhead against a plain aiohttp proxy and going direct.",
+    )
+    parser.add_argument("--quick", action="store_true", help="short measurements (smoke run, noisier figures)")
+    parser.add_argument("--rounds", type=int, help="rounds per target and scenario (default 4; quick 2)")
+    parser.add_argument("--requests", type=int, help="most requests in one round (default 1500; quick 400)")
+    parser.add_argument("--seconds", type=float, help="longest round in seconds (default 1.0; quick 0.5)")
+    parser.add_argument("--concurrency", default="1,16,64", help="comma-separated concurrencies (default 1,16,64)")
+    parser.add_argument("--events", type=int, default=40, help="content events per streamed answer (default 40)")
+    add_process_options(parser)
     return parser.parse_args(argv)
 
 

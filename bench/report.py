@@ -19,7 +19,7 @@ def _mode(stream: bool) -> str:
     return "stream" if stream else "whole"
 
 
-def _verdict(met: bool | None) -> str:
+def verdict(met: bool | None) -> str:
     if met is None:
         return ""
     return "[green]met[/]" if met else "[red]missed[/]"
@@ -76,17 +76,17 @@ def comparisons_table(comparisons: Sequence[Comparison]) -> Table:
             str(c.concurrency),
             f"{c.gateway_vs_plain_cpu:.2f}x",
             _spread(c.gateway_vs_plain_cpu_rounds),
-            _verdict(c.cpu_bar_met),
+            verdict(c.cpu_bar_met),
             f"{c.gateway_vs_direct_p50:.2f}x",
             _ms(c.gateway_added_p50_ms),
             _ms(c.plain_added_p50_ms),
-            _verdict(c.latency_bar_met),
+            verdict(c.latency_bar_met),
         )
     return table
 
 
-def settings_table(settings: Mapping[str, Any]) -> Table:
-    table = Table(title="Run", show_header=False)
+def settings_table(settings: Mapping[str, Any], title: str = "Run") -> Table:
+    table = Table(title=title, show_header=False)
     table.add_column("what")
     table.add_column("value")
     for key, value in settings.items():
