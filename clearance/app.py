@@ -63,8 +63,10 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app = web.Application(client_max_size=config.server.max_body_bytes)
     authenticator = build_authenticator(config.auth, default_keys_url=config.audit.url)
     policy = PolicyHolder.from_settings(config.policy)
+    scanner = Scanner.from_config(config)
     inspector = Inspector(
-        scan=Scanner.from_config(config).scan,
+        scan=scanner.scan,
+        types=frozenset(t for detector in scanner.detectors for t in detector.types),
         classify=policy.classify,
         decide=policy.decide,
         hash_key=_hash_key(config),

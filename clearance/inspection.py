@@ -18,7 +18,8 @@ from typing import Any
 from clearance.exceptions import InspectionFailed, PermissionDenied, UnsupportedInput
 from clearance.extract import has_token_ids, iter_texts, rewrite_texts
 from clearance.mask.masker import Masker
-from clearance.models import Decision, DecisionInput, Finding, Identity
+from clearance.mask.stream import STRUCTURED_TYPES
+from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
 from clearance.proxy.endpoints import Endpoint
 
 log = logging.getLogger("clearance.inspection")
@@ -40,9 +41,18 @@ class Inspector:
     """Built once per application from the detection engine, the level map and the policy."""
 
     def __init__(
-        self, *, scan: Scan, classify: Classify, decide: Decide, hash_key: bytes, allow_token_ids: bool = False
+        self,
+        *,
+        scan: Scan,
+        classify: Classify,
+        decide: Decide,
+        hash_key: bytes,
+        allow_token_ids: bool = False,
+        types: frozenset[str] | None = None,
     ) -> None:
+        """``types``: every entity type ``scan`` can report (None: unknown, so streams hold every word back)."""
         self._scan = scan
+        self._types = types
         self._classify = classify
         self._decide = decide
         self._hash_key = hash_key
@@ -97,7 +107,7 @@ class Inspector:
                 declared=declared,
             )
         )
-        masker = Masker(decision.plan, self.safe_scan, self._hash_key)
+        masker = Masker(decision.plan, self.safe_scan, self._hash_key, hold_words=self._hold_words(decision.plan))
         if decision.action in ("block", "require_approval"):
             return Inspection(decision, body, masker)
         if decision.plan.active and counts:
@@ -107,6 +117,12 @@ class Inspector:
                 log.error("masking failed", extra={"error": type(exc).__name__})
                 raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
         return Inspection(decision, body, masker)
+
+    def _hold_words(self, plan: MaskPlan) -> bool:
+        """Whether a plain word could be the start of a value this plan masks (or a placeholder to restore)."""
+        if self._types is None or plan.restore:
+            return True
+        return any(plan.operator_for(t) is not None and t not in STRUCTURED_TYPES for t in self._types)
 
 
 def denial(decision: Decision) -> PermissionDenied:

@@ -27,7 +27,7 @@ class _Channels:
     def feed(self, key: tuple[Any, ...], text: str) -> str:
         channel = self._open.get(key)
         if channel is None:
-            channel = self._open[key] = StreamMasker(self._transform)
+            channel = self._open[key] = StreamMasker(self._transform, hold_words=self._masker.hold_words)
         return channel.feed(text)
 
     def flush(self, key: tuple[Any, ...]) -> str:

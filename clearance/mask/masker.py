@@ -20,10 +20,12 @@ Scan = Callable[[str], Sequence[Finding]]
 class Masker:
     """Masks texts of one request under one plan. Counts what it masked, per type (never values)."""
 
-    __slots__ = ("_hash_key", "_scan", "counts", "plan", "vault")
+    __slots__ = ("_hash_key", "_scan", "counts", "hold_words", "plan", "vault")
 
-    def __init__(self, plan: MaskPlan, scan: Scan, hash_key: bytes) -> None:
+    def __init__(self, plan: MaskPlan, scan: Scan, hash_key: bytes, *, hold_words: bool = True) -> None:
         self.plan = plan
+        self.hold_words = hold_words
+        """Whether streamed answers must hold a plain word back (``clearance.mask.stream.safe_cut``)."""
         self.vault = PlaceholderVault()
         self.counts: Counter[str] = Counter()
         self._scan = scan

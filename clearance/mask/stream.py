@@ -6,6 +6,10 @@ could still be forming at its end is cut: it holds back only the tail that could
 last unfinished token, a run of digits and separators (a card or phone number written with spaces), an unfinished
 ``password =`` assignment, an open PEM block, an unclosed placeholder — bounded by ``max_hold`` characters. What is
 released is masked (and restored) as a whole segment, so a value is never split between two releases.
+
+When no masked type can begin with a plain word (``STRUCTURED_TYPES``), a word of letters is released at once
+instead of waiting for the space after it: the first word of an answer reaches the caller without waiting for the
+model's next event.
 """
 
 from __future__ import annotations
@@ -16,27 +20,72 @@ from collections.abc import Callable
 # Each pattern matches a tail of the pending text that must wait for more; the earliest start wins.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _TAIL_PATTERNS = (
-    # the last token (no whitespace yet after it): a word, an email, a URL, a token, a placeholder
-    re.compile(r"\S+$"),
     # digits with the separators cards, phones, SSNs and IBANs are written with, possibly ending in a separator
     re.compile(rf"(?:[A-Z]{{2}}\d{{2}}[ ]?)?[+(]?\d[\d \-.()/{_INVISIBLE}]*$"),
-    # a secret assignment whose value has not come yet: "password = ", "api_key: "
+    # an IBAN whose groups hold letters too (GB82 WEST 1234 …)
+    re.compile(r"(?<!\w)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4})*[ ]?$"),
+    # a secret assignment whose value has not come, or not ended, yet: "password = ", "api_key: sk-12"
     re.compile(
         r"(?i)\b(?:pass(?:word|wd)?|pwd|secret|token|api[_\- ]?key|apikey|access[_\- ]?key|credentials?)"
-        r"[\"']?\s*(?:[:=]|is)?\s*[\"']?$"
+        r"[\"']?\s*(?:[:=]|is)?\s*[\"']?\S*$"
     ),
     # a placeholder the model is spelling out with spaces: "<EMAIL ADDRESS"
     re.compile(r"[<\[][A-Za-z_ \-]{0,40}\d{0,4}$"),
+    # a PEM header still being written: "-----", "-----BEGIN RSA PRIV"
+    re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$"),
 )
+_LAST_TOKEN = re.compile(r"\S+$")
+_PLAIN_WORD = re.compile(r"[(\"']?[^\W\d_]+[.,;:!?)\"']*")
+"""A word of letters, maybe with punctuation around it: no digit, no ``_ - @ / = + < [``."""
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*-----")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
 
 DEFAULT_MAX_HOLD = 8192
 
+STRUCTURED_TYPES = frozenset(
+    {
+        "CREDIT_CARD",
+        "US_SSN",
+        "IBAN_CODE",
+        "ABA_ROUTING_NUMBER",
+        "US_BANK_NUMBER",
+        "PHONE_NUMBER",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "GITHUB_TOKEN",
+        "GITLAB_TOKEN",
+        "SLACK_TOKEN",
+        "SLACK_WEBHOOK",
+        "STRIPE_KEY",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GOOGLE_API_KEY",
+        "NPM_TOKEN",
+        "HUGGINGFACE_TOKEN",
+        "SENDGRID_API_KEY",
+        "JWT",
+        "PRIVATE_KEY",
+        "CONNECTION_STRING",
+        "PASSWORD",
+        "API_KEY",
+    }
+)
+"""Types whose values never begin with a word of plain letters that is itself secret: numbers, and tokens whose
+first letters are a public prefix (``ghp``, ``AKIA``, ``eyJ``, a URL scheme, ``-----BEGIN``) or follow a keyword
+(``password:``). When only such types are masked, a finished-looking word can go out at once; the rest of a token
+that turns out to continue it is held and scanned with that word as context, so the value is still masked."""
 
-def safe_cut(pending: str) -> int:
-    """How much of ``pending`` can be released now: the index where the held-back tail starts."""
+
+def safe_cut(pending: str, *, hold_words: bool = True) -> int:
+    """How much of ``pending`` can be released now: the index where the held-back tail starts.
+
+    ``hold_words``: hold the last token even when it is a plain word (needed when a masked type can start with
+    one: an email's local part, a name, a custom keyword).
+    """
     cut = len(pending)
+    token = _LAST_TOKEN.search(pending)
+    if token is not None and (hold_words or not _PLAIN_WORD.fullmatch(token.group())):
+        cut = token.start()
     for pattern in _TAIL_PATTERNS:
         match = pattern.search(pending)
         if match is not None and match.start() < cut:
@@ -48,8 +97,9 @@ def safe_cut(pending: str) -> int:
             break
     # never cut inside a token: a pattern may start mid-word ("…fG4 " ends in a digit run), and half a token
     # released is half a secret that no detector can recognise any more
-    while cut > 0 and not pending[cut - 1].isspace():
-        cut -= 1
+    if cut < len(pending):
+        while cut > 0 and not pending[cut - 1].isspace():
+            cut -= 1
     return cut
 
 
@@ -67,13 +117,14 @@ class StreamMasker:
     ``transform`` anyway: the bound keeps memory and latency finite, and the segment is still scanned whole.
     """
 
-    __slots__ = ("_context", "_max_hold", "_pending", "_transform")
+    __slots__ = ("_context", "_hold_words", "_max_hold", "_pending", "_transform")
 
-    def __init__(self, transform: Transform, max_hold: int = DEFAULT_MAX_HOLD) -> None:
+    def __init__(self, transform: Transform, max_hold: int = DEFAULT_MAX_HOLD, *, hold_words: bool = True) -> None:
         self._transform = transform
         self._pending = ""
         self._context = ""
         self._max_hold = max_hold
+        self._hold_words = hold_words
 
     def _release(self, segment: str) -> str:
         context = self._context
@@ -88,7 +139,11 @@ class StreamMasker:
         if not text:
             return ""
         pending = self._pending + text
-        cut = safe_cut(pending)
+        # The tail is judged with the text already released before it: a word that went out at once may turn out
+        # to start a value ("G" of "GB82 WEST …", "gh" of "ghp_…"); then the whole of what is pending waits, and
+        # is scanned with that word as context when it is released.
+        shift = len(self._context)
+        cut = max(safe_cut(self._context + pending, hold_words=self._hold_words) - shift, 0)
         if len(pending) - cut > self._max_hold:
             cut = len(pending)
         if cut == 0:

@@ -55,3 +55,35 @@ def test_an_unbroken_tail_is_bounded() -> None:
     out = stream.feed("y" * 50)
     assert out == "x" * 50 + "y" * 50
     assert stream.held == 0
+
+
+@pytest.mark.parametrize(
+    ("pending", "released"),
+    [
+        ("The", "The"),
+        ("Hello, world", "Hello, world"),
+        ("key gh", "key gh"),  # a public prefix at most: the rest is held as its continuation
+        ("key ghp_4hT9", "key "),
+        ("mail jane.doe", "mail "),
+        ("pay GB82 WEST 12", "pay "),
+        ("-----BEGIN RSA PRIV", ""),
+        ("x -----", "x "),
+        ("password: hunter", ""),
+    ],
+)
+def test_when_only_structured_types_are_masked_then_plain_words_go_at_once(pending: str, released: str) -> None:
+    assert pending[: safe_cut(pending, hold_words=False)] == released
+
+
+def test_a_token_continuing_a_released_word_is_held_until_it_ends() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def transform(context: str, segment: str) -> str:
+        seen.append((context, segment))
+        return segment
+
+    stream = StreamMasker(transform, hold_words=False)
+    assert stream.feed("key gh") == "key gh"
+    assert stream.feed("p_4hT9") == ""  # continues "gh": not released on its own
+    assert stream.feed("kLm2 done") == "p_4hT9kLm2 done"
+    assert seen[-1] == ("key gh", "p_4hT9kLm2 done")  # scanned with the released start as context
