@@ -6,18 +6,19 @@ import math
 import re
 from collections import Counter
 
-_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+# Luhn works on bytes: digit values as they are, and doubled (9 -> 18 -> 1 + 8 = 9).
+_DIGIT_VALUE = bytes.maketrans(b"0123456789", bytes(range(10)))
+_DOUBLED_DIGIT_SUM = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
 
 
 def luhn_valid(digits: str) -> bool:
-    """True when the ASCII digit string passes the Luhn (mod 10) check."""
-    total = 0
-    double = False
-    for ch in reversed(digits):
-        d = ord(ch) - 48
-        total += _LUHN_DOUBLED[d] if double else d
-        double = not double
-    return total % 10 == 0
+    """True when the ASCII digit string passes the Luhn (mod 10) check.
+
+    From the right, every other digit is doubled (and its two digits added); the sum must end in 0. Slices and
+    ``bytes.translate`` do the work in C: this runs on every candidate card number.
+    """
+    raw = digits.encode()
+    return (sum(raw[-1::-2].translate(_DIGIT_VALUE)) + sum(raw[-2::-2].translate(_DOUBLED_DIGIT_SUM))) % 10 == 0
 
 
 def luhn_check_digit(body: str) -> str:
