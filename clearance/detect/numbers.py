@@ -2,7 +2,8 @@
 
 One regular-expression pass finds each run of digits joined by separators (space, ``-``, ``.``, ``/``,
 parentheses) that is at least seven characters long; detectors then reason about its digit groups and the gaps
-between them instead of each scanning the whole text with patterns of their own.
+between them instead of each scanning the whole text with patterns of their own. The pass reads the text's
+skeleton (``skeleton.py``), where every digit is ``0``, so that the engine finds digits by a literal search.
 
 A run is *glued* to a neighbouring token when it touches a letter, digit or underscore, directly or through a
 ``-``, ``.`` or ``/`` (``a456-4266141740``, ``v1.2.3.4``, ``Chrome/120.0.6099``): such groups belong to an
@@ -16,9 +17,12 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 
+from clearance.detect.skeleton import ascii_view, skeleton
+
 # A run starts at a digit that is not glued to a token on its left (the look-behinds follow the first digit so
-# that the engine can still skip quickly to digits), and spans at least seven characters.
-_RUN = re.compile(r"[0-9](?<![A-Za-z0-9_][0-9])(?<![A-Za-z0-9_][\-./][0-9])(?=[0-9 \-./()]{6})[0-9 \-./()]*", re.ASCII)
+# that the engine can still skip quickly to digits), and spans at least seven characters. Over the skeleton:
+# digits are 0, letters A or a.
+_RUN = re.compile(rb"0(?<![Aa0_]0)(?<![Aa0_][\-./]0)(?=[0 \-./()]{6})[0 \-./()]*")
 _SPLIT = re.compile(r"([^0-9]+)", re.ASCII)
 _TRAILING = " -./()"
 # Dates are the commonest number runs in logs and never any entity: 2024-01-15, 15.01.2024, 01/15/24.
@@ -97,17 +101,18 @@ def _glued_right(text: str, end: int) -> bool:
     return after in _JOINERS and end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] == "_")
 
 
-def find_number_runs(text: str) -> tuple[NumberRun, ...]:
+def find_number_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun, ...]:
+    """The number runs of ``text``; ``classes`` is its skeleton, when the caller has it already."""
     runs: list[NumberRun] = []
     n = len(text)
-    for match in _RUN.finditer(text):
-        raw = match.group()
+    for match in _RUN.finditer(skeleton(ascii_view(text)) if classes is None else classes):
+        start, end = match.span()
+        raw = text[start:end]
         if raw[-1] in _TRAILING:
             raw = raw.rstrip(_TRAILING)
             if len(raw) < 7:
                 continue
-        start = match.start()
-        end = start + len(raw)
+            end = start + len(raw)
         glued_right = end < n and text[end] not in _FREE_AFTER and _glued_right(text, end)
         if glued_right and " " not in raw:
             continue

@@ -22,6 +22,8 @@ def _runs(text: str) -> list[tuple[str, int, int]]:
         ("at 10:23:45.123456 ok", []),  # the seconds of a time
         ("12 34", []),  # too short
         ("4111 1111 1111 1111abc", [("4111 1111 1111 1111", 0, 2)]),  # last group glued to letters
+        ("Straße 7, 4111 1111 1111 1111", [("4111 1111 1111 1111", 0, 3)]),  # offsets past non-ASCII text
+        ("4111 1111 1111 1111ß", [("4111 1111 1111 1111", 0, 2)]),  # glued to a non-ASCII letter
     ],
 )
 def test_when_runs_are_found_then_glued_groups_are_left_out(text: str, expected: list[tuple[str, int, int]]) -> None:
