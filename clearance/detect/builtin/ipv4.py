@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NumberRun
 from clearance.models import Finding
 
 
-def _octet(run: NumberRun, k: int) -> bool:
-    value = run.parts[2 * k]
-    return len(value) <= 3 and (value == "0" or value[0] != "0") and int(value) <= 255
+def _octets(parts: list[str], first: int) -> bool:
+    """Groups ``first``..``first + 3`` are octets: 0-255, no leading zero."""
+    for value in parts[2 * first : 2 * first + 7 : 2]:
+        if len(value) > 3 or (value[0] == "0" and value != "0") or int(value) > 255:
+            return False
+    return True
 
 
 class Ipv4Detector(Detector):
@@ -41,7 +43,7 @@ class Ipv4Detector(Detector):
                     continue
                 if i + 3 < len(gaps) and gaps[i + 3] == ".":
                     continue
-                if all(_octet(run, k) for k in range(i, i + 4)):
+                if _octets(run.parts, i):
                     start, end = run.span(i, i + 3)
                     score = self.version_like_score if end - start == 7 else self.score
                     yield Finding(start, end, "IP_ADDRESS", score, self.name)
