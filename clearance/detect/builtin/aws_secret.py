@@ -16,7 +16,8 @@ from clearance.detect.checksums import shannon_entropy
 from clearance.detect.exclusions import re2_options
 from clearance.models import Finding
 
-# Maximal runs of base64 characters (RE2: linear, and fast on text with few long runs); exactly 40 qualify.
+# Maximal runs of base64 characters (RE2: linear, and fast on text with few long runs); exactly 40 qualify. Over
+# the text's ASCII view (``Document.ascii``): no re-encoding per call, and offsets are the text's.
 _RUN = re2.compile(r"[A-Za-z0-9/+]{40,}", re2_options())
 
 
@@ -27,16 +28,18 @@ class AwsSecretKeyDetector(Detector):
     score = 0.3
 
     def find(self, doc: Document) -> Iterator[Finding]:
-        text = doc.text
-        for match in _RUN.finditer(text):
-            value = match.group()
-            if len(value) != 40 or text[match.end() : match.end() + 1] == "=":
+        text, classes = doc.text, doc.skeleton
+        for match in _RUN.finditer(doc.ascii):
+            start, end = match.span()
+            if end - start != 40 or text[end : end + 1] == "=":
                 continue
+            value = text[start:end]
+            kinds = classes[start:end]  # every character is ASCII here: A upper case, a lower case, 0 a digit
             if (
-                any(c.isupper() for c in value)
-                and any(c.islower() for c in value)
-                and any(c.isdigit() for c in value)
+                b"A" in kinds
+                and b"a" in kinds
+                and b"0" in kinds
                 and "EXAMPLE" not in value
                 and shannon_entropy(value) >= 4.0
             ):
-                yield Finding(match.start(), match.end(), "AWS_SECRET_KEY", self.score, self.name)
+                yield Finding(start, end, "AWS_SECRET_KEY", self.score, self.name)

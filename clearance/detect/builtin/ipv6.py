@@ -17,8 +17,9 @@ from clearance.detect.base import Detector, Document
 from clearance.detect.exclusions import re2_options
 from clearance.models import Finding
 
-# RE2 (one linear pass; hex letters are common in prose, which a backtracking scan would try at every one).
-# The boundaries that RE2 cannot express as look-around are checked on each candidate.
+# RE2 (one linear pass; hex letters are common in prose, which a backtracking scan would try at every one), over
+# the text's ASCII view (``Document.ascii``: no re-encoding per call, offsets are the text's). The boundaries that
+# RE2 cannot express as look-around are checked on each candidate.
 # A candidate has "::" or at least six groups: times (10:23:45) and MAC addresses never match at all.
 _TAIL = r"(?:\.[0-9]{1,3}){0,3}(?:%[0-9A-Za-z]{1,15})?"
 _CANDIDATE = re2.compile(
@@ -39,11 +40,11 @@ class Ipv6Detector(Detector):
         text = doc.text
         if "::" not in text and text.count(":") < 5:
             return
-        for match in _CANDIDATE.finditer(text):
+        for match in _CANDIDATE.finditer(doc.ascii):
             start, end = match.span()
             if (start > 0 and text[start - 1] in _BEFORE) or (end < len(text) and text[end] in _AFTER):
                 continue
-            candidate = match.group()
+            candidate = text[start:end]
             address = candidate.split("%", 1)[0]
             if address.count("::") > 1 or ("::" in address and not _LONG_GROUP.search(address)):
                 continue
