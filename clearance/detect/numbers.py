@@ -21,8 +21,14 @@ from clearance.detect.skeleton import ascii_view, skeleton
 
 # A run starts at a digit that is not glued to a token on its left (the look-behinds follow the first digit so
 # that the engine can still skip quickly to digits), and spans at least seven characters. Over the skeleton:
-# digits are 0, letters A or a.
-_RUN = re.compile(rb"0(?<![Aa0_]0)(?<![Aa0_][\-./]0)(?=[0 \-./()]{6})[0 \-./()]*")
+# digits are 0, letters A or a. The seconds of a time after a colon, with nothing but digits and single joiners
+# up to the end of the run (":45.123456"), are passed over inside the engine: logs are full of them, and each
+# would otherwise be rejected in Python (the same test below rejects the rest of that kind).
+_RUN = re.compile(
+    rb"0(?<![Aa0_]0)(?<![Aa0_][\-./]0)"
+    rb"(?!(?<=:0)(?=0?\.)(?>0*(?:[\-./]0+)*)(?>[ \-./()]*)(?!0))"
+    rb"(?=[0 \-./()]{6})[0 \-./()]*"
+)
 _SPLIT = re.compile(r"([^0-9]+)", re.ASCII)
 _TRAILING = " -./()"
 # Dates are the commonest number runs in logs and never any entity: 2024-01-15, 15.01.2024, 01/15/24.
