@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
+
+from clearance.detect.skeleton import ascii_view, skeleton
 
 # Luhn works on bytes: digit values as they are, and doubled (9 -> 18 -> 1 + 8 = 9).
 _DIGIT_VALUE = bytes.maketrans(b"0123456789", bytes(range(10)))
@@ -62,9 +63,7 @@ def shannon_entropy(value: str) -> float:
     return max(0.0, math.log2(n) - total / n)
 
 
-_CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
-
-
 def char_classes(value: str) -> int:
     """How many of lower case, upper case, digits and other characters ``value`` uses (ASCII classes)."""
-    return sum(1 for pattern in _CLASSES if pattern.search(value))
+    kinds = skeleton(ascii_view(value))  # a, A, 0 and anything else
+    return (b"a" in kinds) + (b"A" in kinds) + (b"0" in kinds) + (len(kinds.translate(None, b"aA0")) > 0)

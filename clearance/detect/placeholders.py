@@ -39,6 +39,7 @@ _REFERENCE = re.compile(
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", re.ASCII)
 _CREDENTIAL_WORDS = ("pass", "pwd", "secret", "token", "key", "cred", "auth")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 _MASK = re.compile(r"^(?:[*x#•.]|\\u2022)+$", re.IGNORECASE)
 
 
@@ -57,9 +58,14 @@ def looks_random(value: str, *, min_length: int = 12, min_entropy: float = 3.0) 
     """True when ``value`` is long and varied enough to be a generated key or token."""
     if len(value) < min_length or shannon_entropy(value) < min_entropy:
         return False
-    lowered = value.lower()
-    is_hex = all(ch in "0123456789abcdef" for ch in lowered)
-    return (is_hex and len(value) >= 24) or (char_classes(value) >= 2 and any(ch.isdigit() for ch in value))
+    if len(value) >= 24 and not value.lower().strip("0123456789abcdef"):
+        return True  # long hex
+    return char_classes(value) >= 2 and _has_digit(value)
+
+
+def _has_digit(value: str) -> bool:
+    """Any character of ``value`` is a digit (``str.isdigit``: of any script)."""
+    return _ASCII_DIGIT.search(value) is not None or (not value.isascii() and any(ch.isdigit() for ch in value))
 
 
 def password_score(value: str) -> float:
