@@ -46,7 +46,9 @@ def test_when_a_run_is_read_then_groups_gaps_and_digits_line_up() -> None:
 # The run pass as first written: the pattern over the text itself, and every rejection in Python. The engine now
 # reads the text's skeleton and rejects the seconds of times itself; the runs must stay the same.
 _REFERENCE_RUN = re.compile(r"[0-9](?<![A-Za-z0-9_][0-9])(?<![A-Za-z0-9_][\-./][0-9])(?=[0-9 \-./()]{6})[0-9 \-./()]*")
-_REFERENCE_DATE = re.compile(r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{4}|[0-9]{2})")
+_REFERENCE_DATE = re.compile(
+    r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{4}|[0-9]{2})"
+)
 
 
 def _reference_runs(text: str) -> list[tuple[int, int, int]]:
@@ -54,10 +56,10 @@ def _reference_runs(text: str) -> list[tuple[int, int, int]]:
     for match in _REFERENCE_RUN.finditer(text):
         start, raw = match.start(), match.group().rstrip(" -./()")
         end = start + len(raw)
-        after = text[end : end + 1]
+        after, next_ = text[end : end + 1], text[end + 1 : end + 2]
         glued = bool(after) and (
-            (after.isalnum() or after == "_") and not (after in "xX" and text[end + 1 : end + 2].isdigit())
-            or after in "-./" and (text[end + 1 : end + 2].isalnum() or text[end + 1 : end + 2] == "_")
+            ((after.isalnum() or after == "_") and not (after in "xX" and next_.isdigit()))
+            or (after in "-./" and (next_.isalnum() or next_ == "_"))
         )
         if len(raw) < 7 or (glued and " " not in raw) or (len(raw) <= 10 and _REFERENCE_DATE.fullmatch(raw)):
             continue
