@@ -28,36 +28,40 @@ class TriggerSet:
         self._detectors = tuple(detectors)
         self._always = frozenset(i for i, d in enumerate(self._detectors) if not d.triggers)
         self._always_list = [d for i, d in enumerate(self._detectors) if i in self._always]
-        owner: list[int] = []
+        # Detectors that share a trigger (those that read number runs) share its entry in the set.
+        owners: dict[str, list[int]] = {}
+        for index, detector in enumerate(self._detectors):
+            for trigger in detector.triggers:
+                owners.setdefault(trigger, []).append(index)
         options = re2_options()
         options.max_mem = 64 << 20
         self._set = re2.Set.SearchSet(options)
-        for index, detector in enumerate(self._detectors):
-            for trigger in detector.triggers:
-                try:
-                    self._set.Add(trigger)
-                except re2.error:
-                    raise ValueError(f"detector {detector.name!r}: RE2 cannot compile trigger {trigger!r}") from None
-                owner.append(index)
-        self._owner = tuple(owner)
-        self._triggered = len(set(owner))
-        if owner:
+        for trigger, indices in owners.items():
+            try:
+                self._set.Add(trigger)
+            except re2.error:
+                name = self._detectors[indices[0]].name
+                raise ValueError(f"detector {name!r}: RE2 cannot compile trigger {trigger!r}") from None
+        self._owners = tuple(tuple(indices) for indices in owners.values())
+        self._triggered = len({i for indices in owners.values() for i in indices})
+        if owners:
             self._set.Compile()
 
     def select(self, text: str) -> list[Detector]:
         """The detectors to run on ``text``, in their configured order."""
-        if not self._owner:
+        if not self._owners:
             return list(self._always_list)
+        owners = self._owners
         if len(text) <= WINDOW + OVERLAP:
             hits = self._set.Match(text)
             if hits is None:
                 return list(self._always_list)
-            chosen = {self._owner[h] for h in hits}
+            chosen = {i for h in hits for i in owners[h]}
         else:
             chosen = set()
             for start in range(0, len(text), WINDOW):
                 hits = self._set.Match(text[start : start + WINDOW + OVERLAP]) or ()
-                chosen.update(self._owner[h] for h in hits)
+                chosen.update(i for h in hits for i in owners[h])
                 if len(chosen) >= self._triggered:
                     break
         if self._always:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import luhn_valid
-from clearance.detect.numbers import NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, NumberRun
 from clearance.models import Finding
 
 # (lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have.
@@ -67,7 +67,7 @@ def card_brand(digits: str) -> str | None:
 class CreditCardDetector(Detector):
     name = "credit_card"
     types = frozenset({"CREDIT_CARD"})
-    triggers = (r"[0-9]{3}[ .\-]{0,3}[0-9]{3}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     score = 0.9
 
     def find(self, doc: Document) -> Iterator[Finding]:

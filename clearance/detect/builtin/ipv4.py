@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER
 from clearance.models import Finding
 
 
@@ -25,7 +26,7 @@ def _octets(parts: list[str], first: int) -> bool:
 class Ipv4Detector(Detector):
     name = "ipv4"
     types = frozenset({"IP_ADDRESS"})
-    triggers = (r"[0-9]\.[0-9]{1,3}\.[0-9]",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     score = 0.7
     version_like_score = 0.45
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, NumberRun
 from clearance.detect.phone_metadata import PhoneValidator
 from clearance.models import Finding
 
@@ -36,7 +36,7 @@ _NOT_DIGITS = str.maketrans("", "", " -./()+")
 class PhoneNumberDetector(Detector):
     name = "phone"
     types = frozenset({"PHONE_NUMBER"})
-    triggers = (r"[0-9][ .\-()/]{0,2}[0-9]{2}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     international_score = 0.75
     nanp_score = 0.7
     national_score = 0.55

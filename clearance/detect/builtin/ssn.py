@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER
 from clearance.models import Finding
 
 _VOID = frozenset({"078051120", "219099999", "457555462"})
@@ -25,7 +26,7 @@ def ssa_valid(digits: str) -> bool:
 class UsSsnDetector(Detector):
     name = "us_ssn"
     types = frozenset({"US_SSN"})
-    triggers = (r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     formatted_score = {"-": 0.85, " ": 0.65, ".": 0.65}
     bare_score = 0.3
 
