@@ -7,7 +7,11 @@ Documentation, examples and code are full of ``password=changeme-later``, ``api_
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
+
+import ahocorasick
 
 from clearance.detect.checksums import char_classes, shannon_entropy
 
@@ -25,7 +29,17 @@ PLACEHOLDER_WORDS = (
     "here", "mypassword", "my_password", "password123", "not-a-real", "notreal", "fake",
 )  # fmt: skip
 
-_PLACEHOLDER = re.compile("|".join(re.escape(w) for w in PLACEHOLDER_WORDS))
+
+@functools.cache
+def _placeholder_words() -> Any:
+    """An Aho-Corasick automaton of ``PLACEHOLDER_WORDS``: one pass over a value finds any of them (a regular
+    expression alternation tries every word at every position). Built once; only read after that."""
+    automaton = ahocorasick.Automaton()
+    for word in PLACEHOLDER_WORDS:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
 
 TRIVIAL_VALUES = frozenset({"password", "passwd", "secret", "pass", "test", "token", "key", "apikey", "api_key"})
 
@@ -48,7 +62,7 @@ def is_placeholder(value: str, *, quoted: bool = False) -> bool:
     lowered = value.lower()
     if not value or lowered in NULL_WORDS or lowered in TRIVIAL_VALUES or _MASK.match(value):
         return True
-    if _REFERENCE.match(value) or "(" in value or _PLACEHOLDER.search(lowered):
+    if _REFERENCE.match(value) or "(" in value or next(_placeholder_words().iter(lowered), None) is not None:
         return True
     # An unquoted identifier that names a credential is a variable (login(password=password), api_key=API_KEY).
     return bool(not quoted and _IDENTIFIER.fullmatch(value) and any(w in lowered for w in _CREDENTIAL_WORDS))
@@ -77,8 +91,10 @@ def password_score(value: str) -> float:
     if len(value) < 4:
         return 0.0
     classes = char_classes(value)
+    if classes >= 3:
+        return 0.85
     entropy = shannon_entropy(value)
-    if classes >= 3 or (classes >= 2 and entropy >= 2.5):
+    if classes >= 2 and entropy >= 2.5:
         return 0.85
     if entropy >= 3.0 and len(value) >= 8:
         return 0.6
