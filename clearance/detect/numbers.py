@@ -46,15 +46,18 @@ _FREE_AFTER = frozenset(" \t\r\n,;:!?)]}>\"'")
 class NumberRun:
     """Digit groups and the separators (gaps) between them, at absolute offsets in the text.
 
-    ``parts`` alternates groups and gaps: ``("2024", "-", "01", "-", "15")``; group ``k`` is ``parts[2k]``.
+    ``parts`` alternates groups and gaps: ``("2024", "-", "01", "-", "15")``; group ``k`` is ``parts[2k]``, and
+    ``raw`` is the run's text. Detectors visit every group of every run, so the methods here read ``parts``
+    directly rather than call one another.
     """
 
-    __slots__ = ("_offsets", "end", "hi", "lo", "ndigits", "parts", "sizes", "start", "text")
+    __slots__ = ("_offsets", "end", "hi", "lo", "ndigits", "parts", "raw", "sizes", "start", "text")
 
-    def __init__(self, text: str, start: int, end: int, parts: list[str], lo: int, hi: int) -> None:
+    def __init__(self, text: str, start: int, raw: str, parts: list[str], lo: int, hi: int) -> None:
         self.text = text
         self.start = start
-        self.end = end
+        self.end = start + len(raw)
+        self.raw = raw
         self.parts = parts
         self.sizes = sizes = tuple(map(len, parts[0::2]))
         self.lo = lo
@@ -69,14 +72,6 @@ class NumberRun:
             self._offsets = list(accumulate(map(len, self.parts), initial=self.start))
         return self._offsets
 
-    @property
-    def groups(self) -> tuple[tuple[int, int], ...]:
-        o = self.offsets
-        return tuple((o[2 * k], o[2 * k + 1]) for k in range(len(self.sizes)))
-
-    def size(self, k: int) -> int:
-        return self.sizes[k]
-
     def gap(self, k: int) -> str:
         """The separator between group ``k`` and group ``k + 1``."""
         return self.parts[2 * k + 1]
@@ -90,14 +85,21 @@ class NumberRun:
         return i > 0 and " " not in self.parts[2 * i - 1]
 
     def joined_after(self, j: int) -> bool:
-        return j < len(self.sizes) - 1 and " " not in self.parts[2 * j + 1]
+        return 2 * j + 1 < len(self.parts) and " " not in self.parts[2 * j + 1]
 
     def isolated(self, i: int, j: int) -> bool:
         """Groups ``i``..``j`` stand alone: free, and not joined to a neighbouring group without a space."""
-        return self.lo <= i and j <= self.hi and not self.joined_before(i) and not self.joined_after(j)
+        parts = self.parts
+        return (
+            self.lo <= i
+            and j <= self.hi
+            and (i == 0 or " " in parts[2 * i - 1])
+            and (2 * j + 1 >= len(parts) or " " in parts[2 * j + 1])
+        )
 
     def span(self, i: int, j: int) -> tuple[int, int]:
-        return self.offsets[2 * i], self.offsets[2 * j + 1]
+        offsets = self.offsets
+        return offsets[2 * i], offsets[2 * j + 1]
 
 
 def _glued_right(text: str, end: int) -> bool:
@@ -125,11 +127,11 @@ def find_number_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
         glued_right = end < n and text[end] not in _FREE_AFTER and _glued_right(text, end)
         if glued_right and " " not in raw:
             continue
-        if len(raw) <= 10 and _DATE.fullmatch(raw):
+        if len(raw) <= 10 and " " not in raw and not raw.isdigit() and _DATE.fullmatch(raw):
             continue
         if start > 0 and text[start - 1] == ":" and raw[1:3].find(".") >= 0 and " " not in raw:
             continue  # the seconds of a time: 10:23:45.123456
-        parts = _SPLIT.split(raw)
+        parts = [raw] if raw.isdigit() else _SPLIT.split(raw)
         last = len(parts) // 2
         hi = last
         if glued_right:
@@ -137,5 +139,5 @@ def find_number_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
             while hi >= 0 and " " not in parts[2 * hi + 1]:
                 hi -= 1
         if hi >= 0:
-            runs.append(NumberRun(text, start, end, parts, 0, hi))
+            runs.append(NumberRun(text, start, raw, parts, 0, hi))
     return tuple(runs)

@@ -54,10 +54,11 @@ class PhoneNumberDetector(Detector):
                 continue
             sizes, parts = run.sizes, run.parts
             after = run.lo
-            for i in range(run.lo, run.hi + 1):
-                # A number starts at the run's first free group, or at one after "(" or "/". One in the middle of a
-                # longer run ("DE89 3704 0044 0532", "4111 1111 1111 1111") is a part of something else: trying
-                # every group there would only cost validations.
+            # A number starts at the run's first free group, or at one after "(" or "/". One in the middle of a
+            # longer run ("DE89 3704 0044 0532", "4111 1111 1111 1111") is a part of something else: trying every
+            # group there would only cost validations.
+            last = run.hi if "(" in run.raw or "/" in run.raw else run.lo
+            for i in range(run.lo, last + 1):
                 if i < after or (i > run.lo and not (parts[2 * i - 1].endswith("(") or "/" in parts[2 * i - 1])):
                     continue
                 start = run.start if i == 0 else run.offsets[2 * i]
