@@ -49,8 +49,11 @@ class Ipv6Detector(Detector):
                 continue
             candidate = text[start:end]
             address = candidate.split("%", 1)[0]
-            if address.count("::") > 1 or ("::" in address and not _LONG_GROUP.search(address)):
-                continue
+            if "::" in address:
+                if address.count("::") > 1 or not _LONG_GROUP.search(address):
+                    continue
+            elif "." not in address and address.count(":") != 7:
+                continue  # without "::" or an IPv4 tail, eight groups or none (ipaddress says the same, slower)
             try:
                 ipaddress.IPv6Address(address)
             except ValueError:
