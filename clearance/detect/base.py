@@ -18,16 +18,18 @@ from collections.abc import Iterator
 
 from clearance.detect.normalize import OffsetMap
 from clearance.detect.numbers import NumberRun, find_number_runs
+from clearance.detect.skeleton import ascii_view, skeleton
 from clearance.models import Finding
 
 
 class Document:
     """One text being scanned: its normalised form plus candidates that several detectors share.
 
-    Shared candidates (``number_runs``, ``lower``) are computed on first use, once per scan.
+    Shared candidates (``number_runs``, ``lower``) and byte views of the text (``ascii``, ``skeleton``) are
+    computed on first use, once per scan.
     """
 
-    __slots__ = ("_lower", "_runs", "offsets", "original", "text")
+    __slots__ = ("_ascii", "_lower", "_runs", "_skeleton", "offsets", "original", "text")
 
     def __init__(self, original: str, text: str, offsets: OffsetMap) -> None:
         self.original = original
@@ -35,6 +37,8 @@ class Document:
         self.offsets = offsets
         self._lower: str | None = None
         self._runs: tuple[NumberRun, ...] | None = None
+        self._ascii: bytes | None = None
+        self._skeleton: bytes | None = None
 
     @property
     def lower(self) -> str:
@@ -47,10 +51,24 @@ class Document:
         return self._lower
 
     @property
+    def ascii(self) -> bytes:
+        """``text`` as bytes, one per character (non-ASCII ones as ``?``): see ``skeleton.ascii_view``."""
+        if self._ascii is None:
+            self._ascii = ascii_view(self.text)
+        return self._ascii
+
+    @property
+    def skeleton(self) -> bytes:
+        """The character classes of ``text``, one byte per character: see ``skeleton.skeleton``."""
+        if self._skeleton is None:
+            self._skeleton = skeleton(self.ascii)
+        return self._skeleton
+
+    @property
     def number_runs(self) -> tuple[NumberRun, ...]:
         """Runs of digits and separators long enough to hold a number worth validating."""
         if self._runs is None:
-            self._runs = find_number_runs(self.text)
+            self._runs = find_number_runs(self.text, self.skeleton)
         return self._runs
 
     def value(self, finding: Finding) -> str:

@@ -30,81 +30,94 @@ class ContextRule:
     account number's label two numbers earlier. For types whose only evidence is their label."""
 
 
-class _CompiledRule:
-    """Finds the rule's words in a window of the lower-cased text with an Aho-Corasick automaton."""
+class _TypeRules:
+    """Every rule of one entity type in one Aho-Corasick automaton, read once per finding.
 
-    __slots__ = ("adjacent", "after", "automaton", "before", "boost")
+    The automaton runs over one slice of the lower-cased text that covers the widest window of any of the type's
+    rules; each whole word found there counts for the rules whose own window holds it. A finding with no rule
+    word near it (the common case) costs one slice and one automaton pass whatever the number of rules.
+    """
 
-    def __init__(self, rule: ContextRule) -> None:
+    __slots__ = ("adjacent", "after", "afters", "automaton", "before", "befores", "boosts")
+
+    def __init__(self, rules: Sequence[ContextRule]) -> None:
+        owners: dict[str, list[int]] = {}
+        for index, rule in enumerate(rules):
+            for word in {w.lower() for w in rule.words}:
+                owners.setdefault(word, []).append(index)
         self.automaton = ahocorasick.Automaton()
-        for word in {w.lower() for w in rule.words}:
-            self.automaton.add_word(word, len(word))
+        for word, indices in owners.items():
+            self.automaton.add_word(word, (len(word), tuple(indices)))
         self.automaton.make_automaton()
-        self.boost = rule.boost
-        self.before = rule.before
-        self.after = rule.after
-        self.adjacent = rule.adjacent
+        self.boosts = tuple(r.boost for r in rules)
+        self.befores = tuple(r.before for r in rules)
+        self.afters = tuple(r.after for r in rules)
+        self.adjacent = tuple(r.adjacent for r in rules)
+        self.before = max(self.befores)
+        self.after = max(self.afters)
 
-    def _last_word_end(self, lower: str, a: int, b: int) -> int:
-        """The end of the last whole word of the rule in ``lower[a:b]``, or -1."""
-        found: int = -1
+    def score(self, lower: str, start: int, end: int, score: float) -> float:
+        """``score`` moved by every rule with a word in its window, each rule once, clamped to [0, 1]."""
         n = len(lower)
-        b = min(b, n)
-        if a >= b:
-            return found
-        # Iterate over a slice: the automaton's iter(text, start, end) costs time in the length of the whole
-        # text, which would make context scoring quadratic in a long text with many findings.
-        for last, length in self.automaton.iter(lower[a:b]):
-            end: int = a + last + 1
-            start: int = end - length
-            if (start == 0 or not lower[start - 1].isalnum()) and (end >= n or not lower[end].isalnum()):
-                found = max(found, end)
-                if not self.adjacent:
-                    return found
-        return found
-
-    def matches(self, lower: str, start: int, end: int) -> bool:
-        word_end = self._last_word_end(lower, max(0, start - self.before), start)
-        if self.adjacent:
-            return word_end >= 0 and not any(ch.isdigit() for ch in lower[word_end:start])
-        return word_end >= 0 or self._last_word_end(lower, end, end + self.after) >= 0
+        lo = max(0, start - self.before)
+        hi = min(n, end + self.after)
+        # For each rule: the end of its last whole word before the finding (-1: none), or ``n`` for a word after.
+        ends: list[int] | None = None
+        # Iterate over a slice: the automaton's iter(text, start, end) costs time in the length of the whole text,
+        # which would make context scoring quadratic in a long text with many findings.
+        for last, (length, indices) in self.automaton.iter(lower[lo:hi]):
+            word_end: int = lo + last + 1
+            word_start: int = word_end - length
+            if (word_start > 0 and lower[word_start - 1].isalnum()) or (word_end < n and lower[word_end].isalnum()):
+                continue
+            for i in indices:
+                if word_end <= start:
+                    if word_start < start - self.befores[i]:
+                        continue
+                elif word_start < end or word_end > end + self.afters[i] or self.adjacent[i]:
+                    continue
+                if ends is None:
+                    ends = [-1] * len(self.boosts)
+                ends[i] = max(ends[i], word_end if word_end <= start else n)
+        if ends is None:
+            return score
+        for i, word_end in enumerate(ends):
+            if word_end < 0:
+                continue
+            if self.adjacent[i] and any(ch.isdigit() for ch in lower[word_end:start]):
+                continue  # a number between the label and the finding: the label is that number's
+            score += self.boosts[i]
+        return 1.0 if score > 1.0 else (0.0 if score < 0.0 else score)
 
 
 class ContextScorer:
     """Applies context rules to findings. Immutable after construction."""
 
     def __init__(self, rules: Iterable[ContextRule]) -> None:
-        by_type: dict[str, list[_CompiledRule]] = {}
+        by_type: dict[str, list[ContextRule]] = {}
         for rule in rules:
             if not rule.words:
                 continue
-            compiled = _CompiledRule(rule)
             for type_ in rule.types:
-                by_type.setdefault(type_, []).append(compiled)
-        self._rules = {t: tuple(r) for t, r in by_type.items()}
+                by_type.setdefault(type_, []).append(rule)
+        self._rules = {t: _TypeRules(r) for t, r in by_type.items()}
 
     def score(self, doc: Document, finding: Finding) -> float:
-        score = finding.score
-        lower = doc.lower
-        for rule in self._rules.get(finding.type, ()):
-            if rule.matches(lower, finding.start, finding.end):
-                score += rule.boost
-        return min(1.0, max(0.0, score))
+        rules = self._rules.get(finding.type)
+        if rules is None:
+            return min(1.0, max(0.0, finding.score))
+        return rules.score(doc.lower, finding.start, finding.end, finding.score)
 
     def apply(self, doc: Document, findings: Sequence[Finding]) -> list[Finding]:
         by_type = self._rules
-        if not any(f.type in by_type for f in findings):
-            return list(findings)
-        lower = doc.lower
+        lower: str | None = None
         out: list[Finding] = []
         for finding in findings:
             rules = by_type.get(finding.type)
             if rules is not None:
-                score = finding.score
-                for rule in rules:
-                    if rule.matches(lower, finding.start, finding.end):
-                        score += rule.boost
-                score = min(1.0, max(0.0, score))
+                if lower is None:
+                    lower = doc.lower
+                score = rules.score(lower, finding.start, finding.end, finding.score)
                 if score != finding.score:
                     finding = Finding(finding.start, finding.end, finding.type, score, finding.detector)
             out.append(finding)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
+from operator import attrgetter
 
 from clearance.models import Finding
+
+_POSITION = attrgetter("start", "end")
 
 
 def _priority(f: Finding) -> tuple[float, int, int, str, str]:
@@ -21,10 +24,18 @@ def _priority(f: Finding) -> tuple[float, int, int, str, str]:
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     """Resolve each cluster of mutually overlapping findings on its own: the same result as one greedy pass over
     all of them (findings of different clusters never overlap), in O(n log n) however many there are."""
+    ordered = sorted(findings, key=_POSITION)
+    end = 0
+    for f in ordered:
+        if f.start < end:
+            break
+        end = f.end
+    else:
+        return ordered  # already disjoint: the common case
     kept: list[Finding] = []
     cluster: list[Finding] = []
     cluster_end = -1
-    for f in sorted(findings, key=lambda f: (f.start, f.end)):
+    for f in ordered:
         if cluster and f.start >= cluster_end:
             kept.extend(cluster if len(cluster) == 1 else _greedy(cluster))
             cluster = []

@@ -7,7 +7,11 @@ Documentation, examples and code are full of ``password=changeme-later``, ``api_
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
+
+import ahocorasick
 
 from clearance.detect.checksums import char_classes, shannon_entropy
 
@@ -25,7 +29,17 @@ PLACEHOLDER_WORDS = (
     "here", "mypassword", "my_password", "password123", "not-a-real", "notreal", "fake",
 )  # fmt: skip
 
-_PLACEHOLDER = re.compile("|".join(re.escape(w) for w in PLACEHOLDER_WORDS))
+
+@functools.cache
+def _placeholder_words() -> Any:
+    """An Aho-Corasick automaton of ``PLACEHOLDER_WORDS``: one pass over a value finds any of them (a regular
+    expression alternation tries every word at every position). Built once; only read after that."""
+    automaton = ahocorasick.Automaton()
+    for word in PLACEHOLDER_WORDS:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
 
 TRIVIAL_VALUES = frozenset({"password", "passwd", "secret", "pass", "test", "token", "key", "apikey", "api_key"})
 
@@ -39,6 +53,7 @@ _REFERENCE = re.compile(
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", re.ASCII)
 _CREDENTIAL_WORDS = ("pass", "pwd", "secret", "token", "key", "cred", "auth")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 _MASK = re.compile(r"^(?:[*x#•.]|\\u2022)+$", re.IGNORECASE)
 
 
@@ -47,7 +62,7 @@ def is_placeholder(value: str, *, quoted: bool = False) -> bool:
     lowered = value.lower()
     if not value or lowered in NULL_WORDS or lowered in TRIVIAL_VALUES or _MASK.match(value):
         return True
-    if _REFERENCE.match(value) or "(" in value or _PLACEHOLDER.search(lowered):
+    if _REFERENCE.match(value) or "(" in value or next(_placeholder_words().iter(lowered), None) is not None:
         return True
     # An unquoted identifier that names a credential is a variable (login(password=password), api_key=API_KEY).
     return bool(not quoted and _IDENTIFIER.fullmatch(value) and any(w in lowered for w in _CREDENTIAL_WORDS))
@@ -57,9 +72,14 @@ def looks_random(value: str, *, min_length: int = 12, min_entropy: float = 3.0) 
     """True when ``value`` is long and varied enough to be a generated key or token."""
     if len(value) < min_length or shannon_entropy(value) < min_entropy:
         return False
-    lowered = value.lower()
-    is_hex = all(ch in "0123456789abcdef" for ch in lowered)
-    return (is_hex and len(value) >= 24) or (char_classes(value) >= 2 and any(ch.isdigit() for ch in value))
+    if len(value) >= 24 and not value.lower().strip("0123456789abcdef"):
+        return True  # long hex
+    return char_classes(value) >= 2 and _has_digit(value)
+
+
+def _has_digit(value: str) -> bool:
+    """Any character of ``value`` is a digit (``str.isdigit``: of any script)."""
+    return _ASCII_DIGIT.search(value) is not None or (not value.isascii() and any(ch.isdigit() for ch in value))
 
 
 def password_score(value: str) -> float:
@@ -71,8 +91,10 @@ def password_score(value: str) -> float:
     if len(value) < 4:
         return 0.0
     classes = char_classes(value)
+    if classes >= 3:
+        return 0.85
     entropy = shannon_entropy(value)
-    if classes >= 3 or (classes >= 2 and entropy >= 2.5):
+    if classes >= 2 and entropy >= 2.5:
         return 0.85
     if entropy >= 3.0 and len(value) >= 8:
         return 0.6

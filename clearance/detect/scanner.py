@@ -119,7 +119,7 @@ class Scanner:
         if not candidates:
             return []
         scored = [f for f in self._context.apply(doc, candidates) if f.score >= self._min_score]
-        kept = resolve_overlaps(self._exclusions.filter(doc, scored))
+        kept = resolve_overlaps(self._exclusions.filter(doc, scored) if self._exclusions else scored)
         if offsets.identity:
             return kept
         out: list[Finding] = []

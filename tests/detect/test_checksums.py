@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearance.detect.checksums import (
@@ -40,3 +40,17 @@ def test_when_aba_and_randomness_are_measured_then_values_are_right() -> None:
     assert aba_checksum_valid("011000015") and not aba_checksum_valid("011000016")
     assert shannon_entropy("") == 0.0 and shannon_entropy("aaaa") == 0.0 and shannon_entropy("ab") == 1.0
     assert char_classes("aB3!") == 4 and char_classes("abc") == 1
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from("aZ09_-é\u00b2 \U0001f600xY"), max_size=20))
+def test_property_char_classes_counts_the_ascii_classes_a_value_uses(value: str) -> None:
+    expected = sum(
+        (
+            any("a" <= c <= "z" for c in value),
+            any("A" <= c <= "Z" for c in value),
+            any("0" <= c <= "9" for c in value),
+            any(not ("a" <= c <= "z" or "A" <= c <= "Z" or "0" <= c <= "9") for c in value),
+        )
+    )
+    assert char_classes(value) == expected

@@ -31,7 +31,8 @@ def test_when_a_value_is_judged_then_placeholders_and_references_are_told_apart(
 @pytest.mark.parametrize(
     ("value", "random"),
     [("a8f5f167f44f4964e6c998dee827110c", True), ("Zq8vN2mL0pR7sT4u", True), ("short1", False),
-     ("aaaaaaaaaaaaaaaaaaaa", False), ("thisisjustlowercase", False)],
+     ("aaaaaaaaaaaaaaaaaaaa", False), ("thisisjustlowercase", False),
+     ("ZqvNmLpRsTuwxy\u0664", True), ("ZqvNmLpRsTuwxyz", False)],  # a digit of another script counts
 )  # fmt: skip
 def test_when_a_value_is_measured_then_generated_keys_look_random(value: str, random: bool) -> None:
     assert looks_random(value) is random

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import aba_checksum_valid
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER
 from clearance.models import Finding
 
 
@@ -22,7 +23,7 @@ def aba_valid(digits: str) -> bool:
 class AbaRoutingDetector(Detector):
     name = "aba_routing"
     types = frozenset({"ABA_ROUTING_NUMBER"})
-    triggers = (r"[0-9]{4}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     score = 0.3
 
     def find(self, doc: Document) -> Iterator[Finding]:

@@ -79,10 +79,7 @@ class AssignmentDetector(Detector):
             start = p
             while start > 0 and lower[start - 1] in _KEY_CHARS:
                 start -= 1
-            end = p
-            while end < len(lower) and lower[end] in _KEY_CHARS:
-                end += 1
-            done = end
+            done = end = key_end
             kind = key_kind(lower[start:end].strip("._-"))
             if kind is None:
                 continue

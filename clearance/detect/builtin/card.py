@@ -8,11 +8,12 @@ longer identifier, is not a card.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import luhn_valid
-from clearance.detect.numbers import NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, NumberRun
 from clearance.models import Finding
 
 # (lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have.
@@ -48,8 +49,8 @@ _BRANDS: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
     ("troy", "9792", "9792", (16,)),
 )
 
-_SEPARATORS = frozenset(" -.")
-
+# Every separator allowed between two groups: one to three of space, dash and dot, mixed or not.
+_CARD_GAPS = frozenset("".join(gap) for n in (1, 2, 3) for gap in itertools.product(" -.", repeat=n))
 
 _BY_FIRST_DIGIT = {d: tuple(b for b in _BRANDS if b[1][0] == d) for d in "0123456789"}
 
@@ -63,14 +64,10 @@ def card_brand(digits: str) -> str | None:
     return None
 
 
-def _card_gap(gap: str) -> bool:
-    return 0 < len(gap) <= 3 and all(ch in _SEPARATORS for ch in gap)
-
-
 class CreditCardDetector(Detector):
     name = "credit_card"
     types = frozenset({"CREDIT_CARD"})
-    triggers = (r"[0-9]{3}[ .\-]{0,3}[0-9]{3}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     score = 0.9
 
     def find(self, doc: Document) -> Iterator[Finding]:
@@ -89,21 +86,27 @@ class CreditCardDetector(Detector):
 
     @staticmethod
     def _longest_card(run: NumberRun, i: int) -> int | None:
-        """The last group of the longest card that starts at group ``i``, or None."""
-        size = run.sizes[i]
-        if size < 3 or (size > 6 and size < 13) or run.joined_before(i) or not _BY_FIRST_DIGIT[run.parts[2 * i][0]]:
+        """The last group of the longest card that starts at group ``i``, or None.
+
+        Runs once per digit group of every long number in the text, so it reads ``parts`` (groups at even
+        indices, the gaps between them at odd ones) directly.
+        """
+        sizes, parts = run.sizes, run.parts
+        size = sizes[i]
+        if size < 3 or 6 < size < 13 or (i > 0 and " " not in parts[2 * i - 1]) or not _BY_FIRST_DIGIT[parts[2 * i][0]]:
             return None
         best: int | None = None
         total = 0
+        last = len(sizes) - 1
         for j in range(i, run.hi + 1):
-            size = run.sizes[j]
-            if j > i and (not _card_gap(run.gap(j - 1)) or not 3 <= run.sizes[j - 1] <= 6 or size > 6):
+            size = sizes[j]
+            if j > i and (parts[2 * j - 1] not in _CARD_GAPS or not 3 <= sizes[j - 1] <= 6 or size > 6):
                 break
             total += size
             if total > 19:
                 break
-            if total >= 13 and not run.joined_after(j):
-                digits = run.digits(i, j)
+            if total >= 13 and (j == last or " " in parts[2 * j + 1]):
+                digits = "".join(parts[2 * i : 2 * j + 1 : 2])
                 if card_brand(digits) is not None and luhn_valid(digits):
                     best = j
         return best

@@ -25,17 +25,22 @@ RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org", "loca
 RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost"})
 
 
+_RESERVED_SUFFIXES = tuple("." + d for d in sorted(RESERVED_DOMAINS))
+
+
 def reserved_domain(domain: str) -> bool:
     domain = domain.lower()
     return (
         domain in RESERVED_DOMAINS
         or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
-        or any(domain.endswith("." + d) for d in RESERVED_DOMAINS)
+        or domain.endswith(_RESERVED_SUFFIXES)
     )
 
 
 def _after_encoded_separator(text: str, start: int, at: int) -> int:
     """Skip a URL-encoded ``=``, ``&``, ``:`` or ``?`` in the local part (``email%3Djo%40x.org``)."""
+    if text.find("%", start, at) < 0:
+        return start
     local = text[start:at].upper()
     cut = max(local.rfind(code) for code in ("%3D", "%26", "%3A", "%3F", "%2F"))
     return start + cut + 3 if cut >= 0 else start

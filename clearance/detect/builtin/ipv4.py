@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER
 from clearance.models import Finding
 
 
-def _octet(run: NumberRun, k: int) -> bool:
-    value = run.parts[2 * k]
-    return len(value) <= 3 and (value == "0" or value[0] != "0") and int(value) <= 255
+def _octets(parts: list[str], first: int) -> bool:
+    """Groups ``first``..``first + 3`` are octets: 0-255, no leading zero."""
+    for value in parts[2 * first : 2 * first + 7 : 2]:
+        if len(value) > 3 or (value[0] == "0" and value != "0") or int(value) > 255:
+            return False
+    return True
 
 
 class Ipv4Detector(Detector):
     name = "ipv4"
     types = frozenset({"IP_ADDRESS"})
-    triggers = (r"[0-9]\.[0-9]{1,3}\.[0-9]",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     score = 0.7
     version_like_score = 0.45
 
@@ -41,7 +44,7 @@ class Ipv4Detector(Detector):
                     continue
                 if i + 3 < len(gaps) and gaps[i + 3] == ".":
                     continue
-                if all(_octet(run, k) for k in range(i, i + 4)):
+                if _octets(run.parts, i):
                     start, end = run.span(i, i + 3)
                     score = self.version_like_score if end - start == 7 else self.score
                     yield Finding(start, end, "IP_ADDRESS", score, self.name)

@@ -17,7 +17,8 @@ from clearance.detect.base import Detector, Document
 from clearance.detect.exclusions import re2_options
 from clearance.models import Finding
 
-# RE2: a backtracking engine would rescan a long token once per "eyJ" in it (quadratic).
+# RE2: a backtracking engine would rescan a long token once per "eyJ" in it (quadratic). Over the text's ASCII
+# view (``Document.ascii``): no re-encoding per call, and offsets are the text's.
 _JWT = re2.compile(r"eyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", re2_options())
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -40,11 +41,11 @@ class JwtDetector(Detector):
 
     def find(self, doc: Document) -> Iterator[Finding]:
         text = doc.text
-        for match in _JWT.finditer(text):
+        for match in _JWT.finditer(doc.ascii):
             start, end = match.span()
             if start > 0 and text[start - 1] in _TOKEN_CHARS:
                 continue
-            header = jwt_header(match.group().split(".", 1)[0])
+            header = jwt_header(text[start : text.index(".", start)])
             if header is None or "alg" not in header:
                 continue
             yield Finding(start, end, "JWT", self.score, self.name)

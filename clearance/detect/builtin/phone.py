@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, NumberRun
 from clearance.detect.phone_metadata import PhoneValidator
 from clearance.models import Finding
 
@@ -29,12 +29,14 @@ _NATIONAL_GAPS = frozenset({"-", ".", " ", ") ", ")", " - ", "/", " / "})
 _NANP_SHAPES = ((3, 3, 4), (1, 3, 3, 4))
 NANP_REGIONS = ("US", "CA")
 DEFAULT_REGIONS = ("GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU")
+# A candidate holds digits, the run's separators and a leading "+": dropping these leaves its digits.
+_NOT_DIGITS = str.maketrans("", "", " -./()+")
 
 
 class PhoneNumberDetector(Detector):
     name = "phone"
     types = frozenset({"PHONE_NUMBER"})
-    triggers = (r"[0-9][ .\-()/]{0,2}[0-9]{2}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     international_score = 0.75
     nanp_score = 0.7
     national_score = 0.55
@@ -50,57 +52,50 @@ class PhoneNumberDetector(Detector):
         for run in doc.number_runs:
             if run.ndigits < 7:
                 continue
+            sizes, parts = run.sizes, run.parts
             after = run.lo
-            for i in self._starts(run):
-                if i < after:
+            # A number starts at the run's first free group, or at one after "(" or "/". One in the middle of a
+            # longer run ("DE89 3704 0044 0532", "4111 1111 1111 1111") is a part of something else: trying every
+            # group there would only cost validations.
+            last = run.hi if "(" in run.raw or "/" in run.raw else run.lo
+            for i in range(run.lo, last + 1):
+                if i < after or (i > run.lo and not (parts[2 * i - 1].endswith("(") or "/" in parts[2 * i - 1])):
                     continue
-                found = self._longest_at(text, run, i)
+                start = run.start if i == 0 else run.offsets[2 * i]
+                first = parts[2 * i]
+                # Only these can start a phone number: cheap tests before any slicing or parsing.
+                if not (
+                    first[0] == "0"
+                    or (start > 0 and text[start - 1] == "+")
+                    or sizes[i] in (10, 11)
+                    or sizes[i : i + 3] == (3, 3, 4)
+                    or (first == "1" and sizes[i + 1 : i + 4] == (3, 3, 4))
+                ):
+                    continue
+                found = self._longest_at(text, run, i, start)
                 if found is not None:
                     j, start, score = found
                     yield Finding(start, run.offsets[2 * j + 1], "PHONE_NUMBER", score, self.name)
                     after = j + 1
 
-    @staticmethod
-    def _starts(run: NumberRun) -> Iterator[int]:
-        """Groups a phone number may start at: the run's first free group, or one after "(" or "/".
-
-        A number in the middle of a longer run ("DE89 3704 0044 0532", "4111 1111 1111 1111") is a part of
-        something else: trying every group there would only cost validations.
-        """
-        yield run.lo
-        parts = run.parts
-        for k in range(run.lo + 1, run.hi + 1):
-            gap = parts[2 * k - 1]
-            if gap.endswith("(") or "/" in gap:
-                yield k
-
-    def _longest_at(self, text: str, run: NumberRun, i: int) -> tuple[int, int, float] | None:
-        sizes = run.sizes
-        start = run.start if i == 0 else run.offsets[2 * i]
-        before = text[start - 1] if start > 0 else ""
-        first = run.parts[2 * i]
-        # Only these can start a phone number: cheap tests before any slicing or parsing.
-        if not (
-            before == "+"
-            or first[0] == "0"
-            or sizes[i : i + 3] == (3, 3, 4)
-            or (first == "1" and sizes[i + 1 : i + 4] == (3, 3, 4))
-            or (sizes[i] in (10, 11) and run.lo <= i <= run.hi)
-        ):
+    def _longest_at(self, text: str, run: NumberRun, i: int, start: int) -> tuple[int, int, float] | None:
+        """The longest valid number starting at group ``i`` (which starts at ``start``): its last group, where it
+        starts (a leading "+" or "(" included) and its score; or None."""
+        sizes, parts = run.sizes, run.parts
+        if i > 0 and " " not in parts[2 * i - 1] and not parts[2 * i - 1].endswith("("):
             return None
-        if run.joined_before(i) and not run.gap(i - 1).endswith("("):
-            return None
-        if before in ("+", "("):
+        if start > 0 and text[start - 1] in "+(":
             start -= 1
         # A phone number has at most 15 digits: only the groups that fit are candidates for its end (this keeps
         # a run of thousands of groups linear), tried longest first.
         ends: list[int] = []
         total = 0
+        last = len(sizes) - 1
         for j in range(i, run.hi + 1):
             total += sizes[j]
             if total > 15:
                 break
-            if total >= 7 and not run.joined_after(j):
+            if total >= 7 and (j == last or " " in parts[2 * j + 1]):
                 ends.append(j)
         for j in reversed(ends):
             score = self._score(text[start : run.offsets[2 * j + 1]], run, i, j)
@@ -114,7 +109,7 @@ class PhoneNumberDetector(Detector):
         first = candidate.lstrip("(")
         if first.startswith("+"):
             # "+44 (0)20 7946 0958": the trunk prefix written in parentheses by habit is not dialled.
-            digits = "".join(ch for ch in candidate.replace("(0)", "", 1) if ch.isdigit())
+            digits = candidate.replace("(0)", "", 1).translate(_NOT_DIGITS)
             return self.international_score if self._validator.valid_international(digits) else None
         if first.startswith("00") and len(shape) > 1 and shape[0] >= 3:
             valid = self._validator.valid_international(run.digits(i, j)[2:])

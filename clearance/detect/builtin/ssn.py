@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER
 from clearance.models import Finding
 
 _VOID = frozenset({"078051120", "219099999", "457555462"})
@@ -26,33 +26,28 @@ def ssa_valid(digits: str) -> bool:
 class UsSsnDetector(Detector):
     name = "us_ssn"
     types = frozenset({"US_SSN"})
-    triggers = (r"[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     formatted_score = {"-": 0.85, " ": 0.65, ".": 0.65}
     bare_score = 0.3
 
     def find(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
-            if run.ndigits < 9 or (9 not in run.sizes and 2 not in run.sizes):
+            sizes = run.sizes
+            if run.ndigits < 9 or (9 not in sizes and 2 not in sizes):
                 continue
-            yield from self._in_run(run)
-
-    def _in_run(self, run: NumberRun) -> Iterator[Finding]:
-        for i in range(run.lo, run.hi + 1):
-            size = run.sizes[i]
-            if size == 9 and run.isolated(i, i):
-                digits = run.digits(i, i)
-                if ssa_valid(digits):
-                    start, end = run.span(i, i)
-                    yield Finding(start, end, "US_SSN", self.bare_score, self.name)
-            elif size == 3 and i + 2 <= run.hi and run.sizes[i + 1] == 2 and run.sizes[i + 2] == 4:
-                sep = run.gap(i)
-                score = self.formatted_score.get(sep)
-                if score is None or run.gap(i + 1) != sep:
-                    continue
-                # 12-123-45-6789 or 123-45-6789-01: part of a longer number.
-                if not run.isolated(i, i + 2):
-                    continue
-                digits = run.digits(i, i + 2)
-                if ssa_valid(digits):
-                    start, end = run.span(i, i + 2)
-                    yield Finding(start, end, "US_SSN", score, self.name)
+            parts = run.parts
+            for i in range(run.lo, run.hi + 1):
+                size = sizes[i]
+                if size == 9:
+                    if run.isolated(i, i) and ssa_valid(parts[2 * i]):
+                        start, end = run.span(i, i)
+                        yield Finding(start, end, "US_SSN", self.bare_score, self.name)
+                elif size == 3 and i + 2 <= run.hi and sizes[i + 1] == 2 and sizes[i + 2] == 4:
+                    sep = parts[2 * i + 1]
+                    score = self.formatted_score.get(sep)
+                    # 12-123-45-6789 or 123-45-6789-01: part of a longer number.
+                    if score is None or parts[2 * i + 3] != sep or not run.isolated(i, i + 2):
+                        continue
+                    if ssa_valid(parts[2 * i] + parts[2 * i + 2] + parts[2 * i + 4]):
+                        start, end = run.span(i, i + 2)
+                        yield Finding(start, end, "US_SSN", score, self.name)

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER
 from clearance.models import Finding
 
 
 class UsBankNumberDetector(Detector):
     name = "us_bank"
     types = frozenset({"US_BANK_NUMBER"})
-    triggers = (r"[0-9]{8}",)
+    triggers = (NUMBER_RUN_TRIGGER,)
     score = 0.05
 
     def find(self, doc: Document) -> Iterator[Finding]:

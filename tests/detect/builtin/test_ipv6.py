@@ -23,7 +23,11 @@ def test_when_an_ipv6_address_is_valid_then_it_is_found(text: str, expected: str
 
 @pytest.mark.parametrize(
     "text",
-    ["at 10:23:45", "mac 00:1a:2b:3c:4d:5e", "x[1::2]", "std::vector", "a::b", "123e4567-e89b-12d3-a456-426614174000"],
-)
+    [
+        "at 10:23:45", "mac 00:1a:2b:3c:4d:5e", "x[1::2]", "std::vector", "a::b",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "seven groups 2001:db8:85a3:0:0:8a2e:370", "nine groups 2001:db8:85a3:0:0:8a2e:370:7334:1",
+    ],
+)  # fmt: skip
 def test_when_colons_are_times_macs_or_code_then_nothing_is_found(text: str) -> None:
     assert values(DETECTOR, text) == []
