@@ -19,22 +19,40 @@ from collections.abc import Callable
 
 # Each pattern matches a tail of the pending text that must wait for more; the earliest start wins.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-_TAIL_PATTERNS = (
+_DIGITISH = frozenset(f"0123456789 -.()/{_INVISIBLE}")
+_DIGIT = re.compile(r"\d")
+_BRACKET = re.compile(r"[<\[]")
+_KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
+
+
+def _ends_in_digits(tail: str) -> bool:
+    stripped = tail.rstrip(" -.()/" + _INVISIBLE)
+    return bool(stripped) and stripped[-1].isdigit() and tail[-1] in _DIGITISH
+
+
+# Each pattern matches a tail of the pending text that must wait for more; the earliest start wins. Each comes with
+# a cheap test on the last characters that must hold for it to match at all, so plain prose costs no regex search.
+_TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     # digits with the separators cards, phones, SSNs and IBANs are written with, possibly ending in a separator
-    re.compile(rf"(?:[A-Z]{{2}}\d{{2}}[ ]?)?[+(]?\d[\d \-.()/{_INVISIBLE}]*$"),
+    (_ends_in_digits, re.compile(rf"(?:[A-Z]{{2}}\d{{2}}[ ]?)?[+(]?\d[\d \-.()/{_INVISIBLE}]*$")),
     # an IBAN whose groups hold letters too (GB82 WEST 1234 …)
-    re.compile(r"(?<!\w)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4})*[ ]?$"),
+    (
+        lambda tail: _DIGIT.search(tail, len(tail) - 40) is not None,
+        re.compile(r"(?<!\w)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4})*[ ]?$"),
+    ),
     # a secret assignment whose value has not come, or not ended, yet: "password = ", "api_key: sk-12"
-    re.compile(
-        r"(?i)\b(?:pass(?:word|wd)?|pwd|secret|token|api[_\- ]?key|apikey|access[_\- ]?key|credentials?)"
-        r"[\"']?\s*(?:[:=]|is)?\s*[\"']?\S*$"
+    (
+        lambda tail: _KEYWORD.search(tail, len(tail) - 80) is not None,
+        re.compile(
+            r"(?i)\b(?:pass(?:word|wd)?|pwd|secret|token|api[_\- ]?key|apikey|access[_\- ]?key|credentials?)"
+            r"[\"']?\s*(?:[:=]|is)?\s*[\"']?\S*$"
+        ),
     ),
     # a placeholder the model is spelling out with spaces: "<EMAIL ADDRESS"
-    re.compile(r"[<\[][A-Za-z_ \-]{0,40}\d{0,4}$"),
+    (lambda tail: _BRACKET.search(tail, len(tail) - 50) is not None, re.compile(r"[<\[][A-Za-z_ \-]{0,40}\d{0,4}$")),
     # a PEM header still being written: "-----", "-----BEGIN RSA PRIV"
-    re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$"),
+    (lambda tail: "--" in tail, re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$")),
 )
-_LAST_TOKEN = re.compile(r"\S+$")
 _PLAIN_WORD = re.compile(r"[(\"']?[^\W\d_]+[.,;:!?)\"']*")
 """A word of letters, maybe with punctuation around it: no digit, no ``_ - @ / = + < [``."""
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*-----")
@@ -83,18 +101,22 @@ def safe_cut(pending: str, *, hold_words: bool = True) -> int:
     one: an email's local part, a name, a custom keyword).
     """
     cut = len(pending)
-    token = _LAST_TOKEN.search(pending)
-    if token is not None and (hold_words or not _PLAIN_WORD.fullmatch(token.group())):
-        cut = token.start()
-    for pattern in _TAIL_PATTERNS:
-        match = pattern.search(pending)
-        if match is not None and match.start() < cut:
-            cut = match.start()
+    token_start = cut
+    while token_start > 0 and not pending[token_start - 1].isspace():
+        token_start -= 1
+    if token_start < cut and (hold_words or not _PLAIN_WORD.fullmatch(pending, token_start)):
+        cut = token_start
+    for applies, pattern in _TAIL_PATTERNS:
+        if applies(pending):
+            match = pattern.search(pending)
+            if match is not None and match.start() < cut:
+                cut = match.start()
     # an open PEM block holds everything from its BEGIN line
-    for begin in _PEM_BEGIN.finditer(pending):
-        if _PEM_END.search(pending, begin.end()) is None:
-            cut = min(cut, begin.start())
-            break
+    if "-----BEGIN" in pending:
+        for begin in _PEM_BEGIN.finditer(pending):
+            if _PEM_END.search(pending, begin.end()) is None:
+                cut = min(cut, begin.start())
+                break
     # never cut inside a token: a pattern may start mid-word ("…fG4 " ends in a digit run), and half a token
     # released is half a secret that no detector can recognise any more
     if cut < len(pending):
