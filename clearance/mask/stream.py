@@ -164,8 +164,13 @@ class StreamMasker:
         # The tail is judged with the text already released before it: a word that went out at once may turn out
         # to start a value ("G" of "GB82 WEST …", "gh" of "ghp_…"); then the whole of what is pending waits, and
         # is scanned with that word as context when it is released.
-        shift = len(self._context)
-        cut = max(safe_cut(self._context + pending, hold_words=self._hold_words) - shift, 0)
+        # (Only a word released before its end can leave the released text ending inside a tail; otherwise the tail
+        # of the pending text alone decides, as safe_cut never releases the start of a tail.)
+        if self._context and not self._context[-1].isspace():
+            shift = len(self._context)
+            cut = max(safe_cut(self._context + pending, hold_words=self._hold_words) - shift, 0)
+        else:
+            cut = safe_cut(pending, hold_words=self._hold_words)
         if len(pending) - cut > self._max_hold:
             cut = len(pending)
         if cut == 0:
