@@ -70,11 +70,12 @@ def is_placeholder(value: str, *, quoted: bool = False) -> bool:
 
 def looks_random(value: str, *, min_length: int = 12, min_entropy: float = 3.0) -> bool:
     """True when ``value`` is long and varied enough to be a generated key or token."""
-    if len(value) < min_length or shannon_entropy(value) < min_entropy:
+    if len(value) < min_length:
         return False
-    if len(value) >= 24 and not value.lower().strip("0123456789abcdef"):
-        return True  # long hex
-    return char_classes(value) >= 2 and _has_digit(value)
+    long_hex = len(value) >= 24 and not value.lower().strip("0123456789abcdef")
+    if not long_hex and not (char_classes(value) >= 2 and _has_digit(value)):
+        return False
+    return shannon_entropy(value) >= min_entropy  # the costly test last
 
 
 def _has_digit(value: str) -> bool:

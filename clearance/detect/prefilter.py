@@ -66,4 +66,5 @@ class TriggerSet:
                     break
         if self._always:
             chosen.update(self._always)
-        return [d for i, d in enumerate(self._detectors) if i in chosen]
+        detectors = self._detectors
+        return [detectors[i] for i in sorted(chosen)]
