@@ -31,9 +31,7 @@ _RESERVED_SUFFIXES = tuple("." + d for d in sorted(RESERVED_DOMAINS))
 def reserved_domain(domain: str) -> bool:
     domain = domain.lower()
     return (
-        domain in RESERVED_DOMAINS
-        or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
-        or domain.endswith(_RESERVED_SUFFIXES)
+        domain in RESERVED_DOMAINS or domain.rsplit(".", 1)[-1] in RESERVED_TLDS or domain.endswith(_RESERVED_SUFFIXES)
     )
 
 
