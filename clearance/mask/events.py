@@ -9,14 +9,16 @@ are dropped: they spell the answer token by token, where no value can be recogni
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from clearance.extract import rewrite_texts
+from clearance.extract import STRUCTURAL_KEYS, rewrite_texts
 from clearance.mask.masker import Masker
 from clearance.mask.stream import StreamMasker
 
 Event = dict[str, Any]
 DROP = frozenset({"logprobs"})
+_ALNUM = re.compile(r"[^\W_]")
 
 
 class _Channels:
@@ -42,10 +44,28 @@ class _Channels:
         return list(self._open)
 
     def _transform(self, context: str, segment: str) -> str:
+        if not self._masker.plan.restore and not _ALNUM.search(segment):
+            return segment  # spaces and punctuation: nothing a detector could report lies in them
         return self._masker.outgoing(segment, context)
 
     def whole(self, node: Any) -> Any:
+        if isinstance(node, dict) and not _has_text(node):
+            return node
         return rewrite_texts(node, self._masker.outgoing, DROP)
+
+
+def _has_text(node: dict[str, Any]) -> bool:
+    """Whether a stream event's own fields (not its choices) hold anything to mask or drop: most hold only ids,
+    names and numbers, and walking them for nothing is most of an event's cost."""
+    for key, value in node.items():
+        if key in DROP and value is not None:
+            return True
+        if isinstance(value, str):
+            if key not in STRUCTURAL_KEYS:
+                return True
+        elif isinstance(value, dict | list):
+            return True
+    return False
 
 
 class OpenAiChunkMasker:
