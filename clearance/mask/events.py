@@ -19,6 +19,7 @@ from clearance.mask.stream import StreamMasker
 Event = dict[str, Any]
 DROP = frozenset({"logprobs"})
 _ALNUM = re.compile(r"[^\W_]")
+_DIGIT = re.compile(r"\d")
 
 
 class _Channels:
@@ -46,6 +47,11 @@ class _Channels:
     def _transform(self, context: str, segment: str) -> str:
         if not self._masker.plan.restore and not _ALNUM.search(segment):
             return segment  # spaces and punctuation: nothing a detector could report lies in them
+        if context and context[-1].isspace() and not _DIGIT.search(segment):
+            # The words before a segment matter when it continues a value begun before it (the context then ends
+            # inside a token) or when it holds a number that a label before it qualifies ("account no. 1234…").
+            # Otherwise rescanning them would only find again what was found when they were released.
+            context = ""
         return self._masker.outgoing(segment, context)
 
     def whole(self, node: Any) -> Any:
