@@ -20,6 +20,7 @@ Event = dict[str, Any]
 DROP = frozenset({"logprobs"})
 _ALNUM = re.compile(r"[^\W_]")
 _DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"\s*[^\W\d_]+")
 
 
 class _Channels:
@@ -47,6 +48,9 @@ class _Channels:
     def _transform(self, context: str, segment: str) -> str:
         if not self._masker.plan.restore and not _ALNUM.search(segment):
             return segment  # spaces and punctuation: nothing a detector could report lies in them
+        if not self._masker.hold_words and (not context or context[-1].isspace()) and _WORD.fullmatch(segment):
+            # the first piece of a word, released early (``StreamMasker``): no masked type's value is a bare word
+            return segment
         if context and context[-1].isspace() and not _DIGIT.search(segment):
             # The words before a segment matter when it continues a value begun before it (the context then ends
             # inside a token) or when it holds a number that a label before it qualifies ("account no. 1234…").

@@ -167,8 +167,10 @@ class StreamMasker:
         # (Only a word released before its end can leave the released text ending inside a tail; otherwise the tail
         # of the pending text alone decides, as safe_cut never releases the start of a tail.)
         if self._context and not self._context[-1].isspace():
+            # Only the first piece of a word may go out early: a piece that continues it waits for the token's
+            # end (an access key id like AKIAIOSFODNN7EXAMPLE can run for eight letters before its first digit).
             shift = len(self._context)
-            cut = max(safe_cut(self._context + pending, hold_words=self._hold_words) - shift, 0)
+            cut = max(safe_cut(self._context + pending, hold_words=True) - shift, 0)
         else:
             cut = safe_cut(pending, hold_words=self._hold_words)
         if len(pending) - cut > self._max_hold:

@@ -85,5 +85,14 @@ def test_a_token_continuing_a_released_word_is_held_until_it_ends() -> None:
     stream = StreamMasker(transform, hold_words=False)
     assert stream.feed("key gh") == "key gh"
     assert stream.feed("p_4hT9") == ""  # continues "gh": not released on its own
-    assert stream.feed("kLm2 done") == "p_4hT9kLm2 done"
-    assert seen[-1] == ("key gh", "p_4hT9kLm2 done")  # scanned with the released start as context
+    assert stream.feed("kLm2 done") == "p_4hT9kLm2 "
+    assert seen[-1] == ("key gh", "p_4hT9kLm2 ")  # scanned with the released start as context
+    assert stream.flush() == "done"
+
+
+def test_only_the_first_piece_of_a_word_goes_out_early() -> None:
+    stream = StreamMasker(lambda _c, s: s, hold_words=False)
+    assert stream.feed("id AKIA") == "id AKIA"
+    assert stream.feed("IOSFODNN") == ""  # letters, but they continue a word: they wait for its end
+    assert stream.feed("7EXAMPLE") == ""
+    assert stream.feed(" ok") == "IOSFODNN7EXAMPLE "
