@@ -53,6 +53,14 @@ _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     # a PEM header still being written: "-----", "-----BEGIN RSA PRIV"
     (lambda tail: "--" in tail, re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$")),
 )
+_WORD_PIECE = re.compile(r"\s*[^\W\d_]+")
+
+
+def _first_piece(pending: str) -> bool:
+    """A bare word after whitespace that no tail pattern can hold (not a keyword such as ``password``)."""
+    return _WORD_PIECE.fullmatch(pending) is not None and _KEYWORD.search(pending) is None
+
+
 _PLAIN_WORD = re.compile(r"[(\"']?[^\W\d_]+[.,;:!?)\"']*")
 """A word of letters, maybe with punctuation around it: no digit, no ``_ - @ / = + < [``."""
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*-----")
@@ -166,7 +174,9 @@ class StreamMasker:
         # is scanned with that word as context when it is released.
         # (Only a word released before its end can leave the released text ending inside a tail; otherwise the tail
         # of the pending text alone decides, as safe_cut never releases the start of a tail.)
-        if self._context and not self._context[-1].isspace():
+        if not self._hold_words and (not self._context or self._context[-1].isspace()) and _first_piece(pending):
+            cut = len(pending)  # the common case, a word of prose starting after a space: what safe_cut would say
+        elif self._context and not self._context[-1].isspace():
             # Only the first piece of a word may go out early: a piece that continues it waits for the token's
             # end (an access key id like AKIAIOSFODNN7EXAMPLE can run for eight letters before its first digit).
             shift = len(self._context)
