@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -27,7 +27,7 @@ from clearance.observability.metrics import GatewayMetrics
 from clearance.policy import PolicyHolder
 from clearance.proxy import ollama
 from clearance.proxy.endpoints import MODEL_ENDPOINTS
-from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.errors import JSON_CONTENT_TYPE
 from clearance.proxy.exchange import Exchange
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
@@ -46,9 +46,8 @@ POLICY = web.AppKey("policy", PolicyHolder)
 _KNOWN_PATHS = {e.path for e in MODEL_ENDPOINTS} | {"/v1/models", "/api/tags"}
 
 
-def _json(data: Any, status: int = 200, request_id: str | None = None) -> web.Response:
-    headers = {"X-Request-ID": request_id} if request_id else None
-    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE, headers=headers)
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE)
 
 
 def _hash_key(config: GatewayConfig) -> bytes:
@@ -131,42 +130,24 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     return app
 
 
-def _recorded(request: web.Request, name: str, response: web.Response, error: str | None) -> None:
-    """Audit and count a request that never reached a model endpoint."""
-    exchange = Exchange(request, name)
-    exchange.record.status = response.status
-    exchange.record.error_code = error
-    exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
-    record = exchange.finish()
-    request.app[AUDIT].record(record)
-    request.app[METRICS].observe(name, response.status, record.latency_ms / 1000.0)
+def _model_names(request: web.Request) -> list[str]:
+    return [name for route in request.app[ROUTER].models() for name in (route.model.name, *route.model.aliases)]
 
 
-async def _listing(request: web.Request, name: str) -> tuple[Exchange, list[str]]:
-    exchange = Exchange(request, name)
+async def _serve_listing(
+    request: web.Request, name: str, render: Callable[[web.Request, list[str]], dict[str, Any]]
+) -> web.Response:
+    """A model listing: authenticated, recorded and counted like any model request."""
     pipeline = request.app[PIPELINE]
-    exchange.identify(await pipeline.authenticate(request))
-    routes = request.app[ROUTER].models()
-    names = []
-    for route in routes:
-        names.extend([route.model.name, *route.model.aliases])
-    return exchange, names
-
-
-async def _serve_listing(request: web.Request, name: str, render: Any) -> web.Response:
+    exchange = Exchange(request, name)
     try:
-        exchange, names = await _listing(request, name)
+        exchange.identify(await pipeline.authenticate(request))
+        exchange.record.status = 200
+        return exchange.respond(_json(render(request, _model_names(request))))
     except ClearanceError as error:
-        response = error_response(error)
-        _recorded(request, name, response, error.code)
-        return response
-    response = _json(render(request, names), request_id=exchange.request_id)
-    exchange.record.status = 200
-    exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
-    record = exchange.finish()
-    request.app[AUDIT].record(record)
-    request.app[METRICS].observe(name, 200, record.latency_ms / 1000.0)
-    return response
+        return exchange.refuse(error)
+    finally:
+        pipeline.finish(exchange)
 
 
 def _openai_models(request: web.Request, names: list[str]) -> dict[str, Any]:
@@ -222,6 +203,8 @@ async def _unknown_route(request: web.Request) -> web.Response:
             "under /v1 (chat/completions, completions, embeddings, responses, models) and the Ollama API "
             "under /api (chat, generate, embed, tags)."
         )
-    response = error_response(error)
-    _recorded(request, "unknown", response, error.code)
-    return response
+    exchange = Exchange(request, "unknown")
+    try:
+        return exchange.refuse(error)
+    finally:
+        request.app[PIPELINE].finish(exchange)

@@ -18,10 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from clearance.models import OperatorName
-
-OPERATORS: tuple[OperatorName, ...] = ("redact", "partial", "hash", "placeholder")
-
 PARTIAL_KEEP = 4
 
 

@@ -12,6 +12,7 @@ from clearance.exceptions import ClearanceError
 from clearance.inspection import Inspection, decision_headers
 from clearance.mask.masker import Masker
 from clearance.models import AuditRecord, Identity, Usage
+from clearance.proxy.errors import error_response
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
@@ -64,6 +65,17 @@ class Exchange:
         self.record.status = error.http_status
         self.record.error_code = error.code
 
+    def refuse(self, error: ClearanceError) -> web.Response:
+        """The error response for this request (OpenAI shape, with the request id and any decision headers)."""
+        self.fail(error)
+        return self.respond(error_response(error))
+
+    def respond(self, response: web.Response) -> web.Response:
+        """Send ``response`` as this request's answer: its headers added, its size recorded."""
+        response.headers.update(self.headers)
+        self.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
+        return response
+
     def set_usage(self, usage: object) -> None:
         if isinstance(usage, dict):
             self.record.usage = Usage(
@@ -82,7 +94,3 @@ class Exchange:
                 if n > self.record.masked_request.get(t, 0)
             }
         return self.record
-
-    @property
-    def elapsed_s(self) -> float:
-        return time.perf_counter() - self._t0

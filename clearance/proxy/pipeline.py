@@ -30,14 +30,14 @@ from clearance.exceptions import (
     UpstreamProtocolError,
 )
 from clearance.extract import rewrite_texts
-from clearance.inspection import Inspector, denial
+from clearance.inspection import Inspection, Inspector, denial
 from clearance.mask.events import DROP, OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
 from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.proxy import ollama
 from clearance.proxy.endpoints import Endpoint
-from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.errors import JSON_CONTENT_TYPE
 from clearance.proxy.exchange import Exchange
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
 from clearance.proxy.routing import ModelRouter, Route
@@ -48,10 +48,6 @@ from clearance.proxy.upstream import UpstreamClient, map_client_error
 log = logging.getLogger("clearance.access")
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
-
-
-async def anonymous(_request: web.Request) -> Identity:
-    return Identity.anonymous()
 
 
 def declared_label(request: web.Request, body: dict[str, Any]) -> str | None:
@@ -91,8 +87,8 @@ class ModelPipeline:
         audit: AuditStore,
         metrics: GatewayMetrics,
         max_body_bytes: int,
-        authenticate: Authenticate = anonymous,
-        inspector: Inspector | None = None,
+        authenticate: Authenticate,
+        inspector: Inspector,
     ) -> None:
         self.router = router
         self.upstreams = upstreams
@@ -119,26 +115,20 @@ class ModelPipeline:
             exchange.record.upstream = route.upstream.name
             stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
             exchange.record.stream = stream
-            if self.inspector is not None:
-                body = self._inspect(request, exchange, endpoint, route, body)
-            return await self._forward(request, exchange, endpoint, route, body, stream)
+            inspection = self._inspect(request, exchange, endpoint, route, body)
+            return await self._forward(request, exchange, endpoint, route, inspection, stream)
         except ClearanceError as error:
-            exchange.fail(error)
-            response = error_response(error)
-            response.headers.update(exchange.headers)
-            exchange.record.bytes_out = len(response.body) if isinstance(response.body, bytes) else 0
-            return response
+            return exchange.refuse(error)
         except asyncio.CancelledError:
             exchange.record.status = 499
             exchange.record.error_code = "client_disconnected"
             raise
         finally:
-            self._finish(exchange)
+            self.finish(exchange)
 
     def _inspect(
         self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        assert self.inspector is not None
+    ) -> Inspection:
         declared = declared_label(request, body)
         exchange.record.declared_label = declared
         inspection = self.inspector.inspect(
@@ -152,9 +142,10 @@ class ModelPipeline:
         exchange.decide(inspection)
         if inspection.decision.action in ("block", "require_approval"):
             raise denial(inspection.decision)
-        return inspection.body
+        return inspection
 
-    def _finish(self, exchange: Exchange) -> None:
+    def finish(self, exchange: Exchange) -> None:
+        """Close a request's books: one audit record, one metrics observation, one log line."""
         record = exchange.finish()
         self.audit.record(record)
         self.metrics.observe(record.endpoint, record.status, record.latency_ms / 1000.0)
@@ -225,10 +216,11 @@ class ModelPipeline:
         exchange: Exchange,
         endpoint: Endpoint,
         route: Route,
-        body: dict[str, Any],
+        inspection: Inspection,
         stream: bool,
     ) -> web.StreamResponse:
-        url, outgoing, openai_shaped = self._upstream_request(endpoint, route, body, stream)
+        url, outgoing, openai_shaped = self._upstream_request(endpoint, route, inspection.body, stream)
+        masker = inspection.masker
         up = route.upstream
         try:
             async with self.upstreams.post(up, url, orjson.dumps(outgoing), exchange.request_id) as upstream:
@@ -236,8 +228,9 @@ class ModelPipeline:
                     return await self._relay_error(exchange, route, upstream)
                 is_stream = stream and not upstream.content_type.startswith("application/json")
                 if not is_stream:
-                    return await self._relay_whole(exchange, endpoint, route, upstream, openai_shaped)
-                return await self._relay_stream(request, exchange, endpoint, route, upstream, openai_shaped)
+                    return await self._relay_whole(exchange, endpoint, route, upstream, masker, openai_shaped)
+                shape = self._stream_shape(exchange, endpoint, masker, openai_shaped)
+                return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped)
         except ClearanceError as error:
             self.metrics.upstream_errors.labels(up.name, error.code).inc()
             raise
@@ -264,6 +257,7 @@ class ModelPipeline:
         endpoint: Endpoint,
         route: Route,
         upstream: aiohttp.ClientResponse,
+        masker: Masker,
         openai_shaped: bool,
     ) -> web.Response:
         try:
@@ -280,9 +274,8 @@ class ModelPipeline:
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
         if openai_shaped:
             exchange.set_usage(data.get("usage"))
-        if exchange.masker is not None:
-            data = mask_whole(exchange.masker, data)
-            raw = orjson.dumps(data)
+        data = mask_whole(masker, data)
+        raw = orjson.dumps(data)
         if endpoint.flavour == "ollama" and openai_shaped:
             raw = orjson.dumps(ollama.to_ollama_response(endpoint, data, exchange.record.model or "", time.monotonic()))
         exchange.record.status = upstream.status
@@ -294,29 +287,26 @@ class ModelPipeline:
             headers=exchange.headers,
         )
 
-    def _stream_shape(self, exchange: Exchange, endpoint: Endpoint, openai_shaped: bool) -> StreamShape:
-        masker = exchange.masker
+    @staticmethod
+    def _stream_shape(exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool) -> StreamShape:
         if endpoint.flavour == "openai":
-            if masker is None:
-                return OpenAiSse(exchange)
             if endpoint.operation == "response":
                 return OpenAiSse(exchange, ResponsesEventMasker(masker))
             return OpenAiSse(exchange, OpenAiChunkMasker(masker))
         if openai_shaped:
             translator = ollama.OllamaStreamTranslator(endpoint, exchange.record.model or "", time.monotonic())
-            return OllamaFromOpenAi(exchange, translator, OpenAiChunkMasker(masker) if masker else None)
-        return OllamaNdjson(exchange, OllamaLineMasker(masker) if masker else None)
+            return OllamaFromOpenAi(exchange, translator, OpenAiChunkMasker(masker))
+        return OllamaNdjson(exchange, OllamaLineMasker(masker))
 
     async def _relay_stream(
         self,
         request: web.Request,
         exchange: Exchange,
-        endpoint: Endpoint,
         route: Route,
         upstream: aiohttp.ClientResponse,
+        shape: StreamShape,
         openai_shaped: bool,
     ) -> web.StreamResponse:
-        shape = self._stream_shape(exchange, endpoint, openai_shaped)
         response = web.StreamResponse(
             status=upstream.status,
             headers={"Content-Type": shape.content_type, "Cache-Control": "no-cache", **exchange.headers},

@@ -1,8 +1,8 @@
 """Stream shapes: how items from an upstream stream become bytes for the client.
 
 The relay loop (``pipeline.py``) parses the upstream framing and hands each complete item to a ``StreamShape``;
-the shape returns the bytes to send for it at once (no buffering beyond the item itself). With an event masker
-(``clearance.mask.events``) each event's text is masked on the way; without one, events pass as they came.
+the shape returns the bytes to send for it at once (no buffering beyond the item itself). Every event goes through
+an event masker (``clearance.mask.events``): there is no unmasked path.
 """
 
 from __future__ import annotations
@@ -44,16 +44,12 @@ def _loads(data: bytes) -> dict[str, Any]:
     return value
 
 
-def _has_usage(data: bytes) -> bool:
-    return b'"usage":{' in data.replace(b" ", b"")
-
-
 class OpenAiSse:
     """OpenAI SSE to OpenAI SSE. Picks the usage out of the final chunk for the audit record."""
 
     content_type = "text/event-stream"
 
-    def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
+    def __init__(self, exchange: Exchange, masker: EventMasker) -> None:
         self._exchange = exchange
         self._masker = masker
         self._named = False
@@ -66,10 +62,6 @@ class OpenAiSse:
             return event.encode() if event.event is not None else b""
         if data == SSE_DONE:
             return self.end() + sse_data(SSE_DONE)
-        if self._masker is None:
-            if _has_usage(data):
-                self._exchange.set_usage(_loads(data).get("usage"))
-            return sse_data(data) if event.event is None else event.encode()
         parsed = _loads(data)
         if "usage" in parsed:
             self._exchange.set_usage(parsed["usage"])
@@ -82,8 +74,6 @@ class OpenAiSse:
         return b"".join(SseEvent(orjson.dumps(e), str(e.get("type", "message"))).encode() for e in events)
 
     def end(self) -> bytes:
-        if self._masker is None:
-            return b""
         return self._encode(self._masker.end(), self._named)
 
     def error(self, error: ClearanceError) -> bytes:
@@ -95,9 +85,7 @@ class OllamaFromOpenAi:
 
     content_type = "application/x-ndjson"
 
-    def __init__(
-        self, exchange: Exchange, translator: OllamaStreamTranslator, masker: EventMasker | None = None
-    ) -> None:
+    def __init__(self, exchange: Exchange, translator: OllamaStreamTranslator, masker: EventMasker) -> None:
         self._exchange = exchange
         self._translator = translator
         self._masker = masker
@@ -121,13 +109,13 @@ class OllamaFromOpenAi:
             raise UpstreamProtocolError("the upstream reported an error mid-stream")
         if chunk.get("usage"):
             self._exchange.set_usage(chunk["usage"])
-        return self._lines(self._masker.event(chunk) if self._masker is not None else [chunk])
+        return self._lines(self._masker.event(chunk))
 
     def end(self) -> bytes:
         if self._done:
             return b""
         self._done = True
-        rest = self._lines(self._masker.end()) if self._masker is not None else b""
+        rest = self._lines(self._masker.end())
         return rest + orjson.dumps(self._translator.done()) + b"\n"
 
     def error(self, error: ClearanceError) -> bytes:
@@ -140,7 +128,7 @@ class OllamaNdjson:
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, exchange: Exchange, masker: EventMasker | None = None) -> None:
+    def __init__(self, exchange: Exchange, masker: EventMasker) -> None:
         self._exchange = exchange
         self._masker = masker
 
@@ -152,12 +140,7 @@ class OllamaNdjson:
             )
 
     def item(self, event: SseEvent) -> bytes:
-        line = event.data or b""
-        if self._masker is None:
-            if b'"done":true' in line.replace(b" ", b""):
-                self._usage(_loads(line))
-            return line + b"\n"
-        parsed = _loads(line)
+        parsed = _loads(event.data or b"")
         if parsed.get("done"):
             self._usage(parsed)
         return b"".join(orjson.dumps(x) + b"\n" for x in self._masker.event(parsed))
