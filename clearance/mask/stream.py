@@ -54,6 +54,7 @@ _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     (lambda tail: "--" in tail, re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$")),
 )
 _WORD_PIECE = re.compile(r"\s*[^\W\d_]+")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, the token boundary of safe_cut
 
 
 def _first_piece(pending: str) -> bool:
@@ -179,8 +180,11 @@ class StreamMasker:
         elif self._context and not self._context[-1].isspace():
             # Only the first piece of a word may go out early: a piece that continues it waits for the token's
             # end (an access key id like AKIAIOSFODNN7EXAMPLE can run for eight letters before its first digit).
-            shift = len(self._context)
-            cut = max(safe_cut(self._context + pending, hold_words=True) - shift, 0)
+            if _SPACE.search(pending) is None:
+                cut = 0  # the token goes on: safe_cut never cuts inside one, so it would hold all of this
+            else:
+                shift = len(self._context)
+                cut = max(safe_cut(self._context + pending, hold_words=True) - shift, 0)
         else:
             cut = safe_cut(pending, hold_words=self._hold_words)
         if len(pending) - cut > self._max_hold:

@@ -70,6 +70,8 @@ class OpenAiSse:
     @staticmethod
     def _encode(events: list[dict[str, Any]], named: bool) -> bytes:
         if not named:
+            if len(events) == 1:  # nearly every event
+                return sse_data(orjson.dumps(events[0]))
             return b"".join(sse_data(orjson.dumps(e)) for e in events)
         return b"".join(SseEvent(orjson.dumps(e), str(e.get("type", "message"))).encode() for e in events)
 
