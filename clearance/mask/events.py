@@ -21,6 +21,8 @@ DROP = frozenset({"logprobs"})
 _ALNUM = re.compile(r"[^\W_]")
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"\s*[^\W\d_]+")
+_CONTENT_CHOICE = frozenset({"index", "delta", "finish_reason", "logprobs"})
+_CONTENT_DELTA = frozenset({"content", "role"})
 
 
 class _Channels:
@@ -64,10 +66,12 @@ class _Channels:
         return rewrite_texts(node, self._masker.outgoing, DROP)
 
 
-def _has_text(node: dict[str, Any]) -> bool:
-    """Whether a stream event's own fields (not its choices) hold anything to mask or drop: most hold only ids,
-    names and numbers, and walking them for nothing is most of an event's cost."""
+def _has_text(node: dict[str, Any], skip: str = "") -> bool:
+    """Whether a stream event's own fields (but ``skip``: its choices) hold anything to mask or drop: most hold
+    only ids, names and numbers, and walking them for nothing is most of an event's cost."""
     for key, value in node.items():
+        if key == skip:
+            continue
         if key in DROP and value is not None:
             return True
         if isinstance(value, str):
@@ -88,6 +92,10 @@ class OpenAiChunkMasker:
     def event(self, chunk: Event) -> list[Event]:
         self._meta = {k: chunk[k] for k in ("id", "object", "created", "model") if k in chunk}
         choices = chunk.get("choices")
+        if type(choices) is list and len(choices) == 1:
+            content_only = self._content_only(chunk, choices[0])
+            if content_only is not None:
+                return [content_only]
         if not isinstance(choices, list):
             return [self._ch.whole(chunk)]
         out_choices = []
@@ -102,6 +110,30 @@ class OpenAiChunkMasker:
                 self._finish(index, out)
             out_choices.append(out)
         return [{**self._ch.whole({k: v for k, v in chunk.items() if k != "choices"}), "choices": out_choices}]
+
+    def _content_only(self, chunk: Event, choice: Any) -> Event | None:
+        """Most chunks of a stream: one choice whose delta holds only its next piece of ``content`` (and maybe its
+        ``role``), no finish, no logprobs, and nothing to mask among the chunk's own fields. The piece goes
+        through its channel as on the general path; only the walk over the rest, which would find nothing, is
+        skipped. None when the chunk is not of that shape (the general path takes it)."""
+        if type(choice) is not dict or not _CONTENT_CHOICE.issuperset(choice):
+            return None
+        delta = choice.get("delta")
+        if (
+            type(delta) is not dict
+            or not _CONTENT_DELTA.issuperset(delta)
+            or type(delta.get("content")) is not str
+            or not isinstance(delta.get("role", ""), str)
+            or choice.get("finish_reason") is not None
+            or choice.get("logprobs") is not None
+            or _has_text(chunk, skip="choices")
+        ):
+            return None
+        content: str = delta["content"]
+        released = self._ch.feed((choice.get("index", 0), "content"), content)
+        if released == content:
+            return chunk
+        return {**chunk, "choices": [{**choice, "delta": {**delta, "content": released}}]}
 
     def _delta(self, index: int, delta: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
