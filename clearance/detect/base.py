@@ -16,6 +16,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
+from mypy_extensions import mypyc_attr
+
 from clearance.detect.normalize import OffsetMap
 from clearance.detect.numbers import NumberRun, find_number_runs
 from clearance.detect.skeleton import ascii_view, skeleton
@@ -76,6 +78,8 @@ class Document:
         return self.text[finding.start : finding.end]
 
 
+# Compiled with mypyc in a regular install (see setup.py); custom detectors and plug-ins are interpreted classes.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Detector(ABC):
     """Finds entities of ``types`` in a document. Subclasses set the class attributes and implement ``find``.
 

@@ -72,7 +72,8 @@ def test_when_text_holds_only_hard_negatives_then_nothing_is_found(text: str) ->
 
 def test_when_text_is_empty_or_not_a_string_then_the_answer_is_clear() -> None:
     assert SCANNER.scan("") == []
-    with pytest.raises(TypeError, match="takes a str"):
+    # The message is the scanner's own in pure Python, mypyc's argument check in the compiled build.
+    with pytest.raises(TypeError, match=r"takes a str, not bytes|str object expected; got bytes"):
         SCANNER.scan(b"bytes")  # type: ignore[arg-type]
 
 

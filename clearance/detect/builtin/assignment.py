@@ -52,7 +52,7 @@ def key_kind(key: str) -> str | None:
 class AssignmentDetector(Detector):
     name = "assignment"
     types = frozenset({"PASSWORD", "API_KEY"})
-    triggers = (
+    triggers: tuple[str, ...] = (
         r"(?i)(?:pass|pwd|secret|token|api.?key|access.?key|credential)[a-z0-9_.\-]*[\"']?\s*(?:[:=]|=>|is\s)",
         r"(?i)(?:bearer|authorization)\s*:?\s*[A-Za-z0-9]",
     )
