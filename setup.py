@@ -8,6 +8,7 @@ for measuring test coverage of these modules (coverage cannot trace compiled cod
 from __future__ import annotations
 
 import os
+import sysconfig
 from pathlib import Path
 
 from setuptools import setup
@@ -36,16 +37,38 @@ COMPILED = [
     ),
     *sorted(p.relative_to(HERE) for p in (HERE / DETECT / "builtin").glob("*.py") if p.name != "__init__.py"),
 ]
+# The compiled modules share one library, which mypyc names after their group: the top-level module
+# ``clearance__mypyc`` (mypyc's layout: the modules find their files relative to it, above the package). Each
+# module keeps a small extension of its own name.
+GROUP = "clearance"
+SHARED_LIB = f"{GROUP}__mypyc"
+
+
+def pure_python() -> bool:
+    return os.environ.get("CLEARANCE_PURE_PYTHON", "") not in ("", "0")
+
+
+def remove_inplace_extensions() -> None:
+    """Delete extensions that an earlier editable (in-place) build left beside the sources: Python imports an
+    extension before a module's ``.py``, so a pure-Python editable install would otherwise still run them."""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    for path in [*(HERE / p.with_suffix(suffix) for p in COMPILED), HERE / f"{SHARED_LIB}{suffix}"]:
+        if path.exists():
+            print(f"CLEARANCE_PURE_PYTHON: removing {path.relative_to(HERE)} from an earlier compiled build")
+            path.unlink()
 
 
 def ext_modules() -> list[object]:
-    if os.environ.get("CLEARANCE_PURE_PYTHON", "") not in ("", "0"):
+    if pure_python():
+        remove_inplace_extensions()
         return []
     from mypyc.build import mypycify
 
-    # The compiled modules share one library, the top-level module ``clearance__mypyc`` (mypyc's layout: its
-    # modules find their files relative to it); each module keeps a small extension of its own name.
-    return list(mypycify([str(p) for p in COMPILED], opt_level="3", group_name="clearance"))
+    # mypyc type-checks what it compiles with the project's mypy settings. The build environment holds only the
+    # build requirements, so modules that are imported but not compiled (configuration needs pydantic) are read
+    # for their types without reporting their errors: the project's own strict mypy run checks them.
+    options = ["--follow-imports=silent"]
+    return list(mypycify([*options, *map(str, COMPILED)], opt_level="3", group_name=GROUP))
 
 
 setup(ext_modules=ext_modules())
