@@ -33,6 +33,7 @@ COMPILED = [
             "checksums",
             "levels",
             "phone_metadata",
+            "placeholders",
         )
     ),
     *sorted(p.relative_to(HERE) for p in (HERE / DETECT / "builtin").glob("*.py") if p.name != "__init__.py"),
