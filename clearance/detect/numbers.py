@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from mypy_extensions import i64
+
 from clearance.detect.skeleton import ascii_view, skeleton
 
 # The trigger of every detector that reads number runs: it matches wherever a run starts (a digit and six more
@@ -25,8 +27,9 @@ NUMBER_RUN_TRIGGER = r"[0-9][0-9 \-./()]{6}"
 _JOINERS = "-./"
 _FREE_AFTER = frozenset(" \t\r\n,;:!?)]}>\"'")
 
-# The pass reads the skeleton byte by byte (compiled with mypyc, these loops are native code). What each byte is
-# to it, as bit flags: over the skeleton, digits are 0 and letters A or a.
+# The pass reads the skeleton byte by byte; compiled with mypyc, these loops are native code, with positions held
+# as machine integers (``i64``; plain ints in pure Python). What each byte is to the pass, as bit flags: over the
+# skeleton, digits are 0 and letters A or a.
 _DIGIT: Final = 48  # "0"
 _SPACE: Final = 32
 _COLON: Final = 58
@@ -115,28 +118,28 @@ def _glued_right(text: str, end: int) -> bool:
     return after in _JOINERS and end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] == "_")
 
 
-def _group_end(classes: bytes, i: int, n: int) -> int:
+def _group_end(classes: bytes, i: i64, n: i64) -> i64:
     """Where the digit group that holds ``classes[i]`` ends."""
     while i < n and classes[i] == _DIGIT:
         i += 1
     return i
 
 
-def _next_digit(classes: bytes, i: int, n: int) -> int:
+def _next_digit(classes: bytes, i: i64, n: i64) -> i64:
     """Where the first digit at or after ``i`` is (``n``: none). Digits are usually a few bytes apart, and a loop
     reaches them sooner than a method call would; a long stretch without one is left to ``bytes.find``."""
-    near = min(i + _NEAR, n)
+    near: i64 = min(i + _NEAR, n)
     while i < near:
         if classes[i] == _DIGIT:
             return i
         i += 1
     if i >= n:
         return n
-    found = classes.find(b"0", i)
+    found: i64 = classes.find(b"0", i)
     return n if found < 0 else found
 
 
-def _time_seconds(classes: bytes, i: int, n: int) -> bool:
+def _time_seconds(classes: bytes, i: i64, n: i64) -> bool:
     """The digit at ``i`` follows a colon and starts the seconds of a time (``:45.123456``): a decimal point within
     two characters, then only digits and single joiners, and separators that no digit follows, up to the end of
     the run. Logs are full of them."""
@@ -153,7 +156,7 @@ def _time_seconds(classes: bytes, i: int, n: int) -> bool:
     return not (k < n and classes[k] == _DIGIT)
 
 
-def _is_date(classes: bytes, start: int, end: int) -> bool:
+def _is_date(classes: bytes, start: i64, end: i64) -> bool:
     """``classes[start:end]`` is exactly a date: 2024-01-15, 15.01.2024, 01/15/24 (one separator, used twice)."""
     if end - start > 10:
         return False
@@ -178,7 +181,7 @@ def find_number_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
         classes = skeleton(ascii_view(text))
     flags = _FLAGS
     runs: list[NumberRun] = []
-    n = len(classes)
+    n: i64 = len(classes)
     i = _next_digit(classes, 0, n)
     while i < n:
         # A run starts at a digit that is not glued to a token on its left, directly or through a joiner; the
@@ -204,7 +207,7 @@ def find_number_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
     return tuple(runs)
 
 
-def _read_run(text: str, classes: bytes, start: int, stop: int) -> NumberRun | None:
+def _read_run(text: str, classes: bytes, start: i64, stop: i64) -> NumberRun | None:
     """The run of digits and separators ``text[start:stop]`` (trailing separators dropped), or None when it is
     too short, holds no free group, or is a date or the seconds of a time."""
     end = stop
@@ -217,7 +220,7 @@ def _read_run(text: str, classes: bytes, start: int, stop: int) -> NumberRun | N
         if classes[k] == _SPACE:
             spaced = True
             break
-    n = len(text)
+    n: i64 = len(text)
     glued_right = end < n and text[end] not in _FREE_AFTER and _glued_right(text, end)
     if not spaced and (
         glued_right
