@@ -15,13 +15,16 @@ from setuptools import setup
 
 HERE = Path(__file__).resolve().parent
 DETECT = Path("clearance", "detect")
-# The hot path: the scanner and what it calls for every text. Configuration, plug-in loading and the registry
-# run once per scanner and stay interpreted.
+# The hot path: the scanner and what it calls for every text. Configuration, plug-in loading, the registry, levels
+# and exclusions run once per scanner or per request and stay interpreted; so do the modules whose classes are
+# public values or extension points, which compiled classes would change: base.py (Detector, subclassed by
+# plug-ins), levels.py, exclusions.py and builtin/tokens.py (frozen dataclasses, which mypyc compiles into
+# classes that cannot be copied or pickled).
 COMPILED = [
     *(
         DETECT / f"{name}.py"
         for name in (
-            "base",
+            "document",
             "numbers",
             "skeleton",
             "scanner",
@@ -29,14 +32,16 @@ COMPILED = [
             "overlap",
             "normalize",
             "prefilter",
-            "exclusions",
             "checksums",
-            "levels",
             "phone_metadata",
             "placeholders",
         )
     ),
-    *sorted(p.relative_to(HERE) for p in (HERE / DETECT / "builtin").glob("*.py") if p.name != "__init__.py"),
+    *sorted(
+        p.relative_to(HERE)
+        for p in (HERE / DETECT / "builtin").glob("*.py")
+        if p.name not in ("__init__.py", "tokens.py")
+    ),
 ]
 # The compiled modules share one library, which mypyc names after their group: the top-level module
 # ``clearance__mypyc`` (mypyc's layout: the modules find their files relative to it, above the package). Each

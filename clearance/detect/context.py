@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
+from mypy_extensions import mypyc_attr
 
 from clearance.detect.base import Document
 from clearance.models import Finding
 
 
+# A plain Python class in the compiled module: compiled frozen dataclasses cannot be copied or pickled, and a
+# rule is a configuration value. It is read once, when a scorer is built.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class ContextRule:
     types: frozenset[str]
