@@ -54,20 +54,25 @@ def pure_python() -> bool:
     return os.environ.get("CLEARANCE_PURE_PYTHON", "") not in ("", "0")
 
 
-def remove_inplace_extensions() -> None:
-    """Delete extensions that an earlier editable (in-place) build left beside the sources: Python imports an
-    extension before a module's ``.py``, so a pure-Python editable install would otherwise still run them."""
+def remove_stale_extensions(keep: list[Path]) -> None:
+    """Delete extensions that an earlier editable (in-place) build left beside the sources and that this build
+    will not replace (all of them for a pure-Python build, those of modules no longer compiled otherwise): Python
+    imports an extension before a module's ``.py``, so they would still run, or fail against the new library."""
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    for path in [*(HERE / p.with_suffix(suffix) for p in COMPILED), HERE / f"{SHARED_LIB}{suffix}"]:
-        if path.exists():
-            print(f"CLEARANCE_PURE_PYTHON: removing {path.relative_to(HERE)} from an earlier compiled build")
-            path.unlink()
+    kept = {HERE / p.with_suffix(suffix) for p in keep}
+    found = [*(HERE / "clearance").rglob(f"*{suffix}"), *HERE.glob(f"{SHARED_LIB}{suffix}")]
+    for path in sorted(set(found) - kept):
+        if keep and path.name == f"{SHARED_LIB}{suffix}":
+            continue  # rebuilt by this build
+        print(f"removing {path.relative_to(HERE)}, left by an earlier compiled build")
+        path.unlink()
 
 
 def ext_modules() -> list[object]:
     if pure_python():
-        remove_inplace_extensions()
+        remove_stale_extensions(keep=[])
         return []
+    remove_stale_extensions(keep=COMPILED)
     from mypyc.build import mypycify
 
     # mypyc type-checks what it compiles with the project's mypy settings. The build environment holds only the
