@@ -35,8 +35,17 @@ _LETTER_VALUES = {ord(ch): str(10 + i) for i, ch in enumerate("ABCDEFGHIJKLMNOPQ
 
 def iban_mod97_valid(iban: str) -> bool:
     """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
-    number = (iban[4:] + iban[:4]).upper().translate(_LETTER_VALUES)
-    return number.isdigit() and int(number) % 97 == 1
+    rearranged = (iban[4:] + iban[:4]).upper()
+    if not (rearranged.isascii() and rearranged.isalnum()):
+        number = rearranged.translate(_LETTER_VALUES)
+        return number.isdigit() and int(number) % 97 == 1
+    # Digits and capital letters (what detectors pass): the remainder of the number the letters spell out (A = 10,
+    # B = 11, …), taken digit by digit rather than by building the number as text.
+    remainder = 0
+    for ch in rearranged:
+        value = ord(ch) - 48 if ch <= "9" else ord(ch) - 55
+        remainder = (remainder * (10 if value < 10 else 100) + value) % 97
+    return remainder == 1
 
 
 def aba_checksum_valid(digits: str) -> bool:
