@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -15,11 +16,34 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine, text
 
+import clearance
 from clearance.app import AUDIT, create_app
 from clearance.audit.store import SqlAuditStore
 from clearance.config import GatewayConfig, parse_config
 from clearance.localmodel import LocalModelServer, provision
 from clearance.testing.fake_upstream import FakeUpstream
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test compiled modules older than their sources.
+
+    In a checkout built in place (``./scripts/setup``: an editable install compiled by setup.py), Python imports a
+    module's extension before its ``.py``: after an edit, the tests would run the code as it was at the last build.
+    """
+    root = Path(clearance.__file__).resolve().parents[1]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    library = root / f"clearance__mypyc{suffix}"
+    if not (root / "setup.py").exists() or not library.exists():
+        return  # not a checkout with an in-place compiled build
+    built = library.stat().st_mtime
+    sources = (ext.with_name(ext.name.removesuffix(suffix) + ".py") for ext in (root / "clearance").rglob(f"*{suffix}"))
+    stale = sorted(str(py.relative_to(root)) for py in sources if py.exists() and py.stat().st_mtime > built)
+    if stale:
+        pytest.exit(
+            f"{', '.join(stale)} changed since the compiled build: run ./scripts/setup to rebuild "
+            "(or CLEARANCE_PURE_PYTHON=1 ./scripts/setup to work on them in pure Python)",
+            returncode=4,
+        )
 
 
 @pytest.fixture

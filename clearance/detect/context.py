@@ -8,16 +8,20 @@ the whole text, so it costs nothing when nothing was found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
+from mypy_extensions import mypyc_attr
 
 from clearance.detect.base import Document
 from clearance.models import Finding
 
 
+# A plain Python class in the compiled module: compiled frozen dataclasses cannot be copied or pickled, and a
+# rule is a configuration value. It is read once, when a scorer is built.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class ContextRule:
     types: frozenset[str]
@@ -54,20 +58,25 @@ class _TypeRules:
         self.afters = tuple(r.after for r in rules)
         self.adjacent = tuple(r.adjacent for r in rules)
         self.before = max(self.befores)
-        self.after = max(self.afters)
+        # Only a rule that is not ``adjacent`` and has an ``after`` window counts words after a finding; when no rule
+        # of the type does (SSNs, bank numbers), the automaton reads the text before the finding only (-1).
+        self.after = max((r.after for r in rules if not r.adjacent and r.after > 0), default=-1)
 
     def score(self, lower: str, start: int, end: int, score: float) -> float:
         """``score`` moved by every rule with a word in its window, each rule once, clamped to [0, 1]."""
         n = len(lower)
         lo = max(0, start - self.before)
-        hi = min(n, end + self.after)
+        hi = min(n, end + self.after) if self.after >= 0 else start
         # For each rule: the end of its last whole word before the finding (-1: none), or ``n`` for a word after.
         ends: list[int] | None = None
         # Iterate over a slice: the automaton's iter(text, start, end) costs time in the length of the whole text,
         # which would make context scoring quadratic in a long text with many findings.
-        for last, (length, indices) in self.automaton.iter(lower[lo:hi]):
-            word_end: int = lo + last + 1
-            word_start: int = word_end - length
+        # Each hit is (index of its last character, (word length, the rules that own the word)); typed, so that
+        # compiled code unpacks and adds natively.
+        hits: Iterator[tuple[int, tuple[int, tuple[int, ...]]]] = self.automaton.iter(lower[lo:hi])
+        for last, (length, indices) in hits:
+            word_end = lo + last + 1
+            word_start = word_end - length
             if (word_start > 0 and lower[word_start - 1].isalnum()) or (word_end < n and lower[word_end].isalnum()):
                 continue
             for i in indices:

@@ -28,7 +28,7 @@ class NerUnavailable(RuntimeError):
 
 class NerDetector(Detector):
     name = "ner"
-    triggers = ()
+    triggers: tuple[str, ...] = ()
 
     def __init__(self, nlp: NlpPipeline, *, labels: Mapping[str, str] = DEFAULT_LABELS, score: float = 0.85) -> None:
         self._nlp = nlp

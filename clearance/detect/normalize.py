@@ -125,14 +125,25 @@ class Normalizer:
         options = re2.Options()
         options.log_errors = False
         self._foldable = re2.compile(f"[{_class_of(self._table)}]", options)
+        # The foldable characters that Latin-1 text can hold (the no-break space and the soft hyphen), as bytes.
+        self._latin1_foldable = tuple(bytes([cp]) for cp in sorted(self._table) if cp < 0x100)
 
     def normalize(self, text: str) -> tuple[str, OffsetMap]:
-        # Most non-ASCII text (accented names, CJK prose) has nothing to fold: RE2 finds that out in one pass over
-        # the UTF-8 text, where str.translate would look every character up in the table.
-        if text.isascii() or self._foldable.search(text) is None:
+        if text.isascii() or not self._may_fold(text):
             return text, _IDENTITY
         folded = text.translate(self._table)
         if len(folded) == len(text):
             return folded, _IDENTITY
         removed = tuple(m.start() - i for i, m in enumerate(self._invisible.finditer(text)))
         return folded, OffsetMap(removed)
+
+    def _may_fold(self, text: str) -> bool:
+        """Whether non-ASCII ``text`` holds a character to fold. Most does not (accented names, CJK prose), and
+        finding that out must cost little: Latin-1 text is encoded (a copy) and searched for the two foldable
+        characters it can hold; other text goes to RE2, one pass over its UTF-8 (``str.translate`` would look
+        every character up in the table)."""
+        try:
+            latin1 = text.encode("latin-1")
+        except UnicodeEncodeError:
+            return self._foldable.search(text) is not None
+        return any(ch in latin1 for ch in self._latin1_foldable)

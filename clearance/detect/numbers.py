@@ -1,76 +1,82 @@
 """Number runs: the shared candidates of every numeric detector (cards, SSNs, phones, bank numbers, IPv4).
 
-One regular-expression pass finds each run of digits joined by separators (space, ``-``, ``.``, ``/``,
-parentheses) that is at least seven characters long; detectors then reason about its digit groups and the gaps
-between them instead of each scanning the whole text with patterns of their own. The pass reads the text's
-skeleton (``skeleton.py``), where every digit is ``0``, so that the engine finds digits by a literal search.
+One pass finds each run of digits joined by separators (space, ``-``, ``.``, ``/``, parentheses) that is at least
+seven characters long; detectors then reason about its digit groups and the gaps between them instead of each
+scanning the whole text with patterns of their own. The pass reads the text's skeleton (``skeleton.py``), where
+every digit is ``0``: a byte search skips to each digit, and loops over bytes read the run (compiled with mypyc,
+they are native code).
 
 A run is *glued* to a neighbouring token when it touches a letter, digit or underscore, directly or through a
 ``-``, ``.`` or ``/`` (``a456-4266141740``, ``v1.2.3.4``, ``Chrome/120.0.6099``): such groups belong to an
-identifier (a UUID, a hash, a version string) and are not offered to detectors. A run never starts glued (the
-pattern skips such digits); at its right end, ``hi`` is the last group that is free of the token that follows.
+identifier (a UUID, a hash, a version string) and are not offered to detectors. A run never starts glued (such
+digits are passed over); at its right end, ``hi`` is the last group that is free of the token that follows.
 A run with no free group is not returned at all, nor is a run that is exactly a date or the seconds of a time.
 """
 
 from __future__ import annotations
 
-import re
-from itertools import accumulate
+from typing import Final
+
+from mypy_extensions import i64
 
 from clearance.detect.skeleton import ascii_view, skeleton
 
-# A run starts at a digit that is not glued to a token on its left (the look-behinds follow the first digit so
-# that the engine can still skip quickly to digits), and spans at least seven characters. Over the skeleton:
-# digits are 0, letters A or a. The seconds of a time after a colon, with nothing but digits and single joiners
-# up to the end of the run (":45.123456"), are passed over inside the engine: logs are full of them, and each
-# would otherwise be rejected in Python (the same test below rejects the rest of that kind).
-_RUN = re.compile(
-    rb"0(?<![Aa0_]0)(?<![Aa0_][\-./]0)"
-    rb"(?!(?<=:0)(?=0?\.)(?>0*(?:[\-./]0+)*)(?>[ \-./()]*)(?!0))"
-    rb"(?=[0 \-./()]{6})[0 \-./()]*"
-)
 # The trigger of every detector that reads number runs: it matches wherever a run starts (a digit and six more
 # run characters), and its automaton is small, so it costs the trigger pass little (see prefilter.py).
 NUMBER_RUN_TRIGGER = r"[0-9][0-9 \-./()]{6}"
-_SPLIT = re.compile(r"([^0-9]+)", re.ASCII)
-_TRAILING = " -./()"
-# Dates are the commonest number runs in logs and never any entity: 2024-01-15, 15.01.2024, 01/15/24.
-_DATE = re.compile(
-    r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{4}|[0-9]{2})",
-    re.ASCII,
-)
 _JOINERS = "-./"
 _FREE_AFTER = frozenset(" \t\r\n,;:!?)]}>\"'")
+
+# The pass reads the skeleton byte by byte; compiled with mypyc, these loops are native code, with positions held
+# as machine integers (``i64``; plain ints in pure Python). What each byte is to the pass, as bit flags: over the
+# skeleton, digits are 0 and letters A or a.
+_DIGIT: Final = 48  # "0"
+_SPACE: Final = 32
+_COLON: Final = 58
+_DOT: Final = 46
+_RUN_CHAR: Final = 1  # a digit or a separator: 0, space, "-", ".", "/", "(", ")"
+_SEPARATOR: Final = 2  # a separator
+_GLUE: Final = 4  # a letter, digit or underscore: a run never starts right after one
+_JOINER: Final = 8  # "-", ".", "/": they glue a digit to the token before them
+_FLAGS: Final = bytes(
+    (_RUN_CHAR if c in b"0 -./()" else 0)
+    | (_SEPARATOR if c in b" -./()" else 0)
+    | (_GLUE if c in b"Aa0_" else 0)
+    | (_JOINER if c in b"-./" else 0)
+    for c in range(256)
+)
+_MIN_RUN: Final = 7
+_NEAR: Final = 32
 
 
 class NumberRun:
     """Digit groups and the separators (gaps) between them, at absolute offsets in the text.
 
     ``parts`` alternates groups and gaps: ``("2024", "-", "01", "-", "15")``; group ``k`` is ``parts[2k]``, and
-    ``raw`` is the run's text. Detectors visit every group of every run, so the methods here read ``parts``
-    directly rather than call one another.
+    ``raw`` is the run's text. ``offsets`` holds where each part starts and, last, where the run ends. Detectors
+    visit every group of every run, so the methods here read ``parts`` directly rather than call one another.
     """
 
-    __slots__ = ("_offsets", "end", "hi", "lo", "ndigits", "parts", "raw", "sizes", "start", "text")
+    __slots__ = ("end", "hi", "lo", "ndigits", "offsets", "parts", "raw", "sizes", "start", "text")
 
-    def __init__(self, text: str, start: int, raw: str, parts: list[str], lo: int, hi: int) -> None:
+    def __init__(self, text: str, start: int, raw: str, parts: list[str], offsets: list[int], lo: int, hi: int) -> None:
         self.text = text
         self.start = start
         self.end = start + len(raw)
         self.raw = raw
         self.parts = parts
-        self.sizes = sizes = tuple(map(len, parts[0::2]))
+        self.offsets = offsets
+        sizes: list[int] = []
+        ndigits = 0
+        for k in range(0, len(parts), 2):
+            size = len(parts[k])
+            sizes.append(size)
+            if lo <= k // 2 <= hi:
+                ndigits += size
+        self.sizes: tuple[int, ...] = tuple(sizes)
         self.lo = lo
         self.hi = hi
-        self.ndigits = sum(sizes) if hi == len(sizes) - 1 and lo == 0 else sum(sizes[lo : hi + 1])
-        self._offsets: list[int] | None = None
-
-    @property
-    def offsets(self) -> list[int]:
-        """Where each part starts (and, last, where the run ends); computed when a detector needs a position."""
-        if self._offsets is None:
-            self._offsets = list(accumulate(map(len, self.parts), initial=self.start))
-        return self._offsets
+        self.ndigits = ndigits
 
     def gap(self, k: int) -> str:
         """The separator between group ``k`` and group ``k + 1``."""
@@ -112,32 +118,135 @@ def _glued_right(text: str, end: int) -> bool:
     return after in _JOINERS and end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] == "_")
 
 
+def _group_end(classes: bytes, i: i64, n: i64) -> i64:
+    """Where the digit group that holds ``classes[i]`` ends."""
+    while i < n and classes[i] == _DIGIT:
+        i += 1
+    return i
+
+
+def _next_digit(classes: bytes, i: i64, n: i64) -> i64:
+    """Where the first digit at or after ``i`` is (``n``: none). Digits are usually a few bytes apart, and a loop
+    reaches them sooner than a method call would; a long stretch without one is left to ``bytes.find``."""
+    near: i64 = min(i + _NEAR, n)
+    while i < near:
+        if classes[i] == _DIGIT:
+            return i
+        i += 1
+    if i >= n:
+        return n
+    found: i64 = classes.find(b"0", i)
+    return n if found < 0 else found
+
+
+def _time_seconds(classes: bytes, i: i64, n: i64) -> bool:
+    """The digit at ``i`` follows a colon and starts the seconds of a time (``:45.123456``): a decimal point within
+    two characters, then only digits and single joiners, and separators that no digit follows, up to the end of
+    the run. Logs are full of them."""
+    if i == 0 or classes[i - 1] != _COLON:
+        return False
+    k = i + 1
+    if not ((k < n and classes[k] == _DOT) or (k + 1 < n and classes[k] == _DIGIT and classes[k + 1] == _DOT)):
+        return False
+    k = _group_end(classes, k, n)
+    while k + 1 < n and _FLAGS[classes[k]] & _JOINER and classes[k + 1] == _DIGIT:
+        k = _group_end(classes, k + 1, n)
+    while k < n and _FLAGS[classes[k]] & _SEPARATOR:
+        k += 1
+    return not (k < n and classes[k] == _DIGIT)
+
+
+def _is_date(classes: bytes, start: i64, end: i64) -> bool:
+    """``classes[start:end]`` is exactly a date: 2024-01-15, 15.01.2024, 01/15/24 (one separator, used twice)."""
+    if end - start > 10:
+        return False
+    a = _group_end(classes, start, end)
+    if a + 1 >= end or not _FLAGS[classes[a]] & _JOINER:
+        return False
+    b = _group_end(classes, a + 1, end)
+    if b + 1 >= end or classes[b] != classes[a]:
+        return False
+    c = _group_end(classes, b + 1, end)
+    if c != end:
+        return False
+    first, second, third = a - start, b - a - 1, c - b - 1
+    if not 1 <= second <= 2:
+        return False
+    return (first == 4 and 1 <= third <= 2) or (1 <= first <= 2 and (third == 2 or third == 4))
+
+
 def find_number_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun, ...]:
     """The number runs of ``text``; ``classes`` is its skeleton, when the caller has it already."""
+    if classes is None:
+        classes = skeleton(ascii_view(text))
+    flags = _FLAGS
     runs: list[NumberRun] = []
-    n = len(text)
-    for match in _RUN.finditer(skeleton(ascii_view(text)) if classes is None else classes):
-        start, end = match.span()
-        raw = text[start:end]
-        if raw[-1] in _TRAILING:
-            raw = raw.rstrip(_TRAILING)
-            if len(raw) < 7:
-                continue
-            end = start + len(raw)
-        glued_right = end < n and text[end] not in _FREE_AFTER and _glued_right(text, end)
-        if glued_right and " " not in raw:
+    n: i64 = len(classes)
+    i = _next_digit(classes, 0, n)
+    while i < n:
+        # A run starts at a digit that is not glued to a token on its left, directly or through a joiner; the
+        # digits after it in its group are glued to it, so a rejected start rejects its whole group.
+        before = flags[classes[i - 1]] if i > 0 else 0
+        if (
+            before & _GLUE
+            or (before & _JOINER and i > 1 and flags[classes[i - 2]] & _GLUE)
+            or _time_seconds(classes, i, n)
+        ):
+            i = _next_digit(classes, _group_end(classes, i + 1, n), n)
             continue
-        if len(raw) <= 10 and " " not in raw and not raw.isdigit() and _DATE.fullmatch(raw):
+        stop = i + 1
+        while stop < n and flags[classes[stop]] & _RUN_CHAR:
+            stop += 1
+        if stop - i < _MIN_RUN:
+            i = _next_digit(classes, _group_end(classes, i + 1, n), n)
             continue
-        if start > 0 and text[start - 1] == ":" and raw[1:3].find(".") >= 0 and " " not in raw:
-            continue  # the seconds of a time: 10:23:45.123456
-        parts = [raw] if raw.isdigit() else _SPLIT.split(raw)
-        last = len(parts) // 2
-        hi = last
-        if glued_right:
-            hi = last - 1
-            while hi >= 0 and " " not in parts[2 * hi + 1]:
-                hi -= 1
-        if hi >= 0:
-            runs.append(NumberRun(text, start, raw, parts, 0, hi))
+        run = _read_run(text, classes, i, stop)
+        if run is not None:
+            runs.append(run)
+        i = _next_digit(classes, stop, n)
     return tuple(runs)
+
+
+def _read_run(text: str, classes: bytes, start: i64, stop: i64) -> NumberRun | None:
+    """The run of digits and separators ``text[start:stop]`` (trailing separators dropped), or None when it is
+    too short, holds no free group, or is a date or the seconds of a time."""
+    end = stop
+    while classes[end - 1] != _DIGIT:
+        end -= 1
+    if end - start < _MIN_RUN:
+        return None
+    spaced = False
+    for k in range(start, end):
+        if classes[k] == _SPACE:
+            spaced = True
+            break
+    n: i64 = len(text)
+    glued_right = end < n and text[end] not in _FREE_AFTER and _glued_right(text, end)
+    if not spaced and (
+        glued_right
+        or _is_date(classes, start, end)
+        # the seconds of a time: 10:23:45.123456
+        or (start > 0 and classes[start - 1] == _COLON and (classes[start + 1] == _DOT or classes[start + 2] == _DOT))
+    ):
+        return None
+    # Groups and gaps, and where each starts.
+    parts: list[str] = []
+    offsets: list[int] = [start]
+    k = start
+    while True:
+        group_end = _group_end(classes, k, end)
+        parts.append(text[k:group_end])
+        offsets.append(group_end)
+        if group_end == end:
+            break
+        k = _next_digit(classes, group_end, end)
+        parts.append(text[group_end:k])
+        offsets.append(k)
+    hi = len(parts) // 2
+    if glued_right:
+        hi -= 1
+        while hi >= 0 and " " not in parts[2 * hi + 1]:
+            hi -= 1
+    if hi < 0:
+        return None
+    return NumberRun(text, start, text[start:end], parts, offsets, 0, hi)

@@ -63,26 +63,32 @@ def _token_factory(spec: TokenSpec) -> DetectorFactory:
     return lambda: PrefixedTokenDetector(spec)
 
 
+# Names are spelled out rather than read from the classes: compiled (mypyc) detector classes hold ``name`` per
+# instance, so the class itself has none to read. ``create`` checks that each factory builds the name it is
+# registered under.
+_BUILTIN: tuple[tuple[str, DetectorFactory], ...] = (
+    ("private_key", PrivateKeyDetector),
+    ("jwt", JwtDetector),
+    ("connection_string", ConnectionStringDetector),
+    ("email", EmailDetector),
+    ("iban", IbanDetector),
+    ("credit_card", CreditCardDetector),
+    ("us_ssn", UsSsnDetector),
+    ("aba_routing", AbaRoutingDetector),
+    ("us_bank", UsBankNumberDetector),
+    ("phone", PhoneNumberDetector),
+    ("ipv4", Ipv4Detector),
+    ("ipv6", Ipv6Detector),
+    ("aws_secret_key", AwsSecretKeyDetector),
+    ("assignment", AssignmentDetector),
+)
+
+
 def builtin_registry() -> DetectorRegistry:
     """A new registry holding every built-in detector, cheapest and most specific first."""
     registry = DetectorRegistry()
-    for cls in (
-        PrivateKeyDetector,
-        JwtDetector,
-        ConnectionStringDetector,
-        EmailDetector,
-        IbanDetector,
-        CreditCardDetector,
-        UsSsnDetector,
-        AbaRoutingDetector,
-        UsBankNumberDetector,
-        PhoneNumberDetector,
-        Ipv4Detector,
-        Ipv6Detector,
-        AwsSecretKeyDetector,
-        AssignmentDetector,
-    ):
-        registry.register(cls.name, cls)
+    for name, factory in _BUILTIN:
+        registry.register(name, factory)
     for spec in TOKEN_SPECS:
         registry.register(spec.name, _token_factory(spec))
     return registry

@@ -15,6 +15,8 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from mypy_extensions import mypyc_attr
+
 from clearance.detect.base import Detector, Document
 from clearance.detect.config import DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule, ContextScorer
@@ -28,6 +30,8 @@ from clearance.detect.registry import DetectorRegistry, builtin_registry
 from clearance.models import Finding
 
 
+# Compiled with mypyc; applications may still subclass it (to wrap ``scan``, say).
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Scanner:
     """Finds sensitive data in texts with a fixed set of detectors and rules.
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from clearance.detect.context import ContextRule, ContextScorer
@@ -52,3 +55,8 @@ def test_when_findings_are_scored_then_untouched_ones_are_kept_as_they_are() -> 
     unchanged = Finding(18, 20, "Z", 0.3)
     out = SCORER.apply(doc, [Finding(5, 13, "X", 0.3), unchanged])
     assert out[0].score == pytest.approx(0.8) and out[1] is unchanged
+
+
+def test_a_rule_is_a_plain_value_that_copies_and_pickles() -> None:
+    rule = ContextRule(frozenset({"US_SSN"}), ("ssn",), 0.5, adjacent=True)
+    assert copy.copy(rule) == copy.deepcopy(rule) == pickle.loads(pickle.dumps(rule)) == rule

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import copy
+import pickle
+from collections.abc import Callable
+
 import pytest
 
 from clearance.detect.levels import DEFAULT_TYPE_LEVELS, SECRET_TYPES, Classification, LevelScheme
@@ -49,3 +53,10 @@ def test_when_a_scheme_is_inconsistent_then_it_is_refused(
 def test_when_findings_are_counted_then_the_most_frequent_type_comes_first() -> None:
     result = Classification("restricted", (Finding(0, 1, "B"), Finding(2, 3, "A"), Finding(4, 5, "B")))
     assert result.counts == {"B": 2, "A": 1}
+
+
+@pytest.mark.parametrize("copy_", [copy.copy, copy.deepcopy, lambda c: pickle.loads(pickle.dumps(c))])
+def test_a_classification_is_a_plain_value_that_copies_and_pickles(copy_: Callable[[Classification], object]) -> None:
+    result = Classification("restricted", (Finding(0, 4, "JWT", 0.9, "jwt"),))
+    assert copy_(result) == result
+    assert copy.copy(LevelScheme()).rank("internal") == 1

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -9,7 +10,9 @@ from hypothesis import strategies as st
 
 import clearance
 from clearance.config import parse_config
+from clearance.detect.base import Detector, Document
 from clearance.detect.scanner import Scanner, default_scanner
+from clearance.models import Finding
 
 SCANNER = Scanner()
 
@@ -72,7 +75,8 @@ def test_when_text_holds_only_hard_negatives_then_nothing_is_found(text: str) ->
 
 def test_when_text_is_empty_or_not_a_string_then_the_answer_is_clear() -> None:
     assert SCANNER.scan("") == []
-    with pytest.raises(TypeError, match="takes a str"):
+    # The message is the scanner's own in pure Python, mypyc's argument check in the compiled build.
+    with pytest.raises(TypeError, match=r"takes a str, not bytes|str object expected; got bytes"):
         SCANNER.scan(b"bytes")  # type: ignore[arg-type]
 
 
@@ -94,6 +98,41 @@ def test_when_detector_names_repeat_or_min_score_is_out_of_range_then_the_scanne
         Scanner([*detectors, detectors[0]])
     with pytest.raises(ValueError, match="min_score"):
         Scanner(min_score=1.5)
+
+
+class _Plugin(Detector):
+    """A plug-in written as the contract says: class attributes and ``find``."""
+
+    name = "ticket_id"
+    types = frozenset({"TICKET_ID"})
+    triggers = ("TCK-",)
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        start = doc.text.find("TCK-")
+        if start >= 0:
+            yield Finding(start, start + 10, "TICKET_ID", 0.9, self.name)
+
+
+class _SameName(_Plugin):
+    pass
+
+
+def test_when_a_plugin_sets_class_attributes_then_the_scanner_reads_them() -> None:
+    # The scanner is compiled and the plug-in is not: its name and triggers must still be the class attributes.
+    scanner = Scanner([_Plugin()])
+    assert [d.name for d in scanner.detectors] == ["ticket_id"] and repr(scanner.detectors[0]) == "<_Plugin ticket_id>"
+    assert scanner.scan("see TCK-123456") == [Finding(4, 14, "TICKET_ID", 0.9, "ticket_id")]
+    with pytest.raises(ValueError, match="repeated: ticket_id"):
+        Scanner([_Plugin(), _SameName()])
+
+
+class _Counting(Scanner):
+    def scan(self, text: str) -> list[Finding]:
+        return [*super().scan(text), Finding(0, 0, "SEEN", 1.0, "counting")]
+
+
+def test_when_an_application_subclasses_the_scanner_then_its_override_is_used() -> None:
+    assert _Counting([_Plugin()]).classify("nothing").counts == {"SEEN": 1}
 
 
 def test_when_built_from_config_then_custom_detectors_levels_context_and_exclusions_apply() -> None:

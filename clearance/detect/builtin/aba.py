@@ -23,7 +23,7 @@ def aba_valid(digits: str) -> bool:
 class AbaRoutingDetector(Detector):
     name = "aba_routing"
     types = frozenset({"ABA_ROUTING_NUMBER"})
-    triggers = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
     score = 0.3
 
     def find(self, doc: Document) -> Iterator[Finding]:

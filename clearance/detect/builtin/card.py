@@ -67,7 +67,7 @@ def card_brand(digits: str) -> str | None:
 class CreditCardDetector(Detector):
     name = "credit_card"
     types = frozenset({"CREDIT_CARD"})
-    triggers = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
     score = 0.9
 
     def find(self, doc: Document) -> Iterator[Finding]:

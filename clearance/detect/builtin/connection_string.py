@@ -32,7 +32,7 @@ _KEY_VALUE = re2.compile(
 class ConnectionStringDetector(Detector):
     name = "connection_string"
     types = frozenset({"CONNECTION_STRING"})
-    triggers = ("://", r"(?i)(?:password|pwd)\s{0,8}=")
+    triggers: tuple[str, ...] = ("://", r"(?i)(?:password|pwd)\s{0,8}=")
     score = 0.97
 
     def find(self, doc: Document) -> Iterator[Finding]:

@@ -47,7 +47,7 @@ def _after_encoded_separator(text: str, start: int, at: int) -> int:
 class EmailDetector(Detector):
     name = "email"
     types = frozenset({"EMAIL_ADDRESS"})
-    triggers = ("@", "%40")
+    triggers: tuple[str, ...] = ("@", "%40")
     score = 0.95
 
     def find(self, doc: Document) -> Iterator[Finding]:

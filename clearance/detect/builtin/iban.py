@@ -48,7 +48,7 @@ def _take(candidate: str, length: int) -> int:
 class IbanDetector(Detector):
     name = "iban"
     types = frozenset({"IBAN_CODE"})
-    triggers = (r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}",)
+    triggers: tuple[str, ...] = (r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}",)
     score = 0.95
 
     def find(self, doc: Document) -> Iterator[Finding]:

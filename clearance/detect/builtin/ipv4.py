@@ -26,7 +26,7 @@ def _octets(parts: list[str], first: int) -> bool:
 class Ipv4Detector(Detector):
     name = "ipv4"
     types = frozenset({"IP_ADDRESS"})
-    triggers = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
     score = 0.7
     version_like_score = 0.45
 

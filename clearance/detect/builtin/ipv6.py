@@ -36,7 +36,7 @@ class Ipv6Detector(Detector):
     # Every candidate holds "::" or, having six groups, a colon, a group, a colon, a group and a colon. A trigger
     # that starts with a colon stays cheap in the trigger pass's combined automaton (hex digits would not: they
     # are common letters).
-    triggers = ("::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",)
+    triggers: tuple[str, ...] = ("::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",)
     score = 0.8
 
     def find(self, doc: Document) -> Iterator[Finding]:

@@ -36,7 +36,7 @@ def jwt_header(segment: str) -> dict[str, object] | None:
 class JwtDetector(Detector):
     name = "jwt"
     types = frozenset({"JWT"})
-    triggers = ("eyJ",)
+    triggers: tuple[str, ...] = ("eyJ",)
     score = 0.95
 
     def find(self, doc: Document) -> Iterator[Finding]:

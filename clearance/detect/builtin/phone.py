@@ -36,7 +36,7 @@ _NOT_DIGITS = str.maketrans("", "", " -./()+")
 class PhoneNumberDetector(Detector):
     name = "phone"
     types = frozenset({"PHONE_NUMBER"})
-    triggers = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
     international_score = 0.75
     nanp_score = 0.7
     national_score = 0.55

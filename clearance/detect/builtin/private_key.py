@@ -26,7 +26,7 @@ _BODY = re.compile(
 class PrivateKeyDetector(Detector):
     name = "private_key"
     types = frozenset({"PRIVATE_KEY"})
-    triggers = (r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY",)
+    triggers: tuple[str, ...] = (r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY",)
     score = 0.99
 
     def find(self, doc: Document) -> Iterator[Finding]:

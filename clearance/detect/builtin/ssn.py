@@ -26,7 +26,7 @@ def ssa_valid(digits: str) -> bool:
 class UsSsnDetector(Detector):
     name = "us_ssn"
     types = frozenset({"US_SSN"})
-    triggers = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
     formatted_score = {"-": 0.85, " ": 0.65, ".": 0.65}
     bare_score = 0.3
 

@@ -17,7 +17,7 @@ from clearance.models import Finding
 class UsBankNumberDetector(Detector):
     name = "us_bank"
     types = frozenset({"US_BANK_NUMBER"})
-    triggers = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
     score = 0.05
 
     def find(self, doc: Document) -> Iterator[Finding]:
