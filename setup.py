@@ -55,17 +55,17 @@ def pure_python() -> bool:
 
 
 def remove_stale_extensions(keep: list[Path]) -> None:
-    """Delete extensions that an earlier editable (in-place) build left beside the sources and that this build
-    will not replace (all of them for a pure-Python build, those of modules no longer compiled otherwise): Python
-    imports an extension before a module's ``.py``, so they would still run, or fail against the new library."""
+    """Delete extensions that an earlier build left and that this build will not replace (all of them for a
+    pure-Python build; those of modules no longer compiled otherwise), beside the sources (an editable build) and
+    in ``build/`` (which setuptools packs into wheels). Python imports an extension before a module's ``.py``, so
+    they would still run, or fail against the new shared library."""
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    kept = {HERE / p.with_suffix(suffix) for p in keep}
-    found = [*(HERE / "clearance").rglob(f"*{suffix}"), *HERE.glob(f"{SHARED_LIB}{suffix}")]
-    for path in sorted(set(found) - kept):
-        if keep and path.name == f"{SHARED_LIB}{suffix}":
-            continue  # rebuilt by this build
-        print(f"removing {path.relative_to(HERE)}, left by an earlier compiled build")
-        path.unlink()
+    wanted = {p.with_suffix(suffix) for p in keep} | ({Path(f"{SHARED_LIB}{suffix}")} if keep else set())
+    for root in [HERE, *HERE.glob("build/lib*")]:
+        for path in sorted([*(root / "clearance").rglob(f"*{suffix}"), *root.glob(f"{SHARED_LIB}{suffix}")]):
+            if path.relative_to(root) not in wanted:
+                print(f"removing {path.relative_to(HERE)}, left by an earlier build")
+                path.unlink()
 
 
 def ext_modules() -> list[object]:

@@ -1,37 +1,24 @@
 """Context words: nearby words that raise or lower a finding's score (like Google DLP's hotword rules).
 
-A ``ContextRule`` names entity types, words (matched case-insensitively as whole words), a signed ``boost`` and
-a window in characters before and after the finding. Each rule counts once per finding, whatever the number of
-its words in the window; the score is clamped to [0, 1]. Context is only read around findings, never across
-the whole text, so it costs nothing when nothing was found.
+A ``ContextRule`` (a plain value from ``context_rule.py``, re-exported here) names entity types, words (matched
+case-insensitively as whole words), a signed ``boost`` and a window in characters before and after the finding.
+Each rule counts once per finding, whatever the number of its words in the window; the score is clamped to
+[0, 1]. Context is only read around findings, never across the whole text, so it costs nothing when nothing was
+found.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
-from mypy_extensions import mypyc_attr
 
 from clearance.detect.base import Document
+from clearance.detect.context_rule import ContextRule
 from clearance.models import Finding
 
-
-# A plain Python class in the compiled module: compiled frozen dataclasses cannot be copied or pickled, and a
-# rule is a configuration value. It is read once, when a scorer is built.
-@mypyc_attr(native_class=False)
-@dataclass(frozen=True, slots=True)
-class ContextRule:
-    types: frozenset[str]
-    words: tuple[str, ...]
-    boost: float
-    before: int = 48
-    after: int = 24
-    adjacent: bool = False
-    """Only a word before the finding with no digit in between counts: ``account no. 12345678`` but not the
-    account number's label two numbers earlier. For types whose only evidence is their label."""
+__all__ = ["DEFAULT_CONTEXT_RULES", "ContextRule", "ContextScorer"]
 
 
 class _TypeRules:

@@ -60,3 +60,13 @@ def test_when_findings_are_scored_then_untouched_ones_are_kept_as_they_are() -> 
 def test_a_rule_is_a_plain_value_that_copies_and_pickles() -> None:
     rule = ContextRule(frozenset({"US_SSN"}), ("ssn",), 0.5, adjacent=True)
     assert copy.copy(rule) == copy.deepcopy(rule) == pickle.loads(pickle.dumps(rule)) == rule
+
+
+class _LabelRule(ContextRule):
+    """An application's own kind of rule (a subclass of the value)."""
+
+
+def test_when_a_rule_is_a_subclass_then_the_compiled_scorer_takes_it() -> None:
+    rule = _LabelRule(frozenset({"US_SSN"}), ("ssn",), 0.5, adjacent=True)
+    (scored,) = ContextScorer([rule]).apply(document("ssn 123456789"), [Finding(4, 13, "US_SSN", 0.3)])
+    assert scored.score == 0.8

@@ -1,0 +1,21 @@
+"""A context rule: words near a finding of some types that move its score (see ``context.py``).
+
+A plain value, in a module of its own that is not compiled (unlike ``context.py``, see setup.py): mypyc would
+make it a class that cannot be copied, pickled or subclassed as a frozen dataclass can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    types: frozenset[str]
+    words: tuple[str, ...]
+    boost: float
+    before: int = 48
+    after: int = 24
+    adjacent: bool = False
+    """Only a word before the finding with no digit in between counts: ``account no. 12345678`` but not the
+    account number's label two numbers earlier. For types whose only evidence is their label."""
