@@ -123,7 +123,7 @@ class OpenAiChunkMasker:
             type(delta) is not dict
             or not _CONTENT_DELTA.issuperset(delta)
             or type(delta.get("content")) is not str
-            or not isinstance(delta.get("role", ""), str)
+            or type(delta.get("role", "")) is not str
             or choice.get("finish_reason") is not None
             or choice.get("logprobs") is not None
             or _has_text(chunk, skip="choices")
@@ -142,8 +142,8 @@ class OpenAiChunkMasker:
                 out[key] = self._ch.feed((index, key), value)
             elif key == "tool_calls" and isinstance(value, list):
                 out[key] = [self._tool_call(index, call) for call in value]
-            elif key == "role":
-                out[key] = value
+            elif key == "role" and isinstance(value, str):
+                out[key] = value  # structural, as in a whole answer (extract.STRUCTURAL_KEYS)
             else:
                 out[key] = self._ch.whole(value)
         return out

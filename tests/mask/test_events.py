@@ -74,3 +74,12 @@ def test_when_the_choice_finishes_then_what_is_held_goes_into_the_finishing_chun
     assert held["choices"][0]["delta"]["content"] == "card "
     assert last["choices"][0]["delta"]["content"] == "[CREDIT_CARD]"
     assert last["choices"][0]["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize("role", [[f"card {CARD}"], {"name": f"card {CARD}"}])
+def test_when_a_delta_role_is_not_a_string_then_what_it_holds_is_masked(role: Any) -> None:
+    c = chunk("Hi")
+    c["choices"][0]["delta"]["role"] = role
+    (out,) = chunk_masker().event(c)
+    assert CARD not in str(out)
+    assert "[CREDIT_CARD]" in str(out["choices"][0]["delta"]["role"])
