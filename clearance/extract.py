@@ -35,6 +35,15 @@ STRUCTURAL_KEYS = frozenset(
 JSON_STRING_KEYS = frozenset({"arguments"})
 
 
+def is_structural(key: str, value: object) -> bool:
+    """Whether ``value`` under ``key`` is structure (an enum, an id) that passes without inspection.
+
+    The one test every layer uses (request walk, whole answers, stream events): a string under a structural key
+    is structure, anything else is text.
+    """
+    return key in STRUCTURAL_KEYS and isinstance(value, str)
+
+
 def _is_data_url(value: str) -> bool:
     return value.startswith("data:") and ";base64," in value[:100]
 
@@ -54,7 +63,7 @@ def iter_texts(node: Any) -> Iterator[str]:
             yield node
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key in STRUCTURAL_KEYS and isinstance(value, str):
+            if is_structural(key, value):
                 continue
             if key in JSON_STRING_KEYS and isinstance(value, str):
                 parsed = _parse_json_string(value)
@@ -76,7 +85,7 @@ def rewrite_texts(node: Any, fn: Callable[[str], str], drop_keys: frozenset[str]
         for key, value in node.items():
             if key in drop_keys:
                 out[key] = None
-            elif key in STRUCTURAL_KEYS and isinstance(value, str):
+            elif is_structural(key, value):
                 out[key] = value
             elif key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
                 out[key] = orjson.dumps(rewrite_texts(parsed, fn, drop_keys)).decode()

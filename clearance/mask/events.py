@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from clearance.extract import STRUCTURAL_KEYS, rewrite_texts
+from clearance.extract import is_structural, rewrite_texts
 from clearance.mask.masker import Masker
 from clearance.mask.stream import StreamMasker
 
@@ -75,7 +75,7 @@ def _has_text(node: dict[str, Any], skip: str = "") -> bool:
         if key in DROP and value is not None:
             return True
         if isinstance(value, str):
-            if key not in STRUCTURAL_KEYS:
+            if not is_structural(key, value):
                 return True
         elif isinstance(value, dict | list):
             return True
@@ -142,8 +142,8 @@ class OpenAiChunkMasker:
                 out[key] = self._ch.feed((index, key), value)
             elif key == "tool_calls" and isinstance(value, list):
                 out[key] = [self._tool_call(index, call) for call in value]
-            elif key == "role" and isinstance(value, str):
-                out[key] = value  # structural, as in a whole answer (extract.STRUCTURAL_KEYS)
+            elif is_structural(key, value):
+                out[key] = value  # structure, as in a whole answer (extract.is_structural)
             else:
                 out[key] = self._ch.whole(value)
         return out
