@@ -18,7 +18,7 @@ from typing import Any
 
 from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
 from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
-from clearance.joins import split_findings
+from clearance.joins import SplitFinding, split_findings
 from clearance.mask.masker import Masker
 from clearance.mask.stream import STRUCTURED_TYPES
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
@@ -32,6 +32,8 @@ Classify = Callable[[Mapping[str, int]], str]
 Decide = Callable[[DecisionInput], Decision]
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_WORD_START = re.compile(r"(?<=[^0-9A-Za-z])[0-9A-Za-z]|(?<=[A-Za-z])[0-9]|(?<=[0-9])[A-Za-z]|(?<=[a-z])[A-Z]")
+_MAX_WORD_STARTS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ class Inspector:
                     fixed.append((leaf, found))
         counts = Counter(f.type for fs in findings.values() for f in fs)
         for split in split_findings(texts, self.safe_scan):
+            if _extends_whole_value(split, texts, findings):
+                continue
             counts[split.type] += 1
             for index, piece in split.pieces:
                 findings[texts[index]] = _disjoint([*findings[texts[index]], piece])
@@ -169,12 +173,19 @@ class Inspector:
             )
 
     def _scan_structure(self, value: str) -> list[Finding]:
-        """Findings in a key or structural string, read as it is and with its separators as spaces (``call_``
-        before a card number glues them into one word for a detector that looks for word boundaries)."""
+        """Findings in a key or structural string (for their types: offsets are not used).
+
+        Such strings glue words together (``call_``, ``see-``, ``note`` right before a number), and a detector
+        that wants a word boundary before a value would miss it; so the string is also read from each place a
+        new word could start (after a separator, where letters turn to digits or back, where lower case turns
+        upper: at most
+        ``_MAX_WORD_STARTS``), and with every separator run as a space.
+        """
         found = list(self.safe_scan(value))
-        spaced = _SEPARATORS.sub(" ", value)
-        if spaced != value:
-            found += self.safe_scan(spaced)
+        starts = [m.start() for m in _WORD_START.finditer(value)][:_MAX_WORD_STARTS]
+        for variant in (*(value[i:] for i in starts), _SEPARATORS.sub(" ", value)):
+            if variant and variant != value:
+                found += self.safe_scan(variant)
         return found
 
     def _scan_labelled(self, digits: str, label: str) -> list[Finding]:
@@ -242,3 +253,13 @@ def _disjoint(findings: list[Finding]) -> list[Finding]:
         else:
             out.append(f)
     return out
+
+
+def _extends_whole_value(split: SplitFinding, texts: list[str], findings: dict[str, list[Finding]]) -> bool:
+    """Whether a value across a join only extends one already whole in a text: a token read on into the next
+    text's first word, say. Its pieces are not a split value; masking them would only hide the neighbour's words."""
+    for index, piece in split.pieces:
+        for f in findings[texts[index]]:
+            if f.type == split.type and piece.start <= f.start and f.end <= piece.end:
+                return True
+    return False
