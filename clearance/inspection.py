@@ -34,6 +34,8 @@ _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _WORD_START = re.compile(r"(?<=[^0-9A-Za-z])[0-9A-Za-z]|(?<=[A-Za-z])[0-9]|(?<=[0-9])[A-Za-z]|(?<=[a-z])[A-Z]")
 _MAX_WORD_STARTS = 32
+_CACHED_STRINGS = 4096
+_CACHED_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class Inspector:
         self._decide = decide
         self._hash_key = hash_key
         self._allow_token_ids = allow_token_ids
+        self._structure_findings: dict[str, list[Finding]] = {}
+        """Findings per key or structural string: the same few (``role``, ``content``) recur in every request."""
 
     def safe_scan(self, text: str) -> Sequence[Finding]:
         """Scan, turning any detector failure into ``InspectionFailed`` (fail closed)."""
@@ -178,14 +182,21 @@ class Inspector:
         Such strings glue words together (``call_``, ``see-``, ``note`` right before a number), and a detector
         that wants a word boundary before a value would miss it; so the string is also read from each place a
         new word could start (after a separator, where letters turn to digits or back, where lower case turns
-        upper: at most
-        ``_MAX_WORD_STARTS``), and with every separator run as a space.
+        upper: at most ``_MAX_WORD_STARTS``), and with every separator run as a space. Remembered (a bounded
+        cache: the scanner is this inspector's for its life).
         """
+        cached = self._structure_findings.get(value)
+        if cached is not None:
+            return cached
         found = list(self.safe_scan(value))
         starts = [m.start() for m in _WORD_START.finditer(value)][:_MAX_WORD_STARTS]
         for variant in (*(value[i:] for i in starts), _SEPARATORS.sub(" ", value)):
             if variant and variant != value:
                 found += self.safe_scan(variant)
+        if len(value) <= _CACHED_CHARS:
+            if len(self._structure_findings) >= _CACHED_STRINGS:
+                self._structure_findings.clear()
+            self._structure_findings[value] = found
         return found
 
     def _scan_labelled(self, digits: str, label: str) -> list[Finding]:
