@@ -1,51 +1,143 @@
-"""Finding every text in a payload, and rewriting them, whatever the payload's shape.
+"""Finding every value in a payload, and rewriting them, whatever the payload's shape.
 
-Rather than a list of known fields (which misses the next API's new one), every string anywhere in the JSON is a
-text, except the values of a few structural keys (``model``, ``role``, ``type``, ids). Strings that hold JSON —
-tool-call ``arguments`` — are parsed, walked, and serialised back, so what is masked inside them stays valid JSON.
-Base64 data URLs (inline images) are not text and are left alone.
+Rather than a list of known fields (which misses the next API's new one), everything in the JSON is inspected:
+
+- every string is a text, except a *structural* string (``role``, ``type``, ids, tool names, ``finish_reason``…)
+  that fullmatches its strict format (``STRUCTURAL_FORMATS``: an enum where the API has one, an id charset and
+  length otherwise), and a real inline image (``clearance.images``);
+- object keys are inspected too (a key can hold a card as well as a value can);
+- integer JSON numbers (and integral floats) of ``NUMBER_DIGITS`` digits or more are inspected as their digits: a
+  card sent as a number is a card;
+- token-id inputs (``prompt``/``input``/``context`` given as numbers, in any nesting) cannot be inspected at all.
+
+Strings that hold JSON — tool-call ``arguments`` — are parsed, walked, and serialised back, so what is masked
+inside them stays valid JSON; inside them, and inside ``metadata``, everything is caller data: no key there is
+structural. ``walk`` says what each leaf of a request is, for the request side to decide (mask, or refuse what
+cannot be masked); ``rewrite_texts`` rewrites every inspected leaf, for both sides.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import orjson
 
-STRUCTURAL_KEYS = frozenset(
-    {
-        "model",
-        "role",
-        "type",
-        "id",
-        "object",
-        "tool_call_id",
-        "call_id",
-        "item_id",
-        "finish_reason",
-        "done_reason",
-        "status",
-        "system_fingerprint",
-        "encoding_format",
-        "created_at",
-        "service_tier",
-    }
-)
+from clearance.images import is_base64_image, is_inline_image
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}")
+_WORD = re.compile(r"[a-z][a-z0-9_.]{0,63}")
+_STATE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
+_ROLE = re.compile(r"system|user|assistant|tool|developer|function")
+
+STRUCTURAL_FORMATS: dict[str, re.Pattern[str]] = {
+    "model": _MODEL,
+    "role": _ROLE,
+    "type": _WORD,
+    "object": _WORD,
+    "id": _ID,
+    "tool_call_id": _ID,
+    "call_id": _ID,
+    "item_id": _ID,
+    "previous_response_id": _ID,
+    "system_fingerprint": _ID,
+    "name": _NAME,
+    "tool_name": _NAME,
+    "finish_reason": _STATE,
+    "done_reason": _STATE,
+    "status": _STATE,
+    "encoding_format": _STATE,
+    "service_tier": _STATE,
+    "created_at": _TIMESTAMP,
+}
+"""Each structural key and the strict format its string value must fullmatch to pass as structure."""
+STRUCTURAL_KEYS = frozenset(STRUCTURAL_FORMATS)
+FORMAT_NAMES: dict[re.Pattern[str], str] = {
+    _ID: "an id: a letter or digit, then letters, digits, '_', '.', ':' or '-', at most 128 characters",
+    _NAME: "a name: letters, digits, '_', '.', ':' or '-', at most 128 characters",
+    _WORD: "a lower-case word: a-z, then a-z, 0-9, '_' or '.', at most 64 characters",
+    _STATE: "a lower-case word: a-z, then a-z, 0-9 or '_', at most 32 characters",
+    _MODEL: "a model name: letters, digits and . _ : / @ + -, at most 256 characters",
+    _TIMESTAMP: "an RFC 3339 timestamp",
+    _ROLE: "one of system, user, assistant, tool, developer, function",
+}
+"""What each format is, in words, for the caller who sent something else."""
+
 JSON_STRING_KEYS = frozenset({"arguments"})
+DATA_KEYS = JSON_STRING_KEYS | {"metadata"}
+"""Subtrees that are the caller's own data: every key in them is a plain key, none is structural."""
+TOKEN_ID_KEYS = frozenset({"prompt", "input", "context", "prompt_token_ids", "token_ids", "input_ids"})
+"""Fields that take token ids in some API (completions, embeddings, Ollama generate's ``context``, vLLM)."""
+IMAGE_LIST_KEYS = frozenset({"images"})
+"""Fields whose list items may be bare base64 images (Ollama messages and generate)."""
+NUMBER_DIGITS = 4
+"""Numbers with at least this many digits are inspected: shorter ones cannot spell any value a detector reports
+(bank numbers start at 4 digits with context, SSNs at 9, cards at 12)."""
+
+LeafKind = Literal["text", "key", "structure", "malformed", "number", "token_ids"]
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One inspected thing in a request.
+
+    ``kind``: ``text`` (a string, masked where it holds findings), ``key`` (an object key), ``structure`` (a
+    structural string in its strict format), ``malformed`` (a structural string that is not), ``number`` (a number's
+    digits, in ``value``), ``token_ids`` (a token-id input, ``value`` empty). ``path`` locates it (for a key: the
+    object's path plus the key); ``context`` is the key the value sits under, if any (a label such as ``ssn`` that
+    qualifies a number).
+    """
+
+    kind: LeafKind
+    path: Path
+    value: str
+    context: str = ""
 
 
 def is_structural(key: str, value: object) -> bool:
-    """Whether ``value`` under ``key`` is structure (an enum, an id) that passes without inspection.
+    """Whether ``value`` under ``key`` is a structural string in its strict format.
 
-    The one test every layer uses (request walk, whole answers, stream events): a string under a structural key
-    is structure, anything else is text.
+    The one test every layer uses (request walk, whole answers, stream events). A structural string that fails its
+    format is text (masked in answers, refused in requests). Passing the format does not prove the value holds no
+    finding: an id can be a token; ``rewrite_texts`` still hands it to its ``fn``, and requests scan it.
     """
-    return key in STRUCTURAL_KEYS and isinstance(value, str)
+    pattern = STRUCTURAL_FORMATS.get(key)
+    # the empty string holds nothing (clients send ``"name": ""``): it passes as it is
+    return pattern is not None and isinstance(value, str) and (not value or pattern.fullmatch(value) is not None)
 
 
-def _is_data_url(value: str) -> bool:
-    return value.startswith("data:") and ";base64," in value[:100]
+def structural_format(key: str) -> str:
+    """The strict format of a structural key, in words ("" for a key that is not structural)."""
+    pattern = STRUCTURAL_FORMATS.get(key)
+    return FORMAT_NAMES[pattern] if pattern is not None else ""
+
+
+def number_digits(value: object) -> str | None:
+    """The digits of an integer JSON number (or an integral float) long enough to inspect; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= 1e20:
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    digits = str(abs(value))
+    return digits if len(digits) >= NUMBER_DIGITS else None
+
+
+def is_image(value: str, in_image_list: bool = False) -> bool:
+    """Whether a string is a real image (never inspected as text): a data URL of its declared image type, or, in
+    an ``images`` list, bare base64 of an image."""
+    if value.startswith("data:"):
+        return is_inline_image(value)
+    return in_image_list and is_base64_image(value)
 
 
 def _parse_json_string(value: str) -> Any:
@@ -56,50 +148,102 @@ def _parse_json_string(value: str) -> Any:
     return parsed if isinstance(parsed, dict | list) else None
 
 
-def iter_texts(node: Any) -> Iterator[str]:
-    """Every text in ``node``, depth first, in document order."""
+def walk(node: Any) -> Iterator[Leaf]:
+    """Every leaf of a request body to inspect, depth first, in document order (a key before its value).
+
+    The top-level ``model`` is not a leaf: the pipeline has routed it to a configured model already, and the
+    upstream request carries the configured target instead.
+    """
+    yield from _walk(node, (), "", data=False)
+
+
+def _walk(node: Any, path: Path, key: str, *, data: bool) -> Iterator[Leaf]:
     if isinstance(node, str):
-        if node and not _is_data_url(node):
-            yield node
+        if node and not is_image(node, key in IMAGE_LIST_KEYS):
+            yield Leaf("text", path, node, key)
     elif isinstance(node, dict):
-        for key, value in node.items():
-            if is_structural(key, value):
+        for child_key, value in node.items():
+            child = (*path, child_key)
+            yield Leaf("key", child, child_key)
+            if not path and child_key == "model":
                 continue
-            if key in JSON_STRING_KEYS and isinstance(value, str):
-                parsed = _parse_json_string(value)
-                if parsed is not None:
-                    yield from iter_texts(parsed)
-                    continue
-            yield from iter_texts(value)
+            if not data and isinstance(value, str) and child_key in STRUCTURAL_FORMATS:
+                yield Leaf("structure" if is_structural(child_key, value) else "malformed", child, value, child_key)
+            elif child_key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
+                yield from _walk(parsed, child, child_key, data=True)
+            else:
+                yield from _walk(value, child, child_key, data=data or child_key in DATA_KEYS)
     elif isinstance(node, list):
-        for item in node:
-            yield from iter_texts(item)
+        if not data and key in TOKEN_ID_KEYS and has_token_ids(node):
+            yield Leaf("token_ids", path, "", key)
+            data = True  # reported once, at the outermost list
+        for index, item in enumerate(node):
+            yield from _walk(item, (*path, index), key, data=data)
+    elif (digits := number_digits(node)) is not None:
+        yield Leaf("number", path, digits, key)
+
+
+def iter_texts(node: Any) -> Iterator[str]:
+    """Every text (string to mask) in ``node``, depth first, in document order."""
+    for leaf in walk(node):
+        if leaf.kind == "text":
+            yield leaf.value
 
 
 def rewrite_texts(node: Any, fn: Callable[[str], str], drop_keys: frozenset[str] = frozenset()) -> Any:
-    """A copy of ``node`` with every text replaced by ``fn(text)``; keys in ``drop_keys`` become null."""
+    """A copy of ``node`` with every inspected leaf replaced by what ``fn`` makes of it; keys in ``drop_keys``
+    become null.
+
+    ``fn`` gets every string but real images — structural ones too, whatever their format (it masks what holds a
+    finding and returns the rest unchanged) — every key (a masked key that collides with another gets a ``_2``…
+    suffix, so no member is lost), and the digits of every long enough number (a number ``fn`` changes becomes the
+    string it returned: a number cannot hold a mask).
+    """
+    return _rewrite(node, fn, drop_keys, "")
+
+
+def _rewrite(node: Any, fn: Callable[[str], str], drop_keys: frozenset[str], key: str) -> Any:
     if isinstance(node, str):
-        return fn(node) if node and not _is_data_url(node) else node
+        return fn(node) if node and not is_image(node, key in IMAGE_LIST_KEYS) else node
     if isinstance(node, dict):
         out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key in drop_keys:
-                out[key] = None
-            elif is_structural(key, value):
-                out[key] = value
-            elif key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
-                out[key] = orjson.dumps(rewrite_texts(parsed, fn, drop_keys)).decode()
+        for child_key, value in node.items():
+            if child_key in drop_keys:
+                new = None
+            elif child_key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
+                new = orjson.dumps(_rewrite(parsed, fn, drop_keys, child_key)).decode()
             else:
-                out[key] = rewrite_texts(value, fn, drop_keys)
+                new = _rewrite(value, fn, drop_keys, child_key)
+            out[_unique(out, fn(child_key) if child_key else child_key)] = new
         return out
     if isinstance(node, list):
-        return [rewrite_texts(item, fn, drop_keys) for item in node]
+        return [_rewrite(item, fn, drop_keys, key) for item in node]
+    digits = number_digits(node)
+    if digits is not None:
+        masked = fn(digits)
+        return node if masked == digits else masked
     return node
 
 
+def _unique(out: dict[str, Any], key: str) -> str:
+    if key not in out:
+        return key
+    n = 2
+    while f"{key}_{n}" in out:
+        n += 1
+    return f"{key}_{n}"
+
+
 def has_token_ids(value: Any) -> bool:
-    """Whether a ``prompt``/``input`` is given as token ids (a list of ints, or of lists of ints): unscannable."""
-    if not isinstance(value, list) or not value:
+    """Whether a ``prompt``/``input``/``context`` holds token ids: a list with a number anywhere in it, however
+    deeply nested (``[1, 2]``, ``[[], [1, 2]]``, ``[[[1]]]``). Token ids cannot be inspected."""
+    if not isinstance(value, list):
         return False
-    first = value[0]
-    return isinstance(first, int) or (isinstance(first, list) and bool(first) and isinstance(first[0], int))
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            return True
+    return False

@@ -10,13 +10,15 @@ does I/O, masking only applies the decision. Any failure here fails closed: noth
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clearance.exceptions import InspectionFailed, PermissionDenied, UnsupportedInput
-from clearance.extract import has_token_ids, iter_texts, rewrite_texts
+from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
+from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
+from clearance.joins import SplitFinding, split_findings
 from clearance.mask.masker import Masker
 from clearance.mask.stream import STRUCTURED_TYPES
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
@@ -28,6 +30,12 @@ Scan = Callable[[str], Sequence[Finding]]
 Classify = Callable[[Mapping[str, int]], str]
 """The highest level among entity types (given as counts per type)."""
 Decide = Callable[[DecisionInput], Decision]
+_SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_WORD_START = re.compile(r"(?<=[^0-9A-Za-z])[0-9A-Za-z]|(?<=[A-Za-z])[0-9]|(?<=[0-9])[A-Za-z]|(?<=[a-z])[A-Z]")
+_MAX_WORD_STARTS = 32
+_CACHED_STRINGS = 4096
+_CACHED_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,8 @@ class Inspector:
         self._decide = decide
         self._hash_key = hash_key
         self._allow_token_ids = allow_token_ids
+        self._structure_findings: dict[str, list[Finding]] = {}
+        """Findings per key or structural string: the same few (``role``, ``content``) recur in every request."""
 
     def safe_scan(self, text: str) -> Sequence[Finding]:
         """Scan, turning any detector failure into ``InspectionFailed`` (fail closed)."""
@@ -69,17 +79,6 @@ class Inspector:
                 "with the request id"
             ) from None
 
-    def _check_scannable(self, endpoint: Endpoint, body: dict[str, Any]) -> None:
-        if self._allow_token_ids or endpoint.operation not in ("completion", "embedding"):
-            return
-        field = "prompt" if endpoint.operation == "completion" else "input"
-        if has_token_ids(body.get(field)):
-            raise UnsupportedInput(
-                f"'{field}' is given as token ids, which cannot be inspected for sensitive data; send text "
-                "instead (or ask the operator to set masking.allow_token_ids)",
-                param=field,
-            )
-
     def inspect(
         self,
         endpoint: Endpoint,
@@ -90,12 +89,40 @@ class Inspector:
         upstream: str,
         declared: str | None,
     ) -> Inspection:
-        self._check_scannable(endpoint, body)
-        findings: dict[str, Sequence[Finding]] = {}
-        for text in iter_texts(body):
-            if text not in findings:
-                findings[text] = self.safe_scan(text)
+        """Inspect every leaf of ``body`` (``extract.walk``), decide, and mask the texts.
+
+        Refused with 400 before any decision: a structural string out of its strict format (``InvalidRequest``),
+        token ids unless ``allow_token_ids`` (``UnsupportedInput``). Refused with 400 after the decision: a key or
+        a structural string holding a finding the plan masks (neither can be masked without changing what the
+        request means). Numbers holding a finding the plan masks are replaced by their masked digits, a string.
+        Values split across adjacent texts (``clearance.joins``) are masked piece by piece.
+        """
+        leaves = list(walk(body))
+        self._refuse_unforwardable(leaves)
+        findings: dict[str, list[Finding]] = {}
+        texts: list[str] = []
+        fixed: list[tuple[Leaf, list[Finding]]] = []
+        for leaf in leaves:
+            if leaf.kind == "text":
+                texts.append(leaf.value)
+                if leaf.value not in findings:
+                    findings[leaf.value] = list(self.safe_scan(leaf.value))
+            elif leaf.kind == "number":
+                found = self._scan_labelled(leaf.value, leaf.context)
+                if found:
+                    findings[leaf.value] = _disjoint([*findings.get(leaf.value, ()), *found])
+            elif leaf.kind in ("key", "structure"):
+                found = self._scan_structure(leaf.value)
+                if found:
+                    fixed.append((leaf, found))
         counts = Counter(f.type for fs in findings.values() for f in fs)
+        for split in split_findings(texts, self.safe_scan):
+            if _extends_whole_value(split, texts, findings):
+                continue
+            counts[split.type] += 1
+            for index, piece in split.pieces:
+                findings[texts[index]] = _disjoint([*findings[texts[index]], piece])
+        counts.update(f.type for _leaf, found in fixed for f in found)
         decision = self._decide(
             DecisionInput(
                 identity=identity,
@@ -110,6 +137,7 @@ class Inspector:
         masker = Masker(decision.plan, self.safe_scan, self._hash_key, hold_words=self._hold_words(decision.plan))
         if decision.action in ("block", "require_approval"):
             return Inspection(decision, body, masker)
+        self._refuse_unmaskable(fixed, decision.plan)
         if decision.plan.active and counts:
             try:
                 body = rewrite_texts(body, lambda text: masker.apply(text, findings.get(text, ())))
@@ -117,6 +145,82 @@ class Inspector:
                 log.error("masking failed", extra={"error": type(exc).__name__})
                 raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
         return Inspection(decision, body, masker)
+
+    def _refuse_unforwardable(self, leaves: list[Leaf]) -> None:
+        """What can be neither inspected nor masked: structure out of format, token ids (unless allowed)."""
+        for leaf in leaves:
+            if leaf.kind == "malformed":
+                raise InvalidRequest(
+                    f"'{self._where(leaf.path)}' must be {structural_format(leaf.context)}; structural fields are "
+                    "forwarded only in their strict format, so the request was refused",
+                    param=self._where(leaf.path),
+                )
+            if leaf.kind == "token_ids" and not self._allow_token_ids:
+                raise UnsupportedInput(
+                    f"'{self._where(leaf.path)}' is given as token ids, which cannot be inspected for sensitive data; "
+                    "send text instead (or ask the operator to set masking.allow_token_ids)",
+                    param=self._where(leaf.path),
+                )
+
+    def _refuse_unmaskable(self, fixed: list[tuple[Leaf, list[Finding]]], plan: MaskPlan) -> None:
+        """A key or structural string holding a value the plan masks: masking it would change the request."""
+        for leaf, found in fixed:
+            types = sorted({f.type for f in found if plan.operator_for(f.type) is not None})
+            if not types:
+                continue
+            where = self._where(leaf.path)
+            what = "an object key" if leaf.kind == "key" else "a structural field (role, type, id, name…)"
+            raise InvalidRequest(
+                f"'{where}' is {what} holding sensitive data ({', '.join(types)}), which cannot be masked there "
+                "without changing the request, so it was refused; send the value inside a text field instead",
+                param=where,
+            )
+
+    def _scan_structure(self, value: str) -> list[Finding]:
+        """Findings in a key or structural string (for their types: offsets are not used).
+
+        Such strings glue words together (``call_``, ``see-``, ``note`` right before a number), and a detector
+        that wants a word boundary before a value would miss it; so the string is also read from each place a
+        new word could start (after a separator, where letters turn to digits or back, where lower case turns
+        upper: at most ``_MAX_WORD_STARTS``), and with every separator run as a space. Remembered (a bounded
+        cache: the scanner is this inspector's for its life).
+        """
+        cached = self._structure_findings.get(value)
+        if cached is not None:
+            return cached
+        found = list(self.safe_scan(value))
+        starts = [m.start() for m in _WORD_START.finditer(value)][:_MAX_WORD_STARTS]
+        for variant in (*(value[i:] for i in starts), _SEPARATORS.sub(" ", value)):
+            if variant and variant != value:
+                found += self.safe_scan(variant)
+        if len(value) <= _CACHED_CHARS:
+            if len(self._structure_findings) >= _CACHED_STRINGS:
+                self._structure_findings.clear()
+            self._structure_findings[value] = found
+        return found
+
+    def _scan_labelled(self, digits: str, label: str) -> list[Finding]:
+        """Findings in a number's digits, read after the key it sits under (``"ssn": 123456789`` is an SSN)."""
+        if not label:
+            return list(self.safe_scan(digits))
+        prefix = _SEPARATORS.sub(" ", label).strip() + " "
+        shift = len(prefix)
+        return [
+            Finding(max(f.start - shift, 0), f.end - shift, f.type, f.score, f.detector)
+            for f in self.safe_scan(prefix + digits)
+            if f.end > shift
+        ]
+
+    def _where(self, path: Path) -> str:
+        """A path for messages: keys shown only when plainly a field name holding nothing (never a value)."""
+        out = ""
+        for part in path:
+            if isinstance(part, int):
+                out += f"[{part}]"
+                continue
+            shown = part if _FIELD_NAME.fullmatch(part) and not self._scan_structure(part) else "<key>"
+            out += f".{shown}" if out else shown
+        return out
 
     def _hold_words(self, plan: MaskPlan) -> bool:
         """Whether a plain word could be the start of a value this plan masks (or a placeholder to restore)."""
@@ -147,3 +251,26 @@ def decision_headers(decision: Decision, masked: Mapping[str, int]) -> dict[str,
     if masked:
         headers["X-Clearance-Masked"] = ",".join(f"{t}={n}" for t, n in sorted(masked.items()))
     return headers
+
+
+def _disjoint(findings: list[Finding]) -> list[Finding]:
+    """Findings sorted and merged where they overlap (the masker takes disjoint spans), each keeping the type of
+    the first."""
+    out: list[Finding] = []
+    for f in sorted(findings):
+        if out and f.start < out[-1].end:
+            last = out[-1]
+            out[-1] = Finding(last.start, max(last.end, f.end), last.type, last.score, last.detector)
+        else:
+            out.append(f)
+    return out
+
+
+def _extends_whole_value(split: SplitFinding, texts: list[str], findings: dict[str, list[Finding]]) -> bool:
+    """Whether a value across a join only extends one already whole in a text: a token read on into the next
+    text's first word, say. Its pieces are not a split value; masking them would only hide the neighbour's words."""
+    for index, piece in split.pieces:
+        for f in findings[texts[index]]:
+            if f.type == split.type and piece.start <= f.start and f.end <= piece.end:
+                return True
+    return False

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 
 from clearance.detect import Scanner
-from clearance.exceptions import InspectionFailed, UnsupportedInput
+from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.inspection import Inspector, decision_headers
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
-from clearance.proxy.endpoints import OPENAI_CHAT, OPENAI_EMBEDDINGS
+from clearance.proxy.endpoints import (
+    OLLAMA_CHAT,
+    OLLAMA_EMBED,
+    OLLAMA_GENERATE,
+    OPENAI_CHAT,
+    OPENAI_COMPLETIONS,
+    OPENAI_EMBEDDINGS,
+    OPENAI_RESPONSES,
+    Endpoint,
+)
+from tests.image_samples import data_url, png
 
 SCANNER = Scanner.from_config(None)
 TYPES = frozenset(t for d in SCANNER.detectors for t in d.types)
@@ -88,3 +99,167 @@ def test_headers_carry_counts_never_values() -> None:
         "X-Clearance-Findings": "US_SSN=2",
         "X-Clearance-Masked": "US_SSN=2",
     }
+
+
+# -- structure, keys, numbers, token ids, data URLs, split values ---------------------------------------------
+
+CARD = "4111 1111 1111 1111"
+MASKS_CARDS = MaskPlan({"CREDIT_CARD": "redact", "US_SSN": "redact", "AWS_ACCESS_KEY": "redact"})
+
+
+def chat(*messages: dict[str, object], **extra: object) -> dict[str, object]:
+    return {"model": "m", "messages": list(messages), **extra}
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (chat({"role": "admin", "content": "x"}), "messages[0].role"),
+        (chat({"role": "user", "content": [{"type": "Text Part", "text": "x"}]}), "messages[0].content[0].type"),
+        (chat({"role": "tool", "tool_call_id": "call 1", "content": "x"}), "messages[0].tool_call_id"),
+        (chat({"role": "user", "content": "x", "name": "Jane Doe"}), "messages[0].name"),
+        (
+            chat({"role": "user", "content": "x"}, tools=[{"type": "function", "function": {"name": "a b"}}]),
+            "tools[0].function.name",
+        ),
+        (chat({"role": "user", "content": "x"}, extra={"deep": [{"id": CARD}]}), "extra.deep[0].id"),
+        (chat({"role": "user", "content": "x"}, service_tier="Default"), "service_tier"),
+    ],
+)
+def test_structure_out_of_its_format_is_refused_naming_the_path(body: dict[str, object], param: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        inspect(decide_with(MASKS_CARDS), body)
+    assert info.value.param == param
+    assert param in info.value.message
+    assert "4111" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (chat({"role": "user", "content": "x", CARD: "y"}), "messages[0].<key>"),
+        (chat({"role": "user", "content": "x"}, notes={"4111111111111111": 1}), "notes.<key>"),
+        (chat({"role": "user", "content": "x"}, notes={"ssn 536-22-1234": {"a": "b"}}), "notes.<key>"),
+        (chat({"role": "tool", "tool_call_id": "call_4111111111111111", "content": "x"}), "messages[0].tool_call_id"),
+        (
+            chat(
+                {"role": "user", "content": "x"},
+                tools=[{"type": "function", "function": {"name": "AKIA2OGYBAH6STMMNXNN"}}],
+            ),
+            "tools[0].function.name",
+        ),
+        (chat({"role": "user", "content": "x"}, metadata={"tag": {"4111-1111-1111-1111": "v"}}), "metadata.tag.<key>"),
+    ],
+)
+def test_keys_and_structure_holding_a_masked_value_are_refused(body: dict[str, object], param: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        inspect(decide_with(MASKS_CARDS), body)
+    assert info.value.param == param
+    for raw in ("4111", "536-22", "AKIA"):
+        assert raw not in info.value.message
+
+
+def test_a_key_holding_a_type_the_plan_lets_through_passes() -> None:
+    body = chat({"role": "user", "content": "x"}, notes={CARD: "y"})
+    result = inspect(decide_with(MaskPlan({"US_SSN": "redact"})), body)
+    assert result.body["notes"] == {CARD: "y"}  # type: ignore[attr-defined]
+    assert result.decision.counts == {"CREDIT_CARD": 1}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("extra", "masked"),
+    [
+        ({"n": 4111111111111111}, {"n": "[CREDIT_CARD]"}),
+        ({"n": 4111111111111111.0}, {"n": "[CREDIT_CARD]"}),
+        ({"n": [1, 4111111111111111]}, {"n": [1, "[CREDIT_CARD]"]}),
+        ({"ssn": 536221234}, {"ssn": "[US_SSN]"}),
+        ({"customer_ssn": 536221234}, {"customer_ssn": "[US_SSN]"}),
+        ({"max_tokens": 4096, "seed": 536221234}, {"max_tokens": 4096, "seed": 536221234}),
+    ],
+)
+def test_numbers_holding_a_masked_value_become_their_masked_string(
+    extra: dict[str, object], masked: dict[str, object]
+) -> None:
+    result = inspect(decide_with(MASKS_CARDS), chat({"role": "user", "content": "x"}, **extra))
+    assert {k: result.body[k] for k in extra} == masked  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "param"),
+    [
+        (OPENAI_COMPLETIONS, {"model": "m", "prompt": [1, 2, 3]}, "prompt"),
+        (OPENAI_COMPLETIONS, {"model": "m", "prompt": [[], [1, 2]]}, "prompt"),
+        (OPENAI_EMBEDDINGS, {"model": "m", "input": [[], [[5]]]}, "input"),
+        (OPENAI_EMBEDDINGS, {"model": "m", "input": [[1, 2, 3]]}, "input"),
+        (OLLAMA_GENERATE, {"model": "m", "prompt": "hi", "context": [1, 2, 3]}, "context"),
+        (OLLAMA_CHAT, {"model": "m", "messages": [], "context": [[], [9]]}, "context"),
+        (
+            OPENAI_CHAT,
+            {"model": "m", "messages": [], "extra_body": {"prompt_token_ids": [1]}},
+            "extra_body.prompt_token_ids",
+        ),
+    ],
+)
+def test_token_ids_in_any_nesting_are_refused_unless_allowed(
+    endpoint: Endpoint, body: dict[str, object], param: str
+) -> None:
+    with pytest.raises(UnsupportedInput, match="token ids") as info:
+        inspect(decide_with(MASKS_CARDS), body, endpoint)
+    assert info.value.param == param
+    allowed = Inspector(
+        scan=SCANNER.scan,
+        classify=classify,
+        decide=decide_with(MASKS_CARDS)._decide,
+        hash_key=b"k",
+        allow_token_ids=True,
+    )
+    assert inspect(allowed, body, endpoint).body == body  # type: ignore[attr-defined]
+
+
+def test_only_real_images_pass_unread() -> None:
+    real = data_url("png", png())
+    fake = f"data:image/png;base64,{CARD}"
+    body = chat({"role": "user", "content": [{"type": "image_url", "image_url": {"url": u}} for u in (real, fake)]})
+    parts = inspect(decide_with(MASKS_CARDS), body).body["messages"][0]["content"]  # type: ignore[attr-defined]
+    assert [p["image_url"]["url"] for p in parts] == [real, "data:image/png;base64,[CREDIT_CARD]"]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "texts"),
+    [
+        (
+            OPENAI_CHAT,
+            chat({"role": "user", "content": "card 4111 1111"}, {"role": "user", "content": "1111 1111 ok"}),
+            lambda b: [m["content"] for m in b["messages"]],
+        ),
+        (
+            OPENAI_CHAT,
+            chat(
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "card 4111 1111"}, {"type": "text", "text": "1111 1111 ok"}],
+                }
+            ),
+            lambda b: [p["text"] for p in b["messages"][0]["content"]],
+        ),
+        (OPENAI_COMPLETIONS, {"model": "m", "prompt": ["card 4111 1111", "1111 1111 ok"]}, lambda b: b["prompt"]),
+        (OPENAI_EMBEDDINGS, {"model": "m", "input": ["card 4111 1111", "1111 1111 ok"]}, lambda b: b["input"]),
+        (
+            OPENAI_RESPONSES,
+            {"model": "m", "instructions": "card 4111 1111", "input": "1111 1111 ok"},
+            lambda b: [b["instructions"], b["input"]],
+        ),
+        (
+            OLLAMA_GENERATE,
+            {"model": "m", "system": "card 4111 1111", "prompt": "1111 1111 ok"},
+            lambda b: [b["system"], b["prompt"]],
+        ),
+        (OLLAMA_EMBED, {"model": "m", "input": ["card 4111 1111", "1111 1111 ok"]}, lambda b: b["input"]),
+    ],
+)
+def test_a_value_split_across_adjacent_texts_is_masked_in_both(
+    endpoint: Endpoint, body: dict[str, object], texts: Callable[[Any], list[str]]
+) -> None:
+    result = inspect(decide_with(MASKS_CARDS), body, endpoint)
+    assert texts(result.body) == ["card [CREDIT_CARD]", "[CREDIT_CARD] ok"]  # type: ignore[attr-defined]
+    assert result.decision.counts == {"CREDIT_CARD": 1}  # type: ignore[attr-defined]

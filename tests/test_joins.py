@@ -1,0 +1,50 @@
+"""A value split across adjacent texts is found, and each of its pieces located in its own text."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearance.detect import Scanner
+from clearance.joins import WINDOW, split_findings
+
+SCAN = Scanner.from_config(None).scan
+
+
+def masked_pieces(texts: list[str]) -> list[str]:
+    """Each text with the pieces of split values replaced by '#'."""
+    out = list(texts)
+    for found in split_findings(texts, SCAN):
+        for index, piece in found.pieces:
+            text = out[index]
+            out[index] = text[: piece.start] + "#" * (piece.end - piece.start) + text[piece.end :]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["card 4111 1111", "1111 1111 thanks"], ["card #########", "######### thanks"]),
+        (["card 4111 11", "11 1111 1111"], ["card #######", "############"]),
+        (["my ssn is 536-22-", "1234"], ["my ssn is #######", "####"]),
+        (["key AKIA2OGYBAH6", "STMMNXNN"], ["key ############", "########"]),
+        (["4111", "1111", "1111", "1111"], ["####", "####", "####", "####"]),
+        (["iban DE89 3704 0044", "0532 0130 00"], ["iban ##############", "############"]),
+    ],
+)
+def test_values_across_joins_are_found_piece_by_piece(texts: list[str], expected: list[str]) -> None:
+    assert masked_pieces(texts) == expected
+
+
+def test_values_inside_one_text_are_not_returned() -> None:
+    assert split_findings(["card 4111 1111 1111 1111", "hello"], SCAN) == []
+    assert split_findings(["only one 4111 1111"], SCAN) == []
+
+
+def test_a_value_within_the_window_of_a_long_text_is_found() -> None:
+    texts = ["x " * WINDOW + "card 4111 1111", "1111 1111 " + "y " * WINDOW]
+    assert [f.type for f in split_findings(texts, SCAN)] == ["CREDIT_CARD"]
+
+
+def test_each_split_value_is_reported_once() -> None:
+    found = split_findings(["card 4111 1111", "1111 1111"], SCAN)
+    assert [(f.type, len(f.pieces)) for f in found] == [("CREDIT_CARD", 2)]
