@@ -49,6 +49,8 @@ POLICY = web.AppKey("policy", PolicyHolder)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+_INTERNAL_MESSAGE = "the gateway failed while handling this request; report it with the X-Request-ID"
+
 _KNOWN_PATHS = {e.path for e in MODEL_ENDPOINTS} | {"/v1/models", "/api/tags"}
 
 
@@ -61,7 +63,7 @@ async def _internal_errors(request: web.Request, handler: Handler) -> web.Stream
         raise
     except Exception as exc:
         log.error("handler failed", extra={"path": request.path, "error": type(exc).__name__})
-        return error_response(InternalError("the gateway failed while handling this request; report it"))
+        return error_response(InternalError(_INTERNAL_MESSAGE))
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -163,10 +165,14 @@ async def _serve_listing(
     exchange = pipeline.exchange(request, name)
     try:
         exchange.identify(await pipeline.authenticate(request))
+        response = _json(render(request, _model_names(request)))
         exchange.record.status = 200
-        return exchange.respond(_json(render(request, _model_names(request))))
+        return exchange.respond(response)
     except ClearanceError as error:
         return exchange.refuse(error)
+    except Exception as exc:  # a bug: answered and recorded as the 500 it is
+        log.error("listing failed", extra={"request_id": exchange.request_id, "error": type(exc).__name__})
+        return exchange.refuse(InternalError(_INTERNAL_MESSAGE))
     finally:
         pipeline.finish(exchange)
 

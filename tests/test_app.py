@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine
 
-from clearance.app import create_app
+from clearance.app import ROUTER, create_app
 from clearance.auth.keys import ApiKeyStore
 from clearance.config import GatewayConfig
 from clearance.observability.logging import JsonFormatter
@@ -157,3 +157,15 @@ async def test_loopback_callers_see_the_details(tmp_path: Path, fake_upstream: F
     async with served_from(tmp_path, fake_upstream, "127.0.0.1") as (url, _):
         assert (await get(url + "/metrics"))[0] == 200
         assert '"fake":true' in (await get(url + "/readyz"))[1]
+
+
+async def test_a_failing_listing_is_a_recorded_500(gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> list[Any]:
+        raise RuntimeError("router exploded")
+
+    monkeypatch.setattr(gateway.app[ROUTER], "models", broken)
+    status, text = await get(gateway.base_url + "/models")
+    assert status == 500
+    assert '"internal_error"' in text and "exploded" not in text
+    [record] = await gateway.records()
+    assert (record["status"], record["error_code"]) == (500, "internal_error")
