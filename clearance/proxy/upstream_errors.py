@@ -4,7 +4,9 @@ The status is kept. The body is what aiohttp decoded (``upstream.body_is_decoded
 charset (UTF-8 if none) and masked with the request's own masker (``Masker.outgoing``, the one whole answers use):
 
 - JSON, whatever the ``Content-Type`` says, is masked field by field (``clearance.extract.rewrite_texts``), so
-  escapes such as ``\\u0034`` are read as the characters they stand for, and sent as ``application/json``;
+  escapes such as ``\\u0034`` are read as the characters they stand for, and sent as ``application/json``; if the
+  serialised result still holds something masking would change (a value in a key or a structural field the walk
+  passes), the body is not shown;
 - anything else is masked as one text and sent as ``text/plain`` (an HTML error page is not rendered as HTML);
 - a body that cannot be read (an unknown encoding, a broken compressed stream, bytes that are not text in its
   charset, JSON nested too deeply) is replaced by a generic error in the OpenAI format: never relayed raw.
@@ -76,7 +78,14 @@ def mask_error_body(raw: bytes, charset: str | None, masker: Masker, codec: Json
         if refused.reason == "too_deep":
             raise Unreadable("JSON nested too deeply") from None
         return masker.outgoing(text).encode("utf-8"), TEXT_CONTENT_TYPE
-    return dumps(rewrite_texts(value, masker.outgoing, DROP)), JSON_CONTENT_TYPE
+    body = dumps(rewrite_texts(value, masker.outgoing, DROP))
+    # The field walk leaves keys and structural strings ("type", "code", ids) as they are; an error body is no
+    # place for a value there, so the whole serialised body is read once more: anything masking would still
+    # change means a value the walk did not reach, and the body is not shown.
+    serialised = body.decode("utf-8")
+    if masker.outgoing(serialised) != serialised:
+        raise Unreadable("a value outside the fields the walk masks")
+    return body, JSON_CONTENT_TYPE
 
 
 def generic_error(upstream: str, status: int) -> bytes:

@@ -9,10 +9,13 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from clearance.detect import Scanner
 from clearance.mask.masker import Masker
 from clearance.models import Finding, MaskPlan
-from clearance.proxy.json_codec import JsonCodec
+from clearance.proxy.json_codec import JsonCodec, dumps
 from clearance.proxy.upstream_errors import Unreadable, mask_error_body, relayed_headers
 from tests.conftest import GatewayFactory, RunningGateway
 from tests.proxy.scripted import Answer, ScriptedUpstream, scripted_upstream
@@ -179,3 +182,48 @@ def test_relayed_header_values_are_masked() -> None:
     out = relayed_headers({"Retry-After": CARD, "X-Other": CARD}, _card_masker())
     assert set(out) == {"Retry-After"}
     assert CARD not in out["Retry-After"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"message": "declined", "type": CARD}},
+        {"error": {"message": "declined", "code": SSN, "id": CARD}},
+        {"error": {CARD: "declined"}},
+    ],
+    ids=["structural-type", "code-and-id", "key"],
+)
+async def test_values_where_the_field_walk_does_not_reach_are_not_shown(
+    make_gateway: GatewayFactory, body: dict[str, Any]
+) -> None:
+    async with scripted_upstream(Answer(400, orjson.dumps(body))) as up:
+        gw = await gateway_for(make_gateway, up)
+        got, out, _ = await call(gw)
+    assert got == 400
+    assert_no_raw_value(out)
+
+
+# -- a bounded fuzz: values anywhere in error bodies of any shape --------------------------------------------
+
+_SCANNER = Scanner.from_config()
+_VALUES = st.sampled_from([CARD, CARD.replace(" ", ""), SSN])
+_filler = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_strings = st.one_of(_filler, st.builds(lambda a, v, b: f"{a} {v} {b}", _filler, _VALUES, _filler))
+_keys = st.one_of(st.sampled_from(["error", "message", "type", "code", "id", "param", "detail"]), _strings)
+_bodies = st.recursive(
+    st.none() | st.integers() | _strings,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_keys, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_bodies, st.booleans())
+def test_fuzz_no_raw_value_leaves_in_any_error_body(body: Any, as_text: bool) -> None:
+    masker = Masker(MaskPlan(operators={"CREDIT_CARD": "redact", "US_SSN": "redact"}), _SCANNER.scan, b"k" * 32)
+    raw = str(body).encode() if as_text else dumps(body)
+    try:
+        out, _ = mask_error_body(raw, None, masker, JsonCodec(64))
+    except Unreadable:
+        return  # replaced by the generic error: nothing of the body is shown
+    assert_no_raw_value(out)
