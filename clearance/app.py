@@ -2,7 +2,11 @@
 
 Routes: the model endpoints (``proxy.endpoints``), the model listings, health, readiness and metrics. Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
-except through the pipeline.
+except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
+
+``/metrics`` and the details of ``/readyz`` are for loopback and authenticated callers unless
+``server.metrics_public`` (``clearance.observability.exposure``). Serve the app with
+``clearance.server.runner_options``: the pipeline expects request bodies as sent (it decodes them itself).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -20,15 +24,15 @@ from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
 from clearance.detect import Scanner
-from clearance.exceptions import ClearanceError, MethodNotAllowed, UnknownRoute
+from clearance.exceptions import ClearanceError, InternalError, MethodNotAllowed, PermissionDenied, UnknownRoute
 from clearance.inspection import Inspector
 from clearance.models import Identity
+from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
 from clearance.policy import PolicyHolder
 from clearance.proxy import ollama
 from clearance.proxy.endpoints import MODEL_ENDPOINTS
-from clearance.proxy.errors import JSON_CONTENT_TYPE
-from clearance.proxy.exchange import Exchange
+from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
 from clearance.proxy.upstream import UpstreamClient
@@ -43,7 +47,23 @@ UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
 ROUTER = web.AppKey("router", ModelRouter)
 POLICY = web.AppKey("policy", PolicyHolder)
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_INTERNAL_MESSAGE = "the gateway failed while handling this request; report it with the X-Request-ID"
+
 _KNOWN_PATHS = {e.path for e in MODEL_ENDPOINTS} | {"/v1/models", "/api/tags"}
+
+
+@web.middleware
+async def _internal_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The last line: a bug in any handler is a 500 in the OpenAI format, without the exception's text."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.error("handler failed", extra={"path": request.path, "error": type(exc).__name__})
+        return error_response(InternalError(_INTERNAL_MESSAGE))
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -59,7 +79,7 @@ def _hash_key(config: GatewayConfig) -> bytes:
 
 def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
     """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
-    app = web.Application(client_max_size=config.server.max_body_bytes)
+    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
     authenticator = build_authenticator(config.auth, default_keys_url=config.audit.url)
     policy = PolicyHolder.from_settings(config.policy)
     scanner = Scanner.from_config(config)
@@ -91,6 +111,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         max_body_bytes=config.server.max_body_bytes,
         authenticate=authenticate,
         inspector=inspector,
+        max_json_depth=config.server.max_json_depth,
+        body_timeout=config.server.body_timeout,
+        known_label=lambda label: label in policy.policy.rank,
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -139,13 +162,17 @@ async def _serve_listing(
 ) -> web.Response:
     """A model listing: authenticated, recorded and counted like any model request."""
     pipeline = request.app[PIPELINE]
-    exchange = Exchange(request, name)
+    exchange = pipeline.exchange(request, name)
     try:
         exchange.identify(await pipeline.authenticate(request))
+        response = _json(render(request, _model_names(request)))
         exchange.record.status = 200
-        return exchange.respond(_json(render(request, _model_names(request))))
+        return exchange.respond(response)
     except ClearanceError as error:
         return exchange.refuse(error)
+    except Exception as exc:  # a bug: answered and recorded as the 500 it is
+        log.error("listing failed", extra={"request_id": exchange.request_id, "error": type(exc).__name__})
+        return exchange.refuse(InternalError(_INTERNAL_MESSAGE))
     finally:
         pipeline.finish(exchange)
 
@@ -176,19 +203,40 @@ async def _healthz(_request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
 
+async def _may_see_details(request: web.Request) -> bool:
+    """Loopback, authenticated, or ``server.metrics_public``: see ``clearance.observability.exposure``."""
+    public = request.app[CONFIG].server.metrics_public
+    if may_see_details(request.remote, None, public=public):
+        return True
+    if "Authorization" not in request.headers:
+        return False
+    try:
+        identity = await request.app[PIPELINE].authenticate(request)
+    except ClearanceError:
+        return False
+    return may_see_details(request.remote, identity, public=public)
+
+
 async def _readyz(request: web.Request) -> web.Response:
     store_ok = await request.app[AUDIT].writable()
     upstreams = request.app[UPSTREAMS]
     reachable = {up.name: await upstreams.reachable(up) for up in request.app[CONFIG].upstreams}
     ready = store_ok and any(reachable.values())
-    body = {
-        "status": "ready" if ready else "not_ready",
-        "checks": {"audit_store_writable": store_ok, "upstreams_reachable": reachable},
-    }
+    body: dict[str, Any] = {"status": "ready" if ready else "not_ready"}
+    if await _may_see_details(request):
+        body["checks"] = {"audit_store_writable": store_ok, "upstreams_reachable": reachable}
     return _json(body, status=200 if ready else 503)
 
 
 async def _metrics(request: web.Request) -> web.Response:
+    if not await _may_see_details(request):
+        return error_response(
+            PermissionDenied(
+                "metrics are served to loopback and authenticated callers only; send credentials, or ask the "
+                "operator to set server.metrics_public",
+                code="not_allowed_from_here",
+            )
+        )
     metrics = request.app[METRICS]
     return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
 
@@ -203,7 +251,7 @@ async def _unknown_route(request: web.Request) -> web.Response:
             "under /v1 (chat/completions, completions, embeddings, responses, models) and the Ollama API "
             "under /api (chat, generate, embed, tags)."
         )
-    exchange = Exchange(request, "unknown")
+    exchange = request.app[PIPELINE].exchange(request, "unknown")
     try:
         return exchange.refuse(error)
     finally:

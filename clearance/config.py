@@ -37,6 +37,21 @@ class ServerConfig(_Strict):
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     """Requests with a larger body are refused with 413 before they are read whole."""
+    max_json_depth: Annotated[int, Field(ge=2, le=512)] = 64
+    """JSON nested deeper than this is refused before it is walked: 400 in a request, 502 in an upstream's
+    answer. Real API payloads nest a few levels; a deep one only exists to exhaust the gateway."""
+    header_timeout: Annotated[float, Field(gt=0)] = 15.0
+    """Seconds a connection may take to send a request's headers, counted from when it opened or from the end
+    of its previous answer (so also how long an idle keep-alive connection stays open). A client that is slower,
+    or silent, is disconnected."""
+    body_timeout: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds a request's whole body may take to arrive once its headers did; a slower one gets 408 and the
+    connection is closed."""
+    metrics_public: bool = False
+    """Serve ``/metrics`` and the details of ``/readyz`` (upstream names and states) to every caller. Off: only to
+    loopback callers and authenticated ones; others get 403 for ``/metrics`` and a bare status from ``/readyz``.
+    Behind a reverse proxy on the same host every caller looks like loopback: keep the proxy from forwarding
+    these two paths, or bind the gateway elsewhere."""
 
 
 class Timeouts(_Strict):
@@ -101,7 +116,8 @@ class UpstreamConfig(_Strict):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     base_url: HttpUrl
     """OpenAI kind: the URL that ends where ``/chat/completions`` is appended (usually ``…/v1``).
-    Ollama kind: the server's root (``http://host:11434``)."""
+    Ollama kind: the server's root (``http://host:11434``). Redirects are never followed: an upstream that
+    answers with one (3xx) fails the request with 502, so set the address it redirects to."""
     kind: UpstreamKind = "openai"
     models: tuple[ModelRoute, ...] = ()
     """Empty: ask the upstream for its models when the gateway starts."""

@@ -9,18 +9,21 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── InvalidJSON                400  invalid_json
     │   ├── InvalidRequest             400  invalid_request (wrong types, missing fields)
     │   ├── UnsupportedInput           400  unsupported_input (content we cannot scan, e.g. token ids)
-    │   └── PayloadTooLarge            413  payload_too_large
+    │   ├── RequestTimeout             408  request_timeout (the body did not arrive in server.body_timeout)
+    │   ├── PayloadTooLarge            413  payload_too_large
+    │   └── UnsupportedEncoding        415  unsupported_encoding (a Content-Encoding the gateway does not decode)
     ├── NotFound                       404
     │   ├── UnknownRoute               404  unknown_route (no blind pass-through)
     │   ├── UnknownModel               404  model_not_found
     │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
-    ├── PermissionDenied               403  blocked_by_policy, approval_required
+    ├── PermissionDenied               403  blocked_by_policy, approval_required, not_allowed_from_here
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
     │   └── UpstreamProtocolError      502  upstream_protocol_error (an answer we cannot parse: never relayed raw)
     ├── InspectionFailed               500  inspection_failed: detection or masking broke; nothing is forwarded
+    ├── InternalError                  500  internal_error: a bug; the caller gets this, never a traceback
     ├── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
     └── LocalModelError                     the bundled local model could not be provisioned or started
                                             (raised at start-up, never while serving)
@@ -83,9 +86,19 @@ class UnsupportedInput(RequestError):
     code = "unsupported_input"
 
 
+class RequestTimeout(RequestError):
+    http_status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(RequestError):
     http_status = 413
     code = "payload_too_large"
+
+
+class UnsupportedEncoding(RequestError):
+    http_status = 415
+    code = "unsupported_encoding"
 
 
 class NotFound(ClearanceError):
@@ -141,6 +154,14 @@ class UpstreamProtocolError(UpstreamError):
 class InspectionFailed(ClearanceError):
     http_status = 500
     code = "inspection_failed"
+    type = "server_error"
+
+
+class InternalError(ClearanceError):
+    """An unexpected failure (a bug). Its message is fixed: an exception's own text could hold payload text."""
+
+    http_status = 500
+    code = "internal_error"
     type = "server_error"
 
 

@@ -10,21 +10,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
 from clearance.app import POLICY, create_app
-from clearance.config import GatewayConfig, UpstreamConfig
+from clearance.config import GatewayConfig, ServerConfig, UpstreamConfig
 from clearance.localmodel import LocalModelServer, provision
 
 log = logging.getLogger("clearance.server")
+
+
+def runner_options(server: ServerConfig) -> dict[str, Any]:
+    """How the gateway's HTTP server runs (``web.AppRunner``/``TestServer`` keyword arguments).
+
+    - ``keepalive_timeout``: aiohttp closes a connection that has not completed a request's headers this long
+      after it opened or after its previous answer: that is ``server.header_timeout``, so a client that trickles
+      its headers, or sends none, is dropped (the body's own limit is ``server.body_timeout``, in the pipeline).
+    - ``auto_decompress`` off: the pipeline decodes request bodies itself (``clearance.proxy.request_body``), so a
+      body that does not match its ``Content-Encoding`` gets a recorded 400, an unknown encoding a 415.
+    - ``lingering_time``: after answering a request whose body it did not read whole (a 408, a 413), aiohttp
+      keeps reading what is left before closing, so the client sees the answer rather than a reset; that grace
+      is bounded by ``server.body_timeout`` too.
+    - ``handler_cancellation``: a client that goes away cancels its upstream request.
+    """
+    return {
+        "handler_cancellation": True,
+        "access_log": None,
+        "keepalive_timeout": server.header_timeout,
+        "auto_decompress": False,
+        "lingering_time": min(10.0, server.body_timeout),
+    }
 
 
 async def run_gateway(
     config: GatewayConfig, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
     app = create_app(config)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    runner = web.AppRunner(app, **runner_options(config.server))
     await runner.setup()
     site = web.TCPSite(runner, config.server.host, config.server.port)
     await site.start()

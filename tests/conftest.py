@@ -21,6 +21,7 @@ from clearance.app import AUDIT, create_app
 from clearance.audit.store import SqlAuditStore
 from clearance.config import GatewayConfig, parse_config
 from clearance.localmodel import LocalModelServer, provision
+from clearance.server import runner_options
 from clearance.testing.fake_upstream import FakeUpstream
 
 
@@ -91,8 +92,10 @@ async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
     async def make(upstreams: list[dict[str, Any]], **extra: Any) -> RunningGateway:
         config = gateway_config(tmp_path, upstreams, **extra)
         app = create_app(config)
-        server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
-        await server.start_server()
+        server = TestServer(app, host="127.0.0.1")
+        # served as clearance.server serves it (TestServer adds handler_cancellation itself)
+        options = {k: v for k, v in runner_options(config.server).items() if k != "handler_cancellation"}
+        await server.start_server(**options)
         servers.append(server)
         return RunningGateway(server, app, config)
 

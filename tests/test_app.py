@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine
 
+from clearance.app import ROUTER, create_app
+from clearance.auth.keys import ApiKeyStore
+from clearance.config import GatewayConfig
 from clearance.observability.logging import JsonFormatter
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.conftest import GatewayFactory, RunningGateway
+from tests.conftest import GatewayFactory, RunningGateway, gateway_config
 
 
 async def get(url: str) -> tuple[int, str]:
@@ -79,3 +88,84 @@ async def test_logs_never_contain_prompt_or_response_text(
     assert "4111" not in logged
     assert "secret plan" not in logged
     assert "secret reply" not in logged
+
+
+# -- who sees /metrics and the details of /readyz ------------------------------------------------------------
+
+ELSEWHERE = "203.0.113.9"
+
+
+@asynccontextmanager
+async def served_from(
+    tmp_path: Path, upstream: FakeUpstream, remote: str, **extra: Any
+) -> AsyncIterator[tuple[str, GatewayConfig]]:
+    """The gateway as callers at ``remote`` see it: the address is set as a reverse proxy's middleware would."""
+    config = gateway_config(
+        tmp_path, [{"name": "fake", "base_url": upstream.base_url, "models": ["fake-model"]}], **extra
+    )
+    app = create_app(config)
+
+    @web.middleware
+    async def from_remote(request: web.Request, handler: Any) -> web.StreamResponse:
+        return await handler(request.clone(remote=remote))
+
+    app.middlewares.insert(0, from_remote)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/"), config
+    finally:
+        await server.close()
+
+
+async def test_metrics_and_readyz_details_are_not_served_to_other_addresses(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    async with served_from(tmp_path, fake_upstream, ELSEWHERE) as (url, _):
+        status, text = await get(url + "/metrics")
+        assert status == 403
+        assert '"not_allowed_from_here"' in text
+        assert "clearance_requests" not in text
+        status, text = await get(url + "/readyz")
+        assert (status, text) == (200, '{"status":"ready"}')  # the state, not which upstreams or stores
+        assert (await get(url + "/healthz"))[0] == 200
+
+
+async def test_an_authenticated_caller_elsewhere_sees_the_details(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
+    async with served_from(tmp_path, fake_upstream, ELSEWHERE, auth={"api_keys": {"enabled": True}}) as (url, config):
+        store = ApiKeyStore(config.audit.url)
+        _, key = store.create(owner="monitor", groups=[], expires_at=None)
+        store.close()
+        headers = {"Authorization": f"Bearer {key}"}
+        async with aiohttp.ClientSession(headers=headers) as s:
+            async with s.get(url + "/metrics") as r:
+                assert r.status == 200
+                assert "clearance_requests" in await r.text()
+            async with s.get(url + "/readyz") as r:
+                assert '"fake":true' in await r.text()
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer wrong"}) as s, s.get(url + "/metrics") as r:
+            assert r.status == 403
+
+
+async def test_metrics_public_serves_everyone(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
+    async with served_from(tmp_path, fake_upstream, ELSEWHERE, server={"metrics_public": True}) as (url, _):
+        assert (await get(url + "/metrics"))[0] == 200
+        assert '"fake":true' in (await get(url + "/readyz"))[1]
+
+
+async def test_loopback_callers_see_the_details(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
+    async with served_from(tmp_path, fake_upstream, "127.0.0.1") as (url, _):
+        assert (await get(url + "/metrics"))[0] == 200
+        assert '"fake":true' in (await get(url + "/readyz"))[1]
+
+
+async def test_a_failing_listing_is_a_recorded_500(gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> list[Any]:
+        raise RuntimeError("router exploded")
+
+    monkeypatch.setattr(gateway.app[ROUTER], "models", broken)
+    status, text = await get(gateway.base_url + "/models")
+    assert status == 500
+    assert '"internal_error"' in text and "exploded" not in text
+    [record] = await gateway.records()
+    assert (record["status"], record["error_code"]) == (500, "internal_error")

@@ -5,38 +5,83 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
 from clearance.exceptions import ClearanceError
 from clearance.inspection import Inspection, decision_headers
 from clearance.mask.masker import Masker
-from clearance.models import AuditRecord, Identity, Usage
+from clearance.models import AuditRecord, Finding, Identity, Usage
 from clearance.proxy.errors import error_response
 
-_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+Scan = Callable[[str], Sequence[Finding]]
+
+# The only request ids taken from a caller: shapes a generator makes, with no room for a value a person would
+# recognise. A UUID (RFC 9562: version 1-8, its variant) or a ULID (Crockford base32, 48-bit time first).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+_DIGIT_RUN = re.compile(r"[0-9]{9}")
+"""Nine digits in a row could be an SSN, or part of a card or account number: such an id is not taken."""
+
+UNKNOWN_MODEL = "(unknown model)"
+"""Recorded instead of a model name no route matched: the caller's text is never recorded raw."""
+UNKNOWN_LABEL = "(unknown label)"
+"""Recorded instead of a declared label that is not a level of the data policy."""
 
 
-def request_id_for(request: web.Request) -> str:
-    """The caller's ``X-Request-ID`` if it is a sane token, else a fresh one."""
-    given = request.headers.get("X-Request-ID")
-    if given and _VALID_REQUEST_ID.fullmatch(given):
-        return given
-    return uuid.uuid4().hex
+def request_id_for(request: web.Request, scan: Scan | None = None) -> str:
+    """The caller's ``X-Request-ID`` if it is a UUID or a ULID that holds no finding, else a fresh UUID.
+
+    Ids go to logs, audit rows and the upstream: one that could carry a value (an e-mail, a card, a token) is
+    replaced rather than kept. ``scan`` is the gateway's detection engine, a second line behind the shape; a
+    detector that fails means the id is replaced.
+    """
+    given = request.headers.get("X-Request-ID", "")
+    candidate = given.lower()
+    if not _UUID.fullmatch(candidate):
+        candidate = given.upper()
+        if not _ULID.fullmatch(candidate):
+            return str(uuid.uuid4())
+    if _DIGIT_RUN.search(candidate):
+        return str(uuid.uuid4())
+    if scan is not None:
+        try:
+            if scan(candidate):
+                return str(uuid.uuid4())
+        except Exception:  # fail closed: an id we could not inspect is not kept
+            return str(uuid.uuid4())
+    return candidate
+
+
+def recordable_label(declared: str | None, known: Callable[[str], bool]) -> str | None:
+    """The declared label as it may be recorded: a level of the policy, else a fixed marker, never raw text."""
+    if declared is None:
+        return None
+    return declared if known(declared) else UNKNOWN_LABEL
+
+
+def _token_count(value: object) -> int | None:
+    # the upstream writes these: a string, a float or an integer past 64 bits would fail the audit write
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return None
 
 
 class Exchange:
     """One request and its answer. The pipeline fills in ``record`` as it learns things."""
 
-    __slots__ = ("_t0", "headers", "identity", "masker", "record", "request_id")
+    __slots__ = ("_t0", "headers", "headers_sent", "identity", "masker", "record", "request_id")
 
-    def __init__(self, request: web.Request, endpoint: str) -> None:
+    def __init__(self, request: web.Request, endpoint: str, scan: Scan | None = None) -> None:
         self._t0 = time.perf_counter()
-        self.request_id = request_id_for(request)
+        self.request_id = request_id_for(request, scan)
         self.identity: Identity | None = None
         self.masker: Masker | None = None
         self.headers: dict[str, str] = {"X-Request-ID": self.request_id}
         """Sent with whatever response this request gets (the request id, the decision)."""
+        self.headers_sent = False
+        """Whether the caller already got a status line (a stream started): later failures keep that status."""
         self.record = AuditRecord(
             request_id=self.request_id,
             started_at=time.time(),
@@ -61,8 +106,15 @@ class Exchange:
         self.record.masked_request = dict(inspection.masker.counts)
         self.headers.update(decision_headers(decision, inspection.masker.counts))
 
+    def started(self, status: int) -> None:
+        """The caller got ``status`` and headers (a stream began): what is recorded from now on."""
+        self.headers_sent = True
+        self.record.status = status
+
     def fail(self, error: ClearanceError) -> None:
-        self.record.status = error.http_status
+        """Record ``error``; its status only if the caller gets it (not once a stream's headers went out)."""
+        if not self.headers_sent:
+            self.record.status = error.http_status
         self.record.error_code = error.code
 
     def refuse(self, error: ClearanceError) -> web.Response:
@@ -77,11 +129,12 @@ class Exchange:
         return response
 
     def set_usage(self, usage: object) -> None:
+        """Token counts from the upstream's answer; a count that is not a plausible integer is not recorded."""
         if isinstance(usage, dict):
             self.record.usage = Usage(
-                prompt_tokens=usage.get("prompt_tokens"),
-                completion_tokens=usage.get("completion_tokens"),
-                total_tokens=usage.get("total_tokens"),
+                prompt_tokens=_token_count(usage.get("prompt_tokens")),
+                completion_tokens=_token_count(usage.get("completion_tokens")),
+                total_tokens=_token_count(usage.get("total_tokens")),
             )
 
     def finish(self) -> AuditRecord:

@@ -10,6 +10,9 @@ Ollama              OpenAI upstream                             notes
 ``/api/generate``   ``/chat/completions`` (``raw``: completions) system + prompt become messages
 ``/api/embed``      ``/embeddings``                             ``embeddings`` <- ``data[].embedding``
 ==================  ==========================================  =============================================
+
+An OpenAI answer in a shape the translation cannot read (a choice that is not an object, text that is not a
+string, token counts that are not numbers) is an ``UpstreamProtocolError`` (502), never a crash.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from clearance.exceptions import UpstreamProtocolError
 from clearance.proxy.endpoints import (
     OPENAI_CHAT,
     OPENAI_COMPLETIONS,
@@ -97,25 +101,84 @@ def to_openai_request(
     return OPENAI_CHAT, request
 
 
-def _tool_calls_to_ollama(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _odd(what: str) -> UpstreamProtocolError:
+    return UpstreamProtocolError(
+        f"the upstream's answer has an unexpected shape ({what}), so it cannot be translated to the Ollama API"
+    )
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    """``value`` if it is an object, ``{}`` if it is absent (None); anything else is an odd shape."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _odd(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _odd(f"{what} is not a list")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _odd(f"{what} is not a string")
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _odd(f"{what} is not an integer")
+    return value
+
+
+def _index(value: Any) -> int:
+    """A tool call's index: an integer, also written as ``"0"`` or ``0.0``; absent means 0."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise _odd("a tool call's index is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    raise _odd("a tool call's index is not a number")
+
+
+def _tool_calls_to_ollama(calls: list[Any]) -> list[dict[str, Any]]:
     out = []
     for call in calls:
-        fn = call.get("function") or {}
+        fn = _obj(_obj(call, "a tool call").get("function"), "a tool call's function")
         raw_args = fn.get("arguments") or "{}"
-        try:
-            args = orjson.loads(raw_args) if isinstance(raw_args, str) else raw_args
-        except orjson.JSONDecodeError:
-            args = {"_raw": raw_args}
-        out.append({"function": {"name": fn.get("name", ""), "arguments": args}})
+        if isinstance(raw_args, str):
+            try:
+                args = orjson.loads(raw_args)
+            except orjson.JSONDecodeError:
+                args = {"_raw": raw_args}
+        elif isinstance(raw_args, dict):
+            args = raw_args
+        else:
+            raise _odd("a tool call's arguments are neither a string nor an object")
+        out.append({"function": {"name": _text(fn.get("name"), "a tool call's name"), "arguments": args}})
     return out
 
 
 def _usage_fields(usage: dict[str, Any] | None, started: float) -> dict[str, Any]:
-    usage = usage or {}
+    usage = _obj(usage, "usage")
     return {
         "total_duration": int((time.monotonic() - started) * 1e9),
-        "prompt_eval_count": usage.get("prompt_tokens", 0),
-        "eval_count": usage.get("completion_tokens", 0),
+        "prompt_eval_count": _count(usage.get("prompt_tokens"), "usage.prompt_tokens"),
+        "eval_count": _count(usage.get("completion_tokens"), "usage.completion_tokens"),
     }
 
 
@@ -123,35 +186,53 @@ def _text_key(endpoint: Endpoint) -> str:
     return "response" if endpoint.operation == "generate" else "message"
 
 
-def _piece(endpoint: Endpoint, text: str, tool_calls: list[dict[str, Any]] | None = None) -> Any:
+def _piece(endpoint: Endpoint, text: str, tool_calls: list[Any] | None = None) -> Any:
+    """The answer's text in the endpoint's shape; OpenAI ``tool_calls`` are read (and checked) either way."""
+    calls = _tool_calls_to_ollama(tool_calls or [])
     if endpoint.operation == "generate":
         return text
     message: dict[str, Any] = {"role": "assistant", "content": text}
-    if tool_calls:
-        message["tool_calls"] = _tool_calls_to_ollama(tool_calls)
+    if calls:
+        message["tool_calls"] = calls
     return message
 
 
+def _embeddings(data: dict[str, Any]) -> list[Any]:
+    vectors = []
+    for item in _list(data.get("data"), "data"):
+        vector = _obj(item, "an embedding item").get("embedding")
+        if not isinstance(vector, list):
+            raise _odd("an embedding is not a list")
+        vectors.append(vector)
+    return vectors
+
+
 def to_ollama_response(endpoint: Endpoint, data: dict[str, Any], model: str, started: float) -> dict[str, Any]:
-    """Translate a complete OpenAI answer into the Ollama answer for ``endpoint``."""
+    """Translate a complete OpenAI answer into the Ollama answer for ``endpoint``.
+
+    Raises ``UpstreamProtocolError`` when ``data`` is not in a shape this can read.
+    """
     if endpoint.operation == "embedding":
+        usage = _obj(data.get("usage"), "usage")
         return {
             "model": model,
-            "embeddings": [item["embedding"] for item in data.get("data", [])],
-            "prompt_eval_count": (data.get("usage") or {}).get("prompt_tokens", 0),
+            "embeddings": _embeddings(data),
+            "prompt_eval_count": _count(usage.get("prompt_tokens"), "usage.prompt_tokens"),
         }
-    choice = (data.get("choices") or [{}])[0]
+    choices = _list(data.get("choices"), "choices")
+    choice = _obj(choices[0] if choices else None, "a choice")
     if "message" in choice:
-        text = choice["message"].get("content") or ""
-        calls = choice["message"].get("tool_calls")
+        message = _obj(choice["message"], "a choice's message")
+        text = _text(message.get("content"), "a message's content")
+        calls = _list(message.get("tool_calls"), "a message's tool_calls") or None
     else:
-        text, calls = choice.get("text") or "", None
+        text, calls = _text(choice.get("text"), "a choice's text"), None
     return {
         "model": model,
         "created_at": _now_iso(),
         _text_key(endpoint): _piece(endpoint, text, calls),
         "done": True,
-        "done_reason": choice.get("finish_reason") or "stop",
+        "done_reason": _text(choice.get("finish_reason"), "finish_reason") or "stop",
         **_usage_fields(data.get("usage"), started),
     }
 
@@ -167,30 +248,34 @@ class OllamaStreamTranslator:
         self._usage: dict[str, Any] | None = None
         self._calls: dict[int, dict[str, Any]] = {}
 
-    def _collect_calls(self, deltas: list[dict[str, Any]]) -> None:
+    def _collect_calls(self, deltas: list[Any]) -> None:
         """OpenAI streams a tool call's arguments in fragments; Ollama sends whole calls, so they wait for done."""
         for delta in deltas:
-            call = self._calls.setdefault(int(delta.get("index", 0)), {"function": {"name": "", "arguments": ""}})
-            fn = delta.get("function") or {}
-            call["function"]["name"] += fn.get("name") or ""
-            call["function"]["arguments"] += fn.get("arguments") or ""
+            delta = _obj(delta, "a tool call delta")
+            call = self._calls.setdefault(_index(delta.get("index")), {"function": {"name": "", "arguments": ""}})
+            fn = _obj(delta.get("function"), "a tool call's function")
+            call["function"]["name"] += _text(fn.get("name"), "a tool call's name")
+            call["function"]["arguments"] += _text(fn.get("arguments"), "a tool call's arguments")
 
     def chunk(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """The Ollama line for one OpenAI chunk (None if it carries no text). ``UpstreamProtocolError`` if odd."""
         if data.get("usage"):
-            self._usage = data["usage"]
-        choices = data.get("choices") or []
+            self._usage = _obj(data["usage"], "usage")
+        choices = _list(data.get("choices"), "choices")
         if not choices:
             return None
-        choice = choices[0]
+        choice = _obj(choices[0], "a choice")
         if choice.get("finish_reason"):
-            self._finish_reason = choice["finish_reason"]
+            self._finish_reason = _text(choice["finish_reason"], "finish_reason")
         delta = choice.get("delta")
         if delta is not None:
-            text = delta.get("content") or ""
-            if delta.get("tool_calls"):
-                self._collect_calls(delta["tool_calls"])
+            delta = _obj(delta, "a delta")
+            text = _text(delta.get("content"), "a delta's content")
+            calls = _list(delta.get("tool_calls"), "a delta's tool_calls")
+            if calls:
+                self._collect_calls(calls)
         else:
-            text = choice.get("text") or ""
+            text = _text(choice.get("text"), "a choice's text")
         if not text:
             return None
         return {

@@ -17,16 +17,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import orjson
 from aiohttp import web
 
 from clearance.audit.store import AuditStore
 from clearance.exceptions import (
     ClearanceError,
     InspectionFailed,
-    InvalidJSON,
+    InternalError,
     InvalidRequest,
-    PayloadTooLarge,
+    RequestTimeout,
     UpstreamProtocolError,
 )
 from clearance.extract import rewrite_texts
@@ -38,16 +37,22 @@ from clearance.observability.metrics import GatewayMetrics
 from clearance.proxy import ollama
 from clearance.proxy.endpoints import Endpoint
 from clearance.proxy.errors import JSON_CONTENT_TYPE
-from clearance.proxy.exchange import Exchange
+from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
+from clearance.proxy.json_codec import JsonCodec, JsonRefused, dumps
+from clearance.proxy.request_body import content_coding, decode_body, parse_body, read_body
 from clearance.proxy.routing import ModelRouter, Route
 from clearance.proxy.schemas import validate_request
 from clearance.proxy.streams import OllamaFromOpenAi, OllamaNdjson, OpenAiSse, StreamShape
-from clearance.proxy.upstream import UpstreamClient, map_client_error
+from clearance.proxy.upstream import UpstreamClient, body_is_decoded, check_status, map_client_error
+from clearance.proxy.upstream_errors import error_answer
 
 log = logging.getLogger("clearance.access")
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
+
+_STREAM_TYPES = {True: ("text/event-stream",), False: ("application/x-ndjson", "application/jsonl")}
+"""What an upstream's stream may be labelled, by whether it speaks OpenAI (SSE) or Ollama (NDJSON)."""
 
 
 def declared_label(request: web.Request, body: dict[str, Any]) -> str | None:
@@ -89,7 +94,11 @@ class ModelPipeline:
         max_body_bytes: int,
         authenticate: Authenticate,
         inspector: Inspector,
+        max_json_depth: int = 64,
+        body_timeout: float = 60.0,
+        known_label: Callable[[str], bool] = lambda _label: False,
     ) -> None:
+        """``known_label``: whether a declared label is a level of the data policy (only those are recorded)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -97,6 +106,13 @@ class ModelPipeline:
         self.max_body_bytes = max_body_bytes
         self.authenticate = authenticate
         self.inspector = inspector
+        self.codec = JsonCodec(max_json_depth)
+        self.body_timeout = body_timeout
+        self.known_label = known_label
+
+    def exchange(self, request: web.Request, endpoint: str) -> Exchange:
+        """A new exchange for ``request``; its id is the caller's only if it passes ``request_id_for``."""
+        return Exchange(request, endpoint, self.inspector.safe_scan)
 
     def handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -105,32 +121,50 @@ class ModelPipeline:
         return handle
 
     async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
-        exchange = Exchange(request, endpoint.name)
+        exchange = self.exchange(request, endpoint.name)
         try:
             exchange.identify(await self.authenticate(request))
             body = await self._read_json(request, exchange)
             validate_request(endpoint, body)
-            exchange.record.model = body["model"]
-            route = await self.router.resolve(body["model"])
-            exchange.record.upstream = route.upstream.name
+            route = await self._route(exchange, body["model"])
             stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
             exchange.record.stream = stream
             inspection = self._inspect(request, exchange, endpoint, route, body)
             return await self._forward(request, exchange, endpoint, route, inspection, stream)
         except ClearanceError as error:
-            return exchange.refuse(error)
+            response = exchange.refuse(error)
+            if isinstance(error, RequestTimeout):
+                response.force_close()  # what is left of a slow body is not waited for
+            return response
         except asyncio.CancelledError:
             exchange.record.status = 499
             exchange.record.error_code = "client_disconnected"
             raise
+        except Exception as exc:  # a bug: the caller gets a 500 in the usual shape, the record says so
+            log.error("request failed", extra={"request_id": exchange.request_id, "error": type(exc).__name__})
+            failure = InternalError(
+                "the gateway failed while handling this request; nothing more was sent. Report it with the request id"
+            )
+            if exchange.headers_sent:
+                exchange.fail(failure)
+                raise
+            return exchange.refuse(failure)
         finally:
             self.finish(exchange)
+
+    async def _route(self, exchange: Exchange, model: str) -> Route:
+        """The route for ``model``. Only a name that matched a route is recorded: others are caller text."""
+        exchange.record.model = UNKNOWN_MODEL
+        route = await self.router.resolve(model)
+        exchange.record.model = model
+        exchange.record.upstream = route.upstream.name
+        return route
 
     def _inspect(
         self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, body: dict[str, Any]
     ) -> Inspection:
         declared = declared_label(request, body)
-        exchange.record.declared_label = declared
+        exchange.record.declared_label = recordable_label(declared, self.known_label)
         inspection = self.inspector.inspect(
             endpoint,
             body,
@@ -170,28 +204,12 @@ class ModelPipeline:
         )
 
     async def _read_json(self, request: web.Request, exchange: Exchange) -> Any:
-        length = request.content_length
-        if length is not None and length > self.max_body_bytes:
-            exchange.record.bytes_in = length
-            raise PayloadTooLarge(
-                f"the request body is {length} bytes; this gateway accepts at most "
-                f"{self.max_body_bytes} (server.max_body_bytes)"
-            )
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise PayloadTooLarge(
-                f"the request body is larger than {self.max_body_bytes} bytes (server.max_body_bytes)"
-            ) from None
+        """The request body as JSON (``clearance.proxy.request_body``: encoding, time, size and depth limits)."""
+        coding = content_coding(request.headers)
+        exchange.record.bytes_in = request.content_length or 0
+        raw = await read_body(request, max_bytes=self.max_body_bytes, timeout=self.body_timeout)
         exchange.record.bytes_in = len(raw)
-        if not raw:
-            raise InvalidJSON("the request body is empty; send a JSON object")
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidJSON(
-                f"the request body is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-            ) from None
+        return parse_body(decode_body(raw, coding, self.max_body_bytes), self.codec)
 
     # -- upstream ------------------------------------------------------------------------------------------
 
@@ -223,32 +241,40 @@ class ModelPipeline:
         masker = inspection.masker
         up = route.upstream
         try:
-            async with self.upstreams.post(up, url, orjson.dumps(outgoing), exchange.request_id) as upstream:
+            async with self.upstreams.post(up, url, dumps(outgoing), exchange.request_id) as upstream:
+                check_status(up, upstream)
                 if upstream.status >= 400:
-                    return await self._relay_error(exchange, route, upstream)
-                is_stream = stream and not upstream.content_type.startswith("application/json")
-                if not is_stream:
+                    return await self._relay_error(exchange, route, upstream, masker)
+                if not body_is_decoded(upstream):
+                    raise UpstreamProtocolError(
+                        f"upstream {up.name!r} answered in a Content-Encoding the gateway cannot read"
+                    )
+                if not stream:
                     return await self._relay_whole(exchange, endpoint, route, upstream, masker, openai_shaped)
+                if upstream.content_type not in _STREAM_TYPES[openai_shaped]:
+                    raise UpstreamProtocolError(
+                        f"upstream {up.name!r} answered a streaming request with something that is not a stream "
+                        f"({upstream.content_type or 'no content type'})"
+                    )
                 shape = self._stream_shape(exchange, endpoint, masker, openai_shaped)
                 return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped)
         except ClearanceError as error:
             self.metrics.upstream_errors.labels(up.name, error.code).inc()
             raise
 
-    async def _relay_error(self, exchange: Exchange, route: Route, upstream: aiohttp.ClientResponse) -> web.Response:
-        """Upstream 4xx/5xx: relayed faithfully, status and body."""
-        try:
-            body = await upstream.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise map_client_error(route.upstream, exc) from None
-        self.metrics.upstream_errors.labels(route.upstream.name, f"http_{upstream.status}").inc()
-        exchange.record.status = upstream.status
-        exchange.record.error_code = f"upstream_http_{upstream.status}"
-        exchange.record.bytes_out = len(body)
+    async def _relay_error(
+        self, exchange: Exchange, route: Route, upstream: aiohttp.ClientResponse, masker: Masker
+    ) -> web.Response:
+        """Upstream 4xx/5xx: the status kept, the body and headers inspected and masked (``upstream_errors``)."""
+        answer = await error_answer(route.upstream.name, upstream, masker, self.codec)
+        self.metrics.upstream_errors.labels(route.upstream.name, f"http_{answer.status}").inc()
+        exchange.record.status = answer.status
+        exchange.record.error_code = f"upstream_http_{answer.status}"
+        exchange.record.bytes_out = len(answer.body)
         return web.Response(
-            body=body,
-            status=upstream.status,
-            headers={"Content-Type": upstream.headers.get("Content-Type", JSON_CONTENT_TYPE), **exchange.headers},
+            body=answer.body,
+            status=answer.status,
+            headers={**answer.headers, "Content-Type": answer.content_type, **exchange.headers},
         )
 
     async def _relay_whole(
@@ -265,19 +291,18 @@ class ModelPipeline:
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise map_client_error(route.upstream, exc) from None
         try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise UpstreamProtocolError(
-                f"upstream {route.upstream.name!r} answered with something that is not JSON"
-            ) from None
+            data = self.codec.loads(raw)
+        except JsonRefused as refused:
+            what = "JSON nested too deeply" if refused.reason == "too_deep" else "something that is not JSON"
+            raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with {what}") from None
         if not isinstance(data, dict):
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
         if openai_shaped:
             exchange.set_usage(data.get("usage"))
         data = mask_whole(masker, data)
-        raw = orjson.dumps(data)
+        raw = dumps(data)
         if endpoint.flavour == "ollama" and openai_shaped:
-            raw = orjson.dumps(ollama.to_ollama_response(endpoint, data, exchange.record.model or "", time.monotonic()))
+            raw = dumps(ollama.to_ollama_response(endpoint, data, exchange.record.model or "", time.monotonic()))
         exchange.record.status = upstream.status
         exchange.record.bytes_out = len(raw)
         return web.Response(
@@ -311,22 +336,27 @@ class ModelPipeline:
             status=upstream.status,
             headers={"Content-Type": shape.content_type, "Cache-Control": "no-cache", **exchange.headers},
         )
-        exchange.record.status = upstream.status
         await response.prepare(request)
+        exchange.started(upstream.status)
         self.metrics.streams_in_flight.inc()
         sent = 0
         parser: ItemParser = SseParser() if openai_shaped else NdjsonParser()
         # What one upstream read completes goes out in one write: a write per event would cost a send system
         # call per event (most of a stream's CPU), and sending everything in hand at once holds nothing back.
         pending: list[bytes] = []
+        items = 0
         try:
             try:
                 async for chunk in upstream.content.iter_any():
                     for item in parser.feed(chunk):
+                        items += 1
                         pending.append(shape.item(item))
                     sent += await _write_pending(response, pending)
                 for item in parser.close():
+                    items += 1
                     pending.append(shape.item(item))
+                if not items:
+                    raise UpstreamProtocolError(f"upstream {route.upstream.name!r} ended its stream without any event")
                 pending.append(shape.end())
             except (TimeoutError, aiohttp.ClientError) as exc:
                 error: ClearanceError = map_client_error(route.upstream, exc)

@@ -89,8 +89,9 @@ class ModelRouter:
             if route is not None:
                 return route
         known = ", ".join(sorted(r.public_name for r in self._listed)) or "none"
+        # The name the caller asked for is not repeated: it is caller text, and could be anything.
         raise UnknownModel(
-            f"the model {name!r} does not exist on this gateway (available: {known}); GET /v1/models lists them",
+            f"the requested model does not exist on this gateway (available: {known}); GET /v1/models lists them",
             param="model",
         )
 

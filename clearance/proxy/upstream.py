@@ -1,7 +1,11 @@
 """The client side: one pooled aiohttp session for every upstream, credentials injected, failures mapped.
 
 The caller's own ``Authorization`` (and every other caller header) stays at the gateway: an upstream only ever
-sees the headers built here.
+sees the headers built here. Redirects are never followed: a redirect could send the request (and the gateway's
+upstream credential) to another origin, so a 3xx answer is a protocol error for the caller (``check_status``).
+An answer's body is read as aiohttp decodes it (gzip and deflate, plus br/zstd where their libraries are
+installed); a body in any other ``Content-Encoding`` would reach the gateway still encoded, unreadable to
+inspection, and is refused (``body_is_decoded``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.compression_utils import HAS_BROTLI, HAS_ZSTD
 
 from clearance.config import UpstreamConfig
 from clearance.exceptions import (
@@ -21,6 +26,31 @@ from clearance.exceptions import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+
+DECODED_ENCODINGS = frozenset(
+    {"gzip", "deflate"} | ({"br"} if HAS_BROTLI else set()) | ({"zstd"} if HAS_ZSTD else set())
+)
+"""What aiohttp decodes in an answer; the test below mirrors its own (``http_parser.HttpParser.parse_headers``)."""
+
+
+def body_is_decoded(response: aiohttp.ClientResponse) -> bool:
+    """Whether what ``response.read()`` returns is the answer itself, not still-encoded bytes."""
+    values = response.headers.getall("Content-Encoding", [])
+    if not values:
+        return True
+    if len(values) > 1:
+        return False
+    coding = values[0]
+    return coding.isascii() and coding.lower() in DECODED_ENCODINGS | {"identity", ""}
+
+
+def check_status(up: UpstreamConfig, response: aiohttp.ClientResponse) -> None:
+    """Refuse an answer that is a redirect (never followed; its ``Location`` is not shown either)."""
+    if 300 <= response.status < 400:
+        raise UpstreamProtocolError(
+            f"upstream {up.name!r} answered with a redirect (HTTP {response.status}), which the gateway does not "
+            "follow; set its base_url to the address it redirects to"
+        )
 
 
 def _timeout(up: UpstreamConfig) -> aiohttp.ClientTimeout:
@@ -92,7 +122,7 @@ class UpstreamClient:
         headers = self._headers(up, request_id, {"Content-Type": "application/json"})
         try:
             async with asyncio.timeout(up.timeouts.first_byte):
-                response = await self.session(up).post(url, data=body, headers=headers)
+                response = await self.session(up).post(url, data=body, headers=headers, allow_redirects=False)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise map_client_error(up, exc) from None
         try:
@@ -104,9 +134,12 @@ class UpstreamClient:
         headers = self._headers(up, "clearance-internal", {})
         try:
             async with self.session(up).get(
-                url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+                url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False
             ) as response:
+                check_status(up, response)
                 response.raise_for_status()
+                if not body_is_decoded(response):
+                    raise UpstreamProtocolError(f"upstream {up.name!r} answered in an encoding the gateway cannot read")
                 return orjson.loads(await response.read())
         except (TimeoutError, aiohttp.ClientError, OSError, orjson.JSONDecodeError) as exc:
             raise map_client_error(up, exc) from None

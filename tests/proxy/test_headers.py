@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -19,21 +20,51 @@ async def call(gw: RunningGateway, headers: dict[str, str]) -> aiohttp.ClientRes
         return r
 
 
-async def test_valid_request_id_is_kept_and_sent_upstream(gateway: RunningGateway, fake_upstream: FakeUpstream) -> None:
-    r = await call(gateway, {"X-Request-ID": "trace-abc.123"})
-    assert r.headers["X-Request-ID"] == "trace-abc.123"
-    assert fake_upstream.received[0].headers["X-Request-ID"] == "trace-abc.123"
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("3f2b8c1e-4a5d-4e6f-9a7b-1c2d3e4f5a6b", "3f2b8c1e-4a5d-4e6f-9a7b-1c2d3e4f5a6b"),
+        ("3F2B8C1E-4A5D-4E6F-9A7B-1C2D3E4F5A6B", "3f2b8c1e-4a5d-4e6f-9a7b-1c2d3e4f5a6b"),
+        ("01arz3ndektsv4rrffq69g5fav", "01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+    ],
+    ids=["uuid", "uuid-upper", "ulid"],
+)
+async def test_valid_request_id_is_kept_and_sent_upstream(
+    gateway: RunningGateway, fake_upstream: FakeUpstream, given: str, kept: str
+) -> None:
+    r = await call(gateway, {"X-Request-ID": given})
+    assert r.headers["X-Request-ID"] == kept
+    assert fake_upstream.received[0].headers["X-Request-ID"] == kept
     [record] = await gateway.records()
-    assert record["request_id"] == "trace-abc.123"
+    assert record["request_id"] == kept
 
 
-@pytest.mark.parametrize("bad", ["", "has space", "x" * 200, "<script>", "-leading-dash"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "has space",
+        "x" * 200,
+        "<script>",
+        "-leading-dash",
+        # issue 10: free-form tokens were kept before; they can carry a value, so they are replaced now
+        "trace-abc.123",
+        "alice.smith@example.org",
+        "4111111111111111",
+        "536-22-8714",
+        "sk-live-abcdefABCDEF0123456789",
+        "41111111-1111-4111-8111-111111111111",  # UUID-shaped, but nine digits in a row could be a value
+        "0123456789ABCDEFGHJKMNPQRS",  # ULID-shaped, but a digit run
+    ],
+)
 async def test_invalid_request_id_is_replaced(gateway: RunningGateway, fake_upstream: FakeUpstream, bad: str) -> None:
     r = await call(gateway, {"X-Request-ID": bad})
     generated = r.headers["X-Request-ID"]
     assert generated != bad
-    assert len(generated) == 32
+    assert str(uuid.UUID(generated)) == generated  # a fresh canonical UUID, which the gateway would accept back
     assert fake_upstream.received[0].headers["X-Request-ID"] == generated
+    [record] = await gateway.records()
+    assert record["request_id"] == generated
 
 
 async def test_caller_headers_never_reach_the_upstream(gateway: RunningGateway, fake_upstream: FakeUpstream) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import orjson
+from typing import Any
 
+import orjson
+import pytest
+
+from clearance.exceptions import UpstreamProtocolError
 from clearance.proxy import ollama
-from clearance.proxy.endpoints import OLLAMA_CHAT, OLLAMA_EMBED, OLLAMA_GENERATE
+from clearance.proxy.endpoints import OLLAMA_CHAT, OLLAMA_EMBED, OLLAMA_GENERATE, Endpoint
 
 
 def test_chat_tool_calls_become_openai_json_strings_and_back() -> None:
@@ -63,3 +67,74 @@ def test_streamed_tool_call_fragments_are_joined_in_the_final_object() -> None:
     final = translator.done()
     assert final["message"]["tool_calls"] == [{"function": {"name": "weather", "arguments": {"city": "Paris"}}}]
     assert (final["done_reason"], final["prompt_eval_count"], final["eval_count"]) == ("tool_calls", 3, 4)
+
+
+ODD_ANSWERS = [
+    {"choices": ["not an object"]},
+    {"choices": {"0": {}}},
+    {"choices": [{"message": "text instead of an object"}]},
+    {"choices": [{"message": {"content": 42}}]},
+    {"choices": [{"message": {"content": ["a", "b"]}}]},
+    {"choices": [{"message": {"content": "x", "tool_calls": "f()"}}]},
+    {"choices": [{"message": {"content": "x", "tool_calls": [7]}}]},
+    {"choices": [{"message": {"content": "x", "tool_calls": [{"function": {"name": 1}}]}}]},
+    {"choices": [{"message": {"content": "x", "tool_calls": [{"function": {"arguments": 3.5}}]}}]},
+    {"choices": [{"text": {"t": 1}}]},
+    {"choices": [{"text": "x", "finish_reason": ["stop"]}]},
+    {"choices": [{"text": "x"}], "usage": "many"},
+    {"choices": [{"text": "x"}], "usage": {"prompt_tokens": "7"}},
+]
+
+
+@pytest.mark.parametrize("answer", ODD_ANSWERS)
+@pytest.mark.parametrize("endpoint", [OLLAMA_CHAT, OLLAMA_GENERATE], ids=["chat", "generate"])
+def test_odd_answer_shapes_are_a_protocol_error(endpoint: Endpoint, answer: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamProtocolError):
+        ollama.to_ollama_response(endpoint, answer, "m", 0.0)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"data": "x"},
+        {"data": [1]},
+        {"data": [{"embedding": "v"}]},
+        {"data": [], "usage": {"prompt_tokens": None}, "x": 1},
+    ],
+)
+def test_odd_embedding_shapes_are_a_protocol_error_or_empty(answer: dict[str, Any]) -> None:
+    if answer.get("x"):
+        assert ollama.to_ollama_response(OLLAMA_EMBED, answer, "m", 0.0)["embeddings"] == []
+        return
+    with pytest.raises(UpstreamProtocolError):
+        ollama.to_ollama_response(OLLAMA_EMBED, answer, "m", 0.0)
+
+
+def test_missing_fields_are_empty_not_errors() -> None:
+    out = ollama.to_ollama_response(OLLAMA_CHAT, {}, "m", 0.0)
+    assert out["message"] == {"role": "assistant", "content": ""}
+    assert out["done_reason"] == "stop"
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        {"choices": [3]},
+        {"choices": [{"delta": "x"}]},
+        {"choices": [{"delta": {"content": 5}}]},
+        {"choices": [{"delta": {"tool_calls": [{"index": "one"}]}}]},
+        {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": 1}}]}}]},
+        {"choices": [{"text": 1}]},
+        {"usage": [1], "choices": []},
+    ],
+)
+def test_odd_stream_chunks_are_a_protocol_error(chunk: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamProtocolError):
+        ollama.OllamaStreamTranslator(OLLAMA_CHAT, "m", 0.0).chunk(chunk)
+
+
+def test_tool_call_indexes_written_as_strings_or_floats_are_one_call() -> None:
+    translator = ollama.OllamaStreamTranslator(OLLAMA_CHAT, "m", 0.0)
+    for index, part in (("0", '{"a":'), (0.0, " 1}"), (None, "")):
+        translator.chunk({"choices": [{"delta": {"tool_calls": [{"index": index, "function": {"arguments": part}}]}}]})
+    assert translator.done()["message"]["tool_calls"] == [{"function": {"name": "", "arguments": {"a": 1}}}]

@@ -1,0 +1,224 @@
+"""The pipeline answers bad upstream answers with a precise error, never a 500 or an empty 200, and records what
+the caller got."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from typing import Any
+
+import aiohttp
+import openai
+import orjson
+import pytest
+
+from clearance.app import PIPELINE
+from clearance.observability.logging import JsonFormatter
+from clearance.testing.fake_upstream import FakeUpstream
+from tests.conftest import GatewayFactory, RunningGateway
+from tests.proxy.scripted import Answer, ScriptedUpstream, scripted_upstream
+
+CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+CHAT_ANSWER = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}]}
+
+
+async def gateway_for(make_gateway: GatewayFactory, upstream: ScriptedUpstream) -> RunningGateway:
+    return await make_gateway([{"name": "up", "base_url": upstream.base_url, "models": ["m"]}])
+
+
+async def post(gw: RunningGateway, path: str, body: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+    async with aiohttp.ClientSession() as s, s.post(gw.url + path, json=body) as r:
+        return r.status, await r.read(), dict(r.headers)
+
+
+def error_code(body: bytes) -> str:
+    code: str = orjson.loads(body)["error"]["code"]
+    return code
+
+
+# -- whole answers --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(Answer(200, b"[" * 100 + b"]" * 100), id="nested-past-the-limit"),
+        pytest.param(Answer(200, b'{"a":' * 2000 + b"1" + b"}" * 2000), id="nested-past-orjson"),
+        pytest.param(Answer(200, b"not json", {"Content-Type": "text/plain"}), id="not-json"),
+        pytest.param(Answer(200, b"", {}), id="empty"),
+        pytest.param(
+            Answer(200, orjson.dumps(CHAT_ANSWER), {"Content-Type": "application/json", "Content-Encoding": "x-odd"}),
+            id="unknown-encoding",
+        ),
+        pytest.param(
+            Answer(200, b"\x1f\x8b\x08\x00broken", {"Content-Type": "application/json", "Content-Encoding": "gzip"}),
+            id="broken-gzip",
+        ),
+    ],
+)
+async def test_an_answer_that_cannot_be_read_is_502_and_recorded(make_gateway: GatewayFactory, answer: Answer) -> None:
+    async with scripted_upstream(answer) as up:
+        gw = await gateway_for(make_gateway, up)
+        status, body, _ = await post(gw, "/v1/chat/completions", CHAT)
+    assert (status, error_code(body)) == (502, "upstream_protocol_error")
+    [record] = await gw.records()
+    assert (record["status"], record["error_code"]) == (502, "upstream_protocol_error")
+
+
+async def test_a_compressed_answer_is_read_as_decoded(make_gateway: GatewayFactory) -> None:
+    card = "4111 1111 1111 1111"
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": f"card {card}"}}]}
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    async with scripted_upstream(Answer(200, gzip.compress(orjson.dumps(answer)), headers)) as up:
+        gw = await gateway_for(make_gateway, up)
+        status, body, _ = await post(gw, "/v1/chat/completions", CHAT)
+    assert status == 200
+    content = orjson.loads(body)["choices"][0]["message"]["content"]
+    assert content.startswith("card ") and card not in content
+
+
+async def test_an_answer_with_a_huge_integer_is_relayed_exactly(make_gateway: GatewayFactory) -> None:
+    raw = orjson.dumps(CHAT_ANSWER)[:-1] + b',"usage":{"total_tokens":123456789012345678901234567890}}'
+    async with scripted_upstream(Answer(200, raw)) as up:
+        gw = await gateway_for(make_gateway, up)
+        status, body, _ = await post(gw, "/v1/chat/completions", CHAT)
+    assert status == 200
+    assert b'"total_tokens":123456789012345678901234567890' in body
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"choices": ["odd"]},
+        {"choices": [{"message": {"content": 5}}]},
+        {"choices": [{"message": {"content": "x", "tool_calls": [{"function": {"arguments": 1.5}}]}}]},
+        {"choices": [{"text": "x"}], "usage": {"prompt_tokens": "many"}},
+    ],
+)
+async def test_odd_shapes_for_ollama_translation_are_502(make_gateway: GatewayFactory, answer: dict[str, Any]) -> None:
+    async with scripted_upstream(Answer(200, orjson.dumps(answer))) as up:
+        gw = await gateway_for(make_gateway, up)
+        status, body, _ = await post(gw, "/api/chat", {**CHAT, "stream": False})
+    assert (status, error_code(body)) == (502, "upstream_protocol_error")
+    [record] = await gw.records()
+    assert record["status"] == 502
+
+
+# -- redirects ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("same_origin", [True, False], ids=["same-origin", "other-origin"])
+async def test_upstream_redirects_are_not_followed(
+    make_gateway: GatewayFactory, status: int, same_origin: bool
+) -> None:
+    async with scripted_upstream() as elsewhere:
+        async with scripted_upstream() as up:
+            target = (up.root if same_origin else elsewhere.root) + "/elsewhere"
+            up.answer = Answer(status, b"", {"Location": target})
+            gw = await gateway_for(make_gateway, up)
+            got, body, headers = await post(gw, "/v1/chat/completions", CHAT)
+        assert elsewhere.received == []
+        assert all("redirected_to" not in r for r in up.received)
+    assert (got, error_code(body)) == (502, "upstream_protocol_error")
+    assert "Location" not in headers
+    assert b"elsewhere" not in body
+    [record] = await gw.records()
+    assert record["status"] == 502
+
+
+# -- streams --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(Answer(200, b"plain text", {"Content-Type": "text/plain"}), id="text-plain"),
+        pytest.param(Answer(200, orjson.dumps(CHAT_ANSWER)), id="json"),
+        pytest.param(Answer(200, b"", {}), id="empty-untyped"),
+    ],
+)
+async def test_a_stream_request_answered_with_no_stream_is_an_error(
+    make_gateway: GatewayFactory, answer: Answer
+) -> None:
+    async with scripted_upstream(answer) as up:
+        gw = await gateway_for(make_gateway, up)
+        status, body, _ = await post(gw, "/v1/chat/completions", {**CHAT, "stream": True})
+    assert (status, error_code(body)) == (502, "upstream_protocol_error")
+    [record] = await gw.records()
+    assert (record["status"], record["error_code"]) == (502, "upstream_protocol_error")
+
+
+@pytest.mark.parametrize("body", [b"", b"\n\n", b": just a comment\n\n", b"garbage without framing"])
+async def test_an_empty_event_stream_ends_with_an_error_event(make_gateway: GatewayFactory, body: bytes) -> None:
+    async with scripted_upstream(Answer(200, body, {"Content-Type": "text/event-stream"})) as up:
+        gw = await gateway_for(make_gateway, up)
+        async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="x", max_retries=0) as sdk:
+            stream = await sdk.chat.completions.create(model="m", messages=CHAT["messages"], stream=True)  # type: ignore[arg-type]
+            with pytest.raises(openai.APIError, match="without any event"):
+                async for _ in stream:
+                    pass
+    [record] = await gw.records()
+    # the caller got a 200 and then an error event: the record says both
+    assert (record["status"], record["error_code"]) == (200, "upstream_protocol_error")
+
+
+async def test_an_empty_ndjson_stream_ends_with_an_error_line(make_gateway: GatewayFactory) -> None:
+    async with scripted_upstream(Answer(200, b"", {"Content-Type": "application/x-ndjson"})) as up:
+        gw = await make_gateway([{"name": "up", "base_url": up.root, "kind": "ollama", "models": ["m"]}])
+        status, body, _ = await post(gw, "/api/chat", CHAT)
+    assert status == 200
+    assert orjson.loads(body.splitlines()[-1])["code"] == "upstream_protocol_error"
+
+
+async def test_a_failure_mid_stream_is_recorded_with_the_status_the_caller_got(
+    gateway: RunningGateway, fake_upstream: FakeUpstream
+) -> None:
+    fake_upstream.behaviour.disconnect_after_events = 2
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(gateway.url + "/v1/chat/completions", json={**CHAT, "model": "fake-model", "stream": True}) as r,
+    ):
+        assert r.status == 200
+        await r.read()
+    [record] = await gateway.records()
+    assert record["status"] == 200
+    assert record["error_code"] is not None
+
+
+# -- bugs -----------------------------------------------------------------------------------------------------
+
+
+async def test_an_unexpected_failure_is_a_500_in_the_openai_format_and_recorded(
+    gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("boom with 4111 1111 1111 1111 inside")
+
+    monkeypatch.setattr(gateway.app[PIPELINE], "_inspect", broken)
+    caplog.set_level(logging.DEBUG)
+    status, body, headers = await post(gateway, "/v1/chat/completions", {**CHAT, "model": "fake-model"})
+    assert status == 500
+    error = orjson.loads(body)["error"]
+    assert (error["code"], error["type"]) == ("internal_error", "server_error")
+    assert b"4111" not in body and b"boom" not in body
+    assert headers["X-Request-ID"]
+    [record] = await gateway.records()
+    assert (record["status"], record["error_code"]) == (500, "internal_error")
+    logged = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    assert "4111" not in logged
+    assert '"error":"RuntimeError"' in logged
+
+
+async def test_a_failing_side_route_is_a_500_in_the_openai_format(
+    gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken() -> bool:
+        raise RuntimeError("store exploded")
+
+    monkeypatch.setattr(gateway.audit, "writable", broken)
+    async with aiohttp.ClientSession() as s, s.get(gateway.url + "/readyz") as r:
+        assert r.status == 500
+        body = await r.read()
+    assert error_code(body) == "internal_error"
+    assert b"exploded" not in body

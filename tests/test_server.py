@@ -1,0 +1,86 @@
+"""How the gateway's HTTP server runs: slow or silent clients are dropped (``server.header_timeout``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from clearance.config import ServerConfig
+from clearance.server import runner_options
+from clearance.testing.fake_upstream import FakeUpstream
+from tests.conftest import GatewayFactory, RunningGateway
+
+ROUNDS = 400
+"""Upper bound on trickled bytes: far more than the header timeout allows at the pace below."""
+
+
+async def slow_gateway(make_gateway: GatewayFactory, upstream: FakeUpstream) -> RunningGateway:
+    return await make_gateway(
+        [{"name": "fake", "base_url": upstream.base_url, "models": ["fake-model"]}],
+        server={"header_timeout": 0.3, "body_timeout": 0.3},
+    )
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bool:
+    """Whether the server closed the connection (bounded wait, no timing assertion)."""
+    try:
+        data = await asyncio.wait_for(reader.read(), timeout=10)
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return b"HTTP/1.1 200" not in data
+
+
+def test_runner_options_carry_the_timeouts() -> None:
+    options = runner_options(ServerConfig(header_timeout=7, body_timeout=3))
+    assert options["keepalive_timeout"] == 7
+    assert options["lingering_time"] == 3
+    assert options["auto_decompress"] is False
+
+
+async def test_a_silent_client_is_disconnected(make_gateway: GatewayFactory, fake_upstream: FakeUpstream) -> None:
+    gw = await slow_gateway(make_gateway, fake_upstream)
+    reader, writer = await asyncio.open_connection("127.0.0.1", gw.server.port)
+    assert await closed_by_server(reader)
+    writer.close()
+
+
+async def test_a_client_trickling_its_headers_is_disconnected(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream
+) -> None:
+    gw = await slow_gateway(make_gateway, fake_upstream)
+    reader, writer = await asyncio.open_connection("127.0.0.1", gw.server.port)
+    request = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * ROUNDS
+    closed = False
+    for byte in request:  # one byte at a time, never finishing the headers
+        try:
+            writer.write(bytes([byte]))
+            await writer.drain()
+        except ConnectionError:
+            closed = True
+            break
+        if reader.at_eof():
+            closed = True
+            break
+        await asyncio.sleep(0.02)
+        if reader.at_eof() or writer.is_closing():
+            closed = True
+            break
+    if not closed:
+        closed = await closed_by_server(reader)
+    writer.close()
+    assert closed
+    assert fake_upstream.received == []
+
+
+async def test_an_idle_keep_alive_connection_is_closed(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream
+) -> None:
+    gw = await slow_gateway(make_gateway, fake_upstream)
+    reader, writer = await asyncio.open_connection("127.0.0.1", gw.server.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert await closed_by_server(reader)  # then silence: closed after header_timeout
+    writer.close()
