@@ -172,3 +172,12 @@ async def test_the_openai_sdk_gets_a_400_it_can_read(gw: RunningGateway, fake_up
     assert info.value.status_code == 400
     assert "messages[0].tool_call_id" in str(info.value)
     assert fake_upstream.received == []
+
+
+async def test_ollama_images_pass_only_when_real(gw: RunningGateway, fake_upstream: FakeUpstream) -> None:
+    real = data_url("png", png()).split(",", 1)[1]
+    message = {"role": "user", "content": "what is this?", "images": [real, f"not an image {CARD}"]}
+    status, _answer = await post(gw, "/api/chat", {"model": "ollama-model", "stream": False, "messages": [message]})
+    assert status == 200
+    [received] = fake_upstream.received
+    assert received.body["messages"][0]["images"] == [real, "not an image XXXX XXXX XXXX 1111"]
