@@ -33,7 +33,7 @@ from clearance.audit.store import SqlAuditStore
 from clearance.config import parse_config
 from clearance.observability.logging import JsonFormatter
 from clearance.testing.fake_upstream import FakeUpstream, Received
-from tests.attacks.harness import Place, Secret, assert_no_5xx, assert_no_leak, flatten
+from tests.attacks.harness import Place, Secret, assert_no_5xx, assert_no_leak, flatten, joined_values
 
 ATTACK_LOOP = pytest.mark.asyncio(loop_scope="module")
 
@@ -118,9 +118,14 @@ class AttackGateway:
             return [dict(r) for r in rows]
 
 
+def prompt_audit_store(url: str) -> SqlAuditStore:
+    """The SQL store the gateway builds, without its 0.1 s batching linger: each attack waits for its rows."""
+    return SqlAuditStore(url, linger_s=0)
+
+
 async def start_gateway(upstream: FakeUpstream, db_path: Path, **extra: Any) -> AttackGateway:
     config = parse_config({"upstreams": upstream_config(upstream), "audit": {"url": f"sqlite:///{db_path}"}, **extra})
-    app = create_app(config)
+    app = create_app(config, audit=prompt_audit_store(config.audit.url))
     server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
     await server.start_server()
     return AttackGateway(server, app, db_path)
@@ -173,7 +178,18 @@ class Reply:
 
 
 TEXT_KEYS = frozenset(
-    {"content", "text", "delta", "reasoning_content", "reasoning", "thinking", "refusal", "arguments", "response", "input"}
+    {
+        "content",
+        "text",
+        "delta",
+        "reasoning_content",
+        "reasoning",
+        "thinking",
+        "refusal",
+        "arguments",
+        "response",
+        "input",
+    }
 )
 
 
@@ -248,7 +264,12 @@ class Attack:
         await self.gw.flush()
         up = self.upstream
         places = [
-            Place("the upstream body", "\n".join(t for r in up.received for t in flatten(r.body))),
+            Place(
+                "the upstream body",
+                "\n".join(
+                    [*(t for r in up.received for t in flatten(r.body)), *(joined_values(r.body) for r in up.received)]
+                ),
+            ),
             Place("the upstream raw bytes", "\n".join(b.decode("utf-8", "replace") for b in up.raw_received)),
             Place(
                 "the upstream headers and paths",
@@ -260,11 +281,14 @@ class Attack:
             caller.append("\n".join(f"{k}: {v}" for k, v in reply.headers.items()))
             caller.append(reply.body.decode("utf-8", "replace"))
             caller.extend(t for item in reply.items() for t in flatten(item))
+            caller.append(joined_values(reply.items()))
         caller.extend(self.sdk_outputs)
         caller.extend(assembled_texts(reply.items() for reply in self.replies))
         places.append(Place("the caller's answer", "\n".join(caller)))
         formatter = JsonFormatter()
-        places.append(Place("the logs", "\n".join(formatter.format(r) for r in self.caplog.records)))
+        # aiohttp's access log is switched off in production (``configure_logging``); everything else counts
+        logged = [formatter.format(r) for r in self.caplog.records if r.name != "aiohttp.access"]
+        places.append(Place("the logs", "\n".join(logged)))
         rows = self.gw.rows_since(self.mark)
         places.append(Place("the audit rows", "\n".join(str(v) for row in rows for v in row.values())))
         return places
@@ -283,6 +307,13 @@ class Attack:
         for status in self.sdk_statuses:
             assert_no_5xx(status, "the SDK's answer", allowed)
         assert_no_leak(await self.places(), secrets, carriers)
+
+    async def database_bytes(self) -> Place:
+        """The audit database's files, byte for byte (free pages and the write-ahead log included)."""
+        await self.gw.flush()
+        files = [self.gw.db_path, self.gw.db_path.with_name(self.gw.db_path.name + "-wal")]
+        data = b"".join(f.read_bytes() for f in files if f.exists())
+        return Place("the audit database file", data.decode("latin-1"))
 
     async def records(self) -> list[dict[str, Any]]:
         await self.gw.flush()
@@ -324,7 +355,13 @@ def chunk(content: str | None = None, *, index: Any = 0, finish: str | None = No
     choice: dict[str, Any] = {"delta": d, "finish_reason": finish}
     if index is not _ABSENT:
         choice["index"] = index
-    return {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": OPENAI_MODEL, "choices": [choice]}
+    return {
+        "id": "chatcmpl-x",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": OPENAI_MODEL,
+        "choices": [choice],
+    }
 
 
 _ABSENT = object()

@@ -5,7 +5,7 @@ what the upstream received (bodies, keys, headers, paths), in what the caller re
 captured logs, or in the audit database. The check normalises the place it searches the way an attacker would
 read it: Unicode compatibility forms folded (NFKC), everything that is not a letter or digit removed, HTML
 entities, percent-escapes, ``\\uXXXX`` escapes, base64 runs and spelled-out digits decoded. So
-``4111/1111/1111/1111``, ``4１1１…`` and ``&#52;111…`` all count as the card.
+``4111/1111/1111/1111``, full-width digits and ``&#52;111…`` all count as the card.
 
 Failures raise one of three types, which ``scripts/attack-report`` counts per class:
 
@@ -140,6 +140,26 @@ def flatten(node: Any) -> Iterator[str]:
     elif isinstance(node, list | tuple):
         for item in node:
             yield from flatten(item)
+
+
+_NAME_LIKE = re.compile(r"[A-Za-z_.:/-]*")
+
+
+def joined_values(node: Any) -> str:
+    """Every string value (not key) that is not a bare name, concatenated in document order: a value cut across
+    adjacent messages, parts or fields reads whole here, as the model reads the conversation."""
+    return "".join(v for v in _values(node) if not _NAME_LIKE.fullmatch(v))
+
+
+def _values(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _values(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _values(item)
 
 
 @dataclass

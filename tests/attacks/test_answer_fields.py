@@ -43,7 +43,9 @@ def completion(message: dict[str, Any], **top: Any) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 1,
         "model": OPENAI_MODEL,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok", **message}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "ok", **message}, "finish_reason": "stop"}
+        ],
         **top,
     }
 
@@ -60,7 +62,9 @@ WHOLE: dict[str, dict[str, Any]] = {
     "tool_name": completion({"tool_calls": [call(name=f"pay_{CARD}")]}),
     "tool_arguments_object": completion({"tool_calls": [call(arguments={"card": CARD})]}),
     "tool_arguments_number": completion({"tool_calls": [call(arguments={"card": int(CARD)})]}),
-    "custom_tool_input": completion({"tool_calls": [{"id": "c", "type": "custom", "custom": {"name": "x", "input": SAY}}]}),
+    "custom_tool_input": completion(
+        {"tool_calls": [{"id": "c", "type": "custom", "custom": {"name": "x", "input": SAY}}]}
+    ),
     "tool_call_id": completion({"tool_calls": [{**call(), "id": TOKEN}]}),
     "extra_message_key": completion({"annotations": [{"type": "note", "text": SAY}]}),
     "message_key_named_by_value": completion({CARD: "x"}),
@@ -70,7 +74,10 @@ WHOLE: dict[str, dict[str, Any]] = {
     "system_fingerprint": completion({}, system_fingerprint=TOKEN),
     "model_field": completion({}, model=f"m-{CARD}"),
     "service_tier": completion({}, service_tier=SSN.raw),
-    "finish_reason": {**completion({}), "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": SAY}]},
+    "finish_reason": {
+        **completion({}),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": SAY}],
+    },
     "number_field": completion({}, usage={"prompt_tokens": int(CARD), "completion_tokens": 1, "total_tokens": 2}),
 }
 
@@ -83,16 +90,26 @@ async def test_whole_answer_field(attack: Attack, case: str) -> None:
 
 
 STREAMED: dict[str, list[bytes]] = {
-    "reasoning_content": sse(chunk(reasoning_content="the card is "), chunk(reasoning_content=f"{CARD} ok"), chunk(finish="stop")),
+    "reasoning_content": sse(
+        chunk(reasoning_content="the card is "), chunk(reasoning_content=f"{CARD} ok"), chunk(finish="stop")
+    ),
     "reasoning": sse(chunk(reasoning=SAY), chunk(finish="stop")),
     "thinking": sse(chunk(thinking=SAY), chunk(finish="stop")),
     "refusal": sse(chunk(refusal="the card is 4111 1111 "), chunk(refusal="1111 1111 ok"), chunk(finish="stop")),
     "tool_name": sse(
-        chunk(tool_calls=[{"index": 0, "id": "c1", "type": "function", "function": {"name": f"pay_{CARD}", "arguments": ""}}]),
+        chunk(
+            tool_calls=[
+                {"index": 0, "id": "c1", "type": "function", "function": {"name": f"pay_{CARD}", "arguments": ""}}
+            ]
+        ),
         chunk(finish="tool_calls"),
     ),
     "tool_arguments_object": sse(
-        chunk(tool_calls=[{"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": {"card": CARD}}}]),
+        chunk(
+            tool_calls=[
+                {"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": {"card": CARD}}}
+            ]
+        ),
         chunk(finish="tool_calls"),
     ),
     "custom_tool_input": sse(
@@ -104,15 +121,35 @@ STREAMED: dict[str, list[bytes]] = {
     "delta_role": sse(chunk("hi", role=f"assistant {CARD}"), chunk(finish="stop")),
     "chunk_id": sse({**chunk("hi"), "id": f"chatcmpl-{CARD}"}, chunk(finish="stop")),
     "logprobs_token": sse(
-        {**chunk("hi"), "choices": [{"index": 0, "delta": {"content": "hi"}, "logprobs": {"content": [{"token": CARD, "logprob": -1.0}]}, "finish_reason": None}]},
+        {
+            **chunk("hi"),
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": "hi"},
+                    "logprobs": {"content": [{"token": CARD, "logprob": -1.0}]},
+                    "finish_reason": None,
+                }
+            ],
+        },
         chunk(finish="stop"),
     ),
     "sse_event_line": sse(f"event: {SAY}\ndata: ".encode() + orjson.dumps(chunk("hi")) + b"\n\n", chunk(finish="stop")),
     "sse_id_line": sse(f"id: {CARD}\ndata: ".encode() + orjson.dumps(chunk("hi")) + b"\n\n", chunk(finish="stop")),
     "sse_comment_line": sse(f": {SAY}\n\n".encode(), chunk("hi"), chunk(finish="stop")),
-    "sse_retry_field": sse(f"retry: {CARD}\ndata: ".encode() + orjson.dumps(chunk("hi")) + b"\n\n", chunk(finish="stop")),
+    "sse_retry_field": sse(
+        f"retry: {CARD}\ndata: ".encode() + orjson.dumps(chunk("hi")) + b"\n\n", chunk(finish="stop")
+    ),
     "sse_data_not_json": sse(f"data: {SAY}\n\n".encode(), chunk(finish="stop")),
-    "vllm_token_ids": sse({**chunk("hi"), "choices": [{"index": 0, "delta": {"content": "hi"}, "token_ids": [int(d) for d in CARD], "finish_reason": None}]}, chunk(finish="stop")),
+    "vllm_token_ids": sse(
+        {
+            **chunk("hi"),
+            "choices": [
+                {"index": 0, "delta": {"content": "hi"}, "token_ids": [int(d) for d in CARD], "finish_reason": None}
+            ],
+        },
+        chunk(finish="stop"),
+    ),
     "usage_chunk_text": sse(chunk("hi"), {**chunk(finish="stop"), "usage": {"note": SAY}}),
 }
 
@@ -131,10 +168,24 @@ def rsp(kind: str, **fields: Any) -> bytes:
 
 RESPONSES: dict[str, list[bytes]] = {
     "reasoning_summary_delta": [
-        rsp("response.reasoning_summary_text.delta", item_id="rs_1", output_index=0, summary_index=0, delta="the card is 4111 1111 "),
-        rsp("response.reasoning_summary_text.delta", item_id="rs_1", output_index=0, summary_index=0, delta="1111 1111 ok"),
+        rsp(
+            "response.reasoning_summary_text.delta",
+            item_id="rs_1",
+            output_index=0,
+            summary_index=0,
+            delta="the card is 4111 1111 ",
+        ),
+        rsp(
+            "response.reasoning_summary_text.delta",
+            item_id="rs_1",
+            output_index=0,
+            summary_index=0,
+            delta="1111 1111 ok",
+        ),
     ],
-    "reasoning_text_delta": [rsp("response.reasoning_text.delta", item_id="rs_1", output_index=0, content_index=0, delta=SAY)],
+    "reasoning_text_delta": [
+        rsp("response.reasoning_text.delta", item_id="rs_1", output_index=0, content_index=0, delta=SAY)
+    ],
     "refusal_delta": [rsp("response.refusal.delta", item_id="m1", output_index=0, content_index=0, delta=SAY)],
     "refusal_done": [rsp("response.refusal.done", item_id="m1", output_index=0, content_index=0, refusal=SAY)],
     "function_call_arguments_delta": [
@@ -142,13 +193,26 @@ RESPONSES: dict[str, list[bytes]] = {
         rsp("response.function_call_arguments.delta", item_id="fc1", output_index=0, delta='1111 1111"}'),
     ],
     "output_item_added_name": [
-        rsp("response.output_item.added", output_index=0, item={"type": "function_call", "id": "fc1", "call_id": "c", "name": f"pay_{CARD}", "arguments": ""})
+        rsp(
+            "response.output_item.added",
+            output_index=0,
+            item={"type": "function_call", "id": "fc1", "call_id": "c", "name": f"pay_{CARD}", "arguments": ""},
+        )
     ],
     "unknown_event_with_delta": [rsp("response.audio_transcript.delta", item_id="a1", delta=SAY)],
-    "in_progress_with_text": [rsp("response.in_progress", response={"id": "r", "status": "in_progress", "instructions": SAY})],
+    "in_progress_with_text": [
+        rsp("response.in_progress", response={"id": "r", "status": "in_progress", "instructions": SAY})
+    ],
     "event_name_itself": [f"event: {SAY}\ndata: {{}}\n\n".encode()],
     "completed_output_text": [
-        rsp("response.completed", response={"id": "r", "status": "completed", "output": [{"type": "message", "content": [{"type": "output_text", "text": SAY}]}]})
+        rsp(
+            "response.completed",
+            response={
+                "id": "r",
+                "status": "completed",
+                "output": [{"type": "message", "content": [{"type": "output_text", "text": SAY}]}],
+            },
+        )
     ],
 }
 
@@ -162,15 +226,25 @@ async def test_streamed_responses_event(attack: Attack, case: str) -> None:
 
 
 def olla(message: dict[str, Any], done: bool = False, **top: Any) -> dict[str, Any]:
-    return {"model": OLLAMA_MODEL, "created_at": "2026-01-01T00:00:00Z", "message": {"role": "assistant", "content": "", **message}, "done": done, **top}
+    return {
+        "model": OLLAMA_MODEL,
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": {"role": "assistant", "content": "", **message},
+        "done": done,
+        **top,
+    }
 
 
 OLLAMA: dict[str, list[bytes]] = {
-    "thinking": ndjson(olla({"thinking": "the card is 4111 1111 "}), olla({"thinking": "1111 1111 ok"}), olla({}, done=True)),
+    "thinking": ndjson(
+        olla({"thinking": "the card is 4111 1111 "}), olla({"thinking": "1111 1111 ok"}), olla({}, done=True)
+    ),
     "tool_call_arguments_object": ndjson(
         olla({"tool_calls": [{"function": {"name": "pay", "arguments": {"card": CARD}}}]}), olla({}, done=True)
     ),
-    "tool_call_name": ndjson(olla({"tool_calls": [{"function": {"name": f"pay_{CARD}", "arguments": {}}}]}), olla({}, done=True)),
+    "tool_call_name": ndjson(
+        olla({"tool_calls": [{"function": {"name": f"pay_{CARD}", "arguments": {}}}]}), olla({}, done=True)
+    ),
     "unknown_key": ndjson(olla({"content": "hi"}, note=SAY), olla({}, done=True)),
     "images_field": ndjson(olla({"content": "hi", "images": [SAY]}), olla({}, done=True)),
     "final_context_token_ids": ndjson(olla({"content": "hi"}), olla({}, done=True, context=[int(d) for d in CARD])),
@@ -199,7 +273,9 @@ async def test_vllm_token_ids_are_dropped_from_whole_answers(attack: Attack) -> 
     answer = completion({}, prompt_token_ids=[int(d) for d in CARD])
     answer["choices"][0]["token_ids"] = [int(d) for d in CARD]
     attack.upstream.script = Script([orjson.dumps(answer)])
-    reply = await attack.post("/v1/chat/completions", {"model": OPENAI_MODEL, "messages": [{"role": "user", "content": "go"}]})
+    reply = await attack.post(
+        "/v1/chat/completions", {"model": OPENAI_MODEL, "messages": [{"role": "user", "content": "go"}]}
+    )
     data = reply.json()
     expect(
         not data.get("prompt_token_ids") and not data["choices"][0].get("token_ids"),
@@ -210,7 +286,9 @@ async def test_vllm_token_ids_are_dropped_from_whole_answers(attack: Attack) -> 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning", "refusal"])
 async def test_reasoning_stream_through_the_openai_sdk(attack: Attack, field: str) -> None:
     pieces = ["the card is 4111 11", "11 1111 1111", " ok"]
-    attack.upstream.script = Script(sse(*(chunk(**{field: p}) for p in pieces), chunk(finish="stop")), headers=SSE_HEADERS)
+    attack.upstream.script = Script(
+        sse(*(chunk(**{field: p}) for p in pieces), chunk(finish="stop")), headers=SSE_HEADERS
+    )
     async with openai.AsyncOpenAI(base_url=attack.gw.base_url, api_key="x", max_retries=0) as sdk:
         try:
             stream = await sdk.chat.completions.create(
@@ -257,7 +335,7 @@ async def test_fuzz_random_answers_leak_nothing(attack: Attack) -> None:
         body = {"model": OPENAI_MODEL, "messages": [{"role": "user", "content": "go"}], "stream": stream}
         reply = await attack.post("/v1/chat/completions", body)
         assert_no_5xx(reply.status, f"fuzz case {n}", allowed=(502,))
-        caller = [p for p in await attack.places() if p.name == "the caller's answer"][0]
+        caller = next(p for p in await attack.places() if p.name == "the caller's answer")
         if find_leak(caller, secret) is not None:
             leaked.append(f"#{n} {secret.kind} {secret.shown} ({'streamed' if stream else 'whole'})")
     if leaked:

@@ -8,7 +8,6 @@ form reaching the upstream is a leak like the plain one.
 from __future__ import annotations
 
 import base64
-import urllib.parse
 from collections.abc import Callable
 
 import openai
@@ -28,30 +27,28 @@ def b64(text: str) -> str:
 ENCODINGS: dict[str, Callable[[str], str]] = {
     "html_decimal": lambda s: "".join(f"&#{ord(c)};" for c in s),
     "html_hex": lambda s: "".join(f"&#x{ord(c):x};" for c in s),
-    "html_decimal_padded": lambda s: "".join(f"&#00{ord(c)};" for c in s),
     "html_half": lambda s: "".join(f"&#{ord(c)};" if i % 2 else c for i, c in enumerate(s)),
     "percent_all": lambda s: "".join(f"%{ord(c):02X}" for c in s),
-    "percent_lower_hex": lambda s: "".join(f"%{ord(c):02x}" for c in s),
     "percent_half": lambda s: "".join(f"%{ord(c):02X}" if i % 2 else c for i, c in enumerate(s)),
-    "percent_in_url_query": lambda s: "https://shop.test/pay?card=" + urllib.parse.quote(s, safe=""),
     "u_escape": lambda s: "".join(f"\\u{ord(c):04x}" for c in s),
-    "u_escape_upper": lambda s: "".join(f"\\u{ord(c):04X}" for c in s),
     "x_escape": lambda s: "".join(f"\\x{ord(c):02x}" for c in s),
     "base64_value": b64,
     "base64_sentence": lambda s: b64(f"the value is {s}"),
     "base64url_value": lambda s: base64.urlsafe_b64encode(s.encode()).decode().rstrip("="),
-    "base64_unpadded": lambda s: b64(f"value {s}").rstrip("="),
     "double_base64": lambda s: b64(b64(s)),
     "data_url_text": lambda s: "data:text/plain;base64," + b64(f"value {s}"),
     "data_url_fake_png": lambda s: "data:image/png;base64," + b64(f"value {s}"),
-    "data_url_fake_jpeg": lambda s: "data:image/jpeg;base64," + b64(s),
 }
 
 VALUES: dict[str, Secret] = {"visa": VISA, "ssn": SSN, "iban": IBAN_GB, "github_token": GITHUB_TOKEN}
 
 
-@pytest.mark.parametrize("value", VALUES, ids=list(VALUES))
-@pytest.mark.parametrize("encoding", ENCODINGS, ids=list(ENCODINGS))
+CASES = [(e, v) for v in ("visa", "github_token") for e in ENCODINGS] + [
+    (e, v) for v in ("ssn", "iban") for e in ("html_decimal", "percent_all", "u_escape", "base64_sentence")
+]
+
+
+@pytest.mark.parametrize(("encoding", "value"), CASES, ids=[f"{e}-{v}" for e, v in CASES])
 async def test_encoded_value_in_chat(attack: Attack, encoding: str, value: str) -> None:
     secret = VALUES[value]
     carrier = ENCODINGS[encoding](secret.raw)
@@ -73,7 +70,7 @@ SPELLINGS: dict[str, Callable[[str], str]] = {
 }
 
 
-@pytest.mark.parametrize("value", ["visa", "ssn"])
+@pytest.mark.parametrize("value", ["visa"])
 @pytest.mark.parametrize("spelling", SPELLINGS, ids=list(SPELLINGS))
 async def test_spelled_out_digits(attack: Attack, spelling: str, value: str) -> None:
     secret = VALUES[value]
@@ -84,7 +81,7 @@ async def test_spelled_out_digits(attack: Attack, spelling: str, value: str) -> 
 
 
 @pytest.mark.parametrize("shape", ["completion", "embedding", "responses", "ollama_generate"])
-@pytest.mark.parametrize("encoding", ["html_decimal", "percent_all", "base64_sentence"])
+@pytest.mark.parametrize("encoding", ["html_decimal", "base64_sentence"])
 async def test_encoded_card_in_other_endpoints(attack: Attack, shape: str, encoding: str) -> None:
     carrier = ENCODINGS[encoding](VISA.raw)
     path, body = SHAPES[shape](f"x {carrier} y")

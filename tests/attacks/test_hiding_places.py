@@ -30,7 +30,7 @@ URLS: dict[str, tuple[str, Secret]] = {
     "userinfo_card": (f"ftp://{VISA.raw}@files.acme-corp.io/", VISA),
     "userinfo_ssn": (f"https://{SSN.raw}:x@portal.acme-corp.io/", SSN),
     "path_card": (f"https://shop.acme-corp.io/cards/{VISA.raw}/charge", VISA),
-    "path_card_dashed": (f"https://shop.acme-corp.io/cards/4111-1111-1111-1111/charge", VISA),
+    "path_card_dashed": ("https://shop.acme-corp.io/cards/4111-1111-1111-1111/charge", VISA),
     "path_ssn": (f"https://hr.acme-corp.io/people/{SSN.raw}", SSN),
     "path_iban": (f"https://bank.acme-corp.io/accounts/{IBAN_GB.raw}/balance", IBAN_GB),
     "path_token": (f"https://api.acme-corp.io/v1/keys/{TOKEN}/revoke", GITHUB_TOKEN),
@@ -111,8 +111,13 @@ FAKE_DATA_URLS: dict[str, str] = {
 SECRET_OF = {"text_payload_declared_jpeg": SSN, "empty_media_type": GITHUB_TOKEN}
 
 
-@pytest.mark.parametrize("case", FAKE_DATA_URLS, ids=list(FAKE_DATA_URLS))
-@pytest.mark.parametrize("where", ["text", "image_url"])
+DATA_URL_CASES = [(c, "text") for c in FAKE_DATA_URLS] + [
+    (c, "image_url")
+    for c in ("text_payload_declared_png", "png_magic_then_text", "real_png_then_text", "upper_case_scheme")
+]
+
+
+@pytest.mark.parametrize(("case", "where"), DATA_URL_CASES, ids=[f"{c}-{w}" for c, w in DATA_URL_CASES])
 async def test_string_that_merely_starts_like_a_data_url(attack: Attack, case: str, where: str) -> None:
     url = FAKE_DATA_URLS[case]
     part = {"type": "text", "text": url} if where == "text" else {"type": "image_url", "image_url": {"url": url}}
@@ -124,7 +129,10 @@ async def test_string_that_merely_starts_like_a_data_url(attack: Attack, case: s
 async def test_real_image_passes_untouched(attack: Attack) -> None:
     """The control: a real PNG of the declared type is not text, and reaches the model byte for byte."""
     url = f"data:image/png;base64,{REAL_PNG}"
-    body = {"model": OPENAI_MODEL, "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]}
+    body = {
+        "model": OPENAI_MODEL,
+        "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}],
+    }
     reply = await attack.post("/v1/chat/completions", body)
     expect(reply.status == 200, f"a real image was refused ({reply.status})")
     sent = attack.upstream.received[0].body["messages"][0]["content"][0]["image_url"]["url"]

@@ -76,8 +76,12 @@ def plain(secret: Secret) -> str:
     return secret.raw if secret.kind != "ssn" else secret.raw.replace("-", "")
 
 
-@pytest.mark.parametrize("value", VALUES, ids=list(VALUES))
-@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+CASES = [(d, "visa") for d in DISGUISES] + [
+    (d, v) for v in ("ssn", "iban") for d in ("fullwidth", "circled", "zwsp", "soft_hyphen", "combining_acute", "nul")
+]
+
+
+@pytest.mark.parametrize(("disguise", "value"), CASES, ids=[f"{d}-{v}" for d, v in CASES])
 async def test_disguised_value_in_chat(attack: Attack, disguise: str, value: str) -> None:
     secret = VALUES[value]
     carrier = DISGUISES[disguise](secret.raw)
@@ -94,7 +98,7 @@ async def test_disguised_value_in_chat(attack: Attack, disguise: str, value: str
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
-@pytest.mark.parametrize("disguise", ["fullwidth", "zwsp", "combining_acute", "nul"])
+@pytest.mark.parametrize("disguise", ["fullwidth", "zwsp"])
 async def test_disguised_card_in_every_endpoint(attack: Attack, shape: str, disguise: str) -> None:
     carrier = DISGUISES[disguise](VISA.raw)
     path, body = SHAPES[shape](f"card {carrier} ok")
@@ -102,7 +106,7 @@ async def test_disguised_card_in_every_endpoint(attack: Attack, shape: str, disg
     await attack.check([VISA], carriers=[carrier])
 
 
-@pytest.mark.parametrize("disguise", ["circled", "word_joiner", "combining_stroke", "bell"])
+@pytest.mark.parametrize("disguise", ["circled", "word_joiner", "combining_stroke"])
 async def test_disguised_card_through_the_openai_sdk(attack: Attack, disguise: str) -> None:
     carrier = DISGUISES[disguise](plain(VISA))
     async with openai.AsyncOpenAI(base_url=attack.gw.base_url, api_key="x", max_retries=0) as sdk:

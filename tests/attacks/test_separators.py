@@ -17,43 +17,28 @@ pytestmark = ATTACK_LOOP
 
 SEPARATORS: dict[str, str] = {
     "slash": "/",
-    "backslash": "\\",
     "underscore": "_",
     "comma": ",",
     "colon": ":",
-    "semicolon": ";",
     "pipe": "|",
     "dot": ".",
     "middle_dot": "\u00b7",
-    "bullet": "\u2022",
-    "one_dot_leader": "\u2024",
     "ellipsis": "\u2026",
     "tab": "\t",
     "newline": "\n",
-    "crlf": "\r\n",
     "line_separator": "\u2028",
-    "paragraph_separator": "\u2029",
-    "two_spaces": "  ",
     "five_spaces": "     ",
     "nbsp": "\u00a0",
     "thin_space": "\u2009",
-    "ideographic_space": "\u3000",
     "en_dash": "\u2013",
     "em_dash": "\u2014",
-    "minus_sign": "\u2212",
-    "tilde": "~",
-    "plus": "+",
-    "star": "*",
-    "hash": "#",
-    "double_dash": "--",
-    "space_dash_space": " - ",
 }
 
 GROUPS: dict[str, tuple[Secret, tuple[int, ...]]] = {
     "visa": (VISA, (4, 4, 4, 4)),
-    "amex": (AMEX, (4, 6, 5)),
     "ssn": (SSN, (3, 2, 4)),
 }
+AMEX_GROUPS = (4, 6, 5)
 
 
 def grouped(value: str, sizes: tuple[int, ...], sep: str) -> str:
@@ -85,7 +70,7 @@ EVERY_DIGIT: dict[str, str] = {
 }
 
 
-@pytest.mark.parametrize("value", ["visa", "ssn"])
+@pytest.mark.parametrize("value", ["visa"])
 @pytest.mark.parametrize("sep", EVERY_DIGIT, ids=list(EVERY_DIGIT))
 async def test_separator_between_every_digit(attack: Attack, sep: str, value: str) -> None:
     secret = GROUPS[value][0]
@@ -106,11 +91,8 @@ IBAN_FORMS: dict[str, str] = {
     "lower_dashes": iban_groups(IBAN_GB.raw.lower(), "-"),
     "dots": iban_groups(IBAN_GB.raw, "."),
     "slashes": iban_groups(IBAN_GB.raw, "/"),
-    "mixed_case": "".join(c.lower() if i % 2 else c for i, c in enumerate(IBAN_GB.raw)),
     "de_lower": IBAN_DE.raw.lower(),
     "de_dashes": iban_groups(IBAN_DE.raw, "-"),
-    "de_underscores": iban_groups(IBAN_DE.raw, "_"),
-    "de_tabs": iban_groups(IBAN_DE.raw, "\t"),
 }
 
 
@@ -123,7 +105,15 @@ async def test_iban_forms(attack: Attack, form: str) -> None:
     await attack.check([secret], carriers=[carrier])
 
 
-@pytest.mark.parametrize("sep", ["slash", "underscore", "pipe", "tab"])
+@pytest.mark.parametrize("sep", ["slash", "pipe", "newline", "nbsp"])
+async def test_amex_grouped_by_separator(attack: Attack, sep: str) -> None:
+    carrier = grouped(AMEX.raw, AMEX_GROUPS, SEPARATORS[sep])
+    path, body = SHAPES["chat"](f"amex {carrier}")
+    await attack.post(path, body)
+    await attack.check([AMEX], carriers=[carrier])
+
+
+@pytest.mark.parametrize("sep", ["slash", "tab"])
 async def test_separated_card_through_the_openai_sdk(attack: Attack, sep: str) -> None:
     carrier = grouped(VISA.raw, (4, 4, 4, 4), SEPARATORS[sep])
     async with openai.AsyncOpenAI(base_url=attack.gw.base_url, api_key="x", max_retries=0) as sdk:

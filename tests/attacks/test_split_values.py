@@ -81,7 +81,11 @@ def tool_result_parts(a: str, b: str) -> tuple[str, dict[str, Any]]:
         "model": OPENAI_MODEL,
         "messages": [
             {"role": "user", "content": "look it up"},
-            {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": a}, {"type": "text", "text": b}]},
+            {
+                "role": "tool",
+                "tool_call_id": "c1",
+                "content": [{"type": "text", "text": a}, {"type": "text", "text": b}],
+            },
         ],
     }
 
@@ -108,8 +112,12 @@ VALUES: dict[str, tuple[Secret, str, int]] = {
 }
 
 
-@pytest.mark.parametrize("value", VALUES, ids=list(VALUES))
-@pytest.mark.parametrize("join", JOINS, ids=list(JOINS))
+CASES = [(j, v) for v in ("card_spaced", "github_token") for j in JOINS] + [
+    (j, v) for v in ("card_plain", "ssn", "iban") for j in ("messages", "content_parts", "responses_input_items")
+]
+
+
+@pytest.mark.parametrize(("join", "value"), CASES, ids=[f"{j}-{v}" for j, v in CASES])
 async def test_value_split_across_a_join(attack: Attack, join: str, value: str) -> None:
     secret, text, at = VALUES[value]
     a, b = halves(text, at)
@@ -118,7 +126,7 @@ async def test_value_split_across_a_join(attack: Attack, join: str, value: str) 
     await attack.check([secret])
 
 
-@pytest.mark.parametrize("at", range(1, 19, 2), ids=[f"cut_at_{i}" for i in range(1, 19, 2)])
+@pytest.mark.parametrize("at", range(1, 19, 3), ids=[f"cut_at_{i}" for i in range(1, 19, 3)])
 async def test_spaced_card_cut_at_every_position_across_messages(attack: Attack, at: int) -> None:
     path, body = messages(*halves(CARD_SPACED, at))
     await attack.post(path, body)

@@ -88,7 +88,10 @@ STRUCTURAL: dict[str, tuple[str, dict[str, Any], Secret]] = {
             tools=[
                 {
                     "type": "function",
-                    "function": {"name": "f", "parameters": {"type": "object", "properties": {CARD: {"type": "string"}}}},
+                    "function": {
+                        "name": "f",
+                        "parameters": {"type": "object", "properties": {CARD: {"type": "string"}}},
+                    },
                 }
             ]
         ),
@@ -194,8 +197,14 @@ TOKEN_IDS: dict[str, tuple[str, dict[str, Any]]] = {
     "embedding_text_then_ids": ("/v1/embeddings", {"model": OPENAI_MODEL, "input": ["hello", [7592, 2088]]}),
     "chat_content_ids": ("/v1/chat/completions", chat_body(user([{"type": "text", "text": "hi"}], tokens=[1, 2, 3]))),
     "chat_prompt_token_ids": ("/v1/chat/completions", chat_body(prompt_token_ids=[101, 2023, 102])),
-    "responses_input_ids": ("/v1/responses", {"model": OPENAI_MODEL, "input": [{"type": "message", "role": "user", "content": [1, 2, 3]}]}),
-    "ollama_context": ("/api/generate", {"model": OLLAMA_MODEL, "stream": False, "prompt": "go on", "context": [1, 2, 3]}),
+    "responses_input_ids": (
+        "/v1/responses",
+        {"model": OPENAI_MODEL, "input": [{"type": "message", "role": "user", "content": [1, 2, 3]}]},
+    ),
+    "ollama_context": (
+        "/api/generate",
+        {"model": OLLAMA_MODEL, "stream": False, "prompt": "go on", "context": [1, 2, 3]},
+    ),
     "ollama_context_openai_upstream": (
         "/api/generate",
         {"model": OPENAI_MODEL, "stream": False, "prompt": "go on", "context": [101, 2023]},
