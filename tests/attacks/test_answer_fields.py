@@ -314,8 +314,12 @@ def _fuzz_answer(rng: random.Random, text: str) -> tuple[bool, list[bytes], dict
         pieces = [text[:at], text[at:]]
         frames = sse(*(chunk(**{field: p}) for p in pieces), chunk(finish="stop"))
         return True, frames, SSE_HEADERS
-    where = rng.randrange(3)
+    where = rng.randrange(5)
     message: dict[str, Any] = {field: text} if where == 0 else {}
+    if where == 3:
+        message["tool_calls"] = [call(name=text.replace(" ", "_"))]
+    elif where == 4:
+        message[text] = field
     top: dict[str, Any] = {field: text} if where == 1 else {}
     answer = completion(message, **top)
     if where == 2:

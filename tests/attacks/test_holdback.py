@@ -10,7 +10,9 @@ values, punctuation and markup, splits them into events for every API shape, and
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +34,7 @@ from tests.attacks.conftest import (
     ndjson,
     sse,
 )
-from tests.attacks.harness import GITHUB_TOKEN, IBAN_GB, SSN, VISA, Secret, expect
+from tests.attacks.harness import GITHUB_TOKEN, IBAN_GB, SSN, VISA, ContractError, Place, Secret, expect, find_leak
 
 pytestmark = ATTACK_LOOP
 
@@ -276,6 +278,39 @@ async def test_run_of_grouped_cards_beyond_the_window(attack: Attack, shape: str
     await attack.check([VISA], allowed_5xx=(502,))
 
 
+# -- the hold-back's own patterns must not be a way to stall the gateway -------------------------------------
+
+BACKTRACKING_PIECES = ["G", "B8", "2 WEST 1234 5698 7654 32 411", "1111111111111 5", "3", '6-22-8174 " <']
+"""Found by the property below: on the last, 13-character event the stream masker's IBAN hold-back pattern
+(``(?:[ ]?[A-Z0-9]{1,4})*`` before ``$``) backtracks catastrophically: about 90 s of CPU on one event, with the
+gateway's event loop blocked. Checked in a child process with a generous bound, since a blocked loop in this
+process would stall the suite rather than fail the test."""
+STALL_BOUND_S = 15
+
+
+async def test_hold_back_patterns_cannot_stall_the_stream() -> None:
+    script = (
+        "from clearance.mask.stream import StreamMasker\n"
+        "m = StreamMasker(lambda context, segment: segment)\n"
+        f"for piece in {BACKTRACKING_PIECES!r}:\n"
+        "    m.feed(piece)\n"
+        "m.flush()\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        _, err = await asyncio.wait_for(child.communicate(), STALL_BOUND_S)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        raise ContractError(
+            f"one 13-character stream event kept the stream masker busy for over {STALL_BOUND_S} s "
+            "(catastrophic backtracking in a hold-back pattern): an upstream can stall the gateway"
+        ) from None
+    expect(child.returncode == 0, f"the stream masker failed on these pieces: {err.decode()[-300:]}")
+
+
 # -- property: a grammar of prose, values, punctuation and markup, split anywhere, every API shape ------------
 
 VALUES = (VISA, SSN, IBAN_GB, GITHUB_TOKEN)
@@ -285,7 +320,7 @@ _VALUE_FORMS = st.sampled_from(
 _PROSE = st.sampled_from(["Sure", "the card", "is", "ok", "number", "see", "thanks", "value", "1", "42", "2026"])
 _PUNCT = st.sampled_from([".", ",", "!", "?", ":", ";", ")", "(", '"', "'", "\n", " "])
 _MARKUP = st.sampled_from(["<b>", "</b>", "**", "`", "<br/>", "</p>", "[", "]", "- "])
-_TOKENS = st.lists(st.one_of(_PROSE, _VALUE_FORMS, _PUNCT, _MARKUP), min_size=3, max_size=12)
+_TOKENS = st.lists(st.one_of(_PROSE, _VALUE_FORMS, _PUNCT, _MARKUP), min_size=3, max_size=8)
 
 
 def _frames(shape: str, pieces: list[str]) -> tuple[str, dict[str, Any], Script]:
@@ -329,19 +364,31 @@ Property = Callable[..., Any]
 @pytest.mark.parametrize("shape", SHAPES)
 @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tokens=_TOKENS, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8))
-async def test_property_streamed_answers_split_anywhere_leak_nothing(
+async def test_property_streamed_answers_mask_what_whole_answers_mask(
     attack: Attack, shape: str, tokens: list[str], cuts: list[int]
 ) -> None:
+    """The streamed output masks every value the whole answer masks (a value the whole answer leaves, e.g. one
+    that reads as part of a longer number, is not this property's business)."""
     text = " ".join(tokens)
-    present = [
-        v
-        for v in VALUES
-        if v.raw in text or (v is VISA and "4111 1111 1111 1111" in text) or (v is IBAN_GB and "GB82 WEST" in text)
-    ]
     attack.upstream.reset()
-    attack.replies.clear()
     attack.caplog.clear()
+    attack.replies.clear()
+    whole = {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 1,
+        "model": OPENAI_MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+    }
+    attack.upstream.script = Script([orjson.dumps(whole)])
+    reply = await attack.post(
+        "/v1/chat/completions", {"model": OPENAI_MODEL, "messages": [{"role": "user", "content": "go"}]}
+    )
+    expect(reply.status == 200, f"the whole answer got {reply.status}")
+    masked_whole = Place("the whole answer", reply.json()["choices"][0]["message"]["content"])
+    masked = [v for v in VALUES if find_leak(Place("text", text), v) and not find_leak(masked_whole, v)]
+    attack.replies.clear()
     path, body, script = _frames(shape, _split(text, cuts))
     attack.upstream.script = script
     await attack.post(path, body)
-    await attack.check(present, allowed_5xx=(502,))
+    await attack.check(masked, allowed_5xx=(502,))
