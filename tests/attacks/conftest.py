@@ -30,8 +30,9 @@ from aiohttp.test_utils import TestServer
 
 from clearance.app import AUDIT, create_app
 from clearance.audit.store import SqlAuditStore
-from clearance.config import parse_config
+from clearance.config import GatewayConfig, parse_config
 from clearance.observability.logging import JsonFormatter
+from clearance.server import runner_options
 from clearance.testing.fake_upstream import FakeUpstream, Received
 from tests.attacks.harness import Place, Secret, assert_no_5xx, assert_no_leak, flatten, joined_values
 
@@ -123,11 +124,17 @@ def prompt_audit_store(url: str) -> SqlAuditStore:
     return SqlAuditStore(url, linger_s=0)
 
 
+def served_as_in_production(config: GatewayConfig) -> dict[str, Any]:
+    """``clearance.server``'s runner options (timeouts, body decoding), as ``TestServer.start_server`` takes them
+    (it sets ``handler_cancellation`` itself)."""
+    return {k: v for k, v in runner_options(config.server).items() if k != "handler_cancellation"}
+
+
 async def start_gateway(upstream: FakeUpstream, db_path: Path, **extra: Any) -> AttackGateway:
     config = parse_config({"upstreams": upstream_config(upstream), "audit": {"url": f"sqlite:///{db_path}"}, **extra})
     app = create_app(config, audit=prompt_audit_store(config.audit.url))
-    server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
-    await server.start_server()
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(**served_as_in_production(config))
     return AttackGateway(server, app, db_path)
 
 

@@ -19,11 +19,9 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from pydantic import ValidationError
 
 from clearance.app import create_app
 from clearance.config import parse_config
-from clearance.exceptions import ConfigError
 from clearance.tasks import TaskSet
 from tests.attacks.conftest import (
     ATTACK_LOOP,
@@ -33,6 +31,7 @@ from tests.attacks.conftest import (
     Script,
     ScriptedUpstream,
     prompt_audit_store,
+    served_as_in_production,
     upstream_config,
 )
 from tests.attacks.harness import VISA, ContractError, expect
@@ -59,14 +58,11 @@ async def simulated_remote(
 async def gw(upstream: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AttackGateway]:
     db_path = tmp_path_factory.mktemp("surfaces") / "audit.db"
     base: dict[str, Any] = {"upstreams": upstream_config(upstream), "audit": {"url": f"sqlite:///{db_path}"}}
-    try:
-        config = parse_config({**base, "server": READ_TIMEOUTS})
-    except (ValidationError, ConfigError):
-        config = parse_config(base)  # today's gateway has no such settings: the slow-client attacks will fail
+    config = parse_config({**base, "server": READ_TIMEOUTS})
     app = create_app(config, audit=prompt_audit_store(config.audit.url))
     app.middlewares.append(simulated_remote)
-    server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
-    await server.start_server()
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(**served_as_in_production(config))
     yield AttackGateway(server, app, db_path)
     await server.close()
 
