@@ -220,7 +220,9 @@ def to_ollama_response(endpoint: Endpoint, data: dict[str, Any], model: str, sta
             "prompt_eval_count": _count(usage.get("prompt_tokens"), "usage.prompt_tokens"),
         }
     choices = _list(data.get("choices"), "choices")
-    choice = _obj(choices[0] if choices else None, "a choice")
+    if not choices or choices[0] is None:
+        raise _odd("no choice: a whole answer without one holds no answer to translate")
+    choice = _obj(choices[0], "a choice")
     if "message" in choice:
         message = _obj(choice["message"], "a choice's message")
         text = _text(message.get("content"), "a message's content")

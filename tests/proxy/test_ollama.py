@@ -110,10 +110,16 @@ def test_odd_embedding_shapes_are_a_protocol_error_or_empty(answer: dict[str, An
         ollama.to_ollama_response(OLLAMA_EMBED, answer, "m", 0.0)
 
 
-def test_missing_fields_are_empty_not_errors() -> None:
-    out = ollama.to_ollama_response(OLLAMA_CHAT, {}, "m", 0.0)
+def test_missing_fields_of_a_choice_are_empty_not_errors() -> None:
+    out = ollama.to_ollama_response(OLLAMA_CHAT, {"choices": [{}]}, "m", 0.0)
     assert out["message"] == {"role": "assistant", "content": ""}
     assert out["done_reason"] == "stop"
+
+
+@pytest.mark.parametrize("answer", [{}, {"choices": None}, {"choices": []}, {"choices": [None]}])
+def test_a_whole_answer_without_a_choice_is_a_protocol_error(answer: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamProtocolError, match="no choice"):
+        ollama.to_ollama_response(OLLAMA_CHAT, answer, "m", 0.0)
 
 
 @pytest.mark.parametrize(
