@@ -246,8 +246,9 @@ async def _unknown_route(request: web.Request) -> web.Response:
     if request.path in _KNOWN_PATHS:
         error = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
     else:
+        # the path is the caller's text and may hold anything: it is not repeated (nor recorded)
         error = UnknownRoute(
-            f"no such endpoint: {request.method} {request.path}. This gateway serves the OpenAI API "
+            f"no such endpoint ({request.method}). This gateway serves the OpenAI API "
             "under /v1 (chat/completions, completions, embeddings, responses, models) and the Ollama API "
             "under /api (chat, generate, embed, tags)."
         )
