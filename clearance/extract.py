@@ -71,8 +71,12 @@ FORMAT_NAMES: dict[re.Pattern[str], str] = {
 JSON_STRING_KEYS = frozenset({"arguments"})
 DATA_KEYS = JSON_STRING_KEYS | {"metadata"}
 """Subtrees that are the caller's own data: every key in them is a plain key, none is structural."""
-TOKEN_ID_KEYS = frozenset({"prompt", "input", "context", "prompt_token_ids", "token_ids", "input_ids"})
-"""Fields that take token ids in some API (completions, embeddings, Ollama generate's ``context``, vLLM)."""
+TOKEN_ID_KEYS = frozenset(
+    {"prompt", "input", "context", "content", "text", "tokens", "messages", "instructions", "system", "suffix"}
+)
+"""Fields that take token ids in some API (completions, embeddings, Ollama generate's ``context``, vLLM), and the
+text fields a server could read them from; any key naming tokens or ids (``prompt_token_ids``, ``input_ids``)
+counts too (``takes_token_ids``)."""
 IMAGE_LIST_KEYS = frozenset({"images"})
 """Fields whose list items may be bare base64 images (Ollama messages and generate)."""
 NUMBER_DIGITS = 4
@@ -174,7 +178,7 @@ def _walk(node: Any, path: Path, key: str, *, data: bool) -> Iterator[Leaf]:
             else:
                 yield from _walk(value, child, child_key, data=data or child_key in DATA_KEYS)
     elif isinstance(node, list):
-        if not data and key in TOKEN_ID_KEYS and has_token_ids(node):
+        if not data and takes_token_ids(key) and has_token_ids(node):
             yield Leaf("token_ids", path, "", key)
             data = True  # reported once, at the outermost list
         for index, item in enumerate(node):
@@ -232,6 +236,12 @@ def _unique(out: dict[str, Any], key: str) -> str:
     while f"{key}_{n}" in out:
         n += 1
     return f"{key}_{n}"
+
+
+def takes_token_ids(key: str) -> bool:
+    """Whether a list of numbers under ``key`` is read as token ids (and so cannot be inspected)."""
+    lowered = key.lower()
+    return lowered in TOKEN_ID_KEYS or "token" in lowered or lowered.endswith("_ids") or lowered == "ids"
 
 
 def has_token_ids(value: Any) -> bool:

@@ -186,7 +186,10 @@ def test_text_and_empty_lists_are_not_token_ids(value: Any) -> None:
     assert not has_token_ids(value)
 
 
-@pytest.mark.parametrize("field", ["prompt", "input", "context", "prompt_token_ids", "token_ids", "input_ids"])
+@pytest.mark.parametrize(
+    "field",
+    ["prompt", "input", "context", "prompt_token_ids", "token_ids", "input_ids", "content", "text", "tokens", "Ids"],
+)
 def test_token_id_fields_are_found_at_any_depth_but_not_in_caller_data(field: str) -> None:
     assert [leaf.path for leaf in walk({"a": [{field: [[], [5]]}]}) if leaf.kind == "token_ids"] == [("a", 0, field)]
     assert [leaf for leaf in walk({"arguments": orjson.dumps({field: [1]}).decode()}) if leaf.kind == "token_ids"] == []
@@ -197,3 +200,8 @@ def test_images_in_an_images_list_may_be_bare_base64() -> None:
     assert list(iter_texts({"images": [bare]})) == []
     assert list(iter_texts({"other": [bare]})) == [bare]
     assert re.fullmatch(r"[A-Za-z0-9+/=]+", bare)
+
+
+@pytest.mark.parametrize("field", ["enum", "dimensions", "stop", "examples"])
+def test_numbers_in_fields_that_take_no_token_ids_are_numbers(field: str) -> None:
+    assert all(leaf.kind != "token_ids" for leaf in walk({"tools": [{field: [1, 2, 3]}]}))
