@@ -18,7 +18,7 @@ from typing import Any
 
 from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
 from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
-from clearance.joins import SplitFinding, split_findings
+from clearance.joins import split_findings
 from clearance.mask.masker import Masker
 from clearance.mask.stream import STRUCTURED_TYPES
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
@@ -117,8 +117,6 @@ class Inspector:
                     fixed.append((leaf, found))
         counts = Counter(f.type for fs in findings.values() for f in fs)
         for split in split_findings(texts, self.safe_scan):
-            if _extends_whole_value(split, texts, findings):
-                continue
             counts[split.type] += 1
             for index, piece in split.pieces:
                 findings[texts[index]] = _disjoint([*findings[texts[index]], piece])
@@ -264,13 +262,3 @@ def _disjoint(findings: list[Finding]) -> list[Finding]:
         else:
             out.append(f)
     return out
-
-
-def _extends_whole_value(split: SplitFinding, texts: list[str], findings: dict[str, list[Finding]]) -> bool:
-    """Whether a value across a join only extends one already whole in a text: a token read on into the next
-    text's first word, say. Its pieces are not a split value; masking them would only hide the neighbour's words."""
-    for index, piece in split.pieces:
-        for f in findings[texts[index]]:
-            if f.type == split.type and piece.start <= f.start and f.end <= piece.end:
-                return True
-    return False

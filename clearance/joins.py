@@ -5,8 +5,9 @@ consecutive messages, content parts, prompt list items, embeddings inputs. A mod
 the gateway does too, at the joins: around each join it scans a window of ``WINDOW`` characters on either side,
 with the texts joined directly and with a space between them (a value split at a group boundary, "4111 1111" +
 "1111 1111", reads as one either way). Windows that overlap are scanned as one, so a value spread over several
-short texts is found whole. A finding that crosses a join is returned as its pieces, one per text it touches, so
-each piece is masked where it lies. Findings inside one text are the per-text scan's job and are not returned.
+short texts is found whole; each join is also scanned between its two texts alone, so the text before a value
+cannot glue onto it. A finding that crosses a join is returned as its pieces, one per text it touches, so each
+piece is masked where it lies. Findings inside one text are the per-text scan's job and are not returned.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def split_findings(texts: Sequence[str], scan: Scan) -> list[SplitFinding]:
     seen: set[tuple[tuple[int, int, int], ...]] = set()
     out: list[SplitFinding] = []
     for separator in SEPARATORS:
-        for found in _scan_joins(texts, separator, scan):
+        for found in [*_scan_joins(texts, separator, scan), *_scan_pairs(texts, separator, scan)]:
             key = tuple((i, f.start, f.end) for i, f in found.pieces)
             if key not in seen:
                 seen.add(key)
@@ -61,6 +62,27 @@ def _scan_joins(texts: Sequence[str], separator: str, scan: Scan) -> list[SplitF
             pieces = _pieces(texts, starts, lo + finding.start, lo + finding.end, finding)
             if len(pieces) > 1:
                 out.append(SplitFinding(finding.type, pieces))
+    return out
+
+
+def _scan_pairs(texts: Sequence[str], separator: str, scan: Scan) -> list[SplitFinding]:
+    """Each join on its own, between its two texts only: in the merged windows the text before a value's first
+    piece is glued to it ("look it up" + "ghp_…" reads "upghp_…", no token), and a detector that wants a word
+    boundary before a value's prefix would not see it."""
+    out: list[SplitFinding] = []
+    for i in range(len(texts) - 1):
+        left, right = texts[i][-WINDOW:], texts[i + 1][:WINDOW]
+        if not left or not right:
+            continue
+        shift = len(texts[i]) - len(left)
+        right_start = len(left) + len(separator)
+        for f in scan(left + separator + right):
+            if f.start < len(left) and f.end > right_start:
+                pieces = (
+                    (i, Finding(shift + f.start, len(texts[i]), f.type, f.score, f.detector)),
+                    (i + 1, Finding(0, min(f.end - right_start, len(right)), f.type, f.score, f.detector)),
+                )
+                out.append(SplitFinding(f.type, pieces))
     return out
 
 

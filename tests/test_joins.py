@@ -33,6 +33,8 @@ def masked_pieces(texts: list[str]) -> list[str]:
         (["key AKIA2OGYBAH6", "STMMNXNN"], ["key ############", "########"]),
         (["4111", "1111", "1111", "1111"], ["####", "####", "####", "####"]),
         (["iban DE89 3704 0044", "0532 0130 00"], ["iban ##############", "############"]),
+        # the text before a token's first piece must not glue onto its prefix
+        (["look it up", "ghp_4hT9kLm2QxZ7vB1n", "W8cR5yE3uJ6pA0sD2fG4"], ["look it up", "#" * 20, "#" * 20]),
     ],
 )
 def test_values_across_joins_are_found_piece_by_piece(texts: list[str], expected: list[str]) -> None:
