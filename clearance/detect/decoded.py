@@ -30,8 +30,10 @@ import html
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from typing import Final
 
 import re2
+from mypy_extensions import i64
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.builtin.jwt import jwt_header
@@ -93,18 +95,27 @@ _ENTITY = re.compile(
 )
 _PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _ESCAPE = re.compile(r"\\(?:u\{([0-9A-Fa-f]{1,6})\}|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|x([0-9A-Fa-f]{2})|([0-7]{3}))")
-# Runs of the alphabet with a lower-case letter before an upper-case one: base64 of text always has one, words,
-# hex, numbers and capitalised names do not, so few runs reach Python. RE2 over the text's ASCII view (one byte per
-# character: offsets are the text's), several times faster than a str pattern.
-_BASE64_RUN = re2.compile(rb"[A-Za-z0-9+/_\-]*[a-z][A-Za-z0-9+/_\-]*[A-Z][A-Za-z0-9+/_\-]*={0,2}", re2_options())
+# Byte classes for ``base64_runs``: 0 outside the alphabet, then lower case, upper case, other alphabet characters.
+_B64_OUT: Final = 0
+_B64_LOWER: Final = 1
+_B64_UPPER: Final = 2
+_B64_OTHER: Final = 3
+
+
+def _base64_classes(others: bytes) -> bytes:
+    return bytes(
+        _B64_LOWER if 97 <= b <= 122 else _B64_UPPER if 65 <= b <= 90 else _B64_OTHER if b in others else _B64_OUT
+        for b in range(256)
+    )
+
+
+_B64_ANY = _base64_classes(b"0123456789+/_-")
+# When a whole run does not decode: its parts in one alphabet (a base64 value glued to a path or an identifier).
+_B64_STANDARD = _base64_classes(b"0123456789+/")
+_B64_URL_SAFE = _base64_classes(b"0123456789_-")
+_B64_ALNUM = _base64_classes(b"0123456789")
 _JWT_CHARS = re.compile(r"[A-Za-z0-9_\-.]*")
 _BASE64_SEPARATORS = re.compile(r"[+/_\-]")
-# When a whole run does not decode: its parts in one alphabet (a base64 value glued to a path or an identifier).
-_BASE64_PARTS = (
-    re.compile(r"[A-Za-z0-9+/]{12,}={0,2}"),
-    re.compile(r"[A-Za-z0-9_\-]{12,}={0,2}"),
-    re.compile(r"[A-Za-z0-9]{12,}={0,2}"),
-)
 _DATA_URL = re.compile(r"(?i)data:[^,;\s]{0,100}(?:;[^,;\s]{0,100}){0,8};base64,([A-Za-z0-9+/_\-]*={0,2})")
 _URL_PATH = re.compile(r"[^\s/\"'<>]{1,256}(/[^\s\"'<>]{0,4096})")  # after "://"
 _DIGITS = "0123456789"
@@ -204,10 +215,10 @@ class DecodedView:
         return src_start, src_end
 
 
-def decoded_views(text: str, families: Sequence[str], ascii: bytes | None = None) -> list[DecodedView]:
-    """Views of ``text`` for the encoded pieces of the given families, one per group of nearby pieces.
-    ``ascii`` is ``skeleton.ascii_view(text)`` when the caller has it."""
-    pieces = find_pieces(text, families, ascii)
+def decoded_views(text: str, families: Sequence[str], covered: Sequence[tuple[int, int]] = ()) -> list[DecodedView]:
+    """Views of ``text`` for the encoded pieces of the given families, one per group of nearby pieces. Base64 runs
+    wholly inside a ``covered`` span (sorted, disjoint) are not decoded."""
+    pieces = find_pieces(text, families, covered)
     views: list[DecodedView] = []
     group: list[Piece] = []
     for piece in pieces:
@@ -226,7 +237,7 @@ def _view(text: str, group: list[Piece]) -> DecodedView:
     return DecodedView(text, start, end, group)
 
 
-def find_pieces(text: str, families: Sequence[str], ascii: bytes | None = None) -> list[Piece]:
+def find_pieces(text: str, families: Sequence[str], covered: Sequence[tuple[int, int]] = ()) -> list[Piece]:
     """The encoded pieces of ``text``, sorted and disjoint (where two overlap, the one that starts first wins,
     then the longer)."""
     found: list[Piece] = []
@@ -239,7 +250,7 @@ def find_pieces(text: str, families: Sequence[str], ascii: bytes | None = None) 
     if ESCAPE in families:
         found.extend(_escape_pieces(text))
     if BASE64 in families:
-        found.extend(_base64_pieces(text, ascii_view(text) if ascii is None else ascii))
+        found.extend(_base64_pieces(text, covered))
     if NUMBER_WORDS in families:
         found.extend(_number_word_pieces(text))
     if URL in families:
@@ -321,7 +332,7 @@ def _escape_pieces(text: str) -> Iterator[Piece]:
         if pending_high is not None:
             high_start, high = pending_high
             pending_high = None
-            if 0xDC00 <= code <= 0xDFFF and text[start - 6 : start] == text[high_start : high_start + 6]:
+            if 0xDC00 <= code <= 0xDFFF and start == high_start + 6:  # the low half right after it
                 yield Piece(high_start, end, chr(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)))
                 continue
             yield Piece(high_start, high_start + 6, "\ufffd")
@@ -360,11 +371,48 @@ def _mostly_printable(text: str) -> bool:
     return printable * 10 >= len(text) * 9
 
 
-def _base64_pieces(text: str, ascii: bytes) -> Iterator[Piece]:
+def base64_runs(ascii: bytes, start: i64 = 0, stop: i64 = -1, classes: bytes = _B64_ANY) -> list[tuple[int, int]]:
+    """Spans of the runs of base64 alphabet characters (padding included) in ``ascii[start:stop]`` (a text's
+    ``skeleton.ascii_view``: offsets are the text's) at least
+    ``MIN_BASE64`` long in which a lower-case letter comes before an upper-case one: base64 of text always has one;
+    words, hex, numbers and capitalised names do not. ``classes`` says which bytes are in the alphabet. One pass
+    over the bytes (compiled: a few nanoseconds a byte)."""
+    runs: list[tuple[int, int]] = []
+    n: i64 = len(ascii) if stop < 0 else stop
+    i: i64 = start
+    while i < n:
+        if classes[ascii[i]] == _B64_OUT:
+            i += 1
+            continue
+        begin = i
+        lower = False
+        mixed = False
+        while i < n:
+            kind = classes[ascii[i]]
+            if kind == _B64_OUT:
+                break
+            if kind == _B64_LOWER:
+                lower = True
+            elif kind == _B64_UPPER and lower:
+                mixed = True
+            i += 1
+        end = i
+        while end < n and end - i < 2 and ascii[end] == 61:  # "=" padding
+            end += 1
+        if mixed and end - begin >= MIN_BASE64:
+            runs.append((begin, end))
+        i = end if end > i else i + 1
+    return runs
+
+
+def _base64_pieces(text: str, covered: Sequence[tuple[int, int]]) -> Iterator[Piece]:
+    ascii = ascii_view(text)
     skip_to = 0
-    for match in _BASE64_RUN.finditer(ascii):
-        start, end = match.span()
-        if start < skip_to or end - start < MIN_BASE64:
+    cover = 0
+    for start, end in base64_runs(ascii):
+        while cover < len(covered) and covered[cover][1] <= start:
+            cover += 1
+        if start < skip_to or (cover < len(covered) and covered[cover][0] <= start and end <= covered[cover][1]):
             continue
         run = text[start:end]
         if run.startswith("eyJ") and text.startswith(".", end):
@@ -378,17 +426,23 @@ def _base64_pieces(text: str, ascii: bytes) -> Iterator[Piece]:
         if decoded is not None:
             yield Piece(start, end, decoded)
         elif _BASE64_SEPARATORS.search(run) is not None:
-            yield from _base64_parts(text, start, end)
+            yield from _base64_parts(text, ascii, start, end)
 
 
-def _base64_parts(text: str, start: int, end: int) -> Iterator[Piece]:
+def _base64_parts(text: str, ascii: bytes, start: int, end: int) -> Iterator[Piece]:
     """A run that does not decode as a whole may be a value glued to a path or an identifier: its parts in one
-    alphabet, the first alphabet in which some part decodes."""
-    for alphabet in _BASE64_PARTS:
-        found = [Piece(p.start(), p.end(), base64_text(p.group()) or "") for p in alphabet.finditer(text, start, end)]
-        decoded = [p for p in found if p.decoded and p.end - p.start < end - start]
-        if decoded:
-            yield from decoded
+    alphabet, the first alphabet in which some part decodes. A run in one alphabet only is split at every
+    separator (its parts in that alphabet are the run itself)."""
+    run = text[start:end]
+    mixed = ("+" in run or "/" in run) and ("-" in run or "_" in run)
+    for classes in (_B64_STANDARD, _B64_URL_SAFE, _B64_ALNUM) if mixed else (_B64_ALNUM,):
+        found: list[Piece] = []
+        for part_start, part_end in base64_runs(ascii, start, end, classes):
+            decoded = base64_text(text[part_start:part_end]) if part_end - part_start < end - start else None
+            if decoded is not None:
+                found.append(Piece(part_start, part_end, decoded))
+        if found:
+            yield from found
             return
 
 

@@ -24,7 +24,7 @@ from mypy_extensions import mypyc_attr
 from clearance.detect.base import Detector, Document
 from clearance.detect.config import DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule, ContextScorer
-from clearance.detect.decoded import MAX_DEPTH, DecoderTrigger, decoded_views, decoder_triggers
+from clearance.detect.decoded import MAX_DEPTH, decoded_views, decoder_triggers
 from clearance.detect.exclusions import Exclusion, ExclusionSet
 from clearance.detect.factory import build_parts
 from clearance.detect.levels import Classification, LevelScheme
@@ -64,7 +64,10 @@ class Scanner:
         self._detectors = tuple(detectors)
         self._normalizer = Normalizer()
         # The decoders' triggers share the detectors' single pass: text with nothing encoded pays nothing more.
-        self._triggers = TriggerSet((*self._detectors, *decoder_triggers()))
+        decoders = decoder_triggers()
+        self._triggers = TriggerSet((*self._detectors, *decoders))
+        # Looked up by identity: an isinstance test against the (ABC) detector classes costs more per text.
+        self._decoder_families: dict[Detector, str] = {d: d.family for d in decoders}
         self._context_rules = tuple(DEFAULT_CONTEXT_RULES if context_rules is None else context_rules)
         self._context = ContextScorer(self._context_rules)
         self._exclusion_list = tuple(exclusions)
@@ -131,17 +134,23 @@ class Scanner:
         doc = Document(text, normalized, offsets)
         candidates: list[Finding] = []
         families: list[str] = []
+        decoder_families = self._decoder_families
         for detector in self._triggers.select(normalized):
-            if isinstance(detector, DecoderTrigger):
-                families.append(detector.family)
-            else:
+            family = decoder_families.get(detector)
+            if family is None:
                 candidates.extend(detector.find(doc))
-        decoded = self._decoded(doc, families, depth) if families and depth < MAX_DEPTH else []
-        if not candidates and not decoded:
+            else:
+                families.append(family)
+        if not candidates and not families:
             return []
         scored = [f for f in self._context.apply(doc, candidates) if f.score >= self._min_score]
         filtered = self._exclusions.filter(doc, scored) if self._exclusions else scored
-        kept = resolve_overlaps([*filtered, *decoded] if decoded else filtered, self._levels)
+        kept = resolve_overlaps(filtered, self._levels)
+        decoded = self._decoded(doc, families, depth, kept) if families and depth < MAX_DEPTH else []
+        if decoded:
+            kept = resolve_overlaps([*kept, *decoded], self._levels)
+        if not kept:
+            return []
         if offsets.identity:
             return kept
         out: list[Finding] = []
@@ -150,12 +159,16 @@ class Scanner:
             out.append(replace(f, start=start, end=end))
         return out
 
-    def _decoded(self, doc: Document, families: list[str], depth: int) -> list[Finding]:
+    def _decoded(self, doc: Document, families: list[str], depth: int, kept: list[Finding]) -> list[Finding]:
         """Findings of the decoded views of ``doc.text``, in its coordinates, spanning the encoded form.
 
-        They went through context scoring, the threshold and exclusions in their view (on the decoded value)."""
+        They went through context scoring, the threshold and exclusions in their view (on the decoded value).
+        Base64 runs wholly inside a kept finding of the highest level (a JWT, a key block, a token) are not
+        decoded: that finding already covers them with the strictest treatment."""
+        top = self._levels.order[-1]
+        covered = [(f.start, f.end) for f in kept if self._levels.level_of(f.type) == top]  # sorted, disjoint
         found: list[Finding] = []
-        for view in decoded_views(doc.text, families, doc.ascii):
+        for view in decoded_views(doc.text, families, covered):
             for f in self._scan(view.text, depth + 1):
                 span = view.source_span(f.start, f.end)
                 if span is not None:
