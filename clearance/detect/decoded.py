@@ -78,13 +78,14 @@ _WORD_ALTERNATION = "|".join(sorted(DIGIT_WORDS, key=lambda w: (-len(w), w)))
 _NUMBER_SEPARATOR = r"[ \t\r\n,;:./\-]{1,4}"  # views are built from normalised text: Unicode dashes are "-"
 
 # Triggers: RE2 patterns that match wherever the family's decoder could find a piece (they may match more often).
+# No counted repetitions of broad classes: they multiply the states of the shared automaton.
 DECODER_TRIGGERS: dict[str, str] = {
-    HTML: r"&(?:#[xX]?[0-9A-Fa-f]|[A-Za-z][A-Za-z0-9]{1,31};)",
+    HTML: r"&(?:#[xX]?[0-9A-Fa-f]|[A-Za-z][A-Za-z0-9]+;)",
     PERCENT: r"%[0-9A-Fa-f]{2}",
     ESCAPE: r"\\(?:u[0-9A-Fa-f{]|U[0-9A-Fa-f]|x[0-9A-Fa-f]{2}|[0-7]{3})",
     BASE64: r"[a-z][A-Za-z0-9+/_\-]*[A-Z]",  # unbounded: a counted repetition would blow up the automaton
-    DATA_URL: r"(?i)data:[^,\s]{0,128};base64,",
-    URL: r"://[^\s/]{0,256}/",
+    DATA_URL: r"(?i)data:[^,\s]*;base64,",
+    URL: r"://[^\s/]*/",
     NUMBER_WORDS: rf"(?i)\b(?:{_WORD_ALTERNATION})\b{_NUMBER_SEPARATOR}(?:[0-9]|(?:{_WORD_ALTERNATION})\b)"
     rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b",
 }
@@ -358,9 +359,15 @@ def base64_text(run: str) -> str | None:
     body = body.replace("-", "+").replace("_", "/")
     try:
         raw = binascii.a2b_base64(body + "=" * (-len(body) % 4))
-        decoded = raw.decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except binascii.Error:
         return None
+    # Most runs that merely use the alphabet decode to invalid UTF-8: tell so without raising (costly).
+    if raw.isascii():
+        decoded = raw.decode("ascii")
+    else:
+        decoded = raw.decode("utf-8", "replace")
+        if decoded.count("\ufffd") > raw.count(b"\xef\xbf\xbd"):
+            return None
     return decoded if _mostly_printable(decoded) else None
 
 
@@ -373,18 +380,26 @@ def _mostly_printable(text: str) -> bool:
 
 def base64_runs(ascii: bytes, start: i64 = 0, stop: i64 = -1, classes: bytes = _B64_ANY) -> list[tuple[int, int]]:
     """Spans of the runs of base64 alphabet characters (padding included) in ``ascii[start:stop]`` (a text's
-    ``skeleton.ascii_view``: offsets are the text's) at least
-    ``MIN_BASE64`` long in which a lower-case letter comes before an upper-case one: base64 of text always has one;
-    words, hex, numbers and capitalised names do not. ``classes`` says which bytes are in the alphabet. One pass
-    over the bytes (compiled: a few nanoseconds a byte)."""
+    ``skeleton.ascii_view``: offsets are the text's) at least ``MIN_BASE64`` long in which a lower-case letter
+    comes before an upper-case one: base64 of text always has one; words, hex, numbers and capitalised names do
+    not. ``classes`` says which bytes are in the alphabet.
+
+    Only one byte in ``step`` is probed (the alphabet part of a run long enough, padding aside, holds a probe), and
+    a run is read only when a probe lands in it, so prose costs a fraction of a pass (compiled: a few nanoseconds
+    a probe)."""
     runs: list[tuple[int, int]] = []
     n: i64 = len(ascii) if stop < 0 else stop
-    i: i64 = start
-    while i < n:
-        if classes[ascii[i]] == _B64_OUT:
-            i += 1
+    step: i64 = MIN_BASE64 - 2
+    done: i64 = start
+    probe: i64 = start + step - 1
+    while probe < n:
+        if classes[ascii[probe]] == _B64_OUT:
+            probe += step
             continue
-        begin = i
+        begin = probe
+        while begin > done and classes[ascii[begin - 1]] != _B64_OUT:
+            begin -= 1
+        i = begin
         lower = False
         mixed = False
         while i < n:
@@ -401,7 +416,8 @@ def base64_runs(ascii: bytes, start: i64 = 0, stop: i64 = -1, classes: bytes = _
             end += 1
         if mixed and end - begin >= MIN_BASE64:
             runs.append((begin, end))
-        i = end if end > i else i + 1
+        done = end
+        probe = end + step - 1
     return runs
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import itertools
 import random
+import re
 from collections.abc import Callable
 
 import pytest
@@ -19,6 +20,7 @@ from clearance.detect.decoded import (
     PERCENT,
     DecodedView,
     Piece,
+    base64_runs,
     base64_text,
     decoded_views,
     find_pieces,
@@ -218,3 +220,27 @@ def test_when_a_decoder_is_given_then_its_trigger_matches_what_it_finds() -> Non
         pieces = find_pieces(text, FAMILIES)
         assert pieces, name
         assert any(re2.search(trigger, text) for trigger in DECODER_TRIGGERS.values()), name
+
+
+_RUN = re.compile(rb"[A-Za-z0-9+/_\-]+")
+
+
+def _runs_by_regex(ascii: bytes, start: int) -> list[tuple[int, int]]:
+    out = []
+    for match in _RUN.finditer(ascii, start):
+        run = match.group().decode()
+        lower = [i for i, c in enumerate(run) if c.islower()]
+        mixed = bool(lower) and any(c.isupper() for c in run[lower[0] :])
+        end = match.end()
+        while end < len(ascii) and end - match.end() < 2 and ascii[end : end + 1] == b"=":
+            end += 1
+        if mixed and end - match.start() >= 12:
+            out.append((match.start(), end))
+    return out
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.binary(max_size=120).map(lambda b: bytes(b"aB3+/_- =.xYz\n"[c % 14] for c in b)), st.integers(0, 120))
+def test_when_runs_are_probed_then_they_are_the_runs_a_full_pass_finds(ascii: bytes, start: int) -> None:
+    start = min(start, len(ascii))
+    assert base64_runs(ascii, start) == _runs_by_regex(ascii, start)

@@ -65,10 +65,12 @@ _ENCODINGS: dict[str, Callable[[str], str]] = {
     "base64_of_percent": lambda v: base64.b64encode(quote(v, safe="").encode()).decode(),
     "entities_of_base64": lambda v: "".join(f"&#x{ord(c):x};" for c in base64.b64encode(v.encode()).decode()),
     "escape_of_percent": lambda v: "".join(f"\\x{ord(c):02x}" for c in quote(v, safe="")),
-    "data_url_octet_stream": lambda v: "data:application/octet-stream;base64,"
-    + base64.b64encode(b"\x00\x01" + v.encode() + b"\xff").decode(),
-    "data_url_svg_text": lambda v: "data:image/svg+xml;base64,"
-    + base64.b64encode(f"<svg><text>{v}</text></svg>".encode()).decode(),
+    "data_url_octet_stream": lambda v: (
+        "data:application/octet-stream;base64," + base64.b64encode(b"\x00\x01" + v.encode() + b"\xff").decode()
+    ),
+    "data_url_svg_text": lambda v: (
+        "data:image/svg+xml;base64," + base64.b64encode(f"<svg><text>{v}</text></svg>".encode()).decode()
+    ),
     "german_words": _spell(_DE),
     "spanish_words": _spell(_ES),
 }
