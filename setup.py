@@ -25,6 +25,7 @@ COMPILED = [
         DETECT / f"{name}.py"
         for name in (
             "document",
+            "decoded",
             "numbers",
             "skeleton",
             "scanner",

@@ -4,6 +4,10 @@
 
     text ─▶ normalise ─▶ trigger pass (RE2 Set) ─▶ triggered detectors ─▶ context scores ─▶ min_score
          ─▶ exclusions ─▶ overlap resolution ─▶ offsets back to the original text ─▶ findings
+                             └─▶ decoded views (entities, escapes, base64…) ─▶ the same pipeline ──┘
+
+Overlap resolution prefers the more sensitive finding (by level), so a card used as an e-mail local part is
+reported as the card, and a token found by decoding wins over the e-mail look-alike around it.
 
 A ``Scanner`` is immutable once built and keeps no per-call state, so one instance serves every request on
 every thread.
@@ -20,6 +24,7 @@ from mypy_extensions import mypyc_attr
 from clearance.detect.base import Detector, Document
 from clearance.detect.config import DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule, ContextScorer
+from clearance.detect.decoded import MAX_DEPTH, decoded_views, decoder_triggers
 from clearance.detect.exclusions import Exclusion, ExclusionSet
 from clearance.detect.factory import build_parts
 from clearance.detect.levels import Classification, LevelScheme
@@ -58,7 +63,11 @@ class Scanner:
             raise ValueError("min_score must be between 0 and 1")
         self._detectors = tuple(detectors)
         self._normalizer = Normalizer()
-        self._triggers = TriggerSet(self._detectors)
+        # The decoders' triggers share the detectors' single pass: text with nothing encoded pays nothing more.
+        decoders = decoder_triggers()
+        self._triggers = TriggerSet((*self._detectors, *decoders))
+        # Looked up by identity: an isinstance test against the (ABC) detector classes costs more per text.
+        self._decoder_families: dict[Detector, str] = {d: d.family for d in decoders}
         self._context_rules = tuple(DEFAULT_CONTEXT_RULES if context_rules is None else context_rules)
         self._context = ContextScorer(self._context_rules)
         self._exclusion_list = tuple(exclusions)
@@ -110,20 +119,38 @@ class Scanner:
         )
 
     def scan(self, text: str) -> list[Finding]:
-        """Findings in ``text``, disjoint and sorted by position; offsets index ``text`` itself."""
+        """Findings in ``text``, disjoint and sorted by position; offsets index ``text`` itself.
+
+        What ``text`` holds in encoded form (see ``decoded.py``) is found too, with the span of its encoded form.
+        """
         if not isinstance(text, str):
             raise TypeError(f"scan() takes a str, not {type(text).__name__}")
+        return self._scan(text, 0)
+
+    def _scan(self, text: str, depth: int) -> list[Finding]:
         if not text:
             return []
         normalized, offsets = self._normalizer.normalize(text)
         doc = Document(text, normalized, offsets)
         candidates: list[Finding] = []
+        families: list[str] = []
+        decoder_families = self._decoder_families
         for detector in self._triggers.select(normalized):
-            candidates.extend(detector.find(doc))
-        if not candidates:
+            family = decoder_families.get(detector)
+            if family is None:
+                candidates.extend(detector.find(doc))
+            else:
+                families.append(family)
+        if not candidates and not families:
             return []
         scored = [f for f in self._context.apply(doc, candidates) if f.score >= self._min_score]
-        kept = resolve_overlaps(self._exclusions.filter(doc, scored) if self._exclusions else scored)
+        filtered = self._exclusions.filter(doc, scored) if self._exclusions else scored
+        kept = resolve_overlaps(filtered, self._levels)
+        decoded = self._decoded(doc, families, depth, kept) if families and depth < MAX_DEPTH else []
+        if decoded:
+            kept = resolve_overlaps([*kept, *decoded], self._levels)
+        if not kept:
+            return []
         if offsets.identity:
             return kept
         out: list[Finding] = []
@@ -131,6 +158,22 @@ class Scanner:
             start, end = offsets.span(f.start, f.end)
             out.append(replace(f, start=start, end=end))
         return out
+
+    def _decoded(self, doc: Document, families: list[str], depth: int, kept: list[Finding]) -> list[Finding]:
+        """Findings of the decoded views of ``doc.text``, in its coordinates, spanning the encoded form.
+
+        They went through context scoring, the threshold and exclusions in their view (on the decoded value).
+        Base64 runs wholly inside a kept finding of the highest level (a JWT, a key block, a token) are not
+        decoded: that finding already covers them with the strictest treatment."""
+        top = self._levels.order[-1]
+        covered = [(f.start, f.end) for f in kept if self._levels.level_of(f.type) == top]  # sorted, disjoint
+        found: list[Finding] = []
+        for view in decoded_views(doc.text, families, covered):
+            for f in self._scan(view.text, depth + 1):
+                span = view.source_span(f.start, f.end)
+                if span is not None:
+                    found.append(replace(f, start=span[0], end=span[1]))
+        return found
 
     def classify(self, text: str) -> Classification:
         findings = self.scan(text)

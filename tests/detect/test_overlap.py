@@ -5,6 +5,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clearance.detect.levels import LevelScheme
 from clearance.detect.overlap import resolve_overlaps
 from clearance.models import Finding
 
@@ -21,6 +22,20 @@ def test_when_scores_tie_then_the_longer_finding_wins_and_then_the_type_name() -
     assert resolve_overlaps([short, long]) == [long]
     a, b = Finding(0, 5, "A", 0.9), Finding(0, 5, "B", 0.9)
     assert resolve_overlaps([b, a]) == [a]
+
+
+def test_when_levels_are_given_then_the_more_sensitive_finding_wins_whatever_its_score() -> None:
+    # "4111111111111111@mail.io": the card is the e-mail's local part.
+    email = Finding(0, 24, "EMAIL_ADDRESS", 0.95, "email")
+    card = Finding(0, 16, "CREDIT_CARD", 0.9, "card")
+    assert resolve_overlaps([email, card]) == [email]  # by score alone
+    assert resolve_overlaps([email, card], LevelScheme()) == [card]
+
+
+def test_when_levels_tie_then_score_and_length_decide_as_without_levels() -> None:
+    jwt = Finding(22, 100, "JWT", 0.95, "jwt")
+    api_key = Finding(22, 100, "API_KEY", 0.8, "assignment")
+    assert resolve_overlaps([api_key, jwt], LevelScheme()) == [jwt]
 
 
 def test_when_findings_touch_but_do_not_overlap_then_both_stay_in_order() -> None:

@@ -205,6 +205,13 @@ _PATHOLOGICAL = {
     "IBAN prefixes": ("", "DE89", 50_000, ""),
     "hex and colons": ("", "ab:", 40_000, ""),
     "dotted digits": ("", "1.", 100_000, ""),
+    "HTML entities": ("", "&#52;", 60_000, ""),
+    "percent escapes and plus signs in one token": ("", "%34+", 60_000, ""),
+    "unicode escapes": ("", "\\u0034", 50_000, ""),
+    "one base64 run": ("", "NDEx", 60_000, ""),
+    "number words": ("", "one ", 60_000, ""),
+    "URL paths with numbers": ("", "://a/1234567/", 20_000, ""),
+    "data URLs": ("", "data:x;base64,QUJDREVGR0hJ ", 10_000, ""),
 }
 
 
