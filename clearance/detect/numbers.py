@@ -15,6 +15,7 @@ A run with no free group is not returned at all, nor is a run that is exactly a 
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from mypy_extensions import i64
@@ -38,11 +39,13 @@ _RUN_CHAR: Final = 1  # a digit or a separator: 0, space, "-", ".", "/", "(", ")
 _SEPARATOR: Final = 2  # a separator
 _GLUE: Final = 4  # a letter, digit or underscore: a run never starts right after one
 _JOINER: Final = 8  # "-", ".", "/": they glue a digit to the token before them
+_ALNUM: Final = 16  # an ASCII letter or digit
 _FLAGS: Final = bytes(
     (_RUN_CHAR if c in b"0 -./()" else 0)
     | (_SEPARATOR if c in b" -./()" else 0)
     | (_GLUE if c in b"Aa0_" else 0)
     | (_JOINER if c in b"-./" else 0)
+    | (_ALNUM if c in b"Aa0" else 0)
     for c in range(256)
 )
 _MIN_RUN: Final = 7
@@ -250,3 +253,124 @@ def _read_run(text: str, classes: bytes, start: i64, stop: i64) -> NumberRun | N
     if hi < 0:
         return None
     return NumberRun(text, start, text[start:end], parts, offsets, 0, hi)
+
+
+# ---- spaced runs: digit groups joined by any separator, used the same way every time
+
+# The trigger of the detectors that read spaced runs: eight digits, each pair at most ``_MAX_GAP`` characters of
+# anything but letters and digits apart.
+SPACED_RUN_TRIGGER = r"[0-9](?:[^0-9A-Za-z]{0,8}[0-9]){7}"
+_MAX_GAP: Final = 8
+_MIN_SPACED_DIGITS: Final = 8
+_MAX_SPACED_DIGITS: Final = 19
+_NON_ASCII: Final = 63  # "?": a non-ASCII character, or a question mark
+
+
+def _alnum_at(text: str, classes: bytes, k: i64) -> bool:
+    """``text[k]`` is a letter or a digit, of any script."""
+    c = classes[k]
+    if c == _NON_ASCII:
+        return text[k].isalnum()
+    return bool(_FLAGS[c] & _ALNUM)
+
+
+def _separators_only(text: str, classes: bytes, start: i64, end: i64) -> bool:
+    """``text[start:end]`` holds no letter (it holds no digit: it lies between two digit groups)."""
+    k = start
+    while k < end and not _alnum_at(text, classes, k):
+        k += 1
+    return k == end
+
+
+def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun, ...]:
+    """The spaced runs of ``text``: maximal sequences of two or more digit groups joined, every time, by the same
+    separator (one to ``_MAX_GAP`` characters that are neither letters nor digits, of any script: ``|``, ``_``,
+    ``, ``, a tab, a newline, runs of spaces, ``•``…), holding 8 to 19 digits in all.
+
+    This is how a card, an SSN or an account number written with an unusual separator (``4111|1111|1111|1111``,
+    ``123_45_6789``, a space between every digit) is found, and what keeps tables of numbers from turning into
+    one: a detector takes a spaced run whole or not at all, so a value must be the entire sequence that its
+    separator joins, and CSV rows, timestamps and dotted versions (whose separators change, or whose sequence
+    goes on past the value) are not offered. A group that touches a letter belongs to a token, not a number, and
+    breaks the sequence. Where the separator changes, the group between belongs to both the run before it and
+    the run after it. ``lo`` is always 0 and ``hi`` the last group.
+    """
+    if classes is None:
+        classes = skeleton(ascii_view(text))
+    runs: list[NumberRun] = []
+    # Most digit groups stand alone or in short sequences (a year, a time, a price); a byte pattern skips them, and
+    # only a chain of groups that holds enough digits is read group by group.
+    for chain in _CHAIN.finditer(classes):
+        start, end = chain.span()
+        if classes.count(b"0", start, end) >= _MIN_SPACED_DIGITS:
+            _read_spaced_runs(text, classes, start, end, runs)
+    return tuple(runs)
+
+
+# Two or more digit groups, each pair at most ``_MAX_GAP`` characters that are not ASCII letters or digits apart.
+_CHAIN = re.compile(rb"0+(?:[^0Aa]{1,%d}0+)+" % _MAX_GAP)
+# Two or more digit groups with the same gap (byte for byte, in the skeleton) between each pair.
+_CONSISTENT = re.compile(rb"0+(?P<gap>[^0Aa]{1,%d})0+(?:(?P=gap)0+)*" % _MAX_GAP)
+
+
+def _read_spaced_runs(text: str, classes: bytes, start: i64, end: i64, runs: list[NumberRun]) -> None:
+    """Append the spaced runs of the chain ``classes[start:end]`` to ``runs``. Each search finds the longest run
+    of one gap from where it starts; the next starts at that run's last group, which the next run may share. Most
+    runs (a date, a time, a long CSV row) hold too few or too many digits, and are counted, not read."""
+    size: i64 = len(classes)
+    pos = start
+    while (match := _CONSISTENT.search(classes, pos, end)) is not None:
+        first: i64 = match.start()
+        stop: i64 = match.end()
+        gap_start, gap_end = match.span(1)
+        last: i64 = classes.rfind(classes[gap_start:gap_end], first, stop) + (gap_end - gap_start)
+        pos = last
+        # A group that touches a letter belongs to a token, not to the run.
+        if first > 0 and _alnum_at(text, classes, first - 1):
+            first = _next_digit(classes, _group_end(classes, first, stop), stop)
+        if stop < size and _alnum_at(text, classes, stop):
+            stop = classes.rfind(classes[gap_start:gap_end], first, last) if last > first else first
+        if first >= stop or not _MIN_SPACED_DIGITS <= classes.count(b"0", first, stop) <= _MAX_SPACED_DIGITS:
+            continue
+        gap = text[gap_start:gap_end]
+        if _separators_only(text, classes, gap_start, gap_end):
+            _add_spaced_run(text, gap, first, stop, runs)
+
+
+def _add_spaced_run(text: str, gap: str, start: i64, end: i64, runs: list[NumberRun]) -> None:
+    """Append ``text[start:end]``, digit groups joined by ``gap`` (in the skeleton), to ``runs`` when the text's
+    gaps are ``gap`` too (the skeleton shows every non-ASCII character as ``?``) and it has two groups."""
+    raw = text[start:end]
+    parts: list[str] = []
+    offsets: list[int] = []
+    at = start
+    width = len(gap)
+    for group in raw.split(gap):
+        if parts:
+            parts.append(gap)
+            offsets.append(at)
+            at += width
+        if not group.isdigit() or not group.isascii():
+            return
+        parts.append(group)
+        offsets.append(at)
+        at += len(group)
+    if len(parts) < 3:
+        return
+    offsets.append(end)
+    runs.append(NumberRun(text, start, raw, parts, offsets, 0, len(parts) // 2))
+
+
+_WIDEST_EVEN_GROUP: Final = 6
+
+
+def evenly_grouped(sizes: tuple[int, ...]) -> bool:
+    """Every group but the last has the same size, at most six, and the last is no longer: how people write a long
+    number in groups (``4111 1111 1111 1111``, ``123 456 789 01``, one digit at a time)."""
+    first = sizes[0]
+    if first > _WIDEST_EVEN_GROUP:
+        return False
+    for k in range(1, len(sizes) - 1):
+        if sizes[k] != first:
+            return False
+    return sizes[-1] <= first

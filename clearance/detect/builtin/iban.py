@@ -1,17 +1,21 @@
 """IBAN_CODE: international bank account numbers with their country's length and a valid mod-97 check.
 
-Written compact or in groups of four separated by spaces (``DE89 3704 0044 0532 0130 00``). The country code
-fixes the length, so a candidate is read for exactly that many characters; text that follows it does not make
-it fail.
+Written compact, with single spaces anywhere (``DE89 3704 0044 0532 0130 00``), or in even groups joined by one
+separator used every time (``DE89-3704-0044-0532-0130-00``, ``de89|3704|…``, a space or a dot between every
+character; any run of up to four characters that are not letters or digits). Upper or lower case, one or the
+other throughout. The country code fixes the length, so a candidate is read for exactly that many letters and
+digits; then it must not go on (a letter or digit right after it), and its mod-97 check must hold.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import iban_mod97_valid
+from clearance.detect.numbers import evenly_grouped
 from clearance.models import Finding
 
 # ISO 13616 registry: country code -> IBAN length.
@@ -27,47 +31,86 @@ IBAN_LENGTHS = {
     "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 
-# Country code, check digits, then up to 32 characters in groups separated by single spaces; over the text's
-# skeleton (capital letters are A, digits 0), so that the engine skips to candidates by a literal search.
-_CANDIDATE = re.compile(rb"AA00(?: ?[A0]){10,32}")
+# Where an IBAN may start, over the text's skeleton (letters are A or a, digits 0): two letters and two digits, each
+# pair at most four other characters apart, not inside a word. The walk (``_read``) decides the rest.
+_START = re.compile(rb"(?<![0Aa])[Aa](?:[^0Aa]{1,4})?([Aa])(?:[^0Aa]{1,4})?0(?:[^0Aa]{1,4})?0")
+_MAX_GAP: Final = 4
+_ALNUM = frozenset(b"0Aa")
 
 
-def _take(candidate: str, length: int) -> int:
-    """How many characters of ``candidate`` hold its first ``length`` letters and digits (spaces skipped)."""
-    if " " not in candidate[: length + length // 4]:
-        return length
-    seen = 0
-    for i, ch in enumerate(candidate):
-        if ch != " ":
-            seen += 1
-            if seen == length:
-                return i + 1
-    return len(candidate) + 1
+class _Read:
+    """An IBAN candidate read from the text: where it ends, its letters and digits, and how they were grouped."""
+
+    __slots__ = ("end", "gaps", "sizes", "value")
+
+    def __init__(self, end: int, value: str, sizes: tuple[int, ...], gaps: tuple[str, ...]) -> None:
+        self.end = end
+        self.value = value
+        self.sizes = sizes
+        self.gaps = gaps
+
+    def well_separated(self, upper: bool) -> bool:
+        """No separator; one separator between even groups; or, in upper case, single spaces anywhere (lower-case
+        prose is full of two-letter words and numbers that single spaces would join)."""
+        gaps = self.gaps
+        if not gaps or (upper and all(g == " " for g in gaps)):
+            return True
+        return all(g == gaps[0] for g in gaps) and evenly_grouped(self.sizes)
+
+
+def _read(text: str, classes: bytes, start: int, length: int) -> _Read | None:
+    """The ``length`` letters and digits from ``start`` and the separators between them, or None when a gap is
+    longer than ``_MAX_GAP``, holds a letter of another script, or the text ends first."""
+    n = len(text)
+    k = start
+    count = 0
+    chars: list[str] = []
+    sizes: list[int] = []
+    gaps: list[str] = []
+    while True:
+        block = k
+        while k < n and count < length and classes[k] in _ALNUM:
+            k += 1
+            count += 1
+        chars.append(text[block:k])
+        sizes.append(k - block)
+        if count == length:
+            return _Read(k, "".join(chars), tuple(sizes), tuple(gaps))
+        gap = k
+        while k < n and k - gap <= _MAX_GAP and classes[k] not in _ALNUM:
+            if text[k].isalnum():
+                return None
+            k += 1
+        if k >= n or k - gap > _MAX_GAP:
+            return None
+        gaps.append(text[gap:k])
 
 
 class IbanDetector(Detector):
     name = "iban"
     types = frozenset({"IBAN_CODE"})
-    triggers: tuple[str, ...] = (r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}",)
+    triggers: tuple[str, ...] = (r"[A-Za-z][^0-9A-Za-z]{0,4}[A-Za-z][^0-9A-Za-z]{0,4}[0-9][^0-9A-Za-z]{0,4}[0-9]",)
     score = 0.95
 
     def find(self, doc: Document) -> Iterator[Finding]:
         text, classes = doc.text, doc.skeleton
         n = len(text)
         pos = 0
-        while (match := _CANDIDATE.search(classes, pos)) is not None:
-            start, stop = match.span()
+        while (match := _START.search(classes, pos)) is not None:
+            start = match.start()
             pos = start + 1  # a rejected candidate may hide an IBAN that starts inside it
-            length = IBAN_LENGTHS.get(text[start : start + 2])
+            country = text[start] + text[match.start(1)]  # the two letters, whatever separates them
+            length = IBAN_LENGTHS.get(country.upper())
             if length is None or (start > 0 and text[start - 1].isalnum()):
                 continue
-            candidate = text[start:stop]
-            used = _take(candidate, length)
-            if used > len(candidate):
+            read = _read(text, classes, start, length)
+            upper = country.isupper()
+            if read is None or (read.end < n and text[read.end].isalnum()) or not read.well_separated(upper):
                 continue
-            end = start + used
-            if end < n and text[end].isalnum():
-                continue  # the IBAN would continue: too long for its country
-            if iban_mod97_valid(candidate[:used].replace(" ", "")):
-                yield Finding(start, end, "IBAN_CODE", self.score, self.name)
-                pos = end
+            value = read.value
+            # One case throughout, as written by hand or by a program (not "De89…"), and check digits.
+            if value != (value.upper() if upper else value.lower()) or not value[2:4].isdigit():
+                continue
+            if iban_mod97_valid(value.upper()):
+                yield Finding(start, read.end, "IBAN_CODE", self.score, self.name)
+                pos = read.end
