@@ -257,11 +257,11 @@ def _read_run(text: str, classes: bytes, start: i64, stop: i64) -> NumberRun | N
 
 # ---- spaced runs: digit groups joined by any separator, used the same way every time
 
-# The trigger of the detectors that read spaced runs: eight digits, each pair at most ``_MAX_GAP`` characters of
+# The trigger of the detectors that read spaced runs: nine digits, each pair at most ``_MAX_GAP`` characters of
 # anything but letters and digits apart.
-SPACED_RUN_TRIGGER = r"[0-9](?:[^0-9A-Za-z]{0,8}[0-9]){7}"
+SPACED_RUN_TRIGGER = r"[0-9](?:[^0-9A-Za-z]{0,8}[0-9]){8}"
 _MAX_GAP: Final = 8
-_MIN_SPACED_DIGITS: Final = 8
+_MIN_SPACED_DIGITS: Final = 9
 _MAX_SPACED_DIGITS: Final = 19
 _NON_ASCII: Final = 63  # "?": a non-ASCII character, or a question mark
 
@@ -285,7 +285,7 @@ def _separators_only(text: str, classes: bytes, start: i64, end: i64) -> bool:
 def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun, ...]:
     """The spaced runs of ``text``: maximal sequences of two or more digit groups joined, every time, by the same
     separator (one to ``_MAX_GAP`` characters that are neither letters nor digits, of any script: ``|``, ``_``,
-    ``, ``, a tab, a newline, runs of spaces, ``•``…), holding 8 to 19 digits in all.
+    ``, ``, a tab, a newline, runs of spaces, ``•``…), holding 9 to 19 digits in all (a date has eight).
 
     This is how a card, an SSN or an account number written with an unusual separator (``4111|1111|1111|1111``,
     ``123_45_6789``, a space between every digit) is found, and what keeps tables of numbers from turning into
@@ -302,39 +302,48 @@ def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
     # only a chain of groups that holds enough digits is read group by group.
     for chain in _CHAIN.finditer(classes):
         start, end = chain.span()
-        if classes.count(b"0", start, end) >= _MIN_SPACED_DIGITS:
+        # A time of day (logs are full of them, to the microsecond) holds no value.
+        if classes.count(b"0", start, end) >= _MIN_SPACED_DIGITS and _TIME.fullmatch(classes, start, end) is None:
             _read_spaced_runs(text, classes, start, end, runs)
     return tuple(runs)
 
 
 # Two or more digit groups, each pair at most ``_MAX_GAP`` characters that are not ASCII letters or digits apart.
 _CHAIN = re.compile(rb"0+(?:[^0Aa]{1,%d}0+)+" % _MAX_GAP)
+_TIME = re.compile(rb"00?:00(?::00)?(?:[.,]0+)?")
 # Two or more digit groups with the same gap (byte for byte, in the skeleton) between each pair.
 _CONSISTENT = re.compile(rb"0+(?P<gap>[^0Aa]{1,%d})0+(?:(?P=gap)0+)*" % _MAX_GAP)
 
 
 def _read_spaced_runs(text: str, classes: bytes, start: i64, end: i64, runs: list[NumberRun]) -> None:
-    """Append the spaced runs of the chain ``classes[start:end]`` to ``runs``. Each search finds the longest run
-    of one gap from where it starts; the next starts at that run's last group, which the next run may share. Most
-    runs (a date, a time, a long CSV row) hold too few or too many digits, and are counted, not read."""
+    """Append the spaced runs of the chain ``classes[start:end]`` to ``runs``. One pass finds the longest run of
+    one gap after another; a run also opens with the last group of the run before it when the gap between them is
+    its own (the pass does not give overlapping matches). Most runs (a date, a time, a long CSV row) hold too few
+    or too many digits, and are counted, not read."""
     size: i64 = len(classes)
-    pos = start
-    while (match := _CONSISTENT.search(classes, pos, end)) is not None:
+    prev_end: i64 = -1
+    prev_last: i64 = -1
+    for match in _CONSISTENT.finditer(classes, start, end):
         first: i64 = match.start()
         stop: i64 = match.end()
         gap_start, gap_end = match.span(1)
-        last: i64 = classes.rfind(classes[gap_start:gap_end], first, stop) + (gap_end - gap_start)
-        pos = last
+        gap = classes[gap_start:gap_end]
+        width: i64 = gap_end - gap_start
+        if first - width == prev_end and classes[prev_end:first] == gap:
+            first = prev_last
+        prev_end = stop
+        prev_last = classes.rfind(gap, first, stop) + width
+        if classes.count(b"0", first, stop) < _MIN_SPACED_DIGITS:
+            continue
         # A group that touches a letter belongs to a token, not to the run.
         if first > 0 and _alnum_at(text, classes, first - 1):
             first = _next_digit(classes, _group_end(classes, first, stop), stop)
         if stop < size and _alnum_at(text, classes, stop):
-            stop = classes.rfind(classes[gap_start:gap_end], first, last) if last > first else first
+            stop = classes.rfind(gap, first, prev_last) if prev_last > first else first
         if first >= stop or not _MIN_SPACED_DIGITS <= classes.count(b"0", first, stop) <= _MAX_SPACED_DIGITS:
             continue
-        gap = text[gap_start:gap_end]
         if _separators_only(text, classes, gap_start, gap_end):
-            _add_spaced_run(text, gap, first, stop, runs)
+            _add_spaced_run(text, text[gap_start:gap_end], first, stop, runs)
 
 
 def _add_spaced_run(text: str, gap: str, start: i64, end: i64, runs: list[NumberRun]) -> None:

@@ -31,8 +31,8 @@ class UsBankNumberDetector(Detector):
                     start, end = run.span(i, i)
                     yield Finding(start, end, "US_BANK_NUMBER", self.score, self.name)
         for run in doc.spaced_runs:
-            # Four groups of up to three digits joined by dots are an IPv4 address's shape.
-            dotted_quad = len(run.sizes) == 4 and run.gap(0) == "." and max(run.sizes) <= 3
+            # Four numbers up to 255 joined by dots are an IPv4 address.
+            dotted_quad = run.gap(0) == "." and len(run.sizes) == 4 and all(int(g) <= 255 for g in run.parts[::2])
             if run.ndigits <= 17 and evenly_grouped(run.sizes) and not dotted_quad:
                 start, end = run.span(0, run.hi)
                 yield Finding(start, end, "US_BANK_NUMBER", self.score, self.name)
