@@ -15,7 +15,6 @@ A run with no free group is not returned at all, nor is a run that is exactly a 
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from mypy_extensions import i64
@@ -298,57 +297,50 @@ def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
     if classes is None:
         classes = skeleton(ascii_view(text))
     runs: list[NumberRun] = []
-    # Most digit groups stand alone or in short sequences (a year, a time, a price); a byte pattern skips them, and
-    # only a chain of groups that holds enough digits is read group by group.
-    for chain in _CHAIN.finditer(classes):
-        start, end = chain.span()
-        # A time of day (logs are full of them, to the microsecond) holds no value.
-        if classes.count(b"0", start, end) >= _MIN_SPACED_DIGITS and _TIME.fullmatch(classes, start, end) is None:
-            _read_spaced_runs(text, classes, start, end, runs)
+    n: i64 = len(classes)
+    # The run being read: where its first group starts, where its last group starts and ends, its gap (the text
+    # between its first two groups), how many groups and digits it has.
+    first: i64 = 0
+    last: i64 = 0
+    end: i64 = 0
+    gap = ""
+    groups: i64 = 0
+    digits: i64 = 0
+    i = _next_digit(classes, 0, n)
+    while i < n:
+        group_end = _group_end(classes, i, n)
+        size = group_end - i
+        if (i > 0 and _alnum_at(text, classes, i - 1)) or (group_end < n and _alnum_at(text, classes, group_end)):
+            if groups >= 2:
+                _add_spaced_run(text, gap, first, end, digits, runs)
+            groups = 0
+        elif groups == 0 or i - end > _MAX_GAP or not _separators_only(text, classes, end, i):
+            if groups >= 2:
+                _add_spaced_run(text, gap, first, end, digits, runs)
+            first, groups, digits = i, 1, size
+        else:
+            this_gap = text[end:i]
+            if groups == 1:
+                gap = this_gap
+            elif this_gap != gap:
+                _add_spaced_run(text, gap, first, end, digits, runs)
+                # The last group opens the next run: the two runs share it.
+                gap = this_gap
+                first, groups, digits = last, 1, end - last
+            groups += 1
+            digits += size
+        last, end = i, group_end
+        i = _next_digit(classes, group_end, n)
+    if groups >= 2:
+        _add_spaced_run(text, gap, first, end, digits, runs)
     return tuple(runs)
 
 
-# Two or more digit groups, each pair at most ``_MAX_GAP`` characters that are not ASCII letters or digits apart.
-_CHAIN = re.compile(rb"0+(?:[^0Aa]{1,%d}0+)+" % _MAX_GAP)
-_TIME = re.compile(rb"00?:00(?::00)?(?:[.,]0+)?")
-# Two or more digit groups with the same gap (byte for byte, in the skeleton) between each pair.
-_CONSISTENT = re.compile(rb"0+(?P<gap>[^0Aa]{1,%d})0+(?:(?P=gap)0+)*" % _MAX_GAP)
-
-
-def _read_spaced_runs(text: str, classes: bytes, start: i64, end: i64, runs: list[NumberRun]) -> None:
-    """Append the spaced runs of the chain ``classes[start:end]`` to ``runs``. One pass finds the longest run of
-    one gap after another; a run also opens with the last group of the run before it when the gap between them is
-    its own (the pass does not give overlapping matches). Most runs (a date, a time, a long CSV row) hold too few
-    or too many digits, and are counted, not read."""
-    size: i64 = len(classes)
-    prev_end: i64 = -1
-    prev_last: i64 = -1
-    for match in _CONSISTENT.finditer(classes, start, end):
-        first: i64 = match.start()
-        stop: i64 = match.end()
-        gap_start, gap_end = match.span(1)
-        gap = classes[gap_start:gap_end]
-        width: i64 = gap_end - gap_start
-        if first - width == prev_end and classes[prev_end:first] == gap:
-            first = prev_last
-        prev_end = stop
-        prev_last = classes.rfind(gap, first, stop) + width
-        if classes.count(b"0", first, stop) < _MIN_SPACED_DIGITS:
-            continue
-        # A group that touches a letter belongs to a token, not to the run.
-        if first > 0 and _alnum_at(text, classes, first - 1):
-            first = _next_digit(classes, _group_end(classes, first, stop), stop)
-        if stop < size and _alnum_at(text, classes, stop):
-            stop = classes.rfind(gap, first, prev_last) if prev_last > first else first
-        if first >= stop or not _MIN_SPACED_DIGITS <= classes.count(b"0", first, stop) <= _MAX_SPACED_DIGITS:
-            continue
-        if _separators_only(text, classes, gap_start, gap_end):
-            _add_spaced_run(text, text[gap_start:gap_end], first, stop, runs)
-
-
-def _add_spaced_run(text: str, gap: str, start: i64, end: i64, runs: list[NumberRun]) -> None:
-    """Append ``text[start:end]``, digit groups joined by ``gap`` (in the skeleton), to ``runs`` when the text's
-    gaps are ``gap`` too (the skeleton shows every non-ASCII character as ``?``) and it has two groups."""
+def _add_spaced_run(text: str, gap: str, start: i64, end: i64, digits: i64, runs: list[NumberRun]) -> None:
+    """Append ``text[start:end]``, ``digits`` digits in groups joined by ``gap``, to ``runs`` when that many digits
+    can be a value."""
+    if not _MIN_SPACED_DIGITS <= digits <= _MAX_SPACED_DIGITS:
+        return
     raw = text[start:end]
     parts: list[str] = []
     offsets: list[int] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clearance import scan
 from clearance.detect.base import Detector, Document
 from clearance.detect.normalize import Normalizer
 from clearance.models import Finding
@@ -137,8 +138,6 @@ def interleaved(text: str, hidden: str) -> str:
 
 def covered(text: str, value: str, entity: str) -> bool:
     """``clearance.scan`` finds exactly one ``entity`` in ``text``, and its span is the whole of ``value``."""
-    from clearance import scan
-
     start = text.index(value)
     hits = [(f.start, f.end) for f in scan(text) if f.type == entity]
     return hits == [(start, start + len(value))]

@@ -205,6 +205,10 @@ _PATHOLOGICAL = {
     "IBAN prefixes": ("", "DE89", 50_000, ""),
     "hex and colons": ("", "ab:", 40_000, ""),
     "dotted digits": ("", "1.", 100_000, ""),
+    "digits joined by one separator": ("", "4|", 100_000, ""),
+    "cards between changing separators": ("", "4111|1111|1111|1111, ", 10_000, ""),
+    "separated IBAN prefixes": ("", "de 89 ", 50_000, ""),
+    "combining marks after digits": ("", "4\u0301", 60_000, ""),
 }
 
 
