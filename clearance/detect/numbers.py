@@ -15,6 +15,7 @@ A run with no free group is not returned at all, nor is a run that is exactly a 
 
 from __future__ import annotations
 
+import itertools
 from typing import Final
 
 from mypy_extensions import i64
@@ -262,6 +263,7 @@ SPACED_RUN_TRIGGER = r"[0-9](?:[^0-9A-Za-z]{0,8}[0-9]){8}"
 _MAX_GAP: Final = 8
 _MIN_SPACED_DIGITS: Final = 9
 _MAX_SPACED_DIGITS: Final = 19
+_MAX_ACCOUNT_DIGITS: Final = 17
 _NON_ASCII: Final = 63  # "?": a non-ASCII character, or a question mark
 
 
@@ -298,12 +300,13 @@ def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
         classes = skeleton(ascii_view(text))
     runs: list[NumberRun] = []
     n: i64 = len(classes)
-    # The run being read: where its first group starts, where its last group starts and ends, its gap (the text
-    # between its first two groups), how many groups and digits it has.
+    # The run being read: where its first group starts, where its last group starts and ends, where its gap (the
+    # text between its first two groups) is and how long, how many groups and digits it has.
     first: i64 = 0
     last: i64 = 0
     end: i64 = 0
-    gap = ""
+    gap_at: i64 = 0
+    gap_len: i64 = 0
     groups: i64 = 0
     digits: i64 = 0
     i = _next_digit(classes, 0, n)
@@ -312,41 +315,61 @@ def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun
         size = group_end - i
         if (i > 0 and _alnum_at(text, classes, i - 1)) or (group_end < n and _alnum_at(text, classes, group_end)):
             if groups >= 2:
-                _add_spaced_run(text, gap, first, end, digits, runs)
+                _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
             groups = 0
         elif groups == 0 or i - end > _MAX_GAP or not _separators_only(text, classes, end, i):
             if groups >= 2:
-                _add_spaced_run(text, gap, first, end, digits, runs)
+                _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
             first, groups, digits = i, 1, size
         else:
-            this_gap = text[end:i]
             if groups == 1:
-                gap = this_gap
-            elif this_gap != gap:
-                _add_spaced_run(text, gap, first, end, digits, runs)
+                gap_at, gap_len = end, i - end
+            elif not (i - end == gap_len and _same_gap(text, classes, gap_at, end, gap_len)):
+                _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
                 # The last group opens the next run: the two runs share it.
-                gap = this_gap
+                gap_at, gap_len = end, i - end
                 first, groups, digits = last, 1, end - last
             groups += 1
             digits += size
         last, end = i, group_end
         i = _next_digit(classes, group_end, n)
     if groups >= 2:
-        _add_spaced_run(text, gap, first, end, digits, runs)
+        _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
     return tuple(runs)
+
+
+def _same_gap(text: str, classes: bytes, a: i64, b: i64, size: i64) -> bool:
+    """``text[a:a + size] == text[b:b + size]``, read in the skeleton (no copies) but for non-ASCII characters."""
+    k: i64 = 0
+    while k < size:
+        c = classes[a + k]
+        if c != classes[b + k] or (c == _NON_ASCII and text[a + k] != text[b + k]):
+            return False
+        k += 1
+    return True
+
+
+# The gaps of number runs (``find_number_runs``): what a spaced run joined by one of them can add is only a long
+# number in small groups (one digit at a time, pairs) or in even groups (an account number).
+_RUN_GAPS = frozenset("".join(g) for n in (1, 2, 3) for g in itertools.product(" -.", repeat=n))
 
 
 def _add_spaced_run(text: str, gap: str, start: i64, end: i64, digits: i64, runs: list[NumberRun]) -> None:
     """Append ``text[start:end]``, ``digits`` digits in groups joined by ``gap``, to ``runs`` when that many digits
-    can be a value."""
+    can be a value, and the number runs do not hold it already."""
     if not _MIN_SPACED_DIGITS <= digits <= _MAX_SPACED_DIGITS:
         return
     raw = text[start:end]
+    groups = raw.split(gap)
+    if gap in _RUN_GAPS:
+        sizes = tuple(len(g) for g in groups)
+        if not (evenly_grouped(sizes) and (sizes[0] <= 2 or digits <= _MAX_ACCOUNT_DIGITS)):
+            return
     parts: list[str] = []
     offsets: list[int] = []
     at = start
     width = len(gap)
-    for group in raw.split(gap):
+    for group in groups:
         if parts:
             parts.append(gap)
             offsets.append(at)
@@ -356,8 +379,6 @@ def _add_spaced_run(text: str, gap: str, start: i64, end: i64, digits: i64, runs
         parts.append(group)
         offsets.append(at)
         at += len(group)
-    if len(parts) < 3:
-        return
     offsets.append(end)
     runs.append(NumberRun(text, start, raw, parts, offsets, 0, len(parts) // 2))
 
