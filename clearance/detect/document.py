@@ -8,7 +8,7 @@ subclass a plain Python ``Detector``; ``base.py`` re-exports it.
 from __future__ import annotations
 
 from clearance.detect.normalize import OffsetMap
-from clearance.detect.numbers import NumberRun, find_number_runs
+from clearance.detect.numbers import NumberRun, find_number_runs, find_spaced_runs
 from clearance.detect.skeleton import ascii_view, skeleton
 from clearance.models import Finding
 
@@ -20,7 +20,7 @@ class Document:
     computed on first use, once per scan.
     """
 
-    __slots__ = ("_ascii", "_lower", "_runs", "_skeleton", "offsets", "original", "text")
+    __slots__ = ("_ascii", "_lower", "_runs", "_skeleton", "_spaced", "offsets", "original", "text")
 
     def __init__(self, original: str, text: str, offsets: OffsetMap) -> None:
         self.original = original
@@ -28,6 +28,7 @@ class Document:
         self.offsets = offsets
         self._lower: str | None = None
         self._runs: tuple[NumberRun, ...] | None = None
+        self._spaced: tuple[NumberRun, ...] | None = None
         self._ascii: bytes | None = None
         self._skeleton: bytes | None = None
 
@@ -61,6 +62,13 @@ class Document:
         if self._runs is None:
             self._runs = find_number_runs(self.text, self.skeleton)
         return self._runs
+
+    @property
+    def spaced_runs(self) -> tuple[NumberRun, ...]:
+        """Digit groups joined by one separator, any one, used every time: see ``numbers.find_spaced_runs``."""
+        if self._spaced is None:
+            self._spaced = find_spaced_runs(self.text, self.skeleton)
+        return self._spaced
 
     def value(self, finding: Finding) -> str:
         """The normalised text a finding covers. For validation and exclusions only: never log it."""

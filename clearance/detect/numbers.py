@@ -15,6 +15,7 @@ A run with no free group is not returned at all, nor is a run that is exactly a 
 
 from __future__ import annotations
 
+import itertools
 from typing import Final
 
 from mypy_extensions import i64
@@ -38,11 +39,13 @@ _RUN_CHAR: Final = 1  # a digit or a separator: 0, space, "-", ".", "/", "(", ")
 _SEPARATOR: Final = 2  # a separator
 _GLUE: Final = 4  # a letter, digit or underscore: a run never starts right after one
 _JOINER: Final = 8  # "-", ".", "/": they glue a digit to the token before them
+_ALNUM: Final = 16  # an ASCII letter or digit
 _FLAGS: Final = bytes(
     (_RUN_CHAR if c in b"0 -./()" else 0)
     | (_SEPARATOR if c in b" -./()" else 0)
     | (_GLUE if c in b"Aa0_" else 0)
     | (_JOINER if c in b"-./" else 0)
+    | (_ALNUM if c in b"Aa0" else 0)
     for c in range(256)
 )
 _MIN_RUN: Final = 7
@@ -250,3 +253,146 @@ def _read_run(text: str, classes: bytes, start: i64, stop: i64) -> NumberRun | N
     if hi < 0:
         return None
     return NumberRun(text, start, text[start:end], parts, offsets, 0, hi)
+
+
+# ---- spaced runs: digit groups joined by any separator, used the same way every time
+
+# The trigger of the detectors that read spaced runs: nine digits, each pair at most ``_MAX_GAP`` characters of
+# anything but letters and digits apart.
+SPACED_RUN_TRIGGER = r"[0-9](?:[^0-9A-Za-z]{0,8}[0-9]){8}"
+_MAX_GAP: Final = 8
+_MIN_SPACED_DIGITS: Final = 9
+_MAX_SPACED_DIGITS: Final = 19
+_MAX_ACCOUNT_DIGITS: Final = 17
+_NON_ASCII: Final = 63  # "?": a non-ASCII character, or a question mark
+
+
+def _alnum_at(text: str, classes: bytes, k: i64) -> bool:
+    """``text[k]`` is a letter or a digit, of any script."""
+    c = classes[k]
+    if c == _NON_ASCII:
+        return text[k].isalnum()
+    return bool(_FLAGS[c] & _ALNUM)
+
+
+def _separators_only(text: str, classes: bytes, start: i64, end: i64) -> bool:
+    """``text[start:end]`` holds no letter (it holds no digit: it lies between two digit groups)."""
+    k = start
+    while k < end and not _alnum_at(text, classes, k):
+        k += 1
+    return k == end
+
+
+def find_spaced_runs(text: str, classes: bytes | None = None) -> tuple[NumberRun, ...]:
+    """The spaced runs of ``text``: maximal sequences of two or more digit groups joined, every time, by the same
+    separator (one to ``_MAX_GAP`` characters that are neither letters nor digits, of any script: ``|``, ``_``,
+    ``, ``, a tab, a newline, runs of spaces, ``•``…), holding 9 to 19 digits in all (a date has eight).
+
+    This is how a card, an SSN or an account number written with an unusual separator (``4111|1111|1111|1111``,
+    ``123_45_6789``, a space between every digit) is found, and what keeps tables of numbers from turning into
+    one: a detector takes a spaced run whole or not at all, so a value must be the entire sequence that its
+    separator joins, and CSV rows, timestamps and dotted versions (whose separators change, or whose sequence
+    goes on past the value) are not offered. A group that touches a letter belongs to a token, not a number, and
+    breaks the sequence. Where the separator changes, the group between belongs to both the run before it and
+    the run after it. ``lo`` is always 0 and ``hi`` the last group.
+    """
+    if classes is None:
+        classes = skeleton(ascii_view(text))
+    runs: list[NumberRun] = []
+    n: i64 = len(classes)
+    # The run being read: where its first group starts, where its last group starts and ends, where its gap (the
+    # text between its first two groups) is and how long, how many groups and digits it has.
+    first: i64 = 0
+    last: i64 = 0
+    end: i64 = 0
+    gap_at: i64 = 0
+    gap_len: i64 = 0
+    groups: i64 = 0
+    digits: i64 = 0
+    i = _next_digit(classes, 0, n)
+    while i < n:
+        group_end = _group_end(classes, i, n)
+        size = group_end - i
+        if (i > 0 and _alnum_at(text, classes, i - 1)) or (group_end < n and _alnum_at(text, classes, group_end)):
+            if groups >= 2:
+                _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
+            groups = 0
+        elif groups == 0 or i - end > _MAX_GAP or not _separators_only(text, classes, end, i):
+            if groups >= 2:
+                _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
+            first, groups, digits = i, 1, size
+        else:
+            if groups == 1:
+                gap_at, gap_len = end, i - end
+            elif not (i - end == gap_len and _same_gap(text, classes, gap_at, end, gap_len)):
+                _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
+                # The last group opens the next run: the two runs share it.
+                gap_at, gap_len = end, i - end
+                first, groups, digits = last, 1, end - last
+            groups += 1
+            digits += size
+        last, end = i, group_end
+        i = _next_digit(classes, group_end, n)
+    if groups >= 2:
+        _add_spaced_run(text, text[gap_at : gap_at + gap_len], first, end, digits, runs)
+    return tuple(runs)
+
+
+def _same_gap(text: str, classes: bytes, a: i64, b: i64, size: i64) -> bool:
+    """``text[a:a + size] == text[b:b + size]``, read in the skeleton (no copies) but for non-ASCII characters."""
+    k: i64 = 0
+    while k < size:
+        c = classes[a + k]
+        if c != classes[b + k] or (c == _NON_ASCII and text[a + k] != text[b + k]):
+            return False
+        k += 1
+    return True
+
+
+# The gaps of number runs (``find_number_runs``): what a spaced run joined by one of them can add is only a long
+# number in small groups (one digit at a time, pairs) or in even groups (an account number).
+_RUN_GAPS = frozenset("".join(g) for n in (1, 2, 3) for g in itertools.product(" -.", repeat=n))
+
+
+def _add_spaced_run(text: str, gap: str, start: i64, end: i64, digits: i64, runs: list[NumberRun]) -> None:
+    """Append ``text[start:end]``, ``digits`` digits in groups joined by ``gap``, to ``runs`` when that many digits
+    can be a value, and the number runs do not hold it already."""
+    if not _MIN_SPACED_DIGITS <= digits <= _MAX_SPACED_DIGITS:
+        return
+    raw = text[start:end]
+    groups = raw.split(gap)
+    if gap in _RUN_GAPS:
+        sizes = tuple(len(g) for g in groups)
+        if not (evenly_grouped(sizes) and (sizes[0] <= 2 or digits <= _MAX_ACCOUNT_DIGITS)):
+            return
+    parts: list[str] = []
+    offsets: list[int] = []
+    at = start
+    width = len(gap)
+    for group in groups:
+        if parts:
+            parts.append(gap)
+            offsets.append(at)
+            at += width
+        if not group.isdigit() or not group.isascii():
+            return
+        parts.append(group)
+        offsets.append(at)
+        at += len(group)
+    offsets.append(end)
+    runs.append(NumberRun(text, start, raw, parts, offsets, 0, len(parts) // 2))
+
+
+_WIDEST_EVEN_GROUP: Final = 6
+
+
+def evenly_grouped(sizes: tuple[int, ...]) -> bool:
+    """Every group but the last has the same size, at most six, and the last is no longer: how people write a long
+    number in groups (``4111 1111 1111 1111``, ``123 456 789 01``, one digit at a time)."""
+    first = sizes[0]
+    if first > _WIDEST_EVEN_GROUP:
+        return False
+    for k in range(1, len(sizes) - 1):
+        if sizes[k] != first:
+            return False
+    return sizes[-1] <= first

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearance.detect.numbers import find_number_runs
+from clearance.detect.numbers import evenly_grouped, find_number_runs, find_spaced_runs
 
 
 def _runs(text: str) -> list[tuple[str, int, int]]:
@@ -87,3 +87,73 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=16).map("".join))
 def test_property_runs_are_those_of_the_plain_algorithm(text: str) -> None:
     assert [(r.start, r.end, r.hi) for r in find_number_runs(text)] == _reference_runs(text)
+
+
+# ---- spaced runs
+
+
+def _spaced(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    return [(text[r.start : r.end], r.sizes) for r in find_spaced_runs(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pay 4111|1111|1111|1111 now", [("4111|1111|1111|1111", (4, 4, 4, 4))]),
+        ("x 4111_1111_1111_1111", [("4111_1111_1111_1111", (4, 4, 4, 4))]),
+        ("4111\t1111\t1111\t1111", [("4111\t1111\t1111\t1111", (4, 4, 4, 4))]),
+        ("4111 \u2022 1111 \u2022 1111", [("4111 \u2022 1111 \u2022 1111", (4, 4, 4))]),  # a non-ASCII separator
+        ("1 2 3 4 5 6 7 8 9", [("1 2 3 4 5 6 7 8 9", (1,) * 9)]),
+        # The separator changes: the group between belongs to both runs.
+        ("12,4111|1111|1111|1111", [("4111|1111|1111|1111", (4, 4, 4, 4))]),
+        ("4111|1111|1111|1111,12,13,14", [("4111|1111|1111|1111", (4, 4, 4, 4)), ("1111,12,13,14", (4, 2, 2, 2))]),
+        # A group that touches a letter belongs to a token.
+        ("ab4111|1111|1111|1111", [("1111|1111|1111", (4, 4, 4))]),
+        ("4111|1111|1111|1111zz", [("4111|1111|1111", (4, 4, 4))]),
+        ("4111|1111|1|\u00e91111|1111", [("4111|1111|1", (4, 4, 1))]),  # a letter of another script
+        ("4111|1111|1111|1111|1111", []),  # 20 digits: no value is that long
+        ("12|34|56|78", []),  # 8 digits: too few (a date has as many)
+        ("4111\u00b71111\u20221111\u00b71111", []),  # two different separators that look alike in the skeleton
+        ("41|1111          1111", []),  # a gap of more than eight characters ends the chain
+    ],
+)
+def test_when_digit_groups_share_one_separator_then_they_are_a_spaced_run(
+    text: str, expected: list[tuple[str, tuple[int, ...]]]
+) -> None:
+    assert _spaced(text) == expected
+
+
+def test_when_a_spaced_run_is_read_then_its_parts_and_offsets_match_the_text() -> None:
+    text = "card: 4111 | 1111 | 1111 | 1111."
+    (run,) = find_spaced_runs(text)
+    assert run.parts == ["4111", " | ", "1111", " | ", "1111", " | ", "1111"]
+    assert [text[run.offsets[k] : run.offsets[k + 1]] for k in range(len(run.parts))] == run.parts
+    assert (run.lo, run.hi, run.ndigits) == (0, 3, 16)
+    assert run.span(0, 3) == (6, 31)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "even"),
+    [
+        ((4, 4, 4, 4), True),
+        ((4, 4, 4, 3), True),
+        ((1,) * 16, True),
+        ((2, 2, 2, 1), True),
+        ((4, 6, 5), False),
+        ((4, 4, 5), False),
+        ((16, 3), False),  # wider than anyone groups digits
+        ((3, 3, 4), False),  # a phone number's shape
+    ],
+)
+def test_when_groups_are_even_then_evenly_grouped_says_so(sizes: tuple[int, ...], even: bool) -> None:
+    assert evenly_grouped(sizes) is even
+
+
+def test_when_thousands_of_groups_share_a_separator_then_spaced_runs_stay_linear() -> None:
+    # Counted work, not time: each group is read a bounded number of times whatever the text's length.
+    text = "|".join(["1234"] * 20_000)
+    assert find_spaced_runs(text) == ()
+    text = ", ".join(["12", "4111|1111|1111|1111"] * 5_000)
+    runs = find_spaced_runs(text)
+    assert sum(1 for r in runs if r.sizes == (4, 4, 4, 4)) == 5_000
+    assert len(runs) == 9_999  # and "1111, 12, 4111" between each two

@@ -212,6 +212,10 @@ _PATHOLOGICAL = {
     "number words": ("", "one ", 60_000, ""),
     "URL paths with numbers": ("", "://a/1234567/", 20_000, ""),
     "data URLs": ("", "data:x;base64,QUJDREVGR0hJ ", 10_000, ""),
+    "digits joined by one separator": ("", "4|", 100_000, ""),
+    "cards between changing separators": ("", "4111|1111|1111|1111, ", 10_000, ""),
+    "separated IBAN prefixes": ("", "de 89 ", 50_000, ""),
+    "combining marks after digits": ("", "4\u0301", 60_000, ""),
 }
 
 

@@ -4,6 +4,10 @@ A number is reported when its issuer prefix belongs to a known brand, its length
 its Luhn check digit is right. Groups may be separated by spaces, dashes or dots, mixed or not (people and
 evasion attempts both mix them), or not separated at all; a run of more than 19 digits, or a number glued to a
 longer identifier, is not a card.
+
+Any other separator (``|``, ``_``, ``/``, ``,``, ``:``, a tab, a newline, a bullet, a run of spaces, a space
+between every digit) is accepted when it is used consistently: a spaced run (``numbers.find_spaced_runs``) whose
+every digit is the card's, in groups of three to six digits or in even groups (one digit at a time, pairs…).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import luhn_valid
-from clearance.detect.numbers import NUMBER_RUN_TRIGGER, NumberRun
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER, NumberRun, evenly_grouped
 from clearance.models import Finding
 
 # (lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have.
@@ -67,10 +71,22 @@ def card_brand(digits: str) -> str | None:
 class CreditCardDetector(Detector):
     name = "credit_card"
     types = frozenset({"CREDIT_CARD"})
-    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER)
     score = 0.9
 
     def find(self, doc: Document) -> Iterator[Finding]:
+        yield from self._find_in_number_runs(doc)
+        for run in doc.spaced_runs:
+            # What number runs hold already (their separators, groups of three to six) was judged there.
+            if run.ndigits < 13 or (run.gap(0) in _CARD_GAPS and _grouped_in_threes_to_sixes(run.sizes)):
+                continue
+            if evenly_grouped(run.sizes) or _grouped_in_threes_to_sixes(run.sizes):
+                digits = run.digits(0, run.hi)
+                if card_brand(digits) is not None and luhn_valid(digits):
+                    start, end = run.span(0, run.hi)
+                    yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
+
+    def _find_in_number_runs(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
             if run.ndigits < 13:
                 continue
@@ -110,3 +126,11 @@ class CreditCardDetector(Detector):
                 if card_brand(digits) is not None and luhn_valid(digits):
                     best = j
         return best
+
+
+def _grouped_in_threes_to_sixes(sizes: tuple[int, ...]) -> bool:
+    """Three to six digits in each group but the last, which has at most six."""
+    for k in range(len(sizes) - 1):
+        if not 3 <= sizes[k] <= 6:
+            return False
+    return sizes[-1] <= 6

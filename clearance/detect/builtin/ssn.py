@@ -4,6 +4,12 @@ The SSA's rules: the area (first three digits) is never 000, 666 or 900-999; the
 serial (last four) never 0000; and a few numbers that were published and misused are void. Formatted numbers use
 one separator consistently (``123-45-6789``, ``123 45 6789``); ``123-45 6789`` is not an SSN. A bare nine-digit
 number is only a weak candidate: context (``SSN``, ``social security``) decides.
+
+Any other separator (``/``, ``_``, ``|``, ``,``, ``:``, a tab, a newline, a bullet, a run of spaces) is accepted
+when the three groups are the whole of a spaced run (``numbers.find_spaced_runs``): one separator, used twice, and
+nothing joined to them by it. A space (or another separator) between every one of the nine digits makes a weak
+candidate, like a bare number, that context decides: a row of nine single digits (a Sudoku line, a list) passes
+the SSA's rules more often than not.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NUMBER_RUN_TRIGGER
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER
 from clearance.models import Finding
 
 _VOID = frozenset({"078051120", "219099999", "457555462"})
@@ -26,11 +32,29 @@ def ssa_valid(digits: str) -> bool:
 class UsSsnDetector(Detector):
     name = "us_ssn"
     types = frozenset({"US_SSN"})
-    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER)
     formatted_score = {"-": 0.85, " ": 0.65, ".": 0.65}
     bare_score = 0.3
+    spaced_score = 0.6
 
     def find(self, doc: Document) -> Iterator[Finding]:
+        yield from self._find_in_number_runs(doc)
+        for run in doc.spaced_runs:
+            if run.ndigits != 9:
+                continue
+            if run.sizes == (3, 2, 4):
+                if run.gap(0) in self.formatted_score:
+                    continue  # a number run's separator: judged there
+                score = self.spaced_score
+            elif len(run.sizes) == 9:
+                score = self.bare_score
+            else:
+                continue
+            if ssa_valid(run.digits(0, run.hi)):
+                start, end = run.span(0, run.hi)
+                yield Finding(start, end, "US_SSN", score, self.name)
+
+    def _find_in_number_runs(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
             sizes = run.sizes
             if run.ndigits < 9 or (9 not in sizes and 2 not in sizes):

@@ -3,6 +3,8 @@
 An account number is eight to seventeen digits with no structure to check, so on its own it is
 indistinguishable from an order number or a timestamp. Every isolated digit group of that length is a weak
 candidate (score 0.05) that only context words (``account``, ``acct``, ``checking``…) lift over the threshold.
+So is a number of that length written in even groups joined by one separator, any one (``1234 5678 9012``,
+``1234|5678|90``, a space between every digit): the whole of a spaced run (``numbers.find_spaced_runs``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NUMBER_RUN_TRIGGER
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER, evenly_grouped
 from clearance.models import Finding
 
 
 class UsBankNumberDetector(Detector):
     name = "us_bank"
     types = frozenset({"US_BANK_NUMBER"})
-    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER,)
+    triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER)
     score = 0.05
 
     def find(self, doc: Document) -> Iterator[Finding]:
@@ -28,3 +30,9 @@ class UsBankNumberDetector(Detector):
                 if 8 <= run.sizes[i] <= 17 and run.isolated(i, i):
                     start, end = run.span(i, i)
                     yield Finding(start, end, "US_BANK_NUMBER", self.score, self.name)
+        for run in doc.spaced_runs:
+            # Four numbers up to 255 joined by dots are an IPv4 address.
+            dotted_quad = run.gap(0) == "." and len(run.sizes) == 4 and all(int(g) <= 255 for g in run.parts[::2])
+            if run.ndigits <= 17 and evenly_grouped(run.sizes) and not dotted_quad:
+                start, end = run.span(0, run.hi)
+                yield Finding(start, end, "US_BANK_NUMBER", self.score, self.name)

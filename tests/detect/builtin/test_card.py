@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from clearance.detect.builtin.card import CreditCardDetector, card_brand
 from clearance.detect.checksums import luhn_check_digit, luhn_valid
 from clearance.detect.scanner import Scanner
-from tests.detect.helpers import values
+from tests.detect.helpers import DIGIT_FORMS, HIDDEN, SEPARATORS, covered, grouped, in_form, interleaved, values
 
 DETECTOR = CreditCardDetector()
 
@@ -122,3 +122,72 @@ def test_property_every_luhn_valid_card_in_every_format_is_found_with_exact_offs
     findings = Scanner().scan(text)
     cards = [f for f in findings if f.type == "CREDIT_CARD"]
     assert [(f.start, f.end) for f in cards] == [(len(before), len(before) + len(written))]
+
+
+# ---- evasions, through clearance.scan: the finding covers the whole disguised value
+
+_EVADED_CARDS = [("4111111111111111", (4, 4, 4, 4)), ("378282246310005", (4, 6, 5)), ("5555555555554444", (4, 4, 4, 4))]
+
+
+@pytest.mark.parametrize("separator", list(SEPARATORS.values()), ids=list(SEPARATORS))
+@pytest.mark.parametrize(("number", "sizes"), _EVADED_CARDS, ids=[n for n, _ in _EVADED_CARDS])
+def test_when_a_card_is_grouped_by_any_separator_then_it_is_found_whole(
+    number: str, sizes: tuple[int, ...], separator: str
+) -> None:
+    value = grouped(number, sizes, separator)
+    assert covered(f"paid with {value} today", value, "CREDIT_CARD")
+
+
+@pytest.mark.parametrize("separator", [" ", "  ", "-", ".", "/", ",", "|", "\t", "\u00b7"])
+def test_when_every_digit_of_a_card_is_separated_then_it_is_found_whole(separator: str) -> None:
+    value = separator.join("4111111111111111")
+    assert covered(f"card {value} ok", value, "CREDIT_CARD")
+
+
+@pytest.mark.parametrize("form", [f for f in DIGIT_FORMS if in_form("4111111111111111", f)])
+def test_when_a_cards_digits_are_in_a_compatibility_form_then_it_is_found_whole(form: str) -> None:
+    value = in_form("4111 1111 1111 1111", form)
+    assert value is not None
+    assert covered(f"paid with {value} today", value, "CREDIT_CARD")
+
+
+@pytest.mark.parametrize("hidden", list(HIDDEN.values()), ids=list(HIDDEN))
+@pytest.mark.parametrize("written", ["4111111111111111", "4111 1111 1111 1111", "3782-822463-10005"])
+def test_when_an_invisible_character_is_between_every_character_then_the_card_is_found_whole(
+    written: str, hidden: str
+) -> None:
+    value = interleaved(written, hidden)
+    assert covered(f"paid with {value} today", value, "CREDIT_CARD")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-15 10:23:45.123456, 2024-01-15 10:23:46.000001",  # timestamps
+        "version 4.11.1111.1111.1111",  # a dotted version
+        "hosts 41.111.111.11 and 111.111.11.41",  # IPv4 addresses
+        "id,amount\n4111,1111\n1111,1111",  # a CSV table: rows of two numbers
+        "4111,1111,1111,1111,2024,07",  # a CSV row that goes on past the digits of a card
+        "order 4111-1111-1111-1111-1234 shipped",  # longer than any card
+        "call +1 415 555 2671 or 415.555.2671",  # phone numbers
+        "sha 4111_1111_1111_1112",  # the Luhn check fails
+        "4111|1111 1111|1111",  # two separators: not one grouping
+    ],
+)
+def test_when_numbers_only_look_grouped_then_no_card_is_found(text: str) -> None:
+    assert [f for f in Scanner().scan(text) if f.type == "CREDIT_CARD"] == []
+
+
+_ANY_SEPARATOR = st.sampled_from([*SEPARATORS.values(), " ", "-"])
+_ANY_HIDDEN = st.lists(st.sampled_from(list(HIDDEN.values())), max_size=2).map("".join)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(card=_cards(), separator=_ANY_SEPARATOR, hidden=st.lists(_ANY_HIDDEN, min_size=40, max_size=40))
+def test_property_a_card_with_any_separator_and_invisible_characters_is_found_whole(
+    card: tuple[str, str], separator: str, hidden: list[str]
+) -> None:
+    _, written = card
+    regrouped = written.replace(" ", separator).replace("-", separator) if separator else written
+    value = "".join(ch + hidden[i] for i, ch in enumerate(regrouped[:-1])) + regrouped[-1]
+    assert covered(f"card: {value}.", value, "CREDIT_CARD")

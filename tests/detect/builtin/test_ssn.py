@@ -4,7 +4,7 @@ import pytest
 
 from clearance.detect.builtin.ssn import UsSsnDetector, ssa_valid
 from clearance.detect.scanner import Scanner
-from tests.detect.helpers import values
+from tests.detect.helpers import DIGIT_FORMS, HIDDEN, SEPARATORS, covered, grouped, in_form, interleaved, values
 
 DETECTOR = UsSsnDetector()
 
@@ -50,3 +50,48 @@ def test_when_nine_bare_digits_have_no_context_then_they_are_only_a_weak_candida
 @pytest.mark.parametrize(("digits", "valid"), [("123456789", True), ("666123456", False), ("900123456", False)])
 def test_when_digits_are_checked_then_ssa_rules_decide(digits: str, valid: bool) -> None:
     assert ssa_valid(digits) is valid
+
+
+# ---- evasions, through clearance.scan: the finding covers the whole disguised value
+
+
+@pytest.mark.parametrize("separator", list(SEPARATORS.values()), ids=list(SEPARATORS))
+def test_when_an_ssn_is_grouped_by_any_separator_then_it_is_found_whole(separator: str) -> None:
+    value = grouped("536904399", (3, 2, 4), separator)
+    assert covered(f"his number {value} on file", value, "US_SSN")
+
+
+@pytest.mark.parametrize("separator", [" ", "-", ".", "/", "|", "\t"])
+def test_when_every_digit_of_an_ssn_is_separated_then_context_finds_it_whole(separator: str) -> None:
+    value = separator.join("536904399")
+    assert covered(f"SSN {value}", value, "US_SSN")
+
+
+@pytest.mark.parametrize("form", [f for f in DIGIT_FORMS if in_form("536904399", f)])
+def test_when_an_ssns_digits_are_in_a_compatibility_form_then_it_is_found_whole(form: str) -> None:
+    value = in_form("536-90-4399", form)
+    assert value is not None
+    assert covered(f"his number {value} on file", value, "US_SSN")
+
+
+@pytest.mark.parametrize("hidden", list(HIDDEN.values()), ids=list(HIDDEN))
+def test_when_an_invisible_character_is_between_every_character_then_the_ssn_is_found_whole(hidden: str) -> None:
+    value = interleaved("536-90-4399", hidden)
+    assert covered(f"his number {value} on file", value, "US_SSN")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "at 10:23:45 and 11:45:30",  # times
+        "536/90/4399/12",  # one more group joined the same way: part of a longer number
+        "year,id,qty,total\n2024,536,90,4399\n",  # a CSV row whose last three numbers have an SSN's shape
+        "536_90 4399",  # two separators
+        "666|90|4399",  # area 666 is never issued
+        "536|00|4399",  # group 00 is never issued
+        "5 3 6 9 0 4 3 9 9",  # nine single digits with nothing that says SSN (a Sudoku row, a list)
+        "1.2.3.4.5.6.7.8.9",
+    ],
+)
+def test_when_numbers_only_look_like_an_ssn_then_none_is_found(text: str) -> None:
+    assert [f for f in Scanner().scan(text) if f.type == "US_SSN"] == []

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from clearance.detect.scanner import Scanner
+from tests.detect.helpers import DIGIT_FORMS, HIDDEN, SEPARATORS, covered, grouped, in_form, interleaved
 
 
 @pytest.mark.parametrize(
@@ -23,3 +24,43 @@ def test_when_scanned_then_bank_numbers_need_an_adjacent_label(text: str, found:
         assert banks == ["12345678"]
     else:
         assert bool(banks) is found
+
+
+# ---- evasions, through clearance.scan: the finding covers the whole disguised value
+
+
+@pytest.mark.parametrize("separator", list(SEPARATORS.values()), ids=list(SEPARATORS))
+@pytest.mark.parametrize("sizes", [(4, 4, 4), (3, 3, 3, 3), (1,) * 12], ids=["fours", "threes", "every digit"])
+def test_when_an_account_number_is_grouped_by_any_separator_then_its_label_finds_it_whole(
+    sizes: tuple[int, ...], separator: str
+) -> None:
+    value = grouped("123456789012", sizes, separator)
+    assert covered(f"account number: {value}", value, "US_BANK_NUMBER")
+
+
+@pytest.mark.parametrize("form", [f for f in DIGIT_FORMS if in_form("12345678901", f)])
+def test_when_an_account_numbers_digits_are_in_a_compatibility_form_then_it_is_found_whole(form: str) -> None:
+    value = in_form("12345678901", form)
+    assert value is not None
+    assert covered(f"acct #: {value}", value, "US_BANK_NUMBER")
+
+
+@pytest.mark.parametrize("hidden", list(HIDDEN.values()), ids=list(HIDDEN))
+def test_when_an_invisible_character_is_between_every_digit_then_the_account_number_is_found_whole(
+    hidden: str,
+) -> None:
+    value = interleaved("12345678901", hidden)
+    assert covered(f"account number {value}", value, "US_BANK_NUMBER")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "account number: 123 456 789 012 345 678",  # 18 digits: too long
+        "account number: 192.168.100.200",  # an IPv4 address's shape
+        "account number: 415-555-2671",  # uneven groups: a phone number
+        "account number: 1234|5678|9012|3456|7890",  # 20 digits: too long
+    ],
+)
+def test_when_a_grouped_number_is_not_an_account_number_then_none_is_found(text: str) -> None:
+    assert [f for f in Scanner().scan(text) if f.type == "US_BANK_NUMBER"] == []
