@@ -141,8 +141,10 @@ class _Channels:
             name = self.key(key)
             if key in DROP or (key in TOKEN_LISTS and isinstance(value, list)):
                 out[name] = None
+            elif key == "index" or is_structural(key, value):
+                out[name] = self.whole(value)  # a position or an id: each event states it whole, it is not a piece
             elif isinstance(value, str):
-                out[name] = value if is_structural(key, value) else self.feed((*prefix, key), value)
+                out[name] = self.feed((*prefix, key), value)
             elif isinstance(value, dict) and key != "arguments":
                 out[name] = self.pieces((*prefix, key), value)
             elif isinstance(value, list):

@@ -46,7 +46,7 @@ _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     # an IBAN whose groups hold letters too (GB82 WEST 1234 …)
     (
         lambda tail: _DIGIT.search(tail, len(tail) - 40) is not None,
-        re.compile(r"(?i)(?<![^\W_])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{1,4})*[ \-]?$"),
+        re.compile(r"(?i)(?<![^\W_])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){0,40}[ \-]?$"),
     ),
     # a secret assignment whose value has not come, or not ended, yet: "password = ", "api_key: sk-12"
     (
@@ -62,6 +62,10 @@ _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     (lambda tail: "--" in tail, re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$")),
 )
 _WORD_CHAR = re.compile(r"\w")
+_IBAN_SHAPE = re.compile(r"(?i)(?<![^\W_])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){1,40}")
+"""(One character per repetition, bounded: groups of 1-4 would let a failing match try every way to group a run.)"""
+_TRAILING_MARKUP = re.compile(r"(?:[^\w\s]|</?[A-Za-z][A-Za-z0-9]{0,9}>)+$")
+"""Punctuation and markup tags ending a token: ``.``, ``**``, ``</b>``, ``")``."""
 
 
 def _number_run_start(pending: str) -> int:
@@ -96,7 +100,16 @@ _SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, the token bou
 
 def _first_piece(pending: str) -> bool:
     """A bare word after whitespace that no tail pattern can hold (not a keyword such as ``password``)."""
-    return _WORD_PIECE.fullmatch(pending) is not None and _KEYWORD.search(pending) is None
+    return (
+        _WORD_PIECE.fullmatch(pending) is not None and _KEYWORD.search(pending) is None and _cased_like_prose(pending)
+    )
+
+
+def _cased_like_prose(word: str) -> bool:
+    """No capital after the first letter: "Hello", "the", "I" go out at once, but "AKIAIOSFODNN", "GB", "SG" or
+    "eyJ" (the start of an access key id, an IBAN, a SendGrid key, a JWT) wait, as a value might go on."""
+    letters = word.strip()[1:]
+    return letters == letters.lower()
 
 
 _PLAIN_WORD = re.compile(r"[(\"']?[^\W\d_]+[.,;:!?)\"']*")
@@ -150,20 +163,41 @@ def safe_cut(pending: str, *, hold_words: bool = True) -> int:
     token_start = cut
     while token_start > 0 and not pending[token_start - 1].isspace():
         token_start -= 1
-    if token_start < cut and (hold_words or not _PLAIN_WORD.fullmatch(pending, token_start)):
+    if token_start < cut and (
+        hold_words
+        or not _PLAIN_WORD.fullmatch(pending, token_start)
+        or not _cased_like_prose(pending[token_start:].strip("(\"'.,;:!?)"))
+    ):
         cut = token_start
     cut = min(cut, _number_run_start(pending))
-    for applies, pattern in _TAIL_PATTERNS:
-        if applies(pending):
-            match = pattern.search(pending)
-            if match is not None and match.start() < cut:
-                cut = match.start()
-    # an open PEM block holds everything from its BEGIN line
+    tails = [pending]
+    # A value may be followed by punctuation or markup and spaces ("…7654 32. ", "…32</b>"): the tail patterns
+    # are also tried on the text without them.
+    core = len(pending.rstrip())
+    if core < len(pending) or token_start < core:
+        last = core
+        while last > 0 and not pending[last - 1].isspace():
+            last -= 1
+        markup = _TRAILING_MARKUP.search(pending, last, core)
+        tails.append(pending[: markup.start() if markup is not None else core])
+    for tail in tails:
+        for applies, pattern in _TAIL_PATTERNS:
+            if applies(tail):
+                match = pattern.search(tail)
+                if match is not None and match.start() < cut:
+                    cut = match.start()
+    # an open PEM block holds everything from its BEGIN line, and a cut never falls inside a closed one
     if "-----BEGIN" in pending:
         for begin in _PEM_BEGIN.finditer(pending):
-            if _PEM_END.search(pending, begin.end()) is None:
+            end = _PEM_END.search(pending, begin.end())
+            if end is None or begin.start() < cut < end.end():
                 cut = min(cut, begin.start())
                 break
+    # nor inside something shaped like an IBAN, whose letter groups end a run of number-like tokens ("GB82 WEST …")
+    if cut < len(pending) and _DIGIT.search(pending, max(cut - 48, 0), cut) is not None:
+        for shaped in _IBAN_SHAPE.finditer(pending, max(cut - 48, 0), cut + 48):
+            if shaped.start() < cut < shaped.end():
+                cut = shaped.start()
     # never cut inside a token: a pattern may start mid-word ("…fG4 " ends in a digit run), and half a token
     # released is half a secret that no detector can recognise any more
     if cut < len(pending):

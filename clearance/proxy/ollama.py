@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from clearance.mask.events import channel_index
 from clearance.proxy.endpoints import (
     OPENAI_CHAT,
     OPENAI_COMPLETIONS,
@@ -179,9 +180,10 @@ class OllamaStreamTranslator:
         if data.get("usage"):
             self._usage = data["usage"]
         choices = data.get("choices") or []
-        if not choices:
+        # Ollama has one answer: the first choice's (``0``, ``"0"``, ``0.0`` or no index alike); others are dropped
+        choice = next((c for c in choices if isinstance(c, dict) and channel_index(c.get("index")) == 0), None)
+        if choice is None:
             return None
-        choice = choices[0]
         if choice.get("finish_reason"):
             self._finish_reason = choice["finish_reason"]
         delta = choice.get("delta")

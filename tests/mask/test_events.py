@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from clearance.detect import Scanner
-from clearance.mask.events import OpenAiChunkMasker
+from clearance.exceptions import UpstreamProtocolError
+from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
 from clearance.mask.masker import Masker
 from clearance.models import MaskPlan
 
@@ -171,3 +172,100 @@ def test_when_a_delta_role_is_not_a_string_then_what_it_holds_is_masked(role: An
     out = run(chunk_masker(), [c])
     assert CARD not in str(out)
     assert "[CREDIT_CARD]" in str([e["choices"][0]["delta"].get("role") for e in out])
+
+
+# -- Responses events ---------------------------------------------------------------------------------------------
+
+
+def responses_delta(kind: str, delta: str, item: str = "it_1") -> dict[str, Any]:
+    return {"type": kind, "item_id": item, "output_index": 0, "content_index": 0, "delta": delta}
+
+
+def run_responses(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    masker = ResponsesEventMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    out: list[dict[str, Any]] = []
+    for event in events:
+        out += masker.event(event)
+    return out + masker.end()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "response.output_text.delta",
+        "response.reasoning_summary_text.delta",
+        "response.refusal.delta",
+        "response.custom_tool_call_input.delta",
+        "response.not_known_yet.delta",
+    ],
+)
+@pytest.mark.parametrize("between", [[], [{"type": "response.in_progress"}], [{"type": "response.queued", "n": 1}]])
+def test_a_value_split_over_deltas_of_any_type_is_masked_whatever_comes_between(
+    kind: str, between: list[dict[str, Any]]
+) -> None:
+    events = [responses_delta(kind, "card 4111 11"), *between, responses_delta(kind, "11 1111 1111 ok")]
+    out = run_responses([*events, {"type": "response.completed", "response": {"status": "completed"}}])
+    assert "4111" not in str(out)
+    assert "".join(e["delta"] for e in out if e["type"] == kind) == "card [CREDIT_CARD] ok"
+    assert out[-1]["type"] == "response.completed"
+
+
+def test_a_done_event_releases_its_channel_before_it_and_more_text_after_it_ends_the_stream() -> None:
+    kind = "response.output_text.delta"
+    done = {"type": "response.output_text.done", "item_id": "it_1", "output_index": 0, "content_index": 0}
+    out = run_responses([responses_delta(kind, "total 12"), done])
+    assert [e["type"] for e in out] == [kind, kind, "response.output_text.done"]
+    assert out[1]["delta"] == "12"
+    with pytest.raises(UpstreamProtocolError):
+        run_responses([responses_delta(kind, "total 12"), done, responses_delta(kind, "34")])
+
+
+def test_a_done_event_of_another_item_does_not_release_a_channel() -> None:
+    kind = "response.output_text.delta"
+    other_done = {"type": "response.output_text.done", "item_id": "it_2", "output_index": 1, "content_index": 0}
+    out = run_responses([responses_delta(kind, "card 4111 1111"), other_done, responses_delta(kind, " 1111 1111")])
+    assert "".join(e.get("delta", "") for e in out) == "card [CREDIT_CARD]"
+
+
+# -- Ollama lines -------------------------------------------------------------------------------------------------
+
+
+def run_ollama(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    masker = OllamaLineMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        out += masker.event(line)
+    return out + masker.end()
+
+
+@pytest.mark.parametrize("key", ["content", "thinking", "brand_new"])
+def test_every_string_of_an_ollama_message_is_a_channel(key: str) -> None:
+    lines = [
+        {"model": "m", "message": {"role": "assistant", key: p}, "done": False}
+        for p in ("card 4111 11", "11 1111 1111 ok")
+    ]
+    out = run_ollama([*lines, {"model": "m", "done": True, "context": [4111, 1111]}])
+    assert "4111" not in str(out)
+    assert "".join(str((e.get("message") or {}).get(key, "")) for e in out) == "card [CREDIT_CARD] ok"
+    assert out[-1]["done"] is True and out[-1]["context"] is None
+
+
+def test_a_value_straddling_the_done_line_is_held_whole() -> None:
+    out = run_ollama(
+        [
+            {"model": "m", "response": "card 4111 1111", "done": False},
+            {"model": "m", "response": "", "done": True},
+            {"model": "m", "response": " 1111 1111", "done": False},
+        ]
+    )
+    assert "4111" not in str(out)
+    assert "".join(e.get("response", "") for e in out) == "card [CREDIT_CARD]"
+    assert out[-1]["done"] is True
+
+
+def test_ollama_tool_calls_are_whole_and_masked() -> None:
+    call = {"function": {"name": "pay", "arguments": {"card": CARD}}}
+    (out,) = run_ollama(
+        [{"model": "m", "message": {"role": "assistant", "content": "", "tool_calls": [call]}, "done": True}]
+    )
+    assert out["message"]["tool_calls"] == [{"function": {"name": "pay", "arguments": {"card": "[CREDIT_CARD]"}}}]
