@@ -215,7 +215,8 @@ class OpenAiChunkMasker:
 
     def __init__(self, masker: Masker) -> None:
         self._ch = _Channels(masker)
-        self._meta: dict[str, Any] = {}
+        self._last: Event = {}
+        """The last chunk sent (masked): the chunks made at the end take its id, object, created and model."""
         self._finished: dict[object, Any] = {}
         """Per choice, the finish_reason kept back while the choice still held text."""
         self._index: dict[object, Any] = {}
@@ -228,7 +229,7 @@ class OpenAiChunkMasker:
             if content_only is not None:
                 return [content_only]
         out = self._ch.whole({k: v for k, v in chunk.items() if k != "choices"})
-        self._meta = {k: out[k] for k in ("id", "object", "created", "model") if k in out}
+        self._last = out
         if isinstance(choices, list):
             out["choices"] = [self._choice(c) if isinstance(c, dict) else self._ch.whole(c) for c in choices]
         elif "choices" in chunk:
@@ -255,8 +256,9 @@ class OpenAiChunkMasker:
             or _has_text(chunk, skip="choices")
         ):
             return None
-        self._meta = {k: chunk[k] for k in ("id", "object", "created", "model") if k in chunk}
-        self._index.setdefault(index, index)
+        self._last = chunk  # its own fields hold nothing to mask (``_has_text``)
+        if index not in self._index:
+            self._index[index] = index
         content: str = delta["content"]
         released = self._ch.feed((index, "delta", "content"), content)
         if released == content:
@@ -296,12 +298,13 @@ class OpenAiChunkMasker:
         for index, reason in self._finished.items():
             choices.setdefault(index, {"index": self._index.get(index, 0), "delta": {}})["finish_reason"] = reason
         self._finished.clear()
+        meta = {k: self._last[k] for k in ("id", "object", "created", "model") if k in self._last}
         out = []
         for choice in choices.values():
             if "text" not in choice:
                 choice.setdefault("delta", {})
             choice.setdefault("finish_reason", None)
-            out.append({**self._meta, "choices": [choice]})
+            out.append({**meta, "choices": [choice]})
         return out
 
 

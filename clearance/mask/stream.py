@@ -169,17 +169,24 @@ def safe_cut(pending: str, *, hold_words: bool = True) -> int:
         or not _cased_like_prose(pending[token_start:].strip("(\"'.,;:!?)"))
     ):
         cut = token_start
-    cut = min(cut, _number_run_start(pending))
+    # the last token, trailing whitespace aside: where a number run or punctuation after a value would end
+    core = len(pending)
+    while core > 0 and pending[core - 1].isspace():
+        core -= 1
+    last = token_start if core == len(pending) else core
+    while last > 0 and not pending[last - 1].isspace():
+        last -= 1
+    if core > last and (
+        _DIGIT.search(pending, last, core) is not None or _WORD_CHAR.search(pending, last, core) is None
+    ):
+        cut = min(cut, _number_run_start(pending))
     tails = [pending]
-    # A value may be followed by punctuation or markup and spaces ("…7654 32. ", "…32</b>"): the tail patterns
+    # A value may be followed by punctuation or markup, and spaces ("…7654 32. ", "…32</b>"): the tail patterns
     # are also tried on the text without them.
-    core = len(pending.rstrip())
-    if core < len(pending) or token_start < core:
-        last = core
-        while last > 0 and not pending[last - 1].isspace():
-            last -= 1
+    if core > 0 and not pending[core - 1].isalnum():
         markup = _TRAILING_MARKUP.search(pending, last, core)
-        tails.append(pending[: markup.start() if markup is not None else core])
+        if markup is not None:
+            tails.append(pending[: markup.start()])
     for tail in tails:
         for applies, pattern in _TAIL_PATTERNS:
             if applies(tail):
