@@ -298,8 +298,8 @@ class OpenAiChunkMasker:
         for index, reason in self._finished.items():
             choices.setdefault(index, {"index": self._index.get(index, 0), "delta": {}})["finish_reason"] = reason
         self._finished.clear()
-        meta = {k: self._last[k] for k in ("id", "object", "created", "model") if k in self._last}
-        out = []
+        meta: Event = {k: self._last[k] for k in ("id", "object", "created", "model") if k in self._last}
+        out: list[Event] = []
         for choice in choices.values():
             if "text" not in choice:
                 choice.setdefault("delta", {})
