@@ -1,10 +1,25 @@
 """Masking streamed answers event by event, for each API's event shapes.
 
-Each class takes parsed events (JSON objects) of one stream and returns the events to send instead, in order. Text
-that might be the start of a sensitive value is held back in a per-channel ``StreamMasker`` (one channel per choice,
-per tool call, per output item) and released into a later event of the same channel; whatever is still held when
-the channel ends is released into its final event. Every other string in an event is masked whole. ``logprobs``
-are dropped: they spell the answer token by token, where no value can be recognised.
+Each class takes parsed events (JSON objects) of one stream and returns the events to send instead, in order.
+Every field of every event is inspected; which way depends only on whether the protocol streams it in pieces:
+
+* A *piece* — any string in a chat delta (``content``, ``reasoning_content``, ``reasoning``, ``thinking``,
+  ``refusal``, tool names and arguments, keys nobody knows yet), a completion's ``text``, the ``delta`` of any
+  Responses ``*.delta`` event, any string of an Ollama ``message`` and Ollama's ``response``/``thinking`` — goes
+  through its channel's ``StreamMasker``, which holds back text that might be the start of a value and releases it
+  into a later event of the same channel. A channel is keyed by where the piece sits (choice, path, tool-call
+  index, item and content indexes), with indexes normalised so ``0``, ``"0"``, ``0.0`` and a missing index are one
+  channel.
+* Every other string is masked whole (``rewrite_texts``), but structure (``extract.is_structural``).
+
+What a channel still holds is released only when nothing can continue it: at the end of the stream (``end``). An
+event that finishes a choice (``finish_reason``) or an Ollama ``done`` line while its channels still hold text is
+kept back and sent with that text at the end, so a value straddling it is still held whole. A Responses ``*.done``
+event releases the channels it closes just before it; more text for a closed channel afterwards is a protocol error
+that ends the stream, never a second half released on its own.
+
+Token ids and log-probabilities (``DROP``, and an Ollama ``context`` list) are dropped: they spell the answer token
+by token, where no value can be recognised.
 """
 
 from __future__ import annotations
@@ -12,39 +27,85 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from clearance.exceptions import UpstreamProtocolError
 from clearance.extract import is_structural, rewrite_texts
 from clearance.mask.masker import Masker
 from clearance.mask.stream import StreamMasker
 
 Event = dict[str, Any]
-DROP = frozenset({"logprobs"})
+ChannelKey = tuple[Any, ...]
+DROP = frozenset({"logprobs", "top_logprobs", "prompt_logprobs", "token_ids", "prompt_token_ids"})
+"""Keys nulled wherever they appear in an answer: log-probabilities and token ids spell the unmasked text."""
+TOKEN_LISTS = frozenset({"context"})
+"""Keys nulled when they hold a list (Ollama's ``context``: the conversation as token ids); text there is masked."""
 _ALNUM = re.compile(r"[^\W_]")
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"\s*[^\W\d_]+")
+_KEY = re.compile(r"[a-z_]{1,40}")
+"""A delta key passed as it is: lower-case letters and underscores (every key the APIs use); others are masked."""
 _CONTENT_CHOICE = frozenset({"index", "delta", "finish_reason", "logprobs"})
 _CONTENT_DELTA = frozenset({"content", "role"})
+
+
+def channel_index(index: object) -> object:
+    """The channel an index names: ``0``, ``"0"``, ``0.0`` and a missing index are the same one.
+
+    Any other form (a word, a fraction, a list) is a channel of its own, keyed by its JSON-ish ``repr``: still held
+    and masked like any other, never merged with a channel it might be confused with."""
+    if index is None:
+        return 0
+    if type(index) is int:
+        return index
+    if type(index) is float and index.is_integer():
+        return int(index)
+    if type(index) is str and index.isascii() and index.strip().isdigit():
+        return int(index.strip())
+    return ("other", repr(index))
+
+
+def drop_token_data(node: Any) -> Any:
+    """A copy of ``node`` with token-id lists under ``TOKEN_LISTS`` keys nulled (``DROP`` keys are nulled by
+    ``rewrite_texts``). Returns ``node`` itself when there is nothing to drop."""
+    if isinstance(node, dict):
+        out: dict[str, Any] | None = None
+        for key, value in node.items():
+            new = None if key in TOKEN_LISTS and isinstance(value, list) else drop_token_data(value)
+            if new is not value:
+                out = out if out is not None else dict(node)
+                out[key] = new
+        return out if out is not None else node
+    if isinstance(node, list):
+        items = [drop_token_data(item) for item in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    return node
+
+
+def mask_answer(masker: Masker, data: Any) -> Any:
+    """A whole answer (or a whole part of an event): every text masked, token ids and logprobs dropped."""
+    return rewrite_texts(drop_token_data(data), masker.outgoing, DROP)
 
 
 class _Channels:
     def __init__(self, masker: Masker) -> None:
         self._masker = masker
-        self._open: dict[tuple[Any, ...], StreamMasker] = {}
+        self._open: dict[ChannelKey, StreamMasker] = {}
 
-    def feed(self, key: tuple[Any, ...], text: str) -> str:
+    def feed(self, key: ChannelKey, text: str) -> str:
         channel = self._open.get(key)
         if channel is None:
             channel = self._open[key] = StreamMasker(self._transform, hold_words=self._masker.hold_words)
         return channel.feed(text)
 
-    def flush(self, key: tuple[Any, ...]) -> str:
+    def flush(self, key: ChannelKey) -> str:
         channel = self._open.pop(key, None)
         return channel.flush() if channel is not None else ""
 
-    def flush_prefix(self, prefix: tuple[Any, ...]) -> dict[tuple[Any, ...], str]:
-        keys = [k for k in self._open if k[: len(prefix)] == prefix]
-        return {k: self.flush(k) for k in keys}
+    def holds(self, prefix: ChannelKey) -> bool:
+        """Whether a channel under ``prefix`` holds text back."""
+        n = len(prefix)
+        return any(k[:n] == prefix and c.held for k, c in self._open.items())
 
-    def pending(self) -> list[tuple[Any, ...]]:
+    def pending(self) -> list[ChannelKey]:
         return list(self._open)
 
     def _transform(self, context: str, segment: str) -> str:
@@ -63,7 +124,42 @@ class _Channels:
     def whole(self, node: Any) -> Any:
         if isinstance(node, dict) and not _has_text(node):
             return node
-        return rewrite_texts(node, self._masker.outgoing, DROP)
+        return mask_answer(self._masker, node)
+
+    def key(self, key: str) -> str:
+        """An object key on its way out: the APIs' own keys pass; any other is text."""
+        return key if _KEY.fullmatch(key) else str(self._masker.outgoing(key))
+
+    def pieces(self, prefix: ChannelKey, node: dict[str, Any]) -> dict[str, Any]:
+        """A streamed object (a chat delta, an Ollama message): every string in it a piece of its own channel.
+
+        Lists are walked with each element keyed by its ``index`` field when it has one (tool calls), else by its
+        position. A tool call's ``arguments`` given as an object (not a JSON string) is a complete value: no client
+        merges objects across deltas, so it is masked whole."""
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            name = self.key(key)
+            if key in DROP or (key in TOKEN_LISTS and isinstance(value, list)):
+                out[name] = None
+            elif key == "index" or is_structural(key, value):
+                out[name] = self.whole(value)  # a position or an id: each event states it whole, it is not a piece
+            elif isinstance(value, str):
+                out[name] = self.feed((*prefix, key), value)
+            elif isinstance(value, dict) and key != "arguments":
+                out[name] = self.pieces((*prefix, key), value)
+            elif isinstance(value, list):
+                out[name] = [self._piece_item((*prefix, key), i, item) for i, item in enumerate(value)]
+            else:
+                out[name] = self.whole(value)
+        return out
+
+    def _piece_item(self, prefix: ChannelKey, position: int, item: Any) -> Any:
+        if isinstance(item, dict):
+            slot = ("#", channel_index(item["index"])) if "index" in item else ("@", position)
+            return self.pieces((*prefix, slot), item)
+        if isinstance(item, str):
+            return self.feed((*prefix, ("@", position)), item)
+        return self.whole(item)
 
 
 def _has_text(node: dict[str, Any], skip: str = "") -> bool:
@@ -82,186 +178,255 @@ def _has_text(node: dict[str, Any], skip: str = "") -> bool:
     return False
 
 
+def place(target: dict[str, Any], path: ChannelKey, text: str) -> None:
+    """Put released ``text`` where its channel's pieces go, under ``target`` (a choice's delta), creating the
+    objects on the way: ``("tool_calls", ("#", 0), "function", "arguments")`` appends to tool call 0's arguments."""
+    node: Any = target
+    for i, step in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(step, tuple):  # ``node`` is a list; ``step`` an element, by its index field or position
+            kind, slot = step
+            if last:
+                node.append(text)
+                return
+            match = next(
+                (
+                    item
+                    for item in node
+                    if kind == "#" and isinstance(item, dict) and channel_index(item.get("index")) == slot
+                ),
+                None,
+            )
+            if match is None:
+                match = {"index": slot} if kind == "#" and isinstance(slot, int) else {}
+                node.append(match)
+            node = match
+        elif last:
+            node[step] = (node[step] if isinstance(node.get(step), str) else "") + text
+        else:
+            wanted = list if isinstance(path[i + 1], tuple) else dict
+            if not isinstance(node.get(step), wanted):
+                node[step] = wanted()
+            node = node[step]
+
+
 class OpenAiChunkMasker:
     """``chat.completion.chunk`` and ``text_completion`` stream chunks."""
 
     def __init__(self, masker: Masker) -> None:
         self._ch = _Channels(masker)
-        self._meta: dict[str, Any] = {}
+        self._last: Event = {}
+        """The last chunk sent (masked): the chunks made at the end take its id, object, created and model."""
+        self._finished: dict[object, Any] = {}
+        """Per choice, the finish_reason kept back while the choice still held text."""
+        self._index: dict[object, Any] = {}
+        """Per choice, the index as the caller saw it (masked if it was not a plain number)."""
 
     def event(self, chunk: Event) -> list[Event]:
-        self._meta = {k: chunk[k] for k in ("id", "object", "created", "model") if k in chunk}
         choices = chunk.get("choices")
         if type(choices) is list and len(choices) == 1:
             content_only = self._content_only(chunk, choices[0])
             if content_only is not None:
                 return [content_only]
-        if not isinstance(choices, list):
-            return [self._ch.whole(chunk)]
-        out_choices = []
-        for choice in choices:
-            index = choice.get("index", 0)
-            out = self._ch.whole({k: v for k, v in choice.items() if k not in ("delta", "text")})
-            if isinstance(choice.get("delta"), dict):
-                out["delta"] = self._delta(index, choice["delta"])
-            elif isinstance(choice.get("text"), str):
-                out["text"] = self._ch.feed((index, "text"), choice["text"])
-            if choice.get("finish_reason") is not None:
-                self._finish(index, out)
-            out_choices.append(out)
-        return [{**self._ch.whole({k: v for k, v in chunk.items() if k != "choices"}), "choices": out_choices}]
+        out = self._ch.whole({k: v for k, v in chunk.items() if k != "choices"})
+        self._last = out
+        if isinstance(choices, list):
+            out["choices"] = [self._choice(c) if isinstance(c, dict) else self._ch.whole(c) for c in choices]
+        elif "choices" in chunk:
+            out["choices"] = self._ch.whole(choices)
+        return [out]
 
     def _content_only(self, chunk: Event, choice: Any) -> Event | None:
-        """Most chunks of a stream: one choice whose delta holds only its next piece of ``content`` (and maybe its
-        ``role``), no finish, no logprobs, and nothing to mask among the chunk's own fields. The piece goes
-        through its channel as on the general path; only the walk over the rest, which would find nothing, is
+        """Most chunks of a stream: one choice whose delta holds only its next piece of ``content`` (and maybe a
+        structural ``role``), no finish, no logprobs, and nothing to mask among the chunk's own fields. The piece
+        goes through its channel as on the general path; only the walk over the rest, which would find nothing, is
         skipped. None when the chunk is not of that shape (the general path takes it)."""
         if type(choice) is not dict or not _CONTENT_CHOICE.issuperset(choice):
             return None
         delta = choice.get("delta")
+        index = choice.get("index", 0)
         if (
             type(delta) is not dict
             or not _CONTENT_DELTA.issuperset(delta)
             or type(delta.get("content")) is not str
-            or type(delta.get("role", "")) is not str
+            or ("role" in delta and not is_structural("role", delta["role"]))
+            or type(index) is not int
             or choice.get("finish_reason") is not None
             or choice.get("logprobs") is not None
             or _has_text(chunk, skip="choices")
         ):
             return None
+        self._last = chunk  # its own fields hold nothing to mask (``_has_text``)
+        if index not in self._index:
+            self._index[index] = index
         content: str = delta["content"]
-        released = self._ch.feed((choice.get("index", 0), "content"), content)
+        released = self._ch.feed((index, "delta", "content"), content)
         if released == content:
             return chunk
         return {**chunk, "choices": [{**choice, "delta": {**delta, "content": released}}]}
 
-    def _delta(self, index: int, delta: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in delta.items():
-            if key in ("content", "reasoning_content", "refusal") and isinstance(value, str):
-                out[key] = self._ch.feed((index, key), value)
-            elif key == "tool_calls" and isinstance(value, list):
-                out[key] = [self._tool_call(index, call) for call in value]
-            elif is_structural(key, value):
-                out[key] = value  # structure, as in a whole answer (extract.is_structural)
-            else:
-                out[key] = self._ch.whole(value)
+    def _choice(self, choice: dict[str, Any]) -> dict[str, Any]:
+        index = channel_index(choice.get("index"))
+        streamed = {
+            k for k in ("delta", "text") if isinstance(choice.get(k), dict if k == "delta" else str) and k in choice
+        }
+        out: dict[str, Any] = self._ch.whole({k: v for k, v in choice.items() if k not in streamed})
+        self._index.setdefault(index, out.get("index", 0))
+        if "delta" in streamed:
+            out["delta"] = self._ch.pieces((index, "delta"), choice["delta"])
+        if "text" in streamed:
+            out["text"] = self._ch.feed((index, "text"), choice["text"])
+        if out.get("finish_reason") is not None and self._ch.holds((index,)):
+            # the choice ends while text is held: the finish goes out with that text at the end of the stream, so
+            # a value that (against the protocol) goes on after it is still held whole
+            self._finished[index] = out["finish_reason"]
+            out["finish_reason"] = None
         return out
-
-    def _tool_call(self, index: int, call: dict[str, Any]) -> dict[str, Any]:
-        out = dict(call)
-        fn = call.get("function")
-        if isinstance(fn, dict):
-            fn_out = dict(fn)
-            if isinstance(fn.get("arguments"), str):
-                fn_out["arguments"] = self._ch.feed((index, "tool", call.get("index", 0)), fn["arguments"])
-            out["function"] = fn_out
-        return out
-
-    def _finish(self, index: int, choice: dict[str, Any]) -> None:
-        """The choice ends: whatever its channels still hold goes into this last chunk."""
-        for key, text in self._ch.flush_prefix((index,)).items():
-            if not text:
-                continue
-            if key[1] == "text":
-                choice["text"] = choice.get("text", "") + text
-                continue
-            delta = choice.setdefault("delta", {})
-            if key[1] == "tool":
-                delta.setdefault("tool_calls", []).append({"index": key[2], "function": {"arguments": text}})
-            else:
-                delta[key[1]] = delta.get(key[1], "") + text
 
     def end(self) -> list[Event]:
-        """The stream ended without a finish_reason for some choice: release what is held in one more chunk."""
-        held = self._ch.pending()
-        if not held:
-            return []
-        choices: dict[int, dict[str, Any]] = {}
-        for key in held:
-            choice = choices.setdefault(key[0], {"index": key[0], "delta": {}})
-            self._finish(key[0], choice)
-        return [{**self._meta, "choices": list(choices.values())}]
+        """The stream ended: what every choice still holds, with a finish kept back, one chunk per choice."""
+        choices: dict[object, dict[str, Any]] = {}
+        for key in self._ch.pending():
+            text = self._ch.flush(key)
+            if not text:
+                continue
+            choice = choices.setdefault(key[0], {"index": self._index.get(key[0], 0)})
+            if key[1] == "text":
+                choice["text"] = choice.get("text", "") + text
+            else:
+                place(choice.setdefault("delta", {}), key[2:], text)
+        for index, reason in self._finished.items():
+            choices.setdefault(index, {"index": self._index.get(index, 0), "delta": {}})["finish_reason"] = reason
+        self._finished.clear()
+        meta: Event = {k: self._last[k] for k in ("id", "object", "created", "model") if k in self._last}
+        out: list[Event] = []
+        for choice in choices.values():
+            if "text" not in choice:
+                choice.setdefault("delta", {})
+            choice.setdefault("finish_reason", None)
+            out.append({**meta, "choices": [choice]})
+        return out
+
+
+_RESPONSE_IDS = ("item_id", "output_index", "content_index", "summary_index")
+_RESPONSE_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed", "error"})
 
 
 class ResponsesEventMasker:
-    """``/v1/responses`` stream events (``response.output_text.delta`` and friends)."""
-
-    _DELTAS = {
-        "response.output_text.delta": "text",
-        "response.function_call_arguments.delta": "args",
-        "response.reasoning_text.delta": "reasoning",
-    }
-    _DONES = {
-        "response.output_text.done": ("text", "text", "response.output_text.delta"),
-        "response.function_call_arguments.done": ("args", "arguments", "response.function_call_arguments.delta"),
-        "response.reasoning_text.done": ("reasoning", "text", "response.reasoning_text.delta"),
-    }
+    """``/v1/responses`` stream events: the ``delta`` of every ``*.delta`` event is a piece of its channel (output
+    text, reasoning text and summaries, refusals, function and custom tool input, and types not known yet); every
+    other event is masked whole. A ``*.done`` event closes the channels whose ids it names; the stream's terminal
+    event is kept back while text is held, and sent after it at the end."""
 
     def __init__(self, masker: Masker) -> None:
         self._ch = _Channels(masker)
+        self._template: dict[ChannelKey, Event] = {}
+        self._closed: set[ChannelKey] = set()
+        self._terminal: list[Event] = []
 
     @staticmethod
-    def _key(kind: str, event: Event) -> tuple[Any, ...]:
-        return (event.get("item_id"), event.get("output_index"), event.get("content_index"), kind)
+    def _ids(event: Event) -> tuple[Any, ...]:
+        item_id = event.get("item_id")
+        return (
+            item_id if isinstance(item_id, str) else repr(item_id),
+            *(channel_index(event.get(k)) if k in event else None for k in _RESPONSE_IDS[1:]),
+        )
 
     def event(self, event: Event) -> list[Event]:
         kind = event.get("type")
-        if kind in self._DELTAS and isinstance(event.get("delta"), str):
-            return [{**event, "delta": self._ch.feed(self._key(self._DELTAS[kind], event), event["delta"])}]
-        if kind in self._DONES:
-            channel, _field, delta_type = self._DONES[kind]
-            out = self._released(self._key(channel, event), delta_type)
-        else:
-            # any other event (an item or part done, the response completed) closes whatever is still open
-            out = self.end()
-        out.append(self._ch.whole(event))
-        return out
+        if isinstance(kind, str) and kind.endswith(".delta") and isinstance(event.get("delta"), str):
+            key = (kind, *self._ids(event))
+            if key in self._closed:
+                raise UpstreamProtocolError("the upstream sent more text for an output it had already closed")
+            out = self._ch.whole({k: v for k, v in event.items() if k != "delta"})
+            self._template.setdefault(key, {k: out[k] for k in ("type", *_RESPONSE_IDS) if k in out})
+            out["delta"] = self._ch.feed(key, event["delta"])
+            return [out]
+        masked = self._ch.whole(event)
+        if kind in _RESPONSE_TERMINAL:
+            if self._ch.holds(()):
+                self._terminal.append(masked)
+                return []
+            return [*self._release(self._ch.pending()), masked]
+        if isinstance(kind, str) and kind.endswith(".done"):
+            return [*self._release(self._closing(event)), masked]
+        return [masked]
 
-    def _released(self, key: tuple[Any, ...], delta_type: str) -> list[Event]:
-        rest = self._ch.flush(key)
-        if not rest:
+    def _closing(self, done: Event) -> list[ChannelKey]:
+        """The open channels a ``*.done`` event closes: those matching every id it names."""
+        ids = self._ids(done)
+        named = [i for i, k in enumerate(_RESPONSE_IDS) if k in done]
+        if not named and isinstance(done.get("item"), dict):  # output_item.done names its item inside it
+            item_id = done["item"].get("id")
+            named, ids = [0], (item_id if isinstance(item_id, str) else repr(item_id), None, None, None)
+        if not named:
             return []
-        item_id, output_index, content_index, _kind = key
-        event: Event = {"type": delta_type, "item_id": item_id, "output_index": output_index}
-        if content_index is not None:
-            event["content_index"] = content_index
-        return [{**event, "delta": rest}]
+        return [key for key in self._ch.pending() if all(key[1 + i] == ids[i] for i in named)]
+
+    def _release(self, keys: list[ChannelKey]) -> list[Event]:
+        out: list[Event] = []
+        for key in keys:
+            rest = self._ch.flush(key)
+            self._closed.add(key)
+            if rest:
+                out.append({**self._template.get(key, {"type": key[0]}), "delta": rest})
+        return out
 
     def end(self) -> list[Event]:
-        types = {v: k for k, v in self._DELTAS.items()}
-        out: list[Event] = []
-        for key in self._ch.pending():
-            out += self._released(key, types[key[3]])
+        out = self._release(self._ch.pending())
+        out += self._terminal
+        self._terminal = []
         return out
+
+
+_OLLAMA_PIECES = frozenset({"response", "thinking"})
 
 
 class OllamaLineMasker:
-    """Ollama NDJSON objects: ``message.content`` (chat) or ``response`` (generate), flushed into the done line."""
+    """Ollama NDJSON objects: every string of ``message`` (``content``, ``thinking``, keys not known yet) and the
+    generate API's ``response``/``thinking`` are pieces; ``message.tool_calls`` and ``images`` (whole in Ollama) and
+    every other field are masked whole. A ``done`` line that comes while text is held is sent with that text at
+    the end."""
 
     def __init__(self, masker: Masker) -> None:
         self._ch = _Channels(masker)
+        self._done: Event | None = None
 
     def event(self, line: Event) -> list[Event]:
-        out = dict(line)
         message = line.get("message")
+        streamed = {k for k, v in line.items() if k in _OLLAMA_PIECES and isinstance(v, str)}
         if isinstance(message, dict):
-            message_out = dict(message)
-            if isinstance(message.get("content"), str):
-                message_out["content"] = self._ch.feed(("content",), message["content"])
-            if "tool_calls" in message:
-                message_out["tool_calls"] = self._ch.whole(message["tool_calls"])
-            out["message"] = message_out
-        if isinstance(line.get("response"), str):
-            out["response"] = self._ch.feed(("response",), line["response"])
-        if line.get("done"):
-            for key, text in self._ch.flush_prefix(()).items():
-                if key == ("content",) and isinstance(out.get("message"), dict):
-                    out["message"]["content"] = out["message"].get("content", "") + text
-                elif key == ("response",):
-                    out["response"] = out.get("response", "") + text
-        rest = {k: v for k, v in out.items() if k not in ("message", "response")}
-        return [{**self._ch.whole(rest), **{k: out[k] for k in ("message", "response") if k in out}}]
+            streamed.add("message")
+        out = self._ch.whole({k: v for k, v in line.items() if k not in streamed})
+        for key in streamed:
+            if key != "message":
+                out[key] = self._ch.feed((key,), line[key])
+        if isinstance(message, dict):
+            whole = self._ch.whole({k: v for k, v in message.items() if not isinstance(v, str)})
+            out["message"] = {
+                self._ch.key(k): v if is_structural(k, v) else self._ch.feed(("message", k), v)
+                for k, v in message.items()
+                if isinstance(v, str)
+            }
+            out["message"].update(whole)
+        if line.get("done") and self._ch.holds(()):
+            self._done = out
+            return []
+        return [out]
 
     def end(self) -> list[Event]:
-        return []
+        held = {key: self._ch.flush(key) for key in self._ch.pending()}
+        held = {key: text for key, text in held.items() if text}
+        if not held and self._done is None:
+            return []
+        line: Event = self._done if self._done is not None else {"done": False}
+        self._done = None
+        for key, text in held.items():
+            node: Event = line
+            if key[0] == "message":
+                if not isinstance(line.get("message"), dict):
+                    line["message"] = {"role": "assistant"}
+                node, key = line["message"], key[1:]
+            name = self._ch.key(key[0])
+            node[name] = (node[name] if isinstance(node.get(name), str) else "") + text
+        return [line]

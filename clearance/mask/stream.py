@@ -4,8 +4,13 @@ A sensitive value, or a placeholder to restore, can be split across any two stre
 the text of one channel (one choice's content, one tool call's arguments) and releases it as soon as nothing that
 could still be forming at its end is cut: it holds back only the tail that could be the beginning of a value — the
 last unfinished token, a run of digits and separators (a card or phone number written with spaces), an unfinished
-``password =`` assignment, an open PEM block, an unclosed placeholder — bounded by ``max_hold`` characters. What is
-released is masked (and restored) as a whole segment, so a value is never split between two releases.
+``password =`` assignment, an open PEM block, an unclosed placeholder. What is released is masked (and restored) as
+a whole segment, so a value is never split between two releases. A tail that outgrows ``max_hold`` characters is
+never released unread in part: the stream fails (``HoldExceeded``) and the relay ends it with an error event.
+
+A run of number-like tokens is held as one: tokens holding a digit, and tokens of punctuation or markup only
+(``**``, ``-``, ``|``), separated by any whitespace. So the token that completes a value may end in punctuation or
+markup (``1111.``, ``1111**``, ``1111</b>``, ``1111")``) and the groups before it are still held with it.
 
 When no masked type can begin with a plain word (``STRUCTURED_TYPES``), a word of letters is released at once
 instead of waiting for the space after it: the first word of an answer reaches the caller without waiting for the
@@ -17,11 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from clearance.exceptions import InspectionFailed
+
 # Each pattern matches a tail of the pending text that must wait for more; the earliest start wins.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _DIGITISH = frozenset(f"0123456789 -.()/{_INVISIBLE}")
 _DIGIT = re.compile(r"\d")
 _BRACKET = re.compile(r"[<\[]")
+_ALNUM = re.compile(r"[^\W_]")
 _KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
 
 
@@ -38,7 +46,7 @@ _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     # an IBAN whose groups hold letters too (GB82 WEST 1234 …)
     (
         lambda tail: _DIGIT.search(tail, len(tail) - 40) is not None,
-        re.compile(r"(?<!\w)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4})*[ ]?$"),
+        re.compile(r"(?i)(?<![^\W_])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){0,40}[ \-]?$"),
     ),
     # a secret assignment whose value has not come, or not ended, yet: "password = ", "api_key: sk-12"
     (
@@ -53,13 +61,55 @@ _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     # a PEM header still being written: "-----", "-----BEGIN RSA PRIV"
     (lambda tail: "--" in tail, re.compile(r"-{2,}(?:BEGIN[A-Z0-9 ]*-*)?$")),
 )
+_WORD_CHAR = re.compile(r"\w")
+_IBAN_SHAPE = re.compile(r"(?i)(?<![^\W_])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){1,40}")
+"""(One character per repetition, bounded: groups of 1-4 would let a failing match try every way to group a run.)"""
+_TRAILING_MARKUP = re.compile(r"(?:[^\w\s]|</?[A-Za-z][A-Za-z0-9]{0,9}>)+$")
+"""Punctuation and markup tags ending a token: ``.``, ``**``, ``</b>``, ``")``."""
+
+
+def _number_run_start(pending: str) -> int:
+    """Where the run of number-like tokens at the end of ``pending`` starts, if it holds a digit; else its length.
+
+    Walks back token by token (any whitespace between), so a value whose last group ends in punctuation or markup
+    is held whole, not just its last token."""
+    end = len(pending)
+    start = end
+    has_digit = False
+    while start > 0:
+        token_end = start
+        while token_end > 0 and pending[token_end - 1].isspace():
+            token_end -= 1
+        token_start = token_end
+        while token_start > 0 and not pending[token_start - 1].isspace():
+            token_start -= 1
+        if token_start == token_end:
+            break
+        # number-like: a token holding a digit, or a separator of punctuation or markup only
+        if _DIGIT.search(pending, token_start, token_end) is not None:
+            has_digit = True
+        elif _WORD_CHAR.search(pending, token_start, token_end) is not None:
+            break
+        start = token_start
+    return start if has_digit else end
+
+
 _WORD_PIECE = re.compile(r"\s*[^\W\d_]+")
 _SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, the token boundary of safe_cut
 
 
 def _first_piece(pending: str) -> bool:
     """A bare word after whitespace that no tail pattern can hold (not a keyword such as ``password``)."""
-    return _WORD_PIECE.fullmatch(pending) is not None and _KEYWORD.search(pending) is None
+    return (
+        _WORD_PIECE.fullmatch(pending) is not None and _KEYWORD.search(pending) is None and _cased_like_prose(pending)
+    )
+
+
+def _cased_like_prose(word: str) -> bool:
+    """No capital after the first letter: "Hello", "the", "I" go out at once, but "AKIAIOSFODNN", "GB", "SG" or
+    "eyJ" (the start of an access key id, an IBAN, a SendGrid key, a JWT) wait, as a value might go on."""
+    letters = word.strip()[1:]
+    return letters == letters.lower()
 
 
 _PLAIN_WORD = re.compile(r"[(\"']?[^\W\d_]+[.,;:!?)\"']*")
@@ -113,19 +163,48 @@ def safe_cut(pending: str, *, hold_words: bool = True) -> int:
     token_start = cut
     while token_start > 0 and not pending[token_start - 1].isspace():
         token_start -= 1
-    if token_start < cut and (hold_words or not _PLAIN_WORD.fullmatch(pending, token_start)):
+    if token_start < cut and (
+        hold_words
+        or not _PLAIN_WORD.fullmatch(pending, token_start)
+        or not _cased_like_prose(pending[token_start:].strip("(\"'.,;:!?)"))
+    ):
         cut = token_start
-    for applies, pattern in _TAIL_PATTERNS:
-        if applies(pending):
-            match = pattern.search(pending)
-            if match is not None and match.start() < cut:
-                cut = match.start()
-    # an open PEM block holds everything from its BEGIN line
+    # the last token, trailing whitespace aside: where a number run or punctuation after a value would end
+    core = len(pending)
+    while core > 0 and pending[core - 1].isspace():
+        core -= 1
+    last = token_start if core == len(pending) else core
+    while last > 0 and not pending[last - 1].isspace():
+        last -= 1
+    if core > last and (
+        _DIGIT.search(pending, last, core) is not None or _WORD_CHAR.search(pending, last, core) is None
+    ):
+        cut = min(cut, _number_run_start(pending))
+    tails = [pending]
+    # A value may be followed by punctuation or markup, and spaces ("…7654 32. ", "…32</b>"): the tail patterns
+    # are also tried on the text without them.
+    if core > 0 and not pending[core - 1].isalnum():
+        markup = _TRAILING_MARKUP.search(pending, last, core)
+        if markup is not None:
+            tails.append(pending[: markup.start()])
+    for tail in tails:
+        for applies, pattern in _TAIL_PATTERNS:
+            if applies(tail):
+                match = pattern.search(tail)
+                if match is not None and match.start() < cut:
+                    cut = match.start()
+    # an open PEM block holds everything from its BEGIN line, and a cut never falls inside a closed one
     if "-----BEGIN" in pending:
         for begin in _PEM_BEGIN.finditer(pending):
-            if _PEM_END.search(pending, begin.end()) is None:
+            end = _PEM_END.search(pending, begin.end())
+            if end is None or begin.start() < cut < end.end():
                 cut = min(cut, begin.start())
                 break
+    # nor inside something shaped like an IBAN, whose letter groups end a run of number-like tokens ("GB82 WEST …")
+    if cut < len(pending) and _DIGIT.search(pending, max(cut - 48, 0), cut) is not None:
+        for shaped in _IBAN_SHAPE.finditer(pending, max(cut - 48, 0), cut + 48):
+            if shaped.start() < cut < shaped.end():
+                cut = shaped.start()
     # never cut inside a token: a pattern may start mid-word ("…fG4 " ends in a digit run), and half a token
     # released is half a secret that no detector can recognise any more
     if cut < len(pending):
@@ -141,11 +220,18 @@ Transform = Callable[[str, str], str]
 before it, for detectors whose scores depend on nearby words ("account number: …"); it is never returned."""
 
 
+class HoldExceeded(InspectionFailed):
+    """A streamed answer held more text than ``max_hold`` that might still be part of a value (a huge unbroken
+    token, a long run of digits). Releasing part of it could release part of a value, so the stream ends instead."""
+
+    code = "answer_hold_exceeded"
+
+
 class StreamMasker:
     """One channel of a stream. ``feed`` returns the text to send now; ``flush`` the rest at the end.
 
-    If the held tail grows past ``max_hold`` characters (a huge unbroken token), it is released through
-    ``transform`` anyway: the bound keeps memory and latency finite, and the segment is still scanned whole.
+    If the held tail grows past ``max_hold`` characters, ``feed`` raises ``HoldExceeded`` (fail closed): the bound
+    keeps memory and latency finite, and no part of what might be a value is released unread.
     """
 
     __slots__ = ("_context", "_hold_words", "_max_hold", "_pending", "_transform")
@@ -188,7 +274,11 @@ class StreamMasker:
         else:
             cut = safe_cut(pending, hold_words=self._hold_words)
         if len(pending) - cut > self._max_hold:
-            cut = len(pending)
+            self._pending = ""
+            raise HoldExceeded(
+                f"the answer held more than {self._max_hold} characters that could be part of a sensitive value, "
+                "so it was cut off rather than released unread"
+            )
         if cut == 0:
             self._pending = pending
             return ""

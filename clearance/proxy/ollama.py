@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from clearance.exceptions import UpstreamProtocolError
+from clearance.mask.events import channel_index
 from clearance.proxy.endpoints import (
     OPENAI_CHAT,
     OPENAI_COMPLETIONS,
@@ -264,9 +265,11 @@ class OllamaStreamTranslator:
         if data.get("usage"):
             self._usage = _obj(data["usage"], "usage")
         choices = _list(data.get("choices"), "choices")
-        if not choices:
+        # Ollama has one answer: the first choice's (``0``, ``"0"``, ``0.0`` or no index alike); others are dropped
+        first = [c for c in (_obj(c, "a choice") for c in choices) if channel_index(c.get("index")) == 0]
+        if not first:
             return None
-        choice = _obj(choices[0], "a choice")
+        choice = first[0]
         if choice.get("finish_reason"):
             self._finish_reason = _text(choice["finish_reason"], "finish_reason")
         delta = choice.get("delta")

@@ -28,9 +28,8 @@ from clearance.exceptions import (
     RequestTimeout,
     UpstreamProtocolError,
 )
-from clearance.extract import rewrite_texts
 from clearance.inspection import Inspection, Inspector, denial
-from clearance.mask.events import DROP, OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
+from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
 from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
@@ -72,7 +71,7 @@ def declared_label(request: web.Request, body: dict[str, Any]) -> str | None:
 def mask_whole(masker: Masker, data: dict[str, Any]) -> dict[str, Any]:
     """A complete answer on its way out: every text masked (and restored where allowed), logprobs dropped."""
     try:
-        masked: dict[str, Any] = rewrite_texts(data, masker.outgoing, DROP)
+        masked: dict[str, Any] = mask_answer(masker, data)
     except ClearanceError:
         raise
     except Exception as exc:

@@ -2,11 +2,18 @@
 
 The relay loop (``pipeline.py``) parses the upstream framing and hands each complete item to a ``StreamShape``;
 the shape returns the bytes to send for it at once (no buffering beyond the item itself). Every event goes through
-an event masker (``clearance.mask.events``): there is no unmasked path.
+an event masker (``clearance.mask.events``): there is no unmasked path. What an SSE frame carries besides its data
+is text too: comment lines and ``id:``/``retry:`` fields are dropped (``framing.SseParser``), an event without data
+is dropped, and an event's name is rebuilt from its masked ``type`` when that is a plain dotted name.
+
+``[DONE]`` ends a stream for the caller, not for the masker: what a channel still holds goes out at the real end of
+the upstream's stream, before the ``[DONE]``, so a value straddling it (a careless or hostile upstream sends more
+after it) is still held whole.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import orjson
@@ -28,6 +35,16 @@ class StreamShape(Protocol):
     def item(self, event: SseEvent) -> bytes: ...
     def end(self) -> bytes: ...
     def error(self, error: ClearanceError) -> bytes: ...
+
+
+_EVENT_NAME = re.compile(r"[a-z_]+(?:\.[a-z_]+)*")
+"""An SSE event name sent as it is: lower-case dotted words (every Responses event type); others become "message"."""
+
+
+def event_name(event: dict[str, Any]) -> str:
+    """The ``event:`` name for a masked event: its ``type`` when that is a plain dotted name, else "message"."""
+    kind = event.get("type")
+    return kind if isinstance(kind, str) and len(kind) <= 100 and _EVENT_NAME.fullmatch(kind) else "message"
 
 
 def _error_object(error: ClearanceError) -> dict[str, object]:
@@ -54,14 +71,17 @@ class OpenAiSse:
         self._masker = masker
         self._named = False
         """Whether the upstream names its events (``event:`` lines, as the Responses API does)."""
+        self._done = False
+        """Whether the upstream sent ``[DONE]``: it goes out at the end, after what the masker still holds."""
 
     def item(self, event: SseEvent) -> bytes:
         data = event.data
         self._named = self._named or event.event is not None
         if data is None:
-            return event.encode() if event.event is not None else b""
+            return b""  # a name without data carries nothing for the caller, and its name is text
         if data == SSE_DONE:
-            return self.end() + sse_data(SSE_DONE)
+            self._done = True
+            return b""
         parsed = _loads(data)
         if "usage" in parsed:
             self._exchange.set_usage(parsed["usage"])
@@ -73,10 +93,11 @@ class OpenAiSse:
             if len(events) == 1:  # nearly every event
                 return sse_data(orjson.dumps(events[0]))
             return b"".join(sse_data(orjson.dumps(e)) for e in events)
-        return b"".join(SseEvent(orjson.dumps(e), str(e.get("type", "message"))).encode() for e in events)
+        return b"".join(SseEvent(orjson.dumps(e), event_name(e)).encode() for e in events)
 
     def end(self) -> bytes:
-        return self._encode(self._masker.end(), self._named)
+        rest = self._encode(self._masker.end(), self._named)
+        return rest + sse_data(SSE_DONE) if self._done else rest
 
     def error(self, error: ClearanceError) -> bytes:
         return sse_data(orjson.dumps(_error_object(error)))
@@ -92,6 +113,7 @@ class OllamaFromOpenAi:
         self._translator = translator
         self._masker = masker
         self._done = False
+        """Whether the stream was ended (by an error; ``[DONE]`` only ends it at the real end, as for OpenAiSse)."""
 
     def _lines(self, chunks: list[dict[str, Any]]) -> bytes:
         out = b""
@@ -102,10 +124,8 @@ class OllamaFromOpenAi:
         return out
 
     def item(self, event: SseEvent) -> bytes:
-        if event.data is None or self._done:
+        if event.data is None or event.data == SSE_DONE or self._done:
             return b""
-        if event.data == SSE_DONE:
-            return self.end()
         chunk = _loads(event.data)
         if "error" in chunk:
             raise UpstreamProtocolError("the upstream reported an error mid-stream")
@@ -148,7 +168,7 @@ class OllamaNdjson:
         return b"".join(orjson.dumps(x) + b"\n" for x in self._masker.event(parsed))
 
     def end(self) -> bytes:
-        return b""
+        return b"".join(orjson.dumps(x) + b"\n" for x in self._masker.end())
 
     def error(self, error: ClearanceError) -> bytes:
         return orjson.dumps({"error": error.message, "code": error.code}) + b"\n"

@@ -3,7 +3,8 @@
 It is not a model: it answers every request with a scripted reply, speaking exact OpenAI SSE and Ollama NDJSON,
 and records everything it received (path, headers, parsed body) so tests can assert what reached "the model".
 Knobs make it slow, broken or chatty: a delay before the headers, a delay between stream events, an HTTP error
-status, a disconnect mid-stream, and arbitrary re-chunking of the stream bytes.
+status, a disconnect mid-stream, arbitrary re-chunking of the stream bytes, and raw answers (any JSON, any stream
+frames) to play a careless or hostile upstream.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class FakeUpstreamBehaviour:
     chunker: Callable[[bytes], Iterator[bytes]] | None = None
     """Re-chunk the whole stream's bytes before sending (to test events split across reads)."""
     tool_call: dict[str, Any] | None = None
+    raw_answer: dict[str, Any] | None = None
+    """The exact JSON object to answer a non-streaming request with (overrides the scripted answer)."""
+    raw_frames: list[bytes] | None = None
+    """The exact bytes of a streamed answer, frame by frame (SSE or NDJSON as the path wants; overrides the
+    scripted stream): any events, in any shape, to play an upstream that sends what the gateway does not expect."""
     embedding_dim: int = 8
     models: tuple[str, ...] = ("fake-model",)
 
@@ -129,6 +135,8 @@ class FakeUpstream:
         ollama = path.startswith("/api/")
         stream = body.get("stream", ollama)
         if not stream:
+            if b.raw_answer is not None:
+                return web.json_response(b.raw_answer)
             return web.json_response(self._whole(path, model, body))
         return await self._stream(request, path, model, body)
 
@@ -392,7 +400,7 @@ class FakeUpstream:
         content_type = "application/x-ndjson" if path.startswith("/api/") else "text/event-stream"
         response = web.StreamResponse(headers={"Content-Type": content_type})
         await response.prepare(request)
-        frames = self._stream_frames(path, model, body)
+        frames = list(b.raw_frames) if b.raw_frames is not None else self._stream_frames(path, model, body)
         if b.disconnect_after_events is not None:
             frames = frames[: b.disconnect_after_events]
         chunks = list(b.chunker(b"".join(frames))) if b.chunker is not None else frames

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from clearance.detect import Scanner
-from clearance.mask.events import OpenAiChunkMasker
+from clearance.exceptions import UpstreamProtocolError
+from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
 from clearance.mask.masker import Masker
 from clearance.models import MaskPlan
 
@@ -67,19 +68,204 @@ def test_when_a_delta_carries_logprobs_then_they_are_dropped() -> None:
     assert out["choices"][0]["delta"]["content"] == "Hi"
 
 
-def test_when_the_choice_finishes_then_what_is_held_goes_into_the_finishing_chunk() -> None:
+def test_when_the_choice_finishes_while_text_is_held_then_the_finish_goes_out_with_that_text_at_the_end() -> None:
     masker = chunk_masker()
     (held,) = masker.event(chunk("card 4111 1111"))
-    (last,) = masker.event(chunk(" 1111 1111", finish="stop"))
+    (finishing,) = masker.event(chunk(" 1111 1111", finish="stop"))
     assert held["choices"][0]["delta"]["content"] == "card "
+    assert finishing["choices"][0]["finish_reason"] is None
+    (last,) = masker.end()
     assert last["choices"][0]["delta"]["content"] == "[CREDIT_CARD]"
     assert last["choices"][0]["finish_reason"] == "stop"
+    assert (last["id"], last["model"]) == ("c1", "m")
+
+
+def test_when_nothing_is_held_then_the_finishing_chunk_passes_as_it_is() -> None:
+    masker = chunk_masker()
+    masker.event(chunk("Hello there."))
+    (finishing,) = masker.event(chunk(finish="stop"))
+    assert finishing["choices"][0]["finish_reason"] == "stop"
+    assert masker.end() == []
+
+
+@pytest.mark.parametrize("between", ["finish", "other choice", "usage"])
+@pytest.mark.parametrize("index", [0, "0", 0.0, None])
+def test_when_a_value_straddles_another_event_then_no_part_of_it_is_released(between: str, index: Any) -> None:
+    masker = chunk_masker()
+    first = chunk("card 4111 1111 ")
+    second = chunk("1111 1111 ok")
+    if index is None:
+        del second["choices"][0]["index"]
+    else:
+        second["choices"][0]["index"] = index
+    middle = {
+        "finish": chunk(finish="stop"),
+        "other choice": {**chunk("x 4111"), "choices": [{"index": 1, "delta": {"content": "y"}}]},
+        "usage": {**chunk(), "choices": [], "usage": {"prompt_tokens": 1}},
+    }[between]
+    out = run(masker, [first, middle, second])
+    joined = "".join(str(e["choices"][0]["delta"].get("content", "")) for e in out if e["choices"])
+    assert "4111" not in joined.replace("x 4111", "")
+    assert "[CREDIT_CARD]" in joined
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [
+        {"reasoning_content": f"the card is {CARD}"},
+        {"reasoning": f"the card is {CARD}"},
+        {"thinking": f"the card is {CARD}"},
+        {"refusal": f"not {CARD}"},
+        {"anything_new": {"deep": [f"card {CARD}"]}},
+        {"tool_calls": [{"index": 0, "id": "c", "type": "function", "function": {"name": CARD.replace(" ", "")}}]},
+        {"tool_calls": [{"index": 0, "function": {"name": "pay", "arguments": {"card": CARD}}}]},
+        {"content": "hi", f"key {CARD}": "value"},
+    ],
+)
+def test_every_field_of_a_delta_is_masked(delta: dict[str, Any]) -> None:
+    c = chunk()
+    c["choices"][0]["delta"] = delta
+    out = run(chunk_masker(), [c, chunk(finish="stop")])
+    flat = str(out)
+    assert CARD not in flat and CARD.replace(" ", "") not in flat
+    assert "[CREDIT_CARD]" in flat
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "content", "refusal"])
+def test_when_a_value_is_split_over_deltas_of_any_field_then_it_is_masked(field: str) -> None:
+    pieces = ["the card 41", "11 1111 11", "11 1111, ok"]
+    out = run(chunk_masker(), [{**chunk(), "choices": [{"index": 0, "delta": {field: p}}]} for p in pieces])
+    joined = "".join(e["choices"][0]["delta"].get(field, "") for e in out)
+    assert joined == "the card [CREDIT_CARD], ok"
+
+
+def test_tool_call_arguments_split_anywhere_are_masked_and_placed_back_on_their_call() -> None:
+    args = '{"card": "4111 1111 1111 1111", "note": "ok"}'
+    chunks = [
+        {**chunk(), "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": a}}]}}]}
+        for a in (args[:20], args[20:])
+    ]
+    out = run(chunk_masker(), [*chunks, chunk(finish="tool_calls")])
+    joined = "".join(
+        call["function"].get("arguments", "")
+        for e in out
+        for call in e["choices"][0]["delta"].get("tool_calls", [])
+        if call["index"] == 1
+    )
+    assert joined == '{"card": "[CREDIT_CARD]", "note": "ok"}'
+    assert out[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_token_ids_and_logprobs_are_dropped_anywhere() -> None:
+    c = chunk("Hi", token_ids=[1, 2], prompt_token_ids=[3])
+    c["choices"][0]["logprobs"] = {"top_logprobs": [{"4111": -0.1}]}
+    c["choices"][0]["token_ids"] = [4111, 1111]
+    (out,) = chunk_masker().event(c)
+    assert out["token_ids"] is None and out["prompt_token_ids"] is None
+    assert out["choices"][0]["logprobs"] is None and out["choices"][0]["token_ids"] is None
 
 
 @pytest.mark.parametrize("role", [[f"card {CARD}"], {"name": f"card {CARD}"}])
 def test_when_a_delta_role_is_not_a_string_then_what_it_holds_is_masked(role: Any) -> None:
     c = chunk("Hi")
     c["choices"][0]["delta"]["role"] = role
-    (out,) = chunk_masker().event(c)
+    out = run(chunk_masker(), [c])
     assert CARD not in str(out)
-    assert "[CREDIT_CARD]" in str(out["choices"][0]["delta"]["role"])
+    assert "[CREDIT_CARD]" in str([e["choices"][0]["delta"].get("role") for e in out])
+
+
+# -- Responses events ---------------------------------------------------------------------------------------------
+
+
+def responses_delta(kind: str, delta: str, item: str = "it_1") -> dict[str, Any]:
+    return {"type": kind, "item_id": item, "output_index": 0, "content_index": 0, "delta": delta}
+
+
+def run_responses(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    masker = ResponsesEventMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    out: list[dict[str, Any]] = []
+    for event in events:
+        out += masker.event(event)
+    return out + masker.end()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "response.output_text.delta",
+        "response.reasoning_summary_text.delta",
+        "response.refusal.delta",
+        "response.custom_tool_call_input.delta",
+        "response.not_known_yet.delta",
+    ],
+)
+@pytest.mark.parametrize("between", [[], [{"type": "response.in_progress"}], [{"type": "response.queued", "n": 1}]])
+def test_a_value_split_over_deltas_of_any_type_is_masked_whatever_comes_between(
+    kind: str, between: list[dict[str, Any]]
+) -> None:
+    events = [responses_delta(kind, "card 4111 11"), *between, responses_delta(kind, "11 1111 1111 ok")]
+    out = run_responses([*events, {"type": "response.completed", "response": {"status": "completed"}}])
+    assert "4111" not in str(out)
+    assert "".join(e["delta"] for e in out if e["type"] == kind) == "card [CREDIT_CARD] ok"
+    assert out[-1]["type"] == "response.completed"
+
+
+def test_a_done_event_releases_its_channel_before_it_and_more_text_after_it_ends_the_stream() -> None:
+    kind = "response.output_text.delta"
+    done = {"type": "response.output_text.done", "item_id": "it_1", "output_index": 0, "content_index": 0}
+    out = run_responses([responses_delta(kind, "total 12"), done])
+    assert [e["type"] for e in out] == [kind, kind, "response.output_text.done"]
+    assert out[1]["delta"] == "12"
+    with pytest.raises(UpstreamProtocolError):
+        run_responses([responses_delta(kind, "total 12"), done, responses_delta(kind, "34")])
+
+
+def test_a_done_event_of_another_item_does_not_release_a_channel() -> None:
+    kind = "response.output_text.delta"
+    other_done = {"type": "response.output_text.done", "item_id": "it_2", "output_index": 1, "content_index": 0}
+    out = run_responses([responses_delta(kind, "card 4111 1111"), other_done, responses_delta(kind, " 1111 1111")])
+    assert "".join(e.get("delta", "") for e in out) == "card [CREDIT_CARD]"
+
+
+# -- Ollama lines -------------------------------------------------------------------------------------------------
+
+
+def run_ollama(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    masker = OllamaLineMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        out += masker.event(line)
+    return out + masker.end()
+
+
+@pytest.mark.parametrize("key", ["content", "thinking", "brand_new"])
+def test_every_string_of_an_ollama_message_is_a_channel(key: str) -> None:
+    lines = [
+        {"model": "m", "message": {"role": "assistant", key: p}, "done": False}
+        for p in ("card 4111 11", "11 1111 1111 ok")
+    ]
+    out = run_ollama([*lines, {"model": "m", "done": True, "context": [4111, 1111]}])
+    assert "4111" not in str(out)
+    assert "".join(str((e.get("message") or {}).get(key, "")) for e in out) == "card [CREDIT_CARD] ok"
+    assert out[-1]["done"] is True and out[-1]["context"] is None
+
+
+def test_a_value_straddling_the_done_line_is_held_whole() -> None:
+    out = run_ollama(
+        [
+            {"model": "m", "response": "card 4111 1111", "done": False},
+            {"model": "m", "response": "", "done": True},
+            {"model": "m", "response": " 1111 1111", "done": False},
+        ]
+    )
+    assert "4111" not in str(out)
+    assert "".join(e.get("response", "") for e in out) == "card [CREDIT_CARD]"
+    assert out[-1]["done"] is True
+
+
+def test_ollama_tool_calls_are_whole_and_masked() -> None:
+    call = {"function": {"name": "pay", "arguments": {"card": CARD}}}
+    (out,) = run_ollama(
+        [{"model": "m", "message": {"role": "assistant", "content": "", "tool_calls": [call]}, "done": True}]
+    )
+    assert out["message"]["tool_calls"] == [{"function": {"name": "pay", "arguments": {"card": "[CREDIT_CARD]"}}}]
