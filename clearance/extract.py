@@ -194,19 +194,27 @@ def iter_texts(node: Any) -> Iterator[str]:
             yield leaf.value
 
 
-def rewrite_texts(node: Any, fn: Callable[[str], str], drop_keys: frozenset[str] = frozenset()) -> Any:
+def rewrite_texts(
+    node: Any,
+    fn: Callable[[str], str],
+    drop_keys: frozenset[str] = frozenset(),
+    identifier: Callable[[str], str] | None = None,
+) -> Any:
     """A copy of ``node`` with every inspected leaf replaced by what ``fn`` makes of it; keys in ``drop_keys``
     become null.
 
     ``fn`` gets every string but real images — structural ones too, whatever their format (it masks what holds a
     finding and returns the rest unchanged) — every key (a masked key that collides with another gets a ``_2``…
     suffix, so no member is lost), and the digits of every long enough number (a number ``fn`` changes becomes the
-    string it returned: a number cannot hold a mask).
+    string it returned: a number cannot hold a mask). ``identifier``, when given, takes ``fn``'s place for keys and
+    structural strings in their format (answers: ``Masker.identifier`` reads values glued into them).
     """
-    return _rewrite(node, fn, drop_keys, "")
+    return _rewrite(node, fn, drop_keys, "", identifier or fn)
 
 
-def _rewrite(node: Any, fn: Callable[[str], str], drop_keys: frozenset[str], key: str) -> Any:
+def _rewrite(
+    node: Any, fn: Callable[[str], str], drop_keys: frozenset[str], key: str, ident: Callable[[str], str]
+) -> Any:
     if isinstance(node, str):
         return fn(node) if node and not is_image(node, key in IMAGE_LIST_KEYS) else node
     if isinstance(node, dict):
@@ -215,13 +223,19 @@ def _rewrite(node: Any, fn: Callable[[str], str], drop_keys: frozenset[str], key
             if child_key in drop_keys:
                 new = None
             elif child_key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
-                new = orjson.dumps(_rewrite(parsed, fn, drop_keys, child_key)).decode()
+                new = orjson.dumps(_rewrite(parsed, fn, drop_keys, child_key, ident)).decode()
+            elif (
+                child_key in STRUCTURAL_KEYS
+                and isinstance(value, str)
+                and (ident is not fn or is_structural(child_key, value))
+            ):
+                new = ident(value)  # an id or a name, in its format or not (answers: read for glued values too)
             else:
-                new = _rewrite(value, fn, drop_keys, child_key)
-            out[_unique(out, fn(child_key) if child_key else child_key)] = new
+                new = _rewrite(value, fn, drop_keys, child_key, ident)
+            out[_unique(out, ident(child_key) if child_key else child_key)] = new
         return out
     if isinstance(node, list):
-        return [_rewrite(item, fn, drop_keys, key) for item in node]
+        return [_rewrite(item, fn, drop_keys, key, ident) for item in node]
     digits = number_digits(node)
     if digits is not None:
         masked = fn(digits)

@@ -18,6 +18,7 @@ from typing import Any
 
 from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
 from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
+from clearance.identifiers import SEPARATORS, IdentifierScan
 from clearance.joins import split_findings
 from clearance.mask.masker import Masker
 from clearance.mask.stream import STRUCTURED_TYPES
@@ -30,12 +31,7 @@ Scan = Callable[[str], Sequence[Finding]]
 Classify = Callable[[Mapping[str, int]], str]
 """The highest level among entity types (given as counts per type)."""
 Decide = Callable[[DecisionInput], Decision]
-_SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_WORD_START = re.compile(r"(?<=[^0-9A-Za-z])[0-9A-Za-z]|(?<=[A-Za-z])[0-9]|(?<=[0-9])[A-Za-z]|(?<=[a-z])[A-Z]")
-_MAX_WORD_STARTS = 32
-_CACHED_STRINGS = 4096
-_CACHED_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +61,8 @@ class Inspector:
         self._decide = decide
         self._hash_key = hash_key
         self._allow_token_ids = allow_token_ids
-        self._structure_findings: dict[str, list[Finding]] = {}
-        """Findings per key or structural string: the same few (``role``, ``content``) recur in every request."""
+        self._identifiers = IdentifierScan(self.safe_scan)
+        """Findings per key or structural string, remembered: the same few recur in every request and event."""
 
     def safe_scan(self, text: str) -> Sequence[Finding]:
         """Scan, turning any detector failure into ``InspectionFailed`` (fail closed)."""
@@ -132,7 +128,13 @@ class Inspector:
                 declared=declared,
             )
         )
-        masker = Masker(decision.plan, self.safe_scan, self._hash_key, hold_words=self._hold_words(decision.plan))
+        masker = Masker(
+            decision.plan,
+            self.safe_scan,
+            self._hash_key,
+            hold_words=self._hold_words(decision.plan),
+            identifiers=self._identifiers,
+        )
         if decision.action in ("block", "require_approval"):
             return Inspection(decision, body, masker)
         self._refuse_unmaskable(fixed, decision.plan)
@@ -175,33 +177,14 @@ class Inspector:
             )
 
     def _scan_structure(self, value: str) -> list[Finding]:
-        """Findings in a key or structural string (for their types: offsets are not used).
-
-        Such strings glue words together (``call_``, ``see-``, ``note`` right before a number), and a detector
-        that wants a word boundary before a value would miss it; so the string is also read from each place a
-        new word could start (after a separator, where letters turn to digits or back, where lower case turns
-        upper: at most ``_MAX_WORD_STARTS``), and with every separator run as a space. Remembered (a bounded
-        cache: the scanner is this inspector's for its life).
-        """
-        cached = self._structure_findings.get(value)
-        if cached is not None:
-            return cached
-        found = list(self.safe_scan(value))
-        starts = [m.start() for m in _WORD_START.finditer(value)][:_MAX_WORD_STARTS]
-        for variant in (*(value[i:] for i in starts), _SEPARATORS.sub(" ", value)):
-            if variant and variant != value:
-                found += self.safe_scan(variant)
-        if len(value) <= _CACHED_CHARS:
-            if len(self._structure_findings) >= _CACHED_STRINGS:
-                self._structure_findings.clear()
-            self._structure_findings[value] = found
-        return found
+        """Findings in a key or structural string (``clearance.identifiers``), for their types."""
+        return self._identifiers(value)
 
     def _scan_labelled(self, digits: str, label: str) -> list[Finding]:
         """Findings in a number's digits, read after the key it sits under (``"ssn": 123456789`` is an SSN)."""
         if not label:
             return list(self.safe_scan(digits))
-        prefix = _SEPARATORS.sub(" ", label).strip() + " "
+        prefix = SEPARATORS.sub(" ", label).strip() + " "
         shift = len(prefix)
         return [
             Finding(max(f.start - shift, 0), f.end - shift, f.type, f.score, f.detector)

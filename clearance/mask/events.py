@@ -28,10 +28,13 @@ import re
 from typing import Any
 
 from clearance.exceptions import UpstreamProtocolError
-from clearance.extract import is_structural, rewrite_texts
+from clearance.extract import STRUCTURAL_KEYS, is_structural, number_digits, rewrite_texts
 from clearance.mask.masker import Masker
 from clearance.mask.stream import StreamMasker
 
+_SPACE = re.compile(r"\s")
+_PER_EVENT = frozenset({"type", "role"})
+"""Structural keys of a streamed object whose value each event states whole (enums); every other string is a piece."""
 Event = dict[str, Any]
 ChannelKey = tuple[Any, ...]
 DROP = frozenset({"logprobs", "top_logprobs", "prompt_logprobs", "token_ids", "prompt_token_ids"})
@@ -41,7 +44,6 @@ TOKEN_LISTS = frozenset({"context"})
 _ALNUM = re.compile(r"[^\W_]")
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"\s*[^\W\d_]+")
-_KEY = re.compile(r"[a-z_]{1,40}")
 """A delta key passed as it is: lower-case letters and underscores (every key the APIs use); others are masked."""
 _CONTENT_CHOICE = frozenset({"index", "delta", "finish_reason", "logprobs"})
 _CONTENT_DELTA = frozenset({"content", "role"})
@@ -82,18 +84,20 @@ def drop_token_data(node: Any) -> Any:
 
 def mask_answer(masker: Masker, data: Any) -> Any:
     """A whole answer (or a whole part of an event): every text masked, token ids and logprobs dropped."""
-    return rewrite_texts(drop_token_data(data), masker.outgoing, DROP)
+    return rewrite_texts(drop_token_data(data), masker.outgoing, DROP, masker.identifier)
 
 
 class _Channels:
     def __init__(self, masker: Masker) -> None:
-        self._masker = masker
+        self.masker = masker
         self._open: dict[ChannelKey, StreamMasker] = {}
 
     def feed(self, key: ChannelKey, text: str) -> str:
         channel = self._open.get(key)
         if channel is None:
-            channel = self._open[key] = StreamMasker(self._transform, hold_words=self._masker.hold_words)
+            # an id or a name sent in pieces is still an identifier: a value glued into it is found too
+            transform = self._identifier if key and key[-1] in STRUCTURAL_KEYS else self._transform
+            channel = self._open[key] = StreamMasker(transform, hold_words=self.masker.hold_words)
         return channel.feed(text)
 
     def flush(self, key: ChannelKey) -> str:
@@ -109,9 +113,9 @@ class _Channels:
         return list(self._open)
 
     def _transform(self, context: str, segment: str) -> str:
-        if not self._masker.plan.restore and not _ALNUM.search(segment):
+        if not self.masker.plan.restore and not _ALNUM.search(segment):
             return segment  # spaces and punctuation: nothing a detector could report lies in them
-        if not self._masker.hold_words and (not context or context[-1].isspace()) and _WORD.fullmatch(segment):
+        if not self.masker.hold_words and (not context or context[-1].isspace()) and _WORD.fullmatch(segment):
             # the first piece of a word, released early (``StreamMasker``): no masked type's value is a bare word
             return segment
         if context and context[-1].isspace() and not _DIGIT.search(segment):
@@ -119,16 +123,21 @@ class _Channels:
             # inside a token) or when it holds a number that a label before it qualifies ("account no. 1234…").
             # Otherwise rescanning them would only find again what was found when they were released.
             context = ""
-        return self._masker.outgoing(segment, context)
+        return self.masker.outgoing(segment, context)
+
+    def _identifier(self, context: str, segment: str) -> str:
+        """A released piece of an id or a name: masked as text, and a single token read as an identifier too."""
+        masked = self._transform(context, segment)
+        return masked if _SPACE.search(masked) else self.masker.identifier(masked)
 
     def whole(self, node: Any) -> Any:
-        if isinstance(node, dict) and not _has_text(node):
+        if isinstance(node, dict) and not _has_text(node, self.masker):
             return node
-        return mask_answer(self._masker, node)
+        return mask_answer(self.masker, node)
 
     def key(self, key: str) -> str:
-        """An object key on its way out: the APIs' own keys pass; any other is text."""
-        return key if _KEY.fullmatch(key) else str(self._masker.outgoing(key))
+        """An object key on its way out (``Masker.identifier``: a value glued into it is found too)."""
+        return self.masker.identifier(key)
 
     def pieces(self, prefix: ChannelKey, node: dict[str, Any]) -> dict[str, Any]:
         """A streamed object (a chat delta, an Ollama message): every string in it a piece of its own channel.
@@ -141,8 +150,12 @@ class _Channels:
             name = self.key(key)
             if key in DROP or (key in TOKEN_LISTS and isinstance(value, list)):
                 out[name] = None
-            elif key == "index" or is_structural(key, value):
-                out[name] = self.whole(value)  # a position or an id: each event states it whole, it is not a piece
+            elif key in _PER_EVENT and is_structural(key, value):
+                # Clients join every other string of a delta across events (the openai SDK: all but ``index`` and
+                # ``type``), so an id or a name sent in pieces that each pass alone must be held as one channel.
+                out[name] = self.masker.identifier(value)
+            elif key == "index":
+                out[name] = self.whole(value)  # a position: each event states it whole
             elif isinstance(value, str):
                 out[name] = self.feed((*prefix, key), value)
             elif isinstance(value, dict) and key != "arguments":
@@ -162,18 +175,21 @@ class _Channels:
         return self.whole(item)
 
 
-def _has_text(node: dict[str, Any], skip: str = "") -> bool:
+def _has_text(node: dict[str, Any], masker: Masker, skip: str = "") -> bool:
     """Whether a stream event's own fields (but ``skip``: its choices) hold anything to mask or drop: most hold
-    only ids, names and numbers, and walking them for nothing is most of an event's cost."""
+    only ids, names and numbers, and walking them for nothing is most of an event's cost. Keys and ids are checked
+    (``Masker.identifier``, remembered, so a stream's id costs one scan)."""
     for key, value in node.items():
         if key == skip:
             continue
         if key in DROP and value is not None:
             return True
+        if masker.identifier(key) != key:
+            return True
         if isinstance(value, str):
-            if not is_structural(key, value):
+            if not is_structural(key, value) or masker.identifier(value) != value:
                 return True
-        elif isinstance(value, dict | list):
+        elif isinstance(value, dict | list) or number_digits(value) is not None:
             return True
     return False
 
@@ -253,7 +269,7 @@ class OpenAiChunkMasker:
             or type(index) is not int
             or choice.get("finish_reason") is not None
             or choice.get("logprobs") is not None
-            or _has_text(chunk, skip="choices")
+            or _has_text(chunk, self._ch.masker, skip="choices")
         ):
             return None
         self._last = chunk  # its own fields hold nothing to mask (``_has_text``)
@@ -404,7 +420,9 @@ class OllamaLineMasker:
         if isinstance(message, dict):
             whole = self._ch.whole({k: v for k, v in message.items() if not isinstance(v, str)})
             out["message"] = {
-                self._ch.key(k): v if is_structural(k, v) else self._ch.feed(("message", k), v)
+                self._ch.key(k): self._ch.masker.identifier(v)
+                if k in _PER_EVENT and is_structural(k, v)
+                else self._ch.feed(("message", k), v)
                 for k, v in message.items()
                 if isinstance(v, str)
             }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from clearance.identifiers import IdentifierScan
 from clearance.mask import operators
 from clearance.mask.vault import PlaceholderVault
 from clearance.models import Finding, MaskPlan, OperatorName
@@ -20,9 +21,17 @@ Scan = Callable[[str], Sequence[Finding]]
 class Masker:
     """Masks texts of one request under one plan. Counts what it masked, per type (never values)."""
 
-    __slots__ = ("_hash_key", "_scan", "counts", "hold_words", "plan", "vault")
+    __slots__ = ("_hash_key", "_identifiers", "_scan", "counts", "hold_words", "plan", "vault")
 
-    def __init__(self, plan: MaskPlan, scan: Scan, hash_key: bytes, *, hold_words: bool = True) -> None:
+    def __init__(
+        self,
+        plan: MaskPlan,
+        scan: Scan,
+        hash_key: bytes,
+        *,
+        hold_words: bool = True,
+        identifiers: Scan | None = None,
+    ) -> None:
         self.plan = plan
         self.hold_words = hold_words
         """Whether streamed answers must hold a plain word back (``clearance.mask.stream.safe_cut``)."""
@@ -30,6 +39,7 @@ class Masker:
         self.counts: Counter[str] = Counter()
         self._scan = scan
         self._hash_key = hash_key
+        self._identifiers = identifiers or IdentifierScan(scan)
 
     def _replacement(self, value: str, finding: Finding, op: OperatorName) -> str:
         if op == "redact":
@@ -88,3 +98,15 @@ class Masker:
         if self.plan.restore:
             findings = [f for f in findings if self.plan.operator_for(f.type) != "placeholder"]
         return self.apply(text, findings)
+
+    def identifier(self, value: str) -> str:
+        """An answer's key, id or name on its way to the caller: itself, or, when it holds a value the plan masks
+        (``clearance.identifiers``: glued values too), the type's redaction in its place. An identifier is
+        replaced whole: half an id means nothing, and a partial mask of a glued value may keep most of it."""
+        if not value or not self.plan.active:
+            return value
+        for finding in self._identifiers(value):
+            if self.plan.operator_for(finding.type) is not None:
+                self.counts[finding.type] += 1
+                return operators.redact(finding.type)
+        return value

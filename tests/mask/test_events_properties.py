@@ -242,6 +242,11 @@ def translated(m: Masker, pieces: list[str], rng: random.Random) -> str:
     return "".join(line["message"]["content"] for line in lines if line is not None)
 
 
+IDENTIFIER_SHAPES = frozenset({"chat tool name"})
+"""Shapes whose field is an identifier: a token of it is also read for glued values (``Masker.identifier``), so the
+stream may mask more than the whole text does (``_4111…1111_``); it must still leave nothing the whole text masks."""
+
+
 def check(text: str, pieces: list[str], hold_words: bool, seed: int) -> None:
     whole = masker(hold_words).outgoing(text)
     masked_whole = [v for v in raw_values(hold_words) if v in text and v not in whole]
@@ -249,7 +254,8 @@ def check(text: str, pieces: list[str], hold_words: bool, seed: int) -> None:
         streamed = shape[2](stream(shape, masker(hold_words), pieces, random.Random(seed)))
         for value in masked_whole:  # (what the whole answer leaves, the detectors miss: not this test's subject)
             assert value not in streamed, f"{name}: a raw value leaked ({value[:6]}…)"
-        assert same_masking(streamed, whole, hold_words), name
+        if name not in IDENTIFIER_SHAPES:
+            assert same_masking(streamed, whole, hold_words), name
     streamed = translated(masker(hold_words), pieces, random.Random(seed))
     assert same_masking(streamed, whole, hold_words), "ollama from openai"
 
