@@ -61,9 +61,14 @@ def recordable_label(declared: str | None, known: Callable[[str], bool]) -> str 
     return declared if known(declared) else UNKNOWN_LABEL
 
 
+MAX_TOKEN_COUNT = 10**8 - 1
+"""The largest token count recorded: no request holds more, and a count of nine digits or more could be an SSN or
+a card that an upstream put in its usage (the audit record never holds a raw value)."""
+
+
 def _token_count(value: object) -> int | None:
-    # the upstream writes these: a string, a float or an integer past 64 bits would fail the audit write
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+    # the upstream writes these: a string, a float or an implausible integer is not recorded
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKEN_COUNT:
         return value
     return None
 
