@@ -50,7 +50,7 @@ _CONTENT_DELTA = frozenset({"content", "role"})
 
 
 def channel_index(index: object) -> object:
-    """The channel an index names: ``0``, ``"0"``, ``0.0`` and a missing index are the same one.
+    """The channel an index names: ``0``, ``"0"``, ``0.0``, ``false`` and a missing index are the same one.
 
     Any other form (a word, a fraction, a list) is a channel of its own, keyed by its JSON-ish ``repr``: still held
     and masked like any other, never merged with a channel it might be confused with."""
@@ -58,6 +58,8 @@ def channel_index(index: object) -> object:
         return 0
     if type(index) is int:
         return index
+    if type(index) is bool:
+        return int(index)  # a client's dictionary takes False for 0 and True for 1
     if type(index) is float and index.is_integer():
         return int(index)
     if type(index) is str and index.isascii() and index.strip().isdigit():

@@ -264,6 +264,8 @@ class OllamaStreamTranslator:
         """The Ollama line for one OpenAI chunk (None if it carries no text). ``UpstreamProtocolError`` if odd."""
         if data.get("usage"):
             self._usage = _obj(data["usage"], "usage")
+        if "choices" in data and data["choices"] is None:
+            raise _odd("choices is null")
         choices = _list(data.get("choices"), "choices")
         # Ollama has one answer: the first choice's (``0``, ``"0"``, ``0.0`` or no index alike); others are dropped
         first = [c for c in (_obj(c, "a choice") for c in choices) if channel_index(c.get("index")) == 0]

@@ -127,6 +127,7 @@ def test_a_whole_answer_without_a_choice_is_a_protocol_error(answer: dict[str, A
     [
         {"choices": [3]},
         {"choices": [{"delta": "x"}]},
+        {"choices": None},
         {"choices": [{"delta": {"content": 5}}]},
         {"choices": [{"delta": {"tool_calls": [{"index": "one"}]}}]},
         {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": 1}}]}}]},
