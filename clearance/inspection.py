@@ -70,6 +70,8 @@ class Inspector:
         self._allow_token_ids = allow_token_ids
         self._structure_findings: dict[str, list[Finding]] = {}
         """Findings per key or structural string: the same few (``role``, ``content``) recur in every request."""
+        self._pair_findings: dict[tuple[str, str], list[SplitFinding]] = {}
+        """Splits per pair of keys or structural strings (``_pair_splits``)."""
 
     def safe_scan(self, text: str) -> Sequence[Finding]:
         """Scan, turning any detector failure into ``InspectionFailed`` (fail closed)."""
@@ -193,7 +195,7 @@ class Inspector:
             if not kinds & {"key", "structure"} or not kinds <= _READ_KINDS or not first.value or not second.value:
                 continue
             pair = (first, second)
-            for split in split_findings([first.value, second.value], self.safe_scan):
+            for split in self._pair_splits(first, second):
                 if self._whole_on_one_side(split, pair, findings):
                     continue
                 for index, piece in split.pieces:
@@ -203,6 +205,21 @@ class Inspector:
                     else:
                         findings[leaf.value] = _disjoint([*findings.get(leaf.value, ()), piece])
         return out
+
+    def _pair_splits(self, first: Leaf, second: Leaf) -> list[SplitFinding]:
+        """``split_findings`` of a pair, remembered when both are short keys or structural strings (``role`` then
+        ``user``, ``user`` then ``content``: the same pairs recur in every message of every request)."""
+        key = (first.value, second.value)
+        cacheable = {first.kind, second.kind} <= {"key", "structure"} and len(key[0]) + len(key[1]) <= _CACHED_CHARS
+        cached = self._pair_findings.get(key) if cacheable else None
+        if cached is not None:
+            return cached
+        found = split_findings(key, self.safe_scan)
+        if cacheable:
+            if len(self._pair_findings) >= _CACHED_STRINGS:
+                self._pair_findings.clear()
+            self._pair_findings[key] = found
+        return found
 
     def _whole_on_one_side(
         self, split: SplitFinding, pair: tuple[Leaf, Leaf], findings: dict[str, list[Finding]]
