@@ -6,8 +6,8 @@ Rather than a list of known fields (which misses the next API's new one), everyt
   that fullmatches its strict format (``STRUCTURAL_FORMATS``: an enum where the API has one, an id charset and
   length otherwise), and a real inline image (``clearance.images``);
 - object keys are inspected too (a key can hold a card as well as a value can);
-- integer JSON numbers (and integral floats) of ``NUMBER_DIGITS`` digits or more are inspected as their digits: a
-  card sent as a number is a card;
+- JSON numbers of ``NUMBER_DIGITS`` digits or more are inspected as their digits (``number_digits``; for a
+  fraction or an exponent form, the digits as forwarded): a card sent as a number is a card;
 - token-id inputs (``prompt``/``input``/``context`` given as numbers, in any nesting) cannot be inspected at all.
 
 Strings that hold JSON — tool-call ``arguments`` — are parsed, walked, and serialised back, so what is masked
@@ -123,17 +123,34 @@ def structural_format(key: str) -> str:
 
 
 def number_digits(value: object) -> str | None:
-    """The digits of an integer JSON number (or an integral float) long enough to inspect; None otherwise."""
+    """The digits of a JSON number long enough to inspect, as a model reading the forwarded number would see
+    them; None for other values and for numbers with fewer than ``NUMBER_DIGITS`` digits.
+
+    An integer (or an integral float below 1e20) gives its digits. Any other float gives the digits of the form it
+    is forwarded in, which is its shortest round-trip form (Python's ``repr``, as orjson writes it): a fraction
+    gives its whole and fractional digits as two words (``4111111111111111.5`` -> ``4111111111111111 5``,
+    ``0.4111111111111111`` -> ``0 4111111111111111``), an exponent form its significant digits (``4.111e20`` ->
+    ``4111``): a card hidden in a fraction or a mantissa is still a card.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, float):
-        if not value.is_integer() or abs(value) >= 1e20:
-            return None
-        value = int(value)
+        if value.is_integer() and abs(value) < 1e20:
+            value = int(value)
+        else:
+            return _float_digits(value)
     if not isinstance(value, int):
         return None
     digits = str(abs(value))
     return digits if len(digits) >= NUMBER_DIGITS else None
+
+
+def _float_digits(value: float) -> str | None:
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    # an exponent moves the point: the digits a model reads are the significant ones, in a row
+    digits = whole + fraction if exponent else f"{whole} {fraction}".strip()
+    return digits if sum(c.isdigit() for c in digits) >= NUMBER_DIGITS else None
 
 
 def is_image(value: str, in_image_list: bool = False) -> bool:

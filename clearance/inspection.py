@@ -14,12 +14,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
 from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
-from clearance.identifiers import SEPARATORS, IdentifierScan
-from clearance.joins import split_findings
+from clearance.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
+from clearance.joins import SplitFinding, split_findings
 from clearance.mask.masker import Masker
 from clearance.mask.stream import STRUCTURED_TYPES
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
@@ -32,6 +33,8 @@ Classify = Callable[[Mapping[str, int]], str]
 """The highest level among entity types (given as counts per type)."""
 Decide = Callable[[DecisionInput], Decision]
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_READ_KINDS = frozenset({"text", "number", "key", "structure"})
+"""Leaves whose value a model reads (token ids and malformed structure are refused before any join)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,8 @@ class Inspector:
         self._allow_token_ids = allow_token_ids
         self._identifiers = IdentifierScan(self.safe_scan)
         """Findings per key or structural string, remembered: the same few recur in every request and event."""
+        self._pair_findings: dict[tuple[str, str], list[SplitFinding]] = {}
+        """Splits per pair of keys or structural strings (``_pair_splits``)."""
 
     def safe_scan(self, text: str) -> Sequence[Finding]:
         """Scan, turning any detector failure into ``InspectionFailed`` (fail closed)."""
@@ -96,15 +101,13 @@ class Inspector:
         leaves = list(walk(body))
         self._refuse_unforwardable(leaves)
         findings: dict[str, list[Finding]] = {}
-        texts: list[str] = []
         fixed: list[tuple[Leaf, list[Finding]]] = []
         for leaf in leaves:
             if leaf.kind == "text":
-                texts.append(leaf.value)
                 if leaf.value not in findings:
                     findings[leaf.value] = list(self.safe_scan(leaf.value))
             elif leaf.kind == "number":
-                found = self._scan_labelled(leaf.value, leaf.context)
+                found = self._scan_number(leaf.value, leaf.context)
                 if found:
                     findings[leaf.value] = _disjoint([*findings.get(leaf.value, ()), *found])
             elif leaf.kind in ("key", "structure"):
@@ -112,10 +115,12 @@ class Inspector:
                 if found:
                     fixed.append((leaf, found))
         counts = Counter(f.type for fs in findings.values() for f in fs)
-        for split in split_findings(texts, self.safe_scan):
+        values = [leaf.value for leaf in leaves if leaf.kind in ("text", "number")]
+        for split in split_findings(values, self.safe_scan):
             counts[split.type] += 1
             for index, piece in split.pieces:
-                findings[texts[index]] = _disjoint([*findings[texts[index]], piece])
+                findings[values[index]] = _disjoint([*findings.get(values[index], ()), piece])
+        fixed += self._structure_splits(leaves, findings)
         counts.update(f.type for _leaf, found in fixed for f in found)
         decision = self._decide(
             DecisionInput(
@@ -176,21 +181,84 @@ class Inspector:
                 param=where,
             )
 
+    def _structure_splits(
+        self, leaves: list[Leaf], findings: dict[str, list[Finding]]
+    ) -> list[tuple[Leaf, list[Finding]]]:
+        """Values split between a key or structural string and the leaf next to it in document order (a key and
+        its value, a value and the next key, a key and the key nested under it): ``{"4111 1111": "1111 1111"}``
+        is a card. The texts' own joins are ``split_findings`` over the texts; here each such pair is scanned.
+        A piece in the key or structural string is returned for it (refused if the plan masks the type); a piece
+        in a text or number is added to that value's findings (masked there)."""
+        out: list[tuple[Leaf, list[Finding]]] = []
+        for first, second in pairwise(leaves):
+            kinds = {first.kind, second.kind}
+            if not kinds & {"key", "structure"} or not kinds <= _READ_KINDS or not first.value or not second.value:
+                continue
+            pair = (first, second)
+            for split in self._pair_splits(first, second):
+                if self._whole_on_one_side(split, pair, findings):
+                    continue
+                for index, piece in split.pieces:
+                    leaf = pair[index]
+                    if leaf.kind in ("key", "structure"):
+                        out.append((leaf, [piece]))
+                    else:
+                        findings[leaf.value] = _disjoint([*findings.get(leaf.value, ()), piece])
+        return out
+
+    def _pair_splits(self, first: Leaf, second: Leaf) -> list[SplitFinding]:
+        """``split_findings`` of a pair, remembered when both are short keys or structural strings (``role`` then
+        ``user``, ``user`` then ``content``: the same pairs recur in every message of every request)."""
+        key = (first.value, second.value)
+        cacheable = {first.kind, second.kind} <= {"key", "structure"} and len(key[0]) + len(key[1]) <= CACHED_CHARS
+        cached = self._pair_findings.get(key) if cacheable else None
+        if cached is not None:
+            return cached
+        found = split_findings(key, self.safe_scan)
+        if cacheable:
+            if len(self._pair_findings) >= CACHED_STRINGS:
+                self._pair_findings.clear()
+            self._pair_findings[key] = found
+        return found
+
+    def _whole_on_one_side(
+        self, split: SplitFinding, pair: tuple[Leaf, Leaf], findings: dict[str, list[Finding]]
+    ) -> bool:
+        """Whether the value is already whole in one of the pair, and dealt with there: a key or structural
+        string holding the type (refused there), or a text whose piece holds a whole finding of it (a token read
+        on into the next word). Not a number: a number's findings may come from reading it after its key, which
+        is the very split to catch."""
+        for index, piece in split.pieces:
+            leaf = pair[index]
+            if leaf.kind in ("key", "structure"):
+                if split.type in {f.type for f in self._scan_structure(leaf.value)}:
+                    return True
+            elif leaf.kind == "text":
+                own = findings.get(leaf.value, ())
+                if any(f.type == split.type and piece.start <= f.start and f.end <= piece.end for f in own):
+                    return True
+        return False
+
     def _scan_structure(self, value: str) -> list[Finding]:
         """Findings in a key or structural string (``clearance.identifiers``), for their types."""
         return self._identifiers(value)
 
-    def _scan_labelled(self, digits: str, label: str) -> list[Finding]:
-        """Findings in a number's digits, read after the key it sits under (``"ssn": 123456789`` is an SSN)."""
-        if not label:
-            return list(self.safe_scan(digits))
-        prefix = SEPARATORS.sub(" ", label).strip() + " "
-        shift = len(prefix)
-        return [
-            Finding(max(f.start - shift, 0), f.end - shift, f.type, f.score, f.detector)
-            for f in self.safe_scan(prefix + digits)
-            if f.end > shift
-        ]
+    def _scan_number(self, digits: str, label: str) -> list[Finding]:
+        """Findings in a number's digits (``extract.number_digits``), as one finding over all of them.
+
+        The digits are read alone and after the key they sit under (``"ssn": 123456789`` is an SSN); a fraction's
+        two words are read apart and run together too (``41111111111111.11`` holds a card's digits in a row). A
+        number is masked whole or not at all: a number half masked would still spell the other half.
+        """
+        readings = {digits, digits.replace(" ", "")}
+        prefix = SEPARATORS.sub(" ", label).strip() + " " if label else ""
+        for reading in sorted(readings):
+            for text in (reading, prefix + reading) if prefix else (reading,):
+                shift = len(text) - len(reading)
+                for f in self.safe_scan(text):
+                    if f.end > shift:
+                        return [Finding(0, len(digits), f.type, f.score, f.detector)]
+        return []
 
     def _where(self, path: Path) -> str:
         """A path for messages: keys shown only when plainly a field name holding nothing (never a value)."""

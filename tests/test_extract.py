@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from clearance.extract import Leaf, has_token_ids, is_structural, iter_texts, rewrite_texts, walk
+from clearance.extract import Leaf, has_token_ids, is_structural, iter_texts, number_digits, rewrite_texts, walk
 from tests.image_samples import data_url, png
 
 IMAGE = data_url("png", png())
@@ -205,3 +205,22 @@ def test_images_in_an_images_list_may_be_bare_base64() -> None:
 @pytest.mark.parametrize("field", ["enum", "dimensions", "stop", "examples"])
 def test_numbers_in_fields_that_take_no_token_ids_are_numbers(field: str) -> None:
     assert all(leaf.kind != "token_ids" for leaf in walk({"tools": [{field: [1, 2, 3]}]}))
+
+
+@pytest.mark.parametrize(
+    ("number", "digits"),
+    [
+        (4111111111111111.5, "4111111111111111 5"),
+        (0.4111111111111111, "0 4111111111111111"),
+        (-0.4111111111111111, "0 4111111111111111"),
+        (4.111111111111111e20, "4111111111111111"),
+        (4111111111111111.0, "4111111111111111"),
+        (1234.5, "1234 5"),
+        (0.7, None),
+        (0.95, None),
+        (1e-07, None),
+        (1e300, None),
+    ],
+)
+def test_a_float_gives_the_digits_it_is_forwarded_with(number: float, digits: str | None) -> None:
+    assert number_digits(number) == digits

@@ -45,14 +45,19 @@ def _finite_float(text: str) -> float:
 
 
 def _exact_loads(raw: bytes) -> Any:
-    """The standard library's parser: slower, but exact for integers of any size. NaN and Infinity refused."""
+    """The standard library's parser: slower, but exact for integers of any size. It accepts what orjson
+    accepts, no more: UTF-8 only (no BOM, no UTF-16), no NaN or Infinity, and no lone surrogate escape
+    (``"\\ud800"``), which is not Unicode text: no detector could read it, and no encoder could forward it."""
     try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+        # the round trip is the check: a string or key holding a lone surrogate cannot be encoded as UTF-8
+        json.dumps(value, ensure_ascii=False, check_circular=False).encode("utf-8")
     except RecursionError:
         raise JsonRefused("too_deep", "nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeError) as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 JSON, or a number out of range"
         raise JsonRefused("malformed", detail) from None
+    return value
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:

@@ -84,3 +84,18 @@ def test_round_trip_matches_the_standard_library(value: Any) -> None:
     parsed = JsonCodec(512).loads(raw)
     assert parsed == json.loads(raw)
     assert json.loads(dumps(parsed)) == parsed
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'["\\ud800", 1234567890123456789012]',
+        b'{"\\udfff": 1234567890123456789012}',
+        b"\xef\xbb\xbf[1234567890123456789012]",
+        "[1234567890123456789012]".encode("utf-16"),
+    ],
+)
+def test_the_exact_parser_accepts_no_more_than_orjson(raw: bytes) -> None:
+    with pytest.raises(JsonRefused) as refused:
+        JsonCodec(64).loads(raw)
+    assert refused.value.reason == "malformed"
