@@ -30,7 +30,7 @@ from typing import Any
 from clearance.exceptions import UpstreamProtocolError
 from clearance.extract import STRUCTURAL_KEYS, is_structural, number_digits, rewrite_texts
 from clearance.mask.masker import Masker
-from clearance.mask.stream import StreamMasker
+from clearance.mask.stream import LETTER, StreamMasker
 
 _SPACE = re.compile(r"\s")
 _PER_EVENT = frozenset({"type", "role"})
@@ -43,7 +43,7 @@ TOKEN_LISTS = frozenset({"context"})
 """Keys nulled when they hold a list (Ollama's ``context``: the conversation as token ids); text there is masked."""
 _ALNUM = re.compile(r"[^\W_]")
 _DIGIT = re.compile(r"\d")
-_WORD = re.compile(r"\s*[^\W\d_]+")
+_WORD = re.compile(rf"\s*{LETTER}+")
 """A delta key passed as it is: lower-case letters and underscores (every key the APIs use); others are masked."""
 _CONTENT_CHOICE = frozenset({"index", "delta", "finish_reason", "logprobs"})
 _CONTENT_DELTA = frozenset({"content", "role"})

@@ -26,8 +26,27 @@ from clearance.exceptions import InspectionFailed
 
 # Each pattern matches a tail of the pending text that must wait for more; the earliest start wins.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _numeric_class() -> str:
+    """A character-class body for every character that is a number to Unicode but not a decimal digit (``\\d``):
+    superscripts, subscripts, circled and parenthesised digits, fractions… Detection folds them to digits
+    (``clearance.detect.normalize``), so the hold-back must treat them as digits too."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x80, 0x20000):
+        ch = chr(cp)
+        if ch.isnumeric() and not ch.isdecimal():
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges)
+
+
+_D = rf"[\d{_numeric_class()}]"
+"""A digit, in any form detection reads as one."""
 _DIGITISH = frozenset(f"0123456789 -.()/{_INVISIBLE}")
-_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile(_D)
 _BRACKET = re.compile(r"[<\[]")
 _ALNUM = re.compile(r"[^\W_]")
 _KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
@@ -35,14 +54,14 @@ _KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
 
 def _ends_in_digits(tail: str) -> bool:
     stripped = tail.rstrip(" -.()/" + _INVISIBLE)
-    return bool(stripped) and stripped[-1].isdigit() and tail[-1] in _DIGITISH
+    return bool(stripped) and stripped[-1].isnumeric() and (tail[-1] in _DIGITISH or tail[-1].isnumeric())
 
 
 # Each pattern matches a tail of the pending text that must wait for more; the earliest start wins. Each comes with
 # a cheap test on the last characters that must hold for it to match at all, so plain prose costs no regex search.
 _TAIL_PATTERNS: tuple[tuple[Callable[[str], bool], re.Pattern[str]], ...] = (
     # digits with the separators cards, phones, SSNs and IBANs are written with, possibly ending in a separator
-    (_ends_in_digits, re.compile(rf"(?:[A-Z]{{2}}\d{{2}}[ ]?)?[+(]?\d[\d \-.()/{_INVISIBLE}]*$")),
+    (_ends_in_digits, re.compile(rf"(?:[A-Z]{{2}}\d{{2}}[ ]?)?[+(]?{_D}(?:{_D}|[ \-.()/{_INVISIBLE}])*$")),
     # an IBAN whose groups hold letters too (GB82 WEST 1234 …)
     (
         lambda tail: _DIGIT.search(tail, len(tail) - 40) is not None,
@@ -94,7 +113,9 @@ def _number_run_start(pending: str) -> int:
     return start if has_digit else end
 
 
-_WORD_PIECE = re.compile(r"\s*[^\W\d_]+")
+LETTER = rf"(?:(?!{_D})[^\W\d_])"
+"""A letter: a word character that is neither a digit in any form detection reads (``⁴``, ``①``) nor ``_``."""
+_WORD_PIECE = re.compile(rf"\s*{LETTER}+")
 _SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, the token boundary of safe_cut
 
 
@@ -112,7 +133,7 @@ def _cased_like_prose(word: str) -> bool:
     return letters == letters.lower()
 
 
-_PLAIN_WORD = re.compile(r"[(\"']?[^\W\d_]+[.,;:!?)\"']*")
+_PLAIN_WORD = re.compile(rf"[(\"']?{LETTER}+[.,;:!?)\"']*")
 """A word of letters, maybe with punctuation around it: no digit, no ``_ - @ / = + < [``."""
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*-----")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
