@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from clearance.models import Finding
 
@@ -40,13 +41,22 @@ def split_findings(texts: Sequence[str], scan: Scan) -> list[SplitFinding]:
         return []
     seen: set[tuple[tuple[int, int, int], ...]] = set()
     out: list[SplitFinding] = []
-    for separator in SEPARATORS:
-        for found in [*_scan_joins(texts, separator, scan), *_scan_pairs(texts, separator, scan)]:
+    # A space adds nothing at a join that already has whitespace on either side; with two texts, the merged
+    # window is the pair's own window.
+    spaced = any(_bare_join(a, b) for a, b in pairwise(texts))
+    for separator in SEPARATORS if spaced else SEPARATORS[:1]:
+        pairs = _scan_pairs(texts, separator, scan) if len(texts) > 2 else []
+        for found in [*_scan_joins(texts, separator, scan), *pairs]:
             key = tuple((i, f.start, f.end) for i, f in found.pieces)
             if key not in seen:
                 seen.add(key)
                 out.append(found)
     return out
+
+
+def _bare_join(left: str, right: str) -> bool:
+    """Whether neither side of a join is whitespace there (so joining with a space reads differently)."""
+    return bool(left) and bool(right) and not left[-1].isspace() and not right[0].isspace()
 
 
 def _scan_joins(texts: Sequence[str], separator: str, scan: Scan) -> list[SplitFinding]:

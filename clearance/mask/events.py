@@ -33,6 +33,7 @@ from clearance.mask.masker import Masker
 from clearance.mask.stream import LETTER, StreamMasker
 
 _SPACE = re.compile(r"\s")
+_CLEAN_FIELDS = 64
 _PER_EVENT = frozenset({"type", "role"})
 """Structural keys of a streamed object whose value each event states whole (enums); every other string is a piece."""
 Event = dict[str, Any]
@@ -92,6 +93,8 @@ def mask_answer(masker: Masker, data: Any) -> Any:
 class _Channels:
     def __init__(self, masker: Masker) -> None:
         self.masker = masker
+        self.clean: set[tuple[str, object]] = set()
+        """Event fields (key and scalar value) found to hold nothing: ``_has_text``."""
         self._open: dict[ChannelKey, StreamMasker] = {}
 
     def feed(self, key: ChannelKey, text: str) -> str:
@@ -133,7 +136,7 @@ class _Channels:
         return masked if _SPACE.search(masked) else self.masker.identifier(masked)
 
     def whole(self, node: Any) -> Any:
-        if isinstance(node, dict) and not _has_text(node, self.masker):
+        if isinstance(node, dict) and not _has_text(node, self.masker, self.clean):
             return node
         return mask_answer(self.masker, node)
 
@@ -177,12 +180,17 @@ class _Channels:
         return self.whole(item)
 
 
-def _has_text(node: dict[str, Any], masker: Masker, skip: str = "") -> bool:
+def _has_text(node: dict[str, Any], masker: Masker, clean: set[tuple[str, object]], skip: str = "") -> bool:
     """Whether a stream event's own fields (but ``skip``: its choices) hold anything to mask or drop: most hold
     only ids, names and numbers, and walking them for nothing is most of an event's cost. Keys and ids are checked
-    (``Masker.identifier``, remembered, so a stream's id costs one scan)."""
+    (``Masker.identifier``); a field found clean is remembered in ``clean`` (a stream repeats its id, object,
+    created and model in every event), up to ``_CLEAN_FIELDS`` of them."""
     for key, value in node.items():
         if key == skip:
+            continue
+        if isinstance(value, dict | list):
+            return True
+        if (key, value) in clean:
             continue
         if key in DROP and value is not None:
             return True
@@ -191,8 +199,10 @@ def _has_text(node: dict[str, Any], masker: Masker, skip: str = "") -> bool:
         if isinstance(value, str):
             if not is_structural(key, value) or masker.identifier(value) != value:
                 return True
-        elif isinstance(value, dict | list) or number_digits(value) is not None:
+        elif number_digits(value) is not None:
             return True
+        if len(clean) < _CLEAN_FIELDS:
+            clean.add((key, value))
     return False
 
 
@@ -271,7 +281,7 @@ class OpenAiChunkMasker:
             or type(index) is not int
             or choice.get("finish_reason") is not None
             or choice.get("logprobs") is not None
-            or _has_text(chunk, self._ch.masker, skip="choices")
+            or _has_text(chunk, self._ch.masker, self._ch.clean, skip="choices")
         ):
             return None
         self._last = chunk  # its own fields hold nothing to mask (``_has_text``)
