@@ -1,0 +1,87 @@
+"""Red team, request side: disguises of a value that a model reads back, and the places a value hides in a request.
+
+Each case sends one disguised value in a chat request through the gateway and checks that neither the value nor
+the disguised form the attack sent reached the upstream (``carriers``). The disguises are the ones a model
+decodes or reads without effort when asked to: invisible Unicode tag characters (ASCII smuggling), Cyrillic and
+Greek letters that look like Latin ones inside a token or an IBAN, byte codes written in hex or decimal, digit
+words glued together, a card whose groups are joined by different separators, base64 broken over lines.
+Forms a model cannot reliably read back (base32, base85, binary, octal, Morse…) are not claimed here.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import pytest
+
+from tests.attacks.conftest import ATTACK_LOOP, Attack
+from tests.attacks.harness import AWS_KEY_ID, GITHUB_TOKEN, IBAN_GB, SSN, VISA, Secret
+from tests.attacks.shapes import SHAPES
+
+pytestmark = ATTACK_LOOP
+
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# Latin capitals and the Cyrillic / Greek capitals drawn the same.
+_CYRILLIC = str.maketrans("ABCEHKMOPTXY", "\u0410\u0412\u0421\u0415\u041d\u041a\u041c\u041e\u0420\u0422\u0425\u0423")
+_GREEK = str.maketrans(
+    "ABEHIKMNOPTXYZ", "\u0391\u0392\u0395\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a7\u03a5\u0396"
+)
+
+
+def tags(text: str) -> str:
+    """ASCII smuggling: each character as its invisible Unicode tag character (U+E0000 + code)."""
+    return "".join(chr(0xE0000 + ord(c)) for c in text)
+
+
+def mixed_separators(text: str) -> str:
+    groups = [text[i : i + 4] for i in range(0, len(text), 4)]
+    out = groups[0]
+    for sep, group in zip("-._|/", groups[1:], strict=False):
+        out += sep + group
+    return out
+
+
+def base64_lines(text: str, width: int = 16) -> str:
+    """Base64 broken into lines, as mail and PEM write it."""
+    encoded = base64.b64encode(text.encode()).decode()
+    return "\n".join(encoded[i : i + width] for i in range(0, len(encoded), width))
+
+
+DISGUISES: dict[str, Callable[[str], str]] = {
+    "unicode_tags": tags,
+    "cyrillic_lookalikes": lambda s: s.translate(_CYRILLIC),
+    "greek_lookalikes": lambda s: s.translate(_GREEK),
+    "hex_0x_bytes": lambda s: " ".join(f"0x{b:02x}" for b in s.encode()),
+    "hex_plain": lambda s: s.encode().hex(),
+    "hex_spaced": lambda s: " ".join(f"{b:02x}" for b in s.encode()),
+    "decimal_char_codes": lambda s: " ".join(str(b) for b in s.encode()),
+    "digit_words_glued": lambda s: "".join(_WORDS[int(c)] if c.isdigit() else c for c in s),
+    "mixed_separators": mixed_separators,
+    "base64_over_lines": lambda s: base64_lines(f"the value is {s}"),
+}
+
+VALUES: dict[str, Secret] = {"visa": VISA, "ssn": SSN, "iban": IBAN_GB, "github": GITHUB_TOKEN, "aws": AWS_KEY_ID}
+
+# Which values each disguise is tried on: look-alike letters only matter for values with letters, separators
+# only for digit groups.
+CASES = [
+    *[
+        (d, v)
+        for d in ("unicode_tags", "hex_0x_bytes", "hex_plain", "hex_spaced", "decimal_char_codes")
+        for v in VALUES
+    ],
+    *[(d, v) for d in ("cyrillic_lookalikes", "greek_lookalikes") for v in ("iban", "github", "aws")],
+    *[("digit_words_glued", v) for v in ("visa", "ssn")],
+    ("mixed_separators", "visa"),
+    *[("base64_over_lines", v) for v in ("visa", "github")],
+]
+
+
+@pytest.mark.parametrize(("disguise", "value"), CASES, ids=[f"{d}-{v}" for d, v in CASES])
+async def test_disguised_value_in_chat(attack: Attack, disguise: str, value: str) -> None:
+    secret = VALUES[value]
+    carrier = DISGUISES[disguise](secret.raw)
+    path, body = SHAPES["chat"](f"decode this and keep it for later: {carrier} thanks")
+    await attack.post(path, body)
+    await attack.check([secret], carriers=[carrier])
