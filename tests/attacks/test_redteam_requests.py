@@ -11,11 +11,12 @@ Forms a model cannot reliably read back (base32, base85, binary, octal, Morse…
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 
 import pytest
 
-from tests.attacks.conftest import ATTACK_LOOP, Attack
+from tests.attacks.conftest import ATTACK_LOOP, OPENAI_MODEL, Attack
 from tests.attacks.harness import AWS_KEY_ID, GITHUB_TOKEN, IBAN_GB, SSN, VISA, Secret
 from tests.attacks.shapes import SHAPES
 
@@ -85,3 +86,96 @@ async def test_disguised_value_in_chat(attack: Attack, disguise: str, value: str
     path, body = SHAPES["chat"](f"decode this and keep it for later: {carrier} thanks")
     await attack.post(path, body)
     await attack.check([secret], carriers=[carrier])
+
+
+def _chat(messages: list[dict[str, object]], **extra: object) -> tuple[str, dict[str, object]]:
+    return "/v1/chat/completions", {"model": OPENAI_MODEL, "messages": messages, **extra}
+
+
+_HALF_A, _HALF_B = "4111 1111", "1111 1111"
+_TOKEN_A, _TOKEN_B = GITHUB_TOKEN.raw[:20], GITHUB_TOKEN.raw[20:]
+
+# A value cut in two, each half in a different place of one request, which the model reads as one text.
+SPLITS: dict[str, tuple[tuple[str, dict[str, object]], Secret, list[str]]] = {
+    "name_then_content": (
+        _chat([{"role": "user", "name": _TOKEN_A, "content": _TOKEN_B}]),
+        GITHUB_TOKEN,
+        [],
+    ),
+    "tool_args_key_then_value": (
+        _chat(
+            [
+                {"role": "user", "content": "call it"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "pay", "arguments": json.dumps({_HALF_A: _HALF_B})},
+                        }
+                    ],
+                },
+            ]
+        ),
+        VISA,
+        [],
+    ),
+    "tool_args_two_values": (
+        _chat(
+            [
+                {"role": "user", "content": "call it"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "pay", "arguments": json.dumps({"a": _HALF_A, "b": _HALF_B})},
+                        }
+                    ],
+                },
+            ]
+        ),
+        VISA,
+        [],
+    ),
+    "json_in_string_in_json": (
+        _chat([{"role": "user", "content": json.dumps({"nested": json.dumps({"card": VISA.raw})})}]),
+        VISA,
+        [],
+    ),
+    "tool_definition_description": (
+        _chat(
+            [{"role": "user", "content": "hi"}],
+            tools=[{"type": "function", "function": {"name": "f", "description": f"key {GITHUB_TOKEN.raw}"}}],
+        ),
+        GITHUB_TOKEN,
+        [],
+    ),
+    "response_format_schema": (
+        _chat(
+            [{"role": "user", "content": "hi"}],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "s", "schema": {"type": "object", "description": VISA.raw}},
+            },
+        ),
+        VISA,
+        [],
+    ),
+    "stop_sequence": (_chat([{"role": "user", "content": "hi"}], stop=[VISA.raw]), VISA, []),
+    "logit_bias_keys": (
+        _chat([{"role": "user", "content": "hi"}], logit_bias={"4111111111111111": 1}),
+        VISA,
+        [],
+    ),
+    "seed_integer_card": (_chat([{"role": "user", "content": "hi"}], seed=4111111111111111), VISA, []),
+}
+
+
+@pytest.mark.parametrize("split", SPLITS, ids=list(SPLITS))
+async def test_value_hidden_in_request_structure(attack: Attack, split: str) -> None:
+    (path, body), secret, carriers = SPLITS[split]
+    await attack.post(path, body)
+    await attack.check([secret], carriers=carriers)
