@@ -95,6 +95,10 @@ DIGIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("nine", "niner", "neuf", "neun", "nueve", "nove"), "9"),
 }
 _WORD_ALTERNATION = "|".join(sorted(DIGIT_WORDS, key=lambda w: (-len(w), w)))
+# English digit words glued together ("fouroneoneone…") read as digits too; other languages' short words
+# ("un", "tre", "sei") glue into ordinary words too easily.
+_GLUED_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_GLUED_ALTERNATION = "|".join(_GLUED_WORDS)
 _NUMBER_SEPARATOR = r"[ \t\r\n,;:./\-]{1,4}"  # views are built from normalised text: Unicode dashes are "-"
 
 # Triggers: RE2 patterns that match wherever the family's decoder could find a piece (they may match more often).
@@ -116,7 +120,7 @@ DECODER_TRIGGERS: dict[str, str] = {
     + "|(?:^|[^0-9A-Za-z])"
     + "[2-7][0-9A-Fa-f]" * 6,
     NUMBER_WORDS: rf"(?i)\b(?:{_WORD_ALTERNATION})\b{_NUMBER_SEPARATOR}(?:[0-9]|(?:{_WORD_ALTERNATION})\b)"
-    rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b",
+    rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b|(?i)(?:{_GLUED_ALTERNATION}){{3}}",
     # Four decimal character codes of printable ASCII in a row ("52, 49, 49…", "CHAR(52,49…)").
     CHAR_CODES: "(?:, ?| )".join([r"\b(?:[3-9][0-9]|1[0-2][0-9])"] * 4) + r"\b",
 }
@@ -174,6 +178,13 @@ _CODE = r"(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])"
 _CHAR_CODE_RUN = re.compile(rf"(?<![0-9.]){_CODE}(, ?| )(?:{_CODE}\1){{7,}}{_CODE}(?![0-9.])")
 _HEX_BYTE = re.compile(r"[0-9A-Fa-f]{2}")
 _TAG_RUN = re.compile("[\U000e0020-\U000e007e]+")
+# Seven words or more, glued or with separators between some (a run with none glued is ``_NUMBER_RUN``'s).
+_GLUED_RUN = re.compile(
+    rf"(?:{_GLUED_ALTERNATION})(?:(?:{_NUMBER_SEPARATOR})?(?:{_GLUED_ALTERNATION})){{{MIN_SPELLED_DIGITS - 1},}}",
+    re.IGNORECASE,
+)
+_GLUED_PAIR = re.compile(rf"(?:{_GLUED_ALTERNATION})(?:{_GLUED_ALTERNATION})", re.IGNORECASE)
+_GLUED_WORD = re.compile(_GLUED_ALTERNATION, re.IGNORECASE)
 _WHITESPACE = frozenset(" \t\r\n\f\v")
 _PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")
 
@@ -575,6 +586,11 @@ def _number_word_pieces(text: str) -> Iterator[Piece]:
         for index, (part, value) in enumerate(zip(parts, digits, strict=True)):
             end = part.end() if index + 1 < len(parts) else part.end(1)
             yield Piece(part.start(), end, value)
+    for run in _GLUED_RUN.finditer(text):
+        if _GLUED_PAIR.search(text, run.start(), run.end()) is None:
+            continue
+        for word in _GLUED_WORD.finditer(text, run.start(), run.end()):
+            yield Piece(word.start(), word.end(), str(_GLUED_WORDS.index(word.group().lower())))
 
 
 def _lookalike_pieces(text: str) -> Iterator[Piece]:
