@@ -151,6 +151,8 @@ _B64_STANDARD = _base64_classes(b"0123456789+/")
 _B64_URL_SAFE = _base64_classes(b"0123456789_-")
 _B64_ALNUM = _base64_classes(b"0123456789")
 _JWT_CHARS = re.compile(r"[A-Za-z0-9_\-.]*")
+_NEXT_LINE = re.compile(r"\r?\n([A-Za-z0-9+/_\-]{2,}={0,2})")
+_LINE_BREAKS = re.compile(r"\r?\n")
 _BASE64_SEPARATORS = re.compile(r"[+/_\-]")
 _DATA_URL = re.compile(r"(?i)data:[^,;\s]{0,100}(?:;[^,;\s]{0,100}){0,8};base64,([A-Za-z0-9+/_\-]*={0,2})")
 _URL_PATH = re.compile(r"[^\s/\"'<>]{1,256}(/[^\s\"'<>]{0,4096})")  # after "://"
@@ -503,11 +505,32 @@ def _base64_pieces(text: str, covered: Sequence[tuple[int, int]]) -> Iterator[Pi
                 jwt = _JWT_CHARS.match(text, end)
                 skip_to = jwt.end() if jwt is not None else end
                 continue
+        wrapped = _wrapped_end(text, start, end)
+        if wrapped > end:
+            decoded = base64_text(_LINE_BREAKS.sub("", text[start:wrapped]))
+            if decoded is not None:
+                yield Piece(start, wrapped, decoded)
+                skip_to = wrapped
+                continue
         decoded = base64_text(run)
         if decoded is not None:
             yield Piece(start, end, decoded)
         elif _BASE64_SEPARATORS.search(run) is not None:
             yield from _base64_parts(text, ascii, start, end)
+
+
+def _wrapped_end(text: str, start: int, end: int) -> int:
+    """Where base64 wrapped over lines (as mail and PEM write it) that starts with the run ``[start, end)`` ends:
+    while the block so far is whole quadruples without padding, a line break followed by more of the alphabet
+    continues it. ``end`` when the run is not followed by such a line."""
+    size = end - start
+    while size % 4 == 0 and not text.startswith("=", end - 1):
+        line = _NEXT_LINE.match(text, end)
+        if line is None:
+            break
+        size += line.end(1) - line.start(1)
+        end = line.end()
+    return end
 
 
 def _base64_parts(text: str, ascii: bytes, start: int, end: int) -> Iterator[Piece]:

@@ -256,6 +256,7 @@ _READ_BACK = {
     "hex bare": _CARD.encode().hex(),
     "hex colons": ":".join(f"{b:02x}" for b in _CARD.encode()),
     "decimal codes": ", ".join(str(b) for b in _CARD.encode()),
+    "base64 over lines": "\n".join(["dGhlIHZhbHVlIGlz", "IDQxMTExMTExMTEx", "MTExMTE="]),
     "digit words glued": "four" + "one" * 14 + "one",
     "digit words glued in groups": "fourOneOneOne-oneoneoneone oneoneoneone-oneoneoneone",
 }
