@@ -6,11 +6,17 @@ decodes or reads without effort when asked to: invisible Unicode tag characters 
 Greek letters that look like Latin ones inside a token or an IBAN, byte codes written in hex or decimal, digit
 words glued together, a card whose groups are joined by different separators, base64 broken over lines.
 Forms a model cannot reliably read back (base32, base85, binary, octal, Morse…) are not claimed here.
+
+Still open, and failing here on purpose: a vendor token cut by a line break or written in groups of four (the
+token detectors match the token as one run of token characters; joining chunks across white space needs a
+guard against prose after a bare prefix), ROT13 of a token or an IBAN, a card written backwards, and digit
+groups each wrapped in an HTML tag (markup between groups is not a separator to the number finders).
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from collections.abc import Callable
 
@@ -60,6 +66,12 @@ DISGUISES: dict[str, Callable[[str], str]] = {
     "digit_words_glued": lambda s: "".join(_WORDS[int(c)] if c.isdigit() else c for c in s),
     "mixed_separators": mixed_separators,
     "base64_over_lines": lambda s: base64_lines(f"the value is {s}"),
+    # Still open (see the module docstring).
+    "token_wrapped_over_lines": lambda s: s[: len(s) // 2] + "\n" + s[len(s) // 2 :],
+    "token_in_groups_of_four": lambda s: " ".join(s[i : i + 4] for i in range(0, len(s), 4)),
+    "rot13": lambda s: codecs.encode(s, "rot13"),
+    "reversed": lambda s: s[::-1],
+    "digit_groups_in_html_tags": lambda s: "".join(f"<b>{s[i : i + 4]}</b>" for i in range(0, len(s), 4)),
 }
 
 VALUES: dict[str, Secret] = {"visa": VISA, "ssn": SSN, "iban": IBAN_GB, "github": GITHUB_TOKEN, "aws": AWS_KEY_ID}
@@ -76,6 +88,11 @@ CASES = [
     *[("digit_words_glued", v) for v in ("visa", "ssn")],
     ("mixed_separators", "visa"),
     *[("base64_over_lines", v) for v in ("visa", "github")],
+    *[("token_wrapped_over_lines", v) for v in ("github", "aws")],
+    *[("token_in_groups_of_four", v) for v in ("github", "aws")],
+    *[("rot13", v) for v in ("github", "aws", "iban")],
+    ("reversed", "visa"),
+    ("digit_groups_in_html_tags", "visa"),
 ]
 
 
