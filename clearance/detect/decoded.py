@@ -62,6 +62,7 @@ URL = "url"
 LOOKALIKE = "lookalike"
 HEX = "hex"
 CHAR_CODES = "char_codes"
+MARKUP = "markup"
 TAGS = "tags"
 """Unicode tag characters (U+E0020-U+E007E) spell ASCII invisibly ("ASCII smuggling"), and models read them.
 Normalisation removes them (between the digits of a value they hide nothing); their view reads them as the ASCII
@@ -119,6 +120,8 @@ DECODER_TRIGGERS: dict[str, str] = {
     + "[ :]".join(["[2-7][0-9A-Fa-f]"] * 5)
     + "|(?:^|[^0-9A-Za-z])"
     + "[2-7][0-9A-Fa-f]" * 6,
+    # A markup tag right before or after a digit: "<b>4111</b><b>1111</b>…".
+    MARKUP: r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?>[0-9]|[0-9]</?[A-Za-z][A-Za-z0-9]{0,15}>",
     NUMBER_WORDS: rf"(?i)\b(?:{_WORD_ALTERNATION})\b{_NUMBER_SEPARATOR}(?:[0-9]|(?:{_WORD_ALTERNATION})\b)"
     rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b|(?i)(?:{_GLUED_ALTERNATION}){{3}}",
     # Four decimal character codes of printable ASCII in a row ("52, 49, 49…", "CHAR(52,49…)").
@@ -178,6 +181,7 @@ _ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 _CODE = r"(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])"
 # Nine decimal character codes of printable ASCII or more, one separator style: "52 49…", "52,49…", "52, 49…".
 _CHAR_CODE_RUN = re.compile(rf"(?<![0-9.]){_CODE}(, ?| )(?:{_CODE}\1){{7,}}{_CODE}(?![0-9.])")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
 _HEX_BYTE = re.compile(r"[0-9A-Fa-f]{2}")
 _TAG_RUN = re.compile("[\U000e0020-\U000e007e]+")
 # Seven words or more, glued or with separators between some (a run with none glued is ``_NUMBER_RUN``'s).
@@ -323,6 +327,8 @@ def find_pieces(text: str, families: Sequence[str], covered: Sequence[tuple[int,
         found.extend(_hex_pieces(text))
     if TAGS in families:
         found.extend(_tag_pieces(text))
+    if MARKUP in families:
+        found.extend(_markup_pieces(text))
     found.sort(key=lambda p: (p.start, -p.end))
     pieces: list[Piece] = []
     end = 0
@@ -652,6 +658,12 @@ def _char_code_pieces(text: str) -> Iterator[Piece]:
         if all(0x20 <= b < 0x7F for b in hex_reading):
             decoded = hex_reading.decode("ascii") + " " + decoded if hex_reading else decoded
         yield Piece(match.start(), match.end(), decoded)
+
+
+def _markup_pieces(text: str) -> Iterator[Piece]:
+    """HTML or XML tags read as a space: a model reads ``<b>4111</b><b>1111</b>…`` as the digits, grouped."""
+    for match in _TAG.finditer(text):
+        yield Piece(match.start(), match.end(), " ")
 
 
 def has_tag_run(text: str) -> bool:

@@ -257,6 +257,7 @@ _READ_BACK = {
     "hex colons": ":".join(f"{b:02x}" for b in _CARD.encode()),
     "decimal codes": ", ".join(str(b) for b in _CARD.encode()),
     "base64 over lines": "\n".join(["dGhlIHZhbHVlIGlz", "IDQxMTExMTExMTEx", "MTExMTE="]),
+    "digit groups in html tags": "4111</b><b>1111</b><b>1111</b><b>1111",
     "digit words glued": "four" + "one" * 14 + "one",
     "digit words glued in groups": "fourOneOneOne-oneoneoneone oneoneoneone-oneoneoneone",
 }
@@ -277,10 +278,18 @@ def test_when_a_value_is_disguised_as_a_model_reads_it_then_the_disguise_is_foun
         "\u041f\u0440\u0438\u0432\u0435\u0442, \u043a\u0430\u043a \u0434\u0435\u043b\u0430? 4111 \u0440\u0443\u0431.",
         "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "ages 34 31 31 31 31 31 31 31 31 in the table",
+        "<p>order <b>12</b> of <i>2024</i>, ref <code>4111</code></p>",
         "someone told everyone about the onetwo step",
         "tag-wrapped emoji \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
     ],
-    ids=["russian prose", "a hash", "a table of small numbers", "words holding digit words", "a flag emoji's tags"],
+    ids=[
+        "russian prose",
+        "a hash",
+        "a table of small numbers",
+        "numbers in markup",
+        "words holding digit words",
+        "a flag emoji's tags",
+    ],
 )
 def test_when_text_only_looks_like_a_disguise_then_nothing_is_found(text: str) -> None:
     assert SCANNER.scan(text) == []
