@@ -9,8 +9,7 @@ Forms a model cannot reliably read back (base32, base85, binary, octal, Morse…
 
 Still open, and failing here on purpose: a vendor token cut by a line break or written in groups of four (the
 token detectors match the token as one run of token characters; joining chunks across white space needs a
-guard against prose after a bare prefix), ROT13 of a token or an IBAN, a card written backwards, and digit
-groups each wrapped in an HTML tag (markup between groups is not a separator to the number finders).
+guard against prose after a bare prefix), ROT13 of a token or an IBAN, and a card written backwards.
 """
 
 from __future__ import annotations
@@ -71,6 +70,7 @@ DISGUISES: dict[str, Callable[[str], str]] = {
     "token_in_groups_of_four": lambda s: " ".join(s[i : i + 4] for i in range(0, len(s), 4)),
     "rot13": lambda s: codecs.encode(s, "rot13"),
     "reversed": lambda s: s[::-1],
+    # Fixed since: markup between digit groups.
     "digit_groups_in_html_tags": lambda s: "".join(f"<b>{s[i : i + 4]}</b>" for i in range(0, len(s), 4)),
 }
 
