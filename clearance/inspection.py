@@ -185,12 +185,16 @@ class Inspector:
         self, leaves: list[Leaf], findings: dict[str, list[Finding]]
     ) -> list[tuple[Leaf, list[Finding]]]:
         """Values split between a key or structural string and the leaf next to it in document order (a key and
-        its value, a value and the next key, a key and the key nested under it): ``{"4111 1111": "1111 1111"}``
-        is a card. The texts' own joins are ``split_findings`` over the texts; here each such pair is scanned.
+        its value, a value and the next key, a key and the key nested under it), or the leaf after the next key
+        (``{"name": "4111 1111", "content": "1111 1111"}``): ``{"4111 1111": "1111 1111"}`` is a card. The
+        texts' own joins are ``split_findings`` over the texts; here each such pair is scanned.
         A piece in the key or structural string is returned for it (refused if the plan masks the type); a piece
         in a text or number is added to that value's findings (masked there)."""
         out: list[tuple[Leaf, list[Finding]]] = []
-        for first, second in pairwise(leaves):
+        # A structural string and the value after the key that follows it (a message's ``name`` and its
+        # ``content``) are read one after the other too: the key between them is the template's, not text.
+        over_a_key = [(a, c) for a, b, c in zip(leaves, leaves[1:], leaves[2:], strict=False) if b.kind == "key"]
+        for first, second in [*pairwise(leaves), *over_a_key]:
             kinds = {first.kind, second.kind}
             if not kinds & {"key", "structure"} or not kinds <= _READ_KINDS or not first.value or not second.value:
                 continue

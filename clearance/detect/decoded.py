@@ -59,6 +59,27 @@ BASE64 = "base64"
 DATA_URL = "data_url"
 NUMBER_WORDS = "number_words"
 URL = "url"
+LOOKALIKE = "lookalike"
+HEX = "hex"
+CHAR_CODES = "char_codes"
+MARKUP = "markup"
+TAGS = "tags"
+"""Unicode tag characters (U+E0020-U+E007E) spell ASCII invisibly ("ASCII smuggling"), and models read them.
+Normalisation removes them (between the digits of a value they hide nothing); their view reads them as the ASCII
+they stand for. The trigger pass reads the normalised text, where they are gone, so the scanner asks
+``has_tag_run`` when normalisation removed something."""
+
+# Cyrillic and Greek letters drawn like a Latin one: in a token that mixes them with ASCII letters or digits
+# (``AKIA…`` with a Cyrillic A, an IBAN with a Greek E) a model reads the Latin letter.
+LOOKALIKES: dict[str, str] = dict(
+    zip(
+        "\u0410\u0412\u0421\u0415\u041d\u0406\u0408\u041a\u041c\u041e\u0420\u0405\u0422\u0425\u0423\u0430\u0435\u0456\u0458\u043e\u0440\u0441\u0455"
+        "\u0443\u0445\u0501\u04bb\u051b\u051d\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03b9\u03bd",
+        "ABCEHIJKMOPSTXYaeijopcsyxdhqwABEZHIKMNOPTYXoiv",
+        strict=True,
+    )
+)
+_LOOKALIKE_CLASS = "".join(LOOKALIKES)
 
 # Digit words in English, French, German, Spanish, Italian and Portuguese. A word that is a digit in two languages
 # means the same digit in both (six, seis, cinco, zero).
@@ -75,6 +96,10 @@ DIGIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("nine", "niner", "neuf", "neun", "nueve", "nove"), "9"),
 }
 _WORD_ALTERNATION = "|".join(sorted(DIGIT_WORDS, key=lambda w: (-len(w), w)))
+# English digit words glued together ("fouroneoneone…") read as digits too; other languages' short words
+# ("un", "tre", "sei") glue into ordinary words too easily.
+_GLUED_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_GLUED_ALTERNATION = "|".join(_GLUED_WORDS)
 _NUMBER_SEPARATOR = r"[ \t\r\n,;:./\-]{1,4}"  # views are built from normalised text: Unicode dashes are "-"
 
 # Triggers: RE2 patterns that match wherever the family's decoder could find a piece (they may match more often).
@@ -86,8 +111,21 @@ DECODER_TRIGGERS: dict[str, str] = {
     BASE64: r"[a-z][A-Za-z0-9+/_\-]*[A-Z]",  # unbounded: a counted repetition would blow up the automaton
     DATA_URL: r"(?i)data:[^,\s]*;base64,",
     URL: r"://[^\s/]*/",
+    LOOKALIKE: rf"[A-Za-z0-9_][{_LOOKALIKE_CLASS}]|[{_LOOKALIKE_CLASS}][A-Za-z0-9_]",
+    # Hex bytes of printable ASCII in a row (high nibble 2 to 7): three "0x"-prefixed; five with one space or colon
+    # between them; six bare ones at the start of a token (not inside a long number or a hash). Spelled out:
+    # counted repetitions would multiply the shared automaton's states.
+    HEX: r"0[xX][2-7][0-9A-Fa-f][ ,:]{1,2}0[xX][2-7][0-9A-Fa-f][ ,:]{1,2}0[xX][2-7][0-9A-Fa-f]"
+    + "|"
+    + "[ :]".join(["[2-7][0-9A-Fa-f]"] * 5)
+    + "|(?:^|[^0-9A-Za-z])"
+    + "[2-7][0-9A-Fa-f]" * 6,
+    # A markup tag right before or after a digit: "<b>4111</b><b>1111</b>…".
+    MARKUP: r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?>[0-9]|[0-9]</?[A-Za-z][A-Za-z0-9]{0,15}>",
     NUMBER_WORDS: rf"(?i)\b(?:{_WORD_ALTERNATION})\b{_NUMBER_SEPARATOR}(?:[0-9]|(?:{_WORD_ALTERNATION})\b)"
-    rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b",
+    rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b|(?i)(?:{_GLUED_ALTERNATION}){{3}}",
+    # Four decimal character codes of printable ASCII in a row ("52, 49, 49…", "CHAR(52,49…)").
+    CHAR_CODES: "(?:, ?| )".join([r"\b(?:[3-9][0-9]|1[0-2][0-9])"] * 4) + r"\b",
 }
 
 # Numeric references may omit the ";" (browsers accept "&#52"); named ones need it.
@@ -116,6 +154,8 @@ _B64_STANDARD = _base64_classes(b"0123456789+/")
 _B64_URL_SAFE = _base64_classes(b"0123456789_-")
 _B64_ALNUM = _base64_classes(b"0123456789")
 _JWT_CHARS = re.compile(r"[A-Za-z0-9_\-.]*")
+_NEXT_LINE = re.compile(r"\r?\n([A-Za-z0-9+/_\-]{2,}={0,2})")
+_LINE_BREAKS = re.compile(r"\r?\n")
 _BASE64_SEPARATORS = re.compile(r"[+/_\-]")
 _DATA_URL = re.compile(r"(?i)data:[^,;\s]{0,100}(?:;[^,;\s]{0,100}){0,8};base64,([A-Za-z0-9+/_\-]*={0,2})")
 _URL_PATH = re.compile(r"[^\s/\"'<>]{1,256}(/[^\s\"'<>]{0,4096})")  # after "://"
@@ -128,6 +168,29 @@ _NUMBER_RUN = re2.compile(
     re2_options(),
 )
 _NUMBER_PART = re.compile(rf"((?:{_WORD_ALTERNATION})(?![^\W\d_])|[0-9]+)({_NUMBER_SEPARATOR})?", re.IGNORECASE)
+_LOOKALIKE_TOKEN = re.compile(rf"[\w{_LOOKALIKE_CLASS}]*[{_LOOKALIKE_CLASS}][\w{_LOOKALIKE_CLASS}]*")
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+# Nine hex bytes or more: "0x34 0x31…", or bare: "34 31…", "34:31…", "34, 31…", "3431…". RE2: linear, and
+# fast on the texts (tables of numbers, hashes) that set off the trigger and hold no such run; a run glued to a
+# letter or digit is part of a longer token and skipped.
+_HEX_RUN = re2.compile(
+    r"0[xX][0-9A-Fa-f]{2}(?:[ ,:]{1,2}0[xX][0-9A-Fa-f]{2}){8,}|[0-9A-Fa-f]{2}(?:(?:[ :,] ?)?[0-9A-Fa-f]{2}){8,}",
+    re2_options(),
+)
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_CODE = r"(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])"
+# Nine decimal character codes of printable ASCII or more, one separator style: "52 49…", "52,49…", "52, 49…".
+_CHAR_CODE_RUN = re.compile(rf"(?<![0-9.]){_CODE}(, ?| )(?:{_CODE}\1){{7,}}{_CODE}(?![0-9.])")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
+_HEX_BYTE = re.compile(r"[0-9A-Fa-f]{2}")
+_TAG_RUN = re.compile("[\U000e0020-\U000e007e]+")
+# Seven words or more, glued or with separators between some (a run with none glued is ``_NUMBER_RUN``'s).
+_GLUED_RUN = re.compile(
+    rf"(?:{_GLUED_ALTERNATION})(?:(?:{_NUMBER_SEPARATOR})?(?:{_GLUED_ALTERNATION})){{{MIN_SPELLED_DIGITS - 1},}}",
+    re.IGNORECASE,
+)
+_GLUED_PAIR = re.compile(rf"(?:{_GLUED_ALTERNATION})(?:{_GLUED_ALTERNATION})", re.IGNORECASE)
+_GLUED_WORD = re.compile(_GLUED_ALTERNATION, re.IGNORECASE)
 _WHITESPACE = frozenset(" \t\r\n\f\v")
 _PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")
 
@@ -256,6 +319,16 @@ def find_pieces(text: str, families: Sequence[str], covered: Sequence[tuple[int,
         found.extend(_number_word_pieces(text))
     if URL in families:
         found.extend(_url_pieces(text))
+    if LOOKALIKE in families:
+        found.extend(_lookalike_pieces(text))
+    if CHAR_CODES in families:  # before hex: where both read a run, its piece holds both readings
+        found.extend(_char_code_pieces(text))
+    if HEX in families:
+        found.extend(_hex_pieces(text))
+    if TAGS in families:
+        found.extend(_tag_pieces(text))
+    if MARKUP in families:
+        found.extend(_markup_pieces(text))
     found.sort(key=lambda p: (p.start, -p.end))
     pieces: list[Piece] = []
     end = 0
@@ -438,11 +511,32 @@ def _base64_pieces(text: str, covered: Sequence[tuple[int, int]]) -> Iterator[Pi
                 jwt = _JWT_CHARS.match(text, end)
                 skip_to = jwt.end() if jwt is not None else end
                 continue
+        wrapped = _wrapped_end(text, start, end)
+        if wrapped > end:
+            decoded = base64_text(_LINE_BREAKS.sub("", text[start:wrapped]))
+            if decoded is not None:
+                yield Piece(start, wrapped, decoded)
+                skip_to = wrapped
+                continue
         decoded = base64_text(run)
         if decoded is not None:
             yield Piece(start, end, decoded)
         elif _BASE64_SEPARATORS.search(run) is not None:
             yield from _base64_parts(text, ascii, start, end)
+
+
+def _wrapped_end(text: str, start: int, end: int) -> int:
+    """Where base64 wrapped over lines (as mail and PEM write it) that starts with the run ``[start, end)`` ends:
+    while the block so far is whole quadruples without padding, a line break followed by more of the alphabet
+    continues it. ``end`` when the run is not followed by such a line."""
+    size = end - start
+    while size % 4 == 0 and not text.startswith("=", end - 1):
+        line = _NEXT_LINE.match(text, end)
+        if line is None:
+            break
+        size += line.end(1) - line.start(1)
+        end = line.end()
+    return end
 
 
 def _base64_parts(text: str, ascii: bytes, start: int, end: int) -> Iterator[Piece]:
@@ -521,3 +615,62 @@ def _number_word_pieces(text: str) -> Iterator[Piece]:
         for index, (part, value) in enumerate(zip(parts, digits, strict=True)):
             end = part.end() if index + 1 < len(parts) else part.end(1)
             yield Piece(part.start(), end, value)
+    for run in _GLUED_RUN.finditer(text):
+        if _GLUED_PAIR.search(text, run.start(), run.end()) is None:
+            continue
+        for word in _GLUED_WORD.finditer(text, run.start(), run.end()):
+            yield Piece(word.start(), word.end(), str(_GLUED_WORDS.index(word.group().lower())))
+
+
+def _lookalike_pieces(text: str) -> Iterator[Piece]:
+    """In each token that mixes Cyrillic or Greek look-alike letters with ASCII letters or digits, each look-alike
+    letter reads as the Latin one (one character for one: spans stay exact). Tokens in one script are words."""
+    for match in _LOOKALIKE_TOKEN.finditer(text):
+        if _ASCII_ALNUM.search(match.group()) is None:
+            continue
+        for i in range(match.start(), match.end()):
+            latin = LOOKALIKES.get(text[i])
+            if latin is not None:
+                yield Piece(i, i + 1, latin)
+
+
+def _hex_pieces(text: str) -> Iterator[Piece]:
+    """Runs of at least nine hex bytes that decode to printable ASCII text (a model reads ``0x34 0x31…`` or
+    ``34313131…`` as the characters): the run decodes as a whole. Hashes and random bytes are not printable."""
+    for match in _HEX_RUN.finditer(text):
+        start, end = match.span()
+        if (start > 0 and text[start - 1] in _ALNUM) or (end < len(text) and text[end] in _ALNUM):
+            continue
+        raw = bytes(int(b, 16) for b in _HEX_BYTE.findall(match.group().replace("0x", " ").replace("0X", " ")))
+        if raw.isascii() and all(0x20 <= b < 0x7F or b in (9, 10, 13) for b in raw):
+            yield Piece(match.start(), match.end(), raw.decode("ascii"))
+
+
+def _char_code_pieces(text: str) -> Iterator[Piece]:
+    """Runs of at least nine decimal codes of printable ASCII characters (``52 49 49 49…``, what ``CHAR()`` and
+    ``String.fromCharCode`` take): a model reads them as the characters. The run decodes as a whole. Codes of two
+    digits read as hex bytes too (``34 31…``): then the piece holds the hex reading, a space and the decimal one
+    (still shorter than the run: every code takes at least three characters)."""
+    for match in _CHAR_CODE_RUN.finditer(text):
+        codes = match.group().replace(",", " ").split()
+        decoded = "".join(chr(int(c)) for c in codes)
+        hex_reading = bytes(int(c, 16) for c in codes) if all(len(c) == 2 for c in codes) else b""
+        if all(0x20 <= b < 0x7F for b in hex_reading):
+            decoded = hex_reading.decode("ascii") + " " + decoded if hex_reading else decoded
+        yield Piece(match.start(), match.end(), decoded)
+
+
+def _markup_pieces(text: str) -> Iterator[Piece]:
+    """HTML or XML tags read as a space: a model reads ``<b>4111</b><b>1111</b>…`` as the digits, grouped."""
+    for match in _TAG.finditer(text):
+        yield Piece(match.start(), match.end(), " ")
+
+
+def has_tag_run(text: str) -> bool:
+    """Whether ``text`` holds a Unicode tag character that spells ASCII."""
+    return _TAG_RUN.search(text) is not None
+
+
+def _tag_pieces(text: str) -> Iterator[Piece]:
+    for match in _TAG_RUN.finditer(text):
+        yield Piece(match.start(), match.end(), "".join(chr(ord(c) - 0xE0000) for c in match.group()))

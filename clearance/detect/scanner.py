@@ -24,11 +24,11 @@ from mypy_extensions import mypyc_attr
 from clearance.detect.base import Detector, Document
 from clearance.detect.config import DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule, ContextScorer
-from clearance.detect.decoded import MAX_DEPTH, decoded_views, decoder_triggers
+from clearance.detect.decoded import MAX_DEPTH, TAGS, decoded_views, decoder_triggers, has_tag_run
 from clearance.detect.exclusions import Exclusion, ExclusionSet
 from clearance.detect.factory import build_parts
 from clearance.detect.levels import Classification, LevelScheme
-from clearance.detect.normalize import Normalizer
+from clearance.detect.normalize import Normalizer, OffsetMap
 from clearance.detect.overlap import resolve_overlaps
 from clearance.detect.prefilter import TriggerSet
 from clearance.detect.registry import DetectorRegistry, builtin_registry
@@ -141,23 +141,49 @@ class Scanner:
                 candidates.extend(detector.find(doc))
             else:
                 families.append(family)
+        # Tag characters spell ASCII invisibly; normalisation removed them from the text the triggers and views
+        # read, so they get a view of the original text (in its coordinates), looked for only when it removed some.
+        smuggled = self._smuggled(text, depth) if not offsets.identity and has_tag_run(text) else []
+        if smuggled:
+            return resolve_overlaps(
+                [*self._mapped(self._found(doc, candidates, families, depth), offsets), *smuggled], self._levels
+            )
         if not candidates and not families:
             return []
+        return self._mapped(self._found(doc, candidates, families, depth), offsets)
+
+    def _found(self, doc: Document, candidates: list[Finding], families: list[str], depth: int) -> list[Finding]:
+        """The findings of ``doc`` (normalised coordinates): candidates scored, filtered, resolved; decoded views."""
         scored = [f for f in self._context.apply(doc, candidates) if f.score >= self._min_score]
         filtered = self._exclusions.filter(doc, scored) if self._exclusions else scored
         kept = resolve_overlaps(filtered, self._levels)
         decoded = self._decoded(doc, families, depth, kept) if families and depth < MAX_DEPTH else []
         if decoded:
             kept = resolve_overlaps([*kept, *decoded], self._levels)
-        if not kept:
-            return []
-        if offsets.identity:
+        return kept
+
+    @staticmethod
+    def _mapped(kept: list[Finding], offsets: OffsetMap) -> list[Finding]:
+        """``kept`` (normalised coordinates) in the original text's coordinates."""
+        if not kept or offsets.identity:
             return kept
         out: list[Finding] = []
         for f in kept:
             start, end = offsets.span(f.start, f.end)
             out.append(replace(f, start=start, end=end))
         return out
+
+    def _smuggled(self, text: str, depth: int) -> list[Finding]:
+        """Findings of what the tag characters of ``text`` spell, spanning them, in ``text``'s coordinates."""
+        if depth >= MAX_DEPTH:
+            return []
+        found: list[Finding] = []
+        for view in decoded_views(text, (TAGS,)):
+            for f in self._scan(view.text, depth + 1):
+                span = view.source_span(f.start, f.end)
+                if span is not None:
+                    found.append(replace(f, start=span[0], end=span[1]))
+        return found
 
     def _decoded(self, doc: Document, families: list[str], depth: int, kept: list[Finding]) -> list[Finding]:
         """Findings of the decoded views of ``doc.text``, in its coordinates, spanning the encoded form.

@@ -244,3 +244,52 @@ def _runs_by_regex(ascii: bytes, start: int) -> list[tuple[int, int]]:
 def test_when_runs_are_probed_then_they_are_the_runs_a_full_pass_finds(ascii: bytes, start: int) -> None:
     start = min(start, len(ascii))
     assert base64_runs(ascii, start) == _runs_by_regex(ascii, start)
+
+
+# Disguises a model reads back: invisible tag characters, look-alike letters in a token, hex bytes, character codes.
+_CARD = "4111111111111111"
+_READ_BACK = {
+    "unicode tags": "".join(chr(0xE0000 + ord(c)) for c in f"card {_CARD}"),
+    "cyrillic A in an AWS key id": "\u0410KIAZ7QJ3M5X2R6T4W6Y",
+    "greek E in an IBAN": "GB82W\u0395ST12345698765432",
+    "hex 0x bytes": " ".join(f"0x{b:02x}" for b in _CARD.encode()),
+    "hex bare": _CARD.encode().hex(),
+    "hex colons": ":".join(f"{b:02x}" for b in _CARD.encode()),
+    "decimal codes": ", ".join(str(b) for b in _CARD.encode()),
+    "base64 over lines": "\n".join(["dGhlIHZhbHVlIGlz", "IDQxMTExMTExMTEx", "MTExMTE="]),
+    "digit groups in html tags": "4111</b><b>1111</b><b>1111</b><b>1111",
+    "digit words glued": "four" + "one" * 14 + "one",
+    "digit words glued in groups": "fourOneOneOne-oneoneoneone oneoneoneone-oneoneoneone",
+}
+
+
+@pytest.mark.parametrize("disguise", _READ_BACK, ids=list(_READ_BACK))
+def test_when_a_value_is_disguised_as_a_model_reads_it_then_the_disguise_is_found_whole(disguise: str) -> None:
+    carrier = _READ_BACK[disguise]
+    text = f"keep this: {carrier} thanks"
+    findings = SCANNER.scan(text)
+    assert len(findings) == 1
+    assert (findings[0].start, findings[0].end) == (text.index(carrier), text.index(carrier) + len(carrier))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u041f\u0440\u0438\u0432\u0435\u0442, \u043a\u0430\u043a \u0434\u0435\u043b\u0430? 4111 \u0440\u0443\u0431.",
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "ages 34 31 31 31 31 31 31 31 31 in the table",
+        "<p>order <b>12</b> of <i>2024</i>, ref <code>4111</code></p>",
+        "someone told everyone about the onetwo step",
+        "tag-wrapped emoji \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+    ],
+    ids=[
+        "russian prose",
+        "a hash",
+        "a table of small numbers",
+        "numbers in markup",
+        "words holding digit words",
+        "a flag emoji's tags",
+    ],
+)
+def test_when_text_only_looks_like_a_disguise_then_nothing_is_found(text: str) -> None:
+    assert SCANNER.scan(text) == []

@@ -15,8 +15,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+import re2
+
 from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import luhn_valid
+from clearance.detect.exclusions import re2_options
 from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER, NumberRun, evenly_grouped
 from clearance.models import Finding
 
@@ -56,6 +59,14 @@ _BRANDS: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
 # Every separator allowed between two groups: one to three of space, dash and dot, mixed or not.
 _CARD_GAPS = frozenset("".join(gap) for n in (1, 2, 3) for gap in itertools.product(" -.", repeat=n))
 
+# Four groups of four digits joined by single separators that change along the value (``4111-1111.1111_1111``):
+# the way a card is written to slip past a pattern, which consistent separators (spaced runs) do not cover.
+_MIXED_GROUPS = re2.compile(
+    r"[0-9]{4}([^0-9A-Za-z\s]| )[0-9]{4}([^0-9A-Za-z\s]| )[0-9]{4}([^0-9A-Za-z\s]| )[0-9]{4}", re2_options()
+)
+_CARD_SEPARATORS = frozenset(" -.")
+_TOKEN_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
 _BY_FIRST_DIGIT = {d: tuple(b for b in _BRANDS if b[1][0] == d) for d in "0123456789"}
 
 
@@ -76,6 +87,7 @@ class CreditCardDetector(Detector):
 
     def find(self, doc: Document) -> Iterator[Finding]:
         yield from self._find_in_number_runs(doc)
+        yield from self._find_mixed_groups(doc)
         for run in doc.spaced_runs:
             # What number runs hold already (their separators, groups of three to six) was judged there.
             if run.ndigits < 13 or (run.gap(0) in _CARD_GAPS and _grouped_in_threes_to_sixes(run.sizes)):
@@ -85,6 +97,27 @@ class CreditCardDetector(Detector):
                 if card_brand(digits) is not None and luhn_valid(digits):
                     start, end = run.span(0, run.hi)
                     yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
+
+    def _find_mixed_groups(self, doc: Document) -> Iterator[Finding]:
+        """Cards in four groups of four whose separators are not all the same, when the groups are the whole
+        sequence (no letter, digit or further group right before or after: not one row of a table)."""
+        text = doc.text
+        for match in _MIXED_GROUPS.finditer(text):
+            first, middle, last = match.group(1), match.group(2), match.group(3)
+            start, end = match.span()
+            # One separator throughout, or spaces, dashes and dots only, is the other finders' (no duplicates);
+            # "4111|1111 1111|1111" is two cells of a table, not a card.
+            if (
+                first == middle == last
+                or {first, middle, last} <= _CARD_SEPARATORS
+                or (first == last != middle)
+                or _continues(text, start - 1, -1)
+                or _continues(text, end, 1)
+            ):
+                continue
+            digits = "".join(c for c in match.group() if "0" <= c <= "9")
+            if card_brand(digits) is not None and luhn_valid(digits):
+                yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
 
     def _find_in_number_runs(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
@@ -134,3 +167,14 @@ def _grouped_in_threes_to_sixes(sizes: tuple[int, ...]) -> bool:
         if not 3 <= sizes[k] <= 6:
             return False
     return sizes[-1] <= 6
+
+
+def _continues(text: str, at: int, step: int) -> bool:
+    """Whether the character at ``at`` glues the groups to a token (a letter or digit), or is a separator with a
+    digit after it in the direction ``step`` (the sequence goes on)."""
+    if at < 0 or at >= len(text):
+        return False
+    if text[at] in _TOKEN_CHARS:
+        return True
+    beyond = at + step
+    return not text[at].isspace() and 0 <= beyond < len(text) and "0" <= text[beyond] <= "9"

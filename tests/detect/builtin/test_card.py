@@ -30,6 +30,8 @@ DETECTOR = CreditCardDetector()
         ("jcb 3530 1113 3330 0000", "3530 1113 3330 0000"),
         ("unionpay 6200 0000 0000 0005", "6200 0000 0000 0005"),
         ("mixed separators 4111 1111-1111.1111", "4111 1111-1111.1111"),
+        ("any separators, mixed 4111-1111.1111_1111", "4111-1111.1111_1111"),
+        ("any separators, mixed 4111/1111|1111:1111.", "4111/1111|1111:1111"),
         ("(4111 1111 1111 1111)", "4111 1111 1111 1111"),
     ],
 )
@@ -172,6 +174,8 @@ def test_when_an_invisible_character_is_between_every_character_then_the_card_is
         "call +1 415 555 2671 or 415.555.2671",  # phone numbers
         "sha 4111_1111_1111_1112",  # the Luhn check fails
         "4111|1111 1111|1111",  # two separators: not one grouping
+        "4111/1111-1111_1111/2024",  # mixed separators, but the sequence goes on past the digits of a card
+        "v4111-1111.1111_1111",  # mixed separators, glued to a token
     ],
 )
 def test_when_numbers_only_look_grouped_then_no_card_is_found(text: str) -> None:
