@@ -22,7 +22,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.attacks.conftest import ATTACK_LOOP, OPENAI_MODEL, Attack
-from tests.attacks.harness import AWS_KEY_ID, GITHUB_TOKEN, IBAN_GB, SSN, VISA, Secret
+from tests.attacks.harness import AWS_KEY_ID, GITHUB_TOKEN, IBAN_GB, SSN, VISA, LeakError, Secret
 from tests.attacks.shapes import SHAPES
 
 pytestmark = ATTACK_LOOP
@@ -96,7 +96,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("disguise", "value"), CASES, ids=[f"{d}-{v}" for d, v in CASES])
+OPEN = {
+    "token_wrapped_over_lines": "token detectors match a token written as one run; joining pieces across spaces "
+    "needs a guard so prose after a prefix ('ghp_ tokens are…') is not glued into one",
+    "token_in_groups_of_four": "as token_wrapped_over_lines",
+    "rot13": "no ROT13 view yet",
+    "reversed": "no reversed-digit view yet (a Luhn check of reversed runs adds false positives)",
+}
+"""Classes this suite found that still leak: known and open (strict xfail, so a fix shows up as a failure to
+remove the mark). Listed in the README and docs/detection.md's known limits."""
+
+
+def _case(disguise: str, value: str) -> object:
+    marks = [pytest.mark.xfail(raises=LeakError, strict=True, reason=OPEN[disguise])] if disguise in OPEN else []
+    return pytest.param(disguise, value, id=f"{disguise}-{value}", marks=marks)
+
+
+@pytest.mark.parametrize(("disguise", "value"), [_case(d, v) for d, v in CASES])
 async def test_disguised_value_in_chat(attack: Attack, disguise: str, value: str) -> None:
     secret = VALUES[value]
     carrier = DISGUISES[disguise](secret.raw)
