@@ -24,13 +24,14 @@ by token, where no value can be recognised.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from clearance.exceptions import UpstreamProtocolError
-from clearance.extract import STRUCTURAL_KEYS, is_structural, number_digits, rewrite_texts
+from clearance.extract import IMAGE_LIST_KEYS, STRUCTURAL_KEYS, is_image, is_structural, number_digits, rewrite_texts
 from clearance.mask.masker import Masker
-from clearance.mask.stream import LETTER, StreamMasker
+from clearance.mask.stream import LETTER, StreamMasker, holds_number
 
 _SPACE = re.compile(r"\s")
 _PER_EVENT = frozenset({"type", "role"})
@@ -42,7 +43,6 @@ DROP = frozenset({"logprobs", "top_logprobs", "prompt_logprobs", "token_ids", "p
 TOKEN_LISTS = frozenset({"context"})
 """Keys nulled when they hold a list (Ollama's ``context``: the conversation as token ids); text there is masked."""
 _ALNUM = re.compile(r"[^\W_]")
-_DIGIT = re.compile(r"\d")
 _WORD = re.compile(rf"\s*{LETTER}+")
 """A delta key passed as it is: lower-case letters and underscores (every key the APIs use); others are masked."""
 _CONTENT_CHOICE = frozenset({"index", "delta", "finish_reason", "logprobs"})
@@ -85,8 +85,50 @@ def drop_token_data(node: Any) -> Any:
 
 
 def mask_answer(masker: Masker, data: Any) -> Any:
-    """A whole answer (or a whole part of an event): every text masked, token ids and logprobs dropped."""
-    return rewrite_texts(drop_token_data(data), masker.outgoing, DROP, masker.identifier)
+    """A whole answer (or a whole part of an event): every text masked, token ids and logprobs dropped, and a value
+    split across texts that a client joins (content parts, output items) masked at the join."""
+    data = mask_joins(masker, drop_token_data(data))
+    return rewrite_texts(data, masker.outgoing, DROP, masker.identifier)
+
+
+TextPath = tuple[str | int, ...]
+
+
+def _texts(node: Any, path: TextPath, key: str, out: list[tuple[TextPath, str]]) -> None:
+    """The answer's texts in document order, with their paths: every string but ids, names and other structural
+    strings, dropped fields and real images."""
+    if isinstance(node, str):
+        if node and not is_image(node, key in IMAGE_LIST_KEYS) and not is_structural(key, node):
+            out.append((path, node))
+    elif isinstance(node, dict):
+        for child_key, value in node.items():
+            if child_key not in DROP:
+                _texts(value, (*path, child_key), child_key, out)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _texts(item, (*path, i), key, out)
+
+
+def mask_joins(masker: Masker, data: Any) -> Any:
+    """``data`` with every value that crosses the join of two of its texts masked in each (``Masker.outgoing_joined``):
+    clients join the texts of an answer (the openai SDK's ``output_text`` joins every text part of a response), so
+    half a value in one part and the rest in the next reaches the reader whole. Returns ``data`` itself when no
+    value crosses a join; otherwise a copy."""
+    found: list[tuple[TextPath, str]] = []
+    _texts(data, (), "", found)
+    if len(found) < 2:
+        return data
+    masked = masker.outgoing_joined([text for _, text in found])
+    changed = [(path, new) for (path, old), new in zip(found, masked, strict=True) if new != old]
+    if not changed:
+        return data
+    data = copy.deepcopy(data)
+    for path, new in changed:
+        node = data
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = new
+    return data
 
 
 class _Channels:
@@ -120,7 +162,7 @@ class _Channels:
         if not self.masker.hold_words and (not context or context[-1].isspace()) and _WORD.fullmatch(segment):
             # the first piece of a word, released early (``StreamMasker``): no masked type's value is a bare word
             return segment
-        if context and context[-1].isspace() and not _DIGIT.search(segment):
+        if context and context[-1].isspace() and not holds_number(segment):
             # The words before a segment matter when it continues a value begun before it (the context then ends
             # inside a token) or when it holds a number that a label before it qualifies ("account no. 1234…").
             # Otherwise rescanning them would only find again what was found when they were released.
@@ -269,6 +311,7 @@ class OpenAiChunkMasker:
             or type(delta.get("content")) is not str
             or ("role" in delta and not is_structural("role", delta["role"]))
             or type(index) is not int
+            or number_digits(index) is not None  # a long number may be a value: the general path masks it
             or choice.get("finish_reason") is not None
             or choice.get("logprobs") is not None
             or _has_text(chunk, self._ch.masker, skip="choices")
@@ -341,6 +384,10 @@ class ResponsesEventMasker:
         self._template: dict[ChannelKey, Event] = {}
         self._closed: set[ChannelKey] = set()
         self._terminal: list[Event] = []
+        self._item_at: dict[Any, Any] = {}
+        """Per item id, the ``output_index`` its deltas name (``_check_ids``)."""
+        self._id_at: dict[Any, Any] = {}
+        """Per ``output_index``, the item id its deltas name."""
 
     @staticmethod
     def _ids(event: Event) -> tuple[Any, ...]:
@@ -354,6 +401,7 @@ class ResponsesEventMasker:
         kind = event.get("type")
         if isinstance(kind, str) and kind.endswith(".delta") and isinstance(event.get("delta"), str):
             key = (kind, *self._ids(event))
+            self._check_ids(key)
             if key in self._closed:
                 raise UpstreamProtocolError("the upstream sent more text for an output it had already closed")
             out = self._ch.whole({k: v for k, v in event.items() if k != "delta"})
@@ -369,6 +417,18 @@ class ResponsesEventMasker:
         if isinstance(kind, str) and kind.endswith(".done"):
             return [*self._release(self._closing(event)), masked]
         return [masked]
+
+    def _check_ids(self, key: ChannelKey) -> None:
+        """Refuse deltas that place one output item two ways: clients join deltas either by item id or by position
+        (the openai SDK appends an ``output_text`` delta to ``output[output_index].content[content_index]``
+        whatever its ``item_id``), so a channel keyed by both would let a value split under a changing id (or a
+        moving ``output_index``) be held, and masked, as two halves that the client joins. An item has one id and
+        one ``output_index`` (its content and summary parts have indexes of their own)."""
+        item_id, output_index = key[1], key[2]
+        seen_at = self._item_at.setdefault(item_id, output_index)
+        seen_id = self._id_at.setdefault(output_index, item_id)
+        if seen_at != output_index or seen_id != item_id:
+            raise UpstreamProtocolError("the upstream sent deltas of one output item under different ids or places")
 
     def _closing(self, done: Event) -> list[ChannelKey]:
         """The open channels a ``*.done`` event closes: those matching every id it names."""

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from clearance.identifiers import IdentifierScan
+from clearance.joins import split_findings
 from clearance.mask import operators
 from clearance.mask.vault import PlaceholderVault
 from clearance.models import Finding, MaskPlan, OperatorName
@@ -98,6 +99,20 @@ class Masker:
         if self.plan.restore:
             findings = [f for f in findings if self.plan.operator_for(f.type) != "placeholder"]
         return self.apply(text, findings)
+
+    def outgoing_joined(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` of one answer read one after the other, as a client that joins them reads them (the openai
+        SDK's ``output_text`` joins every text part of every output item): a value crossing a join
+        (``clearance.joins``) is masked in each text it touches. Values inside one text are ``outgoing``'s job."""
+        if len(texts) < 2 or not self.plan.active:
+            return list(texts)
+        pieces: list[list[Finding]] = [[] for _ in texts]
+        for split in split_findings(texts, self._scan):
+            if self.plan.restore and self.plan.operator_for(split.type) == "placeholder":
+                continue  # as ``outgoing``: a restoring caller sees values of placeholder types
+            for i, finding in split.pieces:
+                pieces[i].append(finding)
+        return [self.apply(text, found) if found else text for text, found in zip(texts, pieces, strict=True)]
 
     def identifier(self, value: str) -> str:
         """An answer's key, id or name on its way to the caller: itself, or, when it holds a value the plan masks
