@@ -135,6 +135,8 @@ class _Channels:
     def __init__(self, masker: Masker) -> None:
         self.masker = masker
         self._open: dict[ChannelKey, StreamMasker] = {}
+        self.shown: dict[ChannelKey, Any] = {}
+        """Per list element keyed by its ``index`` (a tool call), that index as the caller saw it (masked)."""
 
     def feed(self, key: ChannelKey, text: str) -> str:
         channel = self._open.get(key)
@@ -200,6 +202,7 @@ class _Channels:
                 out[name] = self.masker.identifier(value)
             elif key == "index":
                 out[name] = self.whole(value)  # a position: each event states it whole
+                self.shown.setdefault(prefix, out[name])
             elif isinstance(value, str):
                 out[name] = self.feed((*prefix, key), value)
             elif isinstance(value, dict) and key != "arguments":
@@ -238,9 +241,13 @@ def _has_text(node: dict[str, Any], masker: Masker, skip: str = "") -> bool:
     return False
 
 
-def place(target: dict[str, Any], path: ChannelKey, text: str) -> None:
+def place(target: dict[str, Any], path: ChannelKey, text: str, shown: dict[ChannelKey, Any] | None = None) -> None:
     """Put released ``text`` where its channel's pieces go, under ``target`` (a choice's delta), creating the
-    objects on the way: ``("tool_calls", ("#", 0), "function", "arguments")`` appends to tool call 0's arguments."""
+    objects on the way: ``("tool_calls", ("#", 0), "function", "arguments")`` appends to tool call 0's arguments.
+
+    ``shown``: per list element (its path under ``target``, up to its slot), the ``index`` as the caller saw it,
+    masked (``_Channels.shown``): an element rebuilt here carries that, never the upstream's raw index, which may
+    be a value."""
     node: Any = target
     for i, step in enumerate(path):
         last = i == len(path) - 1
@@ -249,16 +256,13 @@ def place(target: dict[str, Any], path: ChannelKey, text: str) -> None:
             if last:
                 node.append(text)
                 return
+            index = (shown or {}).get(path[: i + 1], slot)
             match = next(
-                (
-                    item
-                    for item in node
-                    if kind == "#" and isinstance(item, dict) and channel_index(item.get("index")) == slot
-                ),
+                (item for item in node if kind == "#" and isinstance(item, dict) and item.get("index") == index),
                 None,
             )
             if match is None:
-                match = {"index": slot} if kind == "#" and isinstance(slot, int) else {}
+                match = {"index": index} if kind == "#" else {}
                 node.append(match)
             node = match
         elif last:
@@ -355,7 +359,8 @@ class OpenAiChunkMasker:
             if key[1] == "text":
                 choice["text"] = choice.get("text", "") + text
             else:
-                place(choice.setdefault("delta", {}), key[2:], text)
+                shown = {k[2:]: v for k, v in self._ch.shown.items() if k[:2] == key[:2]}
+                place(choice.setdefault("delta", {}), key[2:], text, shown)
         for index, reason in self._finished.items():
             choices.setdefault(index, {"index": self._index.get(index, 0), "delta": {}})["finish_reason"] = reason
         self._finished.clear()

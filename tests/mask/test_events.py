@@ -316,3 +316,16 @@ def test_a_value_split_across_text_parts_of_a_whole_answer_is_masked_at_the_join
     assert "4111" not in joined and "1111 1111" not in joined
     assert joined.endswith(" ok")
     assert answer["output"][0]["content"][0]["text"] == "card 4111 1111 "  # the upstream's answer is not changed
+
+
+@pytest.mark.parametrize("index", [4111111111111111, "4111111111111111"])
+def test_a_tool_call_rebuilt_at_the_end_carries_its_index_as_the_caller_saw_it(index: Any) -> None:
+    call = {"index": index, "id": "c", "type": "function", "function": {"name": "f", "arguments": '{"n": 12'}}
+    first, second = chunk(), chunk()
+    first["choices"][0]["delta"] = {"tool_calls": [call]}
+    second["choices"][0]["delta"] = {"tool_calls": [{"index": index, "function": {"arguments": " }"}}]}
+    out = run(chunk_masker(), [first, second])
+    assert "4111111111111111" not in str(out)
+    rebuilt = [c for e in out for c in e["choices"][0]["delta"].get("tool_calls") or []]
+    assert len({str(c["index"]) for c in rebuilt}) == 1  # one call, under one (masked) index
+    assert "".join(c["function"].get("arguments", "") for c in rebuilt) == '{"n": 12 }'
