@@ -25,11 +25,13 @@ by token, where no value can be recognised.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from typing import Any
 
 from clearance.exceptions import UpstreamProtocolError
 from clearance.extract import IMAGE_LIST_KEYS, STRUCTURAL_KEYS, is_image, is_structural, number_digits, rewrite_texts
+from clearance.joins import WINDOW
 from clearance.mask.masker import Masker
 from clearance.mask.stream import LETTER, StreamMasker, holds_number
 
@@ -375,6 +377,8 @@ class OpenAiChunkMasker:
 
 
 _RESPONSE_IDS = ("item_id", "output_index", "content_index", "summary_index")
+_JOINED_TEXT = "response.output_text.delta"
+"""Deltas of the text parts that clients join into one (the openai SDK's ``output_text``)."""
 _RESPONSE_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed", "error"})
 
 
@@ -389,6 +393,13 @@ class ResponsesEventMasker:
         self._template: dict[ChannelKey, Event] = {}
         self._closed: set[ChannelKey] = set()
         self._terminal: list[Event] = []
+        self._raw: dict[ChannelKey, str] = {}
+        """Per output text part, its last ``WINDOW`` characters as the upstream sent them (``_suspend``)."""
+        self._queue: list[Event] | None = None
+        """While a join between output text parts is judged, the events kept back (else None)."""
+        self._before = ""
+        self._after = ""
+        self._decided = False
         self._item_at: dict[Any, Any] = {}
         """Per item id, the ``output_index`` its deltas name (``_check_ids``)."""
         self._id_at: dict[Any, Any] = {}
@@ -403,6 +414,13 @@ class ResponsesEventMasker:
         )
 
     def event(self, event: Event) -> list[Event]:
+        out = self._event(event)
+        if self._queue is None:
+            return out
+        self._queue.extend(out)
+        return self._resume() if self._decided else []
+
+    def _event(self, event: Event) -> list[Event]:
         kind = event.get("type")
         if isinstance(kind, str) and kind.endswith(".delta") and isinstance(event.get("delta"), str):
             key = (kind, *self._ids(event))
@@ -411,7 +429,15 @@ class ResponsesEventMasker:
                 raise UpstreamProtocolError("the upstream sent more text for an output it had already closed")
             out = self._ch.whole({k: v for k, v in event.items() if k != "delta"})
             self._template.setdefault(key, {k: out[k] for k in ("type", *_RESPONSE_IDS) if k in out})
-            out["delta"] = self._ch.feed(key, event["delta"])
+            text: str = event["delta"]
+            out["delta"] = self._ch.feed(key, text)
+            if kind == _JOINED_TEXT:
+                self._raw[key] = (self._raw.get(key, "") + text)[-WINDOW:]
+                if self._queue is not None:
+                    self._after += text
+                    self._decided = bool(out["delta"])
+                if out["delta"]:
+                    self._check_open(key)
             return [out]
         masked = self._ch.whole(event)
         if kind in _RESPONSE_TERMINAL:
@@ -420,8 +446,46 @@ class ResponsesEventMasker:
                 return []
             return [*self._release(self._ch.pending()), masked]
         if isinstance(kind, str) and kind.endswith(".done"):
-            return [*self._release(self._closing(event)), masked]
+            closing = self._closing(event)
+            for key in closing:
+                if key[0] == _JOINED_TEXT and self._ch.holds(key):
+                    self._suspend(key)
+            return [*self._release(closing), masked]
         return [masked]
+
+    def _suspend(self, key: ChannelKey) -> None:
+        """An output text part closes while its end is held (it might be the start of a value): the openai SDK's
+        ``output_text`` joins it to the next part, so nothing more goes out until the next part's first release
+        shows whether a value crosses the join (``_resume``)."""
+        if self._queue is not None:
+            self._check_join()  # the part after the last join is complete: judge that join first
+        else:
+            self._queue = []
+        self._before, self._after, self._decided = self._raw.get(key, ""), "", False
+
+    def _check_join(self, before: str | None = None, after: str | None = None) -> None:
+        pair = [self._before if before is None else before, self._after if after is None else after]
+        if self._ch.masker.outgoing_joined(pair) != pair:
+            raise UpstreamProtocolError("the upstream split a value across two parts of its output text")
+
+    def _check_open(self, released: ChannelKey | None = None) -> None:
+        """Parts still open: one that releases text while another holds its end (or, at the end of the stream,
+        each part still held) is judged against the held end before it, as the SDK joins them."""
+        held = [k for k in self._ch.pending() if k[0] == _JOINED_TEXT and self._ch.holds(k)]
+        if released is not None:
+            for key in held:
+                if key != released:
+                    self._check_join(self._raw.get(key, ""), self._raw.get(released, ""))
+            return
+        for first, second in itertools.pairwise(held):
+            self._check_join(self._raw.get(first, ""), self._raw.get(second, ""))
+
+    def _resume(self) -> list[Event]:
+        """The part after the join released its first text: end the stream if a value crosses the join, else send
+        what was kept back."""
+        self._check_join()
+        out, self._queue = self._queue or [], None
+        return out
 
     def _check_ids(self, key: ChannelKey) -> None:
         """Refuse deltas that place one output item two ways: clients join deltas either by item id or by position
@@ -456,7 +520,10 @@ class ResponsesEventMasker:
         return out
 
     def end(self) -> list[Event]:
-        out = self._release(self._ch.pending())
+        self._check_open()
+        rest = self._release(self._ch.pending())
+        out = self._resume() if self._queue is not None else []
+        out += rest
         out += self._terminal
         self._terminal = []
         return out

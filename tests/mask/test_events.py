@@ -329,3 +329,29 @@ def test_a_tool_call_rebuilt_at_the_end_carries_its_index_as_the_caller_saw_it(i
     rebuilt = [c for e in out for c in e["choices"][0]["delta"].get("tool_calls") or []]
     assert len({str(c["index"]) for c in rebuilt}) == 1  # one call, under one (masked) index
     assert "".join(c["function"].get("arguments", "") for c in rebuilt) == '{"n": 12 }'
+
+
+def text_part_events(first: str, second: str, *, done: bool = True) -> list[dict[str, Any]]:
+    kind = "response.output_text.delta"
+    events = [responses_delta(kind, first)]
+    if done:
+        events.append({"type": "response.output_text.done", "item_id": "it_1", "output_index": 0, "content_index": 0})
+    return [*events, {**responses_delta(kind, second), "content_index": 1}]
+
+
+@pytest.mark.parametrize("done", [True, False])
+def test_a_value_split_across_output_text_parts_ends_the_stream_before_any_of_it_goes_out(done: bool) -> None:
+    masker = ResponsesEventMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    sent: list[dict[str, Any]] = []
+    with pytest.raises(UpstreamProtocolError):
+        for event in text_part_events("card 4111 1111 ", "1111 1111 ok", done=done):
+            sent += masker.event(event)
+        sent += masker.end()
+    assert "4111" not in str(sent)
+
+
+def test_text_parts_that_join_into_no_value_go_out_in_order() -> None:
+    out = run_responses(text_part_events("total 12", " items, thanks"))
+    kinds = [e["type"] for e in out]
+    assert kinds.index("response.output_text.done") < max(i for i, k in enumerate(kinds) if k.endswith(".delta"))
+    assert "".join(e.get("delta", "") for e in out) == "total 12 items, thanks"
