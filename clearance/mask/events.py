@@ -435,7 +435,9 @@ class ResponsesEventMasker:
                 self._raw[key] = (self._raw.get(key, "") + text)[-WINDOW:]
                 if self._queue is not None:
                     self._after += text
-                    self._decided = bool(out["delta"])
+                    # only a release holding a letter or digit settles the join: the part's leading number run
+                    # (if any) is held whole until a token that ends it, while spaces alone go out at once
+                    self._decided = _ALNUM.search(out["delta"]) is not None
                 if out["delta"]:
                     self._check_open(key)
             return [out]

@@ -194,6 +194,15 @@ RESPONSES_STREAMS: dict[str, list[bytes]] = {
         output_delta("1111 1111", content_index=1),
         rsp("response.output_text.done", item_id="m1", output_index=0, content_index=1, text="1111 1111"),
     ],
+    # the next part starts with spaces alone: released at once, they must not decide the join
+    "text_across_parts_after_spaces": [
+        *message_added(parts=2),
+        output_delta("card 4111 1111 ", content_index=0),
+        rsp("response.output_text.done", item_id="m1", output_index=0, content_index=0, text="card 4111 1111 "),
+        output_delta("  ", content_index=1),
+        output_delta("1111 1111", content_index=1),
+        rsp("response.output_text.done", item_id="m1", output_index=0, content_index=1, text="  1111 1111"),
+    ],
     "text_across_output_items": [
         *message_added(),
         *message_added("m2", 1),
@@ -206,6 +215,7 @@ RESPONSES_STREAMS: dict[str, list[bytes]] = {
 RESPONSES_FINAL: dict[str, dict[str, Any]] = {
     "item_id_changes_per_delta": responses_answer("card 4111 1111 1111 1111"),
     "text_across_content_parts": responses_answer("card 4111 1111 ", "1111 1111"),
+    "text_across_parts_after_spaces": responses_answer("card 4111 1111 ", "  1111 1111"),
     "text_across_output_items": responses_answer("card 4111 1111 ", "1111 1111", items=True),
 }
 """The ``response.completed`` event's response: the whole output, as the stream spelled it."""
