@@ -25,7 +25,6 @@ by token, where no value can be recognised.
 from __future__ import annotations
 
 import copy
-import itertools
 import re
 from typing import Any
 
@@ -460,10 +459,14 @@ class ResponsesEventMasker:
         ``output_text`` joins it to the next part, so nothing more goes out until the next part's first release
         shows whether a value crosses the join (``_resume``)."""
         if self._queue is not None:
-            self._check_join()  # the part after the last join is complete: judge that join first
+            # The part after the last join is complete: judge that join, then judge the next one with all the text
+            # kept back before it (a value may run over several short parts).
+            self._check_join()
+            self._before = (self._before + self._after)[-WINDOW:]
         else:
             self._queue = []
-        self._before, self._after, self._decided = self._raw.get(key, ""), "", False
+            self._before = self._raw.get(key, "")
+        self._after, self._decided = "", False
 
     def _check_join(self, before: str | None = None, after: str | None = None) -> None:
         pair = [self._before if before is None else before, self._after if after is None else after]
@@ -473,14 +476,18 @@ class ResponsesEventMasker:
     def _check_open(self, released: ChannelKey | None = None) -> None:
         """Parts still open: one that releases text while another holds its end (or, at the end of the stream,
         each part still held) is judged against the held end before it, as the SDK joins them."""
-        held = [k for k in self._ch.pending() if k[0] == _JOINED_TEXT and self._ch.holds(k)]
+        held = [k for k in self._ch.pending() if k[0] == _JOINED_TEXT and self._ch.holds(k) and k != released]
         if released is not None:
-            for key in held:
-                if key != released:
-                    self._check_join(self._raw.get(key, ""), self._raw.get(released, ""))
+            before = "".join(self._raw.get(k, "") for k in held)[-WINDOW:]
+            if before:
+                self._check_join(before, self._raw.get(released, ""))
             return
-        for first, second in itertools.pairwise(held):
-            self._check_join(self._raw.get(first, ""), self._raw.get(second, ""))
+        # each held part against all the held text before it: a value may run over several short parts
+        before = ""
+        for key in held:
+            if before:
+                self._check_join(before, self._raw.get(key, ""))
+            before = (before + self._raw.get(key, ""))[-WINDOW:]
 
     def _resume(self) -> list[Event]:
         """The part after the join released its first text: end the stream if a value crosses the join, else send

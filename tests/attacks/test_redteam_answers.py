@@ -203,6 +203,22 @@ RESPONSES_STREAMS: dict[str, list[bytes]] = {
         output_delta("1111 1111", content_index=1),
         rsp("response.output_text.done", item_id="m1", output_index=0, content_index=1, text="  1111 1111"),
     ],
+    # three parts, each join alone too short for a value
+    "text_across_three_parts": [
+        *message_added(parts=3),
+        output_delta("card 4111 1111 ", content_index=0),
+        rsp("response.output_text.done", item_id="m1", output_index=0, content_index=0, text="card 4111 1111 "),
+        output_delta("1111 ", content_index=1),
+        rsp("response.output_text.done", item_id="m1", output_index=0, content_index=1, text="1111 "),
+        output_delta("1111", content_index=2),
+        rsp("response.output_text.done", item_id="m1", output_index=0, content_index=2, text="1111"),
+    ],
+    "text_across_three_open_parts": [
+        *message_added(parts=3),
+        output_delta("card 4111 1111 ", content_index=0),
+        output_delta("1111 ", content_index=1),
+        output_delta("1111", content_index=2),
+    ],
     "text_across_output_items": [
         *message_added(),
         *message_added("m2", 1),
@@ -216,6 +232,8 @@ RESPONSES_FINAL: dict[str, dict[str, Any]] = {
     "item_id_changes_per_delta": responses_answer("card 4111 1111 1111 1111"),
     "text_across_content_parts": responses_answer("card 4111 1111 ", "1111 1111"),
     "text_across_parts_after_spaces": responses_answer("card 4111 1111 ", "  1111 1111"),
+    "text_across_three_parts": responses_answer("card 4111 1111 ", "1111 ", "1111"),
+    "text_across_three_open_parts": responses_answer("card 4111 1111 ", "1111 ", "1111"),
     "text_across_output_items": responses_answer("card 4111 1111 ", "1111 1111", items=True),
 }
 """The ``response.completed`` event's response: the whole output, as the stream spelled it."""
