@@ -24,13 +24,15 @@ by token, where no value can be recognised.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from clearance.exceptions import UpstreamProtocolError
-from clearance.extract import STRUCTURAL_KEYS, is_structural, number_digits, rewrite_texts
+from clearance.extract import IMAGE_LIST_KEYS, STRUCTURAL_KEYS, is_image, is_structural, number_digits, rewrite_texts
+from clearance.joins import WINDOW
 from clearance.mask.masker import Masker
-from clearance.mask.stream import LETTER, StreamMasker
+from clearance.mask.stream import LETTER, StreamMasker, holds_number
 
 _SPACE = re.compile(r"\s")
 _CLEAN_FIELDS = 64
@@ -43,7 +45,6 @@ DROP = frozenset({"logprobs", "top_logprobs", "prompt_logprobs", "token_ids", "p
 TOKEN_LISTS = frozenset({"context"})
 """Keys nulled when they hold a list (Ollama's ``context``: the conversation as token ids); text there is masked."""
 _ALNUM = re.compile(r"[^\W_]")
-_DIGIT = re.compile(r"\d")
 _WORD = re.compile(rf"\s*{LETTER}+")
 """A delta key passed as it is: lower-case letters and underscores (every key the APIs use); others are masked."""
 _CONTENT_CHOICE = frozenset({"index", "delta", "finish_reason", "logprobs"})
@@ -86,8 +87,50 @@ def drop_token_data(node: Any) -> Any:
 
 
 def mask_answer(masker: Masker, data: Any) -> Any:
-    """A whole answer (or a whole part of an event): every text masked, token ids and logprobs dropped."""
-    return rewrite_texts(drop_token_data(data), masker.outgoing, DROP, masker.identifier)
+    """A whole answer (or a whole part of an event): every text masked, token ids and logprobs dropped, and a value
+    split across texts that a client joins (content parts, output items) masked at the join."""
+    data = mask_joins(masker, drop_token_data(data))
+    return rewrite_texts(data, masker.outgoing, DROP, masker.identifier)
+
+
+TextPath = tuple[str | int, ...]
+
+
+def _texts(node: Any, path: TextPath, key: str, out: list[tuple[TextPath, str]]) -> None:
+    """The answer's texts in document order, with their paths: every string but ids, names and other structural
+    strings, dropped fields and real images."""
+    if isinstance(node, str):
+        if node and not is_image(node, key in IMAGE_LIST_KEYS) and not is_structural(key, node):
+            out.append((path, node))
+    elif isinstance(node, dict):
+        for child_key, value in node.items():
+            if child_key not in DROP:
+                _texts(value, (*path, child_key), child_key, out)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _texts(item, (*path, i), key, out)
+
+
+def mask_joins(masker: Masker, data: Any) -> Any:
+    """``data`` with every value that crosses the join of two of its texts masked in each (``Masker.outgoing_joined``):
+    clients join the texts of an answer (the openai SDK's ``output_text`` joins every text part of a response), so
+    half a value in one part and the rest in the next reaches the reader whole. Returns ``data`` itself when no
+    value crosses a join; otherwise a copy."""
+    found: list[tuple[TextPath, str]] = []
+    _texts(data, (), "", found)
+    if len(found) < 2:
+        return data
+    masked = masker.outgoing_joined([text for _, text in found])
+    changed = [(path, new) for (path, old), new in zip(found, masked, strict=True) if new != old]
+    if not changed:
+        return data
+    data = copy.deepcopy(data)
+    for path, new in changed:
+        node = data
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = new
+    return data
 
 
 class _Channels:
@@ -96,6 +139,8 @@ class _Channels:
         self.clean: set[tuple[str, object]] = set()
         """Event fields (key and scalar value) found to hold nothing: ``_has_text``."""
         self._open: dict[ChannelKey, StreamMasker] = {}
+        self.shown: dict[ChannelKey, Any] = {}
+        """Per list element keyed by its ``index`` (a tool call), that index as the caller saw it (masked)."""
 
     def feed(self, key: ChannelKey, text: str) -> str:
         channel = self._open.get(key)
@@ -123,7 +168,7 @@ class _Channels:
         if not self.masker.hold_words and (not context or context[-1].isspace()) and _WORD.fullmatch(segment):
             # the first piece of a word, released early (``StreamMasker``): no masked type's value is a bare word
             return segment
-        if context and context[-1].isspace() and not _DIGIT.search(segment):
+        if context and context[-1].isspace() and not holds_number(segment):
             # The words before a segment matter when it continues a value begun before it (the context then ends
             # inside a token) or when it holds a number that a label before it qualifies ("account no. 1234…").
             # Otherwise rescanning them would only find again what was found when they were released.
@@ -161,6 +206,7 @@ class _Channels:
                 out[name] = self.masker.identifier(value)
             elif key == "index":
                 out[name] = self.whole(value)  # a position: each event states it whole
+                self.shown.setdefault(prefix, out[name])
             elif isinstance(value, str):
                 out[name] = self.feed((*prefix, key), value)
             elif isinstance(value, dict) and key != "arguments":
@@ -206,9 +252,13 @@ def _has_text(node: dict[str, Any], masker: Masker, clean: set[tuple[str, object
     return False
 
 
-def place(target: dict[str, Any], path: ChannelKey, text: str) -> None:
+def place(target: dict[str, Any], path: ChannelKey, text: str, shown: dict[ChannelKey, Any] | None = None) -> None:
     """Put released ``text`` where its channel's pieces go, under ``target`` (a choice's delta), creating the
-    objects on the way: ``("tool_calls", ("#", 0), "function", "arguments")`` appends to tool call 0's arguments."""
+    objects on the way: ``("tool_calls", ("#", 0), "function", "arguments")`` appends to tool call 0's arguments.
+
+    ``shown``: per list element (its path under ``target``, up to its slot), the ``index`` as the caller saw it,
+    masked (``_Channels.shown``): an element rebuilt here carries that, never the upstream's raw index, which may
+    be a value."""
     node: Any = target
     for i, step in enumerate(path):
         last = i == len(path) - 1
@@ -217,16 +267,13 @@ def place(target: dict[str, Any], path: ChannelKey, text: str) -> None:
             if last:
                 node.append(text)
                 return
+            index = (shown or {}).get(path[: i + 1], slot)
             match = next(
-                (
-                    item
-                    for item in node
-                    if kind == "#" and isinstance(item, dict) and channel_index(item.get("index")) == slot
-                ),
+                (item for item in node if kind == "#" and isinstance(item, dict) and item.get("index") == index),
                 None,
             )
             if match is None:
-                match = {"index": slot} if kind == "#" and isinstance(slot, int) else {}
+                match = {"index": index} if kind == "#" else {}
                 node.append(match)
             node = match
         elif last:
@@ -279,6 +326,7 @@ class OpenAiChunkMasker:
             or type(delta.get("content")) is not str
             or ("role" in delta and not is_structural("role", delta["role"]))
             or type(index) is not int
+            or number_digits(index) is not None  # a long number may be a value: the general path masks it
             or choice.get("finish_reason") is not None
             or choice.get("logprobs") is not None
             or _has_text(chunk, self._ch.masker, self._ch.clean, skip="choices")
@@ -322,7 +370,8 @@ class OpenAiChunkMasker:
             if key[1] == "text":
                 choice["text"] = choice.get("text", "") + text
             else:
-                place(choice.setdefault("delta", {}), key[2:], text)
+                shown = {k[2:]: v for k, v in self._ch.shown.items() if k[:2] == key[:2]}
+                place(choice.setdefault("delta", {}), key[2:], text, shown)
         for index, reason in self._finished.items():
             choices.setdefault(index, {"index": self._index.get(index, 0), "delta": {}})["finish_reason"] = reason
         self._finished.clear()
@@ -337,6 +386,8 @@ class OpenAiChunkMasker:
 
 
 _RESPONSE_IDS = ("item_id", "output_index", "content_index", "summary_index")
+_JOINED_TEXT = "response.output_text.delta"
+"""Deltas of the text parts that clients join into one (the openai SDK's ``output_text``)."""
 _RESPONSE_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed", "error"})
 
 
@@ -351,6 +402,17 @@ class ResponsesEventMasker:
         self._template: dict[ChannelKey, Event] = {}
         self._closed: set[ChannelKey] = set()
         self._terminal: list[Event] = []
+        self._raw: dict[ChannelKey, str] = {}
+        """Per output text part, its last ``WINDOW`` characters as the upstream sent them (``_suspend``)."""
+        self._queue: list[Event] | None = None
+        """While a join between output text parts is judged, the events kept back (else None)."""
+        self._before = ""
+        self._after = ""
+        self._decided = False
+        self._item_at: dict[Any, Any] = {}
+        """Per item id, the ``output_index`` its deltas name (``_check_ids``)."""
+        self._id_at: dict[Any, Any] = {}
+        """Per ``output_index``, the item id its deltas name."""
 
     @staticmethod
     def _ids(event: Event) -> tuple[Any, ...]:
@@ -361,14 +423,32 @@ class ResponsesEventMasker:
         )
 
     def event(self, event: Event) -> list[Event]:
+        out = self._event(event)
+        if self._queue is None:
+            return out
+        self._queue.extend(out)
+        return self._resume() if self._decided else []
+
+    def _event(self, event: Event) -> list[Event]:
         kind = event.get("type")
         if isinstance(kind, str) and kind.endswith(".delta") and isinstance(event.get("delta"), str):
             key = (kind, *self._ids(event))
+            self._check_ids(key)
             if key in self._closed:
                 raise UpstreamProtocolError("the upstream sent more text for an output it had already closed")
             out = self._ch.whole({k: v for k, v in event.items() if k != "delta"})
             self._template.setdefault(key, {k: out[k] for k in ("type", *_RESPONSE_IDS) if k in out})
-            out["delta"] = self._ch.feed(key, event["delta"])
+            text: str = event["delta"]
+            out["delta"] = self._ch.feed(key, text)
+            if kind == _JOINED_TEXT:
+                self._raw[key] = (self._raw.get(key, "") + text)[-WINDOW:]
+                if self._queue is not None:
+                    self._after += text
+                    # only a release holding a letter or digit settles the join: the part's leading number run
+                    # (if any) is held whole until a token that ends it, while spaces alone go out at once
+                    self._decided = _ALNUM.search(out["delta"]) is not None
+                if out["delta"]:
+                    self._check_open(key)
             return [out]
         masked = self._ch.whole(event)
         if kind in _RESPONSE_TERMINAL:
@@ -377,8 +457,66 @@ class ResponsesEventMasker:
                 return []
             return [*self._release(self._ch.pending()), masked]
         if isinstance(kind, str) and kind.endswith(".done"):
-            return [*self._release(self._closing(event)), masked]
+            closing = self._closing(event)
+            for key in closing:
+                if key[0] == _JOINED_TEXT and self._ch.holds(key):
+                    self._suspend(key)
+            return [*self._release(closing), masked]
         return [masked]
+
+    def _suspend(self, key: ChannelKey) -> None:
+        """An output text part closes while its end is held (it might be the start of a value): the openai SDK's
+        ``output_text`` joins it to the next part, so nothing more goes out until the next part's first release
+        shows whether a value crosses the join (``_resume``)."""
+        if self._queue is not None:
+            # The part after the last join is complete: judge that join, then judge the next one with all the text
+            # kept back before it (a value may run over several short parts).
+            self._check_join()
+            self._before = (self._before + self._after)[-WINDOW:]
+        else:
+            self._queue = []
+            self._before = self._raw.get(key, "")
+        self._after, self._decided = "", False
+
+    def _check_join(self, before: str | None = None, after: str | None = None) -> None:
+        pair = [self._before if before is None else before, self._after if after is None else after]
+        if self._ch.masker.outgoing_joined(pair) != pair:
+            raise UpstreamProtocolError("the upstream split a value across two parts of its output text")
+
+    def _check_open(self, released: ChannelKey | None = None) -> None:
+        """Parts still open: one that releases text while another holds its end (or, at the end of the stream,
+        each part still held) is judged against the held end before it, as the SDK joins them."""
+        held = [k for k in self._ch.pending() if k[0] == _JOINED_TEXT and self._ch.holds(k) and k != released]
+        if released is not None:
+            before = "".join(self._raw.get(k, "") for k in held)[-WINDOW:]
+            if before:
+                self._check_join(before, self._raw.get(released, ""))
+            return
+        # each held part against all the held text before it: a value may run over several short parts
+        before = ""
+        for key in held:
+            if before:
+                self._check_join(before, self._raw.get(key, ""))
+            before = (before + self._raw.get(key, ""))[-WINDOW:]
+
+    def _resume(self) -> list[Event]:
+        """The part after the join released its first text: end the stream if a value crosses the join, else send
+        what was kept back."""
+        self._check_join()
+        out, self._queue = self._queue or [], None
+        return out
+
+    def _check_ids(self, key: ChannelKey) -> None:
+        """Refuse deltas that place one output item two ways: clients join deltas either by item id or by position
+        (the openai SDK appends an ``output_text`` delta to ``output[output_index].content[content_index]``
+        whatever its ``item_id``), so a channel keyed by both would let a value split under a changing id (or a
+        moving ``output_index``) be held, and masked, as two halves that the client joins. An item has one id and
+        one ``output_index`` (its content and summary parts have indexes of their own)."""
+        item_id, output_index = key[1], key[2]
+        seen_at = self._item_at.setdefault(item_id, output_index)
+        seen_id = self._id_at.setdefault(output_index, item_id)
+        if seen_at != output_index or seen_id != item_id:
+            raise UpstreamProtocolError("the upstream sent deltas of one output item under different ids or places")
 
     def _closing(self, done: Event) -> list[ChannelKey]:
         """The open channels a ``*.done`` event closes: those matching every id it names."""
@@ -401,7 +539,10 @@ class ResponsesEventMasker:
         return out
 
     def end(self) -> list[Event]:
-        out = self._release(self._ch.pending())
+        self._check_open()
+        rest = self._release(self._ch.pending())
+        out = self._resume() if self._queue is not None else []
+        out += rest
         out += self._terminal
         self._terminal = []
         return out

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from clearance.identifiers import IdentifierScan
+from clearance.joins import split_findings
 from clearance.mask import operators
 from clearance.mask.vault import PlaceholderVault
 from clearance.models import Finding, MaskPlan, OperatorName
@@ -74,15 +75,24 @@ class Masker:
         return self.apply(text, self._scan(text))
 
     def _findings(self, text: str, context: str) -> list[Finding]:
-        """Findings in ``text``, scanned after ``context`` so nearby words count; offsets index ``text``."""
-        if not context:
-            return list(self._scan(text))
+        """Findings in ``text``, scanned after ``context`` so nearby words count; offsets index ``text``. For a
+        caller who sees originals restored, the originals this request's placeholders stand for are left out: only
+        they go back to the caller, and any other value of a placeholder type (one the model brings from elsewhere)
+        is masked like every other value."""
+        whole = context + text
         shift = len(context)
         out = []
-        for f in self._scan(context + text):
-            if f.end > shift:  # a finding reaching into the text is masked there, even if it began before
-                out.append(Finding(max(f.start - shift, 0), f.end - shift, f.type, f.score, f.detector))
+        for f in self._scan(whole):
+            if f.end <= shift:
+                continue  # wholly in the context: masked when it was released
+            if self.plan.restore and self._restored(whole[f.start : f.end], f.type):
+                continue
+            # a finding reaching into the text is masked there, even if it began before
+            out.append(Finding(max(f.start - shift, 0), f.end - shift, f.type, f.score, f.detector))
         return out
+
+    def _restored(self, value: str, entity_type: str) -> bool:
+        return self.plan.operator_for(entity_type) == "placeholder" and self.vault.issued(value)
 
     def outgoing(self, text: str, context: str = "") -> str:
         """An answer's text on its way to the caller: originals restored if allowed, then masked.
@@ -94,10 +104,22 @@ class Masker:
             text = self.vault.restore(text)
         if not text or not self.plan.active:
             return text
-        findings = self._findings(text, context)
-        if self.plan.restore:
-            findings = [f for f in findings if self.plan.operator_for(f.type) != "placeholder"]
-        return self.apply(text, findings)
+        return self.apply(text, self._findings(text, context))
+
+    def outgoing_joined(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` of one answer read one after the other, as a client that joins them reads them (the openai
+        SDK's ``output_text`` joins every text part of every output item): a value crossing a join
+        (``clearance.joins``) is masked in each text it touches. Values inside one text are ``outgoing``'s job."""
+        if len(texts) < 2 or not self.plan.active:
+            return list(texts)
+        pieces: list[list[Finding]] = [[] for _ in texts]
+        for split in split_findings(texts, self._scan):
+            value = "".join(texts[i][f.start : f.end] for i, f in split.pieces)
+            if self.plan.restore and self._restored(value, split.type):
+                continue  # as ``outgoing``: a restoring caller sees the originals of its placeholders
+            for i, finding in split.pieces:
+                pieces[i].append(finding)
+        return [self.apply(text, found) if found else text for text, found in zip(texts, pieces, strict=True)]
 
     def identifier(self, value: str) -> str:
         """An answer's key, id or name on its way to the caller: itself, or, when it holds a value the plan masks

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from clearance.detect.decoded import DIGIT_WORDS
 from clearance.exceptions import InspectionFailed
 
 # Each pattern matches a tail of the pending text that must wait for more; the earliest start wins.
@@ -50,6 +51,28 @@ _DIGIT = re.compile(_D)
 _BRACKET = re.compile(r"[<\[]")
 _ALNUM = re.compile(r"[^\W_]")
 _KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
+_NUMBER_WORD_ALTERNATION = "|".join(sorted(DIGIT_WORDS, key=lambda w: (-len(w), w)))
+_NUMBER_WORD = re.compile(
+    rf"(?i)[^\w]*(?:{_NUMBER_WORD_ALTERNATION}|\d+)(?:[^\w\s]+(?:{_NUMBER_WORD_ALTERNATION}|\d+))*[^\w]*"
+)
+"""A token detection reads as digits: a digit word in any language it decodes (``four``, ``vier``, ``oh``), maybe
+joined to more by punctuation (``four-one-one``), maybe with punctuation around it. Detection reads a run of them
+as a number (``clearance.detect.decoded``), so the hold-back holds such a run like a run of digits: each word alone
+is prose, and released one by one they would spell the value unread."""
+
+
+_ANY_NUMBER_WORD = re.compile(rf"(?i)(?<![^\W\d_])(?:{_NUMBER_WORD_ALTERNATION})(?![^\W\d_])")
+
+
+def holds_number(text: str) -> bool:
+    """Whether ``text`` holds a digit in any form detection reads as one: ``\\d``, a superscript or circled digit,
+    or a digit word. A segment that does may be a number that words before it qualify ("ssn: five three six…")."""
+    return _DIGIT.search(text) is not None or _ANY_NUMBER_WORD.search(text) is not None
+
+
+def _number_like(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (one token) holds a digit, or is a spelled-out digit (``_NUMBER_WORD``)."""
+    return _DIGIT.search(text, start, end) is not None or _NUMBER_WORD.fullmatch(text, start, end) is not None
 
 
 def _ends_in_digits(tail: str) -> bool:
@@ -104,8 +127,8 @@ def _number_run_start(pending: str) -> int:
             token_start -= 1
         if token_start == token_end:
             break
-        # number-like: a token holding a digit, or a separator of punctuation or markup only
-        if _DIGIT.search(pending, token_start, token_end) is not None:
+        # number-like: a token holding a digit or spelling one, or a separator of punctuation or markup only
+        if _number_like(pending, token_start, token_end):
             has_digit = True
         elif _WORD_CHAR.search(pending, token_start, token_end) is not None:
             break
@@ -122,7 +145,10 @@ _SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace, the token bou
 def _first_piece(pending: str) -> bool:
     """A bare word after whitespace that no tail pattern can hold (not a keyword such as ``password``)."""
     return (
-        _WORD_PIECE.fullmatch(pending) is not None and _KEYWORD.search(pending) is None and _cased_like_prose(pending)
+        _WORD_PIECE.fullmatch(pending) is not None
+        and _KEYWORD.search(pending) is None
+        and _cased_like_prose(pending)
+        and _NUMBER_WORD.fullmatch(pending.strip()) is None
     )
 
 
@@ -197,9 +223,7 @@ def safe_cut(pending: str, *, hold_words: bool = True) -> int:
     last = token_start if core == len(pending) else core
     while last > 0 and not pending[last - 1].isspace():
         last -= 1
-    if core > last and (
-        _DIGIT.search(pending, last, core) is not None or _WORD_CHAR.search(pending, last, core) is None
-    ):
+    if core > last and (_number_like(pending, last, core) or _WORD_CHAR.search(pending, last, core) is None):
         cut = min(cut, _number_run_start(pending))
     tails = [pending]
     # A value may be followed by punctuation or markup, and spaces ("…7654 32. ", "…32</b>"): the tail patterns

@@ -37,6 +37,10 @@ class PlaceholderVault:
         self._pattern = None
         return token
 
+    def issued(self, value: str) -> bool:
+        """Whether ``value`` is the original of a placeholder this vault issued (of any type)."""
+        return any(original == value for original in self._by_placeholder.values())
+
     def _regex(self) -> re.Pattern[str] | None:
         if not self._by_placeholder:
             return None

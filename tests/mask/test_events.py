@@ -8,7 +8,7 @@ import pytest
 
 from clearance.detect import Scanner
 from clearance.exceptions import UpstreamProtocolError
-from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
+from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
 from clearance.mask.masker import Masker
 from clearance.models import MaskPlan
 
@@ -269,3 +269,89 @@ def test_ollama_tool_calls_are_whole_and_masked() -> None:
         [{"model": "m", "message": {"role": "assistant", "content": "", "tool_calls": [call]}, "done": True}]
     )
     assert out["message"]["tool_calls"] == [{"function": {"name": "pay", "arguments": {"card": "[CREDIT_CARD]"}}}]
+
+
+def test_when_a_choice_index_is_a_long_number_then_it_is_masked_on_the_content_only_path() -> None:
+    first = chunk("Hello")
+    first["choices"][0]["index"] = 4111111111111111
+    out = run(chunk_masker(), [first, chunk(finish="stop")])
+    assert "4111111111111111" not in str(out)
+
+
+def test_a_spelled_out_value_split_word_by_word_is_masked_with_the_label_before_it() -> None:
+    masker = OpenAiChunkMasker(Masker(MaskPlan({"US_SSN": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    text = "ssn five three six two two eight one seven four ok"
+    out = run(masker, [chunk(w if i == 0 else " " + w) for i, w in enumerate(text.split())] + [chunk(finish="stop")])
+    assert contents(out) == "ssn [US_SSN] ok"
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"item": "it_2"},  # another id, same place: the openai SDK appends it to the same part
+        {"output_index": 1},  # the same id, another place
+    ],
+)
+def test_deltas_naming_one_output_item_two_ways_end_the_stream(second: dict[str, Any]) -> None:
+    kind = "response.output_text.delta"
+    moved = {**responses_delta(kind, "1111 1111", item=second.get("item", "it_1"))}
+    moved["output_index"] = second.get("output_index", 0)
+    with pytest.raises(UpstreamProtocolError):
+        run_responses([responses_delta(kind, "card 4111 1111 "), moved])
+
+
+def test_text_parts_of_one_message_may_share_its_id() -> None:
+    kind = "response.output_text.delta"
+    second = {**responses_delta(kind, "hello"), "content_index": 1}
+    out = run_responses([responses_delta(kind, "hi "), second])
+    assert "".join(e["delta"] for e in out) == "hi hello"
+
+
+def test_a_value_split_across_text_parts_of_a_whole_answer_is_masked_at_the_join() -> None:
+    masker = Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k")
+    parts = [{"type": "output_text", "text": "card 4111 1111 "}, {"type": "output_text", "text": "1111 1111 ok"}]
+    answer: dict[str, Any] = {"output": [{"type": "message", "id": "m1", "content": parts}]}
+    out = mask_answer(masker, answer)
+    joined = "".join(p["text"] for p in out["output"][0]["content"])
+    assert "4111" not in joined and "1111 1111" not in joined
+    assert joined.endswith(" ok")
+    assert answer["output"][0]["content"][0]["text"] == "card 4111 1111 "  # the upstream's answer is not changed
+
+
+@pytest.mark.parametrize("index", [4111111111111111, "4111111111111111"])
+def test_a_tool_call_rebuilt_at_the_end_carries_its_index_as_the_caller_saw_it(index: Any) -> None:
+    call = {"index": index, "id": "c", "type": "function", "function": {"name": "f", "arguments": '{"n": 12'}}
+    first, second = chunk(), chunk()
+    first["choices"][0]["delta"] = {"tool_calls": [call]}
+    second["choices"][0]["delta"] = {"tool_calls": [{"index": index, "function": {"arguments": " }"}}]}
+    out = run(chunk_masker(), [first, second])
+    assert "4111111111111111" not in str(out)
+    rebuilt = [c for e in out for c in e["choices"][0]["delta"].get("tool_calls") or []]
+    assert len({str(c["index"]) for c in rebuilt}) == 1  # one call, under one (masked) index
+    assert "".join(c["function"].get("arguments", "") for c in rebuilt) == '{"n": 12 }'
+
+
+def text_part_events(first: str, second: str, *, done: bool = True) -> list[dict[str, Any]]:
+    kind = "response.output_text.delta"
+    events = [responses_delta(kind, first)]
+    if done:
+        events.append({"type": "response.output_text.done", "item_id": "it_1", "output_index": 0, "content_index": 0})
+    return [*events, {**responses_delta(kind, second), "content_index": 1}]
+
+
+@pytest.mark.parametrize("done", [True, False])
+def test_a_value_split_across_output_text_parts_ends_the_stream_before_any_of_it_goes_out(done: bool) -> None:
+    masker = ResponsesEventMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k", hold_words=False))
+    sent: list[dict[str, Any]] = []
+    with pytest.raises(UpstreamProtocolError):
+        for event in text_part_events("card 4111 1111 ", "1111 1111 ok", done=done):
+            sent += masker.event(event)
+        sent += masker.end()
+    assert "4111" not in str(sent)
+
+
+def test_text_parts_that_join_into_no_value_go_out_in_order() -> None:
+    out = run_responses(text_part_events("total 12", " items, thanks"))
+    kinds = [e["type"] for e in out]
+    assert kinds.index("response.output_text.done") < max(i for i, k in enumerate(kinds) if k.endswith(".delta"))
+    assert "".join(e.get("delta", "") for e in out) == "total 12 items, thanks"

@@ -134,3 +134,34 @@ def test_a_first_piece_not_cased_like_prose_waits_as_it_may_start_a_value(word: 
 def test_a_long_tail_shaped_like_an_iban_is_judged_in_linear_time(tail: str) -> None:
     # no timing: a pattern that backtracked over every way to group the run would not finish at all
     assert safe_cut("ok " + tail) == 3
+
+
+@pytest.mark.parametrize("hold_words", [True, False])
+@pytest.mark.parametrize(
+    "words",
+    [
+        "four one one one one one one one one one one one one one one one",
+        "vier eins eins eins eins eins eins eins eins eins eins eins eins eins eins eins",
+        "four-one-one-one one-one-one-one one one one one one one one one",
+        "4111 one one one one one one one one one one one one",
+    ],
+)
+def test_a_run_of_spelled_out_digits_is_held_whole_like_a_run_of_digits(words: str, hold_words: bool) -> None:
+    segments: list[str] = []
+
+    def transform(_context: str, segment: str) -> str:
+        segments.append(segment)
+        return segment
+
+    stream = StreamMasker(transform, hold_words=hold_words)
+    released = [stream.feed(w) for w in ("card ", *(w + " " for w in words.split()), "thanks")]
+    released.append(stream.flush())
+    assert "".join(released) == f"card {words} thanks"
+    # the run goes out as one segment, so detection reads it whole
+    assert any(words in segment for segment in segments)
+
+
+def test_a_lone_digit_word_in_prose_goes_out_with_the_next_word() -> None:
+    stream = StreamMasker(lambda _c, s: s, hold_words=False)
+    assert stream.feed("take one") == "take "
+    assert stream.feed(" step") == "one step"
