@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
+from clearance.exceptions import UpstreamProtocolError
+
 SSE_DONE = b"[DONE]"
 
 
@@ -61,9 +63,10 @@ class SseParser:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         buffer = self._buffer + chunk
         if b"\n\n" not in buffer:
-            self._buffer = buffer
+            self._buffer = _bounded(buffer)
             return []
         *blocks, self._buffer = buffer.split(b"\n\n")
+        _bounded(self._buffer)
         events = []
         for block in blocks:
             event = _parse_block(block)
@@ -80,6 +83,18 @@ class SseParser:
             return []
         event = _parse_block(tail.rstrip(b"\n"))
         return [event] if event is not None else []
+
+
+MAX_EVENT_BYTES = 8 * 1024 * 1024
+"""The largest stream event (or NDJSON line) read: an upstream that never ends one is cut off, not buffered."""
+
+
+def _bounded(buffer: bytes) -> bytes:
+    if len(buffer) > MAX_EVENT_BYTES:
+        raise UpstreamProtocolError(
+            f"the upstream sent a stream event larger than {MAX_EVENT_BYTES} bytes; the stream was ended"
+        )
+    return buffer
 
 
 def _parse_block(block: bytes) -> SseEvent | None:
@@ -116,9 +131,10 @@ class NdjsonParser:
     def feed(self, chunk: bytes) -> list[SseEvent]:
         buffer = self._buffer + chunk
         if b"\n" not in buffer:
-            self._buffer = buffer
+            self._buffer = _bounded(buffer)
             return []
         *lines, self._buffer = buffer.split(b"\n")
+        _bounded(self._buffer)
         return [SseEvent(line) for line in (ln.strip() for ln in lines) if line]
 
     def close(self) -> list[SseEvent]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clearance.proxy.framing import NdjsonParser, SseEvent, SseParser
+from clearance.exceptions import UpstreamProtocolError
+from clearance.proxy.framing import MAX_EVENT_BYTES, NdjsonParser, SseEvent, SseParser
 
 STREAM = (
     b'data: {"a":1}\n\n'
@@ -59,3 +61,12 @@ def test_ndjson_lines_survive_any_split(cuts: list[int]) -> None:
     data = b'{"a":1}\n\n{"b":2}\r\n{"c":3}'
     events = feed_split(NdjsonParser(), data, [min(c, len(data)) for c in cuts])
     assert [e.data for e in events] == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+
+
+@pytest.mark.parametrize("parser", [SseParser, NdjsonParser], ids=["sse", "ndjson"])
+def test_an_event_that_never_ends_is_cut_off_not_buffered(parser: type[SseParser] | type[NdjsonParser]) -> None:
+    p = parser()
+    piece = b"data: " + b"x" * (1024 * 1024) if parser is SseParser else b"x" * (1024 * 1024)
+    with pytest.raises(UpstreamProtocolError, match="larger than"):
+        for _ in range(MAX_EVENT_BYTES // len(piece) + 2):
+            p.feed(piece)
