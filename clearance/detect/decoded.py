@@ -63,6 +63,8 @@ LOOKALIKE = "lookalike"
 HEX = "hex"
 CHAR_CODES = "char_codes"
 MARKUP = "markup"
+WHITESPACE_SPLIT = "whitespace_split"
+"""A vendor token broken by whitespace (``ghp_4hT9 kLm2 …`` in groups, or wrapped over lines): its view joins it."""
 TAGS = "tags"
 """Unicode tag characters (U+E0020-U+E007E) spell ASCII invisibly ("ASCII smuggling"), and models read them.
 Normalisation removes them (between the digits of a value they hide nothing); their view reads them as the ASCII
@@ -122,6 +124,9 @@ DECODER_TRIGGERS: dict[str, str] = {
     + "[2-7][0-9A-Fa-f]" * 6,
     # A markup tag right before or after a digit: "<b>4111</b><b>1111</b>…".
     MARKUP: r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?>[0-9]|[0-9]</?[A-Za-z][A-Za-z0-9]{0,15}>",
+    # A vendor prefix, then its token's characters up to a space or a line break.
+    WHITESPACE_SPLIT: r"(?:gh[pousr]_|github_pat_|AKIA|ASIA|glpat-|xox[abpr]-|sk-|sk_live_|rk_live_|AIza|hf_|npm_)"
+    r"[A-Za-z0-9_\-]*[ \r\n]",
     NUMBER_WORDS: rf"(?i)\b(?:{_WORD_ALTERNATION})\b{_NUMBER_SEPARATOR}(?:[0-9]|(?:{_WORD_ALTERNATION})\b)"
     rf"|[0-9]{_NUMBER_SEPARATOR}(?:{_WORD_ALTERNATION})\b|(?i)(?:{_GLUED_ALTERNATION}){{3}}",
     # Four decimal character codes of printable ASCII in a row ("52, 49, 49…", "CHAR(52,49…)").
@@ -182,6 +187,12 @@ _CODE = r"(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6])"
 # Nine decimal character codes of printable ASCII or more, one separator style: "52 49…", "52,49…", "52, 49…".
 _CHAR_CODE_RUN = re.compile(rf"(?<![0-9.]){_CODE}(, ?| )(?:{_CODE}\1){{7,}}{_CODE}(?![0-9.])")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
+_TOKEN_START = re.compile(
+    r"(?<![A-Za-z0-9_])(?:gh[pousr]_|github_pat_|AKIA|ASIA|glpat-|xox[abpr]-|sk-|sk_live_|rk_live_|AIza|hf_|npm_)"
+)
+_TOKEN_GROUP = re.compile(r"[A-Za-z0-9_\-]+")
+_TOKEN_GAP = re.compile(r" |[ \t]*\r?\n[ \t]*")
+_MAX_TOKEN_GROUPS = 24
 _HEX_BYTE = re.compile(r"[0-9A-Fa-f]{2}")
 _TAG_RUN = re.compile("[\U000e0020-\U000e007e]+")
 # Seven words or more, glued or with separators between some (a run with none glued is ``_NUMBER_RUN``'s).
@@ -329,6 +340,8 @@ def find_pieces(text: str, families: Sequence[str], covered: Sequence[tuple[int,
         found.extend(_tag_pieces(text))
     if MARKUP in families:
         found.extend(_markup_pieces(text))
+    if WHITESPACE_SPLIT in families:
+        found.extend(_split_token_pieces(text))
     found.sort(key=lambda p: (p.start, -p.end))
     pieces: list[Piece] = []
     end = 0
@@ -674,3 +687,48 @@ def has_tag_run(text: str) -> bool:
 def _tag_pieces(text: str) -> Iterator[Piece]:
     for match in _TAG_RUN.finditer(text):
         yield Piece(match.start(), match.end(), "".join(chr(ord(c) - 0xE0000) for c in match.group()))
+
+
+def _split_token_pieces(text: str) -> Iterator[Piece]:
+    """The whitespace inside a vendor token broken into groups, read as nothing.
+
+    Only two shapes join, so prose after a prefix ("ghp_ tokens are the classic kind") never does: groups of one
+    length of at most eight (three groups or more; the last may be shorter), or pieces of eight characters or more
+    each ending a line (a token wrapped). Either way the groups after the prefix must hold a digit.
+    """
+    for start in _TOKEN_START.finditer(text):
+        first = _TOKEN_GROUP.match(text, start.end())
+        end = first.end() if first is not None else start.end()
+        for gaps in (_groups(text, start.start(), end, wrapped=False), _groups(text, start.start(), end, wrapped=True)):
+            if gaps:
+                for a, b in gaps:
+                    yield Piece(a, b, "")
+                break
+
+
+def _groups(text: str, start: int, end: int, *, wrapped: bool) -> list[tuple[int, int]]:
+    """The gaps of the token that starts at ``start`` (its first group ends at ``end``), in one shape; [] if none."""
+    size = end - start
+    if not wrapped and size > 8:
+        return []
+    gaps: list[tuple[int, int]] = []
+    digit = False
+    last = size
+    while len(gaps) < _MAX_TOKEN_GROUPS:
+        gap = _TOKEN_GAP.match(text, end)
+        group = _TOKEN_GROUP.match(text, gap.end()) if gap is not None else None
+        if gap is None or group is None:
+            break
+        length = group.end() - group.start()
+        if wrapped:
+            if "\n" not in gap.group() or last < 8:
+                break
+        elif last != size or length > size:
+            break
+        gaps.append((gap.start(), gap.end()))
+        digit = digit or any(ch.isdigit() for ch in group.group())
+        last = length
+        end = group.end()
+    if not digit or len(gaps) < (1 if wrapped else 2):
+        return []
+    return gaps

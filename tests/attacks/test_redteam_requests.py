@@ -97,9 +97,6 @@ CASES = [
 
 
 OPEN = {
-    "token_wrapped_over_lines": "token detectors match a token written as one run; joining pieces across spaces "
-    "needs a guard so prose after a prefix ('ghp_ tokens are…') is not glued into one",
-    "token_in_groups_of_four": "as token_wrapped_over_lines",
     "rot13": "no ROT13 view yet",
     "reversed": "no reversed-digit view yet (a Luhn check of reversed runs adds false positives)",
 }

@@ -293,3 +293,35 @@ def test_when_a_value_is_disguised_as_a_model_reads_it_then_the_disguise_is_foun
 )
 def test_when_text_only_looks_like_a_disguise_then_nothing_is_found(text: str) -> None:
     assert SCANNER.scan(text) == []
+
+
+_GH = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+_AWS = "AKIAZ7QJ3M5X2R6T4W6Y"
+
+
+@pytest.mark.parametrize(
+    ("broken", "kind"),
+    [
+        (" ".join(_GH[i : i + 4] for i in range(0, len(_GH), 4)), "GITHUB_TOKEN"),
+        (" ".join(_AWS[i : i + 4] for i in range(0, len(_AWS), 4)), "AWS_ACCESS_KEY"),
+        (_GH[:20] + "\n" + _GH[20:], "GITHUB_TOKEN"),
+        (_AWS[:10] + "\r\n  " + _AWS[10:], "AWS_ACCESS_KEY"),
+    ],
+)
+def test_a_vendor_token_broken_by_whitespace_is_found_whole(broken: str, kind: str) -> None:
+    text = f"keep this: {broken} thanks"
+    found = [f for f in SCANNER.scan(text) if f.type == kind]
+    assert [(f.start, f.end) for f in found] == [(11, 11 + len(broken))]
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "ghp_ tokens are the classic kind of thing",
+        "see ghp_abcd efgh ijkl mnop",
+        "AKIA keys start like this one here ok",
+        "sk- then some words 1 2 3",
+    ],
+)
+def test_prose_after_a_token_prefix_is_not_joined(prose: str) -> None:
+    assert SCANNER.scan(prose) == []
