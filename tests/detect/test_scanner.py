@@ -231,6 +231,6 @@ def test_when_input_is_pathological_then_scanning_stays_linear(name: str) -> Non
     # size rather than against a fixed time: pure Python under coverage on a loaded machine is several times slower
     # than the compiled build, and only the growth tells linear from quadratic.
     prefix, unit, repeats, suffix = _PATHOLOGICAL[name]
-    half = min(_scan_seconds(prefix + unit * (repeats // 2) + suffix) for _ in range(2))
-    full = min(_scan_seconds(prefix + unit * repeats + suffix) for _ in range(2))
+    half = min(_scan_seconds(prefix + unit * (repeats // 2) + suffix) for _ in range(3))
+    full = min(_scan_seconds(prefix + unit * repeats + suffix) for _ in range(3))
     assert full < 3.0 * half + 0.25
