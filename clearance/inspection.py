@@ -111,7 +111,7 @@ class Inspector:
                 if found:
                     findings[leaf.value] = _disjoint([*findings.get(leaf.value, ()), *found])
             elif leaf.kind in ("key", "structure"):
-                found = self._scan_structure(leaf.value)
+                found = self._identifiers(leaf.value)
                 if found:
                     fixed.append((leaf, found))
         counts = Counter(f.type for fs in findings.values() for f in fs)
@@ -235,17 +235,13 @@ class Inspector:
         for index, piece in split.pieces:
             leaf = pair[index]
             if leaf.kind in ("key", "structure"):
-                if split.type in {f.type for f in self._scan_structure(leaf.value)}:
+                if split.type in {f.type for f in self._identifiers(leaf.value)}:
                     return True
             elif leaf.kind == "text":
                 own = findings.get(leaf.value, ())
                 if any(f.type == split.type and piece.start <= f.start and f.end <= piece.end for f in own):
                     return True
         return False
-
-    def _scan_structure(self, value: str) -> list[Finding]:
-        """Findings in a key or structural string (``clearance.identifiers``), for their types."""
-        return self._identifiers(value)
 
     def _scan_number(self, digits: str, label: str) -> list[Finding]:
         """Findings in a number's digits (``extract.number_digits``), as one finding over all of them.
@@ -271,7 +267,7 @@ class Inspector:
             if isinstance(part, int):
                 out += f"[{part}]"
                 continue
-            shown = part if _FIELD_NAME.fullmatch(part) and not self._scan_structure(part) else "<key>"
+            shown = part if _FIELD_NAME.fullmatch(part) and not self._identifiers(part) else "<key>"
             out += f".{shown}" if out else shown
         return out
 
