@@ -78,7 +78,7 @@ def mask_error_body(raw: bytes, charset: str | None, masker: Masker, codec: Json
         if refused.reason == "too_deep":
             raise Unreadable("JSON nested too deeply") from None
         return masker.outgoing(text).encode("utf-8"), TEXT_CONTENT_TYPE
-    body = dumps(rewrite_texts(value, masker.outgoing, DROP))
+    body = dumps(rewrite_texts(value, masker.outgoing, DROP, masker.identifier))  # ids and types as in answers
     # The field walk leaves keys and structural strings ("type", "code", ids) as they are; an error body is no
     # place for a value there, so the whole serialised body is read once more: anything masking would still
     # change means a value the walk did not reach, and the body is not shown.

@@ -165,6 +165,15 @@ def test_a_json_body_is_masked_field_by_field() -> None:
     assert CARD not in orjson.loads(body)["error"]["message"]
 
 
+@pytest.mark.parametrize("field", ["type", "id", "object"])
+def test_a_value_glued_into_an_error_id_or_type_is_masked(field: str) -> None:
+    raw = orjson.dumps({"error": {"message": "no", field: "pay_4111111111111111"}})
+    masker = Masker(MaskPlan(operators={"CREDIT_CARD": "redact"}), Scanner.from_config(None).scan, b"k" * 32)
+    body, _content_type = mask_error_body(raw, None, masker, JsonCodec(64))
+    assert b"4111111111111111" not in body
+    assert orjson.loads(body)["error"]["message"] == "no"
+
+
 def test_a_text_body_is_masked_as_one_text() -> None:
     body, content_type = mask_error_body(f"oops {CARD}!".encode(), "utf-8", _card_masker(), JsonCodec(64))
     assert content_type.startswith("text/plain")
