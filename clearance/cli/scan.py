@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.cli.records import Record, RecordFormat, detect_format, read_records
-from clearance.config import load_config
+from clearance.config import GatewayConfig, load_config
 from clearance.detect.scanner import Scanner
 from clearance.exceptions import ConfigError
 from clearance.models import Finding
@@ -33,16 +33,30 @@ CONFIG_OPTION = typer.Option(
 _CONTROL = str.maketrans({c: " " for c in range(32)})
 
 
-def build_scanner(config: Path | None, min_score: float | None = None) -> Scanner:
+def gateway_config(path: Path | None) -> GatewayConfig:
+    """The gateway configuration at ``path`` (defaults without one); every error printed, then exit 2."""
     try:
-        scanner = Scanner.from_config(load_config(config) if config is not None else None)
+        return load_config(path) if path is not None else GatewayConfig()
     except ConfigError as exc:
-        err = Console(stderr=True)
-        err.print(Text(exc.message))
-        for path, message in exc.errors:
-            err.print(Text(f"  {path}: {message}"))
+        _print_config_error(exc)
+        raise typer.Exit(2) from None
+
+
+def build_scanner(config: Path | GatewayConfig | None, min_score: float | None = None) -> Scanner:
+    loaded = config if isinstance(config, GatewayConfig) else gateway_config(config)
+    try:
+        scanner = Scanner.from_config(loaded)
+    except ConfigError as exc:
+        _print_config_error(exc)
         raise typer.Exit(2) from None
     return scanner if min_score is None else scanner.with_min_score(min_score)
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    err = Console(stderr=True)
+    err.print(Text(exc.message))
+    for path, message in exc.errors:
+        err.print(Text(f"  {path}: {message}"))
 
 
 def masked_excerpt(text: str, findings: list[Finding], index: int, width: int = 24) -> str:
