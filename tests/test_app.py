@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Handler
 from sqlalchemy import create_engine
 
 from clearance.app import ROUTER, create_app
@@ -106,7 +107,7 @@ async def served_from(
     app = create_app(config)
 
     @web.middleware
-    async def from_remote(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def from_remote(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request.clone(remote=remote))
 
     app.middlewares.insert(0, from_remote)

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from aiohttp import web
@@ -77,7 +77,7 @@ class FakeUpstream:
         """Every request body received, serialised: for asserting a value never arrived."""
         return "\n".join(orjson.dumps(r.body).decode() for r in self.received)
 
-    async def start(self) -> FakeUpstream:
+    async def start(self) -> Self:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         for path in (
             "/v1/chat/completions",
@@ -103,7 +103,7 @@ class FakeUpstream:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeUpstream:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

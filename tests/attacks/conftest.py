@@ -216,7 +216,7 @@ def assembled_texts(streams: Iterable[list[Any]]) -> list[str]:
     """Each answer's text as a client assembles a stream: every piece of a text field joined, whatever the choice
     index or event it came in (so a value released in parts, or under an index the gateway did not match, shows
     whole)."""
-    out = []
+    out: list[str] = []
     for items in streams:
         texts: dict[str, list[str]] = {}
         for item in items:

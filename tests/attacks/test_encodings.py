@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionContentPartParam
 
 from tests.attacks.conftest import ATTACK_LOOP, OPENAI_MODEL, Attack
 from tests.attacks.harness import GITHUB_TOKEN, IBAN_GB, SSN, VISA, Secret, spell
@@ -92,14 +93,14 @@ async def test_encoded_card_in_other_endpoints(attack: Attack, shape: str, encod
 @pytest.mark.parametrize("encoding", ["html_hex", "u_escape", "base64_value", "data_url_fake_png"])
 async def test_encoded_card_through_the_openai_sdk(attack: Attack, encoding: str) -> None:
     carrier = ENCODINGS[encoding](VISA.raw)
-    content = [{"type": "text", "text": f"see {carrier}"}]
+    content: list[ChatCompletionContentPartParam] = [{"type": "text", "text": f"see {carrier}"}]
     if encoding.startswith("data_url"):
         content = [{"type": "image_url", "image_url": {"url": carrier}}]
     async with openai.AsyncOpenAI(base_url=attack.gw.base_url, api_key="x", max_retries=0) as sdk:
         try:
             reply = await sdk.chat.completions.create(
                 model=OPENAI_MODEL,
-                messages=[{"role": "user", "content": content}],  # type: ignore[misc, list-item]
+                messages=[{"role": "user", "content": content}],
             )
             attack.saw(reply.model_dump_json())
         except openai.APIStatusError as exc:

@@ -8,7 +8,7 @@ value must survive (offsets map back to the original text).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import openai
 import pytest
@@ -29,7 +29,7 @@ _MATH_BOLD = {ord(c): 0x1D7CE + i for i, c in enumerate("0123456789")}
 _MATH_MONO = {ord(c): 0x1D7F6 + i for i, c in enumerate("0123456789")}
 
 
-def translate(table: dict[int, object]) -> Callable[[str], str]:
+def translate(table: Mapping[int, str | int]) -> Callable[[str], str]:
     return lambda s: s.translate(table)
 
 

@@ -93,7 +93,7 @@ async def dropped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tr
         await asyncio.sleep(3600)
 
     tasks = TaskSet()
-    tasks.spawn(keep_trickling())
+    _ = tasks.spawn(keep_trickling())
     try:
         await asyncio.wait_for(wait_for_close(), DROP_WITHIN_S)
         return True

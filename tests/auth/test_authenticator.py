@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from clearance.auth import ApiKeysConfig, AuthConfig, IssuerConfig, build_authenticator
@@ -123,10 +125,10 @@ async def test_when_configured_then_describe_names_the_issuers(
 
 
 async def test_when_a_group_source_is_unreadable_at_start_then_start_fails(
-    provider: OidcProvider, tmp_path: object
+    provider: OidcProvider, tmp_path: Path
 ) -> None:
     config = AuthConfig(
-        issuers=(IssuerConfig(issuer=provider.issuer, audience=API, group_source=f"{tmp_path}/missing.yaml"),)
+        issuers=(IssuerConfig(issuer=provider.issuer, audience=API, group_source=tmp_path / "missing.yaml"),)
     )
     auth = build_authenticator(config)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.auth.keys import ApiKeyStore
 from clearance.testing.fake_upstream import FakeUpstream
@@ -12,7 +13,7 @@ from tests.auth.conftest import OTHER_API
 from tests.conftest import GatewayFactory, RunningGateway
 from tests.oidc.harness import API, OidcProvider
 
-CHAT = [{"role": "user", "content": "hi"}]
+CHAT: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ async def test_valid_token_is_accepted_and_recorded_and_never_forwarded(
 ) -> None:
     token = await provider.client_credentials("svc", resource=API)
     async with openai.AsyncOpenAI(base_url=authed_gateway.base_url, api_key=token, max_retries=0) as sdk:
-        reply = await sdk.chat.completions.create(model="fake-model", messages=CHAT)  # type: ignore[arg-type]
+        reply = await sdk.chat.completions.create(model="fake-model", messages=CHAT)
     assert reply.choices[0].message.content == fake_upstream.behaviour.reply
     assert token not in fake_upstream.received[0].headers.get("Authorization", "")
     [record] = await authed_gateway.records()
@@ -64,17 +65,17 @@ async def test_token_for_another_audience_is_refused(authed_gateway: RunningGate
     token = await provider.client_credentials("svc", resource=OTHER_API)
     async with openai.AsyncOpenAI(base_url=authed_gateway.base_url, api_key=token, max_retries=0) as sdk:
         with pytest.raises(openai.AuthenticationError, match="audience"):
-            await sdk.chat.completions.create(model="fake-model", messages=CHAT)  # type: ignore[arg-type]
+            await sdk.chat.completions.create(model="fake-model", messages=CHAT)
 
 
 async def test_gateway_api_key_works_and_revocation_is_immediate(authed_gateway: RunningGateway) -> None:
     store = ApiKeyStore(authed_gateway.config.audit.url)
     record, key = store.create(owner="ci-bot", groups=["robots"], expires_at=None)
     async with openai.AsyncOpenAI(base_url=authed_gateway.base_url, api_key=key, max_retries=0) as sdk:
-        await sdk.chat.completions.create(model="fake-model", messages=CHAT)  # type: ignore[arg-type]
+        await sdk.chat.completions.create(model="fake-model", messages=CHAT)
         assert store.revoke(record.key_id)
         with pytest.raises(openai.AuthenticationError):
-            await sdk.chat.completions.create(model="fake-model", messages=CHAT)  # type: ignore[arg-type]
+            await sdk.chat.completions.create(model="fake-model", messages=CHAT)
     store.close()
     subjects = [r["subject"] for r in await authed_gateway.records()]
     assert subjects[-1] == "ci-bot"

@@ -16,7 +16,8 @@ from tests.auth.conftest import AuthFactory, FakeClock, bearer
 from tests.auth.test_tokens import forge, issuer_for
 from tests.oidc.harness import OidcProvider, private_key, rsa_jwk
 
-SETTINGS = JwksConfig(refresh_interval=300, unknown_kid_cooldown=5, max_stale=3600)
+MAX_STALE = 3600.0
+SETTINGS = JwksConfig(refresh_interval=300, unknown_kid_cooldown=5, max_stale=MAX_STALE)
 
 
 async def watching(idp: OidcProvider, make_authenticator: AuthFactory) -> tuple[FakeClock, Authenticator, JwksCache]:
@@ -95,7 +96,7 @@ async def test_when_the_provider_stays_down_past_max_stale_then_even_cached_keys
     token = await own_provider.client_credentials("svc")
     own_provider.stop()
 
-    clock.advance(SETTINGS.max_stale - 1)
+    clock.advance(MAX_STALE - 1)
     assert (await auth.authenticate(bearer(token), None)).subject == "svc"
     clock.advance(2)
     with pytest.raises(ServiceUnavailable):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,10 @@ from clearance.auth.keys import ApiKeyStore, hash_key, new_key
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ApiKeyStore:
+def store(tmp_path: Path) -> Iterator[ApiKeyStore]:
     store = ApiKeyStore(f"sqlite:///{tmp_path / 'keys.db'}")
     store.create_tables()
-    yield store  # type: ignore[misc]
+    yield store
     store.close()
 
 

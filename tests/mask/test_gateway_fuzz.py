@@ -119,7 +119,7 @@ def stream_events(rng: random.Random, path: str, split_value: str | None) -> lis
     if path in ("/v1/chat/completions", "/v1/completions"):
         field = rng.choice(["content", "reasoning_content", "reasoning", "refusal", "brand_new"])
         index = rng.choice([0, "0", 0.0, None])
-        events = []
+        events: list[dict[str, Any]] = []
         for piece in pieces:
             choice: dict[str, Any] = {} if index is None else {"index": index}
             if path == "/v1/completions":

@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
@@ -40,7 +41,9 @@ async def gateway_with(make_gateway: GatewayFactory, up: FakeUpstream, tmp_path:
     )
 
 
-PROMPT = [{"role": "user", "content": f"{JANE} wrote to {BOB}, then {JANE} wrote again."}]
+PROMPT: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": f"{JANE} wrote to {BOB}, then {JANE} wrote again."}
+]
 ANSWER = "Customer <EMAIL_ADDRESS_1> wrote to <EMAIL_ADDRESS_2>."
 
 
@@ -64,11 +67,11 @@ async def test_answers_are_restored_only_for_callers_allowed(
     gw = await gateway_with(make_gateway, fake_upstream, tmp_path, restore=restore)
     fake_upstream.behaviour.reply = ANSWER
     async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="x", max_retries=0) as sdk:
-        whole = await sdk.chat.completions.create(model="fake-model", messages=PROMPT)  # type: ignore[arg-type]
+        whole = await sdk.chat.completions.create(model="fake-model", messages=PROMPT)
         assert whole.choices[0].message.content == expected
         for k in range(1, len(ANSWER)):  # the placeholder split at every point of the stream
             fake_upstream.behaviour.pieces = [ANSWER[:k], ANSWER[k:]]
-            stream = await sdk.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)  # type: ignore[arg-type]
+            stream = await sdk.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)
             text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
             assert text == expected, k
 
@@ -79,5 +82,5 @@ async def test_a_placeholder_the_request_never_had_is_not_invented(
     gw = await gateway_with(make_gateway, fake_upstream, tmp_path, restore=True)
     fake_upstream.behaviour.reply = "See <EMAIL_ADDRESS_7> and [EMAIL ADDRESS 2]."
     async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="x", max_retries=0) as sdk:
-        whole = await sdk.chat.completions.create(model="fake-model", messages=PROMPT)  # type: ignore[arg-type]
+        whole = await sdk.chat.completions.create(model="fake-model", messages=PROMPT)
     assert whole.choices[0].message.content == f"See <EMAIL_ADDRESS_7> and {BOB}."

@@ -51,7 +51,12 @@ def test_held_text_is_released_at_flush_and_through_the_transform() -> None:
 @pytest.mark.parametrize("tail", ["x" * 50, "4111 " * 10, "12 | 34 | " * 5])
 def test_when_a_held_tail_outgrows_the_window_then_the_stream_fails_instead_of_releasing_it(tail: str) -> None:
     released: list[str] = []
-    stream = StreamMasker(lambda _c, s: released.append(s) or s, max_hold=64)
+
+    def record(_context: str, segment: str) -> str:
+        released.append(segment)
+        return segment
+
+    stream = StreamMasker(record, max_hold=64)
     assert stream.feed("ok " + tail) == "ok "
     with pytest.raises(HoldExceeded) as raised:
         stream.feed(tail)

@@ -4,6 +4,7 @@ as they are."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -13,7 +14,7 @@ from clearance.payload.extract import Leaf, has_token_ids, is_structural, iter_t
 from tests.image_samples import data_url, png
 
 IMAGE = data_url("png", png())
-CHAT = {
+CHAT: dict[str, Any] = {
     "model": "m",
     "messages": [
         {"role": "system", "content": "sys"},
@@ -40,6 +41,11 @@ CHAT = {
 def upper_marked(text: str) -> str:
     """A stand-in masker: rewrites only what holds the word ``secret`` (and returns the rest unchanged)."""
     return text.upper() if "secret" in text else text
+
+
+def upper_if(value: str) -> Callable[[str], str]:
+    """A stand-in masker that rewrites only ``value``."""
+    return lambda text: text.upper() if text == value else text
 
 
 def test_every_text_is_found_and_structure_and_real_images_are_skipped() -> None:
@@ -70,13 +76,13 @@ def test_the_walk_says_what_each_leaf_is() -> None:
 
 
 def test_rewrite_keeps_tool_arguments_valid_json_and_leaves_what_fn_leaves() -> None:
-    body = {**CHAT, "messages": [*CHAT["messages"], {"role": "user", "content": "a secret"}]}  # type: ignore[list-item]
+    body = {**CHAT, "messages": [*CHAT["messages"], {"role": "user", "content": "a secret"}]}
     out = rewrite_texts(body, upper_marked)
     assert out["messages"][-1] == {"role": "user", "content": "A SECRET"}
     args = out["messages"][2]["tool_calls"][0]["function"]["arguments"]
     assert orjson.loads(args) == {"q": "arg", "id": "x y"}
     assert out["messages"][1]["content"][1]["image_url"]["url"] == IMAGE
-    assert body["messages"][-1]["content"] == "a secret"  # type: ignore[index]  # the input is not mutated
+    assert body["messages"][-1]["content"] == "a secret"  # the input is not mutated
 
 
 def test_rewrite_hands_fn_structure_keys_and_long_numbers() -> None:
@@ -138,7 +144,7 @@ def test_structure_passes_only_in_its_strict_format(key: str, good: str, bad: li
         assert not is_structural(key, value), (key, value)
         # a nested one is malformed in a request, text in an answer
         assert [leaf.kind for leaf in walk({"x": {key: value}}) if leaf.kind != "key"] == ["malformed"]
-        assert rewrite_texts({key: value}, lambda t, v=value: t.upper() if t == v else t) == {key: value.upper()}
+        assert rewrite_texts({key: value}, upper_if(value)) == {key: value.upper()}
     assert is_structural(key, "")  # holds nothing
     assert not is_structural(key, 1)
     assert not is_structural("content", good)

@@ -66,7 +66,7 @@ def test_when_the_same_group_is_cleared_twice_then_the_higher_level_counts() -> 
     )
     grant = policy.clearance(Identity("x", groups=("g",)))
     assert grant is not None
-    assert (policy.levels[grant.rank], grant.roles) == ("confidential", {"auditor", "user"})
+    assert (policy.levels[grant.rank], grant.roles) == ("confidential", frozenset({"auditor", "user"}))
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
 
-CHAT = {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}]}
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+CHAT = {"model": "fake-model", "messages": MESSAGES}
 
 
 async def post(gateway: RunningGateway, path: str, data: bytes | Any, **kw: Any) -> tuple[int, Any, dict[str, str]]:
@@ -139,7 +141,7 @@ async def test_when_stream_goes_idle_then_error_event(
         [{"name": "slow", "base_url": fake_upstream.base_url, "models": ["fake-model"], "timeouts": {"idle": 0.2}}]
     )
     async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="x", max_retries=0) as sdk:
-        stream = await sdk.chat.completions.create(model="fake-model", messages=CHAT["messages"], stream=True)  # type: ignore[arg-type]
+        stream = await sdk.chat.completions.create(model="fake-model", messages=MESSAGES, stream=True)
         with pytest.raises(openai.APIError, match="did not answer in time"):
             async for _ in stream:
                 pass
@@ -153,7 +155,7 @@ async def test_slow_but_steady_stream_is_relayed(make_gateway: GatewayFactory, f
         [{"name": "slow", "base_url": fake_upstream.base_url, "models": ["fake-model"], "timeouts": {"idle": 1}}]
     )
     async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="x", max_retries=0) as sdk:
-        stream = await sdk.chat.completions.create(model="fake-model", messages=CHAT["messages"], stream=True)  # type: ignore[arg-type]
+        stream = await sdk.chat.completions.create(model="fake-model", messages=MESSAGES, stream=True)
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text == fake_upstream.behaviour.reply
 

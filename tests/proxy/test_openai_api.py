@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import RunningGateway
 
-PROMPT = [{"role": "user", "content": "Say hello"}]
+PROMPT: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ async def sdk(gateway: RunningGateway) -> AsyncIterator[openai.AsyncOpenAI]:
 
 
 async def test_chat_completion_is_relayed(sdk: openai.AsyncOpenAI, fake_upstream: FakeUpstream) -> None:
-    result = await sdk.chat.completions.create(model="fake-model", messages=PROMPT)  # type: ignore[arg-type]
+    result = await sdk.chat.completions.create(model="fake-model", messages=PROMPT)
     assert result.choices[0].message.content == fake_upstream.behaviour.reply
     assert result.usage is not None and result.usage.total_tokens > 0
     [received] = fake_upstream.received
@@ -30,7 +31,7 @@ async def test_chat_completion_is_relayed(sdk: openai.AsyncOpenAI, fake_upstream
 
 
 async def test_alias_is_rewritten_to_the_upstream_name(sdk: openai.AsyncOpenAI, fake_upstream: FakeUpstream) -> None:
-    await sdk.chat.completions.create(model="fm", messages=PROMPT)  # type: ignore[arg-type]
+    await sdk.chat.completions.create(model="fm", messages=PROMPT)
     assert fake_upstream.received[0].body["model"] == "fake-model"
 
 
@@ -39,7 +40,7 @@ async def test_streamed_chat_arrives_whole_with_usage(
 ) -> None:
     stream = await sdk.chat.completions.create(
         model="fake-model",
-        messages=PROMPT,  # type: ignore[arg-type]
+        messages=PROMPT,
         stream=True,
         stream_options={"include_usage": True},
     )
@@ -63,10 +64,10 @@ async def test_sync_sdk_works_unchanged(gateway: RunningGateway, fake_upstream: 
     # the sync client blocks, so it runs in a thread while the gateway's loop serves
     def sync() -> tuple[str | None, str]:
         with openai.OpenAI(base_url=gateway.base_url, api_key="x", max_retries=0) as c:
-            reply = c.chat.completions.create(model="fake-model", messages=PROMPT)  # type: ignore[arg-type]
+            reply = c.chat.completions.create(model="fake-model", messages=PROMPT)
             streamed = "".join(
                 ch.choices[0].delta.content or ""
-                for ch in c.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)  # type: ignore[arg-type]
+                for ch in c.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)
                 if ch.choices
             )
             return reply.choices[0].message.content, streamed
@@ -105,7 +106,7 @@ async def test_models_lists_configured_names_and_aliases(sdk: openai.AsyncOpenAI
 
 
 async def test_n_greater_than_one_streams_every_choice(sdk: openai.AsyncOpenAI, fake_upstream: FakeUpstream) -> None:
-    stream = await sdk.chat.completions.create(model="fake-model", messages=PROMPT, n=2, stream=True)  # type: ignore[arg-type]
+    stream = await sdk.chat.completions.create(model="fake-model", messages=PROMPT, n=2, stream=True)
     texts = ["", ""]
     async for chunk in stream:
         for choice in chunk.choices:

@@ -11,6 +11,7 @@ import aiohttp
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.app import PIPELINE
 from clearance.observability.logging import JsonFormatter
@@ -18,7 +19,8 @@ from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
 from tests.proxy.scripted import Answer, ScriptedUpstream, scripted_upstream
 
-CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+CHAT = {"model": "m", "messages": MESSAGES}
 CHAT_ANSWER = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}]}
 
 
@@ -154,7 +156,7 @@ async def test_an_empty_event_stream_ends_with_an_error_event(make_gateway: Gate
     async with scripted_upstream(Answer(200, body, {"Content-Type": "text/event-stream"})) as up:
         gw = await gateway_for(make_gateway, up)
         async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="x", max_retries=0) as sdk:
-            stream = await sdk.chat.completions.create(model="m", messages=CHAT["messages"], stream=True)  # type: ignore[arg-type]
+            stream = await sdk.chat.completions.create(model="m", messages=MESSAGES, stream=True)
             with pytest.raises(openai.APIError, match="without any event"):
                 async for _ in stream:
                     pass
