@@ -33,7 +33,7 @@ from clearance.audit.store import SqlAuditStore
 from clearance.config import GatewayConfig, parse_config
 from clearance.observability.logging import JsonFormatter
 from clearance.server import runner_options
-from clearance.testing.fake_upstream import FakeUpstream, Received
+from clearance.testing.fake_upstream import FakeUpstream, FakeUpstreamBehaviour, Received
 from tests.attacks.harness import Place, Secret, assert_no_5xx, assert_no_leak, flatten, joined_values
 
 ATTACK_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -78,7 +78,7 @@ class ScriptedUpstream(FakeUpstream):
         self.received.clear()
         self.raw_received.clear()
         self.script = None
-        self.behaviour.__init__()  # type: ignore[misc]
+        self.behaviour = FakeUpstreamBehaviour()
 
 
 def upstream_config(upstream: FakeUpstream) -> list[dict[str, Any]]:
@@ -354,8 +354,10 @@ SSE_HEADERS = {"Content-Type": "text/event-stream"}
 NDJSON_HEADERS = {"Content-Type": "application/x-ndjson"}
 
 
-def chunk(content: str | None = None, *, index: Any = 0, finish: str | None = None, **delta: Any) -> dict[str, Any]:
-    """One ``chat.completion.chunk`` with one choice."""
+def chunk(
+    content: str | list[dict[str, Any]] | None = None, *, index: Any = 0, finish: str | None = None, **delta: Any
+) -> dict[str, Any]:
+    """One ``chat.completion.chunk`` with one choice; ``content`` a string or, as some servers stream it, parts."""
     d: dict[str, Any] = dict(delta)
     if content is not None:
         d["content"] = content

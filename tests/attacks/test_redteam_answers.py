@@ -348,8 +348,8 @@ SPELLED_TYPE = "response." + ".".join(SPELLED.split())
 MORE_CHAT_STREAMS: dict[str, list[bytes]] = {
     # content as a list of parts in a delta (some servers stream parts): one channel per part position
     "delta_content_parts": sse(
-        chunk([{"type": "text", "text": "card 4111 1111 "}]),  # type: ignore[arg-type]
-        chunk([{"type": "text", "text": "1111 1111"}]),  # type: ignore[arg-type]
+        chunk([{"type": "text", "text": "card 4111 1111 "}]),
+        chunk([{"type": "text", "text": "1111 1111"}]),
         chunk(finish="stop"),
     ),
     "two_choices_same_index_one_event": sse(

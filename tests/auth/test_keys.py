@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,10 +63,10 @@ def test_when_a_raw_key_is_presented_then_find_returns_its_record(store: ApiKeyS
         lambda raw: raw.upper(),
     ],
 )
-def test_when_a_key_is_altered_then_it_is_not_found(store: ApiKeyStore, mutate: object) -> None:
+def test_when_a_key_is_altered_then_it_is_not_found(store: ApiKeyStore, mutate: Callable[[str], str]) -> None:
     _, raw = store.create(owner="ci-bot", expires_at=None)
 
-    assert store.find(mutate(raw)) is None  # type: ignore[operator]
+    assert store.find(mutate(raw)) is None
 
 
 def test_when_a_key_is_revoked_then_list_shows_it_revoked_and_a_second_revoke_says_so(store: ApiKeyStore) -> None:

@@ -41,7 +41,8 @@ def test_when_a_key_is_created_then_it_is_printed_once_and_works_until_revoked(d
     assert raw[17:] not in listing  # the secret never shows again
 
     store = ApiKeyStore(db)
-    assert store.find(raw) is not None and store.find(raw).groups == ("ci", "deploy")  # type: ignore[union-attr]
+    found = store.find(raw)
+    assert found is not None and found.groups == ("ci", "deploy")
 
     assert run("revoke", key_id, "--db", db)[0] == 0
     assert "revoked" in run("list", "--db", db)[1]

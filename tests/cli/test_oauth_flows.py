@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -20,8 +22,8 @@ from tests.oidc.harness import API, Browser, OidcProvider
 SCOPE = "openid profile email groups offline_access api"
 
 
-def request_for(idp: OidcProvider, client_id: str = "cli", **extra: object) -> LoginRequest:
-    return LoginRequest(issuer=idp.issuer, client_id=client_id, scope=SCOPE, resource=API, **extra)  # type: ignore[arg-type]
+def request_for(idp: OidcProvider, client_id: str = "cli", **extra: Any) -> LoginRequest:
+    return dataclasses.replace(LoginRequest(issuer=idp.issuer, client_id=client_id, scope=SCOPE, resource=API), **extra)
 
 
 def user(idp: OidcProvider) -> Browser:

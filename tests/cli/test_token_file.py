@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,17 +20,17 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cfg"
 
 
-def login(**overrides: object) -> StoredLogin:
-    values: dict[str, object] = {
-        "issuer": "https://login.example.com",
-        "client_id": "cli",
-        "token_endpoint": "https://login.example.com/token",
-        "scope": "openid",
-        "access_token": "access-token-value",
-        "expires_at": 1_900_000_000.0,
-        "refresh_token": "refresh-token-value",
-    }
-    return StoredLogin(**(values | overrides))  # type: ignore[arg-type]
+def login(**overrides: Any) -> StoredLogin:
+    stored = StoredLogin(
+        issuer="https://login.example.com",
+        client_id="cli",
+        token_endpoint="https://login.example.com/token",
+        scope="openid",
+        access_token="access-token-value",
+        expires_at=1_900_000_000.0,
+        refresh_token="refresh-token-value",
+    )
+    return dataclasses.replace(stored, **overrides)
 
 
 def test_when_saved_then_the_file_is_0600_in_a_0700_folder_and_loads_back(config_dir: Path) -> None:

@@ -82,7 +82,10 @@ def test_a_detector_failure_is_inspection_failed_with_no_payload_in_the_message(
     def broken(_text: str) -> list[Finding]:
         raise ValueError("4111 1111 1111 1111")
 
-    inspector = Inspector(scan=broken, classify=classify, decide=lambda f: None, hash_key=b"k")  # type: ignore[arg-type,return-value]
+    def never(_facts: DecisionInput) -> Decision:
+        raise AssertionError("a failed scan must stop the stage before any decision")
+
+    inspector = Inspector(scan=broken, classify=classify, decide=never, hash_key=b"k")
     with pytest.raises(InspectionFailed) as info:
         inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "x"}]})
     assert "4111" not in info.value.message

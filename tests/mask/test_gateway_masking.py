@@ -16,6 +16,7 @@ import aiohttp
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
 
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
@@ -139,7 +140,9 @@ async def test_whole_answers_are_masked_tool_calls_included(
     message = reply.choices[0].message
     assert message.content == f"Sure, the card {CARD_MASKED} is on file."
     assert message.tool_calls is not None
-    assert orjson.loads(message.tool_calls[0].function.arguments) == {"card": CARD_MASKED}  # type: ignore[union-attr]
+    [call] = message.tool_calls
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert orjson.loads(call.function.arguments) == {"card": CARD_MASKED}
 
 
 def splits(text: str) -> list[list[str]]:

@@ -67,7 +67,8 @@ def ec_jwk(kid: str) -> dict[str, Any]:
 
 
 def public_pem(jwk: dict[str, Any]) -> bytes:
-    public = RSAAlgorithm.from_jwk(json.dumps(jwk)).public_key()  # type: ignore[union-attr]
+    key = RSAAlgorithm.from_jwk(json.dumps(jwk))
+    public = key if isinstance(key, rsa.RSAPublicKey) else key.public_key()
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
