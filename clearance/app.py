@@ -1,6 +1,6 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
-Routes: the model endpoints (``proxy.endpoints``), the model listings, health, readiness and metrics. Every other
+Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness and metrics. Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
