@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from clearance.entities import STRUCTURED_TYPES
 from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
 from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
 from clearance.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
 from clearance.joins import SplitFinding, split_findings
 from clearance.mask.masker import Masker
-from clearance.mask.stream import STRUCTURED_TYPES
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
 from clearance.proxy.endpoints import Endpoint
 

@@ -1,6 +1,7 @@
 """``clearance policy check FILE`` and ``clearance policy test FILE …``: validate a policy, and try it on a request
-without running a gateway (the same detection, decision and masking the gateway applies; ``--config`` takes the
-detection settings, custom detectors included, from a gateway configuration file)."""
+without running a gateway (the same detection, classification, decision and masking the gateway applies;
+``--config`` takes the detection settings, custom detectors and declared levels included, from a gateway
+configuration file)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from clearance.cli.scan import CONFIG_OPTION, build_scanner
+from clearance.cli.scan import CONFIG_OPTION, load_engine
 from clearance.exceptions import ConfigError
 from clearance.mask.masker import Masker
 from clearance.models import Decision, DecisionInput, Finding, Identity
@@ -23,26 +24,36 @@ from clearance.policy import Policy, evaluate, load_policy
 from clearance.policy.schema import PolicyFile, RuleWhen
 
 Scan = Callable[[str], Sequence[Finding]]
-ScanFactory = Callable[[Path | None], Scan]
-"""Gives the detection for ``policy test`` from an optional gateway configuration file."""
+EngineFactory = Callable[[Path | None, Path], tuple[Policy, Scan]]
+"""Gives the policy and the detection for ``policy test`` from an optional gateway configuration file and the
+policy file."""
 
 
-def engine_scan(config: Path | None) -> Scan:
-    """The gateway's detection engine, with the ``detection:`` settings of ``config`` (built-ins without one)."""
-    return build_scanner(config).scan
+def _errors(exc: ConfigError) -> typer.Exit:
+    table = Table(title=exc.message)
+    table.add_column("key")
+    table.add_column("problem")
+    for path, message in exc.errors:
+        table.add_row(Text(path), Text(message))
+    Console(stderr=True).print(table)
+    return typer.Exit(1)
+
+
+def gateway_engine(config: Path | None, file: Path) -> tuple[Policy, Scan]:
+    """The policy ``file`` and the gateway's detection engine, with the ``detection:`` settings of ``config``
+    (built-ins without one), in one classification scheme as the gateway has them."""
+    try:
+        policy, scanner = load_engine(config, file)
+    except ConfigError as exc:
+        raise _errors(exc) from None
+    return policy, scanner.scan
 
 
 def _load(file: Path) -> Policy:
     try:
         return load_policy(file)
     except ConfigError as exc:
-        table = Table(title=exc.message)
-        table.add_column("key")
-        table.add_column("problem")
-        for path, message in exc.errors:
-            table.add_row(Text(path), Text(message))
-        Console(stderr=True).print(table)
-        raise typer.Exit(1) from None
+        raise _errors(exc) from None
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
@@ -134,8 +145,8 @@ def _report(decision: Decision, declared: str | None, sent: str | None) -> None:
         typer.echo(line)
 
 
-def make_policy_app(scan_factory: ScanFactory = engine_scan) -> typer.Typer:
-    """The ``policy`` command group; ``scan_factory`` gives the detection the ``test`` command uses."""
+def make_policy_app(engine_factory: EngineFactory = gateway_engine) -> typer.Typer:
+    """The ``policy`` command group; ``engine_factory`` gives the policy and detection the ``test`` command uses."""
     policy_app = typer.Typer(help="Check data policies and try them on requests.", no_args_is_help=True)
 
     @policy_app.command("check")
@@ -165,14 +176,13 @@ def make_policy_app(scan_factory: ScanFactory = engine_scan) -> typer.Typer:
 
         Hash-masked values use a random key here, so they differ from the gateway's.
         """
-        policy = _load(file)
+        policy, scan = engine_factory(config, file)
         if text is not None and text_file is not None:
             typer.echo("give the text or --file, not both", err=True)
             raise typer.Exit(2)
         if text_file is not None:
             text = text_file.read_text()
         text = text or ""
-        scan = scan_factory(config)
         findings = list(scan(text)) if text else []
         counts = dict(Counter(f.type for f in findings))
         declared = label.strip().lower() if label else None

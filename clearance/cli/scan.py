@@ -3,6 +3,10 @@
 ``scan [FILE|-]`` prints each finding's type, level, position and a masked excerpt (the value itself is never
 printed), or JSON with ``--json``. ``classify INPUT...`` labels every record of JSONL, CSV or text files with its
 level and entity counts, as JSONL or CSV, with a progress bar and a summary.
+
+Levels are the gateway's: the policy's (``--policy``, else the ``policy:`` setting of the ``--config`` file, else
+the built-in default policy) with the levels the configuration's ``detection:`` section declares for types the
+policy does not list (``clearance.levels``).
 """
 
 from __future__ import annotations
@@ -22,20 +26,34 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.cli.records import Record, RecordFormat, detect_format, read_records
-from clearance.config import load_config
+from clearance.config import load_config, parse_config
 from clearance.detect.scanner import Scanner
 from clearance.exceptions import ConfigError
 from clearance.models import Finding
+from clearance.policy import Policy, load_policy
 
 CONFIG_OPTION = typer.Option(
     None, "--config", "-c", help="A gateway configuration file whose detection: section to use (default: built-ins)."
 )
+POLICY_OPTION = typer.Option(
+    None, "--policy", "-p", help="A policy file whose levels to use (default: the --config file's policy: setting)."
+)
 _CONTROL = str.maketrans({c: " " for c in range(32)})
 
 
-def build_scanner(config: Path | None, min_score: float | None = None) -> Scanner:
+def load_engine(config: Path | None, policy: Path | None = None) -> tuple[Policy, Scanner]:
+    """The policy and the detection the gateway would run with ``config`` (or the defaults): the policy file is
+    ``policy``, else the configuration's ``policy.file``, else the built-in default. Both use one classification
+    scheme, as the gateway builds it (``clearance.app.create_app``): the policy's levels with those the
+    configuration declares. Raises ``ConfigError``."""
+    gateway = load_config(config) if config is not None else parse_config({})
+    loaded = load_policy(policy if policy is not None else gateway.policy.file, gateway.detection.declared_levels())
+    return loaded, Scanner.from_config(gateway, levels=loaded.scheme)
+
+
+def build_scanner(config: Path | None, policy: Path | None = None, min_score: float | None = None) -> Scanner:
     try:
-        scanner = Scanner.from_config(load_config(config) if config is not None else None)
+        _, scanner = load_engine(config, policy)
     except ConfigError as exc:
         err = Console(stderr=True)
         err.print(Text(exc.message))
@@ -98,12 +116,13 @@ def scan_command(
     file: str = typer.Argument("-", help="The file to scan; - (the default) reads standard input."),
     as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
     config: Path | None = CONFIG_OPTION,
+    policy: Path | None = POLICY_OPTION,
     min_score: float | None = typer.Option(None, "--min-score", min=0.0, max=1.0, help="Override the threshold."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 when the text's level is this or higher."),
     max_rows: int = typer.Option(500, "--max-rows", min=1, help="Table rows at most (--json lists every finding)."),
 ) -> None:
     """Find sensitive data in FILE; print type, level, position and a masked excerpt of each finding."""
-    scanner = build_scanner(config, min_score)
+    scanner = build_scanner(config, policy, min_score)
     if fail_on is not None and fail_on not in scanner.levels.order:
         raise typer.BadParameter(f"expected one of {', '.join(scanner.levels.order)}", param_hint="--fail-on")
     text = _read_input(file)
@@ -165,6 +184,7 @@ def classify_command(
     output: str = typer.Option("-", "--output", "-o", help="Where to write the labels; - for standard output."),
     output_format: str = typer.Option("jsonl", "--output-format", help="jsonl or csv."),
     config: Path | None = CONFIG_OPTION,
+    policy: Path | None = POLICY_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on standard error."),
 ) -> None:
     """Label each record of INPUTS with its classification level and entity counts."""
@@ -172,7 +192,7 @@ def classify_command(
         raise typer.BadParameter("expected auto, jsonl, csv or text", param_hint="--format")
     if output_format not in ("jsonl", "csv"):
         raise typer.BadParameter("expected jsonl or csv", param_hint="--output-format")
-    scanner = build_scanner(config)
+    scanner = build_scanner(config, policy)
     err = Console(stderr=True)
     levels: Counter[str] = Counter()
     types: Counter[str] = Counter()

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from clearance.detect.levels import DEFAULT_TYPE_LEVELS, SECRET_TYPES, Classification, LevelScheme
+from clearance.entities import DEFAULT_TYPE_LEVELS, ENTITY_TYPES
+from clearance.levels import Classification, LevelScheme
 from clearance.models import Finding
 
 
@@ -14,14 +15,15 @@ from clearance.models import Finding
     ("type_", "level"),
     [("CREDIT_CARD", "restricted"), ("US_SSN", "restricted"), ("IBAN_CODE", "restricted"),
      ("US_BANK_NUMBER", "restricted"), ("EMAIL_ADDRESS", "confidential"), ("PHONE_NUMBER", "confidential"),
-     ("IP_ADDRESS", "confidential"), ("PERSON", "confidential"), ("SOMETHING_NEW", "confidential")],
+     ("IP_ADDRESS", "confidential"), ("PERSON", "confidential"), ("SOMETHING_NEW", "restricted")],
 )  # fmt: skip
 def test_when_a_type_is_looked_up_then_the_default_level_applies(type_: str, level: str) -> None:
     assert LevelScheme().level_of(type_) == level
 
 
 def test_every_secret_type_is_restricted_by_default() -> None:
-    assert all(DEFAULT_TYPE_LEVELS[t] == "restricted" for t in SECRET_TYPES)
+    secrets = [e.name for e in ENTITY_TYPES if e.category == "secret"]
+    assert secrets and all(DEFAULT_TYPE_LEVELS[t] == "restricted" for t in secrets)
 
 
 def test_when_findings_have_several_levels_then_the_highest_wins() -> None:
