@@ -90,13 +90,20 @@ class DeclaredLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclaredScale:
+    """A scale the detection configuration declares (lowest first), and the key path that declares it."""
+
+    value: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeclaredLevels:
     """What the detection configuration says about levels: a level per type, and maybe the scale and the level of
     unlisted types it expects (which must then be the policy's own)."""
 
     types: Mapping[str, DeclaredLevel] = field(default_factory=lambda: MappingProxyType({}))
-    order: DeclaredLevel | None = None
-    """``detection.levels.order``, its names joined with ``, ``."""
+    order: DeclaredScale | None = None
     default: DeclaredLevel | None = None
 
 
@@ -110,7 +117,7 @@ def classification_scheme(policy: LevelScheme, declared: DeclaredLevels = NO_DEC
     differs from the level the policy lists the type at, and a declared scale or unlisted level not the policy's."""
     scale = ", ".join(policy.order)
     errors: list[tuple[str, str]] = []
-    if declared.order is not None and declared.order.value != scale:
+    if declared.order is not None and declared.order.value != policy.order:
         errors.append(
             (
                 declared.order.key,

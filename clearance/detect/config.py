@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from clearance.detect.custom import compile_re2
 from clearance.detect.registry import builtin_registry
-from clearance.levels import DeclaredLevel, DeclaredLevels
+from clearance.levels import DeclaredLevel, DeclaredLevels, DeclaredScale
 
 TypeName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -188,6 +188,6 @@ class DetectionConfig(_Strict):
         levels = self.levels
         return DeclaredLevels(
             types=MappingProxyType(types),
-            order=DeclaredLevel(", ".join(levels.order), "detection.levels.order") if levels.order else None,
+            order=DeclaredScale(levels.order, "detection.levels.order") if levels.order else None,
             default=DeclaredLevel(levels.default, "detection.levels.default") if levels.default else None,
         )
