@@ -12,7 +12,6 @@ except through the pipeline. An unexpected failure anywhere is a 500 ``internal_
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -24,14 +23,14 @@ from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
 from clearance.detect import Scanner
+from clearance.endpoints import MODEL_ENDPOINTS
+from clearance.enforce.inspector import build_inspector
 from clearance.exceptions import ClearanceError, InternalError, MethodNotAllowed, PermissionDenied, UnknownRoute
-from clearance.inspection import Inspector
 from clearance.models import Identity
 from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
 from clearance.policy import PolicyHolder
 from clearance.proxy import ollama
-from clearance.proxy.endpoints import MODEL_ENDPOINTS
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
@@ -70,13 +69,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE)
 
 
-def _hash_key(config: GatewayConfig) -> bytes:
-    if config.masking.hash_key is not None:
-        return config.masking.hash_key.resolve().encode()
-    log.warning("masking.hash_key is not set: hashed values are stable only within this process")
-    return secrets.token_bytes(32)
-
-
 def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
     """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
@@ -85,14 +77,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     # it does not list. The scanner prefers the more sensitive of overlapping findings by the scheme at start.
     policy = PolicyHolder.from_settings(config.policy, declared=config.detection.declared_levels())
     scanner = Scanner.from_config(config, levels=policy.policy.scheme)
-    inspector = Inspector(
-        scan=scanner.scan,
-        types=frozenset(t for detector in scanner.detectors for t in detector.types),
-        classify=policy.classify,
-        decide=policy.decide,
-        hash_key=_hash_key(config),
-        allow_token_ids=config.masking.allow_token_ids,
-    )
+    inspector = build_inspector(config, scanner, classify=policy.classify, decide=policy.decide)
 
     async def authenticate(request: web.Request) -> Identity:
         return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)

@@ -1,13 +1,11 @@
 """``clearance policy check FILE`` and ``clearance policy test FILE …``: validate a policy, and try it on a request
 without running a gateway (the same detection, classification, decision and masking the gateway applies;
-``--config`` takes the detection settings, custom detectors and declared levels included, from a gateway
-configuration file)."""
+``--config`` takes the detection and masking settings, custom detectors and their declared levels included, from a
+gateway configuration file)."""
 
 from __future__ import annotations
 
-import os
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,44 +14,50 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from clearance.cli.scan import CONFIG_OPTION, load_engine
-from clearance.exceptions import ConfigError
-from clearance.mask.masker import Masker
-from clearance.models import Decision, DecisionInput, Finding, Identity
+from clearance.cli.scan import CONFIG_OPTION, build_scanner, gateway_config
+from clearance.endpoints import MODEL_ENDPOINTS, Endpoint
+from clearance.enforce.inspector import build_inspector
+from clearance.exceptions import ClearanceError, ConfigError
+from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels
+from clearance.models import Decision, Identity
 from clearance.policy import Policy, evaluate, load_policy
 from clearance.policy.schema import PolicyFile, RuleWhen
 
-Scan = Callable[[str], Sequence[Finding]]
-EngineFactory = Callable[[Path | None, Path], tuple[Policy, Scan]]
-"""Gives the policy and the detection for ``policy test`` from an optional gateway configuration file and the
-policy file."""
+_ENDPOINTS = {e.name: e for e in MODEL_ENDPOINTS}
+_TEXT_FIELD = {"chat": None, "completion": "prompt", "generate": "prompt", "embedding": "input", "response": "input"}
+"""Where the request's text goes in each operation's body (chat: one user message)."""
 
 
-def _errors(exc: ConfigError) -> typer.Exit:
-    table = Table(title=exc.message)
-    table.add_column("key")
-    table.add_column("problem")
-    for path, message in exc.errors:
-        table.add_row(Text(path), Text(message))
-    Console(stderr=True).print(table)
-    return typer.Exit(1)
+def request_body(endpoint: Endpoint, model: str, text: str) -> dict[str, Any]:
+    """The smallest request ``endpoint`` accepts, carrying ``text`` where a client would put it."""
+    body: dict[str, Any] = {"model": model}
+    field = _TEXT_FIELD[endpoint.operation]
+    if field is None:
+        body["messages"] = [{"role": "user", "content": text}]
+    else:
+        body[field] = text
+    if endpoint.flavour == "ollama":
+        body["stream"] = False
+    return body
 
 
-def gateway_engine(config: Path | None, file: Path) -> tuple[Policy, Scan]:
-    """The policy ``file`` and the gateway's detection engine, with the ``detection:`` settings of ``config``
-    (built-ins without one), in one classification scheme as the gateway has them."""
+def _sent_text(endpoint: Endpoint, body: dict[str, Any]) -> str:
+    field = _TEXT_FIELD[endpoint.operation]
+    value = body["messages"][0]["content"] if field is None else body[field]
+    return str(value)
+
+
+def _load(file: Path, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> Policy:
     try:
-        policy, scanner = load_engine(config, file)
+        return load_policy(file, declared)
     except ConfigError as exc:
-        raise _errors(exc) from None
-    return policy, scanner.scan
-
-
-def _load(file: Path) -> Policy:
-    try:
-        return load_policy(file)
-    except ConfigError as exc:
-        raise _errors(exc) from None
+        table = Table(title=exc.message)
+        table.add_column("key")
+        table.add_column("problem")
+        for path, message in exc.errors:
+            table.add_row(Text(path), Text(message))
+        Console(stderr=True).print(table)
+        raise typer.Exit(1) from None
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
@@ -145,8 +149,8 @@ def _report(decision: Decision, declared: str | None, sent: str | None) -> None:
         typer.echo(line)
 
 
-def make_policy_app(engine_factory: EngineFactory = gateway_engine) -> typer.Typer:
-    """The ``policy`` command group; ``engine_factory`` gives the policy and detection the ``test`` command uses."""
+def make_policy_app() -> typer.Typer:
+    """The ``policy`` command group."""
     policy_app = typer.Typer(help="Check data policies and try them on requests.", no_args_is_help=True)
 
     @policy_app.command("check")
@@ -174,37 +178,48 @@ def make_policy_app(engine_factory: EngineFactory = gateway_engine) -> typer.Typ
     ) -> None:
         """Decide a request under FILE without a gateway: the decision, its rule and reasons, and the masked text.
 
-        Hash-masked values use a random key here, so they differ from the gateway's.
+        Runs the gateway's own enforcement stage on the request a client would send to ENDPOINT. Hash-masked
+        values match the gateway's only when --config sets masking.hash_key.
         """
-        policy, scan = engine_factory(config, file)
+        settings = gateway_config(config)
+        policy = _load(file, settings.detection.declared_levels())  # one classification scheme, as the gateway's
         if text is not None and text_file is not None:
             typer.echo("give the text or --file, not both", err=True)
             raise typer.Exit(2)
+        target = _ENDPOINTS.get(endpoint)
+        if target is None:
+            typer.echo(f"unknown endpoint {endpoint!r}: one of {', '.join(_ENDPOINTS)}", err=True)
+            raise typer.Exit(2)
         if text_file is not None:
             text = text_file.read_text()
-        text = text or ""
-        findings = list(scan(text)) if text else []
-        counts = dict(Counter(f.type for f in findings))
+        # The gateway's own stage, built as the gateway builds it: the dry run cannot disagree with the gateway.
+        inspector = build_inspector(
+            settings,
+            build_scanner(settings, levels=policy.scheme),
+            classify=policy.classify,
+            decide=lambda facts: evaluate(policy, facts),
+        )
         declared = label.strip().lower() if label else None
-        decision = evaluate(
-            policy,
-            DecisionInput(
+        try:
+            inspection = inspector.inspect(
+                target,
+                request_body(target, model, text or ""),
                 identity=_identity(user, groups, service_account),
                 model=model,
                 upstream=upstream,
-                endpoint=endpoint,
-                counts=counts,
-                level=policy.classify(counts),
                 declared=declared,
-            ),
-        )
+            )
+        except ClearanceError as exc:
+            typer.echo(f"refused:  {exc.http_status} {exc.code}: {exc.message}")
+            raise typer.Exit(1) from None
+        decision = inspection.decision
         sent: str | None = None
         if decision.action in ("allow", "mask"):
-            sent = Masker(decision.plan, scan, os.urandom(32)).apply(text, findings)
+            sent = _sent_text(target, inspection.body)
         _report(decision, declared, sent)
 
     return policy_app
 
 
-def register(app: typer.Typer, **kwargs: Any) -> None:
-    app.add_typer(make_policy_app(**kwargs), name="policy")
+def register(app: typer.Typer) -> None:
+    app.add_typer(make_policy_app(), name="policy")

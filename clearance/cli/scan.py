@@ -26,9 +26,10 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.cli.records import Record, RecordFormat, detect_format, read_records
-from clearance.config import load_config, parse_config
+from clearance.config import GatewayConfig, load_config
 from clearance.detect.scanner import Scanner
 from clearance.exceptions import ConfigError
+from clearance.levels import LevelScheme
 from clearance.models import Finding
 from clearance.policy import Policy, load_policy
 
@@ -41,26 +42,50 @@ POLICY_OPTION = typer.Option(
 _CONTROL = str.maketrans({c: " " for c in range(32)})
 
 
-def load_engine(config: Path | None, policy: Path | None = None) -> tuple[Policy, Scanner]:
-    """The policy and the detection the gateway would run with ``config`` (or the defaults): the policy file is
-    ``policy``, else the configuration's ``policy.file``, else the built-in default. Both use one classification
-    scheme, as the gateway builds it (``clearance.app.create_app``): the policy's levels with those the
-    configuration declares. Raises ``ConfigError``."""
-    gateway = load_config(config) if config is not None else parse_config({})
-    loaded = load_policy(policy if policy is not None else gateway.policy.file, gateway.detection.declared_levels())
-    return loaded, Scanner.from_config(gateway, levels=loaded.scheme)
-
-
-def build_scanner(config: Path | None, policy: Path | None = None, min_score: float | None = None) -> Scanner:
+def gateway_config(path: Path | None) -> GatewayConfig:
+    """The gateway configuration at ``path`` (defaults without one); every error printed, then exit 2."""
     try:
-        _, scanner = load_engine(config, policy)
+        return load_config(path) if path is not None else GatewayConfig()
     except ConfigError as exc:
-        err = Console(stderr=True)
-        err.print(Text(exc.message))
-        for path, message in exc.errors:
-            err.print(Text(f"  {path}: {message}"))
+        _print_config_error(exc)
+        raise typer.Exit(2) from None
+
+
+def gateway_policy(settings: GatewayConfig, path: Path | None = None) -> Policy:
+    """The policy the gateway would run with ``settings`` (the file at ``path``, else its ``policy.file``, else the
+    built-in default), with the levels its ``detection:`` section declares: one classification scheme, as
+    ``clearance.app.create_app`` builds it. Every error printed, then exit 2."""
+    try:
+        return load_policy(path if path is not None else settings.policy.file, settings.detection.declared_levels())
+    except ConfigError as exc:
+        _print_config_error(exc)
+        raise typer.Exit(2) from None
+
+
+def build_scanner(
+    config: Path | GatewayConfig | None, min_score: float | None = None, *, levels: LevelScheme | None = None
+) -> Scanner:
+    """The gateway's scanner for ``config``; ``levels`` is the policy's scheme (``gateway_policy(...).scheme``)."""
+    loaded = config if isinstance(config, GatewayConfig) else gateway_config(config)
+    try:
+        scanner = Scanner.from_config(loaded, levels=levels)
+    except ConfigError as exc:
+        _print_config_error(exc)
         raise typer.Exit(2) from None
     return scanner if min_score is None else scanner.with_min_score(min_score)
+
+
+def engine_scanner(config: Path | None, policy: Path | None, min_score: float | None = None) -> Scanner:
+    """The scanner of ``scan`` and ``classify``: the gateway's, classifying with the gateway's policy."""
+    settings = gateway_config(config)
+    return build_scanner(settings, min_score, levels=gateway_policy(settings, policy).scheme)
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    err = Console(stderr=True)
+    err.print(Text(exc.message))
+    for path, message in exc.errors:
+        err.print(Text(f"  {path}: {message}"))
 
 
 def masked_excerpt(text: str, findings: list[Finding], index: int, width: int = 24) -> str:
@@ -122,7 +147,7 @@ def scan_command(
     max_rows: int = typer.Option(500, "--max-rows", min=1, help="Table rows at most (--json lists every finding)."),
 ) -> None:
     """Find sensitive data in FILE; print type, level, position and a masked excerpt of each finding."""
-    scanner = build_scanner(config, policy, min_score)
+    scanner = engine_scanner(config, policy, min_score)
     if fail_on is not None and fail_on not in scanner.levels.order:
         raise typer.BadParameter(f"expected one of {', '.join(scanner.levels.order)}", param_hint="--fail-on")
     text = _read_input(file)
@@ -192,7 +217,7 @@ def classify_command(
         raise typer.BadParameter("expected auto, jsonl, csv or text", param_hint="--format")
     if output_format not in ("jsonl", "csv"):
         raise typer.BadParameter("expected jsonl or csv", param_hint="--output-format")
-    scanner = build_scanner(config, policy)
+    scanner = engine_scanner(config, policy)
     err = Console(stderr=True)
     levels: Counter[str] = Counter()
     types: Counter[str] = Counter()

@@ -29,10 +29,17 @@ import re
 from typing import Any
 
 from clearance.exceptions import UpstreamProtocolError
-from clearance.extract import IMAGE_LIST_KEYS, STRUCTURAL_KEYS, is_image, is_structural, number_digits, rewrite_texts
-from clearance.joins import WINDOW
 from clearance.mask.masker import Masker
 from clearance.mask.stream import LETTER, StreamMasker, holds_number
+from clearance.payload.extract import (
+    IMAGE_LIST_KEYS,
+    STRUCTURAL_KEYS,
+    is_image,
+    is_structural,
+    number_digits,
+    rewrite_texts,
+)
+from clearance.payload.joins import WINDOW
 
 _SPACE = re.compile(r"\s")
 _CLEAN_FIELDS = 64

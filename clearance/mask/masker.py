@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from clearance.identifiers import IdentifierScan
-from clearance.joins import split_findings
 from clearance.mask import operators
 from clearance.mask.vault import PlaceholderVault
 from clearance.models import Finding, MaskPlan, OperatorName
+from clearance.payload.identifiers import IdentifierScan
+from clearance.payload.joins import split_findings
 
 Scan = Callable[[str], Sequence[Finding]]
 
@@ -109,7 +109,8 @@ class Masker:
     def outgoing_joined(self, texts: Sequence[str]) -> list[str]:
         """``texts`` of one answer read one after the other, as a client that joins them reads them (the openai
         SDK's ``output_text`` joins every text part of every output item): a value crossing a join
-        (``clearance.joins``) is masked in each text it touches. Values inside one text are ``outgoing``'s job."""
+        (``clearance.payload.joins``) is masked in each text it touches. Values inside one text are ``outgoing``'s
+        job."""
         if len(texts) < 2 or not self.plan.active:
             return list(texts)
         pieces: list[list[Finding]] = [[] for _ in texts]
@@ -123,7 +124,7 @@ class Masker:
 
     def identifier(self, value: str) -> str:
         """An answer's key, id or name on its way to the caller: itself, or, when it holds a value the plan masks
-        (``clearance.identifiers``: glued values too), the type's redaction in its place. An identifier is
+        (``clearance.payload.identifiers``: glued values too), the type's redaction in its place. An identifier is
         replaced whole: half an id means nothing, and a partial mask of a glued value may keep most of it."""
         if not value or not self.plan.active:
             return value

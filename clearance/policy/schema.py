@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
+from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.entities import UNLISTED_OPERATOR, default_levels
 from clearance.models import Action, OperatorName, RecordMode
-from clearance.proxy.endpoints import MODEL_ENDPOINTS
 
 Role = Literal["user", "approver", "auditor", "admin"]
 ENDPOINT_NAMES = tuple(e.name for e in MODEL_ENDPOINTS)

@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from clearance.enforce.inspector import Inspection
 from clearance.exceptions import ClearanceError
-from clearance.inspection import Inspection, decision_headers
 from clearance.mask.masker import Masker
 from clearance.models import AuditRecord, Finding, Identity, Usage
+from clearance.proxy.decisions import decision_headers
 from clearance.proxy.errors import error_response
 
 Scan = Callable[[str], Sequence[Finding]]

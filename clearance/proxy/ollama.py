@@ -23,14 +23,14 @@ from typing import Any
 
 import orjson
 
-from clearance.exceptions import UpstreamProtocolError
-from clearance.mask.events import channel_index
-from clearance.proxy.endpoints import (
+from clearance.endpoints import (
     OPENAI_CHAT,
     OPENAI_COMPLETIONS,
     OPENAI_EMBEDDINGS,
     Endpoint,
 )
+from clearance.exceptions import UpstreamProtocolError
+from clearance.mask.events import channel_index
 
 # Ollama option -> OpenAI parameter, where the meaning is the same.
 _OPTION_MAP = {

@@ -1,7 +1,7 @@
 """The request pipeline for model endpoints, top to bottom:
 
     authenticate -> read body -> parse JSON -> validate -> route model
-      -> inspect (extract texts, detect, classify, decide, mask: ``clearance.inspection``)
+      -> inspect (extract texts, detect, classify, decide, mask: ``clearance.enforce.inspector``)
       -> build upstream request -> send
       -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
 
@@ -20,6 +20,8 @@ import aiohttp
 from aiohttp import web
 
 from clearance.audit.store import AuditStore
+from clearance.endpoints import Endpoint
+from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import (
     ClearanceError,
     InspectionFailed,
@@ -28,13 +30,12 @@ from clearance.exceptions import (
     RequestTimeout,
     UpstreamProtocolError,
 )
-from clearance.inspection import Inspection, Inspector, denial
 from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
 from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.proxy import ollama
-from clearance.proxy.endpoints import Endpoint
+from clearance.proxy.decisions import denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
 from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser

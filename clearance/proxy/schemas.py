@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
+from clearance.endpoints import Endpoint
 from clearance.exceptions import InvalidRequest
-from clearance.proxy.endpoints import Endpoint
 
 
 class _Open(BaseModel):

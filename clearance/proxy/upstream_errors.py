@@ -3,7 +3,7 @@
 The status is kept. The body is what aiohttp decoded (``upstream.body_is_decoded``), read as text in its declared
 charset (UTF-8 if none) and masked with the request's own masker (``Masker.outgoing``, the one whole answers use):
 
-- JSON, whatever the ``Content-Type`` says, is masked field by field (``clearance.extract.rewrite_texts``), so
+- JSON, whatever the ``Content-Type`` says, is masked field by field (``clearance.payload.extract.rewrite_texts``), so
   escapes such as ``\\u0034`` are read as the characters they stand for, and sent as ``application/json``; if the
   serialised result still holds something masking would change (a value in a key or a structural field the walk
   passes), the body is not shown;
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import aiohttp
 
 from clearance.exceptions import UpstreamError
-from clearance.extract import rewrite_texts
 from clearance.mask.events import DROP
 from clearance.mask.masker import Masker
+from clearance.payload.extract import rewrite_texts
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_body
 from clearance.proxy.json_codec import JsonCodec, JsonRefused, dumps
 from clearance.proxy.upstream import body_is_decoded

@@ -25,10 +25,10 @@ from bench.sensitive import (
 )
 from clearance.config import parse_config
 from clearance.detect import Scanner
-from clearance.inspection import Inspector
+from clearance.endpoints import MODEL_ENDPOINTS
+from clearance.enforce.inspector import Inspector
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
-from clearance.proxy.endpoints import MODEL_ENDPOINTS
 from clearance.proxy.pipeline import mask_whole
 
 

@@ -127,3 +127,19 @@ def test_when_options_contradict_then_test_says_so(extra: list[str], fragment: s
 def test_when_the_caller_is_anonymous_then_the_policy_decides_for_anonymous() -> None:
     code, output = run("policy", "test", str(SUPPORT), "hello", "--model", "llama-internal")
     assert (code, fields(output)["reasons"]) == (0, "default_deny, unknown_identity")
+
+
+def test_when_an_endpoint_is_given_then_test_sends_the_text_where_that_endpoint_carries_it() -> None:
+    text = "Customer jane.doe@acme.io paid with 4111-1111-1111-1111"
+    who = ["--user", "sam@example.com", "--groups", "support", "--model", "llama-internal"]
+    for endpoint in ("embeddings", "completions", "responses", "ollama.chat", "ollama.generate", "ollama.embed"):
+        code, output = run("policy", "test", str(SUPPORT), text, *who, "--endpoint", endpoint)
+        assert (code, fields(output)["decision"]) == (0, "mask"), (endpoint, output)
+        assert "4111-1111-1111-1111" not in output
+        assert "jane.doe@acme.io" not in output
+
+
+def test_when_the_endpoint_is_unknown_then_test_names_the_ones_there_are() -> None:
+    code, output = run("policy", "test", str(SUPPORT), "hi", "--model", "llama-internal", "--endpoint", "chat")
+    assert code == 2
+    assert "chat.completions" in output

@@ -23,10 +23,10 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from clearance.detect import Scanner
+from clearance.endpoints import OLLAMA_CHAT
 from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, channel_index
 from clearance.mask.masker import Masker
 from clearance.models import MaskPlan
-from clearance.proxy.endpoints import OLLAMA_CHAT
 from clearance.proxy.ollama import OllamaStreamTranslator
 
 SCANNER = Scanner.from_config(None)

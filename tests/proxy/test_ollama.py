@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
+from clearance.endpoints import OLLAMA_CHAT, OLLAMA_EMBED, OLLAMA_GENERATE, Endpoint
 from clearance.exceptions import UpstreamProtocolError
 from clearance.proxy import ollama
-from clearance.proxy.endpoints import OLLAMA_CHAT, OLLAMA_EMBED, OLLAMA_GENERATE, Endpoint
 
 
 def test_chat_tool_calls_become_openai_json_strings_and_back() -> None:

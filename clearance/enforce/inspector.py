@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from clearance.config import GatewayConfig
+from clearance.detect.scanner import Scanner
+from clearance.endpoints import Endpoint
 from clearance.entities import STRUCTURED_TYPES
-from clearance.exceptions import InspectionFailed, InvalidRequest, PermissionDenied, UnsupportedInput
-from clearance.extract import Leaf, Path, rewrite_texts, structural_format, walk
-from clearance.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
-from clearance.joins import SplitFinding, split_findings
+from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.mask.masker import Masker
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
-from clearance.proxy.endpoints import Endpoint
+from clearance.payload.extract import Leaf, Path, rewrite_texts, structural_format, walk
+from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
+from clearance.payload.joins import SplitFinding, split_findings
 
-log = logging.getLogger("clearance.inspection")
+log = logging.getLogger("clearance.enforce.inspector")
 
 Scan = Callable[[str], Sequence[Finding]]
 Classify = Callable[[Mapping[str, int]], str]
@@ -42,6 +45,27 @@ class Inspection:
     decision: Decision
     body: dict[str, Any]
     masker: Masker
+
+
+def build_inspector(config: GatewayConfig, scanner: Scanner, *, classify: Classify, decide: Decide) -> Inspector:
+    """The enforcement stage as ``config`` sets it up: the gateway and ``clearance policy test`` both build theirs
+    here, so a dry run applies exactly what the gateway applies."""
+    return Inspector(
+        scan=scanner.scan,
+        types=frozenset(t for detector in scanner.detectors for t in detector.types),
+        classify=classify,
+        decide=decide,
+        hash_key=hash_key(config),
+        allow_token_ids=config.masking.allow_token_ids,
+    )
+
+
+def hash_key(config: GatewayConfig) -> bytes:
+    """The key of the ``hash`` operator: ``masking.hash_key``, or a random one (stable only within a process)."""
+    if config.masking.hash_key is not None:
+        return config.masking.hash_key.resolve().encode()
+    log.warning("masking.hash_key is not set: hashed values are stable only within this process")
+    return secrets.token_bytes(32)
 
 
 class Inspector:
@@ -96,7 +120,7 @@ class Inspector:
         token ids unless ``allow_token_ids`` (``UnsupportedInput``). Refused with 400 after the decision: a key or
         a structural string holding a finding the plan masks (neither can be masked without changing what the
         request means). Numbers holding a finding the plan masks are replaced by their masked digits, a string.
-        Values split across adjacent texts (``clearance.joins``) are masked piece by piece.
+        Values split across adjacent texts (``clearance.payload.joins``) are masked piece by piece.
         """
         leaves = list(walk(body))
         self._refuse_unforwardable(leaves)
@@ -276,30 +300,6 @@ class Inspector:
         if self._types is None or plan.restore:
             return True
         return any(plan.operator_for(t) is not None and t not in STRUCTURED_TYPES for t in self._types)
-
-
-def denial(decision: Decision) -> PermissionDenied:
-    code = "approval_required" if decision.action == "require_approval" else "blocked_by_policy"
-    return PermissionDenied(
-        decision.message or "this request is not allowed by the data classification policy",
-        code=code,
-        details={"rule": decision.rule, "reasons": list(decision.reasons), "findings": dict(decision.counts)},
-    )
-
-
-def decision_headers(decision: Decision, masked: Mapping[str, int]) -> dict[str, str]:
-    """What the client is told: the decision, its rule and reasons, and counts per type (never values)."""
-    headers = {
-        "X-Clearance-Decision": decision.action,
-        "X-Clearance-Rule": decision.rule,
-        "X-Clearance-Reasons": ",".join(decision.reasons),
-        "X-Clearance-Level": decision.level,
-    }
-    if decision.counts:
-        headers["X-Clearance-Findings"] = ",".join(f"{t}={n}" for t, n in sorted(decision.counts.items()))
-    if masked:
-        headers["X-Clearance-Masked"] = ",".join(f"{t}={n}" for t, n in sorted(masked.items()))
-    return headers
 
 
 def _disjoint(findings: list[Finding]) -> list[Finding]:

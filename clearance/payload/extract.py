@@ -4,7 +4,7 @@ Rather than a list of known fields (which misses the next API's new one), everyt
 
 - every string is a text, except a *structural* string (``role``, ``type``, ids, tool names, ``finish_reason``…)
   that fullmatches its strict format (``STRUCTURAL_FORMATS``: an enum where the API has one, an id charset and
-  length otherwise), and a real inline image (``clearance.images``);
+  length otherwise), and a real inline image (``clearance.payload.images``);
 - object keys are inspected too (a key can hold a card as well as a value can);
 - JSON numbers of ``NUMBER_DIGITS`` digits or more are inspected as their digits (``number_digits``; for a
   fraction or an exponent form, the digits as forwarded): a card sent as a number is a card;
@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import orjson
 
-from clearance.images import is_base64_image, is_inline_image
+from clearance.payload.images import is_base64_image, is_inline_image
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearance.detect import Scanner
-from clearance.joins import WINDOW, split_findings
+from clearance.payload.joins import WINDOW, split_findings
 
 SCAN = Scanner.from_config(None).scan
 

@@ -4,7 +4,7 @@ An identifier glues words together (``call_4111…``, ``chatcmpl-536-22-…``, `
 a word boundary before or after a value would miss it there. ``IdentifierScan`` also reads the identifier from each
 place a new word could start (after a separator, where letters turn to digits or back, where lower case turns upper:
 at most ``MAX_WORD_STARTS``), cut at each separator after it, and with every separator run as a space. The request
-side refuses an identifier that holds a value the policy masks (``clearance.inspection``); the answer side
+side refuses an identifier that holds a value the policy masks (``clearance.enforce.inspector``); the answer side
 replaces it (``Masker.identifier``).
 
 Findings depend only on the scanner, so one ``IdentifierScan`` per application remembers them (a bounded cache):

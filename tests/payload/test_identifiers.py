@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from clearance.detect import Scanner
-from clearance.identifiers import MAX_VARIANTS, IdentifierScan, _variants
 from clearance.mask.masker import Masker
 from clearance.models import Finding, MaskPlan
+from clearance.payload.identifiers import MAX_VARIANTS, IdentifierScan, _variants
 
 SCAN = Scanner.from_config(None).scan
 TOKEN = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from clearance.images import MAX_BLOCKS, is_base64_image, is_inline_image
+from clearance.payload.images import MAX_BLOCKS, is_base64_image, is_inline_image
 from tests.image_samples import data_url, gif, jpeg, jpeg_segment, png, png_chunk, riff_chunk, webp
 
 TEXT = b"my card is 4111 1111 1111 1111"

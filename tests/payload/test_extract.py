@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from clearance.extract import Leaf, has_token_ids, is_structural, iter_texts, number_digits, rewrite_texts, walk
+from clearance.payload.extract import Leaf, has_token_ids, is_structural, iter_texts, number_digits, rewrite_texts, walk
 from tests.image_samples import data_url, png
 
 IMAGE = data_url("png", png())
