@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from clearance.detect.base import Detector
 from clearance.detect.config import DetectionConfig
-from clearance.detect.levels import Classification, LevelScheme
 from clearance.detect.scanner import Scanner, classify, scan
+from clearance.levels import Classification, LevelScheme
 from clearance.models import Finding
 
 __version__ = "0.1.0"

@@ -73,8 +73,10 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
     authenticator = build_authenticator(config.auth, default_keys_url=config.audit.url)
-    policy = PolicyHolder.from_settings(config.policy)
-    scanner = Scanner.from_config(config)
+    # One classification scheme: the policy's levels, with those the detection configuration declares for the types
+    # it does not list. The scanner prefers the more sensitive of overlapping findings by the scheme at start.
+    policy = PolicyHolder.from_settings(config.policy, declared=config.detection.declared_levels())
+    scanner = Scanner.from_config(config, levels=policy.policy.scheme)
     inspector = build_inspector(config, scanner, classify=policy.classify, decide=policy.decide)
 
     async def authenticate(request: web.Request) -> Identity:

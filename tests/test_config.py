@@ -87,3 +87,11 @@ def test_cli_config_check(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "server.port" in result.output
     assert "upstreams.0.base_url" in result.output
+
+
+def test_when_a_declared_level_is_not_on_the_policys_scale_then_config_check_says_where(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("detection:\n  custom:\n    - {name: codes, type: CODE, keywords: [atlas], level: secret}\n")
+    result = CliRunner().invoke(app, ["config", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "detection.custom.0.level" in result.output

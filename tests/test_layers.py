@@ -13,7 +13,9 @@ import clearance
 PACKAGE = Path(clearance.__file__).parent
 
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"models", "exceptions", "tasks", "endpoints", "entities"}),
+    frozenset({"models", "exceptions", "tasks", "endpoints"}),
+    frozenset({"entities"}),
+    frozenset({"levels"}),
     frozenset({"detect", "payload", "db", "localmodel", "testing"}),
     frozenset({"audit", "auth"}),
     frozenset({"config"}),

@@ -1,4 +1,8 @@
-"""``clearance config check FILE``: validate a configuration file and print every error at once."""
+"""``clearance config check FILE``: validate a configuration file and print every error at once.
+
+The policy file it names (or the default policy) is loaded too, with the levels its ``detection:`` section
+declares, as the gateway loads them: a declared level that is not on the policy's scale is reported here.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from rich.table import Table
 
 from clearance.config import load_config
 from clearance.exceptions import ConfigError
+from clearance.policy import load_policy
 
 config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
 
@@ -20,6 +25,7 @@ def check(file: Path = typer.Argument(..., help="The YAML configuration file."))
     console = Console()
     try:
         config = load_config(file)
+        load_policy(config.policy.file, config.detection.declared_levels())
     except ConfigError as exc:
         table = Table(title=exc.message, show_lines=False)
         table.add_column("key")

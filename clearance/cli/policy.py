@@ -1,6 +1,7 @@
 """``clearance policy check FILE`` and ``clearance policy test FILE …``: validate a policy, and try it on a request
-without running a gateway (the same detection, decision and masking the gateway applies; ``--config`` takes the
-detection and masking settings, custom detectors included, from a gateway configuration file)."""
+without running a gateway (the same detection, classification, decision and masking the gateway applies;
+``--config`` takes the detection and masking settings, custom detectors and their declared levels included, from a
+gateway configuration file)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from clearance.cli.scan import CONFIG_OPTION, build_scanner, gateway_config
 from clearance.endpoints import MODEL_ENDPOINTS, Endpoint
 from clearance.enforce.inspector import build_inspector
 from clearance.exceptions import ClearanceError, ConfigError
+from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels
 from clearance.models import Decision, Identity
 from clearance.policy import Policy, evaluate, load_policy
 from clearance.policy.schema import PolicyFile, RuleWhen
@@ -45,9 +47,9 @@ def _sent_text(endpoint: Endpoint, body: dict[str, Any]) -> str:
     return str(value)
 
 
-def _load(file: Path) -> Policy:
+def _load(file: Path, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> Policy:
     try:
-        return load_policy(file)
+        return load_policy(file, declared)
     except ConfigError as exc:
         table = Table(title=exc.message)
         table.add_column("key")
@@ -179,7 +181,8 @@ def make_policy_app() -> typer.Typer:
         Runs the gateway's own enforcement stage on the request a client would send to ENDPOINT. Hash-masked
         values match the gateway's only when --config sets masking.hash_key.
         """
-        policy = _load(file)
+        settings = gateway_config(config)
+        policy = _load(file, settings.detection.declared_levels())  # one classification scheme, as the gateway's
         if text is not None and text_file is not None:
             typer.echo("give the text or --file, not both", err=True)
             raise typer.Exit(2)
@@ -189,11 +192,10 @@ def make_policy_app() -> typer.Typer:
             raise typer.Exit(2)
         if text_file is not None:
             text = text_file.read_text()
-        settings = gateway_config(config)
         # The gateway's own stage, built as the gateway builds it: the dry run cannot disagree with the gateway.
         inspector = build_inspector(
             settings,
-            build_scanner(settings),
+            build_scanner(settings, levels=policy.scheme),
             classify=policy.classify,
             decide=lambda facts: evaluate(policy, facts),
         )

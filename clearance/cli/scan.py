@@ -3,6 +3,10 @@
 ``scan [FILE|-]`` prints each finding's type, level, position and a masked excerpt (the value itself is never
 printed), or JSON with ``--json``. ``classify INPUT...`` labels every record of JSONL, CSV or text files with its
 level and entity counts, as JSONL or CSV, with a progress bar and a summary.
+
+Levels are the gateway's: the policy's (``--policy``, else the ``policy:`` setting of the ``--config`` file, else
+the built-in default policy) with the levels the configuration's ``detection:`` section declares for types the
+policy does not list (``clearance.levels``).
 """
 
 from __future__ import annotations
@@ -25,10 +29,15 @@ from clearance.cli.records import Record, RecordFormat, detect_format, read_reco
 from clearance.config import GatewayConfig, load_config
 from clearance.detect.scanner import Scanner
 from clearance.exceptions import ConfigError
+from clearance.levels import LevelScheme
 from clearance.models import Finding
+from clearance.policy import Policy, load_policy
 
 CONFIG_OPTION = typer.Option(
     None, "--config", "-c", help="A gateway configuration file whose detection: section to use (default: built-ins)."
+)
+POLICY_OPTION = typer.Option(
+    None, "--policy", "-p", help="A policy file whose levels to use (default: the --config file's policy: setting)."
 )
 _CONTROL = str.maketrans({c: " " for c in range(32)})
 
@@ -42,14 +51,34 @@ def gateway_config(path: Path | None) -> GatewayConfig:
         raise typer.Exit(2) from None
 
 
-def build_scanner(config: Path | GatewayConfig | None, min_score: float | None = None) -> Scanner:
+def gateway_policy(settings: GatewayConfig, path: Path | None = None) -> Policy:
+    """The policy the gateway would run with ``settings`` (the file at ``path``, else its ``policy.file``, else the
+    built-in default), with the levels its ``detection:`` section declares: one classification scheme, as
+    ``clearance.app.create_app`` builds it. Every error printed, then exit 2."""
+    try:
+        return load_policy(path if path is not None else settings.policy.file, settings.detection.declared_levels())
+    except ConfigError as exc:
+        _print_config_error(exc)
+        raise typer.Exit(2) from None
+
+
+def build_scanner(
+    config: Path | GatewayConfig | None, min_score: float | None = None, *, levels: LevelScheme | None = None
+) -> Scanner:
+    """The gateway's scanner for ``config``; ``levels`` is the policy's scheme (``gateway_policy(...).scheme``)."""
     loaded = config if isinstance(config, GatewayConfig) else gateway_config(config)
     try:
-        scanner = Scanner.from_config(loaded)
+        scanner = Scanner.from_config(loaded, levels=levels)
     except ConfigError as exc:
         _print_config_error(exc)
         raise typer.Exit(2) from None
     return scanner if min_score is None else scanner.with_min_score(min_score)
+
+
+def engine_scanner(config: Path | None, policy: Path | None, min_score: float | None = None) -> Scanner:
+    """The scanner of ``scan`` and ``classify``: the gateway's, classifying with the gateway's policy."""
+    settings = gateway_config(config)
+    return build_scanner(settings, min_score, levels=gateway_policy(settings, policy).scheme)
 
 
 def _print_config_error(exc: ConfigError) -> None:
@@ -112,12 +141,13 @@ def scan_command(
     file: str = typer.Argument("-", help="The file to scan; - (the default) reads standard input."),
     as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
     config: Path | None = CONFIG_OPTION,
+    policy: Path | None = POLICY_OPTION,
     min_score: float | None = typer.Option(None, "--min-score", min=0.0, max=1.0, help="Override the threshold."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 when the text's level is this or higher."),
     max_rows: int = typer.Option(500, "--max-rows", min=1, help="Table rows at most (--json lists every finding)."),
 ) -> None:
     """Find sensitive data in FILE; print type, level, position and a masked excerpt of each finding."""
-    scanner = build_scanner(config, min_score)
+    scanner = engine_scanner(config, policy, min_score)
     if fail_on is not None and fail_on not in scanner.levels.order:
         raise typer.BadParameter(f"expected one of {', '.join(scanner.levels.order)}", param_hint="--fail-on")
     text = _read_input(file)
@@ -179,6 +209,7 @@ def classify_command(
     output: str = typer.Option("-", "--output", "-o", help="Where to write the labels; - for standard output."),
     output_format: str = typer.Option("jsonl", "--output-format", help="jsonl or csv."),
     config: Path | None = CONFIG_OPTION,
+    policy: Path | None = POLICY_OPTION,
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on standard error."),
 ) -> None:
     """Label each record of INPUTS with its classification level and entity counts."""
@@ -186,7 +217,7 @@ def classify_command(
         raise typer.BadParameter("expected auto, jsonl, csv or text", param_hint="--format")
     if output_format not in ("jsonl", "csv"):
         raise typer.BadParameter("expected jsonl or csv", param_hint="--output-format")
-    scanner = build_scanner(config)
+    scanner = engine_scanner(config, policy)
     err = Console(stderr=True)
     levels: Counter[str] = Counter()
     types: Counter[str] = Counter()

@@ -10,9 +10,9 @@ from clearance.detect.config import DetectionConfig
 from clearance.detect.context import ContextRule
 from clearance.detect.custom import KeywordDetector, RegexDetector
 from clearance.detect.exclusions import Exclusion
-from clearance.detect.levels import Classification, LevelScheme
 from clearance.detect.registry import DetectorRegistry, builtin_registry
 from clearance.detect.scanner import Scanner, classify, default_scanner, scan
+from clearance.levels import Classification, LevelScheme
 
 __all__ = [
     "Classification",

@@ -25,26 +25,26 @@ Example::
           values: ["4111 1111 1111 1111"]
         - patterns: ['.*@ourcompany\\.com']
       levels:
-        order: [public, internal, confidential, restricted]
-        types: {EMAIL_ADDRESS: internal}
-        default: confidential
+        types: {EMAIL_ADDRESS: internal}   # for types the policy does not list
       ner:
         enabled: false
         model: en_core_web_sm
 
 Every regular expression is checked with RE2 when the file is loaded; one it cannot compile is reported with its
-key path (``detection.custom.1.regex``).
+key path (``detection.custom.1.regex``). Declared levels (``levels.types``, a custom detector's ``level``) are
+checked against the policy's scale when the gateway or the CLI loads the policy (``clearance.levels``).
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clearance.detect.custom import compile_re2
-from clearance.detect.levels import DEFAULT_ORDER
 from clearance.detect.registry import builtin_registry
+from clearance.levels import DeclaredLevel, DeclaredLevels, DeclaredScale
 
 TypeName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -70,6 +70,7 @@ class CustomDetectorConfig(_Strict):
     """Words that raise the score by ``context_boost`` when near a match."""
     context_boost: Boost = 0.2
     level: str | None = None
+    """The level of ``type`` when the policy does not list it; a level of the policy's scale."""
 
     @field_validator("regex")
     @classmethod
@@ -119,23 +120,20 @@ class ExclusionConfig(_Strict):
 
 
 class LevelsConfig(_Strict):
-    order: Annotated[tuple[str, ...], Field(min_length=1)] = DEFAULT_ORDER
-    """Lowest first."""
+    """Levels for types the policy does not list. The scale and the level of unlisted types are the policy's
+    (``levels`` and ``unlisted_type_level`` of the policy file): ``order`` and ``default`` may only repeat them."""
+
+    order: Annotated[tuple[str, ...], Field(min_length=1)] | None = None
+    """Lowest first; if given, it must be the policy's scale."""
     types: dict[TypeName, str] = {}
-    """Overrides of the default level of entity types."""
-    default: str = "confidential"
-    """The level of a type with none of its own."""
+    """The level of types the policy does not list (the policy's listing wins)."""
+    default: str | None = None
+    """If given, it must be the policy's level for unlisted types."""
 
     @model_validator(mode="after")
-    def _known_levels(self) -> LevelsConfig:
-        if len(set(self.order)) != len(self.order):
+    def _distinct(self) -> LevelsConfig:
+        if self.order is not None and len(set(self.order)) != len(self.order):
             raise ValueError("'order' lists a level twice")
-        known = set(self.order)
-        if self.default not in known:
-            raise ValueError(f"default level {self.default!r} is not one of {list(self.order)}")
-        for type_, level in self.types.items():
-            if level not in known:
-                raise ValueError(f"{type_}: level {level!r} is not one of {list(self.order)}")
         return self
 
 
@@ -176,8 +174,20 @@ class DetectionConfig(_Strict):
             if custom.name in builtin or custom.name in seen or custom.name == "ner":
                 raise ValueError(f"detector name {custom.name!r} is already taken: choose another")
             seen.add(custom.name)
-            if custom.level is not None and custom.level not in self.levels.order:
-                raise ValueError(
-                    f"custom detector {custom.name!r}: level {custom.level!r} is not one of {list(self.levels.order)}"
-                )
         return self
+
+    def declared_levels(self) -> DeclaredLevels:
+        """The levels this section declares, with their key paths: custom detectors' ``level``, then
+        ``levels.types`` (which wins for a type given in both)."""
+        types = {
+            c.type: DeclaredLevel(c.level, f"detection.custom.{i}.level")
+            for i, c in enumerate(self.custom)
+            if c.level is not None
+        }
+        types.update({t: DeclaredLevel(level, f"detection.levels.types.{t}") for t, level in self.levels.types.items()})
+        levels = self.levels
+        return DeclaredLevels(
+            types=MappingProxyType(types),
+            order=DeclaredScale(levels.order, "detection.levels.order") if levels.order else None,
+            default=DeclaredLevel(levels.default, "detection.levels.default") if levels.default else None,
+        )

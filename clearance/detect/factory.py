@@ -12,10 +12,10 @@ from clearance.detect.config import CustomDetectorConfig, DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule
 from clearance.detect.custom import KeywordDetector, RegexDetector
 from clearance.detect.exclusions import Exclusion
-from clearance.detect.levels import DEFAULT_TYPE_LEVELS, LevelScheme
 from clearance.detect.ner import NerUnavailable, spacy_detector
 from clearance.detect.registry import DetectorRegistry, builtin_registry
 from clearance.exceptions import ConfigError
+from clearance.levels import LevelScheme, classification_scheme
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,18 @@ def _custom_detector(custom: CustomDetectorConfig) -> Detector:
     )
 
 
-def build_parts(config: DetectionConfig, registry: DetectorRegistry | None = None) -> ScannerParts:
+def build_parts(
+    config: DetectionConfig, registry: DetectorRegistry | None = None, policy_levels: LevelScheme | None = None
+) -> ScannerParts:
+    """``policy_levels`` is the policy's scheme (the default policy's without one); the levels the configuration
+    declares are added to it by ``classification_scheme``, the one function that builds the scheme."""
     registry = registry or builtin_registry()
     detectors: list[Detector] = registry.create_all(exclude=config.disabled)
     rules = list(DEFAULT_CONTEXT_RULES)
-    type_levels = dict(DEFAULT_TYPE_LEVELS)
     for custom in config.custom:
         detectors.append(_custom_detector(custom))
         if custom.context:
             rules.append(ContextRule(frozenset({custom.type}), custom.context, custom.context_boost))
-        if custom.level is not None:
-            type_levels[custom.type] = custom.level
     if config.ner.enabled:
         try:
             detectors.append(spacy_detector(config.ner.model, labels=config.ner.labels, score=config.ner.score))
@@ -57,6 +58,5 @@ def build_parts(config: DetectionConfig, registry: DetectorRegistry | None = Non
             raise ConfigError(f"detection.ner: {exc}", [("detection.ner", str(exc))]) from None
     rules.extend(ContextRule(frozenset(r.types), r.words, r.boost, r.before, r.after) for r in config.context)
     exclusions = tuple(Exclusion.build(types=e.types, values=e.values, patterns=e.patterns) for e in config.exclusions)
-    type_levels.update(config.levels.types)
-    levels = LevelScheme(config.levels.order, type_levels, config.levels.default)
+    levels = classification_scheme(policy_levels or LevelScheme(), config.declared_levels())
     return ScannerParts(tuple(detectors), tuple(rules), exclusions, levels, config.min_score)

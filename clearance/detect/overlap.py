@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from operator import attrgetter
 
-from clearance.detect.levels import LevelScheme
+from clearance.levels import LevelScheme
 from clearance.models import Finding
 
 _POSITION = attrgetter("start", "end")

@@ -1,6 +1,7 @@
 """The detector registry: names to factories, so configuration can enable, disable and add detectors.
 
-``builtin_registry()`` holds every built-in detector; a plug-in registers its own factory under a new name. A
+``builtin_registry()`` holds every built-in detector, each reporting only types of the catalogue
+(``clearance.entities``); a plug-in registers its own factory under a new name, for types of its own. A
 registry is built where it is needed (no process-wide registry), so tests and gateways never share one.
 """
 
@@ -24,6 +25,7 @@ from clearance.detect.builtin.private_key import PrivateKeyDetector
 from clearance.detect.builtin.ssn import UsSsnDetector
 from clearance.detect.builtin.tokens import TOKEN_SPECS, PrefixedTokenDetector, TokenSpec
 from clearance.detect.builtin.us_bank import UsBankNumberDetector
+from clearance.entities import CATALOGUE
 
 DetectorFactory = Callable[[], Detector]
 
@@ -63,6 +65,20 @@ def _token_factory(spec: TokenSpec) -> DetectorFactory:
     return lambda: PrefixedTokenDetector(spec)
 
 
+def _catalogued(factory: DetectorFactory) -> DetectorFactory:
+    """The factory of a built-in detector, which may report only types of the catalogue (``clearance.entities``):
+    what a type is (its level, its operator, whether streams hold it whole) is read from there."""
+
+    def create() -> Detector:
+        detector = factory()
+        unknown = sorted(detector.types - CATALOGUE.keys())
+        if unknown:
+            raise ValueError(f"built-in detector {detector.name!r} reports {', '.join(unknown)}, not in the catalogue")
+        return detector
+
+    return create
+
+
 # Names are spelled out rather than read from the classes: compiled (mypyc) detector classes hold ``name`` per
 # instance, so the class itself has none to read. ``create`` checks that each factory builds the name it is
 # registered under.
@@ -88,7 +104,7 @@ def builtin_registry() -> DetectorRegistry:
     """A new registry holding every built-in detector, cheapest and most specific first."""
     registry = DetectorRegistry()
     for name, factory in _BUILTIN:
-        registry.register(name, factory)
+        registry.register(name, _catalogued(factory))
     for spec in TOKEN_SPECS:
-        registry.register(spec.name, _token_factory(spec))
+        registry.register(spec.name, _catalogued(_token_factory(spec)))
     return registry

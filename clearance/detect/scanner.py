@@ -27,11 +27,11 @@ from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule, Context
 from clearance.detect.decoded import MAX_DEPTH, TAGS, decoded_views, decoder_triggers, has_tag_run
 from clearance.detect.exclusions import Exclusion, ExclusionSet
 from clearance.detect.factory import build_parts
-from clearance.detect.levels import Classification, LevelScheme
 from clearance.detect.normalize import Normalizer, OffsetMap
 from clearance.detect.overlap import resolve_overlaps
 from clearance.detect.prefilter import TriggerSet
 from clearance.detect.registry import DetectorRegistry, builtin_registry
+from clearance.levels import Classification, LevelScheme
 from clearance.models import Finding
 
 
@@ -40,8 +40,10 @@ from clearance.models import Finding
 class Scanner:
     """Finds sensitive data in texts with a fixed set of detectors and rules.
 
-    ``Scanner()`` uses every built-in detector with the default context rules and levels;
-    ``Scanner.from_config(config)`` builds one from a ``DetectionConfig`` (or a whole ``GatewayConfig``).
+    ``Scanner()`` uses every built-in detector with the default context rules and the default policy's levels;
+    ``Scanner.from_config(config, levels=policy.scheme)`` builds one from a ``DetectionConfig`` (or a whole
+    ``GatewayConfig``) with a policy's levels (the default policy's without ``levels``) and the levels the
+    configuration declares (``clearance.levels.classification_scheme``).
     """
 
     def __init__(
@@ -76,18 +78,25 @@ class Scanner:
         self._min_score = min_score
 
     @classmethod
-    def from_config(cls, config: object | None = None, *, registry: DetectorRegistry | None = None) -> Scanner:
+    def from_config(
+        cls,
+        config: object | None = None,
+        *,
+        registry: DetectorRegistry | None = None,
+        levels: LevelScheme | None = None,
+    ) -> Scanner:
         """Build from a ``DetectionConfig``, a ``GatewayConfig`` (its ``detection`` section) or None (defaults).
+        ``levels`` is the policy's scheme (``Policy.scheme``); without it, the default policy's.
 
         Raises ``ConfigError`` when the configuration asks for something that cannot be loaded (the NER
-        plug-in without spaCy).
+        plug-in without spaCy) or declares a level that is not on the policy's scale.
         """
         detection = getattr(config, "detection", config)
         if detection is None:
             detection = DetectionConfig()
         if not isinstance(detection, DetectionConfig):
             raise TypeError("expected a DetectionConfig, a GatewayConfig or None")
-        parts = build_parts(detection, registry)
+        parts = build_parts(detection, registry, levels)
         return cls(
             parts.detectors,
             context_rules=parts.context_rules,

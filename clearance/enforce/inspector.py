@@ -21,9 +21,9 @@ from typing import Any
 from clearance.config import GatewayConfig
 from clearance.detect.scanner import Scanner
 from clearance.endpoints import Endpoint
+from clearance.entities import STRUCTURED_TYPES
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.mask.masker import Masker
-from clearance.mask.stream import STRUCTURED_TYPES
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
 from clearance.payload.extract import Leaf, Path, rewrite_texts, structural_format, walk
 from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan

@@ -12,9 +12,9 @@ A run of number-like tokens is held as one: tokens holding a digit, and tokens o
 (``**``, ``-``, ``|``), separated by any whitespace. So the token that completes a value may end in punctuation or
 markup (``1111.``, ``1111**``, ``1111</b>``, ``1111")``) and the groups before it are still held with it.
 
-When no masked type can begin with a plain word (``STRUCTURED_TYPES``), a word of letters is released at once
-instead of waiting for the space after it: the first word of an answer reaches the caller without waiting for the
-model's next event.
+When no masked type can begin with a plain word (every masked type is structured, ``clearance.entities``), a word
+of letters is released at once instead of waiting for the space after it: the first word of an answer reaches the
+caller without waiting for the model's next event.
 """
 
 from __future__ import annotations
@@ -165,39 +165,6 @@ _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*-----")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
 
 DEFAULT_MAX_HOLD = 8192
-
-STRUCTURED_TYPES = frozenset(
-    {
-        "CREDIT_CARD",
-        "US_SSN",
-        "IBAN_CODE",
-        "ABA_ROUTING_NUMBER",
-        "US_BANK_NUMBER",
-        "PHONE_NUMBER",
-        "AWS_ACCESS_KEY",
-        "AWS_SECRET_KEY",
-        "GITHUB_TOKEN",
-        "GITLAB_TOKEN",
-        "SLACK_TOKEN",
-        "SLACK_WEBHOOK",
-        "STRIPE_KEY",
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GOOGLE_API_KEY",
-        "NPM_TOKEN",
-        "HUGGINGFACE_TOKEN",
-        "SENDGRID_API_KEY",
-        "JWT",
-        "PRIVATE_KEY",
-        "CONNECTION_STRING",
-        "PASSWORD",
-        "API_KEY",
-    }
-)
-"""Types whose values never begin with a word of plain letters that is itself secret: numbers, and tokens whose
-first letters are a public prefix (``ghp``, ``AKIA``, ``eyJ``, a URL scheme, ``-----BEGIN``) or follow a keyword
-(``password:``). When only such types are masked, a finished-looking word can go out at once; the rest of a token
-that turns out to continue it is held and scanned with that word as context, so the value is still masked."""
 
 
 def safe_cut(pending: str, *, hold_words: bool = True) -> int:

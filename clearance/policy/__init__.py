@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels
 from clearance.policy.compiled import Policy, compile_policy
 from clearance.policy.defaults import default_policy
 from clearance.policy.evaluate import DEFAULT_RULE, evaluate
@@ -16,10 +17,13 @@ from clearance.policy.holder import PolicyHolder
 from clearance.policy.load import parse_policy, read_policy_file
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read, validate and compile a policy file; raises ``ConfigError`` listing every problem."""
+def load_policy(path: str | Path | None, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> Policy:
+    """Read, validate and compile a policy file (the default policy for None), with the levels the detection
+    configuration declares (``DetectionConfig.declared_levels()``); raises ``ConfigError`` listing every problem."""
+    if path is None:
+        return default_policy(declared)
     file, text = read_policy_file(path)
-    return compile_policy(file, text)
+    return compile_policy(file, text, declared)
 
 
 __all__ = [

@@ -12,8 +12,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from clearance.entities import DEFAULT_OPERATORS
+from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels, LevelScheme, classification_scheme
 from clearance.models import ApprovalRequirement, DecisionInput, Identity, MaskPlan, OperatorName, RecordMode
-from clearance.policy.catalog import DEFAULT_OPERATORS
 from clearance.policy.schema import GLOB_CHARS, ClearanceSpec, Defaults, PolicyFile, RuleSpec, RuleWhen
 
 
@@ -122,6 +123,10 @@ class Rule:
 class Policy:
     """A compiled policy: the input of ``clearance.policy.evaluate``."""
 
+    scheme: LevelScheme
+    """The classification scheme: the policy's levels with the levels the detection configuration declares for
+    types the policy does not list (``clearance.levels.classification_scheme``). ``type_rank`` and
+    ``unlisted_rank`` are read from it."""
     levels: tuple[str, ...]
     rank: Mapping[str, int]
     type_rank: Mapping[str, int]
@@ -269,14 +274,22 @@ def _rule(
     )
 
 
-def compile_policy(file: PolicyFile, text: str | None = None) -> Policy:
-    """Build the deciding form of a validated file. ``text`` is the file's text, for the digest."""
-    levels = tuple(level.name for level in file.levels)
+def file_scheme(file: PolicyFile) -> LevelScheme:
+    """The levels of the file alone: its scale, the types it lists, its level for the others."""
+    listed = {t: level.name for level in file.levels for t in level.types}
+    listed.update(file.types)
+    return LevelScheme(tuple(level.name for level in file.levels), listed, file.unlisted_type_level)
+
+
+def compile_policy(file: PolicyFile, text: str | None = None, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> Policy:
+    """Build the deciding form of a validated file. ``text`` is the file's text, for the digest; ``declared`` the
+    levels the detection configuration declares (``DetectionConfig.declared_levels()``), for types the file does
+    not list. Raises ``ConfigError`` when a declared level is not on the file's scale."""
+    scheme = classification_scheme(file_scheme(file), declared)
+    levels = scheme.order
     rank = {name: i for i, name in enumerate(levels)}
-    type_rank = {t: rank[level.name] for level in file.levels for t in level.types}
-    type_rank.update({t: rank[name] for t, name in file.types.items()})
-    top = len(levels) - 1
-    unlisted_rank = rank[file.unlisted_type_level] if file.unlisted_type_level else top
+    type_rank = {t: rank[level] for t, level in scheme.type_levels.items()}
+    unlisted_rank = rank[scheme.unlisted]
     maker = PlanMaker(
         type_rank=type_rank,
         operators={**DEFAULT_OPERATORS, **file.masking.operators},
@@ -289,6 +302,7 @@ def compile_policy(file: PolicyFile, text: str | None = None) -> Policy:
     digest_source = text if text is not None else file.model_dump_json()
     defaults = file.defaults
     return Policy(
+        scheme=scheme,
         levels=levels,
         rank=MappingProxyType(rank),
         type_rank=MappingProxyType(type_rank),

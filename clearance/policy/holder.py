@@ -4,7 +4,8 @@ The holder loads the file at start (an invalid file stops the start with every e
 it changes (its modification time, size or inode, polled by an owned task) or when ``reload()`` is called (the
 server calls it on SIGHUP). A new version is read, validated and compiled completely before one assignment swaps
 it in, so a request sees either the old policy or the new one, never a mix. An invalid new version is rejected and
-logged with its errors; the last good one keeps serving.
+logged with its errors; the last good one keeps serving. Every version is compiled with the levels the detection
+configuration declares (``declared``): a version whose scale lacks one of them is invalid.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from clearance.config import PolicySettings
 from clearance.exceptions import ConfigError
+from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels
 from clearance.models import Decision, DecisionInput
 from clearance.policy.compiled import Policy, compile_policy
 from clearance.policy.defaults import default_policy
@@ -42,25 +44,33 @@ def _signature(path: Path) -> Signature:
 class PolicyHolder:
     """Serves ``decide`` and ``classify`` from the current policy. Without a file, the built-in default policy."""
 
-    def __init__(self, path: str | Path | None = None, *, poll_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        poll_interval: float = 2.0,
+        declared: DeclaredLevels = NO_DECLARED_LEVELS,
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.poll_interval = poll_interval
+        self.declared = declared
+        """The levels the detection configuration declares, added to every version of the policy."""
         self._lock = threading.Lock()
         self._tasks = TaskSet()
         self.last_error: ConfigError | None = None
         """Why the latest reload was rejected (None after a good one)."""
         if self.path is None:
             self._signature: Signature = None
-            self._policy = default_policy()
+            self._policy = default_policy(declared)
         else:
             self._signature = _signature(self.path)
             file, text = read_policy_file(self.path)
-            self._policy = compile_policy(file, text)
+            self._policy = compile_policy(file, text, declared)
         self._log_loaded("policy loaded")
 
     @classmethod
-    def from_settings(cls, settings: PolicySettings) -> PolicyHolder:
-        return cls(settings.file, poll_interval=settings.reload_interval)
+    def from_settings(cls, settings: PolicySettings, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> PolicyHolder:
+        return cls(settings.file, poll_interval=settings.reload_interval, declared=declared)
 
     @property
     def policy(self) -> Policy:
@@ -93,7 +103,7 @@ class PolicyHolder:
             self._signature = signature
             try:
                 file, text = read_policy_file(self.path)
-                policy = compile_policy(file, text)
+                policy = compile_policy(file, text, self.declared)
             except Exception as exc:  # whatever went wrong, the last good version keeps serving
                 if not isinstance(exc, ConfigError):
                     exc = ConfigError(f"{self.path}: could not be loaded ({type(exc).__name__})")

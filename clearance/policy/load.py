@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from clearance.entities import DEFAULT_SCALE
 from clearance.exceptions import ConfigError
-from clearance.policy.catalog import DEFAULT_LEVELS
 from clearance.policy.schema import LevelSpec, PolicyFile
 
 _LEVELS = TypeAdapter(tuple[LevelSpec, ...])
@@ -48,7 +48,7 @@ def _level_names(data: dict[str, Any]) -> tuple[str, ...] | None:
     """The file's level names, to check every reference to a level against. When ``levels`` is itself invalid
     (its errors are reported anyway), the names that can be read are used, so the other errors still show."""
     if "levels" not in data:
-        return tuple(name for name, _ in DEFAULT_LEVELS)
+        return DEFAULT_SCALE
     raw = data["levels"]
     try:
         return tuple(level.name for level in _LEVELS.validate_python(raw))

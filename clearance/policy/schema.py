@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 from clearance.endpoints import MODEL_ENDPOINTS
+from clearance.entities import UNLISTED_OPERATOR, default_levels
 from clearance.models import Action, OperatorName, RecordMode
-from clearance.policy.catalog import DEFAULT_LEVELS, FALLBACK_OPERATOR
 
 Role = Literal["user", "approver", "auditor", "admin"]
 ENDPOINT_NAMES = tuple(e.name for e in MODEL_ENDPOINTS)
@@ -93,13 +93,14 @@ class LevelSpec(_Strict):
 
 
 def _default_levels() -> tuple[LevelSpec, ...]:
-    return tuple(LevelSpec(name=name, types=types) for name, types in DEFAULT_LEVELS)
+    """The default scale with each built-in type at its catalogue level (``clearance.entities``)."""
+    return tuple(LevelSpec(name=name, types=types) for name, types in default_levels())
 
 
 class MaskingDefaults(_Strict):
     operators: dict[EntityType, OperatorName] = {}
-    """Per-type operators; they override the built-in ones (``partial`` for cards, ``redact`` for secrets, ...)."""
-    default_operator: OperatorName = FALLBACK_OPERATOR
+    """Per-type operators; they override the catalogue's (``partial`` for cards, ``redact`` for secrets, ...)."""
+    default_operator: OperatorName = UNLISTED_OPERATOR
     """For a type with no operator of its own."""
     restore: bool = False
     """Whether callers see the originals of placeholders in answers (default decisions)."""

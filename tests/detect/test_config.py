@@ -4,6 +4,7 @@ import pytest
 
 from clearance.config import parse_config
 from clearance.detect.config import DetectionConfig
+from clearance.detect.scanner import Scanner
 from clearance.exceptions import ConfigError
 
 
@@ -16,7 +17,8 @@ def _errors(detection: dict[str, object]) -> dict[str, str]:
 def test_when_the_section_is_absent_then_defaults_apply() -> None:
     config = parse_config({})
     assert config.detection == DetectionConfig()
-    assert config.detection.levels.order == ("public", "internal", "confidential", "restricted")
+    assert config.detection.levels.order is None  # the scale is the policy's
+    assert Scanner.from_config(config).levels.order == ("public", "internal", "confidential", "restricted")
 
 
 def test_when_a_regex_is_not_re2_then_the_error_names_its_key_path() -> None:
@@ -43,9 +45,7 @@ def test_when_an_exclusion_pattern_is_not_re2_then_the_error_names_its_key_path(
         ),
         ({"custom": [{"name": "email", "type": "X", "regex": "a"}]}, "detection", "already taken"),
         ({"custom": [{"name": "x", "type": "lower", "regex": "a"}]}, "detection.custom.0.type", "pattern"),
-        ({"custom": [{"name": "x", "type": "X", "regex": "a", "level": "top"}]}, "detection", "not one of"),
-        ({"levels": {"types": {"EMAIL_ADDRESS": "secret"}}}, "detection.levels", "not one of"),
-        ({"levels": {"default": "secret"}}, "detection.levels", "not one of"),
+        ({"levels": {"order": ["a", "a"]}}, "detection.levels", "twice"),
         ({"exclusions": [{"types": ["CREDIT_CARD"]}]}, "detection.exclusions.0", "values"),
         ({"min_score": 2}, "detection.min_score", "less than or equal"),
         ({"unknown": 1}, "detection.unknown", "unknown key"),
@@ -57,3 +57,66 @@ def test_when_the_section_is_invalid_then_the_error_says_where_and_why(
     errors = _errors(detection)
     assert path in errors, errors
     assert fragment in errors[path]
+
+
+@pytest.mark.parametrize(
+    ("detection", "path", "fragment"),
+    [
+        ({"custom": [{"name": "x", "type": "X", "regex": "a", "level": "top"}]}, "detection.custom.0.level",
+         "'top' is not on the policy's scale: use one of public, internal, confidential, restricted"),
+        ({"levels": {"types": {"EMAIL_ADDRESS": "secret"}}}, "detection.levels.types.EMAIL_ADDRESS",
+         "not on the policy's scale"),
+        ({"levels": {"types": {"EMAIL_ADDRESS": "internal"}}}, "detection.levels.types.EMAIL_ADDRESS",
+         "the policy puts EMAIL_ADDRESS at 'confidential', and the policy decides"),
+        ({"levels": {"default": "secret"}}, "detection.levels.default", "set 'unlisted_type_level' in the policy"),
+        ({"levels": {"order": ["low", "high"]}}, "detection.levels.order", "the scale of levels is the policy's"),
+    ],
+)  # fmt: skip
+def test_when_a_declared_level_disagrees_with_the_policy_then_building_says_where_and_what_to_do(
+    detection: dict[str, object], path: str, fragment: str
+) -> None:
+    config = parse_config({"detection": detection})
+    with pytest.raises(ConfigError) as info:
+        Scanner.from_config(config)
+    errors = dict(info.value.errors)
+    assert list(errors) == [path]
+    assert fragment in errors[path]
+
+
+def test_when_declared_levels_repeat_the_policy_then_they_are_accepted() -> None:
+    config = parse_config(
+        {
+            "detection": {
+                "custom": [{"name": "x", "type": "X", "regex": "a", "level": "internal"}],
+                "levels": {
+                    "order": ["public", "internal", "confidential", "restricted"],
+                    "default": "restricted",
+                    "types": {"EMAIL_ADDRESS": "confidential", "TICKET_ID": "public"},
+                },
+            }
+        }
+    )
+    levels = Scanner.from_config(config).levels
+    assert (levels.level_of("X"), levels.level_of("TICKET_ID"), levels.level_of("OTHER")) == (
+        "internal",
+        "public",
+        "restricted",
+    )
+
+
+def test_when_several_declared_levels_are_wrong_then_every_one_is_reported() -> None:
+    config = parse_config(
+        {
+            "detection": {
+                "custom": [{"name": "x", "type": "X", "regex": "a", "level": "top"}],
+                "levels": {"default": "public", "types": {"Y": "nope"}},
+            }
+        }
+    )
+    with pytest.raises(ConfigError) as info:
+        Scanner.from_config(config)
+    assert [path for path, _ in info.value.errors] == [
+        "detection.levels.default",
+        "detection.custom.0.level",
+        "detection.levels.types.Y",
+    ]

@@ -18,7 +18,7 @@ def test_when_custom_detectors_are_configured_then_their_context_and_levels_are_
             "custom": [{"name": "codes", "type": "CODE", "keywords": ["atlas"], "context": ["project"],
                         "context_boost": 0.1, "level": "restricted"}],
             "context": [{"types": ["PHONE_NUMBER"], "words": ["hotline"], "boost": 0.2}],
-            "levels": {"types": {"EMAIL_ADDRESS": "internal"}},
+            "levels": {"types": {"TICKET_ID": "internal"}},
             "min_score": 0.6,
         }
     )  # fmt: skip
@@ -28,5 +28,6 @@ def test_when_custom_detectors_are_configured_then_their_context_and_levels_are_
     assert any(r.types == frozenset({"CODE"}) and r.words == ("project",) for r in parts.context_rules)
     assert any(r.types == frozenset({"PHONE_NUMBER"}) and r.words == ("hotline",) for r in parts.context_rules)
     assert parts.levels.level_of("CODE") == "restricted"
-    assert parts.levels.level_of("EMAIL_ADDRESS") == "internal"
+    assert parts.levels.level_of("TICKET_ID") == "internal"
+    assert parts.levels.level_of("EMAIL_ADDRESS") == "confidential"
     assert parts.min_score == 0.6

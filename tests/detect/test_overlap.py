@@ -5,8 +5,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clearance.detect.levels import LevelScheme
 from clearance.detect.overlap import resolve_overlaps
+from clearance.levels import LevelScheme
 from clearance.models import Finding
 
 

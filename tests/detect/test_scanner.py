@@ -146,7 +146,7 @@ def test_when_built_from_config_then_custom_detectors_levels_context_and_exclusi
                      "context": ["employee"], "context_boost": 0.2},
                 ],
                 "exclusions": [{"types": ["EMAIL_ADDRESS"], "patterns": [".*@ourco\\.com"]}],
-                "levels": {"types": {"EMAIL_ADDRESS": "internal"}},
+                "levels": {"types": {"EMPLOYEE_ID": "internal"}},
             }
         }
     )  # fmt: skip
@@ -157,7 +157,8 @@ def test_when_built_from_config_then_custom_detectors_levels_context_and_exclusi
         ("EMPLOYEE_ID", "EMP-123456"),
         ("EMAIL_ADDRESS", "jo@acme.io"),
     ]
-    assert scanner.classify("bluebird jo@acme.io").level == "internal"
+    assert scanner.classify("bluebird EMP-123456 employee").level == "internal"
+    assert scanner.classify("bluebird jo@acme.io").level == "confidential"
     assert Scanner.from_config(config.detection).levels.level_of("PROJECT") == "internal"
 
 

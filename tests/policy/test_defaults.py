@@ -7,14 +7,16 @@ from collections import Counter
 import pytest
 
 from clearance import scan
+from clearance.entities import ENTITY_TYPES
 from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.policy import default_policy, evaluate
 from clearance.policy import reasons as R
-from clearance.policy.catalog import FINANCIAL_TYPES, SECRET_TYPES
 from tests.policy.sample import facts
 
 POLICY = default_policy()
+FINANCIAL_TYPES = [e.name for e in ENTITY_TYPES if e.category == "financial"]
+SECRET_TYPES = [e.name for e in ENTITY_TYPES if e.category == "secret"]
 TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 

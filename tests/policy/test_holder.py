@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from clearance.config import PolicySettings
 from clearance.endpoints import OPENAI_CHAT
 from clearance.enforce.inspector import Inspector
 from clearance.exceptions import ConfigError
+from clearance.levels import DeclaredLevel, DeclaredLevels
 from clearance.models import Decision
 from clearance.policy import PolicyHolder
 from tests.policy.sample import USERS, facts
@@ -113,6 +115,20 @@ def test_when_an_invalid_version_is_written_then_it_is_rejected_logged_and_the_l
     write(policy_file, VERSION_B)
     assert holder.reload() is True
     assert holder.last_error is None
+
+
+def test_when_declared_levels_are_given_then_every_version_classifies_with_them_or_is_rejected(
+    policy_file: Path,
+) -> None:
+    declared = DeclaredLevels(MappingProxyType({"TICKET_ID": DeclaredLevel("low", "detection.levels.types.TICKET_ID")}))
+    holder = PolicyHolder(policy_file, declared=declared)
+    assert holder.classify({"TICKET_ID": 1}) == "low"
+    good = holder.policy
+    write(policy_file, VERSION_B)  # its scale has no 'low'
+    assert holder.reload() is False
+    assert holder.policy is good
+    assert holder.last_error is not None
+    assert [p for p, _ in holder.last_error.errors] == ["detection.levels.types.TICKET_ID"]
 
 
 def test_when_the_file_disappears_then_the_last_good_serves(policy_file: Path) -> None:

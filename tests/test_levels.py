@@ -3,10 +3,21 @@ from __future__ import annotations
 import copy
 import pickle
 from collections.abc import Callable
+from types import MappingProxyType
 
 import pytest
 
-from clearance.detect.levels import DEFAULT_TYPE_LEVELS, SECRET_TYPES, Classification, LevelScheme
+from clearance.entities import DEFAULT_TYPE_LEVELS, ENTITY_TYPES
+from clearance.exceptions import ConfigError
+from clearance.levels import (
+    NO_DECLARED_LEVELS,
+    Classification,
+    DeclaredLevel,
+    DeclaredLevels,
+    DeclaredScale,
+    LevelScheme,
+    classification_scheme,
+)
 from clearance.models import Finding
 
 
@@ -14,14 +25,15 @@ from clearance.models import Finding
     ("type_", "level"),
     [("CREDIT_CARD", "restricted"), ("US_SSN", "restricted"), ("IBAN_CODE", "restricted"),
      ("US_BANK_NUMBER", "restricted"), ("EMAIL_ADDRESS", "confidential"), ("PHONE_NUMBER", "confidential"),
-     ("IP_ADDRESS", "confidential"), ("PERSON", "confidential"), ("SOMETHING_NEW", "confidential")],
+     ("IP_ADDRESS", "confidential"), ("PERSON", "confidential"), ("SOMETHING_NEW", "restricted")],
 )  # fmt: skip
 def test_when_a_type_is_looked_up_then_the_default_level_applies(type_: str, level: str) -> None:
     assert LevelScheme().level_of(type_) == level
 
 
 def test_every_secret_type_is_restricted_by_default() -> None:
-    assert all(DEFAULT_TYPE_LEVELS[t] == "restricted" for t in SECRET_TYPES)
+    secrets = [e.name for e in ENTITY_TYPES if e.category == "secret"]
+    assert secrets and all(DEFAULT_TYPE_LEVELS[t] == "restricted" for t in secrets)
 
 
 def test_when_findings_have_several_levels_then_the_highest_wins() -> None:
@@ -60,3 +72,39 @@ def test_a_classification_is_a_plain_value_that_copies_and_pickles(copy_: Callab
     result = Classification("restricted", (Finding(0, 4, "JWT", 0.9, "jwt"),))
     assert copy_(result) == result
     assert copy.copy(LevelScheme()).rank("internal") == 1
+
+
+def _declared(**types: str) -> DeclaredLevels:
+    return DeclaredLevels(
+        MappingProxyType({t: DeclaredLevel(v, f"detection.levels.types.{t}") for t, v in types.items()})
+    )
+
+
+def test_when_types_are_declared_then_the_scheme_adds_those_the_policy_does_not_list() -> None:
+    policy = LevelScheme(("low", "mid", "high"), {"CREDIT_CARD": "high"}, "mid")
+    assert classification_scheme(policy, NO_DECLARED_LEVELS) is policy
+    scheme = classification_scheme(policy, _declared(TICKET_ID="low", CREDIT_CARD="high"))
+    assert (scheme.order, scheme.unlisted) == (policy.order, "mid")
+    assert dict(scheme.type_levels) == {"CREDIT_CARD": "high", "TICKET_ID": "low"}
+    assert scheme.level_of("ANYTHING_ELSE") == "mid"
+
+
+def test_when_declared_levels_contradict_the_policy_then_every_one_is_an_error_at_its_key() -> None:
+    policy = LevelScheme(("low", "high"), {"CREDIT_CARD": "high"})
+    declared = DeclaredLevels(
+        _declared(CREDIT_CARD="low", TICKET_ID="secret").types,
+        order=DeclaredScale(("low", "mid", "high"), "detection.levels.order"),
+        default=DeclaredLevel("low", "detection.levels.default"),
+    )
+    with pytest.raises(ConfigError) as info:
+        classification_scheme(policy, declared)
+    errors = dict(info.value.errors)
+    assert list(errors) == [
+        "detection.levels.order",
+        "detection.levels.default",
+        "detection.levels.types.CREDIT_CARD",
+        "detection.levels.types.TICKET_ID",
+    ]
+    assert "the policy puts CREDIT_CARD at 'high'" in errors["detection.levels.types.CREDIT_CARD"]
+    assert "use one of low, high" in errors["detection.levels.types.TICKET_ID"]
+    assert "unlisted_type_level" in errors["detection.levels.default"]
