@@ -70,9 +70,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
-    """Build the gateway. ``audit`` defaults to the SQL store at ``config.audit.url``."""
+    """Build the gateway. ``audit`` defaults to the SQL store in the gateway's database (``config.database.url``)."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
-    authenticator = build_authenticator(config.auth, default_keys_url=config.audit.url)
+    authenticator = build_authenticator(config.auth, default_keys_url=config.database.url)
     # One classification scheme: the policy's levels, with those the detection configuration declares for the types
     # it does not list. The scanner prefers the more sensitive of overlapping findings by the scheme at start.
     policy = PolicyHolder.from_settings(config.policy, declared=config.detection.declared_levels())
@@ -86,7 +86,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     upstreams = UpstreamClient(config.upstreams)
     router = ModelRouter(config.upstreams, upstreams.discover_models)
     store: AuditStore = audit or SqlAuditStore(
-        config.audit.url,
+        config.database.url,
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
     )

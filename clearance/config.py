@@ -17,11 +17,13 @@ from pydantic import (
     Field,
     HttpUrl,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from clearance.auth.config import AuthConfig
+from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
 from clearance.exceptions import ConfigError
 
@@ -137,8 +139,11 @@ class UpstreamConfig(_Strict):
 
 
 class AuditConfig(_Strict):
-    url: str = "sqlite:///clearance-audit.db"
-    """A SQLAlchemy URL. SQLite (the default) runs in WAL mode."""
+    """The audit trail, kept in the gateway's database (``database``)."""
+
+    url: str | None = None
+    """The older name of ``database.url``, still read so that configuration files written for earlier releases keep
+    working. Code reads ``database.url``, which holds this value when it is set."""
 
 
 class LoggingConfig(_Strict):
@@ -164,11 +169,29 @@ class GatewayConfig(_Strict):
     server: ServerConfig = ServerConfig()
     upstreams: tuple[UpstreamConfig, ...] = ()
     audit: AuditConfig = AuditConfig()
+    database: Annotated[DatabaseConfig, Field(validate_default=True)] = DatabaseConfig()
+    """Declared after ``audit``: its validator reads ``audit.url``, the older name of ``database.url``."""
     logging: LoggingConfig = LoggingConfig()
     auth: AuthConfig = AuthConfig()
     detection: DetectionConfig = DetectionConfig()
     masking: MaskingConfig = MaskingConfig()
     policy: PolicySettings = PolicySettings()
+
+    @field_validator("database")
+    @classmethod
+    def _audit_url_is_database_url(cls, database: DatabaseConfig, info: ValidationInfo) -> DatabaseConfig:
+        """``audit.url`` is read as ``database.url``; a file that sets both to different URLs is refused, since one
+        of them would be silently ignored."""
+        audit = info.data.get("audit")
+        legacy = audit.url if isinstance(audit, AuditConfig) else None
+        if legacy is None or legacy == database.url:
+            return database
+        if "url" in database.model_fields_set:
+            raise ValueError(
+                "audit.url and database.url name different databases: keep only database.url "
+                "(audit.url is its older name)"
+            )
+        return database.model_copy(update={"url": legacy})
 
     @model_validator(mode="after")
     def _unique_names(self) -> GatewayConfig:

@@ -82,7 +82,7 @@ GatewayFactory = Callable[..., Awaitable[RunningGateway]]
 
 
 def gateway_config(tmp_path: Path, upstreams: list[dict[str, Any]], **extra: Any) -> GatewayConfig:
-    return parse_config({"upstreams": upstreams, "audit": {"url": f"sqlite:///{tmp_path / 'audit.db'}"}, **extra})
+    return parse_config({"upstreams": upstreams, "database": {"url": f"sqlite:///{tmp_path / 'audit.db'}"}, **extra})
 
 
 @pytest.fixture

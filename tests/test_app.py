@@ -134,7 +134,7 @@ async def test_metrics_and_readyz_details_are_not_served_to_other_addresses(
 
 async def test_an_authenticated_caller_elsewhere_sees_the_details(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
     async with served_from(tmp_path, fake_upstream, ELSEWHERE, auth={"api_keys": {"enabled": True}}) as (url, config):
-        store = ApiKeyStore(config.audit.url)
+        store = ApiKeyStore(config.database.url)
         _, key = store.create(owner="monitor", groups=[], expires_at=None)
         store.close()
         headers = {"Authorization": f"Bearer {key}"}

@@ -59,6 +59,42 @@ def test_a_model_served_twice_is_refused() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("data", "url"),
+    [
+        ({}, "sqlite:///clearance-audit.db"),
+        ({"database": {"url": "sqlite:///gateway.db"}}, "sqlite:///gateway.db"),
+        ({"audit": {"url": "sqlite:///old.db"}}, "sqlite:///old.db"),  # files written for earlier releases
+        ({"audit": {"url": "sqlite:///old.db"}, "database": {}}, "sqlite:///old.db"),
+        ({"audit": {"url": "sqlite:///same.db"}, "database": {"url": "sqlite:///same.db"}}, "sqlite:///same.db"),
+    ],
+)
+def test_when_the_database_is_configured_then_database_url_says_where(data: dict[str, object], url: str) -> None:
+    assert parse_config(data).database.url == url
+
+
+def test_when_audit_url_and_database_url_differ_then_the_file_is_refused_with_the_other_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            {
+                "server": {"port": -1},
+                "audit": {"url": "sqlite:///old.db"},
+                "database": {"url": "postgresql+psycopg://clearance@db/clearance"},
+            }
+        )
+
+    messages = dict(info.value.errors)
+    assert set(messages) == {"server.port", "database"}
+    assert "audit.url" in messages["database"] and "database.url" in messages["database"]
+
+
+def test_when_audit_url_is_not_a_string_then_the_error_names_audit_url() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"audit": {"url": 5}})
+
+    assert [path for path, _ in info.value.errors] == ["audit.url"]
+
+
 def test_missing_credential_variable_names_the_variable_not_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_KEY", raising=False)
     config = parse_config(

@@ -1,4 +1,4 @@
-"""The audit store: a contract and its SQL implementation (SQLite by default).
+"""The audit store: a contract and its SQL implementation, in the gateway's database (``clearance.db``).
 
 Writes never sit on the request path: ``record()`` only queues. One owned writer task drains the queue in batches
 on a worker thread, retrying a failed batch (never dropping it) until the store comes back, and ``close()`` waits
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from clearance.audit import migrate
-from clearance.audit.schema import audit_records, heartbeats
+from clearance.db import migrate
+from clearance.db.engine import make_engine
+from clearance.db.tables import audit_records, heartbeats
 from clearance.models import AuditRecord
 from clearance.tasks import TaskSet
 
@@ -65,25 +65,6 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "masked_response": dict(entry.masked_response) or None,
         "record_mode": entry.record_mode,
     }
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and NORMAL sync (safe with WAL)."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
 
 
 class SqlAuditStore:

@@ -175,7 +175,7 @@ def build_authenticator(
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Authenticator:
-    """The authenticator for ``config``. ``default_keys_url`` (the audit store's URL) holds the API
+    """The authenticator for ``config``. ``default_keys_url`` (the gateway's database) holds the API
     key table when ``auth.api_keys.url`` is not set. Call ``start()`` before use and ``close()``
     at shutdown."""
     key_store = None

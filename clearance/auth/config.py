@@ -144,7 +144,7 @@ class ApiKeysConfig(_Strict):
 
     enabled: bool = False
     url: str | None = None
-    """A SQLAlchemy URL for the key table. None: the audit store's database (``audit.url``)."""
+    """A SQLAlchemy URL for the key table. None: the gateway's database (``database.url``)."""
     last_used_resolution: Annotated[float, Field(ge=0)] = 60.0
     """Seconds: last-used times are written at most this often (in one batch), not once per
     request."""

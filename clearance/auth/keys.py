@@ -6,7 +6,8 @@ key is stored. A fast hash is right here, unlike for passwords: the key has 256 
 there is nothing to guess offline, and a lookup by hash costs one indexed read instead of a
 deliberately slow computation on every request.
 
-The table is created by the project's Alembic migrations (``clearance.audit.migrate``), like every other table.
+The table (``clearance.db.tables.api_keys``) lives in the gateway's database and is created by its
+Alembic history (``clearance.db.migrate``), like every other table.
 Times are Unix seconds (floats) so that SQLite and PostgreSQL store the same thing.
 """
 
@@ -24,26 +25,12 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from clearance.audit import migrate
-from clearance.audit.store import make_engine
+from clearance.db import migrate
+from clearance.db.engine import make_engine
+from clearance.db.tables import api_keys
 
 PREFIX = "clr_"
 _KEY_RE = re.compile(r"^clr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-
-metadata = sa.MetaData()
-api_keys = sa.Table(
-    "clearance_api_keys",
-    metadata,
-    sa.Column("key_id", sa.String(12), primary_key=True),
-    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("owner", sa.String(255), nullable=False),
-    sa.Column("label", sa.String(255), nullable=False, server_default=""),
-    sa.Column("groups", sa.Text, nullable=False, server_default="[]"),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=True),
-    sa.Column("revoked_at", sa.Float, nullable=True),
-    sa.Column("last_used_at", sa.Float, nullable=True),
-)
 
 
 def hash_key(raw: str) -> str:
@@ -103,7 +90,7 @@ class ApiKeyStore:
         self._engine = make_engine(url)
 
     def create_tables(self) -> None:
-        """Bring the database to the newest schema (the key table is migration 0003)."""
+        """Bring the database to the newest schema (``clearance.db.migrate``; the key table is migration 0003)."""
         migrate.upgrade(self._engine)
 
     def close(self) -> None:

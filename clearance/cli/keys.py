@@ -1,6 +1,6 @@
 """``clearance keys create|list|revoke``: the gateway's API keys for scripts and agents.
 
-The database is the one the gateway uses: ``auth.api_keys.url``, else ``audit.url``, from ``--config``; or
+The database is the one the gateway uses: ``auth.api_keys.url``, else ``database.url``, from ``--config``; or
 ``--db URL`` directly. A new key is printed once, on stdout; only its hash is stored.
 """
 
@@ -55,7 +55,7 @@ def _store(config: Path, db: str | None) -> ApiKeyStore:
         except ConfigError as exc:
             typer.echo(f"clearance keys: {exc.message} (or pass --db URL)", err=True)
             raise typer.Exit(1) from None
-        db = gateway.auth.api_keys.url or gateway.audit.url
+        db = gateway.auth.api_keys.url or gateway.database.url
     store = ApiKeyStore(db)
     store.create_tables()
     return store

@@ -132,7 +132,7 @@ def served_as_in_production(config: GatewayConfig) -> dict[str, Any]:
 
 async def start_gateway(upstream: FakeUpstream, db_path: Path, **extra: Any) -> AttackGateway:
     config = parse_config({"upstreams": upstream_config(upstream), "audit": {"url": f"sqlite:///{db_path}"}, **extra})
-    app = create_app(config, audit=prompt_audit_store(config.audit.url))
+    app = create_app(config, audit=prompt_audit_store(config.database.url))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server(**served_as_in_production(config))
     return AttackGateway(server, app, db_path)

@@ -59,7 +59,7 @@ async def gw(upstream: ScriptedUpstream, tmp_path_factory: pytest.TempPathFactor
     db_path = tmp_path_factory.mktemp("surfaces") / "audit.db"
     base: dict[str, Any] = {"upstreams": upstream_config(upstream), "audit": {"url": f"sqlite:///{db_path}"}}
     config = parse_config({**base, "server": READ_TIMEOUTS})
-    app = create_app(config, audit=prompt_audit_store(config.audit.url))
+    app = create_app(config, audit=prompt_audit_store(config.database.url))
     app.middlewares.append(simulated_remote)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server(**served_as_in_production(config))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from clearance.audit import migrate
 from clearance.audit.store import SqlAuditStore
+from clearance.db import migrate
 from clearance.models import AuditRecord, Usage
 
 

@@ -69,7 +69,7 @@ async def test_token_for_another_audience_is_refused(authed_gateway: RunningGate
 
 
 async def test_gateway_api_key_works_and_revocation_is_immediate(authed_gateway: RunningGateway) -> None:
-    store = ApiKeyStore(authed_gateway.config.audit.url)
+    store = ApiKeyStore(authed_gateway.config.database.url)
     record, key = store.create(owner="ci-bot", groups=["robots"], expires_at=None)
     async with openai.AsyncOpenAI(base_url=authed_gateway.base_url, api_key=key, max_retries=0) as sdk:
         await sdk.chat.completions.create(model="fake-model", messages=CHAT)

@@ -51,9 +51,10 @@ def test_when_a_key_is_created_then_it_is_printed_once_and_works_until_revoked(d
     store.close()
 
 
-def test_when_the_config_file_names_the_database_then_keys_use_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("section", ["database", "audit"])  # audit.url: the older name of database.url
+def test_when_the_config_file_names_the_database_then_keys_use_it(tmp_path: Path, section: str) -> None:
     config = tmp_path / "clearance.yaml"
-    config.write_text(f"audit:\n  url: sqlite:///{tmp_path / 'audit.db'}\nauth:\n  api_keys:\n    enabled: true\n")
+    config.write_text(f"{section}:\n  url: sqlite:///{tmp_path / 'audit.db'}\nauth:\n  api_keys:\n    enabled: true\n")
 
     code, out, err = run("create", "--owner", "agent", "--config", str(config))
 

@@ -1,4 +1,8 @@
-"""Bring a database to the newest schema with Alembic, programmatically (no alembic.ini needed)."""
+"""Bring a database to the newest schema with Alembic, programmatically (no alembic.ini needed).
+
+One history (``migrations/versions``) holds every table; the revision ids and Alembic's ``alembic_version`` table
+are those the audit store has always used, so a database made by any earlier release upgrades in place.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ def _config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply every migration ``engine``'s database lacks, up to ``revision``, in one transaction."""
     cfg = _config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection

@@ -1,10 +1,10 @@
-"""Alembic environment: runs on the connection that ``clearance.audit.migrate`` hands over."""
+"""Alembic environment: runs on the connection that ``clearance.db.migrate`` hands over."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from clearance.audit.schema import metadata
+from clearance.db.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

@@ -1,4 +1,8 @@
-"""The audit database's tables, as SQLAlchemy Core metadata. Alembic migrations (``migrations/``) create them."""
+"""Every table of the gateway's database, in one SQLAlchemy Core ``MetaData``.
+
+The Alembic history (``migrations/``) creates and changes them; a test checks that the two agree. A new table goes
+here and into a new migration, never into the package that uses it.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 metadata = MetaData()
 
-audit_records = Table(
+audit_records = Table(  # one row per exchange (clearance.audit)
     "audit_records",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -51,9 +56,23 @@ audit_records = Table(
     Index("ix_audit_records_request_id", "request_id"),
 )
 
-heartbeats = Table(
+heartbeats = Table(  # one row per gateway process: the audit store's readiness probe
     "heartbeats",
     metadata,
     Column("instance", String(64), primary_key=True),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+api_keys = Table(  # gateway-issued API keys (clearance.auth.keys): hashes only; times are Unix seconds
+    "clearance_api_keys",
+    metadata,
+    Column("key_id", String(12), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("owner", String(255), nullable=False),
+    Column("label", String(255), nullable=False, server_default=""),
+    Column("groups", Text, nullable=False, server_default="[]"),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+    Column("last_used_at", Float, nullable=True),
 )
