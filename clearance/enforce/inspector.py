@@ -42,9 +42,14 @@ _READ_KINDS = frozenset({"text", "number", "key", "structure"})
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
+    """What the enforcement stage found and did: the decision, the body to forward (masked), what was masked in
+    it per type, and the request's masker (which masks its answer)."""
+
     decision: Decision
     body: dict[str, Any]
     masker: Masker
+    masked: Mapping[str, int]
+    """Values masked in ``body``, per type (empty when nothing was, and for a decision that refuses)."""
 
 
 def build_inspector(config: GatewayConfig, scanner: Scanner, *, classify: Classify, decide: Decide) -> Inspector:
@@ -165,7 +170,7 @@ class Inspector:
             identifiers=self._identifiers,
         )
         if decision.action in ("block", "require_approval"):
-            return Inspection(decision, body, masker)
+            return Inspection(decision, body, masker, {})
         self._refuse_unmaskable(fixed, decision.plan)
         if decision.plan.active and counts:
             try:
@@ -173,7 +178,7 @@ class Inspector:
             except Exception as exc:
                 log.error("masking failed", extra={"error": type(exc).__name__})
                 raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
-        return Inspection(decision, body, masker)
+        return Inspection(decision, body, masker, dict(masker.request_counts))
 
     def _refuse_unforwardable(self, leaves: list[Leaf]) -> None:
         """What can be neither inspected nor masked: structure out of format, token ids (unless allowed)."""
