@@ -34,6 +34,7 @@ from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, Responses
 from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
+from clearance.payload.extract import Walked
 from clearance.proxy import ollama
 from clearance.proxy.decisions import denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
@@ -124,11 +125,12 @@ class ModelPipeline:
         exchange = self.exchange(request, endpoint.name)
         try:
             exchange.identify(await self.authenticate(request))
-            body = await self._read_json(request, exchange)
+            walked = await self._read_json(request, exchange)
+            body = walked.body
             validate_request(endpoint, body)
             stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
             route = await self._route(exchange, body["model"], stream)
-            inspection = self._inspect(request, exchange, endpoint, route, body)
+            inspection = self._inspect(request, exchange, endpoint, route, walked)
             return await self._forward(request, exchange, endpoint, route, inspection, stream)
         except ClearanceError as error:
             response = exchange.refuse(error)
@@ -158,8 +160,9 @@ class ModelPipeline:
         return route
 
     def _inspect(
-        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, body: dict[str, Any]
+        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, walked: Walked
     ) -> Inspection:
+        body: dict[str, Any] = walked.body
         declared = declared_label(request, body)
         exchange.declared(recordable_label(declared, self.known_label))
         inspection = self.inspector.inspect(
@@ -169,6 +172,7 @@ class ModelPipeline:
             model=route.public_name,
             upstream=route.upstream.name,
             declared=declared,
+            walked=walked,
         )
         exchange.decide(inspection)
         if inspection.decision.action in ("block", "require_approval"):
@@ -200,8 +204,9 @@ class ModelPipeline:
             },
         )
 
-    async def _read_json(self, request: web.Request, exchange: Exchange) -> Any:
-        """The request body as JSON (``clearance.proxy.request_body``: encoding, time, size and depth limits)."""
+    async def _read_json(self, request: web.Request, exchange: Exchange) -> Walked:
+        """The request body as JSON, walked once (``clearance.proxy.request_body``: encoding, time, size and depth
+        limits)."""
         coding = content_coding(request.headers)
         exchange.received(request.content_length or 0)
         raw = await read_body(request, max_bytes=self.max_body_bytes, timeout=self.body_timeout)
