@@ -1,11 +1,13 @@
 """The request pipeline for model endpoints, top to bottom:
 
-    authenticate -> read body -> parse JSON -> validate -> route model
-      -> inspect (extract texts, detect, classify, decide, mask: ``clearance.enforce.inspector``)
+    authenticate -> read body -> parse JSON and walk it once (its leaves, its depth) -> validate -> route model
+      -> inspect the leaves (detect, classify, decide, mask: ``clearance.enforce.inspector``)
       -> build upstream request -> send
       -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
 
-Every request, whatever its outcome, ends with exactly one audit record, one metrics observation and one log line.
+Each stage hands the ``Exchange`` what it returned (identity, sizes, route, inspection, status, usage, error);
+every request, whatever its outcome, ends with exactly one audit record (built once, frozen, by
+``Exchange.finish``), one metrics observation and one log line.
 """
 
 from __future__ import annotations

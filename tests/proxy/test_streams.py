@@ -9,11 +9,11 @@ import orjson
 import pytest
 
 from clearance.detect import Scanner
-from clearance.mask.events import OpenAiChunkMasker, ResponsesEventMasker
+from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker
 from clearance.mask.masker import Masker
-from clearance.models import MaskPlan
-from clearance.proxy.framing import SseParser
-from clearance.proxy.streams import OpenAiSse, event_name
+from clearance.models import MaskPlan, Usage
+from clearance.proxy.framing import SseEvent, SseParser
+from clearance.proxy.streams import OllamaNdjson, OpenAiSse, event_name
 
 SCANNER = Scanner.from_config(None)
 CARD = "4111 1111 1111 1111"
@@ -80,3 +80,21 @@ def test_done_goes_out_after_what_is_held_and_a_value_straddling_it_is_still_mas
     assert b"[CREDIT_CARD]" in out
     assert out.endswith(b"data: [DONE]\n\n")
     assert out.count(b"[DONE]") == 1
+
+
+def test_the_usage_a_stream_reports_is_kept_for_the_record_and_a_later_event_without_one_leaves_it() -> None:
+    shape = OpenAiSse(OpenAiChunkMasker(masker()))
+    usage = {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+    final = {"id": "c", "object": "chat.completion.chunk", "choices": [], "usage": usage}
+    relay(
+        shape,
+        chunk("hi") + b"data: " + orjson.dumps(final) + b"\n\n" + chunk("more").replace(b"{", b'{"usage":null,', 1),
+    )
+    assert shape.usage == Usage(3, 4, 7)
+
+
+def test_an_ollama_stream_reports_its_eval_counts_as_usage() -> None:
+    shape = OllamaNdjson(OllamaLineMasker(masker()))
+    final = {"model": "m", "done": True, "prompt_eval_count": 5, "eval_count": 6}
+    shape.item(SseEvent(orjson.dumps(final)))
+    assert shape.usage == Usage(5, 6, 11)
