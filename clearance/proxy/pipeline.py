@@ -128,10 +128,9 @@ class ModelPipeline:
         try:
             exchange.identify(await self.authenticate(request))
             walked = await self._read_json(request, exchange)
-            body = walked.body
-            validate_request(endpoint, body)
-            stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
-            route = await self._route(exchange, body["model"], stream)
+            asked = validate_request(endpoint, walked.body)
+            stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
+            route = await self._route(exchange, asked.model, stream)
             inspection = self._inspect(request, exchange, endpoint, route, walked)
             return await self._forward(request, exchange, endpoint, route, inspection, stream)
         except ClearanceError as error:
