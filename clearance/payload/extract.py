@@ -347,9 +347,9 @@ def _rewrite_at(node: Any, edits: _Edits, fn: Callable[[str], str], key: str) ->
         return out
     if isinstance(node, list):
         items = list(node)
-        for index, sub in (edits.children or {}).items():
-            if isinstance(index, int) and 0 <= index < len(items):
-                items[index] = _rewrite_at(items[index], sub, fn, key)
+        children = edits.children or {}
+        for index in sorted(i for i in children if isinstance(i, int) and 0 <= i < len(items)):  # document order
+            items[index] = _rewrite_at(items[index], children[index], fn, key)
         return items
     if not edits.value:
         return node

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clearance.payload.extract import (
@@ -288,6 +288,7 @@ def _numbered() -> Callable[[str], str]:
 
 @given(_BODIES)
 @settings(max_examples=300, deadline=None)
+@example({"secret key": [["secret"], {"model": "secret", "arguments": '{"model":null}'}]})  # list items in order
 def test_rewriting_at_the_paths_found_is_rewriting_everything(body: dict[str, Any]) -> None:
     walked = walk_body(body)
     probe = _numbered()
