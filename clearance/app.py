@@ -152,9 +152,7 @@ async def _serve_listing(
     exchange = pipeline.exchange(request, name)
     try:
         exchange.identify(await pipeline.authenticate(request))
-        response = _json(render(request, _model_names(request)))
-        exchange.record.status = 200
-        return exchange.respond(response)
+        return exchange.respond(_json(render(request, _model_names(request))))
     except ClearanceError as error:
         return exchange.refuse(error)
     except Exception as exc:  # a bug: answered and recorded as the 500 it is

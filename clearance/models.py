@@ -51,9 +51,12 @@ class Usage:
     total_tokens: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
-    """What the gateway records about one request, whatever its outcome. Holds no payload text."""
+    """What the gateway records about one request, whatever its outcome. Holds no payload text.
+
+    Built once, when the exchange ends (``clearance.proxy.exchange.Exchange.finish``), from what each stage
+    returned."""
 
     request_id: str
     started_at: float
@@ -78,7 +81,9 @@ class AuditRecord:
     findings: Mapping[str, int] = field(default_factory=dict)
     """Findings per entity type in the request (counts, never values)."""
     masked_request: Mapping[str, int] = field(default_factory=dict)
+    """Values masked in the request, per entity type."""
     masked_response: Mapping[str, int] = field(default_factory=dict)
+    """Values masked in the answer (or in an upstream's error body), per entity type."""
     record_mode: str | None = None
     """What the policy asked to keep of the exchange (``full``, ``masked``, ``metadata``)."""
 

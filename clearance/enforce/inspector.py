@@ -25,7 +25,7 @@ from clearance.entities import STRUCTURED_TYPES
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.mask.masker import Masker
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
-from clearance.payload.extract import Leaf, Path, rewrite_texts, structural_format, walk
+from clearance.payload.extract import Leaf, Path, Walked, rewrite_paths, structural_format, walk_body
 from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
 from clearance.payload.joins import SplitFinding, split_findings
 
@@ -42,9 +42,14 @@ _READ_KINDS = frozenset({"text", "number", "key", "structure"})
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
+    """What the enforcement stage found and did: the decision, the body to forward (masked), what was masked in
+    it per type, and the request's masker (which masks its answer)."""
+
     decision: Decision
     body: dict[str, Any]
     masker: Masker
+    masked: Mapping[str, int]
+    """Values masked in ``body``, per type (empty when nothing was, and for a decision that refuses)."""
 
 
 def build_inspector(config: GatewayConfig, scanner: Scanner, *, classify: Classify, decide: Decide) -> Inspector:
@@ -113,8 +118,10 @@ class Inspector:
         model: str,
         upstream: str,
         declared: str | None,
+        walked: Walked | None = None,
     ) -> Inspection:
-        """Inspect every leaf of ``body`` (``extract.walk``), decide, and mask the texts.
+        """Inspect every leaf of ``body`` (``extract.walk``; ``walked``: the leaves already walked, as the gateway
+        walks a body once when it reads it), decide, and mask the texts.
 
         Refused with 400 before any decision: a structural string out of its strict format (``InvalidRequest``),
         token ids unless ``allow_token_ids`` (``UnsupportedInput``). Refused with 400 after the decision: a key or
@@ -122,7 +129,8 @@ class Inspector:
         request means). Numbers holding a finding the plan masks are replaced by their masked digits, a string.
         Values split across adjacent texts (``clearance.payload.joins``) are masked piece by piece.
         """
-        leaves = list(walk(body))
+        walked = walked if walked is not None and walked.body is body else walk_body(body)
+        leaves = walked.leaves
         self._refuse_unforwardable(leaves)
         findings: dict[str, list[Finding]] = {}
         fixed: list[tuple[Leaf, list[Finding]]] = []
@@ -165,17 +173,19 @@ class Inspector:
             identifiers=self._identifiers,
         )
         if decision.action in ("block", "require_approval"):
-            return Inspection(decision, body, masker)
+            return Inspection(decision, body, masker, {})
         self._refuse_unmaskable(fixed, decision.plan)
         if decision.plan.active and counts:
             try:
-                body = rewrite_texts(body, lambda text: masker.apply(text, findings.get(text, ())))
+                body = rewrite_paths(
+                    walked, _found_at(walked, findings), lambda text: masker.apply(text, findings.get(text, ()))
+                )
             except Exception as exc:
                 log.error("masking failed", extra={"error": type(exc).__name__})
                 raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
-        return Inspection(decision, body, masker)
+        return Inspection(decision, body, masker, dict(masker.request_counts))
 
-    def _refuse_unforwardable(self, leaves: list[Leaf]) -> None:
+    def _refuse_unforwardable(self, leaves: Sequence[Leaf]) -> None:
         """What can be neither inspected nor masked: structure out of format, token ids (unless allowed)."""
         for leaf in leaves:
             if leaf.kind == "malformed":
@@ -206,7 +216,7 @@ class Inspector:
             )
 
     def _structure_splits(
-        self, leaves: list[Leaf], findings: dict[str, list[Finding]]
+        self, leaves: Sequence[Leaf], findings: dict[str, list[Finding]]
     ) -> list[tuple[Leaf, list[Finding]]]:
         """Values split between a key or structural string and the leaf next to it in document order (a key and
         its value, a value and the next key, a key and the key nested under it), or the leaf after the next key
@@ -300,6 +310,16 @@ class Inspector:
         if self._types is None or plan.restore:
             return True
         return any(plan.operator_for(t) is not None and t not in STRUCTURED_TYPES for t in self._types)
+
+
+def _found_at(walked: Walked, findings: Mapping[str, Sequence[Finding]]) -> list[tuple[Path, bool]]:
+    """Where the body holds a value with findings (each with whether it is a key): the only leaves masking can
+    change. The top-level ``model`` is not a leaf, but is rewritten like any string."""
+    found = [(leaf.path, leaf.kind == "key") for leaf in walked.leaves if findings.get(leaf.value)]
+    model = walked.body.get("model") if isinstance(walked.body, dict) else None
+    if isinstance(model, str) and findings.get(model):
+        found.append((("model",), False))
+    return found
 
 
 def _disjoint(findings: list[Finding]) -> list[Finding]:

@@ -20,9 +20,10 @@ Scan = Callable[[str], Sequence[Finding]]
 
 
 class Masker:
-    """Masks texts of one request under one plan. Counts what it masked, per type (never values)."""
+    """Masks texts of one request under one plan. Counts what it masked, per type (never values), in the request
+    (``apply``, ``mask``) and in the answer (``outgoing``, ``outgoing_joined``, ``identifier``) apart."""
 
-    __slots__ = ("_hash_key", "_identifiers", "_scan", "counts", "hold_words", "plan", "vault")
+    __slots__ = ("_hash_key", "_identifiers", "_scan", "answer_counts", "hold_words", "plan", "request_counts", "vault")
 
     def __init__(
         self,
@@ -37,7 +38,10 @@ class Masker:
         self.hold_words = hold_words
         """Whether streamed answers must hold a plain word back (``clearance.mask.stream.safe_cut``)."""
         self.vault = PlaceholderVault()
-        self.counts: Counter[str] = Counter()
+        self.request_counts: Counter[str] = Counter()
+        """Values masked in the request, per type."""
+        self.answer_counts: Counter[str] = Counter()
+        """Values masked in the answer (and in an upstream's error), per type."""
         self._scan = scan
         self._hash_key = hash_key
         self._identifiers = identifiers or IdentifierScan(scan)
@@ -52,7 +56,11 @@ class Masker:
         return self.vault.placeholder(value, finding.type)
 
     def apply(self, text: str, findings: Sequence[Finding]) -> str:
-        """Replace every finding whose type the plan masks. ``findings`` index ``text`` and do not overlap."""
+        """A request's text with every finding whose type the plan masks replaced. ``findings`` index ``text`` and
+        do not overlap."""
+        return self._apply(text, findings, self.request_counts)
+
+    def _apply(self, text: str, findings: Sequence[Finding], counts: Counter[str]) -> str:
         out: list[str] = []
         last = 0
         for finding in sorted(findings, key=lambda f: f.start):
@@ -61,7 +69,7 @@ class Masker:
                 continue
             out.append(text[last : finding.start])
             out.append(self._replacement(text[finding.start : finding.end], finding, op))
-            self.counts[finding.type] += 1
+            counts[finding.type] += 1
             last = finding.end
         if last == 0:
             return text
@@ -69,7 +77,7 @@ class Masker:
         return "".join(out)
 
     def mask(self, text: str) -> str:
-        """Scan and mask in one step."""
+        """Scan and mask a request's text in one step."""
         if not text or not self.plan.active:
             return text
         return self.apply(text, self._scan(text))
@@ -104,7 +112,7 @@ class Masker:
             text = self.vault.restore(text)
         if not text or not self.plan.active:
             return text
-        return self.apply(text, self._findings(text, context))
+        return self._apply(text, self._findings(text, context), self.answer_counts)
 
     def outgoing_joined(self, texts: Sequence[str]) -> list[str]:
         """``texts`` of one answer read one after the other, as a client that joins them reads them (the openai
@@ -120,7 +128,10 @@ class Masker:
                 continue  # as ``outgoing``: a restoring caller sees the originals of its placeholders
             for i, finding in split.pieces:
                 pieces[i].append(finding)
-        return [self.apply(text, found) if found else text for text, found in zip(texts, pieces, strict=True)]
+        return [
+            self._apply(text, found, self.answer_counts) if found else text
+            for text, found in zip(texts, pieces, strict=True)
+        ]
 
     def identifier(self, value: str) -> str:
         """An answer's key, id or name on its way to the caller: itself, or, when it holds a value the plan masks
@@ -130,6 +141,6 @@ class Masker:
             return value
         for finding in self._identifiers(value):
             if self.plan.operator_for(finding.type) is not None:
-                self.counts[finding.type] += 1
+                self.answer_counts[finding.type] += 1
                 return operators.redact(finding.type)
         return value

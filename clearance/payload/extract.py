@@ -19,7 +19,7 @@ cannot be masked); ``rewrite_texts`` rewrites every inspected leaf, for both sid
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -169,37 +169,74 @@ def _parse_json_string(value: str) -> Any:
     return parsed if isinstance(parsed, dict | list) else None
 
 
+class NestedTooDeeply(ValueError):
+    """A payload nests objects/arrays deeper than the limit ``walk`` was given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """A request body walked once: its leaves (``walk``) and where it holds JSON in a string (tool-call
+    ``arguments``), which is all the request side needs to inspect it and to rewrite it (``rewrite_paths``)."""
+
+    body: Any
+    leaves: tuple[Leaf, ...]
+    json_strings: tuple[Path, ...]
+
+
+def walk_body(body: Any, max_depth: int | None = None) -> Walked:
+    """``body`` walked once; ``NestedTooDeeply`` if it nests objects/arrays more than ``max_depth`` levels (the
+    JSON inside strings is not counted). Every later stage is recursive: the limit holds before any of them."""
+    json_strings: list[Path] = []
+    leaves = tuple(_walk(body, (), "", data=False, depth=0, limit=max_depth, json_strings=json_strings))
+    return Walked(body, leaves, tuple(json_strings))
+
+
 def walk(node: Any) -> Iterator[Leaf]:
     """Every leaf of a request body to inspect, depth first, in document order (a key before its value).
 
     The top-level ``model`` is not a leaf: the pipeline has routed it to a configured model already, and the
     upstream request carries the configured target instead.
     """
-    yield from _walk(node, (), "", data=False)
+    yield from _walk(node, (), "", data=False, depth=0, limit=None, json_strings=None)
 
 
-def _walk(node: Any, path: Path, key: str, *, data: bool) -> Iterator[Leaf]:
+def _walk(
+    node: Any, path: Path, key: str, *, data: bool, depth: int, limit: int | None, json_strings: list[Path] | None
+) -> Iterator[Leaf]:
     if isinstance(node, str):
         if node and not is_image(node, key in IMAGE_LIST_KEYS):
             yield Leaf("text", path, node, key)
-    elif isinstance(node, dict):
+        return
+    if isinstance(node, dict | list):
+        depth += 1
+        if limit is not None and depth > limit:
+            raise NestedTooDeeply(f"nested deeper than {limit} levels")
+    if isinstance(node, dict):
         for child_key, value in node.items():
             child = (*path, child_key)
             yield Leaf("key", child, child_key)
             if not path and child_key == "model":
+                if limit is not None and isinstance(value, dict | list):  # not a leaf, but its nesting counts
+                    for _ in _walk(value, child, child_key, data=True, depth=depth, limit=limit, json_strings=None):
+                        pass
                 continue
             if not data and isinstance(value, str) and child_key in STRUCTURAL_FORMATS:
                 yield Leaf("structure" if is_structural(child_key, value) else "malformed", child, value, child_key)
             elif child_key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
-                yield from _walk(parsed, child, child_key, data=True)
+                if json_strings is not None:
+                    json_strings.append(child)
+                yield from _walk(parsed, child, child_key, data=True, depth=0, limit=None, json_strings=json_strings)
             else:
-                yield from _walk(value, child, child_key, data=data or child_key in DATA_KEYS)
+                data_below = data or child_key in DATA_KEYS
+                yield from _walk(
+                    value, child, child_key, data=data_below, depth=depth, limit=limit, json_strings=json_strings
+                )
     elif isinstance(node, list):
         if not data and takes_token_ids(key) and has_token_ids(node):
             yield Leaf("token_ids", path, "", key)
             data = True  # reported once, at the outermost list
         for index, item in enumerate(node):
-            yield from _walk(item, (*path, index), key, data=data)
+            yield from _walk(item, (*path, index), key, data=data, depth=depth, limit=limit, json_strings=json_strings)
     elif (digits := number_digits(node)) is not None:
         yield Leaf("number", path, digits, key)
 
@@ -258,6 +295,79 @@ def _rewrite(
         masked = fn(digits)
         return node if masked == digits else masked
     return node
+
+
+@dataclass(slots=True)
+class _Edits:
+    """What ``rewrite_paths`` rewrites under one node: the node itself, some of its keys, some children."""
+
+    value: bool = False
+    keys: set[str] | None = None
+    children: dict[str | int, _Edits] | None = None
+
+    def child(self, part: str | int) -> _Edits:
+        if self.children is None:
+            self.children = {}
+        return self.children.setdefault(part, _Edits())
+
+
+def rewrite_paths(walked: Walked, paths: Iterable[tuple[Path, bool]], fn: Callable[[str], str]) -> Any:
+    """``rewrite_texts(walked.body, fn)`` for an ``fn`` that changes nothing but the leaves at ``paths`` (each with
+    whether it is a key), reading only the nodes on the way to them: what holds none is shared, not copied.
+
+    ``fn`` is called on those leaves in the order ``rewrite_texts`` calls it (a value before its key), and JSON
+    held in a string (``walked.json_strings``) is written back as ``rewrite_texts`` writes it, so the result is
+    the same."""
+    root = _Edits()
+    for path, is_key in [*((p, False) for p in walked.json_strings), *paths]:
+        if is_key:
+            node = root
+            for part in path[:-1]:
+                node = node.child(part)
+            if node.keys is None:
+                node.keys = set()
+            node.keys.add(str(path[-1]))
+            continue
+        node = root
+        for part in path:
+            node = node.child(part)
+        node.value = True
+    return _rewrite_at(walked.body, root, fn, "")
+
+
+def _rewrite_at(node: Any, edits: _Edits, fn: Callable[[str], str], key: str) -> Any:
+    if isinstance(node, dict):
+        children = edits.children or {}
+        keys = edits.keys or set()
+        out: dict[str, Any] = {}
+        for child_key, value in node.items():
+            sub = children.get(child_key)
+            new = value if sub is None else _rewrite_child(child_key, value, sub, fn)
+            out[_unique(out, fn(child_key) if child_key and child_key in keys else child_key)] = new
+        return out
+    if isinstance(node, list):
+        items = list(node)
+        children = edits.children or {}
+        for index in sorted(i for i in children if isinstance(i, int) and 0 <= i < len(items)):  # document order
+            items[index] = _rewrite_at(items[index], children[index], fn, key)
+        return items
+    if not edits.value:
+        return node
+    if isinstance(node, str):
+        return fn(node) if node and not is_image(node, key in IMAGE_LIST_KEYS) else node
+    digits = number_digits(node)
+    if digits is not None:
+        masked = fn(digits)
+        return node if masked == digits else masked
+    return node
+
+
+def _rewrite_child(child_key: str, value: Any, edits: _Edits, fn: Callable[[str], str]) -> Any:
+    if child_key in JSON_STRING_KEYS and isinstance(value, str) and (parsed := _parse_json_string(value)):
+        return orjson.dumps(_rewrite_at(parsed, edits, fn, child_key)).decode()
+    if edits.value and child_key in STRUCTURAL_KEYS and is_structural(child_key, value):
+        return fn(value)  # as ``rewrite_texts``: a structural string in its format goes to ``fn`` as it is
+    return _rewrite_at(value, edits, fn, child_key)
 
 
 def _unique(out: dict[str, Any], key: str) -> str:

@@ -3,7 +3,8 @@
 ``JsonCodec.loads`` either returns a value no deeper than ``max_depth`` or raises ``JsonRefused`` saying why
 (``too_deep`` or ``malformed``); the caller maps that to its own error (400 for a request, 502 for an answer).
 Every walk of a payload (extraction, masking, translation) is recursive, so the depth is checked here, once,
-without recursion, before any of them runs.
+without recursion, before any of them runs; or, for a request body, by the first walk itself
+(``clearance.payload.extract.walk_body``), which the request side needs anyway (``bounded=False``).
 
 Numbers: orjson reads an integer beyond 64 bits as a float, silently changing it; a payload with a run of 19 or
 more digits (the shortest integer that can overflow) is read with the standard library instead, which keeps
@@ -85,8 +86,9 @@ class JsonCodec:
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
 
-    def loads(self, raw: bytes) -> Any:
-        """Parse ``raw``; raise ``JsonRefused`` if it is not JSON or nests deeper than ``max_depth``."""
+    def loads(self, raw: bytes, *, bounded: bool = True) -> Any:
+        """Parse ``raw``; raise ``JsonRefused`` if it is not JSON or (``bounded``) nests deeper than ``max_depth``.
+        Unbounded, the caller checks the depth before anything recursive reads the value."""
         if _LONG_DIGIT_RUN.search(raw):
             value = _exact_loads(raw)
         else:
@@ -96,7 +98,7 @@ class JsonCodec:
                 if "depth" in exc.msg or "recursion" in exc.msg:
                     raise JsonRefused("too_deep", "nested too deeply") from None
                 raise JsonRefused("malformed", f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-        if depth_exceeds(value, self.max_depth):
+        if bounded and depth_exceeds(value, self.max_depth):
             raise JsonRefused("too_deep", f"nested deeper than {self.max_depth} levels")
         return value
 

@@ -1,11 +1,13 @@
 """The request pipeline for model endpoints, top to bottom:
 
-    authenticate -> read body -> parse JSON -> validate -> route model
-      -> inspect (extract texts, detect, classify, decide, mask: ``clearance.enforce.inspector``)
+    authenticate -> read body -> parse JSON and walk it once (its leaves, its depth) -> validate -> route model
+      -> inspect the leaves (detect, classify, decide, mask: ``clearance.enforce.inspector``)
       -> build upstream request -> send
       -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
 
-Every request, whatever its outcome, ends with exactly one audit record, one metrics observation and one log line.
+Each stage hands the ``Exchange`` what it returned (identity, sizes, route, inspection, status, usage, error);
+every request, whatever its outcome, ends with exactly one audit record (built once, frozen, by
+``Exchange.finish``), one metrics observation and one log line.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, Responses
 from clearance.mask.masker import Masker
 from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
+from clearance.payload.extract import Walked
 from clearance.proxy import ollama
 from clearance.proxy.decisions import denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
-from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label
+from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label, usage_of
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
 from clearance.proxy.json_codec import JsonCodec, JsonRefused, dumps
 from clearance.proxy.request_body import content_coding, decode_body, parse_body, read_body
@@ -124,12 +127,11 @@ class ModelPipeline:
         exchange = self.exchange(request, endpoint.name)
         try:
             exchange.identify(await self.authenticate(request))
-            body = await self._read_json(request, exchange)
-            validate_request(endpoint, body)
-            route = await self._route(exchange, body["model"])
-            stream = bool(body.get("stream", endpoint.stream_default)) and endpoint.streamable
-            exchange.record.stream = stream
-            inspection = self._inspect(request, exchange, endpoint, route, body)
+            walked = await self._read_json(request, exchange)
+            asked = validate_request(endpoint, walked.body)
+            stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
+            route = await self._route(exchange, asked.model, stream)
+            inspection = self._inspect(request, exchange, endpoint, route, walked)
             return await self._forward(request, exchange, endpoint, route, inspection, stream)
         except ClearanceError as error:
             response = exchange.refuse(error)
@@ -137,8 +139,7 @@ class ModelPipeline:
                 response.force_close()  # what is left of a slow body is not waited for
             return response
         except asyncio.CancelledError:
-            exchange.record.status = 499
-            exchange.record.error_code = "client_disconnected"
+            exchange.disconnected()
             raise
         except Exception as exc:  # a bug: the caller gets a 500 in the usual shape, the record says so
             log.error("request failed", extra={"request_id": exchange.request_id, "error": type(exc).__name__})
@@ -152,19 +153,19 @@ class ModelPipeline:
         finally:
             self.finish(exchange)
 
-    async def _route(self, exchange: Exchange, model: str) -> Route:
+    async def _route(self, exchange: Exchange, model: str, stream: bool) -> Route:
         """The route for ``model``. Only a name that matched a route is recorded: others are caller text."""
-        exchange.record.model = UNKNOWN_MODEL
+        exchange.routed(UNKNOWN_MODEL)
         route = await self.router.resolve(model)
-        exchange.record.model = model
-        exchange.record.upstream = route.upstream.name
+        exchange.routed(model, route.upstream.name, stream=stream)
         return route
 
     def _inspect(
-        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, body: dict[str, Any]
+        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, route: Route, walked: Walked
     ) -> Inspection:
+        body: dict[str, Any] = walked.body
         declared = declared_label(request, body)
-        exchange.record.declared_label = recordable_label(declared, self.known_label)
+        exchange.declared(recordable_label(declared, self.known_label))
         inspection = self.inspector.inspect(
             endpoint,
             body,
@@ -172,6 +173,7 @@ class ModelPipeline:
             model=route.public_name,
             upstream=route.upstream.name,
             declared=declared,
+            walked=walked,
         )
         exchange.decide(inspection)
         if inspection.decision.action in ("block", "require_approval"):
@@ -203,12 +205,13 @@ class ModelPipeline:
             },
         )
 
-    async def _read_json(self, request: web.Request, exchange: Exchange) -> Any:
-        """The request body as JSON (``clearance.proxy.request_body``: encoding, time, size and depth limits)."""
+    async def _read_json(self, request: web.Request, exchange: Exchange) -> Walked:
+        """The request body as JSON, walked once (``clearance.proxy.request_body``: encoding, time, size and depth
+        limits)."""
         coding = content_coding(request.headers)
-        exchange.record.bytes_in = request.content_length or 0
+        exchange.received(request.content_length or 0)
         raw = await read_body(request, max_bytes=self.max_body_bytes, timeout=self.body_timeout)
-        exchange.record.bytes_in = len(raw)
+        exchange.received(len(raw))
         return parse_body(decode_body(raw, coding, self.max_body_bytes), self.codec)
 
     # -- upstream ------------------------------------------------------------------------------------------
@@ -268,14 +271,10 @@ class ModelPipeline:
         """Upstream 4xx/5xx: the status kept, the body and headers inspected and masked (``upstream_errors``)."""
         answer = await error_answer(route.upstream.name, upstream, masker, self.codec)
         self.metrics.upstream_errors.labels(route.upstream.name, f"http_{answer.status}").inc()
-        exchange.record.status = answer.status
-        exchange.record.error_code = f"upstream_http_{answer.status}"
-        exchange.record.bytes_out = len(answer.body)
-        return web.Response(
-            body=answer.body,
-            status=answer.status,
-            headers={**answer.headers, "Content-Type": answer.content_type, **exchange.headers},
+        response = web.Response(
+            body=answer.body, status=answer.status, headers={**answer.headers, "Content-Type": answer.content_type}
         )
+        return exchange.respond(response, error_code=f"upstream_http_{answer.status}")
 
     async def _relay_whole(
         self,
@@ -298,30 +297,23 @@ class ModelPipeline:
         if not isinstance(data, dict):
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
         if openai_shaped:
-            exchange.set_usage(data.get("usage"))
+            exchange.used(usage_of(data.get("usage")))
         data = mask_whole(masker, data)
         raw = dumps(data)
         if endpoint.flavour == "ollama" and openai_shaped:
-            raw = dumps(ollama.to_ollama_response(endpoint, data, exchange.record.model or "", time.monotonic()))
-        exchange.record.status = upstream.status
-        exchange.record.bytes_out = len(raw)
-        return web.Response(
-            body=raw,
-            status=upstream.status,
-            content_type=JSON_CONTENT_TYPE,
-            headers=exchange.headers,
-        )
+            raw = dumps(ollama.to_ollama_response(endpoint, data, exchange.model or "", time.monotonic()))
+        return exchange.respond(web.Response(body=raw, status=upstream.status, content_type=JSON_CONTENT_TYPE))
 
     @staticmethod
     def _stream_shape(exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool) -> StreamShape:
         if endpoint.flavour == "openai":
             if endpoint.operation == "response":
-                return OpenAiSse(exchange, ResponsesEventMasker(masker))
-            return OpenAiSse(exchange, OpenAiChunkMasker(masker))
+                return OpenAiSse(ResponsesEventMasker(masker))
+            return OpenAiSse(OpenAiChunkMasker(masker))
         if openai_shaped:
-            translator = ollama.OllamaStreamTranslator(endpoint, exchange.record.model or "", time.monotonic())
-            return OllamaFromOpenAi(exchange, translator, OpenAiChunkMasker(masker))
-        return OllamaNdjson(exchange, OllamaLineMasker(masker))
+            translator = ollama.OllamaStreamTranslator(endpoint, exchange.model or "", time.monotonic())
+            return OllamaFromOpenAi(translator, OpenAiChunkMasker(masker))
+        return OllamaNdjson(OllamaLineMasker(masker))
 
     async def _relay_stream(
         self,
@@ -374,11 +366,11 @@ class ModelPipeline:
             sent += await _write_pending(response, pending)
             await response.write_eof()
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-            exchange.record.status = 499
-            exchange.record.error_code = "client_disconnected"
+            exchange.disconnected()
         finally:
             self.metrics.streams_in_flight.dec()
-            exchange.record.bytes_out = sent
+            exchange.used(shape.usage)
+            exchange.sent(sent)
         return response
 
 

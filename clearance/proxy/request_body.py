@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from clearance.exceptions import InvalidJSON, InvalidRequest, PayloadTooLarge, RequestTimeout, UnsupportedEncoding
+from clearance.payload.extract import NestedTooDeeply, Walked, walk_body
 from clearance.proxy.json_codec import JsonCodec, JsonRefused
 
 DECODED_ENCODINGS = ("gzip", "x-gzip", "deflate")
@@ -115,14 +115,15 @@ async def read_body(request: web.Request, *, max_bytes: int, timeout: float) -> 
         ) from None
 
 
-def parse_body(raw: bytes, codec: JsonCodec) -> Any:
-    """The body as JSON; 400 when it is empty, not JSON, or nested deeper than the codec allows."""
+def parse_body(raw: bytes, codec: JsonCodec) -> Walked:
+    """The body as JSON, walked once (``walk_body``: its leaves, for the enforcement stage; the walk checks the
+    depth); 400 when it is empty, not JSON, or nested deeper than the codec allows."""
     if not raw:
         raise InvalidJSON("the request body is empty; send a JSON object")
     try:
-        return codec.loads(raw)
-    except JsonRefused as refused:
-        if refused.reason == "too_deep":
+        return walk_body(codec.loads(raw, bounded=False), codec.max_depth)
+    except (JsonRefused, NestedTooDeeply) as refused:
+        if isinstance(refused, NestedTooDeeply) or refused.reason == "too_deep":
             raise InvalidJSON(
                 f"the request body is nested deeper than {codec.max_depth} levels (server.max_json_depth)",
                 code="json_too_deep",

@@ -6,6 +6,7 @@ kept and forwarded as the caller sent it, so new API parameters work without a g
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
@@ -88,12 +89,22 @@ _SCHEMAS: dict[str, type[_ModelRequest]] = {
 }
 
 
-def validate_request(endpoint: Endpoint, body: Any) -> None:
-    """Raise ``InvalidRequest`` listing every problem with the body, each with its field path."""
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What validation tells the later stages: the model asked for, and whether the caller asked for a stream."""
+
+    model: str
+    stream: bool | None
+    """None when the body does not say (the endpoint's default applies); an explicit null is False."""
+
+
+def validate_request(endpoint: Endpoint, body: Any) -> Asked:
+    """What the body asks for; ``InvalidRequest`` listing every problem with it, each with its field path."""
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     try:
-        _SCHEMAS[endpoint.name].model_validate(body)
+        valid = _SCHEMAS[endpoint.name].model_validate(body)
+        return Asked(valid.model, bool(valid.stream) if "stream" in valid.model_fields_set else None)
     except PydanticValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False, include_input=False):

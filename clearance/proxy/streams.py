@@ -19,7 +19,8 @@ from typing import Any, Protocol
 import orjson
 
 from clearance.exceptions import ClearanceError, UpstreamProtocolError
-from clearance.proxy.exchange import Exchange
+from clearance.models import Usage
+from clearance.proxy.exchange import usage_of
 from clearance.proxy.framing import SSE_DONE, SseEvent, sse_data
 from clearance.proxy.ollama import OllamaStreamTranslator
 
@@ -31,6 +32,8 @@ class EventMasker(Protocol):
 
 class StreamShape(Protocol):
     content_type: str
+    usage: Usage | None
+    """The token counts the upstream reported in the stream so far (for the audit record)."""
 
     def item(self, event: SseEvent) -> bytes: ...
     def end(self) -> bytes: ...
@@ -66,8 +69,8 @@ class OpenAiSse:
 
     content_type = "text/event-stream"
 
-    def __init__(self, exchange: Exchange, masker: EventMasker) -> None:
-        self._exchange = exchange
+    def __init__(self, masker: EventMasker) -> None:
+        self.usage: Usage | None = None
         self._masker = masker
         self._named = False
         """Whether the upstream names its events (``event:`` lines, as the Responses API does)."""
@@ -84,7 +87,7 @@ class OpenAiSse:
             return b""
         parsed = _loads(data)
         if "usage" in parsed:
-            self._exchange.set_usage(parsed["usage"])
+            self.usage = usage_of(parsed["usage"]) or self.usage  # a later chunk without usage keeps it
         return self._encode(self._masker.event(parsed), event.event is not None)
 
     @staticmethod
@@ -108,8 +111,8 @@ class OllamaFromOpenAi:
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, exchange: Exchange, translator: OllamaStreamTranslator, masker: EventMasker) -> None:
-        self._exchange = exchange
+    def __init__(self, translator: OllamaStreamTranslator, masker: EventMasker) -> None:
+        self.usage: Usage | None = None
         self._translator = translator
         self._masker = masker
         self._done = False
@@ -130,7 +133,7 @@ class OllamaFromOpenAi:
         if "error" in chunk:
             raise UpstreamProtocolError("the upstream reported an error mid-stream")
         if chunk.get("usage"):
-            self._exchange.set_usage(chunk["usage"])
+            self.usage = usage_of(chunk["usage"]) or self.usage
         return self._lines(self._masker.event(chunk))
 
     def end(self) -> bytes:
@@ -150,14 +153,14 @@ class OllamaNdjson:
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, exchange: Exchange, masker: EventMasker) -> None:
-        self._exchange = exchange
+    def __init__(self, masker: EventMasker) -> None:
+        self.usage: Usage | None = None
         self._masker = masker
 
     def _usage(self, final: dict[str, Any]) -> None:
         prompt, completion = final.get("prompt_eval_count"), final.get("eval_count")
         if isinstance(prompt, int) and isinstance(completion, int):
-            self._exchange.set_usage(
+            self.usage = usage_of(
                 {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
             )
 

@@ -21,6 +21,7 @@ from clearance.endpoints import (
 from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
+from clearance.payload.extract import walk_body
 from tests.image_samples import data_url, png
 
 SCANNER = Scanner.from_config(None)
@@ -62,6 +63,30 @@ def test_findings_are_counted_and_masked_in_the_body() -> None:
     assert result.decision.counts == {"CREDIT_CARD": 1}
     assert result.body["messages"][0]["content"] == "card [CREDIT_CARD]"
     assert body["messages"][0]["content"] == "card 4111 1111 1111 1111"
+    assert result.masked == {"CREDIT_CARD": 1}
+
+
+def test_a_body_already_walked_is_inspected_from_its_leaves_as_it_would_be_walked_here() -> None:
+    body: dict[str, object] = {"model": "m", "messages": [{"role": "user", "content": "card 4111 1111 1111 1111"}]}
+    walked = walk_body(body)
+    inspector = decide_with(MaskPlan({"CREDIT_CARD": "redact"}))
+    given = inspector.inspect(
+        OPENAI_CHAT, body, identity=Identity.anonymous(), model="m", upstream="u", declared=None, walked=walked
+    )
+    assert given.body == inspect(decide_with(MaskPlan({"CREDIT_CARD": "redact"})), body).body
+    assert given.masked == {"CREDIT_CARD": 1}
+
+
+def test_a_refused_request_has_nothing_masked() -> None:
+    def block(facts: DecisionInput) -> Decision:
+        return Decision(
+            "block", "r1", ("restricted_type",), facts.level, MaskPlan({"CREDIT_CARD": "redact"}), facts.counts
+        )
+
+    inspector = Inspector(scan=SCANNER.scan, classify=classify, decide=block, hash_key=b"k", types=TYPES)
+    result = inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "4111 1111 1111 1111"}]})
+    assert result.decision.action == "block"
+    assert result.masked == {}
 
 
 @pytest.mark.parametrize(

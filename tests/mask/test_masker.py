@@ -33,3 +33,14 @@ def test_a_value_split_over_joined_texts_is_masked_in_each_and_the_rest_kept() -
     assert first.startswith("pay ") and "4111" not in first
     assert second.endswith(" today") and "1111 1111" not in second
     assert masker.outgoing_joined(["hello ", "world"]) == ["hello ", "world"]
+
+
+def test_what_is_masked_in_the_request_and_in_the_answer_is_counted_apart() -> None:
+    masker = Masker(MaskPlan({"CREDIT_CARD": "redact"}), SCANNER.scan, b"k")
+    masker.mask(f"pay {OTHER}")
+    masker.apply(f"and {OWN}", SCANNER.scan(f"and {OWN}"))
+    masker.outgoing(f"sure, {OTHER}")
+    masker.outgoing_joined(["pay 4111 1111 ", "1111 1111 today"])
+    masker.identifier(f"pay_{OTHER}")
+    assert masker.request_counts == {"CREDIT_CARD": 2}
+    assert masker.answer_counts == {"CREDIT_CARD": 4}  # the joined value is counted in each text it touches

@@ -9,8 +9,22 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from clearance.payload.extract import Leaf, has_token_ids, is_structural, iter_texts, number_digits, rewrite_texts, walk
+from clearance.payload.extract import (
+    Leaf,
+    NestedTooDeeply,
+    has_token_ids,
+    is_structural,
+    iter_texts,
+    number_digits,
+    rewrite_paths,
+    rewrite_texts,
+    walk,
+    walk_body,
+)
+from clearance.proxy.json_codec import depth_exceeds
 from tests.image_samples import data_url, png
 
 IMAGE = data_url("png", png())
@@ -230,3 +244,79 @@ def test_numbers_in_fields_that_take_no_token_ids_are_numbers(field: str) -> Non
 )
 def test_a_float_gives_the_digits_it_is_forwarded_with(number: float, digits: str | None) -> None:
     assert number_digits(number) == digits
+
+
+# -- one walk: the depth checked by it, and a rewrite that reads only what masking can change -----------------
+
+_KEYS = st.sampled_from(["model", "role", "id", "name", "content", "arguments", "metadata", "prompt", "images", "x"])
+_SCALARS = st.one_of(
+    st.sampled_from(["", "user", "secret", "a secret b", "c1", "x y", "data:image/png;base64,AAAA", IMAGE]),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+)
+
+
+def _json_string(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(_KEYS, st.sampled_from(["secret key", "k", ""])), inner, max_size=4),
+        st.dictionaries(_KEYS, inner, max_size=3).map(_json_string),  # JSON held in a string (``arguments``)
+    ),
+    max_leaves=25,
+)
+_BODIES = st.tuples(
+    st.dictionaries(st.one_of(_KEYS, st.just("secret key")), _VALUES, max_size=5), st.sampled_from(["m", "a secret"])
+).map(lambda b: {**b[0], "model": b[1]} if "model" in b[0] else b[0])
+"""Request bodies; ``model`` a string when present, as validation makes sure before anything is inspected."""
+
+
+def _numbered() -> Callable[[str], str]:
+    """A stand-in masker that changes only what holds ``secret``, numbering the changes in call order (as the
+    placeholder vault numbers placeholders): two rewrites agree only if they call it in the same order."""
+    seen: list[str] = []
+
+    def fn(text: str) -> str:
+        if "secret" not in text and "4" not in text:
+            return text
+        seen.append(text)
+        return f"<{len(seen)}>"
+
+    return fn
+
+
+@given(_BODIES)
+@settings(max_examples=300, deadline=None)
+@example({"secret key": [["secret"], {"model": "secret", "arguments": '{"model":null}'}]})  # list items in order
+def test_rewriting_at_the_paths_found_is_rewriting_everything(body: dict[str, Any]) -> None:
+    walked = walk_body(body)
+    probe = _numbered()
+    changed = [(leaf.path, leaf.kind == "key") for leaf in walked.leaves if probe(leaf.value) != leaf.value]
+    if isinstance(body.get("model"), str) and probe(body["model"]) != body["model"]:
+        changed.append((("model",), False))
+    assert rewrite_paths(walked, changed, _numbered()) == rewrite_texts(body, _numbered())
+
+
+def test_rewriting_at_no_path_shares_the_body_and_writes_json_strings_as_rewrite_texts_does() -> None:
+    body = {"messages": [{"content": "hi"}], "tools": [{"arguments": '{ "q" : "arg" }'}]}
+    out = rewrite_paths(walk_body(body), [], str)
+    assert out == rewrite_texts(body, str) == {"messages": [{"content": "hi"}], "tools": [{"arguments": '{"q":"arg"}'}]}
+    assert out["messages"] is body["messages"]  # nothing under it changes: not copied
+
+
+@given(_VALUES, st.integers(min_value=1, max_value=6))
+@settings(max_examples=300, deadline=None)
+def test_the_walk_refuses_exactly_the_bodies_nested_too_deeply(value: Any, limit: int) -> None:
+    body = {"model": value, "x": value}
+    try:
+        walk_body(body, limit)
+    except NestedTooDeeply:
+        assert depth_exceeds(body, limit)
+    else:
+        assert not depth_exceeds(body, limit)

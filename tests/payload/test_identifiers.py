@@ -55,4 +55,4 @@ def test_an_answer_identifier_holding_a_masked_value_is_replaced_whole_and_count
     masker = Masker(MaskPlan(operators={"CREDIT_CARD": "partial"}), SCAN, b"k" * 32)
     assert masker.identifier("pay_4111111111111111") == "[CREDIT_CARD]"
     assert masker.identifier("get_weather") == "get_weather"
-    assert masker.counts["CREDIT_CARD"] == 1
+    assert masker.answer_counts["CREDIT_CARD"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections import Counter
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,8 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.app import PIPELINE
 from clearance.observability.logging import JsonFormatter
+from clearance.payload import extract
+from clearance.proxy import json_codec, pipeline
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
 from tests.proxy.scripted import Answer, ScriptedUpstream, scripted_upstream
@@ -224,3 +227,44 @@ async def test_a_failing_side_route_is_a_500_in_the_openai_format(
         body = await r.read()
     assert error_code(body) == "internal_error"
     assert b"exploded" not in body
+
+
+# -- how often a request body is walked ----------------------------------------------------------------------
+
+WALKED_BODY = {
+    "model": "fake-model",
+    "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "my card 4111 1111 1111 1111"}],
+    "metadata": {"team": "a"},
+}
+
+
+async def test_when_a_request_is_masked_then_its_body_is_walked_once(
+    gateway: RunningGateway, fake_upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walks of the whole body (depth check, validation, leaf walk, rewrite) and node visits, counted for one
+    request: parsed, walked once (depth checked on the way), validated, and rewritten only along the path to the
+    one value masked (root, messages, the message, its content)."""
+    passes: Counter[str] = Counter()
+    visits: Counter[str] = Counter()
+
+    def counted(name: str, module: Any, attr: str, body_at: int) -> None:
+        original = getattr(module, attr)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            visits[name] += 1
+            if args[body_at] == WALKED_BODY:  # the whole body (no part of it equals it)
+                passes[name] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, attr, wrapper)
+
+    counted("depth check", json_codec, "depth_exceeds", 0)
+    counted("validation", pipeline, "validate_request", 1)
+    counted("leaf walk", extract, "_walk", 0)
+    counted("rewrite", extract, "_rewrite", 0)
+    counted("rewrite at paths", extract, "_rewrite_at", 0)
+    status, _body, _headers = await post(gateway, "/v1/chat/completions", WALKED_BODY)
+    assert status == 200
+    assert "4111 1111 1111 1111" not in fake_upstream.all_text_received()
+    assert passes == {"leaf walk": 1, "validation": 1, "rewrite at paths": 1}
+    assert visits["rewrite at paths"] == 4
