@@ -33,8 +33,6 @@ COVERED_BY: dict[str, str] = {
     "clearance/detect/context_rule.py": "tests/detect/test_factory.py",
     "clearance/detect/document.py": "tests/detect/test_prefilter.py",
     "clearance/observability/metrics.py": "tests/test_app.py",
-    "clearance/proxy/exchange.py": "tests/audit/test_no_raw_values.py",
-    "clearance/proxy/schemas.py": "tests/proxy/test_errors.py",
     "clearance/proxy/upstream.py": "tests/proxy/test_errors.py",
     "clearance/testing/fake_upstream.py": "tests/proxy/test_openai_api.py",
 }
