@@ -64,9 +64,7 @@ class Server:
 
     def start(self, timeout_s: float = 60.0) -> Server:
         with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                self.argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log
-            )
+            self._process = subprocess.Popen(self.argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
