@@ -34,25 +34,10 @@ from typing import Any
 import orjson
 from rich.console import Console
 
+from bench import harness
 from bench.checks import ReceivedReport, Tally, verdicts
 from bench.event_loop import LoopKind
 from bench.figures import GATEWAY, TARGETS, MaskingFigures, Measurement, added_first_token, bars, first_token
-from bench.harness import (
-    Bench,
-    Plan,
-    Run,
-    add_process_options,
-    add_round_options,
-    audit_rows,
-    bench_server,
-    console,
-    event_loop,
-    gateway_config,
-    gateway_server,
-    measurements_json,
-    round_plan,
-    write_json,
-)
 from bench.processes import GatewayProfile, LoadGenerator, Server, free_port
 from bench.report import print_masking_report
 from bench.sensitive import GATEWAY_ANSWER, STREAM_EVENTS, UNMASKED_ANSWER, masking_chat_body
@@ -63,9 +48,9 @@ PACED_MODEL = "bench-paced"
 
 @dataclass(frozen=True)
 class MaskingPlan:
-    instant: Plan
+    instant: harness.Plan
     """Phase 1: whole and streamed answers from the instant double, at each concurrency."""
-    paced: Plan
+    paced: harness.Plan
     """Phase 2: streams from the paced double, at one concurrency."""
     first_token_ms: float
     event_ms: float
@@ -88,7 +73,7 @@ class Servers:
         return [self.upstream, self.paced_upstream, self.plain, self.paced_plain, self.gateway]
 
 
-class MaskingBench(Bench):
+class MaskingBench(harness.Bench):
     """The proxy benchmark's rounds, with the sensitive chat request, the answer checks and (paced) the timing."""
 
     def __init__(self, plan: MaskingPlan, paced: bool, servers: Servers, loadgen: LoadGenerator) -> None:
@@ -132,7 +117,7 @@ def masking_gateway_config(
     """The proxy benchmark's gateway config with a second upstream, the paced double, serving ``PACED_MODEL``.
     No policy is configured: the built-in default applies (restricted data masked in requests and answers)."""
     upstreams = {"double": (upstream_port, "bench-model"), "paced": (paced_port, PACED_MODEL)}
-    return gateway_config(port, upstreams, audit, log_level)
+    return harness.gateway_config(port, upstreams, audit, log_level)
 
 
 def servers(workdir: Path, plan: MaskingPlan, loop: LoopKind, log_level: str) -> Servers:
@@ -142,10 +127,10 @@ def servers(workdir: Path, plan: MaskingPlan, loop: LoopKind, log_level: str) ->
 
     def double(name: str, port: int, *pacing: str) -> Server:
         options = ["--events", str(plan.instant.events), "--sensitive", "--report", str(workdir / f"{name}.json")]
-        return bench_server(workdir, name, port, "bench.upstream_double", loop, *options, *pacing)
+        return harness.bench_server(workdir, name, port, "bench.upstream_double", loop, *options, *pacing)
 
     def plain(name: str, port: int, upstream: Server) -> Server:
-        return bench_server(workdir, name, port, "bench.plain_proxy", loop, "--upstream", upstream.url)
+        return harness.bench_server(workdir, name, port, "bench.plain_proxy", loop, "--upstream", upstream.url)
 
     upstream = double("upstream double", up_port)
     pacing = ("--first-token-ms", str(plan.first_token_ms), "--event-ms", str(plan.event_ms))
@@ -156,7 +141,7 @@ def servers(workdir: Path, plan: MaskingPlan, loop: LoopKind, log_level: str) ->
         paced_upstream=paced_upstream,
         plain=plain("plain proxy", plain_port, upstream),
         paced_plain=plain("paced plain proxy", paced_plain_port, paced_upstream),
-        gateway=gateway_server(workdir, gw_port, config, loop),
+        gateway=harness.gateway_server(workdir, gw_port, config, loop),
     )
 
 
@@ -193,20 +178,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Measure what masking costs in the Clearance gateway, against a plain aiohttp proxy and going "
         "direct: CPU per request and per stream, and added time to first token against a paced upstream.",
     )
-    add_round_options(parser, rounds=3, concurrency="1,16", events=STREAM_EVENTS)
+    harness.add_round_options(parser, rounds=3, concurrency="1,16", events=STREAM_EVENTS)
     parser.add_argument("--paced-concurrency", type=int, default=8, help="phase 2 streams in flight (default 8)")
     parser.add_argument("--paced-rounds", type=int, help="phase 2 rounds per target (default 3; quick 2)")
     parser.add_argument("--paced-seconds", type=float, help="phase 2: longest round in seconds (default 4; quick 2)")
     parser.add_argument("--paced-requests", type=int, default=10_000, help="phase 2: most requests in one round")
     parser.add_argument("--first-token-ms", type=float, default=100.0, help="paced double: first event (default 100)")
     parser.add_argument("--event-ms", type=float, default=10.0, help="paced double: between events (default 10)")
-    add_process_options(parser)
+    harness.add_process_options(parser)
     return parser.parse_args(argv)
 
 
 def make_plan(args: argparse.Namespace) -> MaskingPlan:
-    instant = round_plan(args, rounds=3)
-    paced = Plan(
+    instant = harness.round_plan(args, rounds=3)
+    paced = harness.Plan(
         rounds=args.paced_rounds or (2 if args.quick else 3),
         requests=args.paced_requests,
         seconds=args.paced_seconds or (2.0 if args.quick else 4.0),
@@ -229,19 +214,19 @@ def figures_of(
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every check passed and every request succeeded, else 1."""
     args = parse_args(argv)
-    loop = event_loop(args)
+    loop = harness.event_loop(args)
     plan = make_plan(args)
-    out = console()
+    out = harness.console()
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         workdir = Path(tmp)
         started = servers(workdir, plan, loop, args.gateway_log_level)
-        with Run(started.all(), loop, out) as run:
+        with harness.Run(started.all(), loop, out) as run:
             with LoadGenerator(loop) as loadgen, GatewayProfile(args.py_spy, started.gateway.pid):
                 benches = [MaskingBench(plan, False, started, loadgen), MaskingBench(plan, True, started, loadgen)]
                 measured = benches[0].run_phase(out)
                 paced = benches[1].run_phase(out)
             upstream = upstream_reports(workdir, started)
-        recorded = audit_rows(workdir / "audit.db")
+        recorded = harness.audit_rows(workdir / "audit.db")
     checks, ok = correctness(benches, upstream, recorded)
     figures = figures_of(benches[1], measured, paced, checks)
     settings = run.settings(
@@ -260,12 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_masking_report(out, settings, figures)
     if args.json:
-        write_json(
+        harness.write_json(
             args.json,
             settings,
             plan,
-            measurements=measurements_json(figures.measurements),
-            paced=measurements_json(figures.paced),
+            measurements=harness.measurements_json(figures.measurements),
+            paced=harness.measurements_json(figures.paced),
             first_token=[asdict(r) for r in figures.first_token],
             added_first_token=[asdict(a) for a in figures.added],
             bars=[asdict(b) | {"met": b.met} for b in figures.bars],

@@ -22,22 +22,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from bench import harness
 from bench.figures import GATEWAY, compare
-from bench.harness import (
-    Bench,
-    Run,
-    add_process_options,
-    add_round_options,
-    audit_rows,
-    bench_server,
-    console,
-    event_loop,
-    gateway_config,
-    gateway_server,
-    measurements_json,
-    round_plan,
-    write_json,
-)
 from bench.processes import GatewayProfile, LoadGenerator, free_port
 from bench.report import print_report
 
@@ -46,34 +32,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Measure the Clearance gateway's overhead against a plain aiohttp proxy and going direct.",
     )
-    add_round_options(parser, rounds=4, concurrency="1,16,64", events=40)
-    add_process_options(parser)
+    harness.add_round_options(parser, rounds=4, concurrency="1,16,64", events=40)
+    harness.add_process_options(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every request succeeded and the gateway audited every one, else 1."""
     args = parse_args(argv)
-    loop = event_loop(args)
-    plan = round_plan(args, rounds=4)
-    out = console()
+    loop = harness.event_loop(args)
+    plan = harness.round_plan(args, rounds=4)
+    out = harness.console()
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         workdir = Path(tmp)
         up_port, plain_port, gw_port = free_port(), free_port(), free_port()
         events = ("--events", str(plan.events))
-        upstream = bench_server(workdir, "upstream double", up_port, "bench.upstream_double", loop, *events)
-        plain = bench_server(workdir, "plain proxy", plain_port, "bench.plain_proxy", loop, "--upstream", upstream.url)
+        upstream = harness.bench_server(workdir, "upstream double", up_port, "bench.upstream_double", loop, *events)
+        relay = ("--upstream", upstream.url)
+        plain = harness.bench_server(workdir, "plain proxy", plain_port, "bench.plain_proxy", loop, *relay)
         upstreams = {"double": (up_port, "bench-model")}
-        config = gateway_config(gw_port, upstreams, workdir / "audit.db", args.gateway_log_level)
-        gateway = gateway_server(workdir, gw_port, config, loop)
+        config = harness.gateway_config(gw_port, upstreams, workdir / "audit.db", args.gateway_log_level)
+        gateway = harness.gateway_server(workdir, gw_port, config, loop)
         with (
-            Run([upstream, plain, gateway], loop, out) as run,
+            harness.Run([upstream, plain, gateway], loop, out) as run,
             LoadGenerator(loop) as loadgen,
             GatewayProfile(args.py_spy, gateway.pid),
         ):
-            bench = Bench(plan, upstream, plain, gateway, loadgen)
+            bench = harness.Bench(plan, upstream, plain, gateway, loadgen)
             measurements = bench.run(out)
-        recorded = audit_rows(workdir / "audit.db")
+        recorded = harness.audit_rows(workdir / "audit.db")
     comparisons = compare(measurements)
     settings = run.settings(
         args,
@@ -88,11 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_report(out, settings, measurements, comparisons)
     if args.json:
-        write_json(
+        harness.write_json(
             args.json,
             settings,
             plan,
-            measurements=measurements_json(measurements),
+            measurements=harness.measurements_json(measurements),
             comparisons=[
                 asdict(c) | {"cpu_bar_met": c.cpu_bar_met, "latency_bar_met": c.latency_bar_met} for c in comparisons
             ],
