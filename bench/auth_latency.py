@@ -1,6 +1,6 @@
 """Per-request cost of authentication: a JWT from the real test provider (cached key) and an API key (SQLite).
 
-Run: PYTHONPATH=$PWD python bench/auth_latency.py [N]   (N requests each, default 2000; loopback only, bounded)
+Run: .venv/bin/python -m bench.auth_latency [N]   (N requests each, default 2000; loopback only, bounded)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Detection benchmark: Clearance against Presidio's analyzer on the same labelled corpus.
 
-    python bench/detection.py                # everything (creates bench/.venv-presidio on first run)
-    python bench/detection.py --no-presidio  # Clearance only
+    .venv/bin/python -m bench.detection                # everything (creates bench/.venv-presidio on first run)
+    .venv/bin/python -m bench.detection --no-presidio  # Clearance only
 
 Prints per-type precision, recall and F1 for both engines, the rate of false positives on hard negatives, and
 single-core throughput (MB/s of UTF-8 text per CPU second, one process, one thread) with the ratio. A predicted
@@ -24,13 +24,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import PATTERN_TYPES, SECRET_TYPES, generate
+from clearance.detect import Scanner
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
-
-from corpus import PATTERN_TYPES, SECRET_TYPES, generate  # noqa: E402
-
-from clearance.detect import Scanner  # noqa: E402
 
 PRESIDIO_PYTHON = HERE / ".venv-presidio" / "bin" / "python"
 BARS = {"f1": 0.95, "hard_negative_fp_rate": 0.02, "speedup": 200.0}

@@ -1,6 +1,6 @@
 """Held-out evasion recall: valid values disguised at random, scanned with ``clearance.scan``.
 
-    python bench/evasion.py [--count 3000] [--seed 10]
+    .venv/bin/python -m bench.evasion [--count 3000] [--seed 10]
 
 Not a test and not tuned on: the tables and properties in ``tests/detect`` were written from the separator,
 form and invisible-character lists there; this draws separators from every Unicode punctuation, symbol and space
@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from clearance import scan
 from clearance.detect.checksums import luhn_check_digit

@@ -2,11 +2,11 @@
 ways) against going direct to the upstream double and a plain aiohttp pass-through, with sensitive data in the
 prompt and in the answer.
 
-    .venv/bin/python bench/masking.py              # the full run, about 90 s on 2 cores
-    .venv/bin/python bench/masking.py --quick      # shorter measurements, for a smoke run (about 35 s)
-    .venv/bin/python bench/masking.py --json out.json
+    .venv/bin/python -m bench.masking              # the full run, about 90 s on 2 cores
+    .venv/bin/python -m bench.masking --quick      # shorter measurements, for a smoke run (about 35 s)
+    .venv/bin/python -m bench.masking --json out.json
 
-Two phases, each with the three targets taking turns round by round (``bench/proxy.py``'s machinery: a process per
+Two phases, each with the three targets taking turns round by round (``bench.harness``: a process per
 server, CPU per process tree from the OS, bounded load loops):
 
 1. CPU per request and per stream, against an upstream double that answers at once: a 2 KB chat prompt carrying a
@@ -24,7 +24,6 @@ a request failed, or the gateway did not audit every request it served. See docs
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -32,32 +31,26 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as ``python bench/masking.py``: make ``bench`` and this checkout importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import orjson
-import yaml
 from rich.console import Console
 
+from bench import harness
 from bench.checks import ReceivedReport, Tally, verdicts
-from bench.event_loop import LoopKind, available_loop
-from bench.figures import GATEWAY, TARGETS, Measurement
-from bench.masking_figures import MaskingFigures, added_first_token, bars, first_token
-from bench.masking_report import print_masking_report
+from bench.event_loop import LoopKind
+from bench.figures import GATEWAY, TARGETS, MaskingFigures, Measurement, added_first_token, bars, first_token
 from bench.processes import GatewayProfile, LoadGenerator, Server, free_port
-from bench.proxy import GATEWAY_LAUNCHER, Bench, Plan, add_process_options, audit_rows, gateway_config, machine
+from bench.report import print_masking_report
 from bench.sensitive import GATEWAY_ANSWER, STREAM_EVENTS, UNMASKED_ANSWER, masking_chat_body
 from bench.upstream_double import CHECK_EVERY_S
-from clearance.config import parse_config
 
 PACED_MODEL = "bench-paced"
 
 
 @dataclass(frozen=True)
 class MaskingPlan:
-    instant: Plan
+    instant: harness.Plan
     """Phase 1: whole and streamed answers from the instant double, at each concurrency."""
-    paced: Plan
+    paced: harness.Plan
     """Phase 2: streams from the paced double, at one concurrency."""
     first_token_ms: float
     event_ms: float
@@ -80,7 +73,7 @@ class Servers:
         return [self.upstream, self.paced_upstream, self.plain, self.paced_plain, self.gateway]
 
 
-class MaskingBench(Bench):
+class MaskingBench(harness.Bench):
     """The proxy benchmark's rounds, with the sensitive chat request, the answer checks and (paced) the timing."""
 
     def __init__(self, plan: MaskingPlan, paced: bool, servers: Servers, loadgen: LoadGenerator) -> None:
@@ -123,42 +116,32 @@ def masking_gateway_config(
 ) -> dict[str, Any]:
     """The proxy benchmark's gateway config with a second upstream, the paced double, serving ``PACED_MODEL``.
     No policy is configured: the built-in default applies (restricted data masked in requests and answers)."""
-    config = gateway_config(port, upstream_port, audit, log_level)
-    config["upstreams"].append(
-        {"name": "paced", "kind": "openai", "base_url": f"http://127.0.0.1:{paced_port}/v1", "models": [PACED_MODEL]}
-    )
-    parse_config(config, source="benchmark configuration")
-    return config
+    upstreams = {"double": (upstream_port, "bench-model"), "paced": (paced_port, PACED_MODEL)}
+    return harness.gateway_config(port, upstreams, audit, log_level)
 
 
 def servers(workdir: Path, plan: MaskingPlan, loop: LoopKind, log_level: str) -> Servers:
     """Two upstream doubles (instant and paced, each checking what it receives), a plain proxy in front of each,
     and the gateway in front of both; none started, each on a free loopback port."""
-    python = sys.executable
     up_port, paced_port, plain_port, paced_plain_port, gw_port = (free_port() for _ in range(5))
 
     def double(name: str, port: int, *pacing: str) -> Server:
-        argv = ["-m", "bench.upstream_double", "--port", str(port), "--events", str(plan.instant.events)]
-        argv += ["--sensitive", "--report", str(workdir / f"{name}.json"), *pacing, "--loop", loop]
-        return Server(name, [python, *argv], port, workdir / f"{name}.log")
+        options = ["--events", str(plan.instant.events), "--sensitive", "--report", str(workdir / f"{name}.json")]
+        return harness.bench_server(workdir, name, port, "bench.upstream_double", loop, *options, *pacing)
 
     def plain(name: str, port: int, upstream: Server) -> Server:
-        argv = ["-m", "bench.plain_proxy", "--port", str(port), "--upstream", upstream.url, "--loop", loop]
-        return Server(name, [python, *argv], port, workdir / f"{name}.log")
+        return harness.bench_server(workdir, name, port, "bench.plain_proxy", loop, "--upstream", upstream.url)
 
     upstream = double("upstream double", up_port)
     pacing = ("--first-token-ms", str(plan.first_token_ms), "--event-ms", str(plan.event_ms))
     paced_upstream = double("paced upstream double", paced_port, *pacing)
-    config_path = workdir / "clearance.yaml"
     config = masking_gateway_config(gw_port, up_port, paced_port, workdir / "audit.db", log_level)
-    config_path.write_text(yaml.safe_dump(config))
-    gateway_argv = ["-c", GATEWAY_LAUNCHER, loop, "serve", "--config", str(config_path)]
     return Servers(
         upstream=upstream,
         paced_upstream=paced_upstream,
         plain=plain("plain proxy", plain_port, upstream),
         paced_plain=plain("paced plain proxy", paced_plain_port, paced_upstream),
-        gateway=Server("gateway", [python, *gateway_argv], gw_port, workdir / "gateway.log"),
+        gateway=harness.gateway_server(workdir, gw_port, config, loop),
     )
 
 
@@ -195,39 +178,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Measure what masking costs in the Clearance gateway, against a plain aiohttp proxy and going "
         "direct: CPU per request and per stream, and added time to first token against a paced upstream.",
     )
-    parser.add_argument("--quick", action="store_true", help="short measurements (smoke run, noisier figures)")
-    parser.add_argument("--rounds", type=int, help="phase 1 rounds per target and scenario (default 3; quick 2)")
-    parser.add_argument("--requests", type=int, help="phase 1: most requests in one round (default 1500; quick 400)")
-    parser.add_argument("--seconds", type=float, help="phase 1: longest round in seconds (default 1.0; quick 0.5)")
-    parser.add_argument("--concurrency", default="1,16", help="phase 1 concurrencies, comma-separated (default 1,16)")
-    parser.add_argument(
-        "--events", type=int, default=STREAM_EVENTS, help=f"content events per stream (default {STREAM_EVENTS})"
-    )
+    harness.add_round_options(parser, rounds=3, concurrency="1,16", events=STREAM_EVENTS)
     parser.add_argument("--paced-concurrency", type=int, default=8, help="phase 2 streams in flight (default 8)")
     parser.add_argument("--paced-rounds", type=int, help="phase 2 rounds per target (default 3; quick 2)")
     parser.add_argument("--paced-seconds", type=float, help="phase 2: longest round in seconds (default 4; quick 2)")
     parser.add_argument("--paced-requests", type=int, default=10_000, help="phase 2: most requests in one round")
     parser.add_argument("--first-token-ms", type=float, default=100.0, help="paced double: first event (default 100)")
     parser.add_argument("--event-ms", type=float, default=10.0, help="paced double: between events (default 10)")
-    add_process_options(parser)
+    harness.add_process_options(parser)
     return parser.parse_args(argv)
 
 
 def make_plan(args: argparse.Namespace) -> MaskingPlan:
-    quick = args.quick
-    instant = Plan(
-        rounds=args.rounds or (2 if quick else 3),
-        requests=args.requests or (400 if quick else 1500),
-        seconds=args.seconds or (0.5 if quick else 1.0),
-        warmup_requests=100 if quick else 150,
-        warmup_seconds=0.3 if quick else 0.5,
-        concurrencies=tuple(int(c) for c in args.concurrency.split(",")),
-        events=args.events,
-    )
-    paced = Plan(
-        rounds=args.paced_rounds or (2 if quick else 3),
+    instant = harness.round_plan(args, rounds=3)
+    paced = harness.Plan(
+        rounds=args.paced_rounds or (2 if args.quick else 3),
         requests=args.paced_requests,
-        seconds=args.paced_seconds or (2.0 if quick else 4.0),
+        seconds=args.paced_seconds or (2.0 if args.quick else 4.0),
         warmup_requests=args.paced_concurrency,
         warmup_seconds=0.5,
         concurrencies=(args.paced_concurrency,),
@@ -244,71 +211,53 @@ def figures_of(
     return MaskingFigures(measured, paced, rows, added, bars(measured, added), checks)
 
 
-def write_json(path: Path, settings: dict[str, Any], plan: MaskingPlan, figures: MaskingFigures) -> None:
-    document = {
-        "settings": settings,
-        "plan": asdict(plan),
-        "measurements": [asdict(m) | {"requests_per_s": m.requests_per_s} for m in figures.measurements],
-        "paced": [asdict(m) | {"requests_per_s": m.requests_per_s} for m in figures.paced],
-        "first_token": [asdict(r) for r in figures.first_token],
-        "added_first_token": [asdict(a) for a in figures.added],
-        "bars": [asdict(b) | {"met": b.met} for b in figures.bars],
-        "checks": figures.checks,
-    }
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every check passed and every request succeeded, else 1."""
     args = parse_args(argv)
-    loop: LoopKind = available_loop() if args.loop == "auto" else args.loop
+    loop = harness.event_loop(args)
     plan = make_plan(args)
-    console = Console(width=None if sys.stdout.isatty() else 160)
-    started_at = time.monotonic()
-    load_before = os.getloadavg()[0]
+    out = harness.console()
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         workdir = Path(tmp)
         started = servers(workdir, plan, loop, args.gateway_log_level)
-        try:
-            for server in started.all():
-                server.start()
-            loops = {server.name: server.event_loop() for server in started.all()}
-            if any(kind not in (loop, "unknown") for kind in loops.values()):
-                raise RuntimeError(f"the servers do not all run on {loop}: {loops}")
+        with harness.Run(started.all(), loop, out) as run:
             with LoadGenerator(loop) as loadgen, GatewayProfile(args.py_spy, started.gateway.pid):
                 benches = [MaskingBench(plan, False, started, loadgen), MaskingBench(plan, True, started, loadgen)]
-                measured = benches[0].run_phase(console)
-                paced = benches[1].run_phase(console)
+                measured = benches[0].run_phase(out)
+                paced = benches[1].run_phase(out)
             upstream = upstream_reports(workdir, started)
-        finally:
-            exit_codes = {server.name: server.stop() for server in reversed(started.all())}
-        recorded = audit_rows(workdir / "audit.db")
-        if exit_codes["gateway"] not in (0, None):
-            console.print(f"[red]the gateway exited with {exit_codes['gateway']}[/]:\n{started.gateway.log_tail()}")
+        recorded = harness.audit_rows(workdir / "audit.db")
     checks, ok = correctness(benches, upstream, recorded)
     figures = figures_of(benches[1], measured, paced, checks)
-    settings = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "event loop": f"{loop} in every process (seen in each server's memory map: {loops})",
-        "gateway": "clearance serve --config (generated; no policy: the default one), audit to SQLite in a temp dir",
-        "gateway logging.level": args.gateway_log_level,
-        "chat prompt": "2048-byte JSON body (system + user message with a card, an SSN, an email, a GitHub token)",
-        "answer": f"a card, an SSN, an email, a GitHub token; streamed in {plan.instant.events} token-like content "
-        "events + finish + usage + [DONE]",
-        "phase 1 per target and scenario": f"{plan.instant.rounds} rounds of at most {plan.instant.requests} requests "
-        f"or {plan.instant.seconds}s, after a warm-up",
-        "phase 2 (paced)": f"first event {plan.first_token_ms:g} ms after the request, then one every "
-        f"{plan.event_ms:g} ms; {plan.paced.concurrencies[0]} streams in flight, staggered; {plan.paced.rounds} "
-        f"rounds of {plan.paced.seconds}s per target",
-        "load average before / after": f"{load_before:.2f} / {os.getloadavg()[0]:.2f}",
-        "duration": f"{time.monotonic() - started_at:.0f}s",
-        **{f"machine {k}": v for k, v in machine().items()},
-    }
-    print_masking_report(console, settings, figures)
+    settings = run.settings(
+        args,
+        "clearance serve --config (generated; no policy: the default one), audit to SQLite in a temp dir",
+        **{
+            "chat prompt": "2048-byte JSON body (system + user message with a card, an SSN, an email, a GitHub token)",
+            "answer": f"a card, an SSN, an email, a GitHub token; streamed in {plan.instant.events} token-like "
+            "content events + finish + usage + [DONE]",
+            "phase 1 per target and scenario": f"{plan.instant.rounds} rounds of at most {plan.instant.requests} "
+            f"requests or {plan.instant.seconds}s, after a warm-up",
+            "phase 2 (paced)": f"first event {plan.first_token_ms:g} ms after the request, then one every "
+            f"{plan.event_ms:g} ms; {plan.paced.concurrencies[0]} streams in flight, staggered; "
+            f"{plan.paced.rounds} rounds of {plan.paced.seconds}s per target",
+        },
+    )
+    print_masking_report(out, settings, figures)
     if args.json:
-        write_json(args.json, settings, plan, figures)
+        harness.write_json(
+            args.json,
+            settings,
+            plan,
+            measurements=harness.measurements_json(figures.measurements),
+            paced=harness.measurements_json(figures.paced),
+            first_token=[asdict(r) for r in figures.first_token],
+            added_first_token=[asdict(a) for a in figures.added],
+            bars=[asdict(b) | {"met": b.met} for b in figures.bars],
+            checks=figures.checks,
+        )
     errors = sum(m.errors for m in [*measured, *paced])
-    return 0 if ok and not errors and exit_codes["gateway"] in (0, None) else 1
+    return 0 if ok and not errors and run.gateway_exited_cleanly else 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ the OS can say how much CPU each server's whole process tree spent (``psutil``),
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -19,6 +18,8 @@ import orjson
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Every child process runs here, so ``python -m bench.…`` and ``-c`` find this checkout's ``bench`` and
+``clearance`` first on their path."""
 
 
 def free_port() -> int:
@@ -39,13 +40,6 @@ def tree_cpu_seconds(pid: int) -> float:
             continue
         total += t.user + t.system + t.children_user + t.children_system
     return total
-
-
-def python_env() -> dict[str, str]:
-    """The environment for child processes: this checkout's ``clearance`` and ``bench`` come first on the path."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return env
 
 
 class Server:
@@ -70,9 +64,7 @@ class Server:
 
     def start(self, timeout_s: float = 60.0) -> Server:
         with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                self.argv, cwd=REPO_ROOT, env=python_env(), stdout=subprocess.DEVNULL, stderr=log
-            )
+            self._process = subprocess.Popen(self.argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -120,7 +112,6 @@ class LoadGenerator:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "bench.loadgen", "--loop", loop],
             cwd=REPO_ROOT,
-            env=python_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -6,14 +6,7 @@ import json
 from pathlib import Path
 
 from bench.figures import TARGETS
-from bench.proxy import gateway_config, main
-
-
-def test_when_the_gateway_config_is_generated_then_it_points_at_the_double_and_a_temp_audit(tmp_path: Path) -> None:
-    config = gateway_config(9100, 9101, tmp_path / "audit.db", "warning")
-    assert config["server"] == {"host": "127.0.0.1", "port": 9100}
-    assert config["upstreams"][0]["base_url"] == "http://127.0.0.1:9101/v1"
-    assert config["audit"]["url"] == f"sqlite:///{tmp_path / 'audit.db'}"
+from bench.proxy import main
 
 
 def test_when_the_benchmark_runs_then_every_target_is_measured_and_the_gateway_audits_every_request(

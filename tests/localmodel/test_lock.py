@@ -4,13 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clearance.exceptions import LocalModelError
+from clearance.localmodel import lock as lock_module
 from clearance.localmodel.lock import CacheLock
 
 # A real second process holds the lock, prints "held", and keeps it until its stdin closes.
@@ -41,17 +41,35 @@ def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     proc.communicate(timeout=10)
 
 
+class _Clock:
+    """Stands in for the lock module's ``time``: sleeping moves it on at once, so the wait is counted, not timed."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.sleeps += 1
+
+
 def test_when_another_process_holds_it_then_waiter_times_out_naming_the_holder(
-    tmp_path: Path, holder: subprocess.Popen[str]
+    tmp_path: Path, holder: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(lock_module, "time", clock)
     messages: list[str] = []
-    started = time.monotonic()
     with (
         pytest.raises(LocalModelError, match=f"held by process {holder.pid}"),
         CacheLock(tmp_path / "lock", timeout=0.5, poll_interval=0.05, on_wait=messages.append),
     ):
         pytest.fail("acquired a lock another process holds")
-    assert time.monotonic() - started >= 0.5
+    # It waited the whole timeout, polling every poll_interval (one more poll for rounding), then gave up.
+    assert clock.now >= 0.5
+    assert clock.sleeps in (10, 11)
     assert len(messages) == 1
     assert str(holder.pid) in messages[0]
 
