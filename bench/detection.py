@@ -66,16 +66,16 @@ def score(
                 flagged_kinds[neg["kind"]] += 1
     per_type = {}
     for t in types:
-        p = tp[t] / (tp[t] + fp[t]) if tp[t] + fp[t] else (1.0 if not fn[t] else 0.0)
-        r = tp[t] / (tp[t] + fn[t]) if tp[t] + fn[t] else 1.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        precision = tp[t] / (tp[t] + fp[t]) if tp[t] + fp[t] else (1.0 if not fn[t] else 0.0)
+        recall = tp[t] / (tp[t] + fn[t]) if tp[t] + fn[t] else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_type[t] = {
             "gold": tp[t] + fn[t],
             "tp": tp[t],
             "fp": fp[t],
             "fn": fn[t],
-            "precision": p,
-            "recall": r,
+            "precision": precision,
+            "recall": recall,
             "f1": f1,
         }
     return {
@@ -149,7 +149,7 @@ def report(
     print(f"{ours['hard_negatives']} hard negatives\n")
     head = f"{'type':22s} {'gold':>5s} | {'Clearance P':>11s} {'R':>6s} {'F1':>6s} |"
     print(head + f" {'Presidio P':>10s} {'R':>6s} {'F1':>6s}")
-    ok = True
+    ok: bool = True
     for t in types:
         a = ours["per_type"][t]
         b = theirs["per_type"][t] if theirs else None
@@ -159,7 +159,7 @@ def report(
         else:
             line += f" {fmt(b['precision']):>10s} {fmt(b['recall'])} {fmt(b['f1'])}"
         print(line)
-        ok &= a["f1"] >= BARS["f1"]
+        ok &= bool(a["f1"] >= BARS["f1"])
     print(f"\nhard negatives flagged: Clearance {ours['hard_negative_fp']}/{ours['hard_negatives']} "
           f"({ours['hard_negative_fp_rate']:.2%})", end="")  # fmt: skip
     if theirs:
@@ -170,7 +170,7 @@ def report(
         print()
     if ours["flagged_kinds"]:
         print(f"  Clearance's by kind: {ours['flagged_kinds']}")
-    ok &= ours["hard_negative_fp_rate"] < BARS["hard_negative_fp_rate"]
+    ok &= bool(ours["hard_negative_fp_rate"] < BARS["hard_negative_fp_rate"])
     ours_mbs = size_mb / clearance["cpu_s"]
     print(f"\nthroughput (single core, CPU time): Clearance {ours_mbs:.2f} MB/s "
           f"(per record p50 {clearance['p50_us']:.0f} us, p99 {clearance['p99_us']:.0f} us)", end="")  # fmt: skip
@@ -178,7 +178,7 @@ def report(
         theirs_mbs = size_mb / presidio["cpu_s"]
         ratio = ours_mbs / theirs_mbs
         print(f", Presidio {theirs_mbs:.4f} MB/s, ratio {ratio:.0f}x")
-        ok &= ratio >= BARS["speedup"]
+        ok &= bool(ratio >= BARS["speedup"])
     else:
         print()
     by_kind(records, clearance, presidio)

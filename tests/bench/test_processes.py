@@ -28,7 +28,7 @@ def test_when_a_child_process_burns_cpu_then_the_tree_counts_it() -> None:
             time.sleep(0.05)
         assert tree_cpu_seconds(parent.pid) >= 0.3
     finally:
-        import psutil
+        import psutil  # type: ignore[import-untyped,unused-ignore]
 
         for child in psutil.Process(parent.pid).children(recursive=True):
             child.kill()

@@ -87,7 +87,7 @@ def test_when_the_real_masker_runs_on_the_answer_then_the_caller_expectations_ho
     masker = inspector.inspect(endpoint, body, identity=Identity.anonymous(), model="m", upstream="u", declared=None)
     answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(stream_pieces())}}]}
     masked = mask_whole(masker.masker, answer)["choices"][0]["message"]["content"]
-    raw = answer["choices"][0]["message"]["content"]
+    raw = "".join(stream_pieces())
     assert problem(masked, GATEWAY_ANSWER.required, GATEWAY_ANSWER.forbidden, "caller") is None
     assert problem(raw, GATEWAY_ANSWER.required, GATEWAY_ANSWER.forbidden, "caller") is not None
     assert problem(raw, UNMASKED_ANSWER.required, UNMASKED_ANSWER.forbidden, "caller") is None
