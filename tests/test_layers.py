@@ -17,7 +17,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"entities"}),
     frozenset({"levels"}),
     frozenset({"detect", "payload", "db", "localmodel", "testing"}),
-    frozenset({"audit", "auth"}),
+    frozenset({"audit", "auth", "approvals"}),
     frozenset({"config"}),
     frozenset({"policy", "mask", "observability"}),
     frozenset({"enforce"}),
