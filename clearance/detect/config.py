@@ -25,7 +25,7 @@ Example::
           values: ["4111 1111 1111 1111"]
         - patterns: ['.*@ourcompany\\.com']
       levels:
-        types: {EMAIL_ADDRESS: internal}   # for types the policy does not list
+        types: {EMPLOYEE_ID: internal}   # for types the policy does not list (here, a custom one)
       ner:
         enabled: false
         model: en_core_web_sm
