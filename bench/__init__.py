@@ -1,1 +1,1 @@
-"""Benchmarks. ``python bench/proxy.py`` measures the gateway's overhead; see docs/benchmark-proxy.md."""
+"""Benchmarks. ``python -m bench.proxy`` measures the gateway's overhead; see docs/benchmark-proxy.md."""

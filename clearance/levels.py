@@ -9,9 +9,11 @@ level of a type is, in this order:
    ``level:``), which must be a level of the policy's scale;
 3. else the policy's level for unlisted types (``unlisted_type_level``, the highest by default: fail safe).
 
-A declared level never silently loses: one that is not on the policy's scale, or that differs from the level the
-policy lists its type at, is a configuration error, and so are a declared scale or unlisted level that are not the
-policy's. Either place may say a type's level; when both do, they must agree.
+A declared level never silently loses: one that is not on the policy's scale, that differs from the level the
+policy lists its type at, or that puts a built-in type (``clearance.entities``) the policy does not list below the
+policy's level for unlisted types (only the policy may lower a built-in type), is a configuration error, and so
+are a declared scale or unlisted level that are not the policy's. Either place may say a type's level; when both
+do, they must agree.
 
 Without a policy file the default policy applies: the default scale ``public < internal < confidential <
 restricted`` with each built-in type at its catalogue level (``clearance.entities``) and every other type
@@ -26,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from clearance.entities import DEFAULT_SCALE, DEFAULT_TYPE_LEVELS
+from clearance.entities import CATALOGUE, DEFAULT_SCALE, DEFAULT_TYPE_LEVELS
 from clearance.exceptions import ConfigError
 from clearance.models import Finding
 
@@ -113,8 +115,9 @@ NO_DECLARED_LEVELS = DeclaredLevels()
 def classification_scheme(policy: LevelScheme, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> LevelScheme:
     """The one scheme: ``policy`` (its scale, its listed types, its level for unlisted types), with the types it
     does not list put at the levels ``declared``. What is declared may add to the policy but never contradict it:
-    raises ``ConfigError`` listing, each at its key path, every declared level that is not on the policy's scale or
-    differs from the level the policy lists the type at, and a declared scale or unlisted level not the policy's."""
+    raises ``ConfigError`` listing, each at its key path, every declared level that is not on the policy's scale,
+    differs from the level the policy lists the type at, or puts a built-in type the policy does not list below its
+    unlisted level, and a declared scale or unlisted level not the policy's."""
     scale = ", ".join(policy.order)
     errors: list[tuple[str, str]] = []
     if declared.order is not None and declared.order.value != policy.order:
@@ -142,6 +145,19 @@ def classification_scheme(policy: LevelScheme, declared: DeclaredLevels = NO_DEC
                 f"remove this key, or put {type_} at {level.value!r} in the policy (types: {{{type_}: {level.value}}})"
             )
             errors.append((level.key, f"the policy puts {type_} at {listed!r}, and the policy decides: {hint}"))
+        elif listed is None and type_ in CATALOGUE and policy.rank(level.value) < policy.rank(policy.unlisted):
+            # A built-in type the policy leaves out is at its unlisted level (the highest unless set): only the
+            # policy may put a card or a secret lower, never the detection configuration.
+            hint = (
+                f"remove this key, or put {type_} at {level.value!r} in the policy (types: {{{type_}: {level.value}}})"
+            )
+            errors.append(
+                (
+                    level.key,
+                    f"{type_} is a built-in type: {level.value!r} is below {policy.unlisted!r}, the policy's "
+                    f"level for it: {hint}",
+                )
+            )
     if errors:
         raise ConfigError(f"{len(errors)} declared level(s) disagree with the policy", errors)
     added = {t: d.value for t, d in declared.types.items() if t not in policy.type_levels}

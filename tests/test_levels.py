@@ -108,3 +108,20 @@ def test_when_declared_levels_contradict_the_policy_then_every_one_is_an_error_a
     assert "the policy puts CREDIT_CARD at 'high'" in errors["detection.levels.types.CREDIT_CARD"]
     assert "use one of low, high" in errors["detection.levels.types.TICKET_ID"]
     assert "unlisted_type_level" in errors["detection.levels.default"]
+
+
+def test_when_a_built_in_type_the_policy_does_not_list_is_declared_lower_then_it_is_an_error() -> None:
+    # A policy of bare levels lists no built-in type: cards are at its unlisted level, the highest. The detection
+    # configuration may add levels for types the policy leaves out, but must not lower a built-in one below it.
+    policy = LevelScheme(("low", "mid", "high"), {}, "mid")
+    with pytest.raises(ConfigError) as info:
+        classification_scheme(policy, _declared(CREDIT_CARD="low", TICKET_ID="low"))
+    errors = dict(info.value.errors)
+    assert list(errors) == ["detection.levels.types.CREDIT_CARD"]
+    assert "below 'mid', the policy's level for it" in errors["detection.levels.types.CREDIT_CARD"]
+
+
+def test_when_a_built_in_type_the_policy_does_not_list_is_declared_at_or_above_its_level_then_that_applies() -> None:
+    policy = LevelScheme(("low", "mid", "high"), {}, "mid")
+    scheme = classification_scheme(policy, _declared(CREDIT_CARD="high", EMAIL_ADDRESS="mid", TICKET_ID="low"))
+    assert [scheme.level_of(t) for t in ("CREDIT_CARD", "EMAIL_ADDRESS", "TICKET_ID")] == ["high", "mid", "low"]

@@ -25,7 +25,7 @@ Example::
           values: ["4111 1111 1111 1111"]
         - patterns: ['.*@ourcompany\\.com']
       levels:
-        types: {EMAIL_ADDRESS: internal}   # for types the policy does not list
+        types: {EMPLOYEE_ID: internal}   # for types the policy does not list (here, a custom one)
       ner:
         enabled: false
         model: en_core_web_sm
@@ -174,11 +174,22 @@ class DetectionConfig(_Strict):
             if custom.name in builtin or custom.name in seen or custom.name == "ner":
                 raise ValueError(f"detector name {custom.name!r} is already taken: choose another")
             seen.add(custom.name)
+        # A type's level said in two places that disagree: one would silently lose (and a lower one leak).
+        places: dict[str, dict[str, str]] = {}
+        for i, custom in enumerate(self.custom):
+            if custom.level is not None:
+                places.setdefault(custom.type, {})[f"detection.custom.{i}.level"] = custom.level
+        for type_, level in self.levels.types.items():
+            places.setdefault(type_, {})[f"detection.levels.types.{type_}"] = level
+        for type_, where in places.items():
+            if len(set(where.values())) > 1:
+                said = ", ".join(f"{key}: {level}" for key, level in where.items())
+                raise ValueError(f"{type_} is declared at two levels ({said}): give it one")
         return self
 
     def declared_levels(self) -> DeclaredLevels:
         """The levels this section declares, with their key paths: custom detectors' ``level``, then
-        ``levels.types`` (which wins for a type given in both)."""
+        ``levels.types`` (validation makes sure that places giving one type a level agree)."""
         types = {
             c.type: DeclaredLevel(c.level, f"detection.custom.{i}.level")
             for i, c in enumerate(self.custom)

@@ -44,6 +44,24 @@ def test_when_an_exclusion_pattern_is_not_re2_then_the_error_names_its_key_path(
             "exactly one",
         ),
         ({"custom": [{"name": "email", "type": "X", "regex": "a"}]}, "detection", "already taken"),
+        (  # two places declare one type's level: neither may silently lose (the lower one would be a leak)
+            {
+                "custom": [{"name": "t", "type": "TICKET", "regex": "a", "level": "restricted"}],
+                "levels": {"types": {"TICKET": "public"}},
+            },
+            "detection",
+            "TICKET is declared at two levels",
+        ),
+        (
+            {
+                "custom": [
+                    {"name": "t1", "type": "TICKET", "regex": "a", "level": "internal"},
+                    {"name": "t2", "type": "TICKET", "regex": "b", "level": "public"},
+                ]
+            },
+            "detection",
+            "TICKET is declared at two levels",
+        ),
         ({"custom": [{"name": "x", "type": "lower", "regex": "a"}]}, "detection.custom.0.type", "pattern"),
         ({"levels": {"order": ["a", "a"]}}, "detection.levels", "twice"),
         ({"exclusions": [{"types": ["CREDIT_CARD"]}]}, "detection.exclusions.0", "values"),

@@ -131,6 +131,23 @@ def test_when_declared_levels_are_given_then_every_version_classifies_with_them_
     assert [p for p, _ in holder.last_error.errors] == ["detection.levels.types.TICKET_ID"]
 
 
+def test_when_a_version_leaves_out_a_built_in_type_declared_below_its_unlisted_level_then_it_is_rejected(
+    policy_file: Path,
+) -> None:
+    declared = DeclaredLevels(
+        MappingProxyType({"CREDIT_CARD": DeclaredLevel("low", "detection.levels.types.CREDIT_CARD")})
+    )
+    write(policy_file, "version: 1\nlevels: [low, high]\ntypes: {CREDIT_CARD: low}\n")
+    holder = PolicyHolder(policy_file, declared=declared)
+    assert holder.classify({"CREDIT_CARD": 1}) == "low"  # the policy itself lists cards at low: it may
+    good = holder.policy
+    write(policy_file, "version: 1\nlevels: [low, high]\n")  # cards unlisted: high, which the config may not lower
+    assert holder.reload() is False
+    assert holder.policy is good
+    assert holder.last_error is not None
+    assert [p for p, _ in holder.last_error.errors] == ["detection.levels.types.CREDIT_CARD"]
+
+
 def test_when_the_file_disappears_then_the_last_good_serves(policy_file: Path) -> None:
     holder = PolicyHolder(policy_file)
     policy_file.unlink()

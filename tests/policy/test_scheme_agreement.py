@@ -131,3 +131,26 @@ def test_when_a_declared_level_is_not_on_the_policys_scale_then_the_gateway_and_
     result = CliRunner().invoke(cli, ["policy", "test", str(policy_file), "x", "--model", "m", "--config", str(config)])
     assert result.exit_code == 1
     assert path in result.output
+
+
+@pytest.mark.parametrize(
+    "detection",
+    [
+        {"levels": {"types": {"CREDIT_CARD": "public"}}},
+        {"custom": [{"name": "cards", "type": "CREDIT_CARD", "regex": "CARD-[0-9]{4}", "level": "public"}]},
+    ],
+)
+def test_when_a_config_declares_a_built_in_type_below_the_policys_level_then_the_gateway_refuses_to_load(
+    tmp_path: Path, detection: dict[str, Any]
+) -> None:
+    # The policy's levels are bare names: it lists no built-in type, so a card is at its unlisted level
+    # (restricted). A gateway configuration must not lower it: only the policy says where a card sits.
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("version: 1\nlevels: [public, internal, confidential, restricted]\n")
+    config = tmp_path / "lower.yaml"
+    config.write_text(yaml.safe_dump({"detection": detection, "policy": {"file": str(policy_file)}}))
+    with pytest.raises(ConfigError) as info:
+        create_app(load_config(config))
+    assert "CREDIT_CARD" in info.value.errors[0][1]
+    result = CliRunner().invoke(cli, ["scan", "-", "--config", str(config)], input="4111 1111 1111 1111")
+    assert result.exit_code == 2
