@@ -154,9 +154,16 @@ def make_policy_app() -> typer.Typer:
     policy_app = typer.Typer(help="Check data policies and try them on requests.", no_args_is_help=True)
 
     @policy_app.command("check")
-    def check(file: Path = typer.Argument(..., help="The YAML policy file.")) -> None:
-        """Validate FILE; list every error (key path and hint), or summarise its levels, clearances and rules."""
-        policy = _load(file)
+    def check(
+        file: Path = typer.Argument(..., help="The YAML policy file."),
+        config: Path | None = CONFIG_OPTION,
+    ) -> None:
+        """Validate FILE; list every error (key path and hint), or summarise its levels, clearances and rules.
+
+        With --config, FILE is checked with the levels that configuration's detection declares, as the gateway
+        loads it (a declared level FILE contradicts is an error)."""
+        declared = gateway_config(config).detection.declared_levels() if config is not None else NO_DECLARED_LEVELS
+        policy = _load(file, declared)
         typer.echo(f"{file}: valid (digest {policy.digest[:12]})")
         console = Console()
         for table in _summary(policy.source):

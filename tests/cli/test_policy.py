@@ -143,3 +143,12 @@ def test_when_the_endpoint_is_unknown_then_test_names_the_ones_there_are() -> No
     code, output = run("policy", "test", str(SUPPORT), "hi", "--model", "llama-internal", "--endpoint", "chat")
     assert code == 2
     assert "chat.completions" in output
+
+
+def test_when_the_gateway_config_contradicts_the_policy_then_check_with_it_fails_at_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "clearance.yaml"
+    config.write_text("detection:\n  levels:\n    types: {CREDIT_CARD: public}\n")
+    assert run("policy", "check", str(SUPPORT))[0] == 0
+    code, output = run("policy", "check", str(SUPPORT), "--config", str(config))
+    assert code == 1
+    assert "detection.levels.types.CREDIT_CARD" in output
