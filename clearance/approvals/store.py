@@ -15,6 +15,7 @@ through ``asyncio.to_thread``.
 from __future__ import annotations
 
 import builtins
+import hashlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -84,6 +85,18 @@ def _transition_rows(approval: ApprovalRequest, start: int) -> list[dict[str, An
         {"approval_id": approval.id, "seq": seq, "state": t.state, "actor": t.actor, "at": t.at, "reason": t.reason}
         for seq, t in enumerate(approval.history[start:], start=start)
     ]
+
+
+def _lock_requester(connection: Connection, subject: str) -> None:
+    """Serialise, until the transaction ends, every ``create`` for one requester. PostgreSQL: a transaction-level
+    advisory lock keyed by the subject's hash (other requesters go on in parallel). SQLite: the database's write
+    lock, taken before the look-up (SQLite has one writer at a time anyway)."""
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"clearance.approvals:{subject}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
@@ -228,13 +241,14 @@ class ApprovalStore:
     def create(self, approval: ApprovalRequest, *, now: float, max_pending: int = DEFAULT_MAX_PENDING) -> Created:
         """Store a new pending approval, unless the requester has an identical one pending (same body and rule):
         then that one is reused, so approvers see one request however often it is sent. ``too_many_pending``
-        when the requester already has ``max_pending`` pending. Two identical requests arriving at the very same
-        moment may both be stored (nothing locks the requester between the look-up and the insert); each is then
-        decided on its own, which costs approvers a duplicate but never grants anything twice."""
+        when the requester already has ``max_pending`` pending. The look-up and the insert hold a lock on the
+        requester (``_lock_requester``), so identical requests arriving at once, on any instance, make one
+        approval, and a burst cannot slip past the limit."""
         if approval.state != "pending" or len(approval.history) != 1:
             raise ValueError("only a new pending approval (lifecycle.new_approval) is created")
         subject = approval.requester.subject
         with self._engine.begin() as connection:
+            _lock_requester(connection, subject)
             existing = self._find_pending(connection, subject, approval.body_sha256, approval.rule, now)
             if existing is not None:
                 return Created(existing, reused=True)

@@ -155,6 +155,38 @@ def test_when_a_requester_reaches_the_pending_limit_then_the_next_request_is_ref
     assert not store.create(request({"n": 9}, requester=Requester("kim")), now=T0, max_pending=3).reused
 
 
+def test_when_the_same_request_arrives_many_times_at_once_then_one_approval_is_made(store: ApprovalStore) -> None:
+    start = threading.Barrier(8, timeout=30)
+
+    def send(_: int) -> bool:
+        start.wait()
+        return store.create(request(), now=T0).reused
+
+    with ThreadPoolExecutor(8) as pool:
+        reused = list(pool.map(send, range(8)))
+
+    assert sorted(reused) == [False] + [True] * 7
+    assert store.count_pending("sam", now=T0) == 1
+
+
+def test_when_a_burst_of_different_requests_arrives_at_once_then_the_limit_still_holds(store: ApprovalStore) -> None:
+    start = threading.Barrier(8, timeout=30)
+
+    def send(n: int) -> str:
+        start.wait()
+        try:
+            store.create(request({"n": n}), now=T0, max_pending=3)
+        except TooManyPending as refused:
+            return refused.code
+        return "created"
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+
+    assert sorted(answers) == ["created"] * 3 + ["too_many_pending"] * 5
+    assert store.count_pending("sam", now=T0) == 3
+
+
 def test_the_default_pending_limit_is_twenty() -> None:
     assert DEFAULT_MAX_PENDING == 20
 
