@@ -15,9 +15,22 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     ├── NotFound                       404
     │   ├── UnknownRoute               404  unknown_route (no blind pass-through)
     │   ├── UnknownModel               404  model_not_found
+    │   ├── ApprovalNotFound           404  approval_not_found (no such approval id)
     │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
     ├── PermissionDenied               403  blocked_by_policy, approval_required, not_allowed_from_here
+    │   ├── ApprovalMismatch           403  approval_mismatch (a grant used for another body, identity or policy)
+    │   ├── NotAnApprover              403  not_an_approver (not in the rule's approver groups)
+    │   ├── SelfApproval               403  self_approval (nobody decides their own request)
+    │   └── NotTheRequester            403  not_the_requester (only the requester cancels)
+    ├── ApprovalStateError             409  approval_conflict: the approval's state does not allow this
+    │   ├── ApprovalPending            409  approval_pending (undecided yet: wait, or send it again later)
+    │   ├── AlreadyApproved            409  already_approved (granted already, or this approver approved already)
+    │   ├── ApprovalUsed               409  approval_used (its one use is spent, perhaps by a concurrent request)
+    │   ├── ApprovalDenied             403  approval_denied (an approver said no: sending it again will not help)
+    │   ├── ApprovalExpired            410  approval_expired (it lapsed, undecided or unused: ask again)
+    │   └── ApprovalCancelled          410  approval_cancelled (the requester withdrew it: ask again)
+    ├── TooManyPending                 429  too_many_pending (the requester's pending approvals are at the limit)
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
@@ -120,6 +133,12 @@ class MethodNotAllowed(NotFound):
     code = "method_not_allowed"
 
 
+class ApprovalNotFound(NotFound):
+    """No approval has this id (or it is not one the caller may see)."""
+
+    code = "approval_not_found"
+
+
 class AuthenticationError(ClearanceError):
     http_status = 401
     code = "invalid_token"
@@ -130,6 +149,84 @@ class PermissionDenied(ClearanceError):
     http_status = 403
     code = "blocked_by_policy"
     type = "permission_error"
+
+
+class ApprovalMismatch(PermissionDenied):
+    """An approval's grant presented for something it was not given for: another body, another identity, another
+    rule or policy version. 403: the grant exists but does not cover this request; ``details['mismatch']`` says
+    which binding failed (``requester``, ``body``, ``rule``, ``policy``)."""
+
+    code = "approval_mismatch"
+
+
+class NotAnApprover(PermissionDenied):
+    """The caller is in none of the approver groups of the approval's rule."""
+
+    code = "not_an_approver"
+
+
+class SelfApproval(PermissionDenied):
+    """The caller asked for this approval: nobody approves (or denies) their own request."""
+
+    code = "self_approval"
+
+
+class NotTheRequester(PermissionDenied):
+    """Only the requester may cancel their approval request."""
+
+    code = "not_the_requester"
+
+
+class ApprovalStateError(ClearanceError):
+    """The approval is in a state that does not allow what was asked.
+
+    The statuses say what the caller can do about it. 409 Conflict where the request clashes with the approval's
+    current state, which another party moves (pending: an approver may still decide; used: the one use went to
+    another request, perhaps a concurrent one; already approved: nothing left to add). 403 for a denial: a person
+    refused, and sending the same request again will not change that. 410 Gone where the approval ended without
+    being decided or used (expired, cancelled): it will never serve again, and the remedy is a new request.
+    """
+
+    http_status = 409
+    code = "approval_conflict"
+    type = "invalid_request_error"
+
+
+class ApprovalPending(ApprovalStateError):
+    code = "approval_pending"
+
+
+class AlreadyApproved(ApprovalStateError):
+    code = "already_approved"
+
+
+class ApprovalUsed(ApprovalStateError):
+    code = "approval_used"
+
+
+class ApprovalDenied(ApprovalStateError):
+    http_status = 403
+    code = "approval_denied"
+    type = "permission_error"
+
+
+class ApprovalExpired(ApprovalStateError):
+    http_status = 410
+    code = "approval_expired"
+
+
+class ApprovalCancelled(ApprovalStateError):
+    http_status = 410
+    code = "approval_cancelled"
+
+
+class TooManyPending(ClearanceError):
+    """The requester has as many pending approvals as the configuration allows; 429: wait for some to be decided
+    (or cancel some) before asking for more."""
+
+    http_status = 429
+    code = "too_many_pending"
+    type = "rate_limit_error"
 
 
 class UpstreamError(ClearanceError):

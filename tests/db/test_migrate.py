@@ -138,7 +138,32 @@ def test_when_a_database_is_new_then_one_history_makes_every_table(tmp_path: Pat
 
     assert migrate.current_revision(engine) == migrate.head_revision()
     tables = set(inspect(engine).get_table_names())
-    assert tables == {"alembic_version", "audit_records", "heartbeats", "clearance_api_keys"}
+    assert tables == {
+        "alembic_version",
+        "audit_records",
+        "heartbeats",
+        "clearance_api_keys",
+        "approval_requests",
+        "approval_transitions",
+    }
+    engine.dispose()
+
+
+def test_when_a_database_is_taken_back_to_the_release_then_the_later_tables_go_and_the_rest_stay(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'back.db'}")
+    migrate.upgrade(engine)
+
+    migrate.downgrade(engine, RELEASE_REVISION)
+
+    assert migrate.current_revision(engine) == RELEASE_REVISION
+    assert set(inspect(engine).get_table_names()) == {
+        "alembic_version",
+        "audit_records",
+        "heartbeats",
+        "clearance_api_keys",
+    }
     engine.dispose()
 
 

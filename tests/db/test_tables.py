@@ -44,5 +44,11 @@ def test_when_a_table_is_declared_without_a_migration_then_the_comparison_notice
     assert [(change[0], change[1].name) for change in drift] == [("add_table", "approvals")]  # type: ignore[index]
 
 
-def test_when_the_tables_are_listed_then_the_audit_trail_and_the_api_keys_share_one_metadata() -> None:
-    assert set(metadata.tables) == {"audit_records", "heartbeats", "clearance_api_keys"}
+def test_when_the_tables_are_listed_then_the_audit_trail_the_api_keys_and_the_approvals_share_one_metadata() -> None:
+    assert set(metadata.tables) == {
+        "audit_records",
+        "heartbeats",
+        "clearance_api_keys",
+        "approval_requests",
+        "approval_transitions",
+    }

@@ -1,0 +1,266 @@
+"""The transitions of an approval, as pure functions: each takes an ``ApprovalRequest``, who acts, why and when, and
+returns a new value with the ``Transition`` appended, or raises the precise error of the tree in
+``clearance.exceptions``. Nothing here reads a clock or a database: the store applies these functions atomically
+(``clearance.approvals.store.ApprovalStore.apply``), and tests pass ``now`` to control expiry.
+
+- ``new_approval``: a pending request with an unguessable id and its first transition (``pending``, by the requester).
+- ``approve``: by a member of one of the approver groups, never the requester, each approver once. Below the number
+  needed, the approval stays ``pending`` and the step is recorded as a ``pending`` transition by that approver (who
+  joins ``approved_by``); the last one needed moves it to ``approved`` and starts the grant (``expires_at`` becomes
+  ``now + grant_seconds``).
+- ``deny``: one denial by an approver denies. ``cancel``: the requester withdraws a pending request.
+- ``expire``: a pending request past ``expires_at``, or a grant past its lifetime, becomes ``expired`` (actor
+  ``system``). Every other transition refuses a lapsed approval with ``approval_expired`` even before the store has
+  recorded the expiry.
+- ``use``: the grant's one use, by the requester, for the same body, rule and policy version.
+
+The policy version binding: a grant is good only under the very policy version that asked for it (the digest of the
+whole policy file, ``CompiledPolicy.digest``), and only for a decision by the same rule. A reload that changes
+anything in the file, not just the rule, ends the use of outstanding grants (``approval_mismatch``, ``details
+['mismatch'] == 'policy'``): what a grant lets through depends on more than the rule (the levels, the models'
+levels, the other rules' masking), and comparing the rule alone would miss a change there. The cost, re-asking for
+approval after an unrelated edit, is small next to a grant wider than what was approved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Final, Protocol
+
+import orjson
+
+from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState, Requester, Transition
+from clearance.exceptions import (
+    AlreadyApproved,
+    ApprovalCancelled,
+    ApprovalDenied,
+    ApprovalExpired,
+    ApprovalMismatch,
+    ApprovalPending,
+    ApprovalStateError,
+    ApprovalUsed,
+    InvalidRequest,
+    NotAnApprover,
+    NotTheRequester,
+    SelfApproval,
+)
+
+SYSTEM: Final = "system"
+"""The actor of an expiry."""
+
+
+class Actor(Protocol):
+    """Whoever acts on an approval, as the gateway authenticated them: a ``Requester`` or a
+    ``clearance.models.Identity``."""
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+    @property
+    def groups(self) -> tuple[str, ...]: ...
+
+
+def canonical_body_sha256(body: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of ``body`` as canonical JSON (keys sorted at every depth, no whitespace, UTF-8), so the same
+    request sent again hashes the same whatever the order of its keys."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def check_reason(reason: str, *, required: bool, who: str) -> str:
+    """The reason as kept (surrounding whitespace stripped); refused when too long or required and missing."""
+    kept = reason.strip()
+    if len(kept) > MAX_REASON_CHARS:
+        raise InvalidRequest(
+            f"the {who}'s reason is {len(kept)} characters long; keep it to {MAX_REASON_CHARS}",
+            code="reason_too_long",
+            param="reason",
+        )
+    if required and not kept:
+        raise InvalidRequest(f"this rule asks the {who} for a reason: give one", code="reason_required", param="reason")
+    return kept
+
+
+def new_approval(
+    *,
+    requester: Requester,
+    model: str,
+    endpoint: str,
+    rule: str,
+    reasons: Sequence[str],
+    level: str,
+    counts: Mapping[str, int],
+    preview: str,
+    body_sha256: str,
+    policy_version: str,
+    approvers: Sequence[str],
+    approvals_needed: int,
+    grant_seconds: float,
+    pending_seconds: float,
+    now: float,
+    requester_reason: str = "",
+    reason_required: bool = False,
+) -> ApprovalRequest:
+    """A pending approval request, expiring undecided ``pending_seconds`` from ``now``."""
+    if not approvers:
+        raise ValueError("an approval needs at least one approver group")
+    if approvals_needed < 1:
+        raise ValueError("an approval needs at least one approval")
+    if grant_seconds <= 0 or pending_seconds <= 0:
+        raise ValueError("the grant and pending lifetimes must be positive")
+    kept = check_reason(requester_reason, required=reason_required, who="requester")
+    return ApprovalRequest(
+        id=secrets.token_urlsafe(24),
+        requester=requester,
+        model=model,
+        endpoint=endpoint,
+        rule=rule,
+        reasons=tuple(reasons),
+        level=level,
+        counts=dict(counts),
+        preview=preview,
+        body_sha256=body_sha256,
+        policy_version=policy_version,
+        approvers=tuple(approvers),
+        approvals_needed=approvals_needed,
+        grant_seconds=grant_seconds,
+        created_at=now,
+        expires_at=now + pending_seconds,
+        requester_reason=kept,
+        history=(Transition("pending", requester.subject, now, kept),),
+    )
+
+
+def lapsed(approval: ApprovalRequest, now: float) -> bool:
+    """True when a pending request or a grant has outlived ``expires_at`` (whether or not it is recorded yet)."""
+    return approval.state in ("pending", "approved") and now >= approval.expires_at
+
+
+def _step(
+    approval: ApprovalRequest, state: ApprovalState, actor: str, now: float, reason: str = "", **changes: Any
+) -> ApprovalRequest:
+    return replace(approval, state=state, history=(*approval.history, Transition(state, actor, now, reason)), **changes)
+
+
+def _refuse_final(approval: ApprovalRequest, now: float) -> None:
+    """Raise the error that says why nothing more can happen to an approval that has ended (or lapsed)."""
+    state = "expired" if lapsed(approval, now) else approval.state
+    if state == "denied":
+        raise ApprovalDenied(f"approval {approval.id} was denied: nothing can be done with it")
+    if state == "expired":
+        raise ApprovalExpired(f"approval {approval.id} has expired: send the request again to ask anew")
+    if state == "cancelled":
+        raise ApprovalCancelled(f"approval {approval.id} was cancelled by its requester: send the request again")
+    if state == "used":
+        raise ApprovalUsed(f"approval {approval.id} was used already: a grant is good for one request")
+
+
+def _require_pending(approval: ApprovalRequest, now: float) -> None:
+    _refuse_final(approval, now)
+    if approval.state == "approved":
+        raise AlreadyApproved(f"approval {approval.id} is approved already: it can no longer be decided or cancelled")
+
+
+def _is_requester(approval: ApprovalRequest, actor: Actor) -> bool:
+    """The same person: the same subject, or (across identity kinds: a key and an OIDC login) the same email."""
+    if actor.subject == approval.requester.subject:
+        return True
+    mine, theirs = actor.email, approval.requester.email
+    return mine is not None and theirs is not None and mine.casefold() == theirs.casefold()
+
+
+def _require_approver(approval: ApprovalRequest, actor: Actor) -> None:
+    if _is_requester(approval, actor):
+        raise SelfApproval(f"approval {approval.id} is your own request: someone else must decide it")
+    if not set(actor.groups) & set(approval.approvers):
+        raise NotAnApprover(
+            f"only members of {', '.join(approval.approvers)} may decide approval {approval.id}",
+            details={"approvers": list(approval.approvers)},
+        )
+
+
+def approve(
+    approval: ApprovalRequest, actor: Actor, reason: str = "", *, now: float, reason_required: bool = False
+) -> ApprovalRequest:
+    """One approval by ``actor``; the last one needed grants the request for ``grant_seconds``."""
+    _require_pending(approval, now)
+    _require_approver(approval, actor)
+    if actor.subject in approval.approved_by:
+        raise AlreadyApproved(f"you approved {approval.id} already: it needs another approver")
+    kept = check_reason(reason, required=reason_required, who="approver")
+    approved_by = (*approval.approved_by, actor.subject)
+    if len(approved_by) < approval.approvals_needed:
+        return _step(approval, "pending", actor.subject, now, kept, approved_by=approved_by)
+    return _step(
+        approval, "approved", actor.subject, now, kept, approved_by=approved_by, expires_at=now + approval.grant_seconds
+    )
+
+
+def deny(
+    approval: ApprovalRequest, actor: Actor, reason: str = "", *, now: float, reason_required: bool = False
+) -> ApprovalRequest:
+    """A denial by ``actor``: one is enough, whatever approvals came before."""
+    _require_pending(approval, now)
+    _require_approver(approval, actor)
+    kept = check_reason(reason, required=reason_required, who="approver")
+    return _step(approval, "denied", actor.subject, now, kept)
+
+
+def cancel(approval: ApprovalRequest, actor: Actor, reason: str = "", *, now: float) -> ApprovalRequest:
+    """The requester withdraws a pending request."""
+    if not _is_requester(approval, actor):
+        raise NotTheRequester(f"only the requester may cancel approval {approval.id}")
+    _require_pending(approval, now)
+    return _step(approval, "cancelled", actor.subject, now, check_reason(reason, required=False, who="requester"))
+
+
+def expire(approval: ApprovalRequest, *, now: float) -> ApprovalRequest:
+    """Record the end of a pending request or of a grant whose time is over (actor ``system``)."""
+    if not lapsed(approval, now):
+        _refuse_final(approval, now)
+        raise ApprovalStateError(f"approval {approval.id} does not expire before {approval.expires_at}")
+    return _step(approval, "expired", SYSTEM, now)
+
+
+def use(
+    approval: ApprovalRequest,
+    actor: Actor,
+    *,
+    body_sha256: str,
+    rule: str,
+    policy_version: str,
+    now: float,
+) -> ApprovalRequest:
+    """Spend the grant on the request the gateway holds now: ``body_sha256`` of its canonical body, and the rule and
+    policy version that decided it (the module's docstring says why the whole policy version must match)."""
+    if actor.subject != approval.requester.subject:
+        # first, so another identity learns nothing about the approval's state
+        raise ApprovalMismatch(
+            f"approval {approval.id} was granted to another identity", details={"mismatch": "requester"}
+        )
+    _refuse_final(approval, now)
+    if approval.state == "pending":
+        raise ApprovalPending(
+            f"approval {approval.id} waits for {approval.approvals_needed - len(approval.approved_by)} more approval(s)"
+        )
+    if body_sha256 != approval.body_sha256:
+        raise ApprovalMismatch(
+            f"approval {approval.id} was granted for another request body: send exactly the approved request",
+            details={"mismatch": "body"},
+        )
+    if rule != approval.rule:
+        raise ApprovalMismatch(
+            f"approval {approval.id} was granted under rule {approval.rule}, and rule {rule} decides this request now",
+            details={"mismatch": "rule"},
+        )
+    if policy_version != approval.policy_version:
+        raise ApprovalMismatch(
+            f"the policy changed since approval {approval.id} was granted: ask for approval again",
+            details={"mismatch": "policy"},
+        )
+    return _step(approval, "used", actor.subject, now)

@@ -1,0 +1,315 @@
+"""``ApprovalStore``: approval requests and their transitions in the gateway's database (``clearance.db``).
+
+One row per approval (``approval_requests``) holds its current value; one row per transition
+(``approval_transitions``, numbered from 0) holds its history. Every change goes through ``apply``, which reads the
+approval, applies a pure function of ``clearance.approvals.lifecycle`` and writes the new state with the new
+transitions in one transaction, on the condition that the row's ``version`` (its number of transitions) is still
+the one read. Two gateway instances acting on one approval at once: one write wins, the other re-reads and applies
+its function again to the new value, so no transition is lost and a grant's one use goes to exactly one of them
+(the other gets ``approval_used``). The transition table's key (approval id, seq) backs the same guarantee.
+
+Blocking, and safe to share between threads (it holds nothing but a SQLAlchemy engine): the gateway calls it
+through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from clearance.approvals.lifecycle import expire
+from clearance.approvals.model import ApprovalRequest, ApprovalState, Requester, Transition
+from clearance.db import migrate
+from clearance.db.engine import make_engine
+from clearance.db.tables import approval_requests, approval_transitions
+from clearance.exceptions import ApprovalNotFound, ApprovalStateError, ClearanceError, TooManyPending
+
+DEFAULT_MAX_PENDING: Final = 20
+"""How many pending approvals a requester may have at once, unless configured otherwise."""
+MAX_ATTEMPTS: Final = 50
+"""How often ``apply`` re-reads and retries after losing a race, before it gives up (only under a storm of
+concurrent writes to one approval)."""
+DEFAULT_LIST_LIMIT: Final = 100
+
+
+class _LostRace(Exception):
+    """Another writer changed the approval between our read and our write."""
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What ``ApprovalStore.create`` did: stored the new approval, or found an identical pending one to reuse."""
+
+    approval: ApprovalRequest
+    reused: bool
+
+
+def _row(approval: ApprovalRequest) -> dict[str, Any]:
+    requester = approval.requester
+    return {
+        "id": approval.id,
+        "version": len(approval.history),
+        "state": approval.state,
+        "requester_subject": requester.subject,
+        "requester_kind": requester.kind,
+        "requester_email": requester.email,
+        "requester_groups": list(requester.groups),
+        "requester_key_id": requester.key_id,
+        "model": approval.model,
+        "endpoint": approval.endpoint,
+        "rule": approval.rule,
+        "reasons": list(approval.reasons),
+        "level": approval.level,
+        "counts": dict(approval.counts),
+        "preview": approval.preview,
+        "body_sha256": approval.body_sha256,
+        "policy_version": approval.policy_version,
+        "approvers": list(approval.approvers),
+        "approvals_needed": approval.approvals_needed,
+        "grant_seconds": approval.grant_seconds,
+        "created_at": approval.created_at,
+        "expires_at": approval.expires_at,
+        "requester_reason": approval.requester_reason,
+        "approved_by": list(approval.approved_by),
+    }
+
+
+def _transition_rows(approval: ApprovalRequest, start: int) -> list[dict[str, Any]]:
+    return [
+        {"approval_id": approval.id, "seq": seq, "state": t.state, "actor": t.actor, "at": t.at, "reason": t.reason}
+        for seq, t in enumerate(approval.history[start:], start=start)
+    ]
+
+
+def _lock_requester(connection: Connection, subject: str) -> None:
+    """Serialise, until the transaction ends, every ``create`` for one requester. PostgreSQL: a transaction-level
+    advisory lock keyed by the subject's hash (other requesters go on in parallel). SQLite: the database's write
+    lock, taken before the look-up (SQLite has one writer at a time anyway)."""
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"clearance.approvals:{subject}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
+    state: ApprovalState = row.state
+    return ApprovalRequest(
+        id=row.id,
+        requester=Requester(
+            subject=row.requester_subject,
+            kind=row.requester_kind,
+            email=row.requester_email,
+            groups=tuple(row.requester_groups),
+            key_id=row.requester_key_id,
+        ),
+        model=row.model,
+        endpoint=row.endpoint,
+        rule=row.rule,
+        reasons=tuple(row.reasons),
+        level=row.level,
+        counts=dict(row.counts),
+        preview=row.preview,
+        body_sha256=row.body_sha256,
+        policy_version=row.policy_version,
+        approvers=tuple(row.approvers),
+        approvals_needed=row.approvals_needed,
+        grant_seconds=row.grant_seconds,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        requester_reason=row.requester_reason,
+        state=state,
+        approved_by=tuple(row.approved_by),
+        history=tuple(Transition(t.state, t.actor, t.at, t.reason) for t in history),
+    )
+
+
+class ApprovalStore:
+    """Approval requests in a SQL database (SQLite or PostgreSQL), shared by every gateway instance on it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = make_engine(url)
+
+    def create_tables(self) -> None:
+        """Bring the database to the newest schema (``clearance.db.migrate``; the approval tables are 0005)."""
+        migrate.upgrade(self._engine)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # reading
+
+    def _load(self, connection: Connection, rows: Sequence[Any]) -> builtins.list[ApprovalRequest]:
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        steps = connection.execute(
+            sa.select(approval_transitions)
+            .where(approval_transitions.c.approval_id.in_(ids))
+            .order_by(approval_transitions.c.approval_id, approval_transitions.c.seq)
+        ).all()
+        history: dict[str, list[Any]] = {approval_id: [] for approval_id in ids}
+        for step in steps:
+            history[step.approval_id].append(step)
+        return [_approval(row, history[row.id]) for row in rows]
+
+    def _get(self, connection: Connection, approval_id: str) -> ApprovalRequest:
+        row = connection.execute(sa.select(approval_requests).where(approval_requests.c.id == approval_id)).first()
+        if row is None:
+            raise ApprovalNotFound(f"there is no approval {approval_id}")
+        return self._load(connection, [row])[0]
+
+    def get(self, approval_id: str) -> ApprovalRequest:
+        """The approval with this id, its whole history included; ``approval_not_found`` if there is none."""
+        with self._engine.connect() as connection:
+            return self._get(connection, approval_id)
+
+    def list(
+        self,
+        *,
+        state: ApprovalState | None = None,
+        requester: str | None = None,
+        approver_groups: Collection[str] | None = None,
+        limit: int = DEFAULT_LIST_LIMIT,
+    ) -> builtins.list[ApprovalRequest]:
+        """Approvals, newest first: in ``state``, asked by the subject ``requester``, and (``approver_groups``) those
+        that a member of any of these groups may decide. Filters combine; none lists every approval."""
+        query = sa.select(approval_requests).order_by(approval_requests.c.created_at.desc(), approval_requests.c.id)
+        if state is not None:
+            query = query.where(approval_requests.c.state == state)
+        if requester is not None:
+            query = query.where(approval_requests.c.requester_subject == requester)
+        if approver_groups is None:
+            query = query.limit(limit)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+            if approver_groups is not None:
+                # the approver groups are a JSON list: matched here, the same way on every backend
+                wanted = set(approver_groups)
+                rows = [row for row in rows if wanted & set(row.approvers)][:limit]
+            return self._load(connection, rows)
+
+    def find_pending(self, requester: str, body_sha256: str, rule: str, *, now: float) -> ApprovalRequest | None:
+        """The requester's pending (and not lapsed) approval for this very body under this rule, if any."""
+        with self._engine.connect() as connection:
+            return self._find_pending(connection, requester, body_sha256, rule, now)
+
+    def _find_pending(
+        self, connection: Connection, requester: str, body_sha256: str, rule: str, now: float
+    ) -> ApprovalRequest | None:
+        row = connection.execute(
+            sa.select(approval_requests)
+            .where(
+                approval_requests.c.requester_subject == requester,
+                approval_requests.c.body_sha256 == body_sha256,
+                approval_requests.c.rule == rule,
+                approval_requests.c.state == "pending",
+                approval_requests.c.expires_at > now,
+            )
+            .order_by(approval_requests.c.created_at.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else self._load(connection, [row])[0]
+
+    def count_pending(self, requester: str, *, now: float) -> int:
+        """How many pending (and not lapsed) approvals the requester has."""
+        with self._engine.connect() as connection:
+            return self._count_pending(connection, requester, now)
+
+    @staticmethod
+    def _count_pending(connection: Connection, requester: str, now: float) -> int:
+        return connection.execute(
+            sa.select(sa.func.count())
+            .select_from(approval_requests)
+            .where(
+                approval_requests.c.requester_subject == requester,
+                approval_requests.c.state == "pending",
+                approval_requests.c.expires_at > now,
+            )
+        ).scalar_one()
+
+    # writing
+
+    def create(self, approval: ApprovalRequest, *, now: float, max_pending: int = DEFAULT_MAX_PENDING) -> Created:
+        """Store a new pending approval, unless the requester has an identical one pending (same body and rule):
+        then that one is reused, so approvers see one request however often it is sent. ``too_many_pending``
+        when the requester already has ``max_pending`` pending. The look-up and the insert hold a lock on the
+        requester (``_lock_requester``), so identical requests arriving at once, on any instance, make one
+        approval, and a burst cannot slip past the limit."""
+        if approval.state != "pending" or len(approval.history) != 1:
+            raise ValueError("only a new pending approval (lifecycle.new_approval) is created")
+        subject = approval.requester.subject
+        with self._engine.begin() as connection:
+            _lock_requester(connection, subject)
+            existing = self._find_pending(connection, subject, approval.body_sha256, approval.rule, now)
+            if existing is not None:
+                return Created(existing, reused=True)
+            if self._count_pending(connection, subject, now) >= max_pending:
+                raise TooManyPending(
+                    f"you have {max_pending} approval requests pending already: wait for a decision, or cancel one",
+                    details={"max_pending": max_pending},
+                )
+            connection.execute(approval_requests.insert().values(**_row(approval)))
+            connection.execute(approval_transitions.insert(), _transition_rows(approval, 0))
+        return Created(approval, reused=False)
+
+    def apply(self, approval_id: str, change: Callable[[ApprovalRequest], ApprovalRequest]) -> ApprovalRequest:
+        """Apply a lifecycle function (``lambda a: lifecycle.approve(a, who, why, now=now)``) to the stored
+        approval and store the result atomically; the function's error, if it refuses, propagates and nothing is
+        written. Under concurrent writes the function runs again on the newer value until one write holds."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._apply_once(approval_id, change)
+            except _LostRace:
+                continue
+        raise ApprovalStateError(f"approval {approval_id} is changing too often to act on it now: try again")
+
+    def _apply_once(self, approval_id: str, change: Callable[[ApprovalRequest], ApprovalRequest]) -> ApprovalRequest:
+        with self._engine.begin() as connection:
+            current = self._get(connection, approval_id)
+            changed = change(current)
+            seen = len(current.history)
+            if changed.id != current.id or changed.history[:seen] != current.history:
+                raise ValueError("a change must keep the approval's id and extend its history")
+            if len(changed.history) == seen:
+                return current
+            row = _row(changed)
+            del row["id"]
+            written = connection.execute(
+                approval_requests.update()
+                .where(approval_requests.c.id == approval_id, approval_requests.c.version == seen)
+                .values(**row)
+            )
+            if written.rowcount != 1:
+                raise _LostRace
+            connection.execute(approval_transitions.insert(), _transition_rows(changed, seen))
+        return changed
+
+    def expire_due(self, *, now: float) -> builtins.list[ApprovalRequest]:
+        """Record the expiry of every pending request and grant whose time is over; returns those it expired."""
+        with self._engine.connect() as connection:
+            ids = (
+                connection.execute(
+                    sa.select(approval_requests.c.id).where(
+                        approval_requests.c.state.in_(("pending", "approved")),
+                        approval_requests.c.expires_at <= now,
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        expired: builtins.list[ApprovalRequest] = []
+        for approval_id in ids:
+            try:
+                expired.append(self.apply(approval_id, lambda approval: expire(approval, now=now)))
+            except ClearanceError:
+                continue  # decided, used or expired by someone else meanwhile
+        return expired

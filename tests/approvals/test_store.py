@@ -1,0 +1,391 @@
+"""The approval store on SQLite and on the real PostgreSQL: create and reuse, list, atomic transitions under
+concurrency, the expiry sweep, and the migration that adds its tables."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+
+from clearance.approvals import lifecycle
+from clearance.approvals.lifecycle import approve, cancel, canonical_body_sha256, deny, new_approval, use
+from clearance.approvals.model import ApprovalRequest, Requester, Transition
+from clearance.approvals.store import DEFAULT_MAX_PENDING, ApprovalStore
+from clearance.db import migrate
+from clearance.db.engine import make_engine
+from clearance.db.tables import approval_transitions
+from clearance.exceptions import ApprovalNotFound, ApprovalUsed, ClearanceError, NotAnApprover, TooManyPending
+from clearance.models import Identity
+
+T0 = 1_000.0
+POLICY = "p" * 64
+SAM = Requester("sam", kind="service", email="sam@example.com", groups=("dev",), key_id="0123456789ab")
+ALICE = Identity("alice", groups=("security",))
+BOB = Identity("bob", groups=("security",))
+EVE = Identity("eve", groups=("dev",))
+
+
+def request(
+    body: dict[str, Any] | None = None,
+    *,
+    requester: Requester = SAM,
+    rule: str = "secrets-need-approval",
+    approvers: tuple[str, ...] = ("security",),
+    needed: int = 1,
+    now: float = T0,
+) -> ApprovalRequest:
+    return new_approval(
+        requester=requester,
+        model="llama",
+        endpoint="chat.completions",
+        rule=rule,
+        reasons=("matched_rule", "restricted_type"),
+        level="restricted",
+        counts={"GITHUB_TOKEN": 1, "EMAIL_ADDRESS": 2},
+        preview="deploy with [GITHUB_TOKEN]",
+        body_sha256=canonical_body_sha256(body or {"messages": [{"role": "user", "content": "deploy"}]}),
+        policy_version=POLICY,
+        approvers=approvers,
+        approvals_needed=needed,
+        grant_seconds=600.0,
+        pending_seconds=3_600.0,
+        now=now,
+        requester_reason="hotfix",
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[ApprovalStore]:
+    approvals = ApprovalStore(url)
+    approvals.create_tables()
+    yield approvals
+    approvals.close()
+
+
+def use_as_sam(approval: ApprovalRequest, now: float = T0 + 20) -> ApprovalRequest:
+    return use(approval, SAM, body_sha256=approval.body_sha256, rule=approval.rule, policy_version=POLICY, now=now)
+
+
+# create, reuse, get
+
+
+def test_when_an_approval_is_created_then_it_reads_back_equal_with_its_history(store: ApprovalStore) -> None:
+    approval = request()
+
+    created = store.create(approval, now=T0)
+
+    assert (created.approval, created.reused) == (approval, False)
+    assert store.get(approval.id) == approval
+
+
+def test_when_an_unknown_id_is_read_then_it_is_not_found(store: ApprovalStore) -> None:
+    with pytest.raises(ApprovalNotFound):
+        store.get("no-such-approval")
+    with pytest.raises(ApprovalNotFound):
+        store.apply("no-such-approval", lambda a: a)
+
+
+def test_when_the_same_request_comes_again_while_pending_then_the_pending_approval_is_reused(
+    store: ApprovalStore,
+) -> None:
+    first = store.create(request(), now=T0).approval
+
+    again = store.create(request(now=T0 + 5), now=T0 + 5)
+
+    assert (again.approval.id, again.reused) == (first.id, True)
+    assert store.find_pending("sam", first.body_sha256, first.rule, now=T0 + 5) == first
+    assert store.count_pending("sam", now=T0 + 5) == 1
+
+
+def test_when_the_body_the_rule_or_the_requester_differ_then_a_new_approval_is_made(store: ApprovalStore) -> None:
+    first = store.create(request(), now=T0).approval
+    others = [
+        request({"messages": [{"role": "user", "content": "deploy again"}]}),
+        request(rule="another-rule"),
+        request(requester=Requester("kim", groups=("dev",))),
+    ]
+
+    made = [store.create(other, now=T0) for other in others]
+
+    assert [m.reused for m in made] == [False, False, False]
+    assert len({first.id, *(m.approval.id for m in made)}) == 4
+
+
+def test_when_the_pending_one_was_decided_then_the_same_request_makes_a_new_approval(store: ApprovalStore) -> None:
+    first = store.create(request(), now=T0).approval
+    store.apply(first.id, lambda a: deny(a, ALICE, "no", now=T0 + 1))
+
+    again = store.create(request(now=T0 + 2), now=T0 + 2)
+
+    assert not again.reused and again.approval.id != first.id
+
+
+def test_when_the_pending_one_has_lapsed_then_it_is_neither_reused_nor_counted(store: ApprovalStore) -> None:
+    first = store.create(request(), now=T0).approval
+    later = first.expires_at
+
+    assert store.find_pending("sam", first.body_sha256, first.rule, now=later) is None
+    assert store.count_pending("sam", now=later) == 0
+    assert not store.create(request(now=later), now=later).reused
+
+
+def test_when_a_requester_reaches_the_pending_limit_then_the_next_request_is_refused(store: ApprovalStore) -> None:
+    for n in range(3):
+        store.create(request({"n": n}), now=T0, max_pending=3)
+
+    with pytest.raises(TooManyPending) as refused:
+        store.create(request({"n": 3}), now=T0, max_pending=3)
+
+    assert refused.value.http_status == 429
+    assert store.count_pending("sam", now=T0) == 3
+    assert store.create(request({"n": 0}), now=T0, max_pending=3).reused  # a repeat is still answered
+    assert not store.create(request({"n": 9}, requester=Requester("kim")), now=T0, max_pending=3).reused
+
+
+def test_when_the_same_request_arrives_many_times_at_once_then_one_approval_is_made(store: ApprovalStore) -> None:
+    start = threading.Barrier(8, timeout=30)
+
+    def send(_: int) -> bool:
+        start.wait()
+        return store.create(request(), now=T0).reused
+
+    with ThreadPoolExecutor(8) as pool:
+        reused = list(pool.map(send, range(8)))
+
+    assert sorted(reused) == [False] + [True] * 7
+    assert store.count_pending("sam", now=T0) == 1
+
+
+def test_when_a_burst_of_different_requests_arrives_at_once_then_the_limit_still_holds(store: ApprovalStore) -> None:
+    start = threading.Barrier(8, timeout=30)
+
+    def send(n: int) -> str:
+        start.wait()
+        try:
+            store.create(request({"n": n}), now=T0, max_pending=3)
+        except TooManyPending as refused:
+            return refused.code
+        return "created"
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+
+    assert sorted(answers) == ["created"] * 3 + ["too_many_pending"] * 5
+    assert store.count_pending("sam", now=T0) == 3
+
+
+def test_the_default_pending_limit_is_twenty() -> None:
+    assert DEFAULT_MAX_PENDING == 20
+
+
+def test_when_a_decided_approval_is_given_to_create_then_it_is_refused(store: ApprovalStore) -> None:
+    with pytest.raises(ValueError, match="new pending approval"):
+        store.create(approve(request(), ALICE, now=T0 + 1), now=T0 + 1)
+
+
+# list
+
+
+def test_when_approvals_are_listed_then_they_filter_by_state_requester_and_approver_groups(
+    store: ApprovalStore,
+) -> None:
+    security = store.create(request({"n": 1}, now=T0 + 1), now=T0 + 1).approval
+    ops = store.create(request({"n": 2}, approvers=("ops",), now=T0 + 2), now=T0 + 2).approval
+    kims = store.create(request({"n": 3}, requester=Requester("kim"), now=T0 + 3), now=T0 + 3).approval
+    store.apply(security.id, lambda a: deny(a, ALICE, now=T0 + 4))
+
+    def ids(**filters: Any) -> list[str]:
+        return [a.id for a in store.list(**filters)]
+
+    assert ids() == [kims.id, ops.id, security.id]  # newest first
+    assert ids(state="pending") == [kims.id, ops.id]
+    assert ids(state="denied") == [security.id]
+    assert ids(requester="sam") == [ops.id, security.id]
+    assert ids(approver_groups={"ops", "finance"}) == [ops.id]
+    assert ids(state="pending", approver_groups=["security"]) == [kims.id]
+    assert ids(approver_groups=["security"], limit=1) == [kims.id]
+    assert ids(limit=2) == [kims.id, ops.id]
+    assert store.list(state="denied")[0].history[-1] == Transition("denied", "alice", T0 + 4)
+
+
+# apply
+
+
+def test_when_a_transition_is_applied_then_the_state_and_the_transition_are_stored(store: ApprovalStore) -> None:
+    approval = store.create(request(needed=2), now=T0).approval
+
+    once = store.apply(approval.id, lambda a: approve(a, ALICE, "fine", now=T0 + 1))
+    twice = store.apply(approval.id, lambda a: approve(a, BOB, "fine too", now=T0 + 2))
+
+    assert store.get(approval.id) == twice
+    assert once.state == "pending" and twice.state == "approved"
+    assert twice.approved_by == ("alice", "bob")
+    assert [(t.state, t.actor) for t in twice.history] == [
+        ("pending", "sam"), ("pending", "alice"), ("approved", "bob"),
+    ]  # fmt: skip
+
+
+def test_when_a_transition_is_refused_then_nothing_is_written(store: ApprovalStore) -> None:
+    approval = store.create(request(), now=T0).approval
+
+    with pytest.raises(NotAnApprover):
+        store.apply(approval.id, lambda a: approve(a, EVE, now=T0 + 1))
+
+    assert store.get(approval.id) == approval
+
+
+def test_when_a_change_rewrites_history_then_it_is_refused(store: ApprovalStore) -> None:
+    approval = store.create(request(), now=T0).approval
+
+    with pytest.raises(ValueError, match="extend its history"):
+        store.apply(approval.id, lambda a: approve(request(), ALICE, now=T0 + 1))
+
+
+def test_when_a_change_adds_nothing_then_nothing_is_written(store: ApprovalStore) -> None:
+    approval = store.create(request(), now=T0).approval
+
+    assert store.apply(approval.id, lambda a: a) == approval
+
+
+def test_when_a_grant_is_used_then_a_second_use_is_refused(store: ApprovalStore) -> None:
+    approval = store.create(request(), now=T0).approval
+    store.apply(approval.id, lambda a: approve(a, ALICE, now=T0 + 1))
+
+    used = store.apply(approval.id, use_as_sam)
+
+    assert used.state == "used"
+    with pytest.raises(ApprovalUsed):
+        store.apply(approval.id, use_as_sam)
+
+
+Change = Callable[[ApprovalRequest], ApprovalRequest]
+
+
+def racing(count: int, calls: list[str]) -> Callable[[Change], Change]:
+    """Wrap a change so that ``count`` threads have all read the approval before any of them writes (first try
+    only: a retry after a lost race goes straight on). Each call of a change is noted in ``calls``."""
+    barrier = threading.Barrier(count, timeout=30)
+
+    def wrap(change: Change) -> Change:
+        tried = threading.local()
+
+        def wrapped(approval: ApprovalRequest) -> ApprovalRequest:
+            calls.append(approval.state)
+            if not getattr(tried, "once", False):
+                tried.once = True
+                barrier.wait()
+            return change(approval)
+
+        return wrapped
+
+    return wrap
+
+
+def outcomes(store: ApprovalStore, approval_id: str, changes: list[Change]) -> list[object]:
+    def attempt(change: Change) -> object:
+        try:
+            return store.apply(approval_id, change)
+        except ClearanceError as error:
+            return error
+
+    with ThreadPoolExecutor(len(changes)) as pool:
+        return list(pool.map(attempt, changes))
+
+
+def test_when_two_threads_use_one_grant_at_once_then_exactly_one_succeeds(store: ApprovalStore) -> None:
+    approval = store.create(request(), now=T0).approval
+    store.apply(approval.id, lambda a: approve(a, ALICE, now=T0 + 1))
+    calls: list[str] = []
+    wrap = racing(2, calls)
+
+    results = outcomes(store, approval.id, [wrap(use_as_sam), wrap(use_as_sam)])
+
+    assert sorted(type(r).__name__ for r in results) == ["ApprovalRequest", "ApprovalUsed"]
+    assert calls == ["approved", "approved", "used"]  # the loser really raced, and retried on the used grant
+    stored = store.get(approval.id)
+    assert stored.state == "used"
+    assert [t.state for t in stored.history].count("used") == 1
+
+
+def test_when_two_approvers_approve_at_once_then_neither_transition_is_lost(store: ApprovalStore) -> None:
+    approval = store.create(request(needed=2), now=T0).approval
+    calls: list[str] = []
+    wrap = racing(2, calls)
+
+    results = outcomes(
+        store,
+        approval.id,
+        [wrap(lambda a: approve(a, ALICE, now=T0 + 1)), wrap(lambda a: approve(a, BOB, now=T0 + 1))],
+    )
+
+    assert all(isinstance(r, ApprovalRequest) for r in results)
+    assert calls == ["pending", "pending", "pending"]  # both read it undecided; the loser applied its approval again
+    stored = store.get(approval.id)
+    assert stored.state == "approved"
+    assert sorted(stored.approved_by) == ["alice", "bob"]
+    assert [t.state for t in stored.history] == ["pending", "pending", "approved"]
+    engine = make_engine(store.url)
+    with engine.connect() as connection:
+        seqs = connection.execute(
+            select(approval_transitions.c.seq).where(approval_transitions.c.approval_id == approval.id)
+        ).scalars()
+        assert sorted(seqs) == [0, 1, 2]
+    engine.dispose()
+
+
+# expiry
+
+
+def test_when_the_sweep_runs_then_lapsed_pending_requests_and_grants_expire_and_the_rest_stay(
+    store: ApprovalStore,
+) -> None:
+    waiting = store.create(request({"n": 1}), now=T0).approval  # pending until T0 + 3600
+    granted = store.create(request({"n": 2}), now=T0).approval
+    store.apply(granted.id, lambda a: approve(a, ALICE, now=T0 + 10))  # granted until T0 + 610
+    fresh = store.create(request({"n": 3}, now=T0 + 3_000), now=T0 + 3_000).approval
+    cancelled = store.create(request({"n": 4}), now=T0).approval
+    store.apply(cancelled.id, lambda a: cancel(a, SAM, now=T0 + 1))
+
+    expired = store.expire_due(now=T0 + 3_600)
+
+    assert sorted(a.id for a in expired) == sorted([waiting.id, granted.id])
+    assert [store.get(i).state for i in (waiting.id, granted.id, fresh.id, cancelled.id)] == [
+        "expired", "expired", "pending", "cancelled",
+    ]  # fmt: skip
+    assert store.get(waiting.id).history[-1] == Transition("expired", lifecycle.SYSTEM, T0 + 3_600)
+    assert store.expire_due(now=T0 + 3_600) == []
+
+
+# the migration
+
+
+def test_when_a_database_at_0004_is_upgraded_then_the_approval_tables_come_and_go_back_on_downgrade(url: str) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0004")
+    assert not {"approval_requests", "approval_transitions"} & set(inspect(engine).get_table_names())
+
+    migrate.upgrade(engine)
+    assert {"approval_requests", "approval_transitions"} <= set(inspect(engine).get_table_names())
+    approvals = ApprovalStore(url)
+    approval = approvals.create(request(), now=T0).approval
+    assert approvals.get(approval.id) == approval
+    approvals.close()
+
+    migrate.downgrade(engine, "0004")
+
+    assert migrate.current_revision(engine) == "0004"
+    assert not {"approval_requests", "approval_transitions"} & set(inspect(engine).get_table_names())
+    engine.dispose()
