@@ -65,15 +65,6 @@ class _Lane:
         self.outstanding = 0
         """Events queued or being delivered."""
 
-    def add(self, **deltas: int) -> None:
-        c = self.counts
-        self.counts = DeliveryCounts(
-            c.sent + deltas.get("sent", 0),
-            c.failed + deltas.get("failed", 0),
-            c.retried + deltas.get("retried", 0),
-            c.dropped + deltas.get("dropped", 0),
-        )
-
 
 class NotificationDispatcher:
     """Fans approval events out to notifiers; usable as ``async with`` (``start`` then ``close``)."""
@@ -127,13 +118,13 @@ class NotificationDispatcher:
             if event.kind not in lane.route.events:
                 continue
             if self._closed:
-                lane.add(dropped=1)
+                lane.counts += DeliveryCounts(dropped=1)
                 log.error("notification dropped: dispatcher closed", extra=self._about(lane, event))
                 continue
             try:
                 lane.queue.put_nowait(event)
             except asyncio.QueueFull:
-                lane.add(dropped=1)
+                lane.counts += DeliveryCounts(dropped=1)
                 log.error("notification dropped: queue full", extra=self._about(lane, event))
             else:
                 lane.outstanding += 1
@@ -168,7 +159,7 @@ class NotificationDispatcher:
         for lane, count in left.items():
             lane.outstanding = 0
             if count:
-                lane.add(dropped=count)
+                lane.counts += DeliveryCounts(dropped=count)
                 log.error(
                     "notifications dropped at shutdown",
                     extra={"notifier": lane.route.notifier.name, "count": count},
@@ -192,13 +183,13 @@ class NotificationDispatcher:
             except Exception as exc:  # a notifier's bug must not stop its worker
                 error = str(exc) if isinstance(exc, DeliveryFailed) else type(exc).__name__
                 if attempt == attempts:
-                    lane.add(failed=1)
+                    lane.counts += DeliveryCounts(failed=1)
                     log.error(
                         "notification failed, giving up",
                         extra={**self._about(lane, event), "attempts": attempt, "error": error},
                     )
                     return
-                lane.add(retried=1)
+                lane.counts += DeliveryCounts(retried=1)
                 delay = self._retry.backoff(attempt)
                 log.warning(
                     "notification failed, retrying",
@@ -206,7 +197,7 @@ class NotificationDispatcher:
                 )
                 await self._sleep(delay)
             else:
-                lane.add(sent=1)
+                lane.counts += DeliveryCounts(sent=1)
                 return
 
     @staticmethod

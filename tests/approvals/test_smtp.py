@@ -127,6 +127,21 @@ async def test_when_the_server_is_on_loopback_without_starttls_then_the_mail_is_
     assert RAW_TOKEN.encode() not in body
 
 
+async def test_when_a_server_elsewhere_offers_no_starttls_then_nothing_is_sent_unless_allowed(
+    plain_server: tuple[Inbox, int],
+) -> None:
+    inbox, port = plain_server
+    # "127.1" reaches the test's server, but the loopback check does not read it as loopback (it only knows
+    # "localhost" and canonical addresses): it stands for a server on another host.
+    elsewhere = config(port, host="127.1")
+    assert elsewhere.loopback is False
+    with pytest.raises(DeliveryFailed, match="email mail: the server does not offer STARTTLS"):
+        await EmailNotifier("mail", elsewhere, None).send(sample_event())
+    assert inbox.messages == []
+    await EmailNotifier("mail", config(port, host="127.1", allow_plaintext=True), None).send(sample_event())
+    assert len(inbox.messages) == 1
+
+
 async def test_when_the_server_offers_starttls_then_the_mail_goes_over_tls(
     tls_server: tuple[Inbox, int, Path],
 ) -> None:
