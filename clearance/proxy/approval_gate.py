@@ -93,22 +93,26 @@ class ApprovalGate:
         self, approval_id: str, identity: Identity, *, body_sha256: str, decision: Decision
     ) -> ApprovalRequest:
         """Use the grant ``approval_id`` for this request, once; raises the precise refusal otherwise."""
+        # the header is caller text until the store knows it: never repeated in the refusal
+        unknown = ApprovalNotFound(
+            f"no approval has the id in the {APPROVAL_HEADER} header: send the id the approval_required refusal gave"
+        )
         if not _APPROVAL_ID.fullmatch(approval_id):
-            # caller text that is no id the gateway issues: not looked up, and not repeated
-            raise ApprovalNotFound(
-                f"the {APPROVAL_HEADER} header holds no approval id: send the id the approval_required refusal gave"
-            )
+            raise unknown
         now = self._clock()
         actor = requester_of(identity)
-        return await asyncio.to_thread(
-            self.store.apply,
-            approval_id,
-            lambda approval: use(
-                approval,
-                actor,
-                body_sha256=body_sha256,
-                rule=decision.rule,
-                policy_version=decision.policy_version,
-                now=now,
-            ),
-        )
+        try:
+            return await asyncio.to_thread(
+                self.store.apply,
+                approval_id,
+                lambda approval: use(
+                    approval,
+                    actor,
+                    body_sha256=body_sha256,
+                    rule=decision.rule,
+                    policy_version=decision.policy_version,
+                    now=now,
+                ),
+            )
+        except ApprovalNotFound:
+            raise unknown from None

@@ -242,6 +242,7 @@ async def test_when_the_header_names_no_approval_then_approval_not_found_and_not
     error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: presented})
 
     assert (error.status_code, error.code) == (404, "approval_not_found")
+    assert presented not in error.message
     [record] = await setup.gw.records()
     assert record["approval_id"] is None
 
