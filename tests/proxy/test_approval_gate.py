@@ -15,9 +15,10 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.app import APPROVALS, POLICY
-from clearance.approvals.lifecycle import approve, deny
+from clearance.approvals.lifecycle import approve, cancel, deny
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, Requester
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
@@ -197,14 +198,42 @@ async def test_when_a_grant_is_presented_for_another_body_or_by_another_identity
     assert (records[0]["error_code"], records[0]["approval_id"]) == ("approval_mismatch", approval_id)
 
 
-async def test_when_the_approval_was_denied_then_approval_denied(setup: Setup, fake_upstream: FakeUpstream) -> None:
+@pytest.mark.parametrize(
+    ("decided", "status", "code"), [("denied", 403, "approval_denied"), ("cancelled", 410, "approval_cancelled")]
+)
+async def test_when_the_approval_was_denied_or_cancelled_then_the_grant_is_refused_with_that_code(
+    setup: Setup, fake_upstream: FakeUpstream, decided: str, status: int, code: str
+) -> None:
     approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
-    setup.store.apply(approval_id, lambda a: deny(a, SECURITY, "not in prod", now=setup.clock()))
+    if decided == "denied":
+        setup.store.apply(approval_id, lambda a: deny(a, SECURITY, "not in prod", now=setup.clock()))
+    else:
+        setup.store.apply(approval_id, lambda a: cancel(a, a.requester, now=setup.clock()))
 
     error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
 
-    assert (error.status_code, error.code) == (403, "approval_denied")
+    assert (error.status_code, error.code) == (status, code)
     assert fake_upstream.received == []
+
+
+async def test_when_an_approved_request_streams_then_it_goes_through_once_event_by_event(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": f"why does {TOKEN} fail?"}]
+    async with setup.client(setup.eve) as client:
+        with pytest.raises(openai.PermissionDeniedError) as info:
+            await client.chat.completions.create(model="llama-internal", messages=messages, stream=True)
+        approval_id = info.value.body["approval"]["id"]  # type: ignore[index]
+        setup.approve(approval_id)
+
+        stream = await client.chat.completions.create(
+            model="llama-internal", messages=messages, stream=True, extra_headers={APPROVAL_HEADER: approval_id}
+        )
+        text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+
+    assert text
+    assert len(fake_upstream.received) == 1
+    assert setup.store.get(approval_id).state == "used"
 
 
 async def test_when_the_approval_is_still_pending_then_approval_pending(
