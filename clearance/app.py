@@ -11,6 +11,7 @@ except through the pipeline. An unexpected failure anywhere is a 500 ``internal_
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from clearance.approvals.store import ApprovalStore
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
@@ -31,6 +33,7 @@ from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
 from clearance.policy import PolicyHolder
 from clearance.proxy import ollama
+from clearance.proxy.approval_gate import ApprovalGate, Clock
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
@@ -45,6 +48,7 @@ AUDIT = web.AppKey("audit", AuditStore)
 UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
 ROUTER = web.AppKey("router", ModelRouter)
 POLICY = web.AppKey("policy", PolicyHolder)
+APPROVALS = web.AppKey("approvals", ApprovalStore)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -69,8 +73,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE)
 
 
-def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
-    """Build the gateway. ``audit`` defaults to the SQL store in the gateway's database (``config.database.url``)."""
+def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock: Clock = time.time) -> web.Application:
+    """Build the gateway. ``audit`` defaults to the SQL store in the gateway's database (``config.database.url``),
+    where approvals are kept too. ``clock`` tells approvals the time (tests move it to expire them)."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
     authenticator = build_authenticator(config.auth, default_keys_url=config.database.url)
     # One classification scheme: the policy's levels, with those the detection configuration declares for the types
@@ -90,6 +95,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
     )
+    approvals = ApprovalStore(config.database.url)
     pipeline = ModelPipeline(
         router=router,
         upstreams=upstreams,
@@ -101,6 +107,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         max_json_depth=config.server.max_json_depth,
         body_timeout=config.server.body_timeout,
         known_label=lambda label: label in policy.policy.rank,
+        approvals=ApprovalGate(approvals, config.approvals, clock=clock),
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -109,10 +116,12 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app[AUDIT] = store
     app[PIPELINE] = pipeline
     app[POLICY] = policy
+    app[APPROVALS] = approvals
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
         await store.start()
+        await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()
@@ -125,6 +134,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         await policy.close()
         await authenticator.close()
         await store.close()
+        approvals.close()
         await upstreams.close()
 
     app.cleanup_ctx.append(lifespan)

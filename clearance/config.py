@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from clearance.approvals.settings import ApprovalSettings
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -150,6 +151,7 @@ class GatewayConfig(_Strict):
     detection: DetectionConfig = DetectionConfig()
     masking: MaskingConfig = MaskingConfig()
     policy: PolicySettings = PolicySettings()
+    approvals: ApprovalSettings = ApprovalSettings()
 
     @field_validator("database")
     @classmethod
