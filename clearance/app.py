@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from clearance.approvals.notifiers import Notifications
 from clearance.approvals.store import ApprovalStore
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
@@ -49,6 +50,7 @@ UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
 ROUTER = web.AppKey("router", ModelRouter)
 POLICY = web.AppKey("policy", PolicyHolder)
 APPROVALS = web.AppKey("approvals", ApprovalStore)
+NOTIFICATIONS = web.AppKey("notifications", Notifications)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -96,6 +98,12 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_failure=metrics.audit_failures.inc,
     )
     approvals = ApprovalStore(config.database.url)
+    public_url = config.approvals.public_url
+    notifications = Notifications(
+        config.approvals.notifications,
+        public_url=str(public_url).rstrip("/") if public_url is not None else None,
+        clock=clock,
+    )
     pipeline = ModelPipeline(
         router=router,
         upstreams=upstreams,
@@ -107,7 +115,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         max_json_depth=config.server.max_json_depth,
         body_timeout=config.server.body_timeout,
         known_label=lambda label: label in policy.policy.rank,
-        approvals=ApprovalGate(approvals, config.approvals, clock=clock),
+        approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify),
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -117,11 +125,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[PIPELINE] = pipeline
     app[POLICY] = policy
     app[APPROVALS] = approvals
+    app[NOTIFICATIONS] = notifications
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
         await store.start()
         await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
+        await notifications.start()
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()
@@ -133,6 +143,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         yield
         await policy.close()
         await authenticator.close()
+        await notifications.close()
         await store.close()
         approvals.close()
         await upstreams.close()

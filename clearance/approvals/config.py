@@ -108,9 +108,6 @@ class RetryConfig(_Strict):
 
 
 class ApprovalNotifiersConfig(_Strict):
-    public_url: HttpUrl | None = None
-    """The gateway's address as approvers reach it; links point to ``{public_url}/admin/v1/approvals/{id}``.
-    Unset: messages carry the approval's id and path without a host."""
     webhooks: tuple[WebhookNotifierConfig, ...] = ()
     slack: tuple[SlackNotifierConfig, ...] = ()
     email: tuple[EmailNotifierConfig, ...] = ()

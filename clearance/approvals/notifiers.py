@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from clearance.approvals.config import ApprovalNotifiersConfig
+from clearance.approvals.config import ApprovalNotifiersConfig, EventKind
 from clearance.approvals.dispatch import NotificationDispatcher, Route
+from clearance.approvals.model import ApprovalRequest
 from clearance.approvals.slack import SlackNotifier
 from clearance.approvals.smtp import EmailNotifier
 from clearance.approvals.webhook import WebhookNotifier
@@ -47,16 +48,70 @@ def build_dispatcher(
     config: ApprovalNotifiersConfig,
     session: aiohttp.ClientSession,
     *,
+    public_url: str | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> NotificationDispatcher:
     """A dispatcher for every configured notifier (started by the caller, in its lifespan)."""
     return NotificationDispatcher(
         build_routes(config, session, clock=clock),
-        public_url=str(config.public_url) if config.public_url else None,
+        public_url=public_url,
         retry=config.retry,
         queue_size=config.queue_size,
         drain_timeout=config.drain_timeout,
         clock=clock,
         sleep=sleep,
     )
+
+
+class Notifications:
+    """The gateway's approval notifications, owned by the application: built when it starts (where an HTTP session
+    can be opened and the secrets are read), drained and closed when it stops. An event published with no notifier
+    configured, or outside that span, goes nowhere: notifications never hold up or fail a request."""
+
+    def __init__(
+        self,
+        config: ApprovalNotifiersConfig,
+        *,
+        public_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._public_url = public_url
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._dispatcher: NotificationDispatcher | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._config.webhooks or self._config.slack or self._config.email)
+
+    @property
+    def dispatcher(self) -> NotificationDispatcher | None:
+        """The running dispatcher (its delivery counts), or None when stopped or nothing is configured."""
+        return self._dispatcher
+
+    async def start(self) -> None:
+        if not self.configured or self._dispatcher is not None:
+            return
+        session = aiohttp.ClientSession()
+        try:
+            dispatcher = build_dispatcher(self._config, session, public_url=self._public_url, clock=self._clock)
+        except BaseException:
+            await session.close()
+            raise
+        dispatcher.start()
+        self._session, self._dispatcher = session, dispatcher
+
+    async def close(self) -> None:
+        dispatcher, session = self._dispatcher, self._session
+        self._dispatcher = self._session = None
+        if dispatcher is not None:
+            await dispatcher.close()
+        if session is not None:
+            await session.close()
+
+    def notify(self, kind: EventKind, approval: ApprovalRequest) -> None:
+        """Tell the configured notifiers that ``approval`` went through ``kind``. Never blocks, never raises."""
+        if self._dispatcher is not None:
+            self._dispatcher.notify(kind, approval)

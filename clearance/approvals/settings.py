@@ -1,5 +1,5 @@
 """The ``approvals:`` section of the configuration file: how long a request waits for a decision, how many a
-requester may have waiting, and where approvers reach the gateway."""
+requester may have waiting, where approvers reach the gateway, and who is notified."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.approvals.store import DEFAULT_MAX_PENDING
 
 DEFAULT_PENDING_LIFETIME = 3600.0
@@ -23,7 +24,10 @@ class ApprovalSettings(BaseModel):
     """How many approval requests one requester may have pending at once; one more is refused with 429."""
     public_url: HttpUrl | None = None
     """The base URL approvers reach this gateway at (``https://llm-gateway.example.com``), used in the links a
-    refusal gives. None: the scheme and host the request came in on."""
+    refusal gives. None: the scheme and host the request came in on (and notifications carry the link's path
+    only)."""
+    notifications: ApprovalNotifiersConfig = ApprovalNotifiersConfig()
+    """Who is told when an approval is requested or decided (docs/approvals-notifications.md)."""
 
     def base_url(self, fallback: str) -> str:
         """``public_url`` without its trailing slash, else ``fallback`` (the request's own scheme and host)."""

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+from clearance.approvals.config import EventKind
 from clearance.approvals.lifecycle import new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.settings import ApprovalSettings
@@ -36,6 +37,8 @@ _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
 Clock = Callable[[], float]
+Notify = Callable[[EventKind, ApprovalRequest], None]
+"""Tells notifiers an approval went through a step (``clearance.approvals.notifiers.Notifications.notify``)."""
 
 
 def requester_of(identity: Identity) -> Requester:
@@ -46,10 +49,19 @@ def requester_of(identity: Identity) -> Requester:
 class ApprovalGate:
     """Asks for approvals and spends grants, in the shared approval store. Built once per application."""
 
-    def __init__(self, store: ApprovalStore, settings: ApprovalSettings, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        store: ApprovalStore,
+        settings: ApprovalSettings,
+        *,
+        clock: Clock = time.time,
+        notify: Notify = lambda _kind, _approval: None,
+    ) -> None:
+        """``notify`` tells the approvers' notifiers of a new approval request (``Notifications.notify``)."""
         self.store = store
         self.settings = settings
         self._clock = clock
+        self._notify = notify
 
     async def ask(
         self,
@@ -87,6 +99,8 @@ class ApprovalGate:
             requester_reason=reason,
         )
         created = await asyncio.to_thread(self.store.create, approval, now=now, max_pending=self.settings.max_pending)
+        if not created.reused:  # an identical request already pending was notified when it was made
+            self._notify("requested", created.approval)
         return created.approval
 
     async def spend(

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 from clearance.approvals.config import ApprovalNotifiersConfig, EmailNotifierConfig, RetryConfig
 
 FULL: dict[str, Any] = {
-    "public_url": "https://gateway.example.com",
     "webhooks": [{"url": "https://hooks.example.com/clearance", "secret": {"env": "CLEARANCE_WEBHOOK_SECRET"}}],
     "slack": [{"name": "security-channel", "url": {"file": "/run/secrets/slack-url"}, "events": ["requested"]}],
     "email": [

@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from clearance.approvals.config import ApprovalNotifiersConfig
-from clearance.approvals.notifiers import build_dispatcher, build_routes
+from clearance.approvals.notifiers import Notifications, build_dispatcher, build_routes
 from clearance.approvals.slack import SlackNotifier
 from clearance.approvals.smtp import EmailNotifier
 from clearance.approvals.webhook import WebhookNotifier
@@ -18,7 +18,6 @@ def section(tmp_path: Path) -> ApprovalNotifiersConfig:
     (tmp_path / "slack-url").write_text("https://hooks.example.com/services/T/B/X\n")
     return ApprovalNotifiersConfig.model_validate(
         {
-            "public_url": "https://gw.example.com/",
             "webhooks": [{"url": "https://hooks.example.com/c", "secret": {"env": "CLR_TEST_WEBHOOK_SECRET"}}],
             "slack": [{"name": "sec", "url": {"file": str(tmp_path / "slack-url")}, "events": ["escalated"]}],
             "email": [{"host": "127.0.0.1", "sender": "c@example.com", "to": ["s@example.com"]}],
@@ -59,3 +58,36 @@ async def test_when_a_dispatcher_is_built_then_each_event_waits_for_the_notifier
         assert dispatcher.pending == 2  # the webhook's and the email's; Slack takes escalations only
         await dispatcher.close()
     assert dispatcher.counts.dropped == 2
+
+
+async def test_when_no_notifier_is_configured_then_notifications_open_nothing_and_drop_events() -> None:
+    notifications = Notifications(ApprovalNotifiersConfig())
+    await notifications.start()
+    assert (notifications.configured, notifications.dispatcher) == (False, None)
+    notifications.notify("requested", sample_approval())  # goes nowhere, raises nothing
+    await notifications.close()
+
+
+async def test_when_notifiers_are_configured_then_they_run_between_start_and_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLR_TEST_WEBHOOK_SECRET", "s3cret")
+    notifications = Notifications(section(tmp_path), public_url="https://gw.example.com", clock=lambda: 7.0)
+    notifications.notify("requested", sample_approval())  # before start: dropped, not queued
+    await notifications.start()
+    dispatcher = notifications.dispatcher
+    assert dispatcher is not None and dispatcher.pending == 0
+    notifications.notify("requested", sample_approval())
+    assert dispatcher.pending == 2
+    await notifications.close()
+    assert notifications.dispatcher is None
+
+
+async def test_when_a_secret_is_missing_then_notifications_fail_to_start_and_hold_no_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLR_TEST_WEBHOOK_SECRET", raising=False)
+    notifications = Notifications(section(tmp_path))
+    with pytest.raises(ConfigError, match="CLR_TEST_WEBHOOK_SECRET"):
+        await notifications.start()
+    assert notifications.dispatcher is None

@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import openai
+import orjson
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletionMessageParam
 
-from clearance.app import APPROVALS, POLICY
+from clearance.app import APPROVALS, NOTIFICATIONS, POLICY
 from clearance.approvals.lifecycle import approve, cancel, deny
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, Requester
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
+from clearance.approvals.webhook import SIGNATURE_HEADER, verify_signature
 from clearance.auth.keys import ApiKeyStore
 from clearance.exceptions import ApprovalNotFound
 from clearance.models import Decision, Identity
@@ -386,3 +390,57 @@ async def test_when_a_decision_does_not_require_approval_then_the_gate_asks_for_
             reason="",
         )
     gate.store.close()
+
+
+# -- approvers are told ------------------------------------------------------------------------------------------
+
+HOOK_SECRET = "whsec-approvals-test"
+
+
+async def test_when_a_request_is_held_then_the_approvers_webhook_is_told_once_with_the_masked_preview(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLR_TEST_APPROVAL_HOOK", HOOK_SECRET)
+    received: list[tuple[bool, bytes]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        received.append((verify_signature(HOOK_SECRET, request.headers.get(SIGNATURE_HEADER), body, now=START), body))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        notifications = {
+            "webhooks": [{"url": str(server.make_url("/hook")), "secret": {"env": "CLR_TEST_APPROVAL_HOOK"}}]
+        }
+        async for s in make_setup(
+            make_gateway, fake_upstream, tmp_path, public_url="https://gw.example.com/", notifications=notifications
+        ):
+            first = await s.held(s.eve, f"deploy with {TOKEN}")
+            assert await s.held(s.eve, f"deploy with {TOKEN}") == first  # the same request again: reused, not told
+            dispatcher = s.gw.app[NOTIFICATIONS].dispatcher
+            assert dispatcher is not None
+            for _ in range(500):  # bounded: delivery is off the request path
+                if dispatcher.pending == 0 and received:
+                    break
+                await asyncio.sleep(0.01)
+            assert dispatcher.counts.sent == 1
+    finally:
+        await server.close()
+    assert len(received) == 1
+    verified, body = received[0]
+    assert verified
+    document = orjson.loads(body)
+    assert (document["event"], document["approval"]["id"]) == ("requested", first)
+    assert document["link"] == f"https://gw.example.com/admin/v1/approvals/{first}"
+    assert document["approval"]["counts"] == {"GITHUB_TOKEN": 1}
+    assert "[GITHUB_TOKEN]" in document["approval"]["preview"]
+    assert TOKEN.encode() not in body and TOKEN[4:20].encode() not in body
+
+
+async def test_when_no_notifier_is_configured_then_nothing_is_started(setup: Setup) -> None:
+    assert setup.gw.app[NOTIFICATIONS].dispatcher is None
+    await setup.held(setup.eve, f"deploy with {TOKEN}")
