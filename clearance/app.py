@@ -1,6 +1,7 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
-Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness and metrics. Every other
+Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
+API's approvals (``clearance.admin``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
@@ -11,6 +12,7 @@ except through the pipeline. An unexpected failure anywhere is a 500 ``internal_
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +21,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from clearance.admin.approvals import ApprovalsApi
+from clearance.approvals.store import ApprovalStore
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
@@ -45,6 +49,7 @@ AUDIT = web.AppKey("audit", AuditStore)
 UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
 ROUTER = web.AppKey("router", ModelRouter)
 POLICY = web.AppKey("policy", PolicyHolder)
+APPROVALS = web.AppKey("approvals", ApprovalStore)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -109,10 +114,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app[AUDIT] = store
     app[PIPELINE] = pipeline
     app[POLICY] = policy
+    approvals = ApprovalStore(config.database.url)
+    app[APPROVALS] = approvals
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
         await store.start()
+        await asyncio.to_thread(approvals.create_tables)
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()
@@ -125,6 +133,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         await policy.close()
         await authenticator.close()
         await store.close()
+        approvals.close()
         await upstreams.close()
 
     app.cleanup_ctx.append(lifespan)
@@ -136,6 +145,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
+    ApprovalsApi(approvals, policy, authenticate, time.time).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 
