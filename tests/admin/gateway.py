@@ -33,12 +33,15 @@ PEOPLE: dict[str, tuple[str, ...]] = {
 }
 
 
-def admin_config(tmp_path: Path, upstream_url: str) -> GatewayConfig:
+def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = None) -> GatewayConfig:
+    """The example approval policy and API keys; the database in ``tmp_path`` (SQLite) unless ``database_url``."""
+    database = {"database": {"url": database_url}} if database_url else {}
     return gateway_config(
         tmp_path,
         [{"name": "fake", "base_url": upstream_url, "models": ["llama-internal"]}],
         policy={"file": str(POLICY)},
         auth={"api_keys": {"enabled": True}},
+        **database,
     )
 
 

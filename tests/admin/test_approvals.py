@@ -38,9 +38,11 @@ class Admin:
             return response.status, await response.json()
 
 
-@pytest.fixture
-async def admin(tmp_path: Path, fake_upstream: FakeUpstream) -> AsyncIterator[Admin]:
-    config = admin_config(tmp_path, fake_upstream.base_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def admin(request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: FakeUpstream) -> AsyncIterator[Admin]:
+    """The gateway on SQLite, and on the real PostgreSQL (a schema of its own, dropped afterwards)."""
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    config = admin_config(tmp_path, fake_upstream.base_url, database_url)
     server = TestServer(create_app(config), host="127.0.0.1")
     await server.start_server()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from clearance.cli import app
+from clearance.cli import app, token_file
 from tests.admin.gateway import People, admin_config, gateway_in_a_thread
 
 UNREACHABLE = "http://127.0.0.1:9"
@@ -98,6 +98,28 @@ def test_when_there_is_no_credential_then_it_says_how_to_get_one(running: Runnin
     result = running.run(None, "list")
     assert result.exit_code == 1
     assert "no credential: set CLEARANCE_API_KEY, or run `clearance login`" in result.output
+
+
+def test_when_no_api_key_is_set_then_the_stored_login_token_is_sent(
+    running: Running, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLEARANCE_CONFIG_DIR", str(tmp_path / "logged-in"))
+    # the gateway takes a clr_ key as a bearer token, so a stored login holding alice's key stands for her login
+    token_file.save(
+        "work",
+        token_file.StoredLogin(
+            issuer="https://idp.example",
+            client_id="cli",
+            token_endpoint="https://idp.example/token",
+            scope="openid",
+            access_token=running.people.keys["alice"],
+            expires_at=4_102_444_800.0,  # 2100: valid, no refresh
+        ),
+    )
+    approval = running.people.approval("sam")
+    result = running.run(None, "approve", approval.id, "--profile", "work")
+    assert result.exit_code == 0, result.output
+    assert running.people.store.get(approval.id).approved_by == ("alice",)
 
 
 def test_when_the_gateway_cannot_be_reached_then_it_says_so(running: Running) -> None:
