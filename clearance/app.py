@@ -35,6 +35,7 @@ from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
 from clearance.policy import PolicyHolder
 from clearance.proxy import ollama
+from clearance.proxy.approval_gate import ApprovalGate, Clock
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
@@ -74,8 +75,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE)
 
 
-def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web.Application:
-    """Build the gateway. ``audit`` defaults to the SQL store in the gateway's database (``config.database.url``)."""
+def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock: Clock = time.time) -> web.Application:
+    """Build the gateway. ``audit`` defaults to the SQL store in the gateway's database (``config.database.url``),
+    where approvals are kept too. ``clock`` tells approvals the time (tests move it to expire them)."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
     authenticator = build_authenticator(config.auth, default_keys_url=config.database.url)
     # One classification scheme: the policy's levels, with those the detection configuration declares for the types
@@ -95,6 +97,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
     )
+    approvals = ApprovalStore(config.database.url)
     pipeline = ModelPipeline(
         router=router,
         upstreams=upstreams,
@@ -106,6 +109,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
         max_json_depth=config.server.max_json_depth,
         body_timeout=config.server.body_timeout,
         known_label=lambda label: label in policy.policy.rank,
+        approvals=ApprovalGate(approvals, config.approvals, clock=clock),
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -114,13 +118,12 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app[AUDIT] = store
     app[PIPELINE] = pipeline
     app[POLICY] = policy
-    approvals = ApprovalStore(config.database.url)
     app[APPROVALS] = approvals
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
         await store.start()
-        await asyncio.to_thread(approvals.create_tables)
+        await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()
@@ -145,7 +148,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None) -> web
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    ApprovalsApi(approvals, policy, authenticate, time.time).register(app.router)
+    ApprovalsApi(approvals, policy, authenticate, clock).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

@@ -6,7 +6,6 @@ a ``ConfigError``. Secrets are never written inline: a credential names an envir
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,10 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from clearance.approvals.settings import ApprovalSettings
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
 from clearance.exceptions import ConfigError
+from clearance.secretref import SecretRef
 
 UpstreamKind = Literal["openai", "ollama"]
 
@@ -63,32 +64,6 @@ class Timeouts(_Strict):
     first_byte: Annotated[float, Field(gt=0)] = 60.0
     idle: Annotated[float, Field(gt=0)] = 60.0
     total: Annotated[float, Field(gt=0)] = 600.0
-
-
-class SecretRef(_Strict):
-    """Where the gateway finds a secret. Exactly one of ``env`` and ``file``; never the value itself."""
-
-    env: str | None = None
-    file: Path | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SecretRef:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("set exactly one of 'env' (an environment variable) or 'file' (a path)")
-        return self
-
-    def resolve(self) -> str:
-        """Read the secret now. Raises ``ConfigError`` naming the variable or file, never the value."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if not value:
-                raise ConfigError(f"environment variable {self.env} is not set")
-            return value.strip()
-        assert self.file is not None
-        try:
-            return self.file.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read secret file {self.file}: {exc.strerror}") from None
 
 
 class Credential(SecretRef):
@@ -176,6 +151,7 @@ class GatewayConfig(_Strict):
     detection: DetectionConfig = DetectionConfig()
     masking: MaskingConfig = MaskingConfig()
     policy: PolicySettings = PolicySettings()
+    approvals: ApprovalSettings = ApprovalSettings()
 
     @field_validator("database")
     @classmethod

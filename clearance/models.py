@@ -86,6 +86,8 @@ class AuditRecord:
     """Values masked in the answer (or in an upstream's error body), per entity type."""
     record_mode: str | None = None
     """What the policy asked to keep of the exchange (``full``, ``masked``, ``metadata``)."""
+    approval_id: str | None = None
+    """The approval this request asked for, or whose grant it presented (only an id the gateway issued)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,8 @@ class Decision:
     """How the exchange is recorded in the audit trail."""
     approval: ApprovalRequirement | None = None
     """For ``require_approval``: who must approve, how many, for how long."""
+    policy_version: str = ""
+    """For ``require_approval``: the digest of the policy version that decided, which an approval is bound to."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sysconfig
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -89,9 +90,12 @@ def gateway_config(tmp_path: Path, upstreams: list[dict[str, Any]], **extra: Any
 async def make_gateway(tmp_path: Path) -> AsyncIterator[GatewayFactory]:
     servers: list[TestServer] = []
 
-    async def make(upstreams: list[dict[str, Any]], **extra: Any) -> RunningGateway:
+    async def make(
+        upstreams: list[dict[str, Any]], *, clock: Callable[[], float] = time.time, **extra: Any
+    ) -> RunningGateway:
+        """``extra``: sections of the configuration file; ``clock``: the time approvals read."""
         config = gateway_config(tmp_path, upstreams, **extra)
-        app = create_app(config)
+        app = create_app(config, clock=clock)
         server = TestServer(app, host="127.0.0.1")
         # served as clearance.server serves it (TestServer adds handler_cancellation itself)
         options = {k: v for k, v in runner_options(config.server).items() if k != "handler_cancellation"}

@@ -14,7 +14,7 @@ PACKAGE = Path(clearance.__file__).parent
 
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"models", "exceptions", "tasks", "endpoints"}),
-    frozenset({"entities"}),
+    frozenset({"entities", "secretref"}),
     frozenset({"levels"}),
     frozenset({"detect", "payload", "db", "localmodel", "testing"}),
     frozenset({"audit", "auth", "approvals"}),

@@ -159,7 +159,11 @@ class ApprovalStore:
         history: dict[str, list[Any]] = {approval_id: [] for approval_id in ids}
         for step in steps:
             history[step.approval_id].append(step)
-        return [_approval(row, history[row.id]) for row in rows]
+        # The row and its transitions are read by two statements, which need not see one snapshot (SQLite's
+        # driver reads outside a transaction; PostgreSQL reads committed): a write committed between them adds
+        # transitions the row does not count yet. The row's version says how many belong to the row as read, so
+        # the value is that of one moment, and ``apply``'s conditional write sees any change since.
+        return [_approval(row, history[row.id][: row.version]) for row in rows]
 
     def _get(self, connection: Connection, approval_id: str) -> ApprovalRequest:
         row = connection.execute(sa.select(approval_requests).where(approval_requests.c.id == approval_id)).first()

@@ -64,6 +64,7 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "masked_request": dict(entry.masked_request) or None,
         "masked_response": dict(entry.masked_response) or None,
         "record_mode": entry.record_mode,
+        "approval_id": entry.approval_id,
     }
 
 

@@ -53,6 +53,7 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("masked_request", JSON),
     Column("masked_response", JSON),
     Column("record_mode", String(16)),
+    Column("approval_id", String(64)),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
 )

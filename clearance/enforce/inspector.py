@@ -14,9 +14,9 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, Final
 
 from clearance.config import GatewayConfig
 from clearance.detect.scanner import Scanner
@@ -50,6 +50,22 @@ class Inspection:
     masker: Masker
     masked: Mapping[str, int]
     """Values masked in ``body``, per type (empty when nothing was, and for a decision that refuses)."""
+    held: _Held | None = field(default=None, repr=False, compare=False)
+    """For a ``require_approval`` decision: what masking needs, kept for ``Inspector.release`` and
+    ``Inspector.preview`` (the body is not masked until a grant releases it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A held request's leaves and where its findings sit, so it can be masked later without scanning again."""
+
+    walked: Walked
+    findings: Mapping[str, list[Finding]]
+    fixed: list[tuple[Leaf, list[Finding]]]
+
+
+REDACT_ALL: Final = MaskPlan(otherwise="redact")
+"""Every finding redacted, whatever its type: the request as someone without any clearance would see it."""
 
 
 def build_inspector(config: GatewayConfig, scanner: Scanner, *, classify: Classify, decide: Decide) -> Inspector:
@@ -165,25 +181,59 @@ class Inspector:
                 declared=declared,
             )
         )
-        masker = Masker(
-            decision.plan,
-            self.safe_scan,
-            self._hash_key,
-            hold_words=self._hold_words(decision.plan),
-            identifiers=self._identifiers,
-        )
-        if decision.action in ("block", "require_approval"):
+        masker = self._masker(decision.plan)
+        if decision.action == "block":
             return Inspection(decision, body, masker, {})
-        self._refuse_unmaskable(fixed, decision.plan)
-        if decision.plan.active and counts:
-            try:
-                body = rewrite_paths(
-                    walked, _found_at(walked, findings), lambda text: masker.apply(text, findings.get(text, ()))
-                )
-            except Exception as exc:
-                log.error("masking failed", extra={"error": type(exc).__name__})
-                raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
-        return Inspection(decision, body, masker, dict(masker.request_counts))
+        if decision.action == "require_approval":
+            return Inspection(decision, body, masker, {}, _Held(walked, findings, fixed))
+        return Inspection(decision, self._masked(masker, walked, findings, fixed), masker, dict(masker.request_counts))
+
+    def release(self, inspection: Inspection) -> Inspection:
+        """A held (``require_approval``) request whose grant was used: masked under its decision's plan, which
+        lets through data up to the model's level (the policy grants past the caller's clearance, never past
+        the model's level), and refused like any request where that plan masks a key or structural string."""
+        held = _held(inspection)
+        masker = inspection.masker
+        body = self._masked(masker, held.walked, held.findings, held.fixed)
+        return Inspection(inspection.decision, body, masker, dict(masker.request_counts))
+
+    def preview(self, inspection: Inspection) -> dict[str, Any]:
+        """A held request as approvers see it: every finding redacted (``REDACT_ALL``), whatever the caller's
+        clearance, so a preview never holds a raw value. A key or structural string holding a finding cannot be
+        redacted without changing the request: such a request is refused (400), as it would be if it were sent."""
+        held = _held(inspection)
+        return self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every finding redacted (``REDACT_ALL``): a requester's stated reason, before approvers
+        read it."""
+        return self._masker(REDACT_ALL).mask(text)
+
+    def _masker(self, plan: MaskPlan) -> Masker:
+        return Masker(
+            plan, self.safe_scan, self._hash_key, hold_words=self._hold_words(plan), identifiers=self._identifiers
+        )
+
+    def _masked(
+        self,
+        masker: Masker,
+        walked: Walked,
+        findings: Mapping[str, Sequence[Finding]],
+        fixed: list[tuple[Leaf, list[Finding]]],
+    ) -> dict[str, Any]:
+        """The body with every finding the masker's plan masks replaced (refused when one sits where it cannot)."""
+        self._refuse_unmaskable(fixed, masker.plan)
+        body: dict[str, Any] = walked.body
+        if not masker.plan.active or not any(findings.values()):
+            return body
+        try:
+            masked: dict[str, Any] = rewrite_paths(
+                walked, _found_at(walked, findings), lambda text: masker.apply(text, findings.get(text, ()))
+            )
+            return masked
+        except Exception as exc:
+            log.error("masking failed", extra={"error": type(exc).__name__})
+            raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
 
     def _refuse_unforwardable(self, leaves: Sequence[Leaf]) -> None:
         """What can be neither inspected nor masked: structure out of format, token ids (unless allowed)."""
@@ -310,6 +360,12 @@ class Inspector:
         if self._types is None or plan.restore:
             return True
         return any(plan.operator_for(t) is not None and t not in STRUCTURED_TYPES for t in self._types)
+
+
+def _held(inspection: Inspection) -> _Held:
+    if inspection.held is None:
+        raise ValueError("only a request held for approval can be released or previewed")
+    return inspection.held
 
 
 def _found_at(walked: Walked, findings: Mapping[str, Sequence[Finding]]) -> list[tuple[Path, bool]]:

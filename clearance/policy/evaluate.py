@@ -125,6 +125,7 @@ def _by_rule(
             message,
             rule.record,
             approval,
+            policy.digest,
         )
     return Decision(_sent(plan, counts), rule.id, reasons, level, plan, counts, "", rule.record)
 

@@ -104,6 +104,7 @@ class _Outcome:
     declared_label: str | None = None
     usage: Usage = field(default_factory=Usage)
     inspection: Inspection | None = None
+    approval_id: str | None = None
 
 
 class Exchange:
@@ -162,6 +163,11 @@ class Exchange:
         """What the enforcement stage returned: its decision goes into the headers and the record."""
         self._outcome.inspection = inspection
         self.headers.update(decision_headers(inspection.decision, inspection.masked))
+
+    def approval(self, approval_id: str) -> None:
+        """The approval this request asked for, or whose grant it presented: an id the gateway issued."""
+        self._outcome.approval_id = approval_id
+        self.headers["X-Clearance-Approval"] = approval_id
 
     def used(self, usage: Usage | None) -> None:
         """Token counts the upstream reported (None: it reported none, or none readable)."""
@@ -234,6 +240,7 @@ class Exchange:
             masked_request=dict(inspection.masked) if inspection is not None else {},
             masked_response=_positive(inspection.masker.answer_counts) if inspection is not None else {},
             record_mode=decision.record if decision is not None else None,
+            approval_id=facts.approval_id,
         )
 
 

@@ -2,6 +2,7 @@
 
     authenticate -> read body -> parse JSON and walk it once (its leaves, its depth) -> validate -> route model
       -> inspect the leaves (detect, classify, decide, mask: ``clearance.enforce.inspector``)
+      -> (require_approval) hold for approval, or release once with a grant (``clearance.proxy.approval_gate``)
       -> build upstream request -> send
       -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
 
@@ -21,10 +22,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from clearance.approvals.lifecycle import canonical_body_sha256, check_reason
 from clearance.audit.store import AuditStore
 from clearance.endpoints import Endpoint
 from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import (
+    ApprovalNotFound,
     ClearanceError,
     InspectionFailed,
     InternalError,
@@ -38,7 +41,8 @@ from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.payload.extract import Walked
 from clearance.proxy import ollama
-from clearance.proxy.decisions import denial
+from clearance.proxy.approval_gate import APPROVAL_HEADER, REASON_HEADER, ApprovalGate
+from clearance.proxy.decisions import approval_required, denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
 from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label, usage_of
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
@@ -100,8 +104,10 @@ class ModelPipeline:
         max_json_depth: int = 64,
         body_timeout: float = 60.0,
         known_label: Callable[[str], bool] = lambda _label: False,
+        approvals: ApprovalGate | None = None,
     ) -> None:
-        """``known_label``: whether a declared label is a level of the data policy (only those are recorded)."""
+        """``known_label``: whether a declared label is a level of the data policy (only those are recorded).
+        ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -112,6 +118,7 @@ class ModelPipeline:
         self.codec = JsonCodec(max_json_depth)
         self.body_timeout = body_timeout
         self.known_label = known_label
+        self.approvals = approvals
 
     def exchange(self, request: web.Request, endpoint: str) -> Exchange:
         """A new exchange for ``request``; its id is the caller's only if it passes ``request_id_for``."""
@@ -132,6 +139,8 @@ class ModelPipeline:
             stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
             route = await self._route(exchange, asked.model, stream)
             inspection = self._inspect(request, exchange, endpoint, route, walked)
+            if inspection.decision.action == "require_approval":
+                inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection)
             return await self._forward(request, exchange, endpoint, route, inspection, stream)
         except ClearanceError as error:
             response = exchange.refuse(error)
@@ -176,9 +185,47 @@ class ModelPipeline:
             walked=walked,
         )
         exchange.decide(inspection)
-        if inspection.decision.action in ("block", "require_approval"):
+        if inspection.decision.action == "block" or (
+            inspection.decision.action == "require_approval" and self.approvals is None
+        ):
             raise denial(inspection.decision)
         return inspection
+
+    async def _hold_or_release(
+        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, walked: Walked, inspection: Inspection
+    ) -> Inspection:
+        """A ``require_approval`` decision: without a grant, ask for approval and refuse (403
+        ``approval_required``); with ``X-Clearance-Approval``, use the grant and release the request masked under
+        the rule's decision (``Inspector.release``). Either way the record carries the approval's id."""
+        gate = self.approvals
+        assert gate is not None
+        decision = inspection.decision
+        identity = exchange.identity or Identity.anonymous()
+        body_sha256 = canonical_body_sha256(walked.body)
+        presented = request.headers.get(APPROVAL_HEADER)
+        if presented is None:
+            reason = check_reason(request.headers.get(REASON_HEADER, ""), required=False, who="requester")
+            approval = await gate.ask(
+                identity=identity,
+                model=exchange.model or UNKNOWN_MODEL,
+                endpoint=endpoint.name,
+                decision=decision,
+                preview=dumps(self.inspector.preview(inspection)).decode(),
+                body_sha256=body_sha256,
+                reason=self.inspector.redact(reason) if reason else "",
+            )
+            exchange.approval(approval.id)
+            raise approval_required(decision, approval, gate.settings.base_url(str(request.url.origin())))
+        presented = presented.strip()
+        try:
+            await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+        except ApprovalNotFound:
+            raise  # not an id the gateway issued: caller text, never recorded
+        except ClearanceError:
+            exchange.approval(presented)
+            raise
+        exchange.approval(presented)
+        return self.inspector.release(inspection)
 
     def finish(self, exchange: Exchange) -> None:
         """Close a request's books: one audit record, one metrics observation, one log line."""

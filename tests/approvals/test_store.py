@@ -338,6 +338,32 @@ def test_when_two_threads_use_one_grant_at_once_then_exactly_one_succeeds(store:
     assert [t.state for t in stored.history].count("used") == 1
 
 
+def test_when_a_use_commits_between_reading_the_row_and_its_history_then_the_second_use_is_refused(
+    url: str, store: ApprovalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row is read first, its transitions next: another instance's use committed in between must not make the
+    approval look approved with the used step in its history (which would pass the conditional write)."""
+    approval = store.create(request(), now=T0).approval
+    store.apply(approval.id, lambda a: approve(a, ALICE, now=T0 + 1))
+    other = ApprovalStore(url)
+    load = store._load
+    raced: list[bool] = []
+
+    def load_after_a_race(connection: Any, rows: Any) -> list[ApprovalRequest]:
+        if not raced:
+            raced.append(True)
+            other.apply(approval.id, use_as_sam)
+        return load(connection, rows)
+
+    monkeypatch.setattr(store, "_load", load_after_a_race)
+
+    with pytest.raises(ApprovalUsed):
+        store.apply(approval.id, use_as_sam)
+
+    assert [t.state for t in store.get(approval.id).history] == ["pending", "approved", "used"]
+    other.close()
+
+
 def test_when_two_approvers_approve_at_once_then_neither_transition_is_lost(store: ApprovalStore) -> None:
     approval = store.create(request(needed=2), now=T0).approval
     calls: list[str] = []

@@ -99,6 +99,7 @@ EXPECTED_RECORDS: list[dict[str, Any]] = [
         "client_addr": "127.0.0.1", "decision": "allow", "rule": "default", "reasons": ["no_findings"],
         "level": "public", "declared_label": None, "findings": None, "masked_request": None,
         "masked_response": None, "record_mode": "masked",
+        "approval_id": None,
     },
     {
         "request_id": "req-masked", "created_at": datetime.fromtimestamp(CREATED + 1, UTC), "method": "POST",
@@ -109,6 +110,7 @@ EXPECTED_RECORDS: list[dict[str, Any]] = [
         "reasons": ["restricted_data", "masked"], "level": "restricted", "declared_label": "internal",
         "findings": {"EMAIL_ADDRESS": 2, "US_SSN": 1}, "masked_request": {"EMAIL_ADDRESS": 2, "US_SSN": 1},
         "masked_response": {"EMAIL_ADDRESS": 1}, "record_mode": "full",
+        "approval_id": None,
     },
     {
         "request_id": "req-refused", "created_at": datetime.fromtimestamp(CREATED + 2, UTC), "method": "POST",
@@ -117,6 +119,7 @@ EXPECTED_RECORDS: list[dict[str, Any]] = [
         "total_tokens": None, "error_code": "policy_denied", "subject": None, "client_addr": None,
         "decision": "block", "rule": None, "reasons": ["secret_found"], "level": None, "declared_label": None,
         "findings": {"AWS_SECRET_KEY": 1}, "masked_request": None, "masked_response": None, "record_mode": None,
+        "approval_id": None,
     },
 ]  # fmt: skip
 

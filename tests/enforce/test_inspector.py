@@ -25,6 +25,7 @@ from clearance.payload.extract import walk_body
 from tests.image_samples import data_url, png
 
 SCANNER = Scanner.from_config(None)
+CARD_KEY = "4111 1111 1111 1111"
 TYPES = frozenset(t for d in SCANNER.detectors for t in d.types)
 
 
@@ -278,3 +279,47 @@ def test_a_value_split_across_adjacent_texts_is_masked_in_both(
     result = inspect(decide_with(MASKS_CARDS), body, endpoint)
     assert texts(result.body) == ["card [CREDIT_CARD]", "[CREDIT_CARD] ok"]
     assert result.decision.counts == {"CREDIT_CARD": 1}
+
+
+def hold_with(plan: MaskPlan) -> Inspector:
+    def decide(facts: DecisionInput) -> Decision:
+        return Decision("require_approval", "r1", ("approval_required",), facts.level, plan, facts.counts)
+
+    return Inspector(scan=SCANNER.scan, classify=classify, decide=decide, hash_key=b"k", types=TYPES)
+
+
+def test_when_a_request_is_held_for_approval_then_nothing_is_masked_until_it_is_released_under_its_plan() -> None:
+    inspector = hold_with(MaskPlan({"US_SSN": "redact"}))
+    body = {"model": "m", "messages": [{"role": "user", "content": "card 4111 1111 1111 1111, ssn 123-45-6789"}]}
+
+    held = inspect(inspector, body)
+    released = inspector.release(held)
+
+    assert held.body is body and held.masked == {}
+    assert released.body["messages"][0]["content"] == "card 4111 1111 1111 1111, ssn [US_SSN]"
+    assert released.masked == {"US_SSN": 1}
+
+
+def test_when_a_held_request_is_previewed_then_every_finding_is_redacted_whatever_its_plan() -> None:
+    inspector = hold_with(MaskPlan())
+    body = {"model": "m", "messages": [{"role": "user", "content": "card 4111 1111 1111 1111, ssn 123-45-6789"}]}
+
+    preview = inspector.preview(inspect(inspector, body))
+
+    assert preview["messages"][0]["content"] == "card [CREDIT_CARD], ssn [US_SSN]"
+    assert inspector.redact("mail jane.doe@acme-corp.io") == "mail [EMAIL_ADDRESS]"
+
+
+def test_when_a_held_request_has_a_finding_in_a_key_then_its_preview_is_refused() -> None:
+    inspector = hold_with(MaskPlan())
+    held = inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "x"}], "metadata": {CARD_KEY: 1}})
+
+    with pytest.raises(InvalidRequest, match="object key"):
+        inspector.preview(held)
+
+
+def test_when_a_request_was_not_held_then_it_cannot_be_released() -> None:
+    inspector = decide_with(MaskPlan())
+
+    with pytest.raises(ValueError, match="held for approval"):
+        inspector.release(inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "x"}]}))

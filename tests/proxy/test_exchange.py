@@ -120,3 +120,14 @@ def test_a_usage_the_upstream_did_not_report_leaves_the_one_it_did() -> None:
     ex.used(Usage(1, 2, 3))
     ex.used(None)
     assert ex.finish().usage == Usage(1, 2, 3)
+
+
+def test_when_a_request_asked_for_or_used_an_approval_then_its_record_and_headers_carry_the_id() -> None:
+    ex = exchange()
+    ex.decide(inspection("require_approval"))
+
+    ex.approval("abc123")
+
+    assert ex.headers["X-Clearance-Approval"] == "abc123"
+    assert ex.finish().approval_id == "abc123"
+    assert exchange().finish().approval_id is None

@@ -1,0 +1,110 @@
+"""What a notifier is told, and the contract every notifier keeps.
+
+An ``ApprovalEvent`` is a frozen value: what happened (``kind``), the approval as it stands after it, and the link
+where approvers decide. It holds nothing raw: an ``ApprovalRequest`` carries the masked preview, counts per type,
+reason codes and who asked, never the request's values, and ``event_document`` is the one list of fields that
+leaves the gateway (the webhook sends it as is; Slack and email render the same facts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from clearance.approvals.config import EventKind
+from clearance.approvals.model import ApprovalRequest
+
+APPROVALS_PATH = "/admin/v1/approvals"
+
+TITLES: dict[EventKind, str] = {
+    "requested": "Approval requested",
+    "approved": "Approval granted",
+    "denied": "Approval denied",
+    "expired": "Approval expired",
+    "cancelled": "Approval cancelled",
+    "escalated": "Approval escalated: nobody has decided yet",
+    "break_glass": "Break-glass: the requester granted themselves",
+}
+
+
+def approval_link(public_url: str | None, approval_id: str) -> str:
+    """The approval in the admin API: ``{public_url}/admin/v1/approvals/{id}`` (the bare path without a URL)."""
+    base = (public_url or "").rstrip("/")
+    return f"{base}{APPROVALS_PATH}/{approval_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalEvent:
+    """Something that happened to an approval, to be told to people."""
+
+    kind: EventKind
+    approval: ApprovalRequest
+    link: str
+    at: float
+    """When it happened (seconds since the epoch)."""
+
+    @property
+    def key(self) -> str:
+        """Stable for one event across retries, so a receiver can drop a delivery it already has."""
+        return f"{self.approval.id}.{self.kind}.{len(self.approval.history)}"
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.kind]
+
+
+class Notifier(Protocol):
+    """Tells people about an approval. ``send`` delivers one event or raises; it never retries (the dispatcher
+    does) and never puts anything into an error message but what it sent to and what came back (a status)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def send(self, event: ApprovalEvent) -> None: ...
+
+
+class DeliveryFailed(Exception):
+    """A notifier could not deliver. The message is safe to log: a notifier name and a status, never payload text
+    or a secret (a Slack URL is one)."""
+
+
+def event_document(event: ApprovalEvent) -> dict[str, Any]:
+    """The event as the JSON document a webhook receives: only what the approval holds, nothing raw."""
+    a = event.approval
+    last = a.history[-1] if a.history else None
+    return {
+        "event": event.kind,
+        "event_id": event.key,
+        "at": event.at,
+        "link": event.link,
+        "approval": {
+            "id": a.id,
+            "state": a.state,
+            "requester": {"subject": a.requester.subject, "kind": a.requester.kind, "email": a.requester.email},
+            "requester_reason": a.requester_reason,
+            "model": a.model,
+            "endpoint": a.endpoint,
+            "rule": a.rule,
+            "reasons": list(a.reasons),
+            "level": a.level,
+            "counts": dict(sorted(a.counts.items())),
+            "preview": a.preview,
+            "approvers": list(a.approvers),
+            "approvals_needed": a.approvals_needed,
+            "approved_by": list(a.approved_by),
+            "created_at": a.created_at,
+            "expires_at": a.expires_at,
+            "last_transition": (
+                None
+                if last is None
+                else {"state": last.state, "actor": last.actor, "at": last.at, "reason": last.reason}
+            ),
+        },
+    }
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """``CREDIT_CARD: 2, EMAIL_ADDRESS: 1``: the types found, most first."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{kind}: {n}" for kind, n in items) or "none"

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from clearance.approvals.config import ApprovalNotifiersConfig, EmailNotifierConfig, RetryConfig
+
+FULL: dict[str, Any] = {
+    "public_url": "https://gateway.example.com",
+    "webhooks": [{"url": "https://hooks.example.com/clearance", "secret": {"env": "CLEARANCE_WEBHOOK_SECRET"}}],
+    "slack": [{"name": "security-channel", "url": {"file": "/run/secrets/slack-url"}, "events": ["requested"]}],
+    "email": [
+        {
+            "host": "smtp.example.com",
+            "sender": "clearance@example.com",
+            "to": ["security@example.com"],
+            "to_requester": True,
+            "username": "clearance",
+            "password": {"env": "SMTP_PASSWORD"},
+        }
+    ],
+    "retry": {"max_attempts": 3},
+}
+
+
+def test_when_every_notifier_is_configured_then_the_section_validates() -> None:
+    config = ApprovalNotifiersConfig.model_validate(FULL)
+    assert config.slack[0].events == ("requested",)
+    assert config.webhooks[0].events[0] == "requested"
+    assert config.email[0].port == 587
+    assert config.retry == RetryConfig(max_attempts=3)
+
+
+def errors(data: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as failed:
+        ApprovalNotifiersConfig.model_validate(data)
+    return [(".".join(map(str, e["loc"])), e["type"]) for e in failed.value.errors()]
+
+
+def test_when_several_keys_are_wrong_then_every_error_is_reported_at_once() -> None:
+    found = errors(
+        {
+            "webhooks": [{"url": "not a url", "secret": "inline-secret"}],
+            "slack": [{"url": "https://hooks.slack.com/services/T/B/X"}],
+            "email": [{"host": "smtp", "sender": "nobody", "to": ["a@example.com"], "tls": "maybe"}],
+            "unknown": 1,
+        }
+    )
+    paths = {path for path, _ in found}
+    assert {"webhooks.0.url", "webhooks.0.secret", "slack.0.url", "email.0.sender", "email.0.tls", "unknown"} <= paths
+
+
+def test_when_an_event_kind_is_unknown_then_it_is_refused() -> None:
+    assert errors({"slack": [{"url": {"env": "X"}, "events": ["approved", "maybe"]}]})[0][0] == "slack.0.events.1"
+
+
+def test_when_an_email_has_no_recipient_or_half_a_login_then_it_is_refused() -> None:
+    base = {"host": "smtp", "sender": "a@example.com"}
+    with pytest.raises(ValidationError, match="set 'to'"):
+        EmailNotifierConfig.model_validate(base)
+    with pytest.raises(ValidationError, match="both 'username' and 'password'"):
+        EmailNotifierConfig.model_validate({**base, "to": ["b@example.com"], "username": "u"})
+
+
+def test_when_two_notifiers_share_a_name_then_the_section_is_refused() -> None:
+    data = {"webhooks": [{"name": "ops", "url": "https://a.example.com", "secret": {"env": "S"}}]}
+    data["slack"] = [{"name": "ops", "url": {"env": "U"}}]
+    with pytest.raises(ValidationError, match="ops used more than once"):
+        ApprovalNotifiersConfig.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("localhost", True), ("127.0.0.1", True), ("::1", True), ("10.0.0.5", False), ("smtp.example.com", False)],
+)
+def test_when_the_smtp_host_is_loopback_then_plain_smtp_is_allowed_there_only(host: str, loopback: bool) -> None:
+    config = EmailNotifierConfig(host=host, sender="a@example.com", to=("b@example.com",))
+    assert config.loopback is loopback
+
+
+def test_when_attempts_fail_then_the_backoff_doubles_up_to_its_cap() -> None:
+    retry = RetryConfig(initial_backoff=1.5, max_backoff=10.0)
+    assert [retry.backoff(n) for n in range(1, 6)] == [1.5, 3.0, 6.0, 10.0, 10.0]

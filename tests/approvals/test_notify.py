@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import get_args
+
+import orjson
+
+from clearance.approvals.config import EVENT_KINDS, EventKind
+from clearance.approvals.model import Transition
+from clearance.approvals.notify import TITLES, approval_link, counts_text, event_document
+from tests.approvals.notify_samples import PREVIEW, RAW_CARD, RAW_TOKEN, sample_event
+
+
+def test_when_a_link_is_made_then_it_points_at_the_approval_in_the_admin_api() -> None:
+    assert approval_link("https://gw.example.com/", "abc") == "https://gw.example.com/admin/v1/approvals/abc"
+    assert approval_link(None, "abc") == "/admin/v1/approvals/abc"
+
+
+def test_every_event_kind_has_a_title() -> None:
+    assert set(TITLES) == set(EVENT_KINDS) == set(get_args(EventKind))
+
+
+def test_when_an_approval_moves_on_then_its_event_key_changes() -> None:
+    first = sample_event("requested")
+    later = sample_event("approved", history=(*first.approval.history, Transition("approved", "alex", 2_000.0)))
+    assert first.key == "Zq3-appr0val_id.requested.1"
+    assert later.key == "Zq3-appr0val_id.approved.2"
+
+
+def test_when_an_event_is_written_then_it_holds_only_what_the_approval_holds() -> None:
+    document = event_document(sample_event())
+    assert set(document) == {"event", "event_id", "at", "link", "approval"}
+    assert set(document["approval"]) == {
+        "id", "state", "requester", "requester_reason", "model", "endpoint", "rule", "reasons", "level", "counts",
+        "preview", "approvers", "approvals_needed", "approved_by", "created_at", "expires_at", "last_transition",
+    }  # fmt: skip
+    assert document["approval"]["preview"] == PREVIEW
+    assert document["approval"]["requester"] == {"subject": "sam", "kind": "user", "email": "sam@example.com"}
+    text = orjson.dumps(document).decode()
+    assert RAW_CARD not in text
+    assert RAW_TOKEN not in text
+    assert "body_sha256" not in text
+    assert "groups" not in text
+
+
+def test_when_types_are_counted_then_the_most_found_come_first() -> None:
+    assert (
+        counts_text({"EMAIL_ADDRESS": 1, "CREDIT_CARD": 2, "API_KEY": 1})
+        == "CREDIT_CARD: 2, API_KEY: 1, EMAIL_ADDRESS: 1"
+    )
+    assert counts_text({}) == "none"

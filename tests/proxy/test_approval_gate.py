@@ -1,0 +1,388 @@
+"""Requests held for approval, through the official ``openai`` SDK against the gateway and the upstream double.
+
+Approvers act through the approval store's lifecycle (the admin API comes later); time is a clock the test moves.
+The policy is ``examples/policies/engineering-secrets-approval.yaml``: an engineer's secret needs one member of
+``security`` to approve, and the grant lasts four hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from openai.types.chat import ChatCompletionMessageParam
+
+from clearance.app import APPROVALS, POLICY
+from clearance.approvals.lifecycle import approve, cancel, deny
+from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, Requester
+from clearance.approvals.settings import ApprovalSettings
+from clearance.approvals.store import ApprovalStore
+from clearance.auth.keys import ApiKeyStore
+from clearance.exceptions import ApprovalNotFound
+from clearance.models import Decision, Identity
+from clearance.proxy.approval_gate import APPROVAL_HEADER, REASON_HEADER, ApprovalGate, requester_of
+from clearance.testing.fake_upstream import FakeUpstream
+from tests.conftest import GatewayFactory, RunningGateway
+
+POLICY_FILE = Path(__file__).parent.parent.parent / "examples" / "policies" / "engineering-secrets-approval.yaml"
+TOKEN = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+EMAIL = "jane.doe@acme-corp.io"
+CARD = "4111 1111 1111 1111"
+SECURITY = Identity(subject="sec@example.com", email="sec@example.com", groups=("security",))
+START = 1_800_000_000.0
+EXPIRES = "2027-01-15T09:00:00Z"
+
+
+@dataclass
+class Clock:
+    now: float = START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Setup:
+    gw: RunningGateway
+    clock: Clock
+    eve: str
+    """An engineer's API key."""
+    bob: str
+    """Another engineer's API key."""
+
+    @property
+    def store(self) -> ApprovalStore:
+        return self.gw.app[APPROVALS]
+
+    def client(self, key: str) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=self.gw.base_url, api_key=key, max_retries=0)
+
+    async def ask(
+        self, key: str, content: str, *, model: str = "llama-internal", **headers: str
+    ) -> openai.types.chat.ChatCompletion:
+        async with self.client(key) as client:
+            return await client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": content}], extra_headers=headers
+            )
+
+    async def refused(self, key: str, content: str, *, model: str = "llama-internal", **headers: str) -> Any:
+        with pytest.raises(openai.APIStatusError) as info:
+            await self.ask(key, content, model=model, **headers)
+        return info.value
+
+    async def held(self, key: str, content: str, *, model: str = "llama-internal", **headers: str) -> str:
+        """Send a request that needs approval; the id of the approval it is held for."""
+        error = await self.refused(key, content, model=model, **headers)
+        assert (error.status_code, error.code) == (403, "approval_required")
+        approval_id: str = error.body["approval"]["id"]
+        return approval_id
+
+    def approve(self, approval_id: str) -> ApprovalRequest:
+        return self.store.apply(approval_id, lambda a: approve(a, SECURITY, "looked fine", now=self.clock()))
+
+
+async def make_setup(
+    make_gateway: GatewayFactory, up: FakeUpstream, tmp_path: Path, **approvals: Any
+) -> AsyncIterator[Setup]:
+    clock = Clock()
+    gw = await make_gateway(
+        [{"name": "fake", "base_url": up.base_url, "models": ["llama-internal", "codellama-hosted"]}],
+        clock=clock,
+        policy={"file": str(POLICY_FILE)},
+        auth={"api_keys": {"enabled": True}},
+        approvals=approvals,
+    )
+    keys = ApiKeyStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    _, eve = keys.create(owner="eve@example.com", groups=["engineering"], expires_at=None)
+    _, bob = keys.create(owner="bob@example.com", groups=["engineering"], expires_at=None)
+    yield Setup(gw, clock, eve, bob)
+    keys.close()
+
+
+@pytest.fixture
+async def setup(make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path) -> AsyncIterator[Setup]:
+    async for made in make_setup(make_gateway, fake_upstream, tmp_path):
+        yield made
+
+
+async def test_when_a_request_needs_approval_then_403_names_the_approval_and_how_to_grant_it(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{REASON_HEADER: "prod is down"})
+
+    assert (error.status_code, error.code) == (403, "approval_required")
+    held = error.body["approval"]
+    assert (held["state"], held["expires_at_epoch"], held["expires_at"]) == ("pending", START + 3600, EXPIRES)
+    assert held["url"] == f"{setup.gw.url}/admin/v1/approvals/{held['id']}"
+    assert held["approve_command"] == f"clearance approvals approve {held['id']}"
+    assert (held["approvers"], held["approvals_needed"]) == (["security"], 1)
+    assert held["id"] in error.message and "X-Clearance-Approval" in error.message
+    assert error.response.headers["X-Clearance-Approval"] == held["id"]
+    assert TOKEN not in str(error.body)
+    assert fake_upstream.received == []
+    approval = setup.store.get(held["id"])
+    assert (approval.state, approval.requester.subject, approval.rule) == (
+        "pending",
+        "eve@example.com",
+        "secrets-need-approval",
+    )
+    assert (approval.model, approval.endpoint, dict(approval.counts)) == (
+        "llama-internal",
+        "chat.completions",
+        {"GITHUB_TOKEN": 1},
+    )
+    assert approval.requester_reason == "prod is down"
+    assert approval.policy_version == setup.gw.app[POLICY].policy.digest
+    [record] = await setup.gw.records()
+    assert (record["status"], record["error_code"], record["approval_id"]) == (403, "approval_required", held["id"])
+
+
+async def test_when_approved_then_the_same_request_goes_through_once_with_the_approval_on_its_record(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+
+    answer = await setup.ask(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+
+    assert answer.choices[0].message.content
+    [received] = fake_upstream.received
+    # llama-internal may receive restricted data: the approved secret is what reaches it
+    assert received.body["messages"][0]["content"] == f"why does {TOKEN} fail?"
+    assert setup.store.get(approval_id).state == "used"
+    records = await setup.gw.records()
+    assert [(r["status"], r["approval_id"], r["decision"]) for r in records] == [
+        (200, approval_id, "require_approval"),
+        (403, approval_id, "require_approval"),
+    ]
+
+    again = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+    assert (again.status_code, again.code) == (409, "approval_used")
+    assert len(fake_upstream.received) == 1
+
+
+async def test_when_approved_for_a_model_below_the_data_then_what_is_above_its_level_stays_masked(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?", model="codellama-hosted")
+    setup.approve(approval_id)
+
+    await setup.ask(setup.eve, f"why does {TOKEN} fail?", model="codellama-hosted", **{APPROVAL_HEADER: approval_id})
+
+    [received] = fake_upstream.received
+    assert TOKEN not in fake_upstream.all_text_received()
+    assert "GITHUB_TOKEN" in received.body["messages"][0]["content"]
+
+
+@pytest.mark.parametrize(
+    ("who", "content", "mismatch"),
+    [("eve", f"why does {TOKEN} fail now?", "body"), ("bob", f"why does {TOKEN} fail?", "requester")],
+)
+async def test_when_a_grant_is_presented_for_another_body_or_by_another_identity_then_approval_mismatch(
+    setup: Setup, fake_upstream: FakeUpstream, who: str, content: str, mismatch: str
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+
+    error = await setup.refused(getattr(setup, who), content, **{APPROVAL_HEADER: approval_id})
+
+    assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", mismatch)
+    assert fake_upstream.received == []
+    assert setup.store.get(approval_id).state == "approved"  # still good for the approved request
+    records = await setup.gw.records()
+    assert (records[0]["error_code"], records[0]["approval_id"]) == ("approval_mismatch", approval_id)
+
+
+@pytest.mark.parametrize(
+    ("decided", "status", "code"), [("denied", 403, "approval_denied"), ("cancelled", 410, "approval_cancelled")]
+)
+async def test_when_the_approval_was_denied_or_cancelled_then_the_grant_is_refused_with_that_code(
+    setup: Setup, fake_upstream: FakeUpstream, decided: str, status: int, code: str
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    if decided == "denied":
+        setup.store.apply(approval_id, lambda a: deny(a, SECURITY, "not in prod", now=setup.clock()))
+    else:
+        setup.store.apply(approval_id, lambda a: cancel(a, a.requester, now=setup.clock()))
+
+    error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+
+    assert (error.status_code, error.code) == (status, code)
+    assert fake_upstream.received == []
+
+
+async def test_when_an_approved_request_streams_then_it_goes_through_once_event_by_event(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": f"why does {TOKEN} fail?"}]
+    async with setup.client(setup.eve) as client:
+        with pytest.raises(openai.PermissionDeniedError) as info:
+            await client.chat.completions.create(model="llama-internal", messages=messages, stream=True)
+        approval_id = info.value.body["approval"]["id"]  # type: ignore[index]
+        setup.approve(approval_id)
+
+        stream = await client.chat.completions.create(
+            model="llama-internal", messages=messages, stream=True, extra_headers={APPROVAL_HEADER: approval_id}
+        )
+        text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
+
+    assert text
+    assert len(fake_upstream.received) == 1
+    assert setup.store.get(approval_id).state == "used"
+
+
+async def test_when_the_approval_is_still_pending_then_approval_pending(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+
+    error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+
+    assert (error.status_code, error.code) == (409, "approval_pending")
+    assert fake_upstream.received == []
+
+
+@pytest.mark.parametrize("approved", [False, True])
+async def test_when_the_request_or_its_grant_has_expired_then_approval_expired(
+    setup: Setup, fake_upstream: FakeUpstream, approved: bool
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    if approved:
+        setup.approve(approval_id)
+        setup.clock.now += 4 * 3600  # the rule's grant_for
+    else:
+        setup.clock.now += 3600  # the pending lifetime
+
+    error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+
+    assert (error.status_code, error.code) == (410, "approval_expired")
+    assert fake_upstream.received == []
+
+
+@pytest.mark.parametrize("presented", ["not an id", "A" * 32])
+async def test_when_the_header_names_no_approval_then_approval_not_found_and_nothing_is_recorded_of_it(
+    setup: Setup, presented: str
+) -> None:
+    error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: presented})
+
+    assert (error.status_code, error.code) == (404, "approval_not_found")
+    assert presented not in error.message
+    [record] = await setup.gw.records()
+    assert record["approval_id"] is None
+
+
+async def test_when_the_identical_request_is_sent_again_then_the_pending_approval_is_reused(setup: Setup) -> None:
+    first = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    again = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    other = await setup.held(setup.eve, f"and {TOKEN}?")
+    bobs = await setup.held(setup.bob, f"why does {TOKEN} fail?")
+
+    assert first == again
+    assert len({first, other, bobs}) == 3
+    assert {a.id for a in setup.store.list(requester="eve@example.com")} == {first, other}
+
+
+async def test_when_a_requester_has_max_pending_approvals_then_the_next_is_429(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for setup in make_setup(make_gateway, fake_upstream, tmp_path, max_pending=2):
+        await setup.held(setup.eve, f"one {TOKEN}")
+        await setup.held(setup.eve, f"two {TOKEN}")
+
+        error = await setup.refused(setup.eve, f"three {TOKEN}")
+
+        assert (error.status_code, error.code) == (429, "too_many_pending")
+        assert await setup.held(setup.bob, f"three {TOKEN}")  # per requester
+
+
+async def test_when_public_url_is_set_then_the_approval_link_uses_it(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for setup in make_setup(
+        make_gateway, fake_upstream, tmp_path, public_url="https://gw.example.com/", pending_lifetime=60
+    ):
+        error = await setup.refused(setup.eve, f"why does {TOKEN} fail?")
+
+        held = error.body["approval"]
+        assert held["url"] == f"https://gw.example.com/admin/v1/approvals/{held['id']}"
+        assert held["expires_at_epoch"] == START + 60
+
+
+async def test_when_approvers_read_the_preview_and_the_reason_then_no_raw_value_is_in_them(setup: Setup) -> None:
+    content = f"why does {TOKEN} fail for {EMAIL}, card {CARD}?"
+    approval_id = await setup.held(setup.eve, content, **{REASON_HEADER: f"{EMAIL} asked me"})
+
+    approval = setup.store.get(approval_id)
+
+    for value in (TOKEN, EMAIL, CARD):
+        assert value not in approval.preview
+        assert value not in approval.requester_reason
+    assert "why does" in approval.preview and "llama-internal" in approval.preview
+    assert approval.requester_reason.endswith(" asked me")
+    assert set(approval.counts) == {"GITHUB_TOKEN", "EMAIL_ADDRESS", "CREDIT_CARD"}
+
+
+async def test_when_the_stated_reason_is_too_long_then_400_and_no_approval(setup: Setup) -> None:
+    error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{REASON_HEADER: "x" * (MAX_REASON_CHARS + 1)})
+
+    assert (error.status_code, error.code) == (400, "reason_too_long")
+    assert setup.store.list() == []
+
+
+async def test_when_spent_by_two_requests_at_once_then_exactly_one_goes_through(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+
+    async def send() -> str:
+        try:
+            await setup.ask(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+        except openai.APIStatusError as error:
+            return str(error.code)
+        return "ok"
+
+    outcomes = await asyncio.gather(send(), send(), send())
+
+    assert sorted(outcomes) == ["approval_used", "approval_used", "ok"]
+    assert len(fake_upstream.received) == 1
+
+
+async def test_when_the_gate_is_given_an_id_of_another_shape_then_it_does_not_look_it_up(tmp_path: Path) -> None:
+    store = ApprovalStore(f"sqlite:///{tmp_path / 'gate.db'}")
+    store.create_tables()
+    gate = ApprovalGate(store, ApprovalSettings())
+    decision = Decision("require_approval", "r", (), "restricted")
+
+    with pytest.raises(ApprovalNotFound) as info:
+        await gate.spend("../../etc/passwd", Identity(subject="eve"), body_sha256="0" * 64, decision=decision)
+
+    assert "passwd" not in info.value.message
+    store.close()
+
+
+def test_when_an_identity_asks_then_it_is_the_requester_with_its_groups() -> None:
+    identity = Identity(subject="eve", kind="service", email="eve@example.com", groups=("engineering",))
+
+    assert requester_of(identity) == Requester("eve", "service", "eve@example.com", ("engineering",))
+
+
+async def test_when_a_decision_does_not_require_approval_then_the_gate_asks_for_none(tmp_path: Path) -> None:
+    gate = ApprovalGate(ApprovalStore(f"sqlite:///{tmp_path / 'gate.db'}"), ApprovalSettings())
+
+    with pytest.raises(ValueError, match="require_approval"):
+        await gate.ask(
+            identity=Identity(subject="eve"),
+            model="m",
+            endpoint="chat.completions",
+            decision=Decision("allow", "default", (), "public"),
+            preview="{}",
+            body_sha256="0" * 64,
+            reason="",
+        )
+    gate.store.close()
