@@ -238,3 +238,34 @@ async def test_when_an_approval_has_lapsed_then_it_shows_expired_and_leaves_the_
     assert (status, body["state"]) == (200, "expired")
     assert lapsed.id not in ids((await admin.call("GET", API + "?state=pending", "alice"))[1])
     assert lapsed.id in ids((await admin.call("GET", API + "?state=expired", "alice"))[1])
+
+
+async def test_when_a_held_request_is_approved_through_the_api_then_it_goes_through_once(
+    admin: Admin, fake_upstream: FakeUpstream
+) -> None:
+    token = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+    chat = {"model": "llama-internal", "messages": [{"role": "user", "content": f"why does {token} fail?"}]}
+
+    async def send(**headers: str) -> tuple[int, dict[str, Any]]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                admin.url + "/v1/chat/completions", json=chat, headers={**admin.people.headers("sam"), **headers}
+            ) as response,
+        ):
+            return response.status, await response.json()
+
+    status, body = await send()
+    assert (status, body["error"]["code"]) == (403, "approval_required")
+    held = body["error"]["approval"]["id"]
+    status, listed = await admin.call("GET", API + "?state=pending", "alice")
+    assert held in ids(listed)
+    assert token not in str(listed)
+    assert listed["data"][0]["counts"] == {"GITHUB_TOKEN": 1}
+    assert (await admin.call("POST", f"{API}/{held}/approve", "alice", json={"reason": "ok"}))[0] == 200
+    status, _ = await send(**{"X-Clearance-Approval": held})
+    assert status == 200
+    assert len(fake_upstream.received) == 1
+    status, again = await send(**{"X-Clearance-Approval": held})
+    assert (status, again["error"]["code"]) == (409, "approval_used")
+    assert (await admin.call("GET", f"{API}/{held}", "sam"))[1]["state"] == "used"
