@@ -1,6 +1,7 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
-Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness and metrics. Every other
+Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
+API's approvals (``clearance.admin``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from clearance.admin.approvals import ApprovalsApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.store import ApprovalStore
 from clearance.audit.store import AuditStore, SqlAuditStore
@@ -157,6 +159,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
+    ApprovalsApi(approvals, policy, authenticate, clock).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

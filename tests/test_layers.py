@@ -22,12 +22,15 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"policy", "mask", "observability"}),
     frozenset({"enforce"}),
     frozenset({"proxy"}),
+    frozenset({"admin"}),
     frozenset({"app"}),
     frozenset({"server"}),
     frozenset({"cli"}),
     frozenset({"__main__"}),
 )
-"""``audit`` and ``auth`` share a layer but not each other: both reach the database through ``db``."""
+"""``audit`` and ``auth`` share a layer but not each other: both reach the database through ``db``. ``admin`` sits
+above ``proxy``: it answers errors in the data path's shape (``proxy.errors``) and reads the policy and approvals
+below; only the app (and the CLI, through HTTP, not imports) reaches it."""
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
 

@@ -10,7 +10,19 @@ from typer.core import TyperGroup
 
 from clearance.cli import app
 
-COMMANDS = {"serve", "config", "keys", "login", "token", "logout", "local-model", "scan", "classify", "policy"}
+COMMANDS = {
+    "serve",
+    "config",
+    "keys",
+    "login",
+    "token",
+    "logout",
+    "local-model",
+    "scan",
+    "classify",
+    "policy",
+    "approvals",
+}
 
 
 def test_the_command_line_registers_every_command_the_docs_name() -> None:

@@ -183,10 +183,21 @@ class ApprovalStore:
         requester: str | None = None,
         approver_groups: Collection[str] | None = None,
         limit: int = DEFAULT_LIST_LIMIT,
+        after: tuple[float, str] | None = None,
     ) -> builtins.list[ApprovalRequest]:
-        """Approvals, newest first: in ``state``, asked by the subject ``requester``, and (``approver_groups``) those
-        that a member of any of these groups may decide. Filters combine; none lists every approval."""
-        query = sa.select(approval_requests).order_by(approval_requests.c.created_at.desc(), approval_requests.c.id)
+        """Approvals, newest first (then by id): in ``state``, asked by the subject ``requester``, and
+        (``approver_groups``) those that a member of any of these groups may decide. Filters combine; none lists
+        every approval. ``after`` (the ``created_at`` and ``id`` of the last approval of a page) starts the list
+        right after that approval, for keyset pagination that holds while approvals are added."""
+        columns = approval_requests.c
+        query = sa.select(approval_requests).order_by(columns.created_at.desc(), columns.id)
+        if after is not None:
+            created_at, approval_id = after
+            query = query.where(
+                sa.or_(
+                    columns.created_at < created_at, sa.and_(columns.created_at == created_at, columns.id > approval_id)
+                )
+            )
         if state is not None:
             query = query.where(approval_requests.c.state == state)
         if requester is not None:

@@ -221,6 +221,24 @@ def test_when_approvals_are_listed_then_they_filter_by_state_requester_and_appro
     assert store.list(state="denied")[0].history[-1] == Transition("denied", "alice", T0 + 4)
 
 
+def test_when_a_list_starts_after_an_approval_then_it_continues_in_order_ties_by_id(store: ApprovalStore) -> None:
+    made = [store.create(request({"n": n}, now=T0 + n // 2), now=T0 + n // 2).approval for n in range(5)]
+    everything = store.list()
+    assert sorted(a.id for a in everything) == sorted(a.id for a in made)
+    pages: list[str] = []
+    after: tuple[float, str] | None = None
+    while True:
+        page = store.list(limit=2, after=after)
+        if not page:
+            break
+        pages += [a.id for a in page]
+        after = (page[-1].created_at, page[-1].id)
+    assert pages == [a.id for a in everything]
+    assert [a.id for a in store.list(requester="sam", after=(everything[1].created_at, everything[1].id))] == [
+        a.id for a in everything[2:]
+    ]
+
+
 # apply
 
 

@@ -1,0 +1,144 @@
+"""The admin API's OpenAPI 3.1 document, generated from the pydantic models of ``clearance.admin.resources`` (OpenAPI
+3.1 schemas are JSON Schema 2020-12, which pydantic writes), so the document cannot drift from what is sent."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic.json_schema import models_json_schema
+
+from clearance.admin.resources import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ApprovalPage,
+    ApprovalResource,
+    DecisionBody,
+    ErrorResponse,
+)
+from clearance.approvals.model import FINAL_STATES
+
+_REF: Final = "#/components/schemas/{model}"
+_ERRORS: Final = {
+    "400": "invalid request: malformed JSON, a bad parameter, a reason too long",
+    "401": "no credentials, or credentials the gateway does not accept",
+    "403": "no role in the policy, not an approver of this approval, your own request, or it was denied",
+    "404": "no such approval that you may see",
+    "409": "the approval's state does not allow this (already approved, used, …)",
+    "410": "the approval expired or was cancelled",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF.format(model=name)}
+
+
+def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
+    answers: dict[str, Any] = {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}}
+    for status in errors:
+        answers[status] = {
+            "description": _ERRORS[status],
+            "content": {"application/json": {"schema": _ref("ErrorResponse")}},
+        }
+    return answers
+
+
+_ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_BODY: Final = {"required": False, "content": {"application/json": {"schema": _ref("DecisionBody")}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document served at ``/admin/v1/openapi.json``."""
+    _, schemas = models_json_schema(
+        [
+            (m, "validation" if m is DecisionBody else "serialization")
+            for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse)
+        ],
+        ref_template=_REF,
+    )
+    states = sorted({"pending", "approved", *FINAL_STATES})
+    decide = ("400", "401", "403", "404", "409", "410")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Clearance admin API",
+            "version": "1",
+            "description": "Approvals of restricted requests: list, show, approve, deny, cancel. Errors are in the "
+            "OpenAI error format of the data path.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "an OIDC token or a clr_ API key"}
+            },
+        },
+        "paths": {
+            "/admin/v1/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "this document",
+                    "security": [],
+                    "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {}}}},
+                }
+            },
+            "/admin/v1/approvals": {
+                "get": {
+                    "operationId": "listApprovals",
+                    "summary": "approvals you may decide, and your own requests, newest first",
+                    "parameters": [
+                        {"name": "state", "in": "query", "schema": {"type": "string", "enum": states}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": MAX_PAGE_SIZE,
+                                "default": DEFAULT_PAGE_SIZE,
+                            },
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "the next_cursor of the previous page",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": _responses("a page of approvals", "ApprovalPage", "400", "401", "403"),
+                }
+            },
+            "/admin/v1/approvals/{id}": {
+                "parameters": [_ID],
+                "get": {
+                    "operationId": "getApproval",
+                    "summary": "one approval, its whole history included",
+                    "responses": _responses("the approval", "ApprovalResource", "401", "403", "404"),
+                },
+                "delete": {
+                    "operationId": "cancelApproval",
+                    "summary": "the requester cancels a pending approval",
+                    "requestBody": _BODY,
+                    "responses": _responses("the cancelled approval", "ApprovalResource", *decide),
+                },
+            },
+            "/admin/v1/approvals/{id}/approve": {
+                "parameters": [_ID],
+                "post": {
+                    "operationId": "approveApproval",
+                    "summary": "approve (a member of the approver groups, not the requester, each once)",
+                    "requestBody": _BODY,
+                    "responses": _responses("the approval after this approval", "ApprovalResource", *decide),
+                },
+            },
+            "/admin/v1/approvals/{id}/deny": {
+                "parameters": [_ID],
+                "post": {
+                    "operationId": "denyApproval",
+                    "summary": "deny (one denial denies)",
+                    "requestBody": _BODY,
+                    "responses": _responses("the denied approval", "ApprovalResource", *decide),
+                },
+            },
+        },
+    }

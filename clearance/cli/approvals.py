@@ -1,0 +1,223 @@
+"""``clearance approvals list|show|approve|deny|cancel``: approval requests on a running gateway, through its admin
+API (``/admin/v1/approvals``, ``clearance.admin.approvals``).
+
+The gateway is ``--gateway URL`` (default ``http://127.0.0.1:8080``, or ``$CLEARANCE_GATEWAY``); the credential is
+``$CLEARANCE_API_KEY`` if set, else the token ``clearance token`` would print (``clearance login`` first). A refusal
+is printed with the API's message and code, and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearance.cli import login
+from clearance.cli.oauth_flows import LoginError
+from clearance.cli.token_file import TokenFileError
+
+approvals_app = typer.Typer(
+    help="List, show, approve, deny and cancel approval requests on a running gateway.", no_args_is_help=True
+)
+
+DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+API = "/admin/v1/approvals"
+GATEWAY_OPTION = typer.Option(
+    DEFAULT_GATEWAY, "--gateway", envvar="CLEARANCE_GATEWAY", help="The gateway's URL (its admin API)."
+)
+PROFILE_OPTION = typer.Option("default", "--profile", help=login.PROFILE_HELP)
+REASON_OPTION = typer.Option("", "--reason", "-r", help="Why (kept with the approval's history).")
+
+
+class AdminApiError(Exception):
+    """The admin API refused, or could not be reached: its message and code, for the user to act on."""
+
+    def __init__(self, message: str, code: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+    def __str__(self) -> str:
+        where = f", HTTP {self.status}" if self.status is not None else ""
+        return f"{self.message} ({self.code}{where})"
+
+
+async def credential(profile: str) -> str:
+    """``$CLEARANCE_API_KEY``, else the login's token (refreshed as ``clearance token`` would)."""
+    key = os.environ.get("CLEARANCE_API_KEY")
+    if key:
+        return key
+    try:
+        return await login.run_token(profile)
+    except (LoginError, TokenFileError) as exc:
+        raise AdminApiError(
+            f"no credential: set CLEARANCE_API_KEY, or run `clearance login` ({exc})", "missing_credentials"
+        ) from None
+
+
+async def call(
+    gateway: str,
+    profile: str,
+    method: str,
+    path: str,
+    *,
+    json: Mapping[str, Any] | None = None,
+    params: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """One admin API call; the decoded JSON answer, or ``AdminApiError`` with the API's message and code."""
+    headers = {"Authorization": f"Bearer {await credential(profile)}"}
+    url = gateway.rstrip("/") + path
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
+            session.request(method, url, headers=headers, json=json, params=params) as response,
+        ):
+            try:
+                body: Any = await response.json(content_type=None)
+            except ValueError:
+                body = None
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise AdminApiError(f"cannot reach the gateway at {gateway} ({type(exc).__name__})", "unreachable") from None
+    if not isinstance(body, dict):
+        raise AdminApiError(f"{url} did not answer with JSON: is it a Clearance gateway?", "not_json", status)
+    if status >= 400:
+        error = body.get("error")
+        if isinstance(error, dict):
+            raise AdminApiError(str(error.get("message")), str(error.get("code")), status)
+        raise AdminApiError(f"the gateway answered HTTP {status}", "http_error", status)
+    return body
+
+
+def _run(coroutine: Any) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = asyncio.run(coroutine)
+    except AdminApiError as exc:
+        typer.echo(f"clearance approvals: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return result
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _found(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items())) or "-"
+
+
+def _given(approval: Mapping[str, Any]) -> str:
+    return f"{approval['approvals_given']}/{approval['approvals_needed']}"
+
+
+def print_list(console: Console, page: Mapping[str, Any]) -> None:
+    table = Table(title="Approvals")
+    for column in ("ID", "State", "Requester", "Model", "Rule", "Found", "Approvals", "Expires"):
+        table.add_column(column, no_wrap=column == "ID")
+    for a in page["data"]:
+        table.add_row(
+            a["id"],
+            a["state"],
+            a["requester"]["subject"],
+            a["model"],
+            a["rule"],
+            _found(a["counts"]),
+            _given(a),
+            _when(a["expires_at"]),
+        )
+    console.print(table)
+    if page["next_cursor"]:
+        console.print(f"More: --cursor {page['next_cursor']}")
+
+
+def print_approval(console: Console, a: Mapping[str, Any]) -> None:
+    facts = Table(title=f"Approval {a['id']}", show_header=False)
+    facts.add_column("", style="bold")
+    facts.add_column("")
+    requester = a["requester"]
+    rows = [
+        ("State", a["state"]),
+        ("Requester", f"{requester['subject']} ({requester['kind']}; {', '.join(requester['groups']) or 'no groups'})"),
+        ("Model", f"{a['model']} ({a['endpoint']})"),
+        ("Rule", f"{a['rule']}: {', '.join(a['reasons'])}"),
+        ("Level", a["level"]),
+        ("Found", _found(a["counts"])),
+        ("Requester's reason", a["requester_reason"] or "-"),
+        ("Approvers", ", ".join(a["approvers"])),
+        ("Approvals", f"{_given(a)}" + (f" by {', '.join(a['approved_by'])}" if a["approved_by"] else "")),
+        ("Expires", _when(a["expires_at"])),
+        ("Preview (masked)", a["preview"]),
+    ]
+    for name, value in rows:
+        facts.add_row(name, value)
+    console.print(facts)
+    history = Table(title="History")
+    for column in ("When", "State", "Who", "Why"):
+        history.add_column(column)
+    for t in a["history"]:
+        history.add_row(_when(t["at"]), t["state"], t["actor"], t["reason"])
+    console.print(history)
+
+
+@approvals_app.command("list")
+def list_approvals(
+    state: str = typer.Option("pending", help="pending, approved, denied, expired, cancelled, used, or all."),
+    limit: int = typer.Option(20, min=1, max=100, help="How many per page."),
+    cursor: str | None = typer.Option(None, help="The cursor a previous page printed."),
+    gateway: str = GATEWAY_OPTION,
+    profile: str = PROFILE_OPTION,
+) -> None:
+    """What you may decide, and your own requests, newest first."""
+    params = {"limit": str(limit)}
+    if state != "all":
+        params["state"] = state
+    if cursor:
+        params["cursor"] = cursor
+    print_list(Console(), _run(call(gateway, profile, "GET", API, params=params)))
+
+
+@approvals_app.command("show")
+def show(approval_id: str, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION) -> None:
+    """One approval: what was found, the masked preview, who may decide, and its history."""
+    print_approval(Console(), _run(call(gateway, profile, "GET", f"{API}/{approval_id}")))
+
+
+def _decided(approval: Mapping[str, Any]) -> None:
+    Console().print(f"Approval {approval['id']}: {approval['state']} ({_given(approval)} approvals)")
+
+
+@approvals_app.command("approve")
+def approve(
+    approval_id: str, reason: str = REASON_OPTION, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION
+) -> None:
+    """Approve (you must be in its approver groups, and not its requester)."""
+    body = {"reason": reason}
+    _decided(_run(call(gateway, profile, "POST", f"{API}/{approval_id}/approve", json=body)))
+
+
+@approvals_app.command("deny")
+def deny(
+    approval_id: str, reason: str = REASON_OPTION, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION
+) -> None:
+    """Deny (one denial denies)."""
+    _decided(_run(call(gateway, profile, "POST", f"{API}/{approval_id}/deny", json={"reason": reason})))
+
+
+@approvals_app.command("cancel")
+def cancel(
+    approval_id: str, reason: str = REASON_OPTION, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION
+) -> None:
+    """Withdraw your own pending request."""
+    _decided(_run(call(gateway, profile, "DELETE", f"{API}/{approval_id}", json={"reason": reason})))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(approvals_app, name="approvals")

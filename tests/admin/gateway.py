@@ -1,0 +1,112 @@
+"""A gateway with the approval example policy and API keys, and the people of the admin tests: what the API, the
+OpenAPI and the CLI tests share. Approvals are made in the gateway's store directly, as the pipeline would."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from clearance.app import APPROVALS, create_app
+from clearance.approvals.model import ApprovalRequest, Requester
+from clearance.approvals.store import ApprovalStore
+from clearance.auth.keys import ApiKeyStore
+from clearance.config import GatewayConfig
+from tests.approvals.test_store import request
+from tests.conftest import gateway_config
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = ROOT / "examples" / "policies" / "engineering-secrets-approval.yaml"
+PEOPLE: dict[str, tuple[str, ...]] = {
+    "alice": ("security",),  # roles user and approver
+    "bob": ("security",),
+    "carol": ("security",),
+    "sam": ("engineering",),  # role user
+    "eve": ("engineering",),
+    "nobody": ("finance",),  # no clearance: no role
+}
+
+
+def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = None) -> GatewayConfig:
+    """The example approval policy and API keys; the database in ``tmp_path`` (SQLite) unless ``database_url``."""
+    database = {"database": {"url": database_url}} if database_url else {}
+    return gateway_config(
+        tmp_path,
+        [{"name": "fake", "base_url": upstream_url, "models": ["llama-internal"]}],
+        policy={"file": str(POLICY)},
+        auth={"api_keys": {"enabled": True}},
+        **database,
+    )
+
+
+@dataclass
+class People:
+    """One API key per person of ``PEOPLE`` (the key's owner is the subject), and the approvals made so far."""
+
+    store: ApprovalStore
+    keys: dict[str, str] = field(default_factory=dict)
+    serial: int = 0
+
+    @classmethod
+    def enrol(cls, app: web.Application, url: str) -> People:
+        keys = ApiKeyStore(url)
+        try:
+            people = cls(app[APPROVALS])
+            for name, groups in PEOPLE.items():
+                people.keys[name] = keys.create(owner=name, groups=groups, expires_at=None)[1]
+        finally:
+            keys.close()
+        return people
+
+    def headers(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+    def approval(
+        self,
+        requester: str = "sam",
+        *,
+        approvers: tuple[str, ...] = ("security",),
+        needed: int = 1,
+        created_at: float | None = None,
+    ) -> ApprovalRequest:
+        """A pending approval of ``requester``'s request (``tests.approvals.test_store.request``: model ``llama``, a
+        GitHub token and two emails), stored; each one for a body of its own."""
+        self.serial += 1
+        now = time.time() if created_at is None else created_at
+        asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
+        approval = request({"n": self.serial}, requester=asker, approvers=approvers, needed=needed, now=now)
+        return self.store.create(approval, now=now).approval
+
+
+@contextmanager
+def gateway_in_a_thread(config: GatewayConfig) -> Iterator[tuple[str, web.Application]]:
+    """The gateway served on loopback by an event loop of its own, for callers that block (the CLI runs
+    ``asyncio.run``; schemathesis calls with ``requests``): its URL and its app."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="admin-gateway", daemon=True)
+    thread.start()
+    app = create_app(config)
+    runner = web.AppRunner(app)
+
+    async def start() -> str:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    try:
+        url = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=60)
+        try:
+            yield url, app
+        finally:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=60)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=60)
+        loop.close()

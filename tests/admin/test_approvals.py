@@ -1,0 +1,271 @@
+"""The approvals admin API on a real gateway (the example policy that asks security to approve engineers' secrets,
+API keys as credentials): who sees what, paging, deciding N of M, cancelling, and every refusal with its code."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from clearance.admin.approvals import decode_cursor, encode_cursor
+from clearance.app import create_app
+from clearance.approvals.model import MAX_REASON_CHARS
+from clearance.exceptions import InvalidRequest
+from clearance.testing.fake_upstream import FakeUpstream
+from tests.admin.gateway import People, admin_config
+
+API = "/admin/v1/approvals"
+
+
+@dataclass
+class Admin:
+    url: str
+    people: People
+
+    async def call(
+        self, method: str, path: str, who: str | None = None, *, json: Any = None, data: bytes | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        headers = self.people.headers(who) if who else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, self.url + path, headers=headers, json=json, data=data) as response,
+        ):
+            return response.status, await response.json()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def admin(request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: FakeUpstream) -> AsyncIterator[Admin]:
+    """The gateway on SQLite, and on the real PostgreSQL (a schema of its own, dropped afterwards)."""
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    config = admin_config(tmp_path, fake_upstream.base_url, database_url)
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield Admin(str(server.make_url("")).rstrip("/"), People.enrol(server.app, config.database.url))
+    finally:
+        await server.close()
+
+
+def ids(body: dict[str, Any]) -> list[str]:
+    return [item["id"] for item in body["data"]]
+
+
+async def test_when_an_approver_lists_pending_then_they_see_what_their_groups_decide_and_their_own(
+    admin: Admin,
+) -> None:
+    for_security = admin.people.approval("sam")
+    for_ops = admin.people.approval("sam", approvers=("ops",))
+    alices_own = admin.people.approval("alice", approvers=("ops",))
+    status, body = await admin.call("GET", API + "?state=pending", "alice")
+    assert status == 200
+    assert set(ids(body)) == {for_security.id, alices_own.id}
+    assert for_ops.id not in ids(body)
+
+
+async def test_when_a_requester_lists_then_they_see_their_own_requests_only(admin: Admin) -> None:
+    sams = admin.people.approval("sam")
+    admin.people.approval("eve")
+    status, body = await admin.call("GET", API, "sam")
+    assert (status, ids(body), body["next_cursor"]) == (200, [sams.id], None)
+
+
+async def test_when_the_list_filters_by_state_then_only_that_state_comes(admin: Admin) -> None:
+    pending = admin.people.approval()
+    denied = admin.people.approval()
+    assert (await admin.call("POST", f"{API}/{denied.id}/deny", "alice", json={"reason": "no"}))[0] == 200
+    assert ids((await admin.call("GET", API + "?state=pending", "alice"))[1]) == [pending.id]
+    assert ids((await admin.call("GET", API + "?state=denied", "alice"))[1]) == [denied.id]
+
+
+async def test_when_the_list_is_paged_then_every_approval_comes_once_in_order(admin: Admin) -> None:
+    made = [admin.people.approval(created_at=1_000.0 + n // 2) for n in range(7)]
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = f"?limit=3&cursor={cursor}" if cursor else "?limit=3"
+        status, body = await admin.call("GET", API + query, "alice")
+        assert status == 200
+        assert len(body["data"]) <= 3
+        seen += ids(body)
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert sorted(seen) == sorted(a.id for a in made)
+    assert len(seen) == len(set(seen))
+    newest_first = sorted(made, key=lambda a: (-a.created_at, a.id))
+    assert seen == [a.id for a in newest_first]
+
+
+@pytest.mark.parametrize("query", ["?limit=0", "?limit=101", "?limit=x", "?state=asleep", "?cursor=%%%", "?cursor=e30"])
+async def test_when_the_list_query_is_wrong_then_it_is_a_400(admin: Admin, query: str) -> None:
+    status, body = await admin.call("GET", API + query, "alice")
+    assert status == 400
+    assert body["error"]["param"] in {"limit", "state", "cursor"}
+
+
+def test_when_a_cursor_is_made_then_it_reads_back() -> None:
+    class Last:
+        created_at = 12.5
+        id = "abc"
+
+    assert decode_cursor(encode_cursor(Last())) == (12.5, "abc")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest):
+        decode_cursor("bm90IGpzb24")
+
+
+async def test_when_an_approval_is_shown_then_it_carries_what_approvers_need_and_no_raw_value(admin: Admin) -> None:
+    approval = admin.people.approval()
+    status, body = await admin.call("GET", f"{API}/{approval.id}", "alice")
+    assert status == 200
+    assert body["requester"]["subject"] == "sam"
+    assert (body["model"], body["endpoint"], body["rule"]) == ("llama", "chat.completions", "secrets-need-approval")
+    assert body["reasons"] == ["matched_rule", "restricted_type"]
+    assert (body["level"], body["counts"]) == ("restricted", {"GITHUB_TOKEN": 1, "EMAIL_ADDRESS": 2})
+    assert body["preview"] == "deploy with [GITHUB_TOKEN]"
+    assert (body["requester_reason"], body["approvers"], body["approvals_needed"]) == ("hotfix", ["security"], 1)
+    assert body["history"] == [{"state": "pending", "actor": "sam", "at": approval.created_at, "reason": "hotfix"}]
+    assert "body_sha256" not in body and "policy_version" not in body
+
+
+async def test_when_an_approval_is_unknown_or_not_yours_to_see_then_it_is_a_404(admin: Admin) -> None:
+    approval = admin.people.approval("sam")
+    answers = [
+        await admin.call("GET", path, who)
+        for who, path in [("alice", f"{API}/no-such-id"), ("eve", f"{API}/{approval.id}")]
+    ]
+    assert answers[0] == answers[1]  # nothing tells a stranger that it exists
+    status, body = answers[0]
+    assert (status, body["error"]["code"]) == (404, "approval_not_found")
+
+
+async def test_when_two_of_three_approvals_are_needed_then_two_distinct_approvers_grant_it(admin: Admin) -> None:
+    approval = admin.people.approval(needed=2)
+    path = f"{API}/{approval.id}/approve"
+    status, body = await admin.call("POST", path, "alice", json={"reason": "looked at it"})
+    assert (status, body["state"], body["approvals_given"], body["approved_by"]) == (200, "pending", 1, ["alice"])
+    status, body = await admin.call("POST", path, "alice", json={"reason": "again"})
+    assert (status, body["error"]["code"]) == (409, "already_approved")
+    status, body = await admin.call("POST", path, "bob", json={})
+    assert (status, body["state"], body["approved_by"]) == (200, "approved", ["alice", "bob"])
+    assert [(t["state"], t["actor"], t["reason"]) for t in body["history"]] == [
+        ("pending", "sam", "hotfix"),
+        ("pending", "alice", "looked at it"),
+        ("approved", "bob", ""),
+    ]
+    status, body = await admin.call("POST", path, "carol")
+    assert (status, body["error"]["code"]) == (409, "already_approved")
+
+
+async def test_when_an_approver_approves_their_own_request_then_it_is_a_403(admin: Admin) -> None:
+    approval = admin.people.approval("alice")
+    status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice")
+    assert (status, body["error"]["code"]) == (403, "self_approval")
+
+
+async def test_when_an_approver_outside_the_approver_groups_decides_then_it_is_a_403(admin: Admin) -> None:
+    approval = admin.people.approval(approvers=("ops",))
+    for verb in ("approve", "deny"):
+        status, body = await admin.call("POST", f"{API}/{approval.id}/{verb}", "alice")
+        assert (status, body["error"]["code"], body["error"]["approvers"]) == (403, "not_an_approver", ["ops"])
+
+
+async def test_when_a_caller_without_the_approver_role_decides_then_it_is_a_403(admin: Admin) -> None:
+    approval = admin.people.approval("sam")
+    status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "eve")
+    assert (status, body["error"]["code"]) == (403, "approver_role_required")
+
+
+async def test_when_a_caller_has_no_role_then_every_resource_is_a_403(admin: Admin) -> None:
+    approval = admin.people.approval()
+    for method, path in [("GET", API), ("GET", f"{API}/{approval.id}"), ("DELETE", f"{API}/{approval.id}")]:
+        status, body = await admin.call(method, path, "nobody")
+        assert (status, body["error"]["code"]) == (403, "role_required")
+
+
+async def test_when_a_caller_sends_no_credentials_then_it_is_a_401(admin: Admin) -> None:
+    status, body = await admin.call("GET", API)
+    assert status == 401
+    assert set(body["error"]) >= {"message", "type", "code", "param"}
+
+
+async def test_when_an_approver_denies_then_one_denial_denies_whatever_came_before(admin: Admin) -> None:
+    approval = admin.people.approval(needed=2)
+    assert (await admin.call("POST", f"{API}/{approval.id}/approve", "alice"))[0] == 200
+    status, body = await admin.call("POST", f"{API}/{approval.id}/deny", "bob", json={"reason": "not today"})
+    assert (status, body["state"], body["history"][-1]["reason"]) == (200, "denied", "not today")
+    status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "carol")
+    assert (status, body["error"]["code"]) == (403, "approval_denied")
+
+
+async def test_when_the_requester_cancels_then_it_is_cancelled_and_nobody_else_may(admin: Admin) -> None:
+    approval = admin.people.approval("sam")
+    for who in ("alice", "eve"):
+        status, body = await admin.call("DELETE", f"{API}/{approval.id}", who)
+        assert (status, body["error"]["code"]) == (403, "not_the_requester")
+    status, body = await admin.call("DELETE", f"{API}/{approval.id}", "sam")
+    assert (status, body["state"], body["history"][-1]["actor"]) == (200, "cancelled", "sam")
+    status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice")
+    assert (status, body["error"]["code"]) == (410, "approval_cancelled")
+
+
+async def test_when_the_decision_body_is_malformed_then_it_is_a_400(admin: Admin) -> None:
+    approval = admin.people.approval()
+    path = f"{API}/{approval.id}/approve"
+    cases: list[tuple[bytes, str]] = [
+        (b"{not json", "invalid_json"),
+        (b"[1, 2]", "invalid_request"),
+        (b'{"reason": 5}', "invalid_request"),
+        (b'{"reason": "x", "extra": 1}', "invalid_request"),
+        (b'{"reason": "' + b"x" * (MAX_REASON_CHARS + 1) + b'"}', "reason_too_long"),
+    ]
+    for data, code in cases:
+        status, body = await admin.call("POST", path, "alice", data=data)
+        assert (status, body["error"]["code"]) == (400, code), data[:20]
+    assert (await admin.call("GET", f"{API}/{approval.id}", "alice"))[1]["state"] == "pending"
+
+
+async def test_when_an_approval_has_lapsed_then_it_shows_expired_and_leaves_the_pending_list(admin: Admin) -> None:
+    lapsed = admin.people.approval(created_at=1_000.0)  # pending for an hour from 1970: long over
+    status, body = await admin.call("GET", f"{API}/{lapsed.id}", "alice")
+    assert (status, body["state"]) == (200, "expired")
+    assert lapsed.id not in ids((await admin.call("GET", API + "?state=pending", "alice"))[1])
+    assert lapsed.id in ids((await admin.call("GET", API + "?state=expired", "alice"))[1])
+
+
+async def test_when_a_held_request_is_approved_through_the_api_then_it_goes_through_once(
+    admin: Admin, fake_upstream: FakeUpstream
+) -> None:
+    token = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+    chat = {"model": "llama-internal", "messages": [{"role": "user", "content": f"why does {token} fail?"}]}
+
+    async def send(**headers: str) -> tuple[int, dict[str, Any]]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                admin.url + "/v1/chat/completions", json=chat, headers={**admin.people.headers("sam"), **headers}
+            ) as response,
+        ):
+            return response.status, await response.json()
+
+    status, body = await send()
+    assert (status, body["error"]["code"]) == (403, "approval_required")
+    held = body["error"]["approval"]["id"]
+    status, listed = await admin.call("GET", API + "?state=pending", "alice")
+    assert held in ids(listed)
+    assert token not in str(listed)
+    assert listed["data"][0]["counts"] == {"GITHUB_TOKEN": 1}
+    assert (await admin.call("POST", f"{API}/{held}/approve", "alice", json={"reason": "ok"}))[0] == 200
+    status, _ = await send(**{"X-Clearance-Approval": held})
+    assert status == 200
+    assert len(fake_upstream.received) == 1
+    status, again = await send(**{"X-Clearance-Approval": held})
+    assert (status, again["error"]["code"]) == (409, "approval_used")
+    assert (await admin.call("GET", f"{API}/{held}", "sam"))[1]["state"] == "used"
