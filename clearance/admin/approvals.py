@@ -37,6 +37,7 @@ from clearance.admin.resources import (
 )
 from clearance.approvals.lifecycle import approve, cancel, deny
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState
+from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.store import ApprovalStore
 from clearance.exceptions import (
     ApprovalNotFound,
@@ -164,6 +165,8 @@ class ApprovalsApi:
     policy: PolicyHolder
     authenticate: Authenticate
     clock: Clock
+    notify: Notify = notify_nobody
+    """Tells the notifiers of a decision or a cancellation (``clearance.approvals.notifiers.Notifications``)."""
 
     def register(self, router: web.UrlDispatcher) -> None:
         router.add_get(f"{PREFIX}/openapi.json", _openapi)
@@ -259,6 +262,8 @@ class ApprovalsApi:
         approval = await asyncio.to_thread(
             self.store.apply, request.match_info["id"], lambda a: decide(a, caller.identity, body.reason, now=now)
         )
+        if approval.state in ("approved", "denied"):  # not an approval that still needs others
+            self.notify(approval.state, approval)
         return _json(ApprovalResource.of(approval, now=now))
 
     async def cancel(self, request: web.Request, caller: Caller) -> web.Response:
@@ -267,6 +272,7 @@ class ApprovalsApi:
         approval = await asyncio.to_thread(
             self.store.apply, request.match_info["id"], lambda a: cancel(a, caller.identity, body.reason, now=now)
         )
+        self.notify("cancelled", approval)
         return _json(ApprovalResource.of(approval, now=now))
 
 

@@ -64,6 +64,14 @@ def build_dispatcher(
     )
 
 
+Notify = Callable[[EventKind, ApprovalRequest], None]
+"""Tells the notifiers an approval went through a step (``Notifications.notify``); never blocks, never raises."""
+
+
+def notify_nobody(_kind: EventKind, _approval: ApprovalRequest) -> None:
+    """A ``Notify`` for a gateway part built without notifications (tests, tools)."""
+
+
 class Notifications:
     """The gateway's approval notifications, owned by the application: built when it starts (where an HTTP session
     can be opened and the secrets are read), drained and closed when it stops. An event published with no notifier

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from clearance.approvals.config import EventKind
 from clearance.approvals.lifecycle import new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
+from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
 from clearance.exceptions import ApprovalNotFound
@@ -37,8 +37,6 @@ _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
 Clock = Callable[[], float]
-Notify = Callable[[EventKind, ApprovalRequest], None]
-"""Tells notifiers an approval went through a step (``clearance.approvals.notifiers.Notifications.notify``)."""
 
 
 def requester_of(identity: Identity) -> Requester:
@@ -55,7 +53,7 @@ class ApprovalGate:
         settings: ApprovalSettings,
         *,
         clock: Clock = time.time,
-        notify: Notify = lambda _kind, _approval: None,
+        notify: Notify = notify_nobody,
     ) -> None:
         """``notify`` tells the approvers' notifiers of a new approval request (``Notifications.notify``)."""
         self.store = store

@@ -3,17 +3,21 @@ API keys as credentials): who sees what, paging, deciding N of M, cancelling, an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from clearance.admin.approvals import decode_cursor, encode_cursor
-from clearance.app import create_app
+from clearance.app import NOTIFICATIONS, create_app
+from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.exceptions import InvalidRequest
 from clearance.testing.fake_upstream import FakeUpstream
@@ -269,3 +273,47 @@ async def test_when_a_held_request_is_approved_through_the_api_then_it_goes_thro
     status, again = await send(**{"X-Clearance-Approval": held})
     assert (status, again["error"]["code"]) == (409, "approval_used")
     assert (await admin.call("GET", f"{API}/{held}", "sam"))[1]["state"] == "used"
+
+
+async def test_when_approvals_are_decided_or_cancelled_then_the_notifiers_hear_of_it(
+    tmp_path: Path, fake_upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLR_TEST_ADMIN_HOOK", "whsec-admin")
+    events: list[dict[str, Any]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        events.append(orjson.loads(await request.read()))
+        return web.Response(status=204)
+
+    receiver = web.Application()
+    receiver.router.add_post("/hook", hook)
+    hooks = TestServer(receiver, host="127.0.0.1")
+    await hooks.start_server()
+    config = admin_config(tmp_path, fake_upstream.base_url)
+    notifications = ApprovalNotifiersConfig.model_validate(
+        {"webhooks": [{"url": str(hooks.make_url("/hook")), "secret": {"env": "CLR_TEST_ADMIN_HOOK"}}]}
+    )
+    config = config.model_copy(
+        update={"approvals": config.approvals.model_copy(update={"notifications": notifications})}
+    )
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        admin = Admin(str(server.make_url("")).rstrip("/"), People.enrol(server.app, config.database.url))
+        approved, denied, halfway = (admin.people.approval(), admin.people.approval(), admin.people.approval(needed=2))
+        assert (await admin.call("POST", f"{API}/{approved.id}/approve", "alice"))[0] == 200
+        assert (await admin.call("POST", f"{API}/{denied.id}/deny", "alice"))[0] == 200
+        assert (await admin.call("POST", f"{API}/{halfway.id}/approve", "alice"))[0] == 200  # one of two: no event
+        assert (await admin.call("DELETE", f"{API}/{halfway.id}", "sam"))[0] == 200
+        dispatcher = server.app[NOTIFICATIONS].dispatcher
+        assert dispatcher is not None
+        for _ in range(500):  # bounded: delivery is off the request path
+            if dispatcher.pending == 0 and len(events) >= 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await server.close()
+        await hooks.close()
+    assert sorted((e["event"], e["approval"]["id"]) for e in events) == sorted(
+        [("approved", approved.id), ("denied", denied.id), ("cancelled", halfway.id)]
+    )
