@@ -86,6 +86,11 @@ def check_reason(reason: str, *, required: bool, who: str) -> str:
     return kept
 
 
+ID_PREFIX: Final = "apr_"
+"""Every approval id starts so: recognisable in logs and chat, and never with ``-``, which a command line would
+read as an option (``clearance approvals show -d…``)."""
+
+
 def new_approval(
     *,
     requester: Requester,
@@ -115,7 +120,7 @@ def new_approval(
         raise ValueError("the grant and pending lifetimes must be positive")
     kept = check_reason(requester_reason, required=reason_required, who="requester")
     return ApprovalRequest(
-        id=secrets.token_urlsafe(24),
+        id=ID_PREFIX + secrets.token_urlsafe(24),
         requester=requester,
         model=model,
         endpoint=endpoint,

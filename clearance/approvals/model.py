@@ -55,7 +55,7 @@ class ApprovalRequest:
     """A request held for approval, and where it stands. A value: transitions return a new one."""
 
     id: str
-    """Unguessable and URL-safe (``secrets.token_urlsafe``)."""
+    """Unguessable and URL-safe: ``apr_`` and 32 characters of ``secrets.token_urlsafe``."""
     requester: Requester
     model: str
     endpoint: str

@@ -97,8 +97,12 @@ def test_when_two_approvals_are_created_then_their_ids_are_unguessable_and_url_s
     first, second = pending().id, pending().id
 
     assert first != second
-    assert len(first) == 32
+    assert first.startswith("apr_") and len(first) == 4 + 32
     assert all(c.isalnum() or c in "-_" for c in first)
+
+
+def test_when_many_approvals_are_created_then_no_id_reads_as_a_command_line_option() -> None:
+    assert not any(pending().id.startswith("-") for _ in range(2000))
 
 
 @pytest.mark.parametrize(
