@@ -24,6 +24,7 @@ from aiohttp import web
 from clearance.admin.approvals import ApprovalsApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.store import ApprovalStore
+from clearance.approvals.sweeper import ExpirySweeper
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
@@ -41,6 +42,7 @@ from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
 from clearance.proxy.upstream import UpstreamClient
+from clearance.tasks import TaskSet
 
 log = logging.getLogger("clearance.app")
 
@@ -129,11 +131,15 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[APPROVALS] = approvals
     app[NOTIFICATIONS] = notifications
 
+    background = TaskSet()
+
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
         await store.start()
         await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
         await notifications.start()
+        sweeper = ExpirySweeper(approvals, notifications.notify, interval=config.approvals.sweep_interval, clock=clock)
+        _ = background.spawn(sweeper.run(), name="approval-expiry")
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()
@@ -145,6 +151,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         yield
         await policy.close()
         await authenticator.close()
+        await background.cancel_all()
         await notifications.close()
         await store.close()
         approvals.close()

@@ -26,6 +26,8 @@ class ApprovalSettings(BaseModel):
     """The base URL approvers reach this gateway at (``https://llm-gateway.example.com``), used in the links a
     refusal gives. None: the scheme and host the request came in on (and notifications carry the link's path
     only)."""
+    sweep_interval: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """Seconds between two passes that record (and notify) the expiry of approvals whose time is over."""
     notifications: ApprovalNotifiersConfig = ApprovalNotifiersConfig()
     """Who is told when an approval is requested or decided (docs/approvals-notifications.md)."""
 

@@ -444,3 +444,17 @@ async def test_when_a_request_is_held_then_the_approvers_webhook_is_told_once_wi
 async def test_when_no_notifier_is_configured_then_nothing_is_started(setup: Setup) -> None:
     assert setup.gw.app[NOTIFICATIONS].dispatcher is None
     await setup.held(setup.eve, f"deploy with {TOKEN}")
+
+
+async def test_when_an_approval_lapses_then_the_gateway_records_its_expiry_by_itself(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, pending_lifetime=60, sweep_interval=0.01):
+        approval_id = await s.held(s.eve, f"deploy with {TOKEN}")
+        assert s.store.get(approval_id).state == "pending"
+        s.clock.now += 61
+        for _ in range(500):  # bounded: the sweep runs in the background every 10 ms
+            if s.store.get(approval_id).state == "expired":
+                break
+            await asyncio.sleep(0.01)
+        assert s.store.get(approval_id).history[-1].state == "expired"
