@@ -25,8 +25,7 @@ from sqlalchemy import Connection
 
 from clearance.approvals.lifecycle import expire
 from clearance.approvals.model import ApprovalRequest, ApprovalState, Requester, Transition
-from clearance.db import migrate
-from clearance.db.engine import make_engine
+from clearance.db.store import DatabaseStore
 from clearance.db.tables import approval_requests, approval_transitions
 from clearance.exceptions import ApprovalNotFound, ApprovalStateError, ClearanceError, TooManyPending
 
@@ -131,19 +130,8 @@ def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
     )
 
 
-class ApprovalStore:
+class ApprovalStore(DatabaseStore):
     """Approval requests in a SQL database (SQLite or PostgreSQL), shared by every gateway instance on it."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine = make_engine(url)
-
-    def create_tables(self) -> None:
-        """Bring the database to the newest schema (``clearance.db.migrate``; the approval tables are 0005)."""
-        migrate.upgrade(self._engine)
-
-    def close(self) -> None:
-        self._engine.dispose()
 
     # reading
 

@@ -25,8 +25,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from clearance.db import migrate
-from clearance.db.engine import make_engine
+from clearance.db.store import DatabaseStore
 from clearance.db.tables import api_keys
 
 PREFIX = "clr_"
@@ -81,20 +80,9 @@ def _record(row: Any) -> ApiKeyRecord:
     )
 
 
-class ApiKeyStore:
+class ApiKeyStore(DatabaseStore):
     """The key table in a SQL database. Blocking: the gateway calls it through
     ``asyncio.to_thread``."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine = make_engine(url)
-
-    def create_tables(self) -> None:
-        """Bring the database to the newest schema (``clearance.db.migrate``; the key table is migration 0003)."""
-        migrate.upgrade(self._engine)
-
-    def close(self) -> None:
-        self._engine.dispose()
 
     def create(
         self,
