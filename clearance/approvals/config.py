@@ -1,9 +1,12 @@
 """The ``notifications:`` settings of approvals: who is told when an approval is requested, decided or escalated.
 
 Three kinds of notifier, each a list (any may be empty): signed JSON webhooks, Slack-compatible incoming webhooks
-and email over SMTP. Secrets (the webhook's signing key, the Slack URL, which is itself a credential, the SMTP
-password) are ``SecretRef``s: an environment variable or a file, never inline. ``docs/approvals-notifications.md``
-shows an example and how a receiver verifies a webhook's signature.
+and email over SMTP; and requester webhooks, signed JSON webhooks each told only of the approvals of one requester
+(named here, in the gateway's file: a URL a caller sent would let anyone make the gateway POST anywhere).
+
+Secrets (the webhook's signing key, the Slack URL, which is itself a credential, the SMTP password) are
+``SecretRef``s: an environment variable or a file, never inline. ``docs/approvals-notifications.md`` shows an
+example and how a receiver verifies a webhook's signature.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ EVENT_KINDS: tuple[EventKind, ...] = (
     "escalated",
     "break_glass",
 )
-DECISION_KINDS: frozenset[EventKind] = frozenset({"approved", "denied", "expired", "cancelled"})
+DECISION_KIND_ORDER: tuple[EventKind, ...] = ("approved", "denied", "expired", "cancelled")
+DECISION_KINDS: frozenset[EventKind] = frozenset(DECISION_KIND_ORDER)
 """The events that end a pending approval: the ones a requester is told about."""
 
 _Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -51,6 +55,18 @@ class WebhookNotifierConfig(_Notifier):
     url: HttpUrl
     secret: SecretRef
     """The signing key the receiver shares."""
+
+
+class RequesterWebhookConfig(WebhookNotifierConfig):
+    """A signed JSON webhook of one requester: told of the approvals whose requester is ``requester`` (their
+    subject, exactly as the gateway authenticated it: an API key's owner, an OIDC token's subject), and of nobody
+    else's. An anonymous requester (a gateway without authentication) is nobody in particular and matches none."""
+
+    requester: Annotated[str, Field(min_length=1, max_length=256)]
+    kind: Literal["user", "service"] | None = None
+    """Match only a requester of this kind, when a user and a service account may share a subject."""
+    events: tuple[EventKind, ...] = DECISION_KIND_ORDER
+    """The decisions by default: approved, denied, expired, cancelled."""
 
 
 class SlackNotifierConfig(_Notifier):
@@ -111,6 +127,7 @@ class ApprovalNotifiersConfig(_Strict):
     webhooks: tuple[WebhookNotifierConfig, ...] = ()
     slack: tuple[SlackNotifierConfig, ...] = ()
     email: tuple[EmailNotifierConfig, ...] = ()
+    requester_webhooks: tuple[RequesterWebhookConfig, ...] = ()
     retry: RetryConfig = RetryConfig()
     queue_size: Annotated[int, Field(ge=1)] = 10_000
     """Events waiting per notifier; past that a new event is dropped for that notifier (and counted)."""
@@ -119,7 +136,8 @@ class ApprovalNotifiersConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> ApprovalNotifiersConfig:
-        names = [n.name for n in (*self.webhooks, *self.slack, *self.email) if n.name is not None]
+        notifiers = (*self.webhooks, *self.slack, *self.email, *self.requester_webhooks)
+        names = [n.name for n in notifiers if n.name is not None]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"notifier names must be unique: {', '.join(twice)} used more than once")

@@ -7,6 +7,10 @@ attempt by the notifier's timeout. ``close`` drains what is queued and in flight
 seconds, then stops the workers and counts what was left. Logs name the notifier, the event kind, the approval id
 and the error's kind; never payload text.
 
+A route may be bound to one requester (a requester's own webhook): it takes only the events of that requester's
+approvals. Every outcome (sent, failed, retried, dropped) and every change in a notifier's queue is reported to the
+callbacks the owner passes (the application counts them in its metrics: this package sits below observability).
+
 Sleep and clock are injected so tests retry and time events without waiting.
 """
 
@@ -18,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from clearance.approvals.config import EVENT_KINDS, EventKind, RetryConfig
 from clearance.approvals.model import ApprovalRequest
@@ -25,6 +30,21 @@ from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, Notifier, 
 from clearance.tasks import TaskSet
 
 log = logging.getLogger("clearance.approvals.notify")
+
+Outcome = Literal["sent", "failed", "retried", "dropped"]
+OUTCOMES: tuple[Outcome, ...] = ("sent", "failed", "retried", "dropped")
+OnOutcome = Callable[[str, EventKind, Outcome], None]
+"""Told ``(notifier, event kind, outcome)`` once per event sent, failed or dropped, and once per attempt retried."""
+OnQueueDepth = Callable[[str, int], None]
+"""Told ``(notifier, events queued or being delivered)`` whenever that number changes."""
+
+
+def ignore_outcome(_notifier: str, _kind: EventKind, _outcome: Outcome) -> None:
+    """An ``OnOutcome`` for an owner that counts nothing."""
+
+
+def ignore_queue_depth(_notifier: str, _depth: int) -> None:
+    """An ``OnQueueDepth`` for an owner that watches nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +73,22 @@ class Route:
     notifier: Notifier
     events: frozenset[EventKind] = frozenset(EVENT_KINDS)
     timeout: float = 10.0
+    requester: str | None = None
+    """Only the approvals of this requester (their subject, matched exactly); everyone's when None."""
+    requester_kind: str | None = None
+    """With ``requester``: only a requester of this kind (``user`` or ``service``); either when None."""
+
+    def takes(self, event: ApprovalEvent) -> bool:
+        """Whether this notifier is sent ``event``: its kind is one it takes, and, for a requester's route, the
+        approval is that requester's own (an anonymous requester is nobody's)."""
+        if event.kind not in self.events:
+            return False
+        if self.requester is None:
+            return True
+        asker = event.approval.requester
+        if asker.kind == "anonymous" or asker.subject != self.requester:
+            return False
+        return self.requester_kind is None or asker.kind == self.requester_kind
 
 
 class _Lane:
@@ -64,6 +100,12 @@ class _Lane:
         self.counts = DeliveryCounts()
         self.outstanding = 0
         """Events queued or being delivered."""
+        self.current: ApprovalEvent | None = None
+        """The event being delivered."""
+
+    @property
+    def name(self) -> str:
+        return self.route.notifier.name
 
 
 class NotificationDispatcher:
@@ -79,6 +121,8 @@ class NotificationDispatcher:
         drain_timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        on_outcome: OnOutcome = ignore_outcome,
+        on_queue_depth: OnQueueDepth = ignore_queue_depth,
     ) -> None:
         names = [r.notifier.name for r in routes]
         if len(set(names)) != len(names):
@@ -89,6 +133,8 @@ class NotificationDispatcher:
         self._drain_timeout = drain_timeout
         self._clock = clock
         self._sleep = sleep
+        self._on_outcome = on_outcome
+        self._on_queue_depth = on_queue_depth
         self._tasks = TaskSet()
         self._started = False
         self._closed = False
@@ -106,6 +152,7 @@ class NotificationDispatcher:
             return
         self._started = True
         for lane in self._lanes:
+            self._report_depth(lane)
             _ = self._tasks.spawn(self._work(lane), name=f"notify-{lane.route.notifier.name}")
 
     def notify(self, kind: EventKind, approval: ApprovalRequest) -> None:
@@ -113,21 +160,22 @@ class NotificationDispatcher:
         self.publish(ApprovalEvent(kind, approval, approval_link(self._public_url, approval.id), self._clock()))
 
     def publish(self, event: ApprovalEvent) -> None:
-        """Queue ``event`` for every notifier that takes its kind. Never blocks, never raises."""
+        """Queue ``event`` for every notifier that takes it (``Route.takes``). Never blocks, never raises."""
         for lane in self._lanes:
-            if event.kind not in lane.route.events:
+            if not lane.route.takes(event):
                 continue
             if self._closed:
-                lane.counts += DeliveryCounts(dropped=1)
+                self._count(lane, event.kind, "dropped")
                 log.error("notification dropped: dispatcher closed", extra=self._about(lane, event))
                 continue
             try:
                 lane.queue.put_nowait(event)
             except asyncio.QueueFull:
-                lane.counts += DeliveryCounts(dropped=1)
+                self._count(lane, event.kind, "dropped")
                 log.error("notification dropped: queue full", extra=self._about(lane, event))
             else:
                 lane.outstanding += 1
+                self._report_depth(lane)
 
     @property
     def counts(self) -> DeliveryCounts:
@@ -154,25 +202,30 @@ class NotificationDispatcher:
                 async with asyncio.timeout(bound):
                     for lane in self._lanes:
                         await lane.queue.join()
-        left = {lane: lane.outstanding for lane in self._lanes}
+        in_flight = {lane: lane.current for lane in self._lanes}
         await self._tasks.cancel_all()
-        for lane, count in left.items():
-            lane.outstanding = 0
-            if count:
-                lane.counts += DeliveryCounts(dropped=count)
-                log.error(
-                    "notifications dropped at shutdown",
-                    extra={"notifier": lane.route.notifier.name, "count": count},
-                )
+        for lane, current in in_flight.items():
+            left = [] if current is None else [current]
+            while not lane.queue.empty():  # what the stopped worker never took
+                left.append(lane.queue.get_nowait())
+                lane.queue.task_done()
+            lane.outstanding, lane.current = 0, None
+            self._report_depth(lane)
+            for event in left:
+                self._count(lane, event.kind, "dropped")
+            if left:
+                log.error("notifications dropped at shutdown", extra={"notifier": lane.name, "count": len(left)})
 
     async def _work(self, lane: _Lane) -> None:
         while True:
-            event = await lane.queue.get()
+            event = lane.current = await lane.queue.get()
             try:
                 await self._deliver(lane, event)
             finally:
+                lane.current = None
                 lane.outstanding -= 1
                 lane.queue.task_done()
+                self._report_depth(lane)
 
     async def _deliver(self, lane: _Lane, event: ApprovalEvent) -> None:
         attempts = self._retry.max_attempts
@@ -183,13 +236,13 @@ class NotificationDispatcher:
             except Exception as exc:  # a notifier's bug must not stop its worker
                 error = str(exc) if isinstance(exc, DeliveryFailed) else type(exc).__name__
                 if attempt == attempts:
-                    lane.counts += DeliveryCounts(failed=1)
+                    self._count(lane, event.kind, "failed")
                     log.error(
                         "notification failed, giving up",
                         extra={**self._about(lane, event), "attempts": attempt, "error": error},
                     )
                     return
-                lane.counts += DeliveryCounts(retried=1)
+                self._count(lane, event.kind, "retried")
                 delay = self._retry.backoff(attempt)
                 log.warning(
                     "notification failed, retrying",
@@ -197,9 +250,22 @@ class NotificationDispatcher:
                 )
                 await self._sleep(delay)
             else:
-                lane.counts += DeliveryCounts(sent=1)
+                self._count(lane, event.kind, "sent")
                 return
+
+    def _count(self, lane: _Lane, kind: EventKind, outcome: Outcome) -> None:
+        lane.counts += DeliveryCounts(**{outcome: 1})
+        try:
+            self._on_outcome(lane.name, kind, outcome)
+        except Exception as exc:  # a metrics bug must not stop delivery
+            log.error("notification outcome not reported", extra={"notifier": lane.name, "error": type(exc).__name__})
+
+    def _report_depth(self, lane: _Lane) -> None:
+        try:
+            self._on_queue_depth(lane.name, lane.outstanding)
+        except Exception as exc:  # a metrics bug must not stop delivery
+            log.error("notification queue not reported", extra={"notifier": lane.name, "error": type(exc).__name__})
 
     @staticmethod
     def _about(lane: _Lane, event: ApprovalEvent) -> dict[str, object]:
-        return {"notifier": lane.route.notifier.name, "event": event.kind, "approval": event.approval.id}
+        return {"notifier": lane.name, "event": event.kind, "approval": event.approval.id}

@@ -1,26 +1,40 @@
 """The notifiers the configuration names, built once when the gateway starts (their secrets read then, so a
-missing one stops the start with a ``ConfigError`` instead of failing every delivery later)."""
+missing one stops the start with a ``ConfigError`` instead of failing every delivery later).
+
+A requester's webhook is a ``WebhookNotifier`` like any other, on a route bound to that requester: the same signed
+document, the same retries, queue and drain, and only that requester's approvals."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 
 from clearance.approvals.config import ApprovalNotifiersConfig, EventKind
-from clearance.approvals.dispatch import NotificationDispatcher, Route
+from clearance.approvals.dispatch import (
+    NotificationDispatcher,
+    OnOutcome,
+    OnQueueDepth,
+    Route,
+    ignore_outcome,
+    ignore_queue_depth,
+)
 from clearance.approvals.model import ApprovalRequest
 from clearance.approvals.slack import SlackNotifier
 from clearance.approvals.smtp import EmailNotifier
 from clearance.approvals.webhook import WebhookNotifier
 
+log = logging.getLogger("clearance.approvals.notify")
+
 
 def build_routes(
     config: ApprovalNotifiersConfig, session: aiohttp.ClientSession, *, clock: Callable[[], float] = time.time
 ) -> list[Route]:
-    """One route per configured notifier, in the order of the file (webhooks, then Slack, then email)."""
+    """One route per configured notifier, in the order of the file (webhooks, then Slack, then email, then the
+    requesters' webhooks)."""
     routes: list[Route] = []
     for i, hook in enumerate(config.webhooks):
         name = hook.name or f"webhook-{i}"
@@ -41,6 +55,10 @@ def build_routes(
         name = mail.name or f"email-{i}"
         password = mail.password.resolve() if mail.password is not None else None
         routes.append(Route(EmailNotifier(name, mail, password), frozenset(mail.events), mail.timeout))
+    for i, own in enumerate(config.requester_webhooks):
+        name = own.name or f"requester-webhook-{i}"
+        notifier = WebhookNotifier(name, str(own.url), own.secret.resolve(), session, clock=clock, timeout=own.timeout)
+        routes.append(Route(notifier, frozenset(own.events), own.timeout, own.requester, own.kind))
     return routes
 
 
@@ -51,6 +69,8 @@ def build_dispatcher(
     public_url: str | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    on_outcome: OnOutcome = ignore_outcome,
+    on_queue_depth: OnQueueDepth = ignore_queue_depth,
 ) -> NotificationDispatcher:
     """A dispatcher for every configured notifier (started by the caller, in its lifespan)."""
     return NotificationDispatcher(
@@ -61,6 +81,8 @@ def build_dispatcher(
         drain_timeout=config.drain_timeout,
         clock=clock,
         sleep=sleep,
+        on_outcome=on_outcome,
+        on_queue_depth=on_queue_depth,
     )
 
 
@@ -72,10 +94,17 @@ def notify_nobody(_kind: EventKind, _approval: ApprovalRequest) -> None:
     """A ``Notify`` for a gateway part built without notifications (tests, tools)."""
 
 
+def _count_nothing(_kind: EventKind) -> None:
+    """No owner counting events."""
+
+
 class Notifications:
     """The gateway's approval notifications, owned by the application: built when it starts (where an HTTP session
     can be opened and the secrets are read), drained and closed when it stops. An event published with no notifier
-    configured, or outside that span, goes nowhere: notifications never hold up or fail a request."""
+    configured, or outside that span, goes nowhere: notifications never hold up or fail a request.
+
+    The owner counts what happens through callbacks: ``on_event`` hears every event published (whether or not a
+    notifier takes it), ``on_outcome`` and ``on_queue_depth`` what the dispatcher reports per notifier."""
 
     def __init__(
         self,
@@ -83,16 +112,23 @@ class Notifications:
         *,
         public_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        on_event: Callable[[EventKind], None] = _count_nothing,
+        on_outcome: OnOutcome = ignore_outcome,
+        on_queue_depth: OnQueueDepth = ignore_queue_depth,
     ) -> None:
         self._config = config
         self._public_url = public_url
         self._clock = clock
+        self._on_event = on_event
+        self._on_outcome = on_outcome
+        self._on_queue_depth = on_queue_depth
         self._session: aiohttp.ClientSession | None = None
         self._dispatcher: NotificationDispatcher | None = None
 
     @property
     def configured(self) -> bool:
-        return bool(self._config.webhooks or self._config.slack or self._config.email)
+        c = self._config
+        return bool(c.webhooks or c.slack or c.email or c.requester_webhooks)
 
     @property
     def dispatcher(self) -> NotificationDispatcher | None:
@@ -104,7 +140,14 @@ class Notifications:
             return
         session = aiohttp.ClientSession()
         try:
-            dispatcher = build_dispatcher(self._config, session, public_url=self._public_url, clock=self._clock)
+            dispatcher = build_dispatcher(
+                self._config,
+                session,
+                public_url=self._public_url,
+                clock=self._clock,
+                on_outcome=self._on_outcome,
+                on_queue_depth=self._on_queue_depth,
+            )
         except BaseException:
             await session.close()
             raise
@@ -121,5 +164,9 @@ class Notifications:
 
     def notify(self, kind: EventKind, approval: ApprovalRequest) -> None:
         """Tell the configured notifiers that ``approval`` went through ``kind``. Never blocks, never raises."""
+        try:
+            self._on_event(kind)
+        except Exception as exc:  # a metrics bug must not fail the request that published the event
+            log.error("approval event not counted", extra={"event": kind, "error": type(exc).__name__})
         if self._dispatcher is not None:
             self._dispatcher.notify(kind, approval)

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from clearance.approvals.config import ApprovalNotifiersConfig, EmailNotifierConfig, RetryConfig
+from clearance.approvals.config import DECISION_KINDS, ApprovalNotifiersConfig, EmailNotifierConfig, RetryConfig
 
 FULL: dict[str, Any] = {
     "webhooks": [{"url": "https://hooks.example.com/clearance", "secret": {"env": "CLEARANCE_WEBHOOK_SECRET"}}],
@@ -66,6 +66,40 @@ def test_when_an_email_has_no_recipient_or_half_a_login_then_it_is_refused() -> 
 def test_when_two_notifiers_share_a_name_then_the_section_is_refused() -> None:
     data = {"webhooks": [{"name": "ops", "url": "https://a.example.com", "secret": {"env": "S"}}]}
     data["slack"] = [{"name": "ops", "url": {"env": "U"}}]
+    with pytest.raises(ValidationError, match="ops used more than once"):
+        ApprovalNotifiersConfig.model_validate(data)
+
+
+def test_when_a_requester_webhook_names_no_events_then_it_is_told_the_decisions_only() -> None:
+    own = {"requester": "svc-agent", "url": "https://agent.example.com/d", "secret": {"env": "S"}}
+    config = ApprovalNotifiersConfig.model_validate({"requester_webhooks": [own]})
+    [hook] = config.requester_webhooks
+    assert (hook.requester, hook.kind, hook.name) == ("svc-agent", None, None)
+    assert hook.events == ("approved", "denied", "expired", "cancelled")
+    assert frozenset(hook.events) == DECISION_KINDS
+
+
+def test_when_a_requester_webhook_lacks_its_requester_or_secret_then_every_error_is_reported() -> None:
+    found = errors(
+        {
+            "requester_webhooks": [
+                {"url": "https://agent.example.com/d", "secret": {"env": "S"}, "kind": "anonymous"},
+                {"requester": "", "url": "https://agent.example.com/d", "secret": "inline"},
+            ]
+        }
+    )
+    paths = {path for path, _ in found}
+    assert {
+        "requester_webhooks.0.requester",
+        "requester_webhooks.0.kind",
+        "requester_webhooks.1.requester",
+        "requester_webhooks.1.secret",
+    } <= paths
+
+
+def test_when_a_requester_webhook_shares_a_notifier_name_then_the_section_is_refused() -> None:
+    hook = {"name": "ops", "url": "https://a.example.com", "secret": {"env": "S"}}
+    data = {"webhooks": [hook], "requester_webhooks": [{**hook, "requester": "svc-agent"}]}
     with pytest.raises(ValidationError, match="ops used more than once"):
         ApprovalNotifiersConfig.model_validate(data)
 

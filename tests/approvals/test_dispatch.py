@@ -5,8 +5,9 @@ import logging
 
 import pytest
 
-from clearance.approvals.config import RetryConfig
-from clearance.approvals.dispatch import DeliveryCounts, NotificationDispatcher, Route
+from clearance.approvals.config import EventKind, RetryConfig
+from clearance.approvals.dispatch import DeliveryCounts, NotificationDispatcher, Outcome, Route
+from clearance.approvals.model import Requester
 from clearance.approvals.notify import ApprovalEvent, DeliveryFailed
 from tests.approvals.notify_samples import PREVIEW, PUBLIC_URL, sample_approval, sample_event
 
@@ -196,3 +197,122 @@ async def test_when_a_notifier_fails_then_the_logs_hold_no_payload_text(caplog: 
 def test_when_two_notifiers_share_a_name_then_the_dispatcher_is_refused() -> None:
     with pytest.raises(ValueError, match="unique"):
         dispatcher(Route(Recorder("x")), Route(Recorder("x")))
+
+
+# -- a requester's own route ----------------------------------------------------------------------------------
+
+
+def of(subject: str, kind: str = "service") -> Requester:
+    return Requester(subject, kind=kind)
+
+
+async def test_when_routes_are_bound_to_requesters_then_each_gets_its_own_approvals_only() -> None:
+    sams, eves, everyone = Recorder("sam"), Recorder("eve"), Recorder("all")
+    routes = (Route(sams, requester="sam"), Route(eves, requester="eve"), Route(everyone))
+    async with dispatcher(*routes) as d:
+        d.publish(sample_event("approved", id="apr_sam", requester=of("sam")))
+        d.publish(sample_event("denied", id="apr_eve", requester=of("eve")))
+        d.publish(sample_event("approved", id="apr_sammy", requester=of("sammy")))  # a longer name: not sam's
+        d.publish(sample_event("approved", id="apr_SAM", requester=of("SAM")))  # another case: not sam's
+        await settle(d)
+    assert [(e.kind, e.approval.id) for e in sams.got] == [("approved", "apr_sam")]
+    assert [(e.kind, e.approval.id) for e in eves.got] == [("denied", "apr_eve")]
+    assert len(everyone.got) == 4
+
+
+@pytest.mark.parametrize(
+    ("route", "asker", "taken"),
+    [
+        (Route(Recorder(), requester="sam"), of("sam", "user"), True),
+        (Route(Recorder(), requester="anonymous"), of("anonymous", "anonymous"), False),
+        (Route(Recorder(), requester="sam", requester_kind="service"), of("sam", "user"), False),
+        (Route(Recorder(), requester="sam", requester_kind="service"), of("sam", "service"), True),
+        (Route(Recorder(), events=frozenset({"denied"}), requester="sam"), of("sam"), False),
+    ],
+)
+def test_when_a_route_is_bound_to_a_requester_then_it_takes_what_matches_exactly(
+    route: Route, asker: Requester, taken: bool
+) -> None:
+    assert route.takes(sample_event("approved", requester=asker)) is taken
+
+
+# -- what the dispatcher reports to its owner -------------------------------------------------------------------
+
+
+class Reports:
+    """The callbacks of an owner that counts: every outcome, and each notifier's queue as it changes."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, str, str]] = []
+        self.depths: list[tuple[str, int]] = []
+
+    def outcome(self, notifier: str, kind: EventKind, outcome: Outcome) -> None:
+        self.outcomes.append((notifier, kind, outcome))
+
+    def depth(self, notifier: str, depth: int) -> None:
+        self.depths.append((notifier, depth))
+
+
+async def test_when_events_are_delivered_or_retried_then_each_outcome_is_reported_with_its_event() -> None:
+    reports, flaky, broken = Reports(), Recorder("flaky", failures=1), Recorder("broken", failures=9)
+    routes = (Route(flaky), Route(broken, events=frozenset({"denied"})))
+    retry = RetryConfig(max_attempts=2)
+    async with dispatcher(*routes, retry=retry, on_outcome=reports.outcome, on_queue_depth=reports.depth) as d:
+        d.publish(sample_event("requested"))
+        d.publish(sample_event("denied"))
+        await settle(d)
+    assert sorted(reports.outcomes) == sorted(
+        [
+            ("flaky", "requested", "retried"),
+            ("flaky", "requested", "sent"),
+            ("flaky", "denied", "sent"),
+            ("broken", "denied", "retried"),
+            ("broken", "denied", "failed"),
+        ]
+    )
+    assert d.counts == DeliveryCounts(sent=2, failed=1, retried=2)
+    flaky_depths = [n for name, n in reports.depths if name == "flaky"]
+    assert flaky_depths[0] == 0  # reported at the start, before any event
+    assert max(flaky_depths) == 2
+    assert flaky_depths[-1] == 0
+
+
+async def test_when_events_are_left_at_shutdown_or_refused_then_each_is_reported_dropped_with_its_kind() -> None:
+    reports, hang = Reports(), Hanging()
+    d = dispatcher(Route(hang), queue_size=2, drain_timeout=0, on_outcome=reports.outcome, on_queue_depth=reports.depth)
+    d.start()
+    d.publish(sample_event("requested"))
+    for _ in range(100):  # the worker takes the first event and hangs in it
+        if hang.started:
+            break
+        await asyncio.sleep(0)
+    assert hang.started == 1
+    d.publish(sample_event("approved"))
+    d.publish(sample_event("expired"))
+    d.publish(sample_event("cancelled"))  # the queue (2) is full
+    await d.close()
+    d.publish(sample_event("denied"))  # closed
+    assert reports.outcomes == [
+        ("hang", "cancelled", "dropped"),
+        ("hang", "requested", "dropped"),
+        ("hang", "approved", "dropped"),
+        ("hang", "expired", "dropped"),
+        ("hang", "denied", "dropped"),
+    ]
+    assert d.counts == DeliveryCounts(dropped=5)
+    assert reports.depths[-1] == ("hang", 0)
+
+
+async def test_when_a_callback_fails_then_delivery_goes_on() -> None:
+    def broken_outcome(_notifier: str, _kind: EventKind, _outcome: Outcome) -> None:
+        raise RuntimeError("metrics down")
+
+    def broken_depth(_notifier: str, _depth: int) -> None:
+        raise RuntimeError("metrics down")
+
+    rec = Recorder()
+    async with dispatcher(Route(rec), on_outcome=broken_outcome, on_queue_depth=broken_depth) as d:
+        d.publish(sample_event())
+        await settle(d)
+    assert len(rec.got) == 1
+    assert d.counts == DeliveryCounts(sent=1)
