@@ -107,6 +107,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         config.approvals.notifications,
         public_url=str(public_url).rstrip("/") if public_url is not None else None,
         clock=clock,
+        on_event=metrics.approval_event,
+        on_outcome=metrics.approval_notification,
+        on_queue_depth=metrics.approval_notifications_waiting,
     )
     pipeline = ModelPipeline(
         router=router,

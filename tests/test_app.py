@@ -6,21 +6,26 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
-from clearance.app import ROUTER, create_app
+from clearance.app import NOTIFICATIONS, ROUTER, create_app
+from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.auth.keys import ApiKeyStore
 from clearance.config import GatewayConfig
 from clearance.observability.logging import JsonFormatter
 from clearance.testing.fake_upstream import FakeUpstream
+from tests.admin.gateway import People, admin_config
 from tests.conftest import GatewayFactory, RunningGateway, gateway_config
 
 
@@ -173,3 +178,124 @@ async def test_a_failing_listing_is_a_recorded_500(gateway: RunningGateway, monk
     assert '"internal_error"' in text and "exploded" not in text
     [record] = await gateway.records()
     assert (record["status"], record["error_code"]) == (500, "internal_error")
+
+
+# -- approval events and their notifications in /metrics -----------------------------------------------------
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def samples(text: str) -> Samples:
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def sample(found: Samples, name: str, **labels: str) -> float | None:
+    return found.get((name, frozenset(labels.items())))
+
+
+@dataclass
+class Receivers:
+    """Webhook receivers on loopback: ``/ok``, ``/sam`` and ``/eve`` take a delivery (204), ``/broken`` answers 503."""
+
+    url: str
+    got: dict[str, list[dict[str, Any]]]
+
+
+@asynccontextmanager
+async def receivers() -> AsyncIterator[Receivers]:
+    got: dict[str, list[dict[str, Any]]] = {"ok": [], "sam": [], "eve": [], "broken": []}
+
+    async def hook(request: web.Request) -> web.Response:
+        got[request.match_info["name"]].append(orjson.loads(await request.read()))
+        return web.Response(status=503 if request.match_info["name"] == "broken" else 204)
+
+    app = web.Application()
+    app.router.add_post("/{name}", hook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield Receivers(str(server.make_url("")).rstrip("/"), got)
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def approving_gateway(
+    tmp_path: Path, upstream: FakeUpstream, notifications: dict[str, Any]
+) -> AsyncIterator[tuple[str, People, web.Application]]:
+    """The approvals gateway (``tests.admin.gateway``) with these notifiers: its URL, its people and its app."""
+    config = admin_config(tmp_path, upstream.base_url)
+    section = ApprovalNotifiersConfig.model_validate(notifications)
+    config = config.model_copy(update={"approvals": config.approvals.model_copy(update={"notifications": section})})
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/"), People.enrol(server.app, config.database.url), server.app
+    finally:
+        await server.close()
+
+
+async def approve(url: str, people: People, approval_id: str) -> None:
+    async with (
+        aiohttp.ClientSession(headers=people.headers("alice")) as s,
+        s.post(f"{url}/admin/v1/approvals/{approval_id}/approve", json={"reason": "ok"}) as r,
+    ):
+        assert r.status == 200
+
+
+async def test_when_a_decision_is_delivered_then_metrics_count_the_event_and_each_notifier_that_sent_it(
+    tmp_path: Path, fake_upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLR_TEST_METRICS_HOOK", "whsec-metrics")
+    secret = {"env": "CLR_TEST_METRICS_HOOK"}
+    async with receivers() as hooks:
+        notifiers = {
+            "webhooks": [{"name": "soc", "url": hooks.url + "/ok", "secret": secret}],
+            "requester_webhooks": [
+                {"name": "sam-agent", "requester": "sam", "url": hooks.url + "/sam", "secret": secret},
+                {"name": "eve-agent", "requester": "eve", "url": hooks.url + "/eve", "secret": secret},
+            ],
+        }
+        async with approving_gateway(tmp_path, fake_upstream, notifiers) as (url, people, app):
+            held = people.approval("sam")
+            await approve(url, people, held.id)
+            await app[NOTIFICATIONS].close()  # drains: every delivery is over when it returns
+            status, text = await get(url + "/metrics")
+    assert status == 200
+    found = samples(text)
+    assert sample(found, "clearance_approval_events_total", event="approved") == 1.0
+    assert sample(found, "clearance_approval_events_total", event="requested") == 0.0  # shown before it happens
+    notified = "clearance_approval_notifications_total"
+    assert sample(found, notified, notifier="soc", event="approved", outcome="sent") == 1.0
+    assert sample(found, notified, notifier="sam-agent", event="approved", outcome="sent") == 1.0
+    eves = [labels for name, labels in found if name == notified and ("notifier", "eve-agent") in labels]
+    assert eves == []  # eve's webhook was told nothing of sam's approval
+    for notifier in ("soc", "sam-agent", "eve-agent"):
+        assert sample(found, "clearance_approval_notifications_queued", notifier=notifier) == 0.0
+    assert [e["approval"]["id"] for e in hooks.got["sam"]] == [held.id]
+    assert hooks.got["eve"] == []
+
+
+async def test_when_a_receiver_keeps_failing_then_metrics_count_its_retries_and_the_failure(
+    tmp_path: Path, fake_upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLR_TEST_METRICS_HOOK", "whsec-metrics")
+    async with receivers() as hooks:
+        notifiers = {
+            "webhooks": [{"name": "down", "url": hooks.url + "/broken", "secret": {"env": "CLR_TEST_METRICS_HOOK"}}],
+            "retry": {"max_attempts": 3, "initial_backoff": 0.001, "max_backoff": 0.002},
+        }
+        async with approving_gateway(tmp_path, fake_upstream, notifiers) as (url, people, app):
+            await approve(url, people, people.approval("sam").id)
+            await app[NOTIFICATIONS].close()
+            _, text = await get(url + "/metrics")
+    found = samples(text)
+    notified = "clearance_approval_notifications_total"
+    assert sample(found, notified, notifier="down", event="approved", outcome="retried") == 2.0
+    assert sample(found, notified, notifier="down", event="approved", outcome="failed") == 1.0
+    assert sample(found, notified, notifier="down", event="approved", outcome="sent") is None
+    assert len(hooks.got["broken"]) == 3  # every attempt reached the receiver

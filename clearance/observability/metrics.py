@@ -1,9 +1,15 @@
-"""Prometheus metrics, one registry per application (no module-level state)."""
+"""Prometheus metrics, one registry per application (no module-level state).
+
+Parts below this package (the audit store, approval notifications) never import it: the application passes them
+the methods here as callbacks."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from clearance.approvals.config import EVENT_KINDS, EventKind
+from clearance.approvals.dispatch import Outcome
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -47,6 +53,39 @@ class GatewayMetrics:
             "Audit batches that could not be written (they are retried).",
             registry=self.registry,
         )
+        self.approval_events = Counter(
+            "clearance_approval_events",
+            "Approval events published (requested, approved, denied, expired, cancelled, escalated, break_glass).",
+            ["event"],
+            registry=self.registry,
+        )
+        for kind in EVENT_KINDS:  # every kind shows from the start, at 0
+            self.approval_events.labels(kind)
+        self.approval_notifications = Counter(
+            "clearance_approval_notifications",
+            "Approval notifications by notifier, event and outcome: sent, failed (given up), retried (per attempt) "
+            "and dropped (queue full, or left at shutdown).",
+            ["notifier", "event", "outcome"],
+            registry=self.registry,
+        )
+        self.approval_notifications_queued = Gauge(
+            "clearance_approval_notifications_queued",
+            "Approval events waiting for, or in, delivery, per notifier.",
+            ["notifier"],
+            registry=self.registry,
+        )
+
+    def approval_event(self, kind: EventKind) -> None:
+        """One approval event published (``Notifications(on_event=...)``)."""
+        self.approval_events.labels(kind).inc()
+
+    def approval_notification(self, notifier: str, kind: EventKind, outcome: Outcome) -> None:
+        """One outcome of one notifier's delivery (``Notifications(on_outcome=...)``)."""
+        self.approval_notifications.labels(notifier, kind, outcome).inc()
+
+    def approval_notifications_waiting(self, notifier: str, depth: int) -> None:
+        """A notifier's queue changed (``Notifications(on_queue_depth=...)``)."""
+        self.approval_notifications_queued.labels(notifier).set(depth)
 
     def observe(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()
