@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from clearance.approvals.config import DECISION_KINDS, ApprovalNotifiersConfig, EmailNotifierConfig, RetryConfig
@@ -116,3 +118,12 @@ def test_when_the_smtp_host_is_loopback_then_plain_smtp_is_allowed_there_only(ho
 def test_when_attempts_fail_then_the_backoff_doubles_up_to_its_cap() -> None:
     retry = RetryConfig(initial_backoff=1.5, max_backoff=10.0)
     assert [retry.backoff(n) for n in range(1, 6)] == [1.5, 3.0, 6.0, 10.0, 10.0]
+
+
+def test_when_the_docs_show_a_notifications_section_then_it_validates() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "approvals-notifications.md").read_text()
+    blocks = [part.split("```")[0] for part in docs.split("```yaml\n")[1:]]
+    sections = [yaml.safe_load(block)["approvals"]["notifications"] for block in blocks]
+    assert len(sections) == 2  # the whole section, and the requester webhooks'
+    configs = [ApprovalNotifiersConfig.model_validate(section) for section in sections]
+    assert [hook.requester for hook in configs[1].requester_webhooks] == ["svc-billing-agent"]
