@@ -32,7 +32,6 @@ from clearance.tasks import TaskSet
 log = logging.getLogger("clearance.approvals.notify")
 
 Outcome = Literal["sent", "failed", "retried", "dropped"]
-OUTCOMES: tuple[Outcome, ...] = ("sent", "failed", "retried", "dropped")
 OnOutcome = Callable[[str, EventKind, Outcome], None]
 """Told ``(notifier, event kind, outcome)`` once per event sent, failed or dropped, and once per attempt retried."""
 OnQueueDepth = Callable[[str, int], None]
@@ -75,7 +74,7 @@ class Route:
     timeout: float = 10.0
     requester: str | None = None
     """Only the approvals of this requester (their subject, matched exactly); everyone's when None."""
-    requester_kind: str | None = None
+    requester_kind: Literal["user", "service"] | None = None
     """With ``requester``: only a requester of this kind (``user`` or ``service``); either when None."""
 
     def takes(self, event: ApprovalEvent) -> bool:

@@ -58,7 +58,9 @@ def build_routes(
     for i, own in enumerate(config.requester_webhooks):
         name = own.name or f"requester-webhook-{i}"
         notifier = WebhookNotifier(name, str(own.url), own.secret.resolve(), session, clock=clock, timeout=own.timeout)
-        routes.append(Route(notifier, frozenset(own.events), own.timeout, own.requester, own.kind))
+        routes.append(
+            Route(notifier, frozenset(own.events), own.timeout, requester=own.requester, requester_kind=own.kind)
+        )
     return routes
 
 
