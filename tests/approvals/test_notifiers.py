@@ -28,7 +28,8 @@ def section(tmp_path: Path) -> ApprovalNotifiersConfig:
     (tmp_path / "slack-url").write_text("https://hooks.example.com/services/T/B/X\n")
     return ApprovalNotifiersConfig.model_validate(
         {
-            "webhooks": [{"url": "https://hooks.example.com/c", "secret": {"env": "CLR_TEST_WEBHOOK_SECRET"}}],
+            # loopback, where nothing listens on the discard port: a delivery attempt never leaves the machine
+            "webhooks": [{"url": "http://127.0.0.1:9/c", "secret": {"env": "CLR_TEST_WEBHOOK_SECRET"}}],
             "slack": [{"name": "sec", "url": {"file": str(tmp_path / "slack-url")}, "events": ["escalated"]}],
             "email": [{"host": "127.0.0.1", "sender": "c@example.com", "to": ["s@example.com"]}],
         }
@@ -82,7 +83,8 @@ async def test_when_notifiers_are_configured_then_they_run_between_start_and_clo
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLR_TEST_WEBHOOK_SECRET", "s3cret")
-    notifications = Notifications(section(tmp_path), public_url="https://gw.example.com", clock=lambda: 7.0)
+    config = section(tmp_path).model_copy(update={"drain_timeout": 0.0})  # close at once: nothing here can answer
+    notifications = Notifications(config, public_url="https://gw.example.com", clock=lambda: 7.0)
     notifications.notify("requested", sample_approval())  # before start: dropped, not queued
     await notifications.start()
     dispatcher = notifications.dispatcher
