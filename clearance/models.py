@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 IdentityKind = Literal["user", "service", "anonymous"]
 Action = Literal["allow", "mask", "require_approval", "block"]
 OperatorName = Literal["redact", "partial", "hash", "placeholder"]
+Release = OperatorName | Literal["unmasked"]
+"""How a type's values reach the model: ``unmasked``, or masked by an operator."""
+UNMASKED: Final = "unmasked"
 RecordMode = Literal["full", "masked", "metadata"]
 """How an exchange is recorded: both sides in full, both sides as masked, or metadata only (no text)."""
 

@@ -51,6 +51,10 @@ class ApprovalResource(_Resource):
     counts: dict[str, int] = Field(description="findings per entity type")
     preview: str = Field(description="the request as masking would send it: never a raw value")
     requester_reason: str
+    released_as: dict[str, str] = Field(
+        description="per type found: how its values reach the model if approved, 'unmasked' or the masking "
+        "operator still applied (redact, partial, hash, placeholder); empty for approvals asked before this was kept"
+    )
     approvers: list[str] = Field(description="the groups whose members may decide")
     approvals_needed: int
     approvals_given: int
@@ -76,6 +80,7 @@ class ApprovalResource(_Resource):
             counts=dict(approval.counts),
             preview=approval.preview,
             requester_reason=approval.requester_reason,
+            released_as=dict(approval.released_as),
             approvers=list(approval.approvers),
             approvals_needed=approval.approvals_needed,
             approvals_given=len(approval.approved_by),

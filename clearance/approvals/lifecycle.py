@@ -110,6 +110,7 @@ def new_approval(
     now: float,
     requester_reason: str = "",
     reason_required: bool = False,
+    released_as: Mapping[str, str] | None = None,
 ) -> ApprovalRequest:
     """A pending approval request, expiring undecided ``pending_seconds`` from ``now``."""
     if not approvers:
@@ -137,6 +138,7 @@ def new_approval(
         created_at=now,
         expires_at=now + pending_seconds,
         requester_reason=kept,
+        released_as=dict(released_as or {}),
         history=(Transition("pending", requester.subject, now, kept),),
     )
 

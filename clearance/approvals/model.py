@@ -8,7 +8,8 @@ States, and the transitions between them (anything else is refused)::
        │ └──pending lifetime over──▶ expired
 
 An approval never holds a raw value: ``preview`` is the request as the policy's masking would send it to someone
-without clearance, and ``counts`` are findings per type. Times are seconds since the epoch (``time.time()``), read
+without clearance, ``counts`` are findings per type, and ``released_as`` says, per type, whether approving sends
+its values to the model unmasked or still masked. Times are seconds since the epoch (``time.time()``), read
 from a clock the caller passes in, so tests control expiry without sleeping.
 """
 
@@ -80,6 +81,10 @@ class ApprovalRequest:
     expires_at: float
     """While pending: when the request expires undecided. Once approved: when the grant expires."""
     requester_reason: str = ""
+    released_as: Mapping[str, str] = field(default_factory=dict)
+    """Per type found: how its values reach the model once the request is approved, ``unmasked`` (the values
+    themselves) or the masking operator that still applies (``redact``, ``partial``, ``hash``, ``placeholder``).
+    What an approver actually lets through, said before they decide."""
     state: ApprovalState = "pending"
     approved_by: tuple[str, ...] = ()
     """Subjects of the distinct approvers so far."""

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from clearance.approvals.config import EventKind
 from clearance.approvals.model import ApprovalRequest
+from clearance.models import UNMASKED
 
 APPROVALS_PATH = "/admin/v1/approvals"
 
@@ -90,6 +91,7 @@ def event_document(event: ApprovalEvent) -> dict[str, Any]:
             "level": a.level,
             "counts": dict(sorted(a.counts.items())),
             "preview": a.preview,
+            "released_as": dict(sorted(a.released_as.items())),
             "approvers": list(a.approvers),
             "approvals_needed": a.approvals_needed,
             "approved_by": list(a.approved_by),
@@ -102,6 +104,18 @@ def event_document(event: ApprovalEvent) -> dict[str, Any]:
             ),
         },
     }
+
+
+def released_text(approval: ApprovalRequest) -> str:
+    """``CREDIT_CARD (2), US_SSN (1) unmasked; EMAIL_ADDRESS (1) as partial``: what approving sends to the model."""
+    by_release: dict[str, list[str]] = {}
+    for kind, release in sorted(approval.released_as.items()):
+        by_release.setdefault(release, []).append(f"{kind} ({approval.counts.get(kind, 0)})")
+    if not by_release:
+        return "not recorded"
+    parts = [", ".join(by_release.pop(UNMASKED)) + " unmasked"] if UNMASKED in by_release else []
+    parts += [f"{', '.join(kinds)} as {release}" for release, kinds in sorted(by_release.items())]
+    return "; ".join(parts)
 
 
 def counts_text(counts: Mapping[str, int]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from clearance.approvals.notify import ApprovalEvent, counts_text
+from clearance.approvals.notify import ApprovalEvent, counts_text, released_text
 from clearance.approvals.webhook import post_json
 
 MAX_SECTION_CHARS = 2900
@@ -45,6 +45,7 @@ def slack_message(event: ApprovalEvent) -> dict[str, Any]:
         ("Requester", who),
         ("Model", a.model),
         ("Types found", found),
+        ("If approved, the model gets", released_text(a)),
         ("Rule", a.rule),
         ("Level", a.level),
         ("Approvers", ", ".join(a.approvers) + f" ({a.approvals_needed} needed)"),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 
 from clearance.approvals.config import DECISION_KINDS, EmailNotifierConfig
-from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, counts_text
+from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, counts_text, released_text
 
 
 def _one_line(text: str, limit: int = 120) -> str:
@@ -35,6 +35,7 @@ def email_text(event: ApprovalEvent) -> str:
         f"Requester:   {who}",
         f"Model:       {a.model} ({a.endpoint})",
         f"Types found: {counts_text(a.counts)}",
+        f"If approved: {released_text(a)}",
         f"Level:       {a.level}",
         f"Rule:        {a.rule} ({', '.join(a.reasons)})",
         f"Approvers:   {', '.join(a.approvers)} ({a.approvals_needed} needed)",

@@ -75,6 +75,7 @@ def _row(approval: ApprovalRequest) -> dict[str, Any]:
         "created_at": approval.created_at,
         "expires_at": approval.expires_at,
         "requester_reason": approval.requester_reason,
+        "released_as": dict(approval.released_as),
         "approved_by": list(approval.approved_by),
     }
 
@@ -124,6 +125,7 @@ def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
         created_at=row.created_at,
         expires_at=row.expires_at,
         requester_reason=row.requester_reason,
+        released_as=dict(row.released_as),
         state=state,
         approved_by=tuple(row.approved_by),
         history=tuple(Transition(t.state, t.actor, t.at, t.reason) for t in history),

@@ -114,6 +114,12 @@ def _found(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items())) or "-"
 
 
+def _released(approval: Mapping[str, Any]) -> str:
+    """Per type, what approving sends to the model: ``CREDIT_CARD unmasked, EMAIL_ADDRESS partial``."""
+    released: Mapping[str, str] = approval.get("released_as") or {}
+    return ", ".join(f"{kind} {how}" for kind, how in sorted(released.items())) or "not recorded"
+
+
 def _given(approval: Mapping[str, Any]) -> str:
     return f"{approval['approvals_given']}/{approval['approvals_needed']}"
 
@@ -150,6 +156,7 @@ def print_approval(console: Console, a: Mapping[str, Any]) -> None:
         ("Rule", f"{a['rule']}: {', '.join(a['reasons'])}"),
         ("Level", a["level"]),
         ("Found", _found(a["counts"])),
+        ("If approved, the model gets", _released(a)),
         ("Requester's reason", a["requester_reason"] or "-"),
         ("Approvers", ", ".join(a["approvers"])),
         ("Approvals", f"{_given(a)}" + (f" by {', '.join(a['approved_by'])}" if a["approved_by"] else "")),

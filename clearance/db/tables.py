@@ -107,6 +107,7 @@ approval_requests = Table(  # one row per approval request (clearance.approvals)
     Column("expires_at", Float, nullable=False),
     Column("requester_reason", Text, nullable=False),
     Column("approved_by", JSON, nullable=False),
+    Column("released_as", JSON, nullable=False, server_default="{}"),  # per type: unmasked, or the operator applied
     Index("ix_approval_requests_requester_state", "requester_subject", "state"),
     Index("ix_approval_requests_state_expires_at", "state", "expires_at"),
 )

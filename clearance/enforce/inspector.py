@@ -24,12 +24,13 @@ from clearance.endpoints import Endpoint
 from clearance.entities import STRUCTURED_TYPES
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.mask.masker import Masker
-from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
+from clearance.models import UNMASKED, Decision, DecisionInput, Finding, Identity, MaskPlan, Release
 from clearance.payload.extract import Leaf, Path, Walked, rewrite_paths, structural_format, walk_body
 from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
 from clearance.payload.joins import SplitFinding, split_findings
 
 log = logging.getLogger("clearance.enforce.inspector")
+
 
 Scan = Callable[[str], Sequence[Finding]]
 Classify = Callable[[Mapping[str, int]], str]
@@ -203,6 +204,15 @@ class Inspector:
         redacted without changing the request: such a request is refused (400), as it would be if it were sent."""
         held = _held(inspection)
         return self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)
+
+    @staticmethod
+    def released_as(inspection: Inspection) -> dict[str, Release]:
+        """For a held request, per type found: how its values reach the model if the request is approved
+        (``release``): ``unmasked``, or the operator the decision's plan still applies (data above the model's
+        level stays masked). What an approver lets through, said before they decide."""
+        _held(inspection)  # refuses anything but a held request
+        plan = inspection.decision.plan
+        return {kind: plan.operator_for(kind) or UNMASKED for kind in sorted(inspection.decision.counts)}
 
     def redact(self, text: str) -> str:
         """``text`` with every finding redacted (``REDACT_ALL``): a requester's stated reason, before approvers

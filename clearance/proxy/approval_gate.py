@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from clearance.approvals.lifecycle import new_approval, use
@@ -71,6 +71,7 @@ class ApprovalGate:
         preview: str,
         body_sha256: str,
         reason: str,
+        released_as: Mapping[str, str],
     ) -> ApprovalRequest:
         """The pending approval for this request: a new one, or the identical one already pending.
         ``too_many_pending`` (429) when the requester has ``max_pending`` pending already."""
@@ -95,6 +96,7 @@ class ApprovalGate:
             pending_seconds=self.settings.pending_lifetime,
             now=now,
             requester_reason=reason,
+            released_as=released_as,
         )
         created = await asyncio.to_thread(self.store.create, approval, now=now, max_pending=self.settings.max_pending)
         if not created.reused:  # an identical request already pending was notified when it was made

@@ -213,6 +213,7 @@ class ModelPipeline:
                 preview=dumps(self.inspector.preview(inspection)).decode(),
                 body_sha256=body_sha256,
                 reason=self.inspector.redact(reason) if reason else "",
+                released_as=self.inspector.released_as(inspection),
             )
             exchange.approval(approval.id)
             raise approval_required(decision, approval, gate.settings.base_url(str(request.url.origin())))

@@ -26,6 +26,7 @@ def sample_approval(**changes: object) -> ApprovalRequest:
         "level": "restricted",
         "counts": {"GITHUB_TOKEN": 1, "CREDIT_CARD": 2},
         "preview": PREVIEW,
+        "released_as": {"GITHUB_TOKEN": "unmasked", "CREDIT_CARD": "partial"},
         "body_sha256": "0" * 64,
         "policy_version": "f" * 64,
         "approvers": ("security",),

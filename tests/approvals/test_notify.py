@@ -6,8 +6,8 @@ import orjson
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
 from clearance.approvals.model import Transition
-from clearance.approvals.notify import TITLES, approval_link, counts_text, event_document
-from tests.approvals.notify_samples import PREVIEW, RAW_CARD, RAW_TOKEN, sample_event
+from clearance.approvals.notify import TITLES, approval_link, counts_text, event_document, released_text
+from tests.approvals.notify_samples import PREVIEW, RAW_CARD, RAW_TOKEN, sample_approval, sample_event
 
 
 def test_when_a_link_is_made_then_it_points_at_the_approval_in_the_admin_api() -> None:
@@ -31,7 +31,8 @@ def test_when_an_event_is_written_then_it_holds_only_what_the_approval_holds() -
     assert set(document) == {"event", "event_id", "at", "link", "approval"}
     assert set(document["approval"]) == {
         "id", "state", "requester", "requester_reason", "model", "endpoint", "rule", "reasons", "level", "counts",
-        "preview", "approvers", "approvals_needed", "approved_by", "created_at", "expires_at", "last_transition",
+        "preview", "released_as", "approvers", "approvals_needed", "approved_by", "created_at", "expires_at",
+        "last_transition",
     }  # fmt: skip
     assert document["approval"]["preview"] == PREVIEW
     assert document["approval"]["requester"] == {"subject": "sam", "kind": "user", "email": "sam@example.com"}
@@ -48,3 +49,21 @@ def test_when_types_are_counted_then_the_most_found_come_first() -> None:
         == "CREDIT_CARD: 2, API_KEY: 1, EMAIL_ADDRESS: 1"
     )
     assert counts_text({}) == "none"
+
+
+def test_when_what_approving_sends_is_written_then_unmasked_types_come_first_then_each_operator() -> None:
+    approval = sample_approval(
+        counts={"CREDIT_CARD": 2, "GITHUB_TOKEN": 1, "EMAIL_ADDRESS": 3, "US_SSN": 1},
+        released_as={
+            "CREDIT_CARD": "partial",
+            "GITHUB_TOKEN": "unmasked",
+            "EMAIL_ADDRESS": "redact",
+            "US_SSN": "unmasked",
+        },
+    )
+
+    assert (
+        released_text(approval)
+        == "GITHUB_TOKEN (1), US_SSN (1) unmasked; CREDIT_CARD (2) as partial; EMAIL_ADDRESS (3) as redact"
+    )
+    assert released_text(sample_approval(released_as={})) == "not recorded"

@@ -29,6 +29,7 @@ def test_when_an_approval_is_requested_then_the_message_says_who_what_model_type
         "*Requester*": "sam (sam@example.com)",
         "*Model*": "llama-3-70b",
         "*Types found*": "CREDIT_CARD: 2, GITHUB_TOKEN: 1",
+        "*If approved, the model gets*": "GITHUB_TOKEN (1) unmasked; CREDIT_CARD (2) as partial",
         "*Rule*": "secrets-need-approval",
         "*Level*": "restricted",
         "*Approvers*": "security (1 needed)",

@@ -56,6 +56,7 @@ def request(
         pending_seconds=3_600.0,
         now=now,
         requester_reason="hotfix",
+        released_as={"GITHUB_TOKEN": "unmasked", "EMAIL_ADDRESS": "partial"},
     )
 
 

@@ -323,3 +323,19 @@ def test_when_a_request_was_not_held_then_it_cannot_be_released() -> None:
 
     with pytest.raises(ValueError, match="held for approval"):
         inspector.release(inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "x"}]}))
+    with pytest.raises(ValueError, match="held for approval"):
+        inspector.released_as(inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "x"}]}))
+
+
+def test_when_a_held_request_is_described_then_released_as_says_what_its_release_sends_unmasked() -> None:
+    inspector = hold_with(MaskPlan({"US_SSN": "redact"}))
+    body = {"model": "m", "messages": [{"role": "user", "content": "card 4111 1111 1111 1111, ssn 123-45-6789"}]}
+    held = inspect(inspector, body)
+
+    released_as = inspector.released_as(held)
+    released = inspector.release(held)
+
+    assert released_as == {"CREDIT_CARD": "unmasked", "US_SSN": "redact"}
+    # what it says is what the release does: the unmasked type's value goes as is, the other is masked
+    text = released.body["messages"][0]["content"]
+    assert "4111 1111 1111 1111" in text and "123-45-6789" not in text

@@ -183,6 +183,24 @@ async def test_when_approved_for_a_model_below_the_data_then_what_is_above_its_l
     assert "GITHUB_TOKEN" in received.body["messages"][0]["content"]
 
 
+@pytest.mark.parametrize(("model", "sent_raw"), [("llama-internal", True), ("codellama-hosted", False)])
+async def test_when_approvers_read_released_as_then_it_says_what_the_model_gets_once_approved(
+    setup: Setup, fake_upstream: FakeUpstream, model: str, sent_raw: bool
+) -> None:
+    content = f"why does {TOKEN} fail? ask {EMAIL}"
+    approval_id = await setup.held(setup.eve, content, model=model)
+    released_as = setup.store.get(approval_id).released_as
+    setup.approve(approval_id)
+
+    await setup.ask(setup.eve, content, model=model, **{APPROVAL_HEADER: approval_id})
+
+    received = fake_upstream.all_text_received()
+    # every type said to go unmasked reaches the model as it is; every other one does not
+    assert (released_as["GITHUB_TOKEN"] == "unmasked") is sent_raw
+    assert (TOKEN in received) is sent_raw
+    assert (EMAIL in received) is (released_as["EMAIL_ADDRESS"] == "unmasked")
+
+
 @pytest.mark.parametrize(
     ("who", "content", "mismatch"),
     [("eve", f"why does {TOKEN} fail now?", "body"), ("bob", f"why does {TOKEN} fail?", "requester")],
@@ -388,6 +406,7 @@ async def test_when_a_decision_does_not_require_approval_then_the_gate_asks_for_
             preview="{}",
             body_sha256="0" * 64,
             reason="",
+            released_as={},
         )
     gate.store.close()
 
