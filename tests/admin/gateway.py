@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from clearance.app import APPROVALS, create_app
+from clearance.approvals.lifecycle import break_glass
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.store import ApprovalStore
 from clearance.auth.keys import ApiKeyStore
@@ -29,6 +30,9 @@ PEOPLE: dict[str, tuple[str, ...]] = {
     "carol": ("security",),
     "sam": ("engineering",),  # role user
     "eve": ("engineering",),
+    "olga": ("engineering", "oncall"),  # role user; may break the glass
+    "lee": ("security-leads",),  # roles user and approver: decides once an approval escalates
+    "audrey": ("audit",),  # role auditor: reads every approval
     "nobody": ("finance",),  # no clearance: no role
 }
 
@@ -82,6 +86,16 @@ class People:
         asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
         approval = request({"n": self.serial}, requester=asker, approvers=approvers, needed=needed, now=now)
         return self.store.create(approval, now=now).approval
+
+    def break_glass(self, requester: str = "olga", *, reason: str = "prod down, INC-7") -> ApprovalRequest:
+        """A break-glass approval of ``requester``'s request, granted by themselves (as the gateway makes one),
+        stored; its review is pending."""
+        self.serial += 1
+        now = time.time()
+        asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
+        asked = request({"n": self.serial}, requester=asker, now=now)
+        granted = break_glass(asked, asker, reason, groups=("oncall",), now=now)
+        return self.store.record_break_glass(granted)
 
 
 @contextmanager
