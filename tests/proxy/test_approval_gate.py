@@ -573,3 +573,20 @@ async def test_when_the_gate_breaks_the_glass_then_every_notifier_is_told_at_onc
     assert told == [("break_glass", "approved", True)]
     assert (used.state, used.expires_at) == ("used", START + 3600)
     store.close()
+
+
+async def test_when_nobody_decides_in_time_then_the_gateway_escalates_the_approval_by_itself(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, sweep_interval=0.01):
+        approval_id = await s.held(s.eve, f"deploy with {TOKEN}")
+        held = s.store.get(approval_id)
+        assert (held.escalate_to, held.escalate_at) == (("security-leads",), START + 1800)  # the rule's 30m
+        s.clock.now += 1800
+        for _ in range(500):  # bounded: the sweep runs in the background every 10 ms
+            if s.store.get(approval_id).escalated_at is not None:
+                break
+            await asyncio.sleep(0.01)
+        escalated = s.store.get(approval_id)
+        assert (escalated.state, escalated.approvers) == ("pending", ("security", "security-leads"))
+        assert [t.reason for t in escalated.history if t.actor == "system"] == ["escalated to security-leads"]
