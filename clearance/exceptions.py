@@ -22,14 +22,18 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── ApprovalMismatch           403  approval_mismatch (a grant used for another body, identity or policy)
     │   ├── NotAnApprover              403  not_an_approver (not in the rule's approver groups)
     │   ├── SelfApproval               403  self_approval (nobody decides their own request)
-    │   └── NotTheRequester            403  not_the_requester (only the requester cancels)
+    │   ├── NotTheRequester            403  not_the_requester (only the requester cancels)
+    │   ├── BreakGlassNotAllowed       403  break_glass_not_allowed (the rule has no break-glass for the caller)
+    │   └── SelfReview                 403  self_review (nobody acknowledges their own break-glass)
     ├── ApprovalStateError             409  approval_conflict: the approval's state does not allow this
     │   ├── ApprovalPending            409  approval_pending (undecided yet: wait, or send it again later)
     │   ├── AlreadyApproved            409  already_approved (granted already, or this approver approved already)
     │   ├── ApprovalUsed               409  approval_used (its one use is spent, perhaps by a concurrent request)
     │   ├── ApprovalDenied             403  approval_denied (an approver said no: sending it again will not help)
     │   ├── ApprovalExpired            410  approval_expired (it lapsed, undecided or unused: ask again)
-    │   └── ApprovalCancelled          410  approval_cancelled (the requester withdrew it: ask again)
+    │   ├── ApprovalCancelled          410  approval_cancelled (the requester withdrew it: ask again)
+    │   ├── NoReviewPending            409  no_review_pending (not a break-glass, or acknowledged already)
+    │   └── EscalationNotDue           409  escalation_not_due (no escalation, not due yet, or escalated already)
     ├── TooManyPending                 429  too_many_pending (the requester's pending approvals are at the limit)
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
@@ -177,6 +181,19 @@ class NotTheRequester(PermissionDenied):
     code = "not_the_requester"
 
 
+class BreakGlassNotAllowed(PermissionDenied):
+    """``X-Clearance-Break-Glass`` was sent, but the rule that decided allows no break-glass, or not for a group of
+    the caller's."""
+
+    code = "break_glass_not_allowed"
+
+
+class SelfReview(PermissionDenied):
+    """The requester of a break-glass approval may not acknowledge it: someone else reviews it."""
+
+    code = "self_review"
+
+
 class ApprovalStateError(ClearanceError):
     """The approval is in a state that does not allow what was asked.
 
@@ -218,6 +235,18 @@ class ApprovalExpired(ApprovalStateError):
 class ApprovalCancelled(ApprovalStateError):
     http_status = 410
     code = "approval_cancelled"
+
+
+class NoReviewPending(ApprovalStateError):
+    """Only a break-glass approval awaiting review can be acknowledged, and only once."""
+
+    code = "no_review_pending"
+
+
+class EscalationNotDue(ApprovalStateError):
+    """The approval has no escalation, it is not due yet, or it was escalated already (by another instance)."""
+
+    code = "escalation_not_due"
 
 
 class TooManyPending(ClearanceError):

@@ -14,6 +14,9 @@ Release = OperatorName | Literal["unmasked"]
 UNMASKED: Final = "unmasked"
 RecordMode = Literal["full", "masked", "metadata"]
 """How an exchange is recorded: both sides in full, both sides as masked, or metadata only (no text)."""
+ReasonFrom = Literal["none", "requester", "approver", "both"]
+"""Who must state a reason for an approval: nobody, the requester (``X-Clearance-Reason``), each approver who
+decides, or both."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +123,21 @@ class MaskPlan:
 @dataclass(frozen=True, slots=True)
 class ApprovalRequirement:
     """What a ``require_approval`` decision asks for: ``approvals`` members of ``approvers`` (group names) must
-    approve, and the grant then lasts ``grant_seconds``."""
+    approve, and the grant then lasts ``grant_seconds``. ``reason_from`` says who must give a reason; when nobody
+    has decided ``escalate_after`` seconds after the request, ``escalate_to`` (groups) are told and may decide too;
+    members of ``break_glass_groups`` may grant their own request at once, with a reason (none by default)."""
 
     approvers: tuple[str, ...]
     approvals: int = 1
     grant_seconds: float = 3600.0
+    reason_from: ReasonFrom = "none"
+    escalate_to: tuple[str, ...] = ()
+    escalate_after: float | None = None
+    break_glass_groups: tuple[str, ...] = ()
+
+    @property
+    def requester_reason_required(self) -> bool:
+        return self.reason_from in ("requester", "both")
 
 
 @dataclass(frozen=True, slots=True)

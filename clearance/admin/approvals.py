@@ -9,6 +9,11 @@
   needed to ask; who may decide what (a member of the approver groups, never the requester, each once) is the
   lifecycle's rule (``clearance.approvals.lifecycle``), applied atomically by the store.
 - ``DELETE /admin/v1/approvals/{id}``: the requester cancels a pending request.
+- ``POST /admin/v1/approvals/{id}/acknowledge`` with ``{"reason": "..."}``: an auditor, or an approver of its
+  groups, reviews a break-glass approval (never its requester); ``?review=pending`` lists those still to review.
+
+An ``auditor`` reads every approval (list and show), and only reads: deciding still needs the ``approver`` role and
+a member of the approval's groups.
 
 Callers authenticate exactly as for model requests (the gateway's authenticator: an OIDC token or a ``clr_`` key);
 an anonymous caller gets 401, a caller the policy gives no role 403. Errors are in the data path's OpenAI shape.
@@ -35,8 +40,8 @@ from clearance.admin.resources import (
     ApprovalResource,
     DecisionBody,
 )
-from clearance.approvals.lifecycle import approve, cancel, deny
-from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState
+from clearance.approvals.lifecycle import acknowledge, approve, cancel, deny
+from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState, ReviewState
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.store import ApprovalStore
 from clearance.exceptions import (
@@ -53,7 +58,9 @@ from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 
 PREFIX: Final = "/admin/v1"
 APPROVER: Final = "approver"
+AUDITOR: Final = "auditor"
 STATES: Final = frozenset(get_args(ApprovalState))
+REVIEWS: Final = frozenset(get_args(ReviewState))
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
 Clock = Callable[[], float]
@@ -100,6 +107,15 @@ def _state(text: str | None) -> ApprovalState | None:
         raise InvalidRequest(f"state must be one of {', '.join(sorted(STATES))}", param="state")
     state: ApprovalState = text  # type: ignore[assignment]  # checked against the Literal's values just above
     return state
+
+
+def _review(text: str | None) -> ReviewState | None:
+    if text is None:
+        return None
+    if text not in REVIEWS:
+        raise InvalidRequest(f"review must be one of {', '.join(sorted(REVIEWS))}", param="review")
+    review: ReviewState = text  # type: ignore[assignment]  # checked against the Literal's values just above
+    return review
 
 
 def _order(approval: ApprovalRequest) -> tuple[float, str]:
@@ -150,11 +166,16 @@ class Caller:
     def approver(self) -> bool:
         return APPROVER in self.roles
 
+    @property
+    def auditor(self) -> bool:
+        """Reads every approval; decides none (unless also an approver of its groups)."""
+        return AUDITOR in self.roles
+
     def may_decide(self, approval: ApprovalRequest) -> bool:
         return self.approver and bool(set(self.identity.groups) & set(approval.approvers))
 
     def may_see(self, approval: ApprovalRequest) -> bool:
-        return _is_requester(approval, self.identity) or self.may_decide(approval)
+        return self.auditor or _is_requester(approval, self.identity) or self.may_decide(approval)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +196,7 @@ class ApprovalsApi:
         router.add_delete(f"{PREFIX}/approvals/{{id}}", self._answering(self.cancel))
         router.add_post(f"{PREFIX}/approvals/{{id}}/approve", self._answering(self.approve))
         router.add_post(f"{PREFIX}/approvals/{{id}}/deny", self._answering(self.deny))
+        router.add_post(f"{PREFIX}/approvals/{{id}}/acknowledge", self._answering(self.acknowledge))
 
     def _answering(
         self, handler: Callable[[web.Request, Caller], Awaitable[web.Response]]
@@ -198,7 +220,7 @@ class ApprovalsApi:
         roles = self.policy.policy.roles(identity)
         if not roles:
             raise PermissionDenied(
-                "the policy gives you no role: ask for a clearance with a role (user, approver) in the policy",
+                "the policy gives you no role: ask for a clearance with a role (user, approver, auditor) in the policy",
                 code="role_required",
             )
         return Caller(identity, roles)
@@ -216,6 +238,7 @@ class ApprovalsApi:
 
     async def list(self, request: web.Request, caller: Caller) -> web.Response:
         state = _state(request.query.get("state"))
+        review = _review(request.query.get("review"))
         limit = _limit(request.query.get("limit"))
         cursor = request.query.get("cursor")
         after = None if cursor is None else decode_cursor(cursor)
@@ -224,12 +247,14 @@ class ApprovalsApi:
         # time is over are left out; expired also covers the lapsed ones not yet recorded
         stored: ApprovalState | None = None if state == "expired" else state
         queries: list[dict[str, Any]] = [{"requester": caller.identity.subject}]
-        if caller.approver:
+        if caller.auditor:
+            queries = [{}]  # every approval
+        elif caller.approver:
             queries.append({"approver_groups": caller.identity.groups})
         found: dict[str, ApprovalRequest] = {}
         for query in queries:
             for approval in await asyncio.to_thread(
-                self.store.list, state=stored, limit=limit + 1, after=after, **query
+                self.store.list, state=stored, review=review, limit=limit + 1, after=after, **query
             ):
                 found[approval.id] = approval
         merged = sorted(found.values(), key=_order)[: limit + 1]
@@ -264,6 +289,22 @@ class ApprovalsApi:
         )
         if approval.state in ("approved", "denied"):  # not an approval that still needs others
             self.notify(approval.state, approval)
+        return _json(ApprovalResource.of(approval, now=now))
+
+    async def acknowledge(self, request: web.Request, caller: Caller) -> web.Response:
+        if not (caller.auditor or caller.approver):
+            raise PermissionDenied(
+                "acknowledging a break-glass approval needs the auditor or approver role: ask for one in the "
+                "policy's clearances",
+                code="reviewer_role_required",
+            )
+        body = await _decision(request)
+        now = self.clock()
+        approval = await asyncio.to_thread(
+            self.store.apply,
+            request.match_info["id"],
+            lambda a: acknowledge(a, caller.identity, body.reason, now=now, auditor=caller.auditor),
+        )
         return _json(ApprovalResource.of(approval, now=now))
 
     async def cancel(self, request: web.Request, caller: Caller) -> web.Response:

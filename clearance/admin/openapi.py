@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from pydantic.json_schema import models_json_schema
 
@@ -15,13 +15,14 @@ from clearance.admin.resources import (
     DecisionBody,
     ErrorResponse,
 )
-from clearance.approvals.model import FINAL_STATES
+from clearance.approvals.model import FINAL_STATES, ReviewState
 
 _REF: Final = "#/components/schemas/{model}"
 _ERRORS: Final = {
     "400": "invalid request: malformed JSON, a bad parameter, a reason too long",
     "401": "no credentials, or credentials the gateway does not accept",
     "403": "no role in the policy, not an approver of this approval, your own request, or it was denied",
+    "409_review": "not a break-glass approval awaiting review (or acknowledged already)",
     "404": "no such approval that you may see",
     "409": "the approval's state does not allow this (already approved, used, …)",
     "410": "the approval expired or was cancelled",
@@ -34,9 +35,10 @@ def _ref(name: str) -> dict[str, str]:
 
 def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
     answers: dict[str, Any] = {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}}
-    for status in errors:
+    for error in errors:
+        status = error.split("_", 1)[0]
         answers[status] = {
-            "description": _ERRORS[status],
+            "description": _ERRORS[error],
             "content": {"application/json": {"schema": _ref("ErrorResponse")}},
         }
     return answers
@@ -56,14 +58,15 @@ def openapi_document() -> dict[str, Any]:
         ref_template=_REF,
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
+    reviews = sorted(get_args(ReviewState))
     decide = ("400", "401", "403", "404", "409", "410")
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Clearance admin API",
             "version": "1",
-            "description": "Approvals of restricted requests: list, show, approve, deny, cancel. Errors are in the "
-            "OpenAI error format of the data path.",
+            "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
+            "break-glass. Errors are in the OpenAI error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -85,9 +88,15 @@ def openapi_document() -> dict[str, Any]:
             "/admin/v1/approvals": {
                 "get": {
                     "operationId": "listApprovals",
-                    "summary": "approvals you may decide, and your own requests, newest first",
+                    "summary": "approvals you may decide, and your own requests (an auditor: every one), newest first",
                     "parameters": [
                         {"name": "state", "in": "query", "schema": {"type": "string", "enum": states}},
+                        {
+                            "name": "review",
+                            "in": "query",
+                            "description": "break-glass approvals whose review is so (pending: not acknowledged)",
+                            "schema": {"type": "string", "enum": reviews},
+                        },
                         {
                             "name": "limit",
                             "in": "query",
@@ -138,6 +147,18 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "deny (one denial denies)",
                     "requestBody": _BODY,
                     "responses": _responses("the denied approval", "ApprovalResource", *decide),
+                },
+            },
+            "/admin/v1/approvals/{id}/acknowledge": {
+                "parameters": [_ID],
+                "post": {
+                    "operationId": "acknowledgeApproval",
+                    "summary": "review a break-glass approval, with a reason (an auditor, or an approver of its "
+                    "groups; not its requester)",
+                    "requestBody": _BODY,
+                    "responses": _responses(
+                        "the acknowledged approval", "ApprovalResource", "400", "401", "403", "404", "409_review"
+                    ),
                 },
             },
         },

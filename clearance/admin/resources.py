@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.approvals.lifecycle import lapsed
-from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState
+from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState, ReviewState
+from clearance.models import ReasonFrom
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -62,6 +63,15 @@ class ApprovalResource(_Resource):
     created_at: float
     expires_at: float = Field(description="pending: when it expires undecided; approved: when the grant ends")
     history: list[TransitionResource]
+    reason_from: ReasonFrom = Field(description="who must give a reason: none, requester, approver or both")
+    escalate_to: list[str] = Field(description="the groups told, and who may decide too, once it escalates")
+    escalate_at: float | None = Field(description="when it escalates if still undecided (null: no escalation)")
+    escalated_at: float | None = Field(description="when it escalated (null: not escalated)")
+    break_glass: bool = Field(description="the requester granted themselves (break-glass)")
+    review: ReviewState | None = Field(description="break-glass only: pending until someone acknowledges it")
+    reviewed_by: str | None
+    reviewed_at: float | None
+    review_reason: str
 
     @classmethod
     def of(cls, approval: ApprovalRequest, *, now: float) -> ApprovalResource:
@@ -90,6 +100,15 @@ class ApprovalResource(_Resource):
             history=[
                 TransitionResource(state=t.state, actor=t.actor, at=t.at, reason=t.reason) for t in approval.history
             ],
+            reason_from=approval.reason_from,
+            escalate_to=list(approval.escalate_to),
+            escalate_at=approval.escalate_at,
+            escalated_at=approval.escalated_at,
+            break_glass=approval.break_glass,
+            review=approval.review,
+            reviewed_by=approval.reviewed_by,
+            reviewed_at=approval.reviewed_at,
+            review_reason=approval.review_reason,
         )
 
 
@@ -102,7 +121,8 @@ class ApprovalPage(_Resource):
 
 
 class DecisionBody(_Resource):
-    """The body of an approval, a denial or a cancellation: why (optional unless the rule asks for it)."""
+    """The body of an approval, a denial, a cancellation or an acknowledgement: why (optional unless the rule asks
+    for it; required to acknowledge)."""
 
     reason: str = Field(default="", max_length=MAX_REASON_CHARS)
 

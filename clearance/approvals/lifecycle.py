@@ -13,6 +13,15 @@ returns a new value with the ``Transition`` appended, or raises the precise erro
   ``system``). Every other transition refuses a lapsed approval with ``approval_expired`` even before the store has
   recorded the expiry.
 - ``use``: the grant's one use, by the requester, for the same body, rule and policy version.
+- ``escalate``: once, when a pending request is still undecided at ``escalate_at`` (actor ``system``): the rule's
+  escalation groups join the approvers. The state stays ``pending``.
+- ``break_glass``: the requester of a new pending request, a member of one of the rule's break-glass groups,
+  grants it themselves with a reason; the approval is ``approved`` and flagged for review (``review: pending``).
+- ``acknowledge``: someone other than the requester (an auditor, or a member of the approver groups) reviews a
+  break-glass approval, with a reason; whatever its state, ``review`` becomes ``acknowledged``.
+
+Reasons: the rule's ``approval.reason`` is kept on the approval (``reason_from``), so an approver of an outstanding
+approval is asked for a reason exactly as the rule said when it was made, whatever a later policy says.
 
 The policy version binding: a grant is good only under the very policy version that asked for it (the digest of the
 whole policy file, ``CompiledPolicy.digest``), and only for a decision by the same rule. A reload that changes
@@ -26,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
@@ -42,11 +51,16 @@ from clearance.exceptions import (
     ApprovalPending,
     ApprovalStateError,
     ApprovalUsed,
+    BreakGlassNotAllowed,
+    EscalationNotDue,
     InvalidRequest,
+    NoReviewPending,
     NotAnApprover,
     NotTheRequester,
     SelfApproval,
+    SelfReview,
 )
+from clearance.models import ReasonFrom
 
 SYSTEM: Final = "system"
 """The actor of an expiry."""
@@ -72,17 +86,18 @@ def canonical_body_sha256(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def check_reason(reason: str, *, required: bool, who: str) -> str:
-    """The reason as kept (surrounding whitespace stripped); refused when too long or required and missing."""
+def check_reason(reason: str, *, required: bool, who: str, param: str = "reason") -> str:
+    """The reason as kept (surrounding whitespace stripped); refused when too long or required and missing.
+    ``param`` names where the reason came from in the refusal (a body field, or a header)."""
     kept = reason.strip()
     if len(kept) > MAX_REASON_CHARS:
         raise InvalidRequest(
             f"the {who}'s reason is {len(kept)} characters long; keep it to {MAX_REASON_CHARS}",
             code="reason_too_long",
-            param="reason",
+            param=param,
         )
     if required and not kept:
-        raise InvalidRequest(f"this rule asks the {who} for a reason: give one", code="reason_required", param="reason")
+        raise InvalidRequest(f"this rule asks the {who} for a reason: give one", code="reason_required", param=param)
     return kept
 
 
@@ -110,16 +125,24 @@ def new_approval(
     now: float,
     requester_reason: str = "",
     reason_required: bool = False,
+    reason_from: ReasonFrom = "none",
+    escalate_to: Sequence[str] = (),
+    escalate_after: float | None = None,
     released_as: Mapping[str, str] | None = None,
 ) -> ApprovalRequest:
-    """A pending approval request, expiring undecided ``pending_seconds`` from ``now``."""
+    """A pending approval request, expiring undecided ``pending_seconds`` from ``now``. ``reason_from`` (the
+    rule's ``approval.reason``) is kept with it; the requester's reason is required when it or ``reason_required``
+    says so. With ``escalate_to``, the request escalates ``escalate_after`` seconds from ``now``."""
     if not approvers:
         raise ValueError("an approval needs at least one approver group")
     if approvals_needed < 1:
         raise ValueError("an approval needs at least one approval")
     if grant_seconds <= 0 or pending_seconds <= 0:
         raise ValueError("the grant and pending lifetimes must be positive")
-    kept = check_reason(requester_reason, required=reason_required, who="requester")
+    if bool(escalate_to) != (escalate_after is not None) or (escalate_after is not None and escalate_after <= 0):
+        raise ValueError("an escalation needs both its groups and a positive delay")
+    required = reason_required or reason_from in ("requester", "both")
+    kept = check_reason(requester_reason, required=required, who="requester")
     return ApprovalRequest(
         id=ID_PREFIX + secrets.token_urlsafe(24),
         requester=requester,
@@ -140,6 +163,9 @@ def new_approval(
         requester_reason=kept,
         released_as=dict(released_as or {}),
         history=(Transition("pending", requester.subject, now, kept),),
+        reason_from=reason_from,
+        escalate_to=tuple(escalate_to),
+        escalate_at=None if escalate_after is None else now + escalate_after,
     )
 
 
@@ -199,7 +225,7 @@ def approve(
     _require_approver(approval, actor)
     if actor.subject in approval.approved_by:
         raise AlreadyApproved(f"you approved {approval.id} already: it needs another approver")
-    kept = check_reason(reason, required=reason_required, who="approver")
+    kept = check_reason(reason, required=reason_required or approval.approver_reason_required, who="approver")
     approved_by = (*approval.approved_by, actor.subject)
     if len(approved_by) < approval.approvals_needed:
         return _step(approval, "pending", actor.subject, now, kept, approved_by=approved_by)
@@ -214,7 +240,7 @@ def deny(
     """A denial by ``actor``: one is enough, whatever approvals came before."""
     _require_pending(approval, now)
     _require_approver(approval, actor)
-    kept = check_reason(reason, required=reason_required, who="approver")
+    kept = check_reason(reason, required=reason_required or approval.approver_reason_required, who="approver")
     return _step(approval, "denied", actor.subject, now, kept)
 
 
@@ -271,3 +297,80 @@ def use(
             details={"mismatch": "policy"},
         )
     return _step(approval, "used", actor.subject, now)
+
+
+def escalation_due(approval: ApprovalRequest, now: float) -> bool:
+    """True when a pending, unlapsed request with an escalation is undecided at its ``escalate_at``."""
+    return (
+        approval.state == "pending"
+        and approval.escalated_at is None
+        and approval.escalate_at is not None
+        and now >= approval.escalate_at
+        and not lapsed(approval, now)
+    )
+
+
+def escalate(approval: ApprovalRequest, *, now: float) -> ApprovalRequest:
+    """Record the escalation (actor ``system``): the escalation groups join the approvers. Once only: a second
+    escalation, or one not due, is refused (``escalation_not_due``), so two instances record it once."""
+    _refuse_final(approval, now)
+    if not escalation_due(approval, now):
+        raise EscalationNotDue(f"approval {approval.id} has no escalation due now")
+    joined = tuple(dict.fromkeys((*approval.approvers, *approval.escalate_to)))
+    why = f"escalated to {', '.join(approval.escalate_to)}"
+    return _step(approval, "pending", SYSTEM, now, why, approvers=joined, escalated_at=now)
+
+
+def break_glass(
+    approval: ApprovalRequest, actor: Actor, reason: str, *, groups: Collection[str], now: float, param: str = "reason"
+) -> ApprovalRequest:
+    """The requester of a new pending request grants it themselves: allowed only to a member of ``groups`` (the
+    rule's break-glass groups), with a reason (``param`` names where it came from). The grant starts now and the
+    approval is flagged for review."""
+    if not _is_requester(approval, actor):
+        raise NotTheRequester(f"only the requester may break the glass on approval {approval.id}")
+    if approval.state != "pending" or len(approval.history) != 1:
+        raise ApprovalStateError(f"approval {approval.id} was acted on already: break-glass is for a new request")
+    if not set(actor.groups) & set(groups):
+        raise BreakGlassNotAllowed(
+            "this rule allows no break-glass for your groups: ask an approver instead (send the request without "
+            "X-Clearance-Break-Glass)"
+        )
+    kept = check_reason(reason, required=True, who="requester", param=param)
+    return _step(
+        approval,
+        "approved",
+        actor.subject,
+        now,
+        kept,
+        approved_by=(actor.subject,),
+        expires_at=now + approval.grant_seconds,
+        break_glass=True,
+        review="pending",
+    )
+
+
+def acknowledge(approval: ApprovalRequest, actor: Actor, reason: str, *, now: float, auditor: bool) -> ApprovalRequest:
+    """Review a break-glass approval, with a reason: an ``auditor``, or a member of its approver groups; never its
+    requester. The state stays what it is; the transition records who, when and why."""
+    if not approval.break_glass or approval.review != "pending":
+        raise NoReviewPending(f"approval {approval.id} is not a break-glass awaiting review: nothing to acknowledge")
+    if _is_requester(approval, actor):
+        raise SelfReview(f"approval {approval.id} is your own break-glass: someone else must acknowledge it")
+    if not auditor and not set(actor.groups) & set(approval.approvers):
+        raise NotAnApprover(
+            f"only an auditor or a member of {', '.join(approval.approvers)} may acknowledge approval {approval.id}",
+            details={"approvers": list(approval.approvers)},
+        )
+    kept = check_reason(reason, required=True, who="reviewer")
+    return _step(
+        approval,
+        approval.state,
+        actor.subject,
+        now,
+        f"acknowledged: {kept}",
+        review="acknowledged",
+        reviewed_by=actor.subject,
+        reviewed_at=now,
+        review_reason=kept,
+    )

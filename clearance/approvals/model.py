@@ -5,7 +5,13 @@ States, and the transitions between them (anything else is refused)::
     pending ──approve (the last needed)──▶ approved ──use (once)──▶ used
        │ ├──deny (any one approver)──▶ denied           └──grant lifetime over──▶ expired
        │ ├──cancel (the requester)──▶ cancelled
-       │ └──pending lifetime over──▶ expired
+       │ ├──pending lifetime over──▶ expired
+       │ └──break_glass (the requester, in a break-glass group, with a reason)──▶ approved
+       └──escalate (once, when due; stays pending)──▶ pending
+
+Two more steps change no state: ``escalate`` (the rule's escalation groups join the approvers) and, on a
+break-glass approval, ``acknowledge`` (someone other than the requester reviews it: ``review`` goes from
+``pending`` to ``acknowledged``). Each is recorded as a transition like any other.
 
 An approval never holds a raw value: ``preview`` is the request as the policy's masking would send it to someone
 without clearance, ``counts`` are findings per type, and ``released_as`` says, per type, whether approving sends
@@ -19,9 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from clearance.models import ReasonFrom
+
 ApprovalState = Literal["pending", "approved", "denied", "expired", "cancelled", "used"]
 FINAL_STATES: Final = frozenset({"denied", "expired", "cancelled", "used"})
 """States an approval never leaves."""
+
+ReviewState = Literal["pending", "acknowledged"]
+"""Where the review of a break-glass approval stands."""
 
 MAX_REASON_CHARS: Final = 500
 """The longest stated reason kept (requester's or approver's); a longer one is refused, not cut."""
@@ -90,7 +101,25 @@ class ApprovalRequest:
     """Subjects of the distinct approvers so far."""
     history: tuple[Transition, ...] = field(default=())
     """Every transition, oldest first (the first is ``pending``, at creation)."""
+    reason_from: ReasonFrom = "none"
+    """Who must give a reason, as the rule said when the approval was made (a later policy never changes it)."""
+    escalate_to: tuple[str, ...] = ()
+    """The groups told, and who join ``approvers``, when nobody has decided by ``escalate_at``."""
+    escalate_at: float | None = None
+    escalated_at: float | None = None
+    """When the escalation was recorded (None: not escalated)."""
+    break_glass: bool = False
+    """The requester granted themselves (a break-glass group's member, with a reason)."""
+    review: ReviewState | None = None
+    """A break-glass approval's review: ``pending`` until someone acknowledges it (None for any other)."""
+    reviewed_by: str | None = None
+    reviewed_at: float | None = None
+    review_reason: str = ""
 
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @property
+    def approver_reason_required(self) -> bool:
+        return self.reason_from in ("approver", "both")

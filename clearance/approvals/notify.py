@@ -97,6 +97,10 @@ def event_document(event: ApprovalEvent) -> dict[str, Any]:
             "approved_by": list(a.approved_by),
             "created_at": a.created_at,
             "expires_at": a.expires_at,
+            "escalate_to": list(a.escalate_to),
+            "escalated_at": a.escalated_at,
+            "break_glass": a.break_glass,
+            "review": a.review,
             "last_transition": (
                 None
                 if last is None

@@ -23,8 +23,8 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from clearance.approvals.lifecycle import expire
-from clearance.approvals.model import ApprovalRequest, ApprovalState, Requester, Transition
+from clearance.approvals.lifecycle import escalate, expire
+from clearance.approvals.model import ApprovalRequest, ApprovalState, Requester, ReviewState, Transition
 from clearance.db.store import DatabaseStore
 from clearance.db.tables import approval_requests, approval_transitions
 from clearance.exceptions import ApprovalNotFound, ApprovalStateError, ClearanceError, TooManyPending
@@ -77,6 +77,15 @@ def _row(approval: ApprovalRequest) -> dict[str, Any]:
         "requester_reason": approval.requester_reason,
         "released_as": dict(approval.released_as),
         "approved_by": list(approval.approved_by),
+        "reason_from": approval.reason_from,
+        "escalate_to": list(approval.escalate_to) if approval.escalate_to else None,
+        "escalate_at": approval.escalate_at,
+        "escalated_at": approval.escalated_at,
+        "break_glass": approval.break_glass,
+        "review": approval.review,
+        "reviewed_by": approval.reviewed_by,
+        "reviewed_at": approval.reviewed_at,
+        "review_reason": approval.review_reason or None,
     }
 
 
@@ -129,6 +138,15 @@ def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
         state=state,
         approved_by=tuple(row.approved_by),
         history=tuple(Transition(t.state, t.actor, t.at, t.reason) for t in history),
+        reason_from=row.reason_from,
+        escalate_to=tuple(row.escalate_to or ()),
+        escalate_at=row.escalate_at,
+        escalated_at=row.escalated_at,
+        break_glass=bool(row.break_glass),
+        review=row.review,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        review_reason=row.review_reason or "",
     )
 
 
@@ -172,13 +190,15 @@ class ApprovalStore(DatabaseStore):
         state: ApprovalState | None = None,
         requester: str | None = None,
         approver_groups: Collection[str] | None = None,
+        review: ReviewState | None = None,
         limit: int = DEFAULT_LIST_LIMIT,
         after: tuple[float, str] | None = None,
     ) -> builtins.list[ApprovalRequest]:
-        """Approvals, newest first (then by id): in ``state``, asked by the subject ``requester``, and
-        (``approver_groups``) those that a member of any of these groups may decide. Filters combine; none lists
-        every approval. ``after`` (the ``created_at`` and ``id`` of the last approval of a page) starts the list
-        right after that approval, for keyset pagination that holds while approvals are added."""
+        """Approvals, newest first (then by id): in ``state``, asked by the subject ``requester``,
+        (``approver_groups``) those that a member of any of these groups may decide, and (``review``) break-glass
+        approvals whose review is so. Filters combine; none lists every approval. ``after`` (the ``created_at`` and
+        ``id`` of the last approval of a page) starts the list right after that approval, for keyset pagination
+        that holds while approvals are added."""
         columns = approval_requests.c
         query = sa.select(approval_requests).order_by(columns.created_at.desc(), columns.id)
         if after is not None:
@@ -192,6 +212,8 @@ class ApprovalStore(DatabaseStore):
             query = query.where(approval_requests.c.state == state)
         if requester is not None:
             query = query.where(approval_requests.c.requester_subject == requester)
+        if review is not None:
+            query = query.where(approval_requests.c.review == review)
         if approver_groups is None:
             query = query.limit(limit)
         with self._engine.connect() as connection:
@@ -266,6 +288,16 @@ class ApprovalStore(DatabaseStore):
             connection.execute(approval_transitions.insert(), _transition_rows(approval, 0))
         return Created(approval, reused=False)
 
+    def record_break_glass(self, approval: ApprovalRequest) -> ApprovalRequest:
+        """Store a new break-glass approval (``lifecycle.break_glass``: approved by its requester at once). It is
+        never pending, so it neither reuses a pending approval nor counts against the requester's pending limit."""
+        if not approval.break_glass or approval.state != "approved" or len(approval.history) != 2:
+            raise ValueError("only a new break-glass approval (lifecycle.break_glass) is recorded so")
+        with self._engine.begin() as connection:
+            connection.execute(approval_requests.insert().values(**_row(approval)))
+            connection.execute(approval_transitions.insert(), _transition_rows(approval, 0))
+        return approval
+
     def apply(self, approval_id: str, change: Callable[[ApprovalRequest], ApprovalRequest]) -> ApprovalRequest:
         """Apply a lifecycle function (``lambda a: lifecycle.approve(a, who, why, now=now)``) to the stored
         approval and store the result atomically; the function's error, if it refuses, propagates and nothing is
@@ -318,3 +350,29 @@ class ApprovalStore(DatabaseStore):
             except ClearanceError:
                 continue  # decided, used or expired by someone else meanwhile
         return expired
+
+    def escalate_due(self, *, now: float) -> builtins.list[ApprovalRequest]:
+        """Record the escalation of every pending request undecided at its ``escalate_at``; returns those it
+        escalated. Each is escalated once whichever instances sweep: ``apply``'s conditional write lets one of
+        them record it, and ``lifecycle.escalate`` refuses it to the others (``escalation_not_due``)."""
+        columns = approval_requests.c
+        with self._engine.connect() as connection:
+            ids = (
+                connection.execute(
+                    sa.select(columns.id).where(
+                        columns.state == "pending",
+                        columns.escalated_at.is_(None),
+                        columns.escalate_at <= now,
+                        columns.expires_at > now,
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        escalated: builtins.list[ApprovalRequest] = []
+        for approval_id in ids:
+            try:
+                escalated.append(self.apply(approval_id, lambda approval: escalate(approval, now=now)))
+            except ClearanceError:
+                continue  # decided, escalated or expired by someone else meanwhile
+        return escalated

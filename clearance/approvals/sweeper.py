@@ -1,8 +1,10 @@
-"""Expiry, recorded: a pending request nobody decided, or a grant nobody used, is marked ``expired`` in the store
-when its time is over, and the notifiers are told. Until the sweep reaches it, every transition already refuses a
-lapsed approval (``approval_expired``) and the admin API shows it expired; the sweep makes the store and the
-notifiers say so too. One sweep is a single pass over what is due, so several gateway instances may sweep the same
-database: the store's optimistic writes let exactly one of them record each expiry."""
+"""Expiry and escalation, recorded. A pending request nobody decided, or a grant nobody used, is marked ``expired``
+in the store when its time is over, and the notifiers are told. Until the sweep reaches it, every transition
+already refuses a lapsed approval (``approval_expired``) and the admin API shows it expired; the sweep makes the
+store and the notifiers say so too. A pending request still undecided when its rule's escalation falls due is
+escalated: the escalation groups join its approvers and the notifiers are told (``escalated``). One sweep is a
+single pass over what is due, so several gateway instances may sweep the same database: the store's optimistic
+writes let exactly one of them record each expiry and each escalation."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ log = logging.getLogger("clearance.approvals")
 
 
 class ExpirySweeper:
-    """Sweeps ``store`` every ``interval`` seconds (``run``), or once (``sweep``)."""
+    """Sweeps ``store`` every ``interval`` seconds (``run``), or once (``sweep``): expiries, then escalations."""
 
     def __init__(
         self,
@@ -38,11 +40,20 @@ class ExpirySweeper:
         self._sleep = sleep
 
     async def sweep(self) -> int:
-        """Record every expiry that is due and notify it; how many were recorded."""
+        """Record every expiry that is due and notify it, then every escalation (``escalate``); how many expiries
+        were recorded."""
         expired = await asyncio.to_thread(self._store.expire_due, now=self._clock())
         for approval in expired:
             self._notify("expired", approval)
+        await self.escalate()
         return len(expired)
+
+    async def escalate(self) -> int:
+        """Record every escalation that is due and notify it; how many were recorded."""
+        escalated = await asyncio.to_thread(self._store.escalate_due, now=self._clock())
+        for approval in escalated:
+            self._notify("escalated", approval)
+        return len(escalated)
 
     async def run(self) -> None:
         """Sweep until cancelled. A sweep that fails (the database is away) is logged and tried again next time:
@@ -51,5 +62,5 @@ class ExpirySweeper:
             try:
                 await self.sweep()
             except Exception as exc:
-                log.error("approval expiry sweep failed", extra={"error": type(exc).__name__})
+                log.error("approval expiry sweep failed", extra={"error": type(exc).__name__})  # or escalation
             await self._sleep(self._interval)

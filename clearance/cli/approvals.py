@@ -1,5 +1,5 @@
-"""``clearance approvals list|show|approve|deny|cancel``: approval requests on a running gateway, through its admin
-API (``/admin/v1/approvals``, ``clearance.admin.approvals``).
+"""``clearance approvals list|show|approve|deny|cancel|acknowledge``: approval requests on a running gateway,
+through its admin API (``/admin/v1/approvals``, ``clearance.admin.approvals``).
 
 The gateway is ``--gateway URL`` (default ``http://127.0.0.1:8080``, or ``$CLEARANCE_GATEWAY``); the credential is
 ``$CLEARANCE_API_KEY`` if set, else the token ``clearance token`` would print (``clearance login`` first). A refusal
@@ -24,7 +24,8 @@ from clearance.cli.oauth_flows import LoginError
 from clearance.cli.token_file import TokenFileError
 
 approvals_app = typer.Typer(
-    help="List, show, approve, deny and cancel approval requests on a running gateway.", no_args_is_help=True
+    help="List, show, approve, deny, cancel and acknowledge approval requests on a running gateway.",
+    no_args_is_help=True,
 )
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
@@ -124,6 +125,23 @@ def _given(approval: Mapping[str, Any]) -> str:
     return f"{approval['approvals_given']}/{approval['approvals_needed']}"
 
 
+def _escalation(a: Mapping[str, Any]) -> str:
+    if not a["escalate_to"]:
+        return "-"
+    groups = ", ".join(a["escalate_to"])
+    if a["escalated_at"] is not None:
+        return f"escalated to {groups} at {_when(a['escalated_at'])}"
+    return f"to {groups} at {_when(a['escalate_at'])} if undecided"
+
+
+def _review(a: Mapping[str, Any]) -> str:
+    if not a["break_glass"]:
+        return "no"
+    if a["review"] == "acknowledged":
+        return f"yes; acknowledged by {a['reviewed_by']} at {_when(a['reviewed_at'])}: {a['review_reason']}"
+    return "yes; review pending: `clearance approvals acknowledge ID --reason ...`"
+
+
 def print_list(console: Console, page: Mapping[str, Any]) -> None:
     table = Table(title="Approvals")
     for column in ("ID", "State", "Requester", "Model", "Rule", "Found", "Approvals", "Expires"):
@@ -161,6 +179,9 @@ def print_approval(console: Console, a: Mapping[str, Any]) -> None:
         ("Approvers", ", ".join(a["approvers"])),
         ("Approvals", f"{_given(a)}" + (f" by {', '.join(a['approved_by'])}" if a["approved_by"] else "")),
         ("Expires", _when(a["expires_at"])),
+        ("Reasons asked of", a["reason_from"]),
+        ("Escalation", _escalation(a)),
+        ("Break-glass", _review(a)),
         ("Preview (masked)", a["preview"]),
     ]
     for name, value in rows:
@@ -177,15 +198,20 @@ def print_approval(console: Console, a: Mapping[str, Any]) -> None:
 @approvals_app.command("list")
 def list_approvals(
     state: str = typer.Option("pending", help="pending, approved, denied, expired, cancelled, used, or all."),
+    review: str | None = typer.Option(
+        None, help="pending: break-glass approvals not yet acknowledged (any state; use with --state all)."
+    ),
     limit: int = typer.Option(20, min=1, max=100, help="How many per page."),
     cursor: str | None = typer.Option(None, help="The cursor a previous page printed."),
     gateway: str = GATEWAY_OPTION,
     profile: str = PROFILE_OPTION,
 ) -> None:
-    """What you may decide, and your own requests, newest first."""
+    """What you may decide, and your own requests (an auditor: every approval), newest first."""
     params = {"limit": str(limit)}
     if state != "all":
         params["state"] = state
+    if review:
+        params["review"] = review
     if cursor:
         params["cursor"] = cursor
     print_list(Console(), _run(call(gateway, profile, "GET", API, params=params)))
@@ -224,6 +250,18 @@ def cancel(
 ) -> None:
     """Withdraw your own pending request."""
     _decided(_run(call(gateway, profile, "DELETE", f"{API}/{approval_id}", json={"reason": reason})))
+
+
+@approvals_app.command("acknowledge")
+def acknowledge(
+    approval_id: str,
+    reason: str = typer.Option(..., "--reason", "-r", help="Why the break-glass was fine, or what follows from it."),
+    gateway: str = GATEWAY_OPTION,
+    profile: str = PROFILE_OPTION,
+) -> None:
+    """Review a break-glass approval (an auditor, or an approver of its groups; not its requester)."""
+    approval = _run(call(gateway, profile, "POST", f"{API}/{approval_id}/acknowledge", json={"reason": reason}))
+    Console().print(f"Approval {approval['id']}: break-glass acknowledged by {approval['reviewed_by']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -107,9 +108,21 @@ approval_requests = Table(  # one row per approval request (clearance.approvals)
     Column("expires_at", Float, nullable=False),
     Column("requester_reason", Text, nullable=False),
     Column("approved_by", JSON, nullable=False),
+    # the rule's reason, escalation and break-glass, kept as they were when the approval was made (0007)
+    Column("reason_from", String(16), nullable=False, server_default="none"),
+    Column("escalate_to", JSON),
+    Column("escalate_at", Float),
+    Column("escalated_at", Float),
+    Column("break_glass", Boolean, nullable=False, server_default=false()),
+    Column("review", String(16)),
+    Column("reviewed_by", String(256)),
+    Column("reviewed_at", Float),
+    Column("review_reason", Text),
     Column("released_as", JSON, nullable=False, server_default="{}"),  # per type: unmasked, or the operator applied
     Index("ix_approval_requests_requester_state", "requester_subject", "state"),
     Index("ix_approval_requests_state_expires_at", "state", "expires_at"),
+    Index("ix_approval_requests_state_escalate_at", "state", "escalate_at"),
+    Index("ix_approval_requests_review", "review"),
 )
 
 approval_transitions = Table(  # one row per step of an approval's life, numbered from 0 (its creation)

@@ -15,7 +15,15 @@ from types import MappingProxyType
 from clearance.entities import DEFAULT_OPERATORS
 from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels, LevelScheme, classification_scheme
 from clearance.models import ApprovalRequirement, DecisionInput, Identity, MaskPlan, OperatorName, RecordMode
-from clearance.policy.schema import GLOB_CHARS, ClearanceSpec, Defaults, PolicyFile, RuleSpec, RuleWhen
+from clearance.policy.schema import (
+    GLOB_CHARS,
+    ApprovalSpec,
+    ClearanceSpec,
+    Defaults,
+    PolicyFile,
+    RuleSpec,
+    RuleWhen,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,11 +258,23 @@ def _grants(
     return groups, users, services, anonymous.get("")
 
 
+def _requirement(spec: ApprovalSpec) -> ApprovalRequirement:
+    escalate, glass = spec.escalate, spec.break_glass
+    return ApprovalRequirement(
+        approvers=spec.approvers,
+        approvals=spec.approvals,
+        grant_seconds=spec.grant_for,
+        reason_from=spec.reason,
+        escalate_to=escalate.to if escalate else (),
+        escalate_after=escalate.after if escalate else None,
+        break_glass_groups=glass.groups if glass else (),
+    )
+
+
 def _rule(
     spec: RuleSpec, rank: Mapping[str, int], maker: PlanMaker, default_plans: tuple[MaskPlan, ...], record: RecordMode
 ) -> Rule:
     when = spec.when
-    approval = spec.approval
     return Rule(
         id=spec.id,
         action=spec.action,
@@ -268,7 +288,7 @@ def _rule(
         label_mismatch=when.label_mismatch,
         types=frozenset(when.types) if when.types else None,
         plans=maker.plans(spec.mask.operators, spec.mask.restore) if spec.mask else default_plans,
-        approval=ApprovalRequirement(approval.approvers, approval.approvals, approval.grant_for) if approval else None,
+        approval=_requirement(spec.approval) if spec.approval else None,
         record=spec.record or record,
         message=spec.message or "",
     )

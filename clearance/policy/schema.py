@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.entities import UNLISTED_OPERATOR, default_levels
-from clearance.models import Action, OperatorName, RecordMode
+from clearance.models import Action, OperatorName, ReasonFrom, RecordMode
 
 Role = Literal["user", "approver", "auditor", "admin"]
 ENDPOINT_NAMES = tuple(e.name for e in MODEL_ENDPOINTS)
@@ -175,12 +175,38 @@ class MaskSpec(_Strict):
     """Whether the caller sees the originals of placeholders in the answer."""
 
 
+class EscalateSpec(_Strict):
+    """When nobody has decided ``after`` the request was made, ``to`` (groups) are told and may decide too."""
+
+    to: Annotated[tuple[Name, ...], Field(min_length=1)]
+    after: Seconds
+    """Seconds, or 15m, 1h, ...; counted from the request."""
+
+
+class BreakGlassSpec(_Strict):
+    """Members of ``groups`` may grant their own request at once, stating why (``X-Clearance-Break-Glass``); every
+    approver is told, and the approval is flagged for review until someone acknowledges it."""
+
+    groups: Annotated[tuple[Name, ...], Field(min_length=1)]
+
+
 class ApprovalSpec(_Strict):
     approvers: Annotated[tuple[Name, ...], Field(min_length=1)]
     """Groups whose members may approve."""
     approvals: Annotated[int, Field(ge=1)] = 1
     grant_for: Seconds = 3600.0
     """How long an approval lasts: seconds, or 30m, 8h, 1d."""
+    reason: ReasonFrom = "none"
+    """Who must state a reason: none, requester (``X-Clearance-Reason``), approver (to approve or deny), both."""
+    escalate: EscalateSpec | None = None
+    break_glass: BreakGlassSpec | None = None
+    """Off unless given."""
+
+    @model_validator(mode="after")
+    def _escalates_to_someone_new(self) -> ApprovalSpec:
+        if self.escalate is not None and set(self.escalate.to) <= set(self.approvers):
+            raise ValueError("escalate.to names only groups that approve already: name a second group to escalate to")
+        return self
 
 
 class RuleSpec(_Strict):
@@ -205,7 +231,10 @@ class RuleSpec(_Strict):
         if self.mask is not None and self.action != "mask":
             problems.append("'mask' is only for action: mask")
         if (self.approval is None) == (self.action == "require_approval"):
-            problems.append("'approval' (approvers, approvals, grant_for) goes with action: require_approval only")
+            problems.append(
+                "'approval' (approvers, approvals, grant_for, reason, escalate, break_glass) goes with "
+                "action: require_approval only"
+            )
         if self.message is not None and self.action not in ("block", "require_approval"):
             problems.append("'message' is only for block and require_approval")
         if problems:

@@ -8,6 +8,13 @@
   body's hash, and the rule and policy version deciding now (``clearance.approvals.lifecycle.use``); any other
   case is refused with its precise code (``approval_pending``, ``approval_denied``, ``approval_expired``,
   ``approval_used``, ``approval_mismatch``, ``approval_not_found``…).
+- With ``X-Clearance-Break-Glass: <reason>``: ``ApprovalGate.break_glass`` lets a member of one of the rule's
+  break-glass groups grant their own request at once (``clearance.approvals.lifecycle.break_glass``), tells every
+  notifier (``break_glass``), and spends the grant on this request; the approval stays flagged for review until
+  someone acknowledges it. Anyone else: 403 ``break_glass_not_allowed``; no reason: 400 ``reason_required``.
+
+A rule with ``approval.reason: requester`` (or ``both``) refuses a request without a non-empty
+``X-Clearance-Reason`` (400 ``reason_required``) before any approval is made.
 
 The store is blocking: every call to it runs in a thread. Times come from the clock given (``time.time`` by
 default), so tests control expiry without sleeping.
@@ -21,18 +28,21 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from clearance.approvals.lifecycle import new_approval, use
+from clearance.approvals.lifecycle import break_glass, check_reason, new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
-from clearance.exceptions import ApprovalNotFound
-from clearance.models import Decision, Identity
+from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest
+from clearance.models import ApprovalRequirement, Decision, Identity
 
 APPROVAL_HEADER: Final = "X-Clearance-Approval"
 """The header that presents an approval's grant: the id the ``approval_required`` refusal gave."""
 REASON_HEADER: Final = "X-Clearance-Reason"
-"""The header where a requester says why they need the request (optional; approvers read it)."""
+"""The header where a requester says why they need the request (optional unless the rule asks; approvers read
+it)."""
+BREAK_GLASS_HEADER: Final = "X-Clearance-Break-Glass"
+"""The header where a requester in a break-glass group says why they grant their own request now."""
 _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
@@ -75,9 +85,13 @@ class ApprovalGate:
     ) -> ApprovalRequest:
         """The pending approval for this request: a new one, or the identical one already pending.
         ``too_many_pending`` (429) when the requester has ``max_pending`` pending already."""
-        requirement = decision.approval
-        if decision.action != "require_approval" or requirement is None:
-            raise ValueError("only a require_approval decision asks for an approval")
+        requirement = self._requirement(decision)
+        if requirement.requester_reason_required and not reason.strip():
+            raise InvalidRequest(
+                f"this rule asks you why you need this request: say so in the {REASON_HEADER} header",
+                code="reason_required",
+                param=REASON_HEADER,
+            )
         now = self._clock()
         approval = new_approval(
             requester=requester_of(identity),
@@ -96,12 +110,76 @@ class ApprovalGate:
             pending_seconds=self.settings.pending_lifetime,
             now=now,
             requester_reason=reason,
+            reason_from=requirement.reason_from,
+            escalate_to=requirement.escalate_to,
+            escalate_after=requirement.escalate_after,
             released_as=released_as,
         )
         created = await asyncio.to_thread(self.store.create, approval, now=now, max_pending=self.settings.max_pending)
         if not created.reused:  # an identical request already pending was notified when it was made
             self._notify("requested", created.approval)
         return created.approval
+
+    @staticmethod
+    def _requirement(decision: Decision) -> ApprovalRequirement:
+        if decision.action != "require_approval" or decision.approval is None:
+            raise ValueError("only a require_approval decision asks for an approval")
+        return decision.approval
+
+    async def break_glass(
+        self,
+        *,
+        identity: Identity,
+        model: str,
+        endpoint: str,
+        decision: Decision,
+        preview: str,
+        body_sha256: str,
+        reason: str,
+        released_as: Mapping[str, str],
+    ) -> ApprovalRequest:
+        """Grant the requester's own request at once, as the rule's break-glass allows, tell every notifier, and
+        spend the grant on this request: the used approval. ``break_glass_not_allowed`` (403) when the rule has no
+        break-glass or none of the caller's groups is named; ``reason_required`` (400) without a reason."""
+        requirement = self._requirement(decision)
+        if not set(identity.groups) & set(requirement.break_glass_groups):
+            raise BreakGlassNotAllowed(
+                f"rule {decision.rule} allows no break-glass for your groups: send the request without "
+                f"{BREAK_GLASS_HEADER} and ask its approvers"
+            )
+        now = self._clock()
+        requester = requester_of(identity)
+        asked = new_approval(
+            requester=requester,
+            model=model,
+            endpoint=endpoint,
+            rule=decision.rule,
+            reasons=decision.reasons,
+            level=decision.level,
+            counts=decision.counts,
+            preview=preview,
+            body_sha256=body_sha256,
+            policy_version=decision.policy_version,
+            approvers=requirement.approvers,
+            approvals_needed=requirement.approvals,
+            grant_seconds=requirement.grant_seconds,
+            pending_seconds=self.settings.pending_lifetime,
+            now=now,
+            requester_reason=check_reason(reason, required=True, who="requester", param=BREAK_GLASS_HEADER),
+            reason_from=requirement.reason_from,
+            released_as=released_as,
+        )
+        granted = break_glass(
+            asked,
+            requester,
+            reason,
+            groups=requirement.break_glass_groups,
+            now=now,
+            param=BREAK_GLASS_HEADER,
+        )
+        await asyncio.to_thread(self.store.record_break_glass, granted)
+        self._notify("break_glass", granted)
+        return await self.spend(granted.id, identity, body_sha256=body_sha256, decision=decision)
 
     async def spend(
         self, approval_id: str, identity: Identity, *, body_sha256: str, decision: Decision

@@ -41,7 +41,7 @@ from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.payload.extract import Walked
 from clearance.proxy import ollama
-from clearance.proxy.approval_gate import APPROVAL_HEADER, REASON_HEADER, ApprovalGate
+from clearance.proxy.approval_gate import APPROVAL_HEADER, BREAK_GLASS_HEADER, REASON_HEADER, ApprovalGate
 from clearance.proxy.decisions import approval_required, denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
 from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label, usage_of
@@ -197,6 +197,8 @@ class ModelPipeline:
         """A ``require_approval`` decision: without a grant, ask for approval and refuse (403
         ``approval_required``); with ``X-Clearance-Approval``, use the grant and release the request masked under
         the rule's decision (``Inspector.release``). Either way the record carries the approval's id."""
+        if BREAK_GLASS_HEADER in request.headers:
+            return await self._break_glass(request, exchange, endpoint, walked, inspection)
         gate = self.approvals
         assert gate is not None
         decision = inspection.decision
@@ -226,6 +228,29 @@ class ModelPipeline:
             exchange.approval(presented)
             raise
         exchange.approval(presented)
+        return self.inspector.release(inspection)
+
+    async def _break_glass(
+        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, walked: Walked, inspection: Inspection
+    ) -> Inspection:
+        """A ``require_approval`` decision with ``X-Clearance-Break-Glass``: the requester grants their own request
+        (``ApprovalGate.break_glass``: only as the rule allows, with a reason, redacted like
+        ``X-Clearance-Reason``), which is released at once as under a grant. The record carries the approval's id."""
+        gate = self.approvals
+        assert gate is not None
+        header = request.headers[BREAK_GLASS_HEADER]
+        stated = check_reason(header, required=False, who="requester", param=BREAK_GLASS_HEADER)
+        approval = await gate.break_glass(
+            identity=exchange.identity or Identity.anonymous(),
+            model=exchange.model or UNKNOWN_MODEL,
+            endpoint=endpoint.name,
+            decision=inspection.decision,
+            preview=dumps(self.inspector.preview(inspection)).decode(),
+            body_sha256=canonical_body_sha256(walked.body),
+            reason=self.inspector.redact(stated) if stated else "",
+            released_as=self.inspector.released_as(inspection),
+        )
+        exchange.approval(approval.id)
         return self.inspector.release(inspection)
 
     def finish(self, exchange: Exchange) -> None:

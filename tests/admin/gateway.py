@@ -8,16 +8,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aiohttp import web
 
 from clearance.app import APPROVALS, create_app
+from clearance.approvals.lifecycle import break_glass
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.store import ApprovalStore
 from clearance.auth.keys import ApiKeyStore
 from clearance.config import GatewayConfig
+from clearance.models import ReasonFrom
 from tests.approvals.test_store import request
 from tests.conftest import gateway_config
 
@@ -29,6 +31,9 @@ PEOPLE: dict[str, tuple[str, ...]] = {
     "carol": ("security",),
     "sam": ("engineering",),  # role user
     "eve": ("engineering",),
+    "olga": ("engineering", "oncall"),  # role user; may break the glass
+    "lee": ("security-leads",),  # roles user and approver: decides once an approval escalates
+    "audrey": ("audit",),  # role auditor: reads every approval
     "nobody": ("finance",),  # no clearance: no role
 }
 
@@ -74,14 +79,31 @@ class People:
         approvers: tuple[str, ...] = ("security",),
         needed: int = 1,
         created_at: float | None = None,
+        reason_from: ReasonFrom = "none",
+        escalate_to: tuple[str, ...] = (),
     ) -> ApprovalRequest:
         """A pending approval of ``requester``'s request (``tests.approvals.test_store.request``: model ``llama``, a
-        GitHub token and two emails), stored; each one for a body of its own."""
+        GitHub token and two emails), stored; each one for a body of its own. With ``escalate_to``, it escalates a
+        minute after it is made."""
         self.serial += 1
         now = time.time() if created_at is None else created_at
         asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
         approval = request({"n": self.serial}, requester=asker, approvers=approvers, needed=needed, now=now)
+        escalate_at = now + 60 if escalate_to else None
+        approval = replace(approval, reason_from=reason_from, escalate_to=escalate_to, escalate_at=escalate_at)
         return self.store.create(approval, now=now).approval
+
+    def break_glass(
+        self, requester: str = "olga", *, reason: str = "prod down, INC-7", groups: tuple[str, ...] = ("oncall",)
+    ) -> ApprovalRequest:
+        """A break-glass approval of ``requester``'s request, granted by themselves (as the gateway makes one under
+        a rule whose break-glass ``groups`` are these), stored; its review is pending."""
+        self.serial += 1
+        now = time.time()
+        asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
+        asked = request({"n": self.serial}, requester=asker, now=now)
+        granted = break_glass(asked, asker, reason, groups=groups, now=now)
+        return self.store.record_break_glass(granted)
 
 
 @contextmanager

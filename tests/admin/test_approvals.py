@@ -317,3 +317,115 @@ async def test_when_approvals_are_decided_or_cancelled_then_the_notifiers_hear_o
     assert sorted((e["event"], e["approval"]["id"]) for e in events) == sorted(
         [("approved", approved.id), ("denied", denied.id), ("cancelled", halfway.id)]
     )
+
+
+# -- the rule's reasons, break-glass review, the auditor -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["approve", "deny"])
+async def test_when_the_rule_asks_approvers_for_a_reason_then_deciding_without_one_is_a_400(
+    admin: Admin, action: str
+) -> None:
+    approval = admin.people.approval(reason_from="approver")
+
+    for body in (None, {"reason": ""}, {"reason": "   "}):
+        status, refused = await admin.call("POST", f"{API}/{approval.id}/{action}", "alice", json=body)
+        assert (status, refused["error"]["code"], refused["error"]["param"]) == (400, "reason_required", "reason")
+    status, decided = await admin.call("POST", f"{API}/{approval.id}/{action}", "alice", json={"reason": "INC-7"})
+    assert (status, decided["history"][-1]["reason"], decided["reason_from"]) == (200, "INC-7", "approver")
+
+
+async def test_when_a_break_glass_is_acknowledged_then_its_review_is_done_and_it_leaves_the_review_list(
+    admin: Admin,
+) -> None:
+    glass = admin.people.break_glass("olga")
+    admin.people.approval("sam")
+
+    status, listed = await admin.call("GET", API + "?review=pending", "alice")
+    assert (status, ids(listed)) == (200, [glass.id])
+    shown = listed["data"][0]
+    assert (shown["break_glass"], shown["review"], shown["state"], shown["approved_by"]) == (
+        True, "pending", "approved", ["olga"],
+    )  # fmt: skip
+
+    status, acknowledged = await admin.call("POST", f"{API}/{glass.id}/acknowledge", "audrey", json={"reason": "INC-7"})
+
+    assert status == 200
+    assert (acknowledged["review"], acknowledged["reviewed_by"], acknowledged["review_reason"]) == (
+        "acknowledged", "audrey", "INC-7",
+    )  # fmt: skip
+    assert acknowledged["history"][-1]["actor"] == "audrey"
+    assert ids((await admin.call("GET", API + "?review=pending", "alice"))[1]) == []
+    assert ids((await admin.call("GET", API + "?review=acknowledged", "audrey"))[1]) == [glass.id]
+    status, again = await admin.call("POST", f"{API}/{glass.id}/acknowledge", "alice", json={"reason": "me too"})
+    assert (status, again["error"]["code"]) == (409, "no_review_pending")
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status", "code"),
+    [
+        ("olga", {"reason": "it was fine"}, 403, "reviewer_role_required"),  # the requester has no reviewer role
+        ("sam", {"reason": "fine"}, 403, "reviewer_role_required"),
+        ("alice", {}, 400, "reason_required"),
+        ("lee", {"reason": "fine"}, 403, "not_an_approver"),  # an approver, but not of this approval's groups
+    ],
+)
+async def test_when_acknowledging_is_not_theirs_to_do_then_it_is_refused(
+    admin: Admin, who: str, body: dict[str, Any], status: int, code: str
+) -> None:
+    glass = admin.people.break_glass("olga")
+
+    answer, refused = await admin.call("POST", f"{API}/{glass.id}/acknowledge", who, json=body)
+
+    assert (answer, refused["error"]["code"]) == (status, code)
+    assert (await admin.call("GET", f"{API}/{glass.id}", "alice"))[1]["review"] == "pending"
+
+
+async def test_when_an_approver_breaks_the_glass_then_they_may_not_acknowledge_their_own(admin: Admin) -> None:
+    glass = admin.people.break_glass("alice", groups=("security",))
+
+    status, refused = await admin.call("POST", f"{API}/{glass.id}/acknowledge", "alice", json={"reason": "mine"})
+
+    assert (status, refused["error"]["code"]) == (403, "self_review")
+
+
+async def test_when_an_auditor_lists_and_shows_then_they_read_every_approval_and_decide_none(admin: Admin) -> None:
+    made = [
+        admin.people.approval("sam"),
+        admin.people.approval("eve", approvers=("ops",)),
+        admin.people.approval("alice"),
+        admin.people.break_glass("olga"),
+    ]
+
+    status, listed = await admin.call("GET", API, "audrey")
+    assert (status, sorted(ids(listed))) == (200, sorted(a.id for a in made))
+    status, shown = await admin.call("GET", f"{API}/{made[1].id}", "audrey")
+    assert (status, shown["id"]) == (200, made[1].id)
+
+    status, refused = await admin.call("POST", f"{API}/{made[0].id}/approve", "audrey", json={"reason": "ok"})
+    assert (status, refused["error"]["code"]) == (403, "approver_role_required")
+    status, refused = await admin.call("DELETE", f"{API}/{made[0].id}", "audrey")
+    assert (status, refused["error"]["code"]) == (403, "not_the_requester")
+    assert (await admin.call("GET", f"{API}/{made[0].id}", "sam"))[1]["state"] == "pending"
+
+
+async def test_when_an_approval_escalates_then_the_escalation_group_sees_and_decides_it(admin: Admin) -> None:
+    approval = admin.people.approval("sam", escalate_to=("security-leads",))
+    status, refused = await admin.call("GET", f"{API}/{approval.id}", "lee")
+    assert (status, refused["error"]["code"]) == (404, "approval_not_found")
+    assert approval.escalate_at is not None
+
+    [escalated] = admin.people.store.escalate_due(now=approval.escalate_at)
+
+    assert escalated.id == approval.id
+    status, listed = await admin.call("GET", API + "?state=pending", "lee")
+    assert (status, ids(listed)) == (200, [approval.id])
+    shown = listed["data"][0]
+    assert (shown["approvers"], shown["escalate_to"], shown["escalated_at"]) == (
+        ["security", "security-leads"], ["security-leads"], approval.escalate_at,
+    )  # fmt: skip
+    assert shown["history"][-1] == {
+        "state": "pending", "actor": "system", "at": approval.escalate_at, "reason": "escalated to security-leads",
+    }  # fmt: skip
+    status, decided = await admin.call("POST", f"{API}/{approval.id}/approve", "lee", json={"reason": "ok"})
+    assert (status, decided["state"], decided["approved_by"]) == (200, "approved", ["lee"])

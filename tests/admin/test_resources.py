@@ -7,9 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 from clearance.admin.resources import ApprovalResource, DecisionBody
-from clearance.approvals.lifecycle import approve
+from clearance.approvals.lifecycle import approve, break_glass
 from clearance.approvals.model import MAX_REASON_CHARS
-from tests.approvals.test_store import ALICE, T0, request
+from tests.approvals.test_store import ALICE, ONCALL, T0, request
 
 
 def test_when_an_approval_is_shown_then_counts_and_approvers_are_there_and_hashes_are_not() -> None:
@@ -32,3 +32,11 @@ def test_when_a_decision_reason_is_too_long_then_the_body_is_refused() -> None:
     assert DecisionBody.model_validate({"reason": "x" * MAX_REASON_CHARS}).reason == "x" * MAX_REASON_CHARS
     with pytest.raises(ValidationError):
         DecisionBody.model_validate({"reason": "x" * (MAX_REASON_CHARS + 1)})
+
+
+def test_when_a_break_glass_is_shown_then_its_flag_and_review_are_there() -> None:
+    granted = break_glass(request(requester=ONCALL), ONCALL, "prod down", groups=("oncall",), now=T0)
+    resource = ApprovalResource.of(granted, now=T0 + 1).model_dump()
+    assert (resource["state"], resource["break_glass"], resource["review"]) == ("approved", True, "pending")
+    assert (resource["reviewed_by"], resource["reviewed_at"], resource["review_reason"]) == (None, None, "")
+    assert (resource["reason_from"], resource["escalate_to"], resource["escalate_at"]) == ("none", [], None)

@@ -10,11 +10,15 @@ import pytest
 
 from clearance.approvals.lifecycle import (
     SYSTEM,
+    acknowledge,
     approve,
+    break_glass,
     cancel,
     canonical_body_sha256,
     check_reason,
     deny,
+    escalate,
+    escalation_due,
     expire,
     lapsed,
     new_approval,
@@ -30,10 +34,14 @@ from clearance.exceptions import (
     ApprovalPending,
     ApprovalStateError,
     ApprovalUsed,
+    BreakGlassNotAllowed,
+    EscalationNotDue,
     InvalidRequest,
+    NoReviewPending,
     NotAnApprover,
     NotTheRequester,
     SelfApproval,
+    SelfReview,
 )
 from clearance.models import Identity
 
@@ -384,3 +392,165 @@ def test_when_a_value_in_the_body_changes_then_the_hash_changes() -> None:
 
 def test_the_canonical_form_is_compact_sorted_utf8_json() -> None:
     assert canonical_body_sha256({"b": 1, "a": "é"}) == hashlib.sha256('{"a":"é","b":1}'.encode()).hexdigest()
+
+
+# -- reasons, escalation, break-glass, review --------------------------------------------------------------------
+
+LEADS = Identity("lee", groups=("leads",))
+AUDREY = Identity("audrey", groups=("audit",))
+SAM_ONCALL = Requester("sam", email="sam@example.com", groups=("dev", "oncall"))
+
+
+def asking(
+    *, reason_from: Any = "none", reason: str = "", escalate_after: float | None = None, requester: Requester = SAM
+) -> ApprovalRequest:
+    return new_approval(
+        requester=requester,
+        model="llama",
+        endpoint="chat.completions",
+        rule="secrets-need-approval",
+        reasons=("matched_rule",),
+        level="restricted",
+        counts={"GITHUB_TOKEN": 1},
+        preview="deploy with [GITHUB_TOKEN]",
+        body_sha256=BODY,
+        policy_version=POLICY,
+        approvers=("security",),
+        approvals_needed=1,
+        grant_seconds=GRANT_S,
+        pending_seconds=PENDING_S,
+        now=T0,
+        requester_reason=reason,
+        reason_from=reason_from,
+        escalate_to=("leads",) if escalate_after is not None else (),
+        escalate_after=escalate_after,
+    )
+
+
+@pytest.mark.parametrize("reason_from", ["requester", "both"])
+def test_when_the_rule_asks_the_requester_for_a_reason_then_none_is_refused(reason_from: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        asking(reason_from=reason_from, reason="  ")
+    assert info.value.code == "reason_required"
+    assert asking(reason_from=reason_from, reason="hotfix").reason_from == reason_from
+
+
+@pytest.mark.parametrize(
+    ("reason_from", "asked"), [("none", False), ("requester", False), ("approver", True), ("both", True)]
+)
+@pytest.mark.parametrize("decide", [approve, deny])
+def test_when_the_rule_asks_approvers_for_a_reason_then_deciding_without_one_is_refused(
+    reason_from: str, asked: bool, decide: Callable[..., ApprovalRequest]
+) -> None:
+    approval = asking(reason_from=reason_from, reason="hotfix")
+    if asked:
+        with pytest.raises(InvalidRequest) as info:
+            decide(approval, ALICE, "", now=T0 + 1)
+        assert (info.value.code, info.value.param) == ("reason_required", "reason")
+    else:
+        assert decide(approval, ALICE, "", now=T0 + 1).state in ("approved", "denied")
+    assert decide(approval, ALICE, "checked", now=T0 + 1).history[-1].reason == "checked"
+
+
+def test_when_an_escalation_falls_due_then_it_is_recorded_once_and_its_groups_may_decide() -> None:
+    approval = asking(escalate_after=900.0)
+    assert (approval.escalate_to, approval.escalate_at, approval.escalated_at) == (("leads",), T0 + 900, None)
+    with pytest.raises(NotAnApprover):
+        approve(approval, LEADS, now=T0 + 899)
+    assert not escalation_due(approval, T0 + 899)
+    with pytest.raises(EscalationNotDue):
+        escalate(approval, now=T0 + 899)
+
+    escalated = escalate(approval, now=T0 + 900)
+
+    assert escalated.state == "pending"
+    assert escalated.approvers == ("security", "leads")
+    assert escalated.escalated_at == T0 + 900
+    assert escalated.history[-1] == Transition("pending", SYSTEM, T0 + 900, "escalated to leads")
+    with pytest.raises(EscalationNotDue):
+        escalate(escalated, now=T0 + 901)  # once only
+    assert approve(escalated, LEADS, now=T0 + 901).state == "approved"
+
+
+@pytest.mark.parametrize("moved", ["approved", "lapsed", "none"])
+def test_when_nothing_is_left_to_escalate_then_escalate_refuses(moved: str) -> None:
+    approval = asking(escalate_after=900.0) if moved != "none" else asking()
+    now = T0 + 1_000
+    if moved == "approved":
+        approval = approve(approval, ALICE, now=T0 + 10)
+    if moved == "lapsed":
+        now = T0 + PENDING_S
+    assert not escalation_due(approval, now)
+    with pytest.raises(ApprovalStateError):
+        escalate(approval, now=now)
+
+
+def test_when_an_escalation_has_groups_without_a_delay_then_it_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="escalation"):
+        new_approval(
+            requester=SAM, model="m", endpoint="chat.completions", rule="r", reasons=(), level="restricted",
+            counts={}, preview="", body_sha256=BODY, policy_version=POLICY, approvers=("security",),
+            approvals_needed=1, grant_seconds=1, pending_seconds=1, now=T0, escalate_to=("leads",),
+        )  # fmt: skip
+
+
+def test_when_a_requester_in_a_break_glass_group_breaks_the_glass_then_it_is_approved_by_them_and_under_review() -> (
+    None
+):
+    approval = asking(requester=SAM_ONCALL)
+
+    granted = break_glass(approval, SAM_ONCALL, " prod down ", groups=("oncall",), now=T0 + 5)
+
+    assert (granted.state, granted.approved_by, granted.expires_at) == ("approved", ("sam",), T0 + 5 + GRANT_S)
+    assert (granted.break_glass, granted.review) == (True, "pending")
+    assert granted.history[-1] == Transition("approved", "sam", T0 + 5, "prod down")
+    used = use(granted, SAM_ONCALL, body_sha256=BODY, rule=granted.rule, policy_version=POLICY, now=T0 + 6)
+    assert used.state == "used"
+
+
+def test_when_the_requester_is_in_no_break_glass_group_then_break_glass_not_allowed() -> None:
+    with pytest.raises(BreakGlassNotAllowed) as info:
+        break_glass(asking(), SAM, "prod down", groups=("oncall",), now=T0)
+    assert (info.value.http_status, info.value.code) == (403, "break_glass_not_allowed")
+
+
+def test_when_the_glass_is_broken_without_a_reason_then_reason_required_at_the_param_given() -> None:
+    with pytest.raises(InvalidRequest) as info:
+        break_glass(asking(requester=SAM_ONCALL), SAM_ONCALL, " ", groups=("oncall",), now=T0, param="X-Header")
+    assert (info.value.code, info.value.param) == ("reason_required", "X-Header")
+
+
+def test_when_someone_else_breaks_the_glass_then_only_the_requester_may() -> None:
+    with pytest.raises(NotTheRequester):
+        break_glass(asking(), Identity("olga", groups=("oncall",)), "down", groups=("oncall",), now=T0)
+
+
+def test_when_a_break_glass_is_acknowledged_then_review_is_done_with_who_when_and_why() -> None:
+    granted = break_glass(asking(requester=SAM_ONCALL), SAM_ONCALL, "prod down", groups=("oncall",), now=T0)
+    used = use(granted, SAM_ONCALL, body_sha256=BODY, rule=granted.rule, policy_version=POLICY, now=T0 + 1)
+
+    reviewed = acknowledge(used, AUDREY, "INC-7 confirmed", now=T0 + 50, auditor=True)
+
+    assert (reviewed.state, reviewed.review) == ("used", "acknowledged")
+    assert (reviewed.reviewed_by, reviewed.reviewed_at, reviewed.review_reason) == (
+        "audrey",
+        T0 + 50,
+        "INC-7 confirmed",
+    )
+    assert reviewed.history[-1] == Transition("used", "audrey", T0 + 50, "acknowledged: INC-7 confirmed")
+    with pytest.raises(NoReviewPending):
+        acknowledge(reviewed, ALICE, "again", now=T0 + 60, auditor=False)
+    assert acknowledge(used, ALICE, "fine", now=T0 + 50, auditor=False).reviewed_by == "alice"  # an approver
+
+
+def test_when_acknowledging_is_not_theirs_to_do_then_it_is_refused_with_the_precise_code() -> None:
+    granted = break_glass(asking(requester=SAM_ONCALL), SAM_ONCALL, "prod down", groups=("oncall",), now=T0)
+    with pytest.raises(SelfReview):
+        acknowledge(granted, SAM_ONCALL, "was fine", now=T0 + 1, auditor=True)
+    with pytest.raises(NotAnApprover):
+        acknowledge(granted, CAROL, "looks fine", now=T0 + 1, auditor=False)
+    with pytest.raises(InvalidRequest) as info:
+        acknowledge(granted, AUDREY, "", now=T0 + 1, auditor=True)
+    assert info.value.code == "reason_required"
+    with pytest.raises(NoReviewPending):
+        acknowledge(asking(), AUDREY, "nothing to see", now=T0 + 1, auditor=True)

@@ -32,7 +32,7 @@ def test_when_an_event_is_written_then_it_holds_only_what_the_approval_holds() -
     assert set(document["approval"]) == {
         "id", "state", "requester", "requester_reason", "model", "endpoint", "rule", "reasons", "level", "counts",
         "preview", "released_as", "approvers", "approvals_needed", "approved_by", "created_at", "expires_at",
-        "last_transition",
+        "last_transition", "escalate_to", "escalated_at", "break_glass", "review",
     }  # fmt: skip
     assert document["approval"]["preview"] == PREVIEW
     assert document["approval"]["requester"] == {"subject": "sam", "kind": "user", "email": "sam@example.com"}
@@ -41,6 +41,31 @@ def test_when_an_event_is_written_then_it_holds_only_what_the_approval_holds() -
     assert RAW_TOKEN not in text
     assert "body_sha256" not in text
     assert "groups" not in text
+
+
+def test_when_an_approval_escalates_then_its_event_names_the_escalation_groups() -> None:
+    document = event_document(
+        sample_event(
+            "escalated",
+            approvers=("security", "security-leads"),
+            escalate_to=("security-leads",),
+            escalated_at=1_900.0,
+            history=(Transition("pending", "sam", 1_000.0), Transition("pending", "system", 1_900.0, "escalated")),
+        )
+    )
+    assert document["event"] == "escalated"
+    assert document["approval"]["escalate_to"] == ["security-leads"]
+    assert document["approval"]["approvers"] == ["security", "security-leads"]
+    assert (document["approval"]["escalated_at"], document["approval"]["last_transition"]["actor"]) == (
+        1_900.0,
+        "system",
+    )
+
+
+def test_when_the_glass_is_broken_then_its_event_says_so_and_that_review_is_pending() -> None:
+    document = event_document(sample_event("break_glass", state="approved", break_glass=True, review="pending"))
+    assert (document["event"], document["approval"]["state"]) == ("break_glass", "approved")
+    assert (document["approval"]["break_glass"], document["approval"]["review"]) == (True, "pending")
 
 
 def test_when_types_are_counted_then_the_most_found_come_first() -> None:

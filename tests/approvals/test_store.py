@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import inspect, select
 
 from clearance.approvals import lifecycle
@@ -433,4 +434,131 @@ def test_when_a_database_at_0004_is_upgraded_then_the_approval_tables_come_and_g
 
     assert migrate.current_revision(engine) == "0004"
     assert not {"approval_requests", "approval_transitions"} & set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+# reasons, escalation, break-glass (migration 0007)
+
+ONCALL = Requester("olga", kind="service", groups=("dev", "oncall"))
+
+
+def escalating(body: dict[str, Any], *, now: float = T0) -> ApprovalRequest:
+    return new_approval(
+        requester=SAM,
+        model="llama",
+        endpoint="chat.completions",
+        rule="secrets-need-approval",
+        reasons=("matched_rule",),
+        level="restricted",
+        counts={"GITHUB_TOKEN": 1},
+        preview="deploy with [GITHUB_TOKEN]",
+        body_sha256=canonical_body_sha256(body),
+        policy_version=POLICY,
+        approvers=("security",),
+        approvals_needed=1,
+        grant_seconds=600.0,
+        pending_seconds=3_600.0,
+        now=now,
+        requester_reason="hotfix",
+        reason_from="both",
+        escalate_to=("leads",),
+        escalate_after=900.0,
+    )
+
+
+def test_when_an_approval_with_a_rules_reason_and_escalation_is_stored_then_it_reads_back_whole(
+    store: ApprovalStore,
+) -> None:
+    approval = store.create(escalating({"n": 1}), now=T0).approval
+
+    read = store.get(approval.id)
+
+    assert read == approval
+    assert (read.reason_from, read.escalate_to, read.escalate_at, read.escalated_at) == (
+        "both",
+        ("leads",),
+        T0 + 900,
+        None,
+    )
+    assert (read.break_glass, read.review, read.reviewed_by, read.reviewed_at, read.review_reason) == (
+        False, None, None, None, "",
+    )  # fmt: skip
+
+
+def test_when_escalations_fall_due_then_each_pending_one_is_escalated_once(store: ApprovalStore) -> None:
+    due = store.create(escalating({"n": 1}), now=T0).approval
+    later = store.create(escalating({"n": 2}, now=T0 + 500), now=T0 + 500).approval
+    decided = store.create(escalating({"n": 3}), now=T0).approval
+    store.apply(decided.id, lambda a: approve(a, ALICE, "ok", now=T0 + 10))
+    plain = store.create(request({"n": 4}), now=T0).approval
+
+    escalated = store.escalate_due(now=T0 + 900)
+
+    assert [a.id for a in escalated] == [due.id]
+    stored = store.get(due.id)
+    assert (stored.state, stored.approvers, stored.escalated_at) == ("pending", ("security", "leads"), T0 + 900)
+    assert stored.history[-1] == Transition("pending", lifecycle.SYSTEM, T0 + 900, "escalated to leads")
+    assert store.escalate_due(now=T0 + 901) == []
+    assert [a.id for a in store.list(approver_groups=("leads",))] == [due.id]
+    assert {store.get(a.id).escalated_at for a in (later, decided, plain)} == {None}
+    assert store.escalate_due(now=T0 + 4_100) == []  # later lapsed before anyone escalated it: expiry's turn
+
+
+def test_when_a_break_glass_is_recorded_and_acknowledged_then_its_review_reads_back(store: ApprovalStore) -> None:
+    asked = request({"n": 1}, requester=ONCALL)
+    granted = store.record_break_glass(lifecycle.break_glass(asked, ONCALL, "prod down", groups=("oncall",), now=T0))
+    other = store.create(request({"n": 2}), now=T0).approval
+    assert store.get(granted.id) == granted
+    assert [a.id for a in store.list(review="pending")] == [granted.id]
+
+    reviewed = store.apply(granted.id, lambda a: lifecycle.acknowledge(a, ALICE, "INC-7", now=T0 + 5, auditor=False))
+
+    assert store.get(granted.id) == reviewed
+    assert (reviewed.review, reviewed.reviewed_by, reviewed.reviewed_at, reviewed.review_reason) == (
+        "acknowledged", "alice", T0 + 5, "INC-7",
+    )  # fmt: skip
+    assert store.list(review="pending") == []
+    assert [a.id for a in store.list(review="acknowledged")] == [granted.id]
+    assert store.count_pending("olga", now=T0) == 0  # never pending: not counted against the limit
+    assert other.id not in {a.id for a in store.list(review="acknowledged")}
+
+
+def test_when_something_else_is_recorded_as_break_glass_then_it_is_refused(store: ApprovalStore) -> None:
+    with pytest.raises(ValueError, match="break-glass"):
+        store.record_break_glass(request())
+
+
+def test_when_a_database_at_0006_is_upgraded_then_its_approvals_read_with_no_reason_escalation_or_break_glass(
+    url: str,
+) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0006")
+    old = request()
+    row = {
+        "id": old.id, "version": 1, "state": "pending", "requester_subject": "sam", "requester_kind": "service",
+        "requester_email": None, "requester_groups": [], "requester_key_id": None, "model": "llama",
+        "endpoint": "chat.completions", "rule": old.rule, "reasons": [], "level": "restricted", "counts": {},
+        "preview": "", "body_sha256": old.body_sha256, "policy_version": POLICY, "approvers": ["security"],
+        "approvals_needed": 1, "grant_seconds": 600.0, "created_at": T0, "expires_at": T0 + 3_600,
+        "requester_reason": "", "approved_by": [],
+    }  # fmt: skip
+    old_table = sa.Table("approval_requests", sa.MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(old_table.insert().values(**row))
+        connection.execute(
+            approval_transitions.insert().values(
+                approval_id=old.id, seq=0, state="pending", actor="sam", at=T0, reason=""
+            )
+        )
+
+    migrate.upgrade(engine)
+    approvals = ApprovalStore(url)
+    read = approvals.get(old.id)
+    approvals.close()
+
+    assert (read.reason_from, read.escalate_to, read.escalate_at, read.break_glass, read.review) == (
+        "none", (), None, False, None,
+    )  # fmt: skip
+    migrate.downgrade(engine, "0006")
+    assert "break_glass" not in {c["name"] for c in inspect(engine).get_columns("approval_requests")}
     engine.dispose()

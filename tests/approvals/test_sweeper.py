@@ -8,10 +8,10 @@ import pytest
 
 from clearance.approvals.config import EventKind
 from clearance.approvals.lifecycle import approve
-from clearance.approvals.model import ApprovalRequest
+from clearance.approvals.model import ApprovalRequest, Transition
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.sweeper import ExpirySweeper
-from tests.approvals.test_store import ALICE, T0, request
+from tests.approvals.test_store import ALICE, T0, escalating, request
 
 
 @pytest.fixture
@@ -84,3 +84,41 @@ async def test_when_a_sweep_fails_then_it_is_logged_and_the_next_one_still_runs(
 def test_when_the_interval_is_not_positive_then_the_sweeper_refuses_it(store: ApprovalStore) -> None:
     with pytest.raises(ValueError, match="positive"):
         ExpirySweeper(store, Told(), interval=0)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+async def test_when_two_instances_sweep_one_database_then_each_due_escalation_is_recorded_and_told_once(
+    shared_url: str,
+) -> None:
+    first, second = ApprovalStore(shared_url), ApprovalStore(shared_url)
+    first.create_tables()
+    try:
+        due = [first.create(escalating({"n": n}), now=T0).approval for n in range(5)]
+        not_yet = first.create(escalating({"n": 9}, now=T0 + 600), now=T0 + 600).approval
+        now = [T0 + 899.0]
+        told = Told()
+        sweepers = [ExpirySweeper(s, told, interval=30, clock=lambda: now[0]) for s in (first, second)]
+
+        assert await sweepers[0].escalate() == 0  # not due yet: nothing told
+        now[0] = T0 + 900.0  # the rule's 15 minutes are over for the first five
+        counts = await asyncio.gather(*(s.sweep() for s in sweepers), *(s.escalate() for s in sweepers))
+
+        assert counts[:2] == [0, 0]  # no expiry due
+        assert sum(counts[2:]) <= len(due)
+        assert sorted(told.events) == sorted(("escalated", a.id) for a in due)
+        for approval in due:
+            stored = first.get(approval.id)
+            escalations = [t for t in stored.history if t.actor == "system"]
+            assert escalations == [Transition("pending", "system", T0 + 900.0, "escalated to leads")]
+            assert stored.approvers == ("security", "leads")
+        assert first.get(not_yet.id).escalated_at is None
+    finally:
+        first.close()
+        second.close()

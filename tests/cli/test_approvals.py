@@ -126,3 +126,36 @@ def test_when_the_gateway_cannot_be_reached_then_it_says_so(running: Running) ->
     result = running.run("alice", "list", gateway=UNREACHABLE)
     assert result.exit_code == 1
     assert f"cannot reach the gateway at {UNREACHABLE}" in result.output
+
+
+def test_when_an_auditor_acknowledges_a_break_glass_then_it_is_printed_and_its_review_is_done(
+    running: Running,
+) -> None:
+    glass = running.people.break_glass("olga")
+    listed = running.run("audrey", "list", "--state", "all", "--review", "pending")
+    assert listed.exit_code == 0, listed.output
+    assert glass.id in listed.output
+    shown = running.run("audrey", "show", glass.id)
+    assert "review pending" in shown.output
+
+    result = running.run("audrey", "acknowledge", glass.id, "--reason", "INC-7 confirmed")
+
+    assert result.exit_code == 0, result.output
+    assert f"Approval {glass.id}: break-glass acknowledged by audrey" in result.output
+    stored = running.people.store.get(glass.id)
+    assert (stored.review, stored.reviewed_by, stored.review_reason) == ("acknowledged", "audrey", "INC-7 confirmed")
+    assert "acknowledged by audrey" in running.run("alice", "show", glass.id).output
+
+
+def test_when_acknowledge_is_given_no_reason_then_the_cli_asks_for_one(running: Running) -> None:
+    glass = running.people.break_glass("olga")
+    result = running.run("audrey", "acknowledge", glass.id)
+    assert result.exit_code == 2
+    assert running.people.store.get(glass.id).review == "pending"
+
+
+def test_when_an_escalating_approval_is_shown_then_its_escalation_is_printed(running: Running) -> None:
+    approval = running.people.approval("sam", escalate_to=("security-leads",))
+    result = running.run("alice", "show", approval.id)
+    assert result.exit_code == 0, result.output
+    assert "to security-leads at" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clearance.models import Identity
+from clearance.models import ApprovalRequirement, Identity
 from clearance.policy.compiled import Names, compile_policy
 from clearance.policy.load import parse_policy
 from tests.policy.sample import SAMPLE, USERS
@@ -118,3 +118,38 @@ def test_when_users_are_named_then_emails_ignore_case_and_subjects_do_not() -> N
     assert policy.clearance(Identity("00uAbC")) is not None
     assert policy.clearance(Identity("00uabc")) is None
     assert policy.clearance(Identity("00uAbC", kind="service")) is None
+
+
+def test_when_an_approval_rule_is_compiled_then_its_requirement_carries_reason_escalation_and_break_glass() -> None:
+    policy = compile_policy(
+        parse_policy(
+            {
+                "version": 1,
+                "rules": [
+                    {
+                        "id": "r",
+                        "action": "require_approval",
+                        "approval": {
+                            "approvers": ["security"],
+                            "approvals": 2,
+                            "grant_for": "1h",
+                            "reason": "approver",
+                            "escalate": {"to": ["leads"], "after": "15m"},
+                            "break_glass": {"groups": ["oncall"]},
+                        },
+                    },
+                    {"id": "plain", "action": "require_approval", "approval": {"approvers": ["security"]}},
+                ],
+            }
+        )
+    )
+    full, plain = (rule.approval for rule in policy.rules)
+    assert full == ApprovalRequirement(("security",), 2, 3600.0, "approver", ("leads",), 900.0, ("oncall",))
+    assert not full.requester_reason_required
+    assert plain == ApprovalRequirement(("security",))
+    assert (plain.reason_from, plain.escalate_to, plain.escalate_after, plain.break_glass_groups) == (
+        "none",
+        (),
+        None,
+        (),
+    )

@@ -16,6 +16,7 @@ from typing import Any
 import openai
 import orjson
 import pytest
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletionMessageParam
@@ -28,8 +29,14 @@ from clearance.approvals.store import ApprovalStore
 from clearance.approvals.webhook import SIGNATURE_HEADER, verify_signature
 from clearance.auth.keys import ApiKeyStore
 from clearance.exceptions import ApprovalNotFound
-from clearance.models import Decision, Identity
-from clearance.proxy.approval_gate import APPROVAL_HEADER, REASON_HEADER, ApprovalGate, requester_of
+from clearance.models import ApprovalRequirement, Decision, Identity
+from clearance.proxy.approval_gate import (
+    APPROVAL_HEADER,
+    BREAK_GLASS_HEADER,
+    REASON_HEADER,
+    ApprovalGate,
+    requester_of,
+)
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
 
@@ -58,6 +65,8 @@ class Setup:
     """An engineer's API key."""
     bob: str
     """Another engineer's API key."""
+    olga: str
+    """An engineer on call: may break the glass."""
 
     @property
     def store(self) -> ApprovalStore:
@@ -91,20 +100,21 @@ class Setup:
 
 
 async def make_setup(
-    make_gateway: GatewayFactory, up: FakeUpstream, tmp_path: Path, **approvals: Any
+    make_gateway: GatewayFactory, up: FakeUpstream, tmp_path: Path, policy_file: Path = POLICY_FILE, **approvals: Any
 ) -> AsyncIterator[Setup]:
     clock = Clock()
     gw = await make_gateway(
         [{"name": "fake", "base_url": up.base_url, "models": ["llama-internal", "codellama-hosted"]}],
         clock=clock,
-        policy={"file": str(POLICY_FILE)},
+        policy={"file": str(policy_file)},
         auth={"api_keys": {"enabled": True}},
         approvals=approvals,
     )
     keys = ApiKeyStore(f"sqlite:///{tmp_path / 'audit.db'}")
     _, eve = keys.create(owner="eve@example.com", groups=["engineering"], expires_at=None)
     _, bob = keys.create(owner="bob@example.com", groups=["engineering"], expires_at=None)
-    yield Setup(gw, clock, eve, bob)
+    _, olga = keys.create(owner="olga@example.com", groups=["engineering", "oncall"], expires_at=None)
+    yield Setup(gw, clock, eve, bob, olga)
     keys.close()
 
 
@@ -477,3 +487,127 @@ async def test_when_an_approval_lapses_then_the_gateway_records_its_expiry_by_it
                 break
             await asyncio.sleep(0.01)
         assert s.store.get(approval_id).history[-1].state == "expired"
+
+
+# -- the rule's reasons, break-glass -----------------------------------------------------------------------------
+
+
+def policy_with(tmp_path: Path, **approval: Any) -> Path:
+    """The example policy, its approval rule changed by ``approval`` (``reason: requester``, ...)."""
+    data = yaml.safe_load(POLICY_FILE.read_text())
+    data["rules"][0]["approval"].update(approval)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("reason", [None, ""])
+async def test_when_the_rule_asks_the_requester_for_a_reason_and_none_is_given_then_400_and_no_approval(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path, reason: str | None
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, policy_with(tmp_path, reason="requester")):
+        headers = {} if reason is None else {REASON_HEADER: reason}
+        error = await s.refused(s.eve, f"why does {TOKEN} fail?", **headers)
+
+        assert (error.status_code, error.code, error.param) == (400, "reason_required", REASON_HEADER)
+        assert s.store.list() == []
+        approval_id = await s.held(s.eve, f"why does {TOKEN} fail?", **{REASON_HEADER: "prod is down"})
+        assert s.store.get(approval_id).reason_from == "requester"
+        assert fake_upstream.received == []
+
+
+async def test_when_an_on_call_engineer_breaks_the_glass_then_the_request_goes_through_at_once_flagged_for_review(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    answer = await setup.ask(
+        setup.olga, f"why does {TOKEN} fail?", **{BREAK_GLASS_HEADER: f"prod down, {EMAIL} paged me"}
+    )
+
+    assert answer.choices[0].message.content
+    [received] = fake_upstream.received
+    assert received.body["messages"][0]["content"] == f"why does {TOKEN} fail?"  # released as under a grant
+    [approval] = setup.store.list()
+    assert (approval.state, approval.break_glass, approval.review) == ("used", True, "pending")
+    assert approval.approved_by == ("olga@example.com",)
+    assert [t.state for t in approval.history] == ["pending", "approved", "used"]
+    assert EMAIL not in approval.requester_reason and approval.requester_reason.startswith("prod down, ")
+    assert TOKEN not in approval.preview
+    [record] = await setup.gw.records()
+    assert (record["status"], record["approval_id"], record["decision"]) == (200, approval.id, "require_approval")
+
+
+@pytest.mark.parametrize(
+    ("who", "reason", "status", "code"),
+    [
+        ("eve", "prod down", 403, "break_glass_not_allowed"),  # not on call
+        ("olga", "", 400, "reason_required"),
+        ("olga", "x" * (MAX_REASON_CHARS + 1), 400, "reason_too_long"),
+    ],
+)
+async def test_when_the_glass_may_not_be_broken_then_the_request_is_refused_and_nothing_is_granted(
+    setup: Setup, fake_upstream: FakeUpstream, who: str, reason: str, status: int, code: str
+) -> None:
+    error = await setup.refused(getattr(setup, who), f"why does {TOKEN} fail?", **{BREAK_GLASS_HEADER: reason})
+
+    assert (error.status_code, error.code) == (status, code)
+    if status == 400:
+        assert error.param == BREAK_GLASS_HEADER
+    assert fake_upstream.received == []
+    assert setup.store.list() == []
+
+
+async def test_when_the_rule_has_no_break_glass_then_nobody_may_break_it(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, policy_with(tmp_path, break_glass=None)):
+        error = await s.refused(s.olga, f"why does {TOKEN} fail?", **{BREAK_GLASS_HEADER: "prod down"})
+
+        assert (error.status_code, error.code) == (403, "break_glass_not_allowed")
+        assert fake_upstream.received == []
+
+
+async def test_when_the_gate_breaks_the_glass_then_every_notifier_is_told_at_once(tmp_path: Path) -> None:
+    store = ApprovalStore(f"sqlite:///{tmp_path / 'gate.db'}")
+    store.create_tables()
+    told: list[tuple[str, str, bool]] = []
+    gate = ApprovalGate(
+        store,
+        ApprovalSettings(),
+        clock=lambda: START,
+        notify=lambda kind, a: told.append((kind, a.state, a.break_glass)),
+    )
+    requirement = ApprovalRequirement(("security",), break_glass_groups=("oncall",))
+    decision = Decision("require_approval", "r", (), "restricted", approval=requirement, policy_version="p" * 64)
+
+    used = await gate.break_glass(
+        identity=Identity(subject="olga", groups=("oncall",)),
+        model="m",
+        endpoint="chat.completions",
+        decision=decision,
+        preview="{}",
+        body_sha256="0" * 64,
+        reason="prod down",
+        released_as={"GITHUB_TOKEN": "unmasked"},
+    )
+
+    assert told == [("break_glass", "approved", True)]
+    assert used.released_as == {"GITHUB_TOKEN": "unmasked"}
+    assert (used.state, used.expires_at) == ("used", START + 3600)
+    store.close()
+
+
+async def test_when_nobody_decides_in_time_then_the_gateway_escalates_the_approval_by_itself(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, sweep_interval=0.01):
+        approval_id = await s.held(s.eve, f"deploy with {TOKEN}")
+        held = s.store.get(approval_id)
+        assert (held.escalate_to, held.escalate_at) == (("security-leads",), START + 1800)  # the rule's 30m
+        s.clock.now += 1800
+        for _ in range(500):  # bounded: the sweep runs in the background every 10 ms
+            if s.store.get(approval_id).escalated_at is not None:
+                break
+            await asyncio.sleep(0.01)
+        escalated = s.store.get(approval_id)
+        assert (escalated.state, escalated.approvers) == ("pending", ("security", "security-leads"))
+        assert [t.reason for t in escalated.history if t.actor == "system"] == ["escalated to security-leads"]
