@@ -8,6 +8,11 @@
   body's hash, and the rule and policy version deciding now (``clearance.approvals.lifecycle.use``); any other
   case is refused with its precise code (``approval_pending``, ``approval_denied``, ``approval_expired``,
   ``approval_used``, ``approval_mismatch``, ``approval_not_found``…).
+- With ``X-Clearance-Wait: <seconds>`` as well (wait mode, ``wait_seconds``): the caller holds its request open
+  while approvers decide; ``ApprovalGate.wait`` returns when the approval leaves ``pending`` (or lapses) or the
+  time is up. It wakes on the release signal (``clearance.approvals.signals``: at once in this process, through
+  PostgreSQL's ``NOTIFY`` from another instance) and reads the store again every ``poll_interval`` besides, so a
+  lost signal costs at most that long.
 
 The store is blocking: every call to it runs in a thread. Times come from the clock given (``time.time`` by
 default), so tests control expiry without sleeping.
@@ -21,22 +26,48 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from clearance.approvals.lifecycle import new_approval, use
+from clearance.approvals.lifecycle import lapsed, new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
+from clearance.approvals.signals import ApprovalSignals
 from clearance.approvals.store import ApprovalStore
-from clearance.exceptions import ApprovalNotFound
+from clearance.exceptions import ApprovalNotFound, InvalidRequest
 from clearance.models import Decision, Identity
 
 APPROVAL_HEADER: Final = "X-Clearance-Approval"
 """The header that presents an approval's grant: the id the ``approval_required`` refusal gave."""
 REASON_HEADER: Final = "X-Clearance-Reason"
 """The header where a requester says why they need the request (optional; approvers read it)."""
+WAIT_HEADER: Final = "X-Clearance-Wait"
+"""The header that asks to hold the request open until a decision, for at most this many seconds."""
+WAIT_CAPPED_HEADER: Final = "X-Clearance-Wait-Capped"
+"""Sent back with the seconds actually waited for, when the wait asked for was over ``max_wait``."""
+_WAIT_VALUE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
 Clock = Callable[[], float]
+
+
+def wait_seconds(value: str | None, settings: ApprovalSettings) -> tuple[float, bool] | None:
+    """The seconds to wait for a decision that ``X-Clearance-Wait`` asks (``value``), cut to ``max_wait``, and
+    whether it was cut. None: no wait (no header, a wait of 0, or wait mode off). A value that is not a
+    non-negative number of seconds is refused (400 ``invalid_request``)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not _WAIT_VALUE.fullmatch(text):
+        raise InvalidRequest(
+            f"the {WAIT_HEADER} header must be a number of seconds to wait for a decision, such as 30",
+            param=WAIT_HEADER,
+        )
+    seconds = float(text)
+    if seconds <= 0 or settings.max_wait <= 0:
+        return None
+    if seconds > settings.max_wait:
+        return settings.max_wait, True
+    return seconds, False
 
 
 def requester_of(identity: Identity) -> Requester:
@@ -54,11 +85,15 @@ class ApprovalGate:
         *,
         clock: Clock = time.time,
         notify: Notify = notify_nobody,
+        signals: ApprovalSignals | None = None,
     ) -> None:
-        """``notify`` tells the approvers' notifiers of a new approval request (``Notifications.notify``)."""
+        """``notify`` tells the approvers' notifiers of a new approval request (``Notifications.notify``);
+        ``signals`` wake a waiting request when its approval changes (the ones ``store`` publishes to; None: the
+        waiter reads the store every ``poll_interval`` only)."""
         self.store = store
         self.settings = settings
-        self._clock = clock
+        self.signals = signals or ApprovalSignals()
+        self.clock = clock
         self._notify = notify
 
     async def ask(
@@ -77,7 +112,7 @@ class ApprovalGate:
         requirement = decision.approval
         if decision.action != "require_approval" or requirement is None:
             raise ValueError("only a require_approval decision asks for an approval")
-        now = self._clock()
+        now = self.clock()
         approval = new_approval(
             requester=requester_of(identity),
             model=model,
@@ -111,7 +146,7 @@ class ApprovalGate:
         )
         if not _APPROVAL_ID.fullmatch(approval_id):
             raise unknown
-        now = self._clock()
+        now = self.clock()
         actor = requester_of(identity)
         try:
             return await asyncio.to_thread(
@@ -128,3 +163,19 @@ class ApprovalGate:
             )
         except ApprovalNotFound:
             raise unknown from None
+
+    async def wait(self, approval_id: str, seconds: float) -> ApprovalRequest:
+        """The approval once it has left ``pending`` or lapsed, or as it stands after ``seconds``: read from the
+        store on every release signal and every ``poll_interval``. Cancelling the wait changes nothing stored."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        with self.signals.watch(approval_id) as watch:
+            while True:  # bounded by the deadline
+                watch.arm()
+                approval = await asyncio.to_thread(self.store.get, approval_id)
+                if approval.state != "pending" or lapsed(approval, self.clock()):
+                    return approval
+                left = deadline - loop.time()
+                if left <= 0:
+                    return approval
+                await watch.changed(min(left, self.settings.poll_interval))
