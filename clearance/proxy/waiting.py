@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import aiohttp
 import orjson
 from aiohttp import web
 
@@ -86,7 +87,12 @@ class KeepAlive:
         """End the committed stream with ``error`` as its one error event; the record keeps the error's code."""
         assert self.response is not None
         self._exchange.fail(error)
-        await self.response.write(error_event(error))
-        await self.response.write_eof()
-        self._exchange.sent(self.sent + len(error_event(error)))
+        event = error_event(error)
+        try:
+            await self.response.write(event)
+            await self.response.write_eof()
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            self._exchange.disconnected()
+            return self.response
+        self._exchange.sent(self.sent + len(event))
         return self.response

@@ -121,8 +121,10 @@ async def test_when_another_instance_commits_a_change_then_the_listener_wakes_th
         async with asyncio.timeout(BOUND):
             await listener.listening.wait()
         approval = pending()
-        await asyncio.to_thread(pg_store.create, approval, now=NOW)
         with signals.watch(approval.id) as watch:
+            await asyncio.to_thread(pg_store.create, approval, now=NOW)
+            assert await watch.changed(BOUND)  # the creation is announced too
+            watch.arm()
             await asyncio.to_thread(pg_store.apply, approval.id, lambda a: approve(a, SECURITY, now=NOW))
             assert await watch.changed(BOUND)
     finally:
@@ -140,8 +142,10 @@ async def test_when_the_transaction_rolls_back_then_nothing_is_notified(
         async with asyncio.timeout(BOUND):
             await listener.listening.wait()
         approval = pending()
-        await asyncio.to_thread(pg_store.create, approval, now=NOW)
         with signals.watch(approval.id) as watch:
+            await asyncio.to_thread(pg_store.create, approval, now=NOW)
+            assert await watch.changed(BOUND)  # the creation's own notification, received before going on
+            watch.arm()
 
             def refused(a: ApprovalRequest) -> ApprovalRequest:
                 raise RuntimeError("the change fails")
