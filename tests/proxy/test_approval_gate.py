@@ -27,7 +27,7 @@ from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.webhook import SIGNATURE_HEADER, verify_signature
 from clearance.auth.keys import ApiKeyStore
-from clearance.exceptions import ApprovalNotFound
+from clearance.exceptions import ApprovalNotFound, InvalidRequest
 from clearance.models import Decision, Identity
 from clearance.proxy.approval_gate import (
     APPROVAL_HEADER,
@@ -36,6 +36,7 @@ from clearance.proxy.approval_gate import (
     WAIT_HEADER,
     ApprovalGate,
     requester_of,
+    wait_seconds,
 )
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
@@ -651,3 +652,21 @@ async def test_when_the_waiting_caller_disconnects_then_the_approval_stays_pendi
 
     assert answer.choices[0].message.content
     assert s.store.get(approval.id).state == "used"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("0", None), ("30", (30.0, False)), (" 2.5 ", (2.5, False)), ("301", (300.0, True))],
+)
+def test_when_the_wait_header_is_read_then_it_is_seconds_cut_to_max_wait(
+    value: str | None, expected: tuple[float, bool] | None
+) -> None:
+    assert wait_seconds(value, ApprovalSettings()) == expected
+
+
+@pytest.mark.parametrize("value", ["1e3", "-0", "30s", "0x10", "inf", "١٢"])
+def test_when_the_wait_header_is_not_plain_seconds_then_invalid_request(value: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        wait_seconds(value, ApprovalSettings())
+
+    assert info.value.param == WAIT_HEADER

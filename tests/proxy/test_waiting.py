@@ -137,3 +137,50 @@ async def test_when_decided_before_the_first_keepalive_then_the_caller_gets_an_o
         error, _ = await asyncio.wait_for(asyncio.gather(refused_stream(s), deny_when_waiting(s)), BOUND)
 
         assert (error.status_code, error.code) == (403, "approval_denied")
+
+
+async def test_when_the_upstream_fails_after_a_waiting_stream_started_then_one_error_event_says_so(
+    kept_alive: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = kept_alive
+    fake_upstream.behaviour.error_status = 503
+    async with asyncio.timeout(BOUND), s.client(s.eve) as client:
+        stream = await client.chat.completions.create(
+            model="llama-internal", messages=MESSAGES, stream=True, extra_headers={WAIT_HEADER: "30"}
+        )
+        approval = await until_waiting(s)
+        s.approve(approval.id)
+        with pytest.raises(openai.APIError) as info:
+            async for _ in stream:
+                pass
+
+    assert info.value.code == "upstream_http_503"
+    [record] = await s.gw.records()
+    assert (record["status"], record["error_code"]) == (200, "upstream_http_503")
+
+
+async def test_when_an_ollama_stream_waits_then_nothing_is_sent_until_the_decision(
+    kept_alive: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = kept_alive
+    body = {"model": "llama-internal", "messages": MESSAGES, "stream": True}
+    headers = {"Authorization": f"Bearer {s.eve}", WAIT_HEADER: "30"}
+    async with asyncio.timeout(BOUND), aiohttp.ClientSession() as session:
+
+        async def post() -> tuple[int, str, bytes]:
+            async with session.post(f"{s.gw.url}/api/chat", json=body, headers=headers) as response:
+                return response.status, response.content_type, await response.read()
+
+        async def approver() -> None:
+            approval = await until_waiting(s)
+            # the behaviour under test is what happens while time passes: five keep-alive intervals, and an
+            # NDJSON caller gets nothing in them (a comment line would break its parser)
+            await asyncio.sleep(0.1)
+            s.approve(approval.id)
+
+        (status, content_type, raw), _ = await asyncio.gather(post(), approver())
+
+    assert (status, content_type) == (200, "application/x-ndjson")
+    lines = [orjson.loads(line) for line in raw.splitlines()]
+    assert lines and all(isinstance(line, dict) for line in lines)
+    assert lines[-1]["done"] is True
