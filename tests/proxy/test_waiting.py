@@ -184,3 +184,21 @@ async def test_when_an_ollama_stream_waits_then_nothing_is_sent_until_the_decisi
     lines = [orjson.loads(line) for line in raw.splitlines()]
     assert lines and all(isinstance(line, dict) for line in lines)
     assert lines[-1]["done"] is True
+
+
+async def test_when_nobody_decides_while_a_stream_waits_then_its_error_event_is_approval_required_naming_the_id(
+    kept_alive: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = kept_alive
+    async with asyncio.timeout(BOUND), s.client(s.eve) as client:
+        stream = await client.chat.completions.create(
+            model="llama-internal", messages=MESSAGES, stream=True, extra_headers={WAIT_HEADER: "0.2"}
+        )
+        with pytest.raises(openai.APIError) as info:
+            async for _ in stream:
+                pass
+
+    [approval] = s.store.list()
+    assert (info.value.code, approval.state) == ("approval_required", "pending")
+    assert approval.id in info.value.message
+    assert fake_upstream.received == []
