@@ -23,6 +23,7 @@ from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
 from clearance.approvals.notifiers import Notifications
+from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.sweeper import ExpirySweeper
 from clearance.audit.store import AuditStore, SqlAuditStore
@@ -55,6 +56,10 @@ ROUTER = web.AppKey("router", ModelRouter)
 POLICY = web.AppKey("policy", PolicyHolder)
 APPROVALS = web.AppKey("approvals", ApprovalStore)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
+SIGNALS = web.AppKey("signals", ApprovalSignals)
+LISTENER_READY_TIMEOUT = 10.0
+"""Seconds start-up waits for the approval listener's ``LISTEN`` (PostgreSQL) before it goes on without it (it
+keeps trying; waiters read the store every ``poll_interval`` meanwhile)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -101,7 +106,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
     )
-    approvals = ApprovalStore(config.database.url)
+    signals = ApprovalSignals()
+    approvals = ApprovalStore(config.database.url, on_change=signals.publish)
+    listener = PostgresListener(config.database.url, signals) if approvals.dialect == "postgresql" else None
     public_url = config.approvals.public_url
     notifications = Notifications(
         config.approvals.notifications,
@@ -122,7 +129,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         max_json_depth=config.server.max_json_depth,
         body_timeout=config.server.body_timeout,
         known_label=lambda label: label in policy.policy.rank,
-        approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify),
+        approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals),
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -133,6 +140,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[POLICY] = policy
     app[APPROVALS] = approvals
     app[NOTIFICATIONS] = notifications
+    app[SIGNALS] = signals
 
     background = TaskSet()
 
@@ -143,6 +151,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         await notifications.start()
         sweeper = ExpirySweeper(approvals, notifications.notify, interval=config.approvals.sweep_interval, clock=clock)
         _ = background.spawn(sweeper.run(), name="approval-expiry")
+        if listener is not None:  # another instance's decisions release this one's waiting requests
+            _ = background.spawn(listener.run(), name="approval-listener")
+            try:
+                async with asyncio.timeout(LISTENER_READY_TIMEOUT):
+                    await listener.listening.wait()
+            except TimeoutError:
+                log.warning("approval listener not connected yet: waiting requests poll the store meanwhile")
         if not authenticator.configured:
             log.warning(authenticator.describe())
         await authenticator.start()

@@ -1,5 +1,6 @@
 """The ``approvals:`` section of the configuration file: how long a request waits for a decision, how many a
-requester may have waiting, where approvers reach the gateway, and who is notified."""
+requester may have waiting, how long a caller may hold its request open for one (wait mode), where approvers reach
+the gateway, and who is notified."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.approvals.store import DEFAULT_MAX_PENDING
 
 DEFAULT_PENDING_LIFETIME = 3600.0
+DEFAULT_MAX_WAIT = 300.0
+DEFAULT_KEEPALIVE_INTERVAL = 15.0
+DEFAULT_POLL_INTERVAL = 1.0
 
 
 class ApprovalSettings(BaseModel):
@@ -28,6 +32,15 @@ class ApprovalSettings(BaseModel):
     only)."""
     sweep_interval: Annotated[float, Field(gt=0, le=3600)] = 30.0
     """Seconds between two passes that record (and notify) the expiry of approvals whose time is over."""
+    max_wait: Annotated[float, Field(ge=0, le=86400)] = DEFAULT_MAX_WAIT
+    """The most seconds a caller may hold its request open for a decision (``X-Clearance-Wait``); a longer wait
+    asked for is cut to this. 0 turns wait mode off: the header is ignored and the request refused at once."""
+    keepalive_interval: Annotated[float, Field(gt=0, le=300)] = DEFAULT_KEEPALIVE_INTERVAL
+    """Seconds between two SSE comment lines sent to a streaming caller while it waits (and before the first:
+    a decision within this time gets an ordinary status code)."""
+    poll_interval: Annotated[float, Field(gt=0, le=60)] = DEFAULT_POLL_INTERVAL
+    """Seconds between two reads of a waited-on approval from the store, besides the release signal: the safety
+    net when a notification is missed (the listener reconnecting, several processes on one SQLite file)."""
     notifications: ApprovalNotifiersConfig = ApprovalNotifiersConfig()
     """Who is told when an approval is requested or decided (docs/approvals-notifications.md)."""
 

@@ -8,8 +8,13 @@ the one read. Two gateway instances acting on one approval at once: one write wi
 its function again to the new value, so no transition is lost and a grant's one use goes to exactly one of them
 (the other gets ``approval_used``). The transition table's key (approval id, seq) backs the same guarantee.
 
-Blocking, and safe to share between threads (it holds nothing but a SQLAlchemy engine): the gateway calls it
-through ``asyncio.to_thread``.
+Every write it commits is announced, so a request waiting on the approval is released at once
+(``clearance.approvals.signals``): ``on_change`` is called with the id after the commit, in this process; on
+PostgreSQL the transaction also sends ``NOTIFY`` on ``NOTIFY_CHANNEL`` with the id, which the database delivers to
+every listening gateway instance on commit, and only if the write committed.
+
+Blocking, and safe to share between threads (it holds nothing but a SQLAlchemy engine and the ``on_change``
+callable): the gateway calls it through ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ MAX_ATTEMPTS: Final = 50
 """How often ``apply`` re-reads and retries after losing a race, before it gives up (only under a storm of
 concurrent writes to one approval)."""
 DEFAULT_LIST_LIMIT: Final = 100
+NOTIFY_CHANNEL: Final = "clearance_approvals"
+"""The PostgreSQL notification channel every stored change of an approval is announced on (payload: its id)."""
 
 
 class _LostRace(Exception):
@@ -150,8 +157,29 @@ def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
     )
 
 
+def _notify(connection: Connection, approval_id: str) -> None:
+    """On PostgreSQL, announce the change to every listening instance when (and if) this transaction commits."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_notify(:channel, :id)"), {"channel": NOTIFY_CHANNEL, "id": approval_id})
+
+
+def _nobody(_approval_id: str) -> None:
+    pass
+
+
 class ApprovalStore(DatabaseStore):
     """Approval requests in a SQL database (SQLite or PostgreSQL), shared by every gateway instance on it."""
+
+    def __init__(self, url: str, *, on_change: Callable[[str], None] = _nobody) -> None:
+        """``on_change(id)`` is told of every write this store commits, after the commit, from the writing thread
+        (``ApprovalSignals.publish``)."""
+        super().__init__(url)
+        self._on_change = on_change
+
+    @property
+    def dialect(self) -> str:
+        """The database's kind: ``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
 
     # reading
 
@@ -286,6 +314,8 @@ class ApprovalStore(DatabaseStore):
                 )
             connection.execute(approval_requests.insert().values(**_row(approval)))
             connection.execute(approval_transitions.insert(), _transition_rows(approval, 0))
+            _notify(connection, approval.id)
+        self._on_change(approval.id)
         return Created(approval, reused=False)
 
     def record_break_glass(self, approval: ApprovalRequest) -> ApprovalRequest:
@@ -328,6 +358,8 @@ class ApprovalStore(DatabaseStore):
             if written.rowcount != 1:
                 raise _LostRace
             connection.execute(approval_transitions.insert(), _transition_rows(changed, seen))
+            _notify(connection, approval_id)
+        self._on_change(approval_id)
         return changed
 
     def expire_due(self, *, now: float) -> builtins.list[ApprovalRequest]:

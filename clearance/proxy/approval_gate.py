@@ -15,6 +15,11 @@
 
 A rule with ``approval.reason: requester`` (or ``both``) refuses a request without a non-empty
 ``X-Clearance-Reason`` (400 ``reason_required``) before any approval is made.
+- With ``X-Clearance-Wait: <seconds>`` as well (wait mode, ``wait_seconds``): the caller holds its request open
+  while approvers decide; ``ApprovalGate.wait`` returns when the approval leaves ``pending`` (or lapses) or the
+  time is up. It wakes on the release signal (``clearance.approvals.signals``: at once in this process, through
+  PostgreSQL's ``NOTIFY`` from another instance) and reads the store again every ``poll_interval`` besides, so a
+  lost signal costs at most that long.
 
 The store is blocking: every call to it runs in a thread. Times come from the clock given (``time.time`` by
 default), so tests control expiry without sleeping.
@@ -28,10 +33,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from clearance.approvals.lifecycle import break_glass, check_reason, new_approval, use
+from clearance.approvals.lifecycle import break_glass, check_reason, lapsed, new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
+from clearance.approvals.signals import ApprovalSignals
 from clearance.approvals.store import ApprovalStore
 from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest
 from clearance.models import ApprovalRequirement, Decision, Identity
@@ -43,10 +49,35 @@ REASON_HEADER: Final = "X-Clearance-Reason"
 it)."""
 BREAK_GLASS_HEADER: Final = "X-Clearance-Break-Glass"
 """The header where a requester in a break-glass group says why they grant their own request now."""
+WAIT_HEADER: Final = "X-Clearance-Wait"
+"""The header that asks to hold the request open until a decision, for at most this many seconds."""
+WAIT_CAPPED_HEADER: Final = "X-Clearance-Wait-Capped"
+"""Sent back with the seconds actually waited for, when the wait asked for was over ``max_wait``."""
+_WAIT_VALUE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 _APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
 Clock = Callable[[], float]
+
+
+def wait_seconds(value: str | None, settings: ApprovalSettings) -> tuple[float, bool] | None:
+    """The seconds to wait for a decision that ``X-Clearance-Wait`` asks (``value``), cut to ``max_wait``, and
+    whether it was cut. None: no wait (no header, a wait of 0, or wait mode off). A value that is not a
+    non-negative number of seconds is refused (400 ``invalid_request``)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not _WAIT_VALUE.fullmatch(text):
+        raise InvalidRequest(
+            f"the {WAIT_HEADER} header must be a number of seconds to wait for a decision, such as 30",
+            param=WAIT_HEADER,
+        )
+    seconds = float(text)
+    if seconds <= 0 or settings.max_wait <= 0:
+        return None
+    if seconds > settings.max_wait:
+        return settings.max_wait, True
+    return seconds, False
 
 
 def requester_of(identity: Identity) -> Requester:
@@ -64,11 +95,15 @@ class ApprovalGate:
         *,
         clock: Clock = time.time,
         notify: Notify = notify_nobody,
+        signals: ApprovalSignals | None = None,
     ) -> None:
-        """``notify`` tells the approvers' notifiers of a new approval request (``Notifications.notify``)."""
+        """``notify`` tells the approvers' notifiers of a new approval request (``Notifications.notify``);
+        ``signals`` wake a waiting request when its approval changes (the ones ``store`` publishes to; None: the
+        waiter reads the store every ``poll_interval`` only)."""
         self.store = store
         self.settings = settings
-        self._clock = clock
+        self.signals = signals or ApprovalSignals()
+        self.clock = clock
         self._notify = notify
 
     async def ask(
@@ -92,7 +127,7 @@ class ApprovalGate:
                 code="reason_required",
                 param=REASON_HEADER,
             )
-        now = self._clock()
+        now = self.clock()
         approval = new_approval(
             requester=requester_of(identity),
             model=model,
@@ -147,7 +182,7 @@ class ApprovalGate:
                 f"rule {decision.rule} allows no break-glass for your groups: send the request without "
                 f"{BREAK_GLASS_HEADER} and ask its approvers"
             )
-        now = self._clock()
+        now = self.clock()
         requester = requester_of(identity)
         asked = new_approval(
             requester=requester,
@@ -191,7 +226,7 @@ class ApprovalGate:
         )
         if not _APPROVAL_ID.fullmatch(approval_id):
             raise unknown
-        now = self._clock()
+        now = self.clock()
         actor = requester_of(identity)
         try:
             return await asyncio.to_thread(
@@ -208,3 +243,19 @@ class ApprovalGate:
             )
         except ApprovalNotFound:
             raise unknown from None
+
+    async def wait(self, approval_id: str, seconds: float) -> ApprovalRequest:
+        """The approval once it has left ``pending`` or lapsed, or as it stands after ``seconds``: read from the
+        store on every release signal and every ``poll_interval``. Cancelling the wait changes nothing stored."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        with self.signals.watch(approval_id) as watch:
+            while True:  # bounded by the deadline
+                watch.arm()
+                approval = await asyncio.to_thread(self.store.get, approval_id)
+                if approval.state != "pending" or lapsed(approval, self.clock()):
+                    return approval
+                left = deadline - loop.time()
+                if left <= 0:
+                    return approval
+                await watch.changed(min(left, self.settings.poll_interval))

@@ -2,7 +2,8 @@
 
     authenticate -> read body -> parse JSON and walk it once (its leaves, its depth) -> validate -> route model
       -> inspect the leaves (detect, classify, decide, mask: ``clearance.enforce.inspector``)
-      -> (require_approval) hold for approval, or release once with a grant (``clearance.proxy.approval_gate``)
+      -> (require_approval) hold for approval, or release once with a grant (``clearance.proxy.approval_gate``);
+         with ``X-Clearance-Wait``, hold the connection open until a decision (``clearance.proxy.waiting``)
       -> build upstream request -> send
       -> relay (whole or event by event; masked and restored; translated when flavours differ) -> record
 
@@ -22,17 +23,19 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from clearance.approvals.lifecycle import canonical_body_sha256, check_reason
+from clearance.approvals.lifecycle import canonical_body_sha256, check_reason, lapsed
 from clearance.audit.store import AuditStore
 from clearance.endpoints import Endpoint
 from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import (
     ApprovalNotFound,
+    ApprovalPending,
     ClearanceError,
     InspectionFailed,
     InternalError,
     InvalidRequest,
     RequestTimeout,
+    UpstreamError,
     UpstreamProtocolError,
 )
 from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
@@ -41,7 +44,15 @@ from clearance.models import Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.payload.extract import Walked
 from clearance.proxy import ollama
-from clearance.proxy.approval_gate import APPROVAL_HEADER, BREAK_GLASS_HEADER, REASON_HEADER, ApprovalGate
+from clearance.proxy.approval_gate import (
+    APPROVAL_HEADER,
+    BREAK_GLASS_HEADER,
+    REASON_HEADER,
+    WAIT_CAPPED_HEADER,
+    WAIT_HEADER,
+    ApprovalGate,
+    wait_seconds,
+)
 from clearance.proxy.decisions import approval_required, denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
 from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label, usage_of
@@ -53,6 +64,7 @@ from clearance.proxy.schemas import validate_request
 from clearance.proxy.streams import OllamaFromOpenAi, OllamaNdjson, OpenAiSse, StreamShape
 from clearance.proxy.upstream import UpstreamClient, body_is_decoded, check_status, map_client_error
 from clearance.proxy.upstream_errors import error_answer
+from clearance.proxy.waiting import KeepAlive
 
 log = logging.getLogger("clearance.access")
 
@@ -132,6 +144,7 @@ class ModelPipeline:
 
     async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
         exchange = self.exchange(request, endpoint.name)
+        held: KeepAlive | None = None
         try:
             exchange.identify(await self.authenticate(request))
             walked = await self._read_json(request, exchange)
@@ -140,9 +153,20 @@ class ModelPipeline:
             route = await self._route(exchange, asked.model, stream)
             inspection = self._inspect(request, exchange, endpoint, route, walked)
             if inspection.decision.action == "require_approval":
-                inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection)
-            return await self._forward(request, exchange, endpoint, route, inspection, stream)
+                assert self.approvals is not None
+                held = KeepAlive(
+                    request,
+                    exchange,
+                    interval=self.approvals.settings.keepalive_interval,
+                    comments=stream and endpoint.flavour == "openai",
+                )
+                inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
+            return await self._forward(
+                request, exchange, endpoint, route, inspection, stream, held.response if held else None
+            )
         except ClearanceError as error:
+            if held is not None and held.response is not None:  # a waiting stream's headers went out already
+                return await held.fail(error)
             response = exchange.refuse(error)
             if isinstance(error, RequestTimeout):
                 response.force_close()  # what is left of a slow body is not waited for
@@ -150,6 +174,11 @@ class ModelPipeline:
         except asyncio.CancelledError:
             exchange.disconnected()
             raise
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            # a waiting stream's caller went away; its approval stays pending
+            exchange.disconnected()
+            assert held is not None and held.response is not None
+            return held.response
         except Exception as exc:  # a bug: the caller gets a 500 in the usual shape, the record says so
             log.error("request failed", extra={"request_id": exchange.request_id, "error": type(exc).__name__})
             failure = InternalError(
@@ -192,11 +221,19 @@ class ModelPipeline:
         return inspection
 
     async def _hold_or_release(
-        self, request: web.Request, exchange: Exchange, endpoint: Endpoint, walked: Walked, inspection: Inspection
+        self,
+        request: web.Request,
+        exchange: Exchange,
+        endpoint: Endpoint,
+        walked: Walked,
+        inspection: Inspection,
+        held: KeepAlive,
     ) -> Inspection:
         """A ``require_approval`` decision: without a grant, ask for approval and refuse (403
         ``approval_required``); with ``X-Clearance-Approval``, use the grant and release the request masked under
-        the rule's decision (``Inspector.release``). Either way the record carries the approval's id."""
+        the rule's decision (``Inspector.release``). With ``X-Clearance-Wait``, a pending approval (asked for now,
+        or presented) is waited for first, and its grant used as soon as it is approved. Either way the record
+        carries the approval's id."""
         if BREAK_GLASS_HEADER in request.headers:
             return await self._break_glass(request, exchange, endpoint, walked, inspection)
         gate = self.approvals
@@ -204,6 +241,10 @@ class ModelPipeline:
         decision = inspection.decision
         identity = exchange.identity or Identity.anonymous()
         body_sha256 = canonical_body_sha256(walked.body)
+        waiting = wait_seconds(request.headers.get(WAIT_HEADER), gate.settings)
+        if waiting is not None and waiting[1]:
+            exchange.headers[WAIT_CAPPED_HEADER] = f"{waiting[0]:g}"
+        base_url = gate.settings.base_url(str(request.url.origin()))
         presented = request.headers.get(APPROVAL_HEADER)
         if presented is None:
             reason = check_reason(request.headers.get(REASON_HEADER, ""), required=False, who="requester")
@@ -218,10 +259,24 @@ class ModelPipeline:
                 released_as=self.inspector.released_as(inspection),
             )
             exchange.approval(approval.id)
-            raise approval_required(decision, approval, gate.settings.base_url(str(request.url.origin())))
+            if waiting is None:
+                raise approval_required(decision, approval, base_url)
+            approval = await held.hold(gate.wait(approval.id, waiting[0]), approval.id)
+            if approval.state == "pending" and not lapsed(approval, gate.clock()):
+                raise approval_required(decision, approval, base_url)
+            presented = approval.id
         presented = presented.strip()
         try:
-            await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+            try:
+                await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+            except ApprovalPending:
+                if waiting is None:
+                    raise
+                exchange.approval(presented)
+                approval = await held.hold(gate.wait(presented, waiting[0]), presented)
+                if approval.state == "pending" and not lapsed(approval, gate.clock()):
+                    raise
+                await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
         except ApprovalNotFound:
             raise  # not an id the gateway issued: caller text, never recorded
         except ClearanceError:
@@ -312,13 +367,19 @@ class ModelPipeline:
         route: Route,
         inspection: Inspection,
         stream: bool,
+        started: web.StreamResponse | None = None,
     ) -> web.StreamResponse:
+        """``started``: the stream response already committed to a caller that waited for approval."""
         url, outgoing, openai_shaped = self._upstream_request(endpoint, route, inspection.body, stream)
         masker = inspection.masker
         up = route.upstream
         try:
             async with self.upstreams.post(up, url, dumps(outgoing), exchange.request_id) as upstream:
                 check_status(up, upstream)
+                if upstream.status >= 400 and started is not None:
+                    raise UpstreamError(
+                        f"upstream {up.name!r} answered HTTP {upstream.status}", code=f"upstream_http_{upstream.status}"
+                    )
                 if upstream.status >= 400:
                     return await self._relay_error(exchange, route, upstream, masker)
                 if not body_is_decoded(upstream):
@@ -333,7 +394,7 @@ class ModelPipeline:
                         f"({upstream.content_type or 'no content type'})"
                     )
                 shape = self._stream_shape(exchange, endpoint, masker, openai_shaped)
-                return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped)
+                return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped, started)
         except ClearanceError as error:
             self.metrics.upstream_errors.labels(up.name, error.code).inc()
             raise
@@ -396,13 +457,17 @@ class ModelPipeline:
         upstream: aiohttp.ClientResponse,
         shape: StreamShape,
         openai_shaped: bool,
+        started: web.StreamResponse | None = None,
     ) -> web.StreamResponse:
-        response = web.StreamResponse(
-            status=upstream.status,
-            headers={"Content-Type": shape.content_type, "Cache-Control": "no-cache", **exchange.headers},
-        )
-        await response.prepare(request)
-        exchange.started(upstream.status)
+        if started is None:
+            response = web.StreamResponse(
+                status=upstream.status,
+                headers={"Content-Type": shape.content_type, "Cache-Control": "no-cache", **exchange.headers},
+            )
+            await response.prepare(request)
+            exchange.started(upstream.status)
+        else:  # the caller waited for approval on this response, and got SSE comments meanwhile
+            response = started
         self.metrics.streams_in_flight.inc()
         sent = 0
         parser: ItemParser = SseParser() if openai_shaped else NdjsonParser()

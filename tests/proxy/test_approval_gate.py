@@ -21,21 +21,24 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletionMessageParam
 
-from clearance.app import APPROVALS, NOTIFICATIONS, POLICY
+from clearance.app import APPROVALS, NOTIFICATIONS, POLICY, SIGNALS
 from clearance.approvals.lifecycle import approve, cancel, deny
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, Requester
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.webhook import SIGNATURE_HEADER, verify_signature
 from clearance.auth.keys import ApiKeyStore
-from clearance.exceptions import ApprovalNotFound
+from clearance.exceptions import ApprovalNotFound, InvalidRequest
 from clearance.models import ApprovalRequirement, Decision, Identity
 from clearance.proxy.approval_gate import (
     APPROVAL_HEADER,
     BREAK_GLASS_HEADER,
     REASON_HEADER,
+    WAIT_CAPPED_HEADER,
+    WAIT_HEADER,
     ApprovalGate,
     requester_of,
+    wait_seconds,
 )
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
@@ -611,3 +614,207 @@ async def test_when_nobody_decides_in_time_then_the_gateway_escalates_the_approv
         escalated = s.store.get(approval_id)
         assert (escalated.state, escalated.approvers) == ("pending", ("security", "security-leads"))
         assert [t.reason for t in escalated.history if t.actor == "system"] == ["escalated to security-leads"]
+
+
+# -- wait mode ---------------------------------------------------------------------------------------------------
+
+WAIT_FAST = {"poll_interval": 0.05, "keepalive_interval": 0.05}
+"""Settings for wait tests: a waiter reads the store every 50 ms as well as on signals."""
+
+
+async def until_waiting(s: Setup, count: int = 1) -> ApprovalRequest:
+    """The pending approval a request is waiting on, once ``count`` requests wait (bounded: 10 s)."""
+    signals = s.gw.app[SIGNALS]
+    for _ in range(2000):
+        if signals.waiting >= count:
+            break
+        await asyncio.sleep(0.005)
+    assert signals.waiting >= count
+    [approval] = s.store.list(state="pending")
+    return approval
+
+
+@pytest.fixture
+async def waiting(make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path) -> AsyncIterator[Setup]:
+    async for made in make_setup(make_gateway, fake_upstream, tmp_path, **WAIT_FAST):
+        yield made
+
+
+@pytest.mark.parametrize(("model", "raw_upstream"), [("llama-internal", True), ("codellama-hosted", False)])
+async def test_when_approved_while_the_caller_waits_then_the_request_goes_through_masked_per_the_decision(
+    waiting: Setup, fake_upstream: FakeUpstream, model: str, raw_upstream: bool
+) -> None:
+    s = waiting
+    asking = s.ask(s.eve, f"why does {TOKEN} fail?", model=model, **{WAIT_HEADER: "30"})
+
+    async def approver() -> ApprovalRequest:
+        approval = await until_waiting(s)
+        return s.approve(approval.id)
+
+    answer, approved = await asyncio.wait_for(asyncio.gather(asking, approver()), 10)
+
+    assert answer.choices[0].message.content
+    [received] = fake_upstream.received
+    assert (TOKEN in fake_upstream.all_text_received()) is raw_upstream
+    if not raw_upstream:
+        assert "GITHUB_TOKEN" in received.body["messages"][0]["content"]
+    assert s.store.get(approved.id).state == "used"
+    [record] = await s.gw.records()
+    assert (record["status"], record["approval_id"], record["decision"]) == (200, approved.id, "require_approval")
+
+
+@pytest.mark.parametrize(
+    ("decided", "status", "code"), [("deny", 403, "approval_denied"), ("cancel", 410, "approval_cancelled")]
+)
+async def test_when_denied_or_cancelled_while_the_caller_waits_then_that_precise_refusal(
+    waiting: Setup, fake_upstream: FakeUpstream, decided: str, status: int, code: str
+) -> None:
+    s = waiting
+
+    async def decider() -> None:
+        approval = await until_waiting(s)
+        if decided == "deny":
+            s.store.apply(approval.id, lambda a: deny(a, SECURITY, "no", now=s.clock()))
+        else:
+            s.store.apply(approval.id, lambda a: cancel(a, a.requester, now=s.clock()))
+
+    refused, _ = await asyncio.wait_for(
+        asyncio.gather(s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "30"}), decider()), 10
+    )
+
+    assert (refused.status_code, refused.code) == (status, code)
+    assert fake_upstream.received == []
+    [record] = await s.gw.records()
+    assert (record["error_code"], record["approval_id"]) == (code, refused.response.headers[APPROVAL_HEADER])
+
+
+async def test_when_nobody_decides_within_the_wait_then_approval_required_and_the_approval_stays_pending(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+
+    error = await asyncio.wait_for(s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "0.2"}), 10)
+
+    assert (error.status_code, error.code) == (403, "approval_required")
+    approval_id = error.body["approval"]["id"]
+    assert s.store.get(approval_id).state == "pending"
+    assert WAIT_CAPPED_HEADER not in error.response.headers
+    assert fake_upstream.received == []
+
+
+async def test_when_the_wait_asked_is_over_max_wait_then_it_is_cut_and_the_response_says_so(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, max_wait=0.2, **WAIT_FAST):
+        error = await asyncio.wait_for(s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "3600"}), 10)
+
+        assert (error.status_code, error.code) == (403, "approval_required")
+        assert error.response.headers[WAIT_CAPPED_HEADER] == "0.2"
+
+
+async def test_when_wait_mode_is_off_then_the_header_is_ignored_and_the_refusal_is_immediate(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    async for s in make_setup(make_gateway, fake_upstream, tmp_path, max_wait=0):
+        error = await asyncio.wait_for(s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "3600"}), 10)
+
+        assert (error.status_code, error.code) == (403, "approval_required")
+        assert s.gw.app[SIGNALS].waiting == 0
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "1e3", "nan", ""])
+async def test_when_the_wait_header_is_not_a_number_of_seconds_then_400_naming_it_and_no_approval(
+    waiting: Setup, value: str
+) -> None:
+    error = await waiting.refused(waiting.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: value})
+
+    assert (error.status_code, error.code, error.param) == (400, "invalid_request", WAIT_HEADER)
+    assert WAIT_HEADER in error.message
+    assert waiting.store.list() == []
+
+
+async def test_when_the_pending_request_lapses_while_the_caller_waits_then_approval_expired(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+
+    async def time_passes() -> None:
+        await until_waiting(s)
+        s.clock.now += 3600  # the pending lifetime: the waiter's next read of the store sees it lapsed
+
+    error, _ = await asyncio.wait_for(
+        asyncio.gather(s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "30"}), time_passes()), 10
+    )
+
+    assert (error.status_code, error.code) == (410, "approval_expired")
+    assert fake_upstream.received == []
+
+
+async def test_when_a_pending_approval_is_presented_with_a_wait_then_it_is_waited_for_and_spent(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    approval_id = await s.held(s.eve, f"why does {TOKEN} fail?")
+
+    async def approver() -> None:
+        await until_waiting(s)
+        s.approve(approval_id)
+
+    answer, _ = await asyncio.wait_for(
+        asyncio.gather(
+            s.ask(s.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id, WAIT_HEADER: "30"}), approver()
+        ),
+        10,
+    )
+
+    assert answer.choices[0].message.content
+    assert s.store.get(approval_id).state == "used"
+    assert len(fake_upstream.received) == 1
+
+
+async def test_when_the_waiting_caller_disconnects_then_the_approval_stays_pending_and_can_be_used_later(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    async with openai.AsyncOpenAI(base_url=s.gw.base_url, api_key=s.eve, max_retries=0, timeout=0.3) as client:
+        with pytest.raises(openai.APITimeoutError):
+            await client.chat.completions.create(
+                model="llama-internal",
+                messages=[{"role": "user", "content": f"why does {TOKEN} fail?"}],
+                extra_headers={WAIT_HEADER: "60"},
+            )
+    signals = s.gw.app[SIGNALS]
+    for _ in range(2000):  # bounded: the gateway notices the caller is gone and stops waiting
+        if signals.waiting == 0:
+            break
+        await asyncio.sleep(0.005)
+    assert signals.waiting == 0
+    [approval] = s.store.list()
+    assert approval.state == "pending"
+    assert fake_upstream.received == []
+    records = await s.gw.records()
+    assert [(r["status"], r["error_code"]) for r in records] == [(499, "client_disconnected")]
+
+    s.approve(approval.id)
+    answer = await s.ask(s.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval.id})
+
+    assert answer.choices[0].message.content
+    assert s.store.get(approval.id).state == "used"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("0", None), ("30", (30.0, False)), (" 2.5 ", (2.5, False)), ("301", (300.0, True))],
+)
+def test_when_the_wait_header_is_read_then_it_is_seconds_cut_to_max_wait(
+    value: str | None, expected: tuple[float, bool] | None
+) -> None:
+    assert wait_seconds(value, ApprovalSettings()) == expected
+
+
+@pytest.mark.parametrize("value", ["1e3", "-0", "30s", "0x10", "inf", "١٢"])
+def test_when_the_wait_header_is_not_plain_seconds_then_invalid_request(value: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        wait_seconds(value, ApprovalSettings())
+
+    assert info.value.param == WAIT_HEADER
