@@ -316,3 +316,13 @@ def test_when_the_signer_key_is_missing_then_the_configuration_error_names_the_v
 
 def test_when_verifier_keys_are_listed_then_blank_lines_are_skipped() -> None:
     assert load_verifiers([GO_VERIFIER_KEY, "  ", ""]) == (NoteVerifier.parse(GO_VERIFIER_KEY),)
+
+
+def test_when_the_documented_example_checkpoint_is_opened_with_the_documented_key_then_it_verifies() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "audit-integrity.md").read_text()
+    blocks = re.findall(r"^```\n(.*?)^```$", page, flags=re.MULTILINE | re.DOTALL)
+    note = next(b for b in blocks if "\n\n\u2014 " in b)
+    vkey = next(b for b in blocks if re.fullmatch(r"[^\s+]+\+[0-9a-f]{8}\+\S+\n", b))
+    checkpoint = open_checkpoint(note, load_verifiers([vkey]), origin="audit.example.com/clearance")
+    assert checkpoint.size == 3
+    assert checkpoint.root_hash == root_hash([leaf_hash(f"record {i}".encode()) for i in range(3)])
