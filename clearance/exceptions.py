@@ -42,6 +42,14 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     ├── InspectionFailed               500  inspection_failed: detection or masking broke; nothing is forwarded
     ├── InternalError                  500  internal_error: a bug; the caller gets this, never a traceback
     ├── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
+    ├── IntegrityError                 500  integrity_error: the audit trail failed a cryptographic check
+    │   ├── ProofFailed                500  proof_failed (a Merkle inclusion or consistency proof does not hold)
+    │   ├── MalformedNote              500  malformed_note (a signed note or checkpoint breaks its format)
+    │   ├── SignatureRejected          500  signature_rejected (a wrong key, changed text, or no known signer)
+    │   ├── MalformedKey               500  malformed_key (a signing, verifier or key-encryption key is unusable)
+    │   ├── MalformedEnvelope          500  malformed_envelope (an encrypted original is not a valid envelope)
+    │   ├── UnknownKeyId               500  unknown_key_id (an envelope's key-encryption key is not in the keyring)
+    │   └── DecryptionFailed           500  decryption_failed (another record's id, or a changed byte)
     └── LocalModelError                     the bundled local model could not be provisioned or started
                                             (raised at start-up, never while serving)
 """
@@ -295,6 +303,44 @@ class ServiceUnavailable(ClearanceError):
     http_status = 503
     code = "service_unavailable"
     type = "server_error"
+
+
+class IntegrityError(ClearanceError):
+    """The audit trail's cryptography refused something: a proof, a signed checkpoint, a key or an encrypted
+    original. Raised by the offline verifier and the audit writer, never on a caller's request; messages name
+    sizes, indexes, key names and ids, never record contents or key material."""
+
+    http_status = 500
+    code = "integrity_error"
+    type = "server_error"
+
+
+class ProofFailed(IntegrityError):
+    code = "proof_failed"
+
+
+class MalformedNote(IntegrityError):
+    code = "malformed_note"
+
+
+class SignatureRejected(IntegrityError):
+    code = "signature_rejected"
+
+
+class MalformedKey(IntegrityError):
+    code = "malformed_key"
+
+
+class MalformedEnvelope(IntegrityError):
+    code = "malformed_envelope"
+
+
+class UnknownKeyId(IntegrityError):
+    code = "unknown_key_id"
+
+
+class DecryptionFailed(IntegrityError):
+    code = "decryption_failed"
 
 
 class LocalModelError(ClearanceError):
