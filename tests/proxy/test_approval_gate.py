@@ -618,7 +618,7 @@ async def test_when_nobody_decides_in_time_then_the_gateway_escalates_the_approv
 
 # -- wait mode ---------------------------------------------------------------------------------------------------
 
-WAIT_FAST = {"poll_interval": 0.05, "keepalive_interval": 0.05}
+WAIT_FAST: dict[str, Any] = {"poll_interval": 0.05, "keepalive_interval": 0.05}
 """Settings for wait tests: a waiter reads the store every 50 ms as well as on signals."""
 
 
