@@ -130,6 +130,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         body_timeout=config.server.body_timeout,
         known_label=lambda label: label in policy.policy.rank,
         approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals),
+        instance=config.server.instance_id,
+        max_text_bytes=config.audit.max_text_bytes,
     )
     app[CONFIG] = config
     app[METRICS] = metrics

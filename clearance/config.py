@@ -50,6 +50,8 @@ class ServerConfig(_Strict):
     body_timeout: Annotated[float, Field(gt=0)] = 60.0
     """Seconds a request's whole body may take to arrive once its headers did; a slower one gets 408 and the
     connection is closed."""
+    instance_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """This gateway instance's name in audit records. None: ``host:pid``."""
     metrics_public: bool = False
     """Serve ``/metrics`` and the details of ``/readyz`` (upstream names and states) to every caller. Off: only to
     loopback callers and authenticated ones; others get 403 for ``/metrics`` and a bare status from ``/readyz``.
@@ -119,6 +121,9 @@ class AuditConfig(_Strict):
     url: str | None = None
     """The older name of ``database.url``, still read so that configuration files written for earlier releases keep
     working. Code reads ``database.url``, which holds this value when it is set."""
+    max_text_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    """The most bytes of the request and of the answer a record keeps (record modes ``full`` and ``masked``); a
+    longer one is cut there and the record flagged ``truncated``."""
 
 
 class LoggingConfig(_Strict):

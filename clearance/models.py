@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 IdentityKind = Literal["user", "service", "anonymous"]
+AuthMethod = Literal["oidc", "api_key", "anonymous"]
+"""How a caller authenticated: an OIDC bearer token, a gateway API key, or not at all (loopback, no auth)."""
 Action = Literal["allow", "mask", "require_approval", "block"]
 OperatorName = Literal["redact", "partial", "hash", "placeholder"]
 Release = OperatorName | Literal["unmasked"]
@@ -29,10 +31,19 @@ class Identity:
     email: str | None = None
     name: str | None = None
     groups: tuple[str, ...] = ()
+    key_id: str | None = None
+    """The gateway API key the caller authenticated with (its public id, never the key), if any."""
 
     @classmethod
     def anonymous(cls) -> Identity:
         return cls(subject="anonymous", kind="anonymous")
+
+    @property
+    def auth_method(self) -> AuthMethod:
+        """How the caller authenticated: an API key when it holds a key id, nothing when anonymous, else OIDC."""
+        if self.kind == "anonymous":
+            return "anonymous"
+        return "api_key" if self.key_id is not None else "oidc"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -51,6 +62,18 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingPosition:
+    """Where a finding sits in the forwarded request: the JSON path of its leaf (``clearance.payload.extract``
+    names paths; a key that is not a plain field name shows as ``<key>``) and its span in that leaf's text as
+    forwarded (end exclusive). Never the value."""
+
+    type: str
+    path: tuple[str | int, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -59,7 +82,9 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
-    """What the gateway records about one request, whatever its outcome. Holds no payload text.
+    """What the gateway records about one request, whatever its outcome (docs/audit.md). Never a raw value: the
+    only payload text it holds is the request as forwarded and the answer as returned, every value found in them
+    redacted, and only when the record mode keeps text (``full``, ``masked``).
 
     Built once, when the exchange ends (``clearance.proxy.exchange.Exchange.finish``), from what each stage
     returned."""
@@ -94,6 +119,30 @@ class AuditRecord:
     """What the policy asked to keep of the exchange (``full``, ``masked``, ``metadata``)."""
     approval_id: str | None = None
     """The approval this request asked for, or whose grant it presented (only an id the gateway issued)."""
+    instance: str | None = None
+    """The gateway instance that handled the exchange (``server.instance_id``, else host:pid)."""
+    email: str | None = None
+    groups: tuple[str, ...] = ()
+    auth_method: AuthMethod | None = None
+    """How the caller authenticated (None when authentication failed)."""
+    key_id: str | None = None
+    """The API key the caller authenticated with (its public id)."""
+    user_agent: str | None = None
+    """The caller's ``User-Agent``, cut to 512 characters, every value found in it redacted."""
+    positions: tuple[FindingPosition, ...] = ()
+    """Where the findings sit in the forwarded request (in the request as received when none was forwarded)."""
+    request_text: str | None = None
+    """The request as forwarded upstream (JSON), values redacted; None in ``metadata`` mode or when none was sent."""
+    response_text: str | None = None
+    """The answer as returned (JSON; a stream's assembled text), before any restoration, values redacted."""
+    truncated: bool = False
+    """Whether ``request_text`` or ``response_text`` was cut at ``audit.max_text_bytes``."""
+    ttft_ms: float | None = None
+    """For a stream: milliseconds from the request's arrival to the first bytes of its answer."""
+    policy_version: str | None = None
+    """The digest of the policy version that decided."""
+    detector_version: str | None = None
+    """The digest of the detection configuration and the gateway version that inspected the request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +211,7 @@ class Decision:
     approval: ApprovalRequirement | None = None
     """For ``require_approval``: who must approve, how many, for how long."""
     policy_version: str = ""
-    """For ``require_approval``: the digest of the policy version that decided, which an approval is bound to."""
+    """The digest of the policy version that decided (recorded with the exchange; an approval is bound to it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class AuditStore(Protocol):
 
 
 def _row(entry: AuditRecord) -> dict[str, Any]:
+    """The one place a record becomes a row of ``audit_records`` (docs/audit.md lists the fields)."""
     return {
         "request_id": entry.request_id,
         "created_at": datetime.fromtimestamp(entry.started_at, UTC),
@@ -65,6 +66,20 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "masked_response": dict(entry.masked_response) or None,
         "record_mode": entry.record_mode,
         "approval_id": entry.approval_id,
+        "instance": entry.instance,
+        "email": entry.email,
+        "groups": list(entry.groups) or None,
+        "auth_method": entry.auth_method,
+        "key_id": entry.key_id,
+        "user_agent": entry.user_agent,
+        "positions": [{"type": p.type, "path": list(p.path), "start": p.start, "end": p.end} for p in entry.positions]
+        or None,
+        "request_text": entry.request_text,
+        "response_text": entry.response_text,
+        "truncated": entry.truncated,
+        "ttft_ms": round(entry.ttft_ms, 3) if entry.ttft_ms is not None else None,
+        "policy_version": entry.policy_version,
+        "detector_version": entry.detector_version,
     }
 
 

@@ -80,6 +80,7 @@ class ApiKeyAuthenticator:
             issuer=KEY_ISSUER,
             name=f"{record.label} ({record.key_id})" if record.label else record.key_id,
             groups=record.groups,
+            key_id=record.key_id,
         )
 
     async def _note_use(self, key_id: str, now: float) -> None:

@@ -37,6 +37,8 @@ checked against the policy's scale when the gateway or the CLI loads the policy 
 
 from __future__ import annotations
 
+import hashlib
+from importlib import metadata
 from types import MappingProxyType
 from typing import Annotated
 
@@ -157,6 +159,13 @@ class DetectionConfig(_Strict):
     levels: LevelsConfig = LevelsConfig()
     ner: NerConfig = NerConfig()
 
+    @property
+    def version(self) -> str:
+        """What detected a request, as a stable digest: this configuration and the gateway's version (its
+        built-in detectors). Recorded with every exchange, so a replay knows whether it detects as then."""
+        canonical = f"{package_version()}\n{self.model_dump_json()}"
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     @field_validator("disabled")
     @classmethod
     def _known_detectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -202,3 +211,11 @@ class DetectionConfig(_Strict):
             order=DeclaredScale(levels.order, "detection.levels.order") if levels.order else None,
             default=DeclaredLevel(levels.default, "detection.levels.default") if levels.default else None,
         )
+
+
+def package_version() -> str:
+    """The installed gateway's version ("unknown" when it runs from a tree that was never installed)."""
+    try:
+        return metadata.version("clearance")
+    except metadata.PackageNotFoundError:
+        return "unknown"

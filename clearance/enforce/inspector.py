@@ -23,9 +23,19 @@ from clearance.detect.scanner import Scanner
 from clearance.endpoints import Endpoint
 from clearance.entities import STRUCTURED_TYPES
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
+from clearance.mask import operators
+from clearance.mask.events import mask_answer
 from clearance.mask.masker import Masker
-from clearance.models import UNMASKED, Decision, DecisionInput, Finding, Identity, MaskPlan, Release
-from clearance.payload.extract import Leaf, Path, Walked, rewrite_paths, structural_format, walk_body
+from clearance.models import UNMASKED, Decision, DecisionInput, Finding, FindingPosition, Identity, MaskPlan, Release
+from clearance.payload.extract import (
+    Leaf,
+    Path,
+    Walked,
+    number_digits,
+    rewrite_paths,
+    structural_format,
+    walk_body,
+)
 from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
 from clearance.payload.joins import SplitFinding, split_findings
 
@@ -38,6 +48,10 @@ Classify = Callable[[Mapping[str, int]], str]
 Decide = Callable[[DecisionInput], Decision]
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _READ_KINDS = frozenset({"text", "number", "key", "structure"})
+MAX_POSITIONS: Final = 1000
+"""The most finding positions an inspection keeps (a request with more keeps its first, in document order)."""
+UNNAMED_KEY: Final = "<key>"
+"""A key shown in a path instead of one that is not a plain field name (it could hold a value)."""
 """Leaves whose value a model reads (token ids and malformed structure are refused before any join)."""
 
 
@@ -54,6 +68,9 @@ class Inspection:
     held: _Held | None = field(default=None, repr=False, compare=False)
     """For a ``require_approval`` decision: what masking needs, kept for ``Inspector.release`` and
     ``Inspector.preview`` (the body is not masked until a grant releases it)."""
+    positions: tuple[FindingPosition, ...] = ()
+    """Where the findings sit in ``body`` (masked where masked), by leaf path: in the body as received when the
+    decision refuses or holds it. At most ``MAX_POSITIONS``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +96,7 @@ def build_inspector(config: GatewayConfig, scanner: Scanner, *, classify: Classi
         decide=decide,
         hash_key=hash_key(config),
         allow_token_ids=config.masking.allow_token_ids,
+        detector_version=config.detection.version,
     )
 
 
@@ -102,8 +120,11 @@ class Inspector:
         hash_key: bytes,
         allow_token_ids: bool = False,
         types: frozenset[str] | None = None,
+        detector_version: str = "",
     ) -> None:
-        """``types``: every entity type ``scan`` can report (None: unknown, so streams hold every word back)."""
+        """``types``: every entity type ``scan`` can report (None: unknown, so streams hold every word back).
+        ``detector_version``: what ``scan`` is, as a digest (``DetectionConfig.version``), for the audit record."""
+        self.detector_version = detector_version
         self._scan = scan
         self._types = types
         self._classify = classify
@@ -183,11 +204,12 @@ class Inspector:
             )
         )
         masker = self._masker(decision.plan)
-        if decision.action == "block":
-            return Inspection(decision, body, masker, {})
-        if decision.action == "require_approval":
-            return Inspection(decision, body, masker, {}, _Held(walked, findings, fixed))
-        return Inspection(decision, self._masked(masker, walked, findings, fixed), masker, dict(masker.request_counts))
+        if decision.action in ("block", "require_approval"):
+            held = _Held(walked, findings, fixed) if decision.action == "require_approval" else None
+            return Inspection(decision, body, masker, {}, held, self._positions(walked, findings, fixed, {}))
+        masked, spans = self._masked(masker, walked, findings, fixed)
+        positions = self._positions(walked, findings, fixed, spans)
+        return Inspection(decision, masked, masker, dict(masker.request_counts), positions=positions)
 
     def release(self, inspection: Inspection) -> Inspection:
         """A held (``require_approval``) request whose grant was used: masked under its decision's plan, which
@@ -195,15 +217,16 @@ class Inspector:
         the model's level), and refused like any request where that plan masks a key or structural string."""
         held = _held(inspection)
         masker = inspection.masker
-        body = self._masked(masker, held.walked, held.findings, held.fixed)
-        return Inspection(inspection.decision, body, masker, dict(masker.request_counts))
+        body, spans = self._masked(masker, held.walked, held.findings, held.fixed)
+        positions = self._positions(held.walked, held.findings, held.fixed, spans)
+        return Inspection(inspection.decision, body, masker, dict(masker.request_counts), positions=positions)
 
     def preview(self, inspection: Inspection) -> dict[str, Any]:
         """A held request as approvers see it: every finding redacted (``REDACT_ALL``), whatever the caller's
         clearance, so a preview never holds a raw value. A key or structural string holding a finding cannot be
         redacted without changing the request: such a request is refused (400), as it would be if it were sent."""
         held = _held(inspection)
-        return self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)
+        return self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)[0]
 
     @staticmethod
     def released_as(inspection: Inspection) -> dict[str, Release]:
@@ -219,6 +242,32 @@ class Inspector:
         read it."""
         return self._masker(REDACT_ALL).mask(text)
 
+    def redact_document(self, node: Any) -> Any:
+        """A copy of the JSON value ``node`` with every finding redacted (``REDACT_ALL``) in every string, key and
+        number (a number holding one becomes its type's redaction): a request as the audit trail may keep it.
+        Each string is scanned alone; a number is read after its key, as a request's are."""
+        masker = self._masker(REDACT_ALL)
+
+        def redact(value: Any, key: str) -> Any:
+            if isinstance(value, str):
+                return masker.mask(value)
+            if isinstance(value, dict):
+                return {masker.mask(k): redact(v, k) for k, v in value.items()}
+            if isinstance(value, list):
+                return [redact(v, key) for v in value]
+            digits = number_digits(value)
+            if digits is not None and (found := self._scan_number(digits, key)):
+                return operators.redact(found[0].type)
+            return value
+
+        return redact(node, "")
+
+    def redact_answer(self, answer: Any) -> Any:
+        """A whole answer with every finding redacted (``REDACT_ALL``), read as answers are for callers
+        (``mask_answer``: values across joins, identifiers, logprobs dropped), restoring nothing: an answer as
+        the audit trail may keep it."""
+        return mask_answer(self._masker(REDACT_ALL), answer)
+
     def _masker(self, plan: MaskPlan) -> Masker:
         return Masker(
             plan, self.safe_scan, self._hash_key, hold_words=self._hold_words(plan), identifiers=self._identifiers
@@ -230,20 +279,61 @@ class Inspector:
         walked: Walked,
         findings: Mapping[str, Sequence[Finding]],
         fixed: list[tuple[Leaf, list[Finding]]],
-    ) -> dict[str, Any]:
-        """The body with every finding the masker's plan masks replaced (refused when one sits where it cannot)."""
+    ) -> tuple[dict[str, Any], dict[str, list[Finding]]]:
+        """The body with every finding the masker's plan masks replaced (refused when one sits where it cannot),
+        and, per text that masking changed, where its findings sit in the result (``Masker.apply_at``)."""
         self._refuse_unmaskable(fixed, masker.plan)
         body: dict[str, Any] = walked.body
+        spans: dict[str, list[Finding]] = {}
         if not masker.plan.active or not any(findings.values()):
-            return body
+            return body, spans
+
+        def apply(text: str) -> str:
+            out, spans[text] = masker.apply_at(text, findings.get(text, ()))
+            return out
+
         try:
-            masked: dict[str, Any] = rewrite_paths(
-                walked, _found_at(walked, findings), lambda text: masker.apply(text, findings.get(text, ()))
-            )
-            return masked
+            masked: dict[str, Any] = rewrite_paths(walked, _found_at(walked, findings), apply)
+            return masked, spans
         except Exception as exc:
             log.error("masking failed", extra={"error": type(exc).__name__})
             raise InspectionFailed("the gateway could not mask this payload, so it was not forwarded") from None
+
+    def _positions(
+        self,
+        walked: Walked,
+        findings: Mapping[str, Sequence[Finding]],
+        fixed: list[tuple[Leaf, list[Finding]]],
+        spans: Mapping[str, Sequence[Finding]],
+    ) -> tuple[FindingPosition, ...]:
+        """Where each finding sits, by leaf path, in document order: in the masked text where masking changed it
+        (``spans``), else where it was found; keys and structural strings as they are (never masked)."""
+        out: list[FindingPosition] = []
+        keyed: dict[int, list[Finding]] = {}
+        for leaf, found_there in fixed:
+            keyed.setdefault(id(leaf), []).extend(found_there)
+        for leaf in walked.leaves:
+            if leaf.kind in ("text", "number"):
+                found: Sequence[Finding] = spans.get(leaf.value) or findings.get(leaf.value, ())
+            else:
+                found = keyed.get(id(leaf), ())
+            if not found:
+                continue
+            path = self._recordable_path(leaf.path)
+            for f in found:
+                if len(out) >= MAX_POSITIONS:
+                    return tuple(out)
+                out.append(FindingPosition(f.type, path, f.start, f.end))
+        return tuple(out)
+
+    def _recordable_path(self, path: Path) -> tuple[str | int, ...]:
+        """``path`` with every key that is not plainly a field name holding nothing shown as ``UNNAMED_KEY``."""
+        return tuple(
+            part
+            if isinstance(part, int) or (_FIELD_NAME.fullmatch(part) and not self._identifiers(part))
+            else UNNAMED_KEY
+            for part in path
+        )
 
     def _refuse_unforwardable(self, leaves: Sequence[Leaf]) -> None:
         """What can be neither inspected nor masked: structure out of format, token ids (unless allowed)."""
@@ -361,7 +451,7 @@ class Inspector:
             if isinstance(part, int):
                 out += f"[{part}]"
                 continue
-            shown = part if _FIELD_NAME.fullmatch(part) and not self._identifiers(part) else "<key>"
+            shown = part if _FIELD_NAME.fullmatch(part) and not self._identifiers(part) else UNNAMED_KEY
             out += f".{shown}" if out else shown
         return out
 

@@ -60,15 +60,35 @@ class Masker:
         do not overlap."""
         return self._apply(text, findings, self.request_counts)
 
-    def _apply(self, text: str, findings: Sequence[Finding], counts: Counter[str]) -> str:
+    def apply_at(self, text: str, findings: Sequence[Finding]) -> tuple[str, list[Finding]]:
+        """``apply``, and where each finding sits in the result: a masked one where its replacement is, one the plan
+        lets through where it moved to (a finding overlapping a masked one is left out, as it is not applied)."""
+        at: list[Finding] = []
+        return self._apply(text, findings, self.request_counts, at), at
+
+    def _apply(
+        self, text: str, findings: Sequence[Finding], counts: Counter[str], at: list[Finding] | None = None
+    ) -> str:
         out: list[str] = []
         last = 0
+        size = 0  # the length of what ``out`` holds: text[:last], masked
         for finding in sorted(findings, key=lambda f: f.start):
             op = self.plan.operator_for(finding.type)
-            if op is None or finding.start < last:
+            if finding.start < last:
                 continue
-            out.append(text[last : finding.start])
-            out.append(self._replacement(text[finding.start : finding.end], finding, op))
+            if op is None:
+                if at is not None:
+                    shift = size - last
+                    at.append(Finding(finding.start + shift, finding.end + shift, finding.type, finding.score))
+                continue
+            before = text[last : finding.start]
+            replacement = self._replacement(text[finding.start : finding.end], finding, op)
+            out.append(before)
+            out.append(replacement)
+            if at is not None:
+                start = size + len(before)
+                at.append(Finding(start, start + len(replacement), finding.type, finding.score))
+            size += len(before) + len(replacement)
             counts[finding.type] += 1
             last = finding.end
         if last == 0:

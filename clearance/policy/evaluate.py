@@ -40,7 +40,17 @@ def _block(
 ) -> Decision:
     if rule == DEFAULT_RULE:
         reasons = (R.DEFAULT_DENY, *reasons)
-    return Decision("block", rule, reasons, level, _NOTHING, counts, message, record or policy.defaults.record)
+    return Decision(
+        "block",
+        rule,
+        reasons,
+        level,
+        _NOTHING,
+        counts,
+        message,
+        record or policy.defaults.record,
+        policy_version=policy.digest,
+    )
 
 
 def _sent(plan: MaskPlan, counts: Mapping[str, int]) -> Action:
@@ -127,11 +137,14 @@ def _by_rule(
             approval,
             policy.digest,
         )
-    return Decision(_sent(plan, counts), rule.id, reasons, level, plan, counts, "", rule.record)
+    return Decision(
+        _sent(plan, counts), rule.id, reasons, level, plan, counts, "", rule.record, policy_version=policy.digest
+    )
 
 
 def evaluate(policy: Policy, facts: DecisionInput) -> Decision:
-    """Decide one request. Never raises for any input; every decision has a rule id and at least one reason."""
+    """Decide one request. Never raises for any input; every decision has a rule id and at least one reason, and
+    names the policy version that made it (its digest)."""
     counts = {t: n for t, n in facts.counts.items() if n > 0}
     found_rank = max(map(policy.type_level, counts), default=0)
     detected = found_rank
@@ -185,4 +198,14 @@ def evaluate(policy: Policy, facts: DecisionInput) -> Decision:
         message = _unmaskable(policy, facts, declared, clearance, ceiling)
         return _block(policy, counts, level, (R.CANNOT_MASK, *found), message)
     plan = policy.plans[limit]
-    return Decision(_sent(plan, counts), DEFAULT_RULE, found, level, plan, counts, "", policy.defaults.record)
+    return Decision(
+        _sent(plan, counts),
+        DEFAULT_RULE,
+        found,
+        level,
+        plan,
+        counts,
+        "",
+        policy.defaults.record,
+        policy_version=policy.digest,
+    )

@@ -82,7 +82,13 @@ def wait_seconds(value: str | None, settings: ApprovalSettings) -> tuple[float, 
 
 def requester_of(identity: Identity) -> Requester:
     """The requester of an approval, as the gateway authenticated them."""
-    return Requester(subject=identity.subject, kind=identity.kind, email=identity.email, groups=identity.groups)
+    return Requester(
+        subject=identity.subject,
+        kind=identity.kind,
+        email=identity.email,
+        groups=identity.groups,
+        key_id=identity.key_id,
+    )
 
 
 class ApprovalGate:

@@ -1,16 +1,22 @@
 """The state of one request as it travels the pipeline: its id, who asked, and what each stage returned.
 
-Stages hand the exchange what they found (an identity, a route, an inspection, an answer's status and usage, an
-error) as values; the audit record is built from them once, frozen, when the exchange ends (``finish``).
+Stages hand the exchange what they found (an identity, a route, an inspection, the request as forwarded, the
+answer, its status and usage, an error) as values; the audit record is built from them once, frozen, when the
+exchange ends (``finish``). Text is kept only where the record mode keeps it (``full``, ``masked``), and only
+redacted (``Recording.redact_document``): a record never holds a raw value.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -19,8 +25,38 @@ from clearance.exceptions import ClearanceError
 from clearance.models import AuditRecord, Finding, Identity, Usage
 from clearance.proxy.decisions import decision_headers
 from clearance.proxy.errors import error_response
+from clearance.proxy.json_codec import dumps
+from clearance.proxy.transcript import Transcript
+
+log = logging.getLogger("clearance.audit")
 
 Scan = Callable[[str], Sequence[Finding]]
+MAX_USER_AGENT: Final = 512
+"""The most characters of a caller's ``User-Agent`` a record keeps (after redaction)."""
+TEXT_MODES: Final = frozenset({"full", "masked"})
+"""The record modes that keep the request's and the answer's text."""
+
+
+def default_instance() -> str:
+    """This gateway instance's name when ``server.instance_id`` is not set: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What every record of one gateway shares, and how it keeps text.
+
+    ``redact``: a text with every finding redacted (``Inspector.redact``), for the user agent; ``redact_document``:
+    the same for a JSON value (``Inspector.redact_document``), for the request and a stream's transcript;
+    ``redact_answer``: for a whole answer (``Inspector.redact_answer``). Without them, none is recorded."""
+
+    instance: str = field(default_factory=default_instance)
+    detector_version: str | None = None
+    max_text_bytes: int = 1024 * 1024
+    redact: Callable[[str], str] | None = None
+    redact_document: Callable[[Any], Any] | None = None
+    redact_answer: Callable[[Any], Any] | None = None
+
 
 # The only request ids taken from a caller: shapes a generator makes, with no room for a value a person would
 # recognise. A UUID (RFC 9562: version 1-8, its variant) or a ULID (Crockford base32, 48-bit time first).
@@ -105,6 +141,10 @@ class _Outcome:
     usage: Usage = field(default_factory=Usage)
     inspection: Inspection | None = None
     approval_id: str | None = None
+    forwarded: dict[str, Any] | None = None
+    answer: dict[str, Any] | None = None
+    transcript: Transcript | None = None
+    first_byte_at: float | None = None
 
 
 class Exchange:
@@ -115,21 +155,27 @@ class Exchange:
         "_endpoint",
         "_method",
         "_outcome",
+        "_recording",
         "_started_at",
         "_t0",
+        "_user_agent",
         "headers",
         "headers_sent",
         "identity",
         "request_id",
     )
 
-    def __init__(self, request: web.Request, endpoint: str, scan: Scan | None = None) -> None:
+    def __init__(
+        self, request: web.Request, endpoint: str, scan: Scan | None = None, recording: Recording | None = None
+    ) -> None:
         self._t0 = time.perf_counter()
         self._started_at = time.time()
         self._endpoint = endpoint
         self._method = request.method
         self._client_addr = request.remote
         self._outcome = _Outcome()
+        self._recording = recording if recording is not None else Recording()
+        self._user_agent = recordable_user_agent(request.headers.get("User-Agent"), self._recording.redact)
         self.request_id = request_id_for(request, scan)
         self.identity: Identity | None = None
         self.headers: dict[str, str] = {"X-Request-ID": self.request_id}
@@ -168,6 +214,40 @@ class Exchange:
         """The approval this request asked for, or whose grant it presented: an id the gateway issued."""
         self._outcome.approval_id = approval_id
         self.headers["X-Clearance-Approval"] = approval_id
+
+    @property
+    def keeps_text(self) -> bool:
+        """Whether the decision's record mode keeps the request's and the answer's text."""
+        inspection = self._outcome.inspection
+        return (
+            inspection is not None
+            and inspection.decision.record in TEXT_MODES
+            and self._recording.redact_document is not None
+        )
+
+    def forwarded(self, body: dict[str, Any]) -> None:
+        """The request as sent upstream (masked by the plan): recorded, redacted, where the mode keeps text."""
+        if self.keeps_text:
+            self._outcome.forwarded = body
+
+    def answered(self, answer: dict[str, Any]) -> None:
+        """A whole answer as the upstream sent it, before masking or restoring anything: recorded, redacted, where
+        the mode keeps text (so an original restored for the caller is never recorded)."""
+        if self.keeps_text:
+            self._outcome.answer = answer
+
+    def transcript(self) -> Transcript | None:
+        """Where a stream's events are assembled for the record; None when the mode keeps no text."""
+        if not self.keeps_text:
+            return None
+        if self._outcome.transcript is None:
+            self._outcome.transcript = Transcript(self._recording.max_text_bytes)
+        return self._outcome.transcript
+
+    def first_byte(self) -> None:
+        """The caller got the first bytes of a stream's answer (the time to first token)."""
+        if self._outcome.first_byte_at is None:
+            self._outcome.first_byte_at = time.perf_counter()
 
     def used(self, usage: Usage | None) -> None:
         """Token counts the upstream reported (None: it reported none, or none readable)."""
@@ -215,6 +295,20 @@ class Exchange:
         facts = self._outcome
         inspection = facts.inspection
         decision = inspection.decision if inspection is not None else None
+        identity = self.identity
+        request_text = response_text = None
+        truncated = False
+        if self.keeps_text:
+            request_text, cut_request = self._text(facts.forwarded, self._recording.redact_document)
+            if facts.answer is not None:
+                response_text, cut_response = self._text(facts.answer, self._recording.redact_answer)
+            elif facts.transcript is not None:
+                response_text, cut_response = self._text(facts.transcript.document(), self._recording.redact_document)
+                cut_response = cut_response or facts.transcript.truncated
+            else:
+                cut_response = False
+            truncated = cut_request or cut_response
+        first = facts.first_byte_at
         return AuditRecord(
             request_id=self.request_id,
             started_at=self._started_at,
@@ -241,7 +335,48 @@ class Exchange:
             masked_response=_positive(inspection.masker.answer_counts) if inspection is not None else {},
             record_mode=decision.record if decision is not None else None,
             approval_id=facts.approval_id,
+            instance=self._recording.instance,
+            email=identity.email if identity is not None else None,
+            groups=identity.groups if identity is not None else (),
+            auth_method=identity.auth_method if identity is not None else None,
+            key_id=identity.key_id if identity is not None else None,
+            user_agent=self._user_agent,
+            positions=inspection.positions if inspection is not None else (),
+            request_text=request_text,
+            response_text=response_text,
+            truncated=truncated,
+            ttft_ms=(first - self._t0) * 1000.0 if first is not None else None,
+            policy_version=(decision.policy_version or None) if decision is not None else None,
+            detector_version=self._recording.detector_version if inspection is not None else None,
         )
+
+    def _text(self, document: dict[str, Any] | None, redact: Callable[[Any], Any] | None) -> tuple[str | None, bool]:
+        """``document`` as the record keeps it: every value redacted (``redact``), as JSON, cut at
+        ``max_text_bytes`` (and whether it was). Redacted before it is cut, so a cut never leaves part of a value
+        unfound. A detector that fails means no text is kept."""
+        if document is None or redact is None:
+            return None, False
+        try:
+            raw = dumps(redact(document))
+        except Exception as exc:
+            log.error("recording the text failed", extra={"request_id": self.request_id, "error": type(exc).__name__})
+            return None, False
+        limit = self._recording.max_text_bytes
+        if len(raw) <= limit:
+            return raw.decode(), False
+        return raw[:limit].decode(errors="ignore"), True
+
+
+def recordable_user_agent(value: str | None, redact: Callable[[str], str] | None) -> str | None:
+    """A caller's ``User-Agent`` as a record may keep it: every finding redacted (the whole header, then cut to
+    ``MAX_USER_AGENT`` characters, so no cut hides part of a value from the scan); None without a redactor or when
+    it fails."""
+    if not value or redact is None:
+        return None
+    try:
+        return redact(value)[:MAX_USER_AGENT]
+    except Exception:  # fail closed: a header we could not inspect is not kept
+        return None
 
 
 def _positive(counts: Mapping[str, int]) -> dict[str, int]:

@@ -55,7 +55,7 @@ from clearance.proxy.approval_gate import (
 )
 from clearance.proxy.decisions import approval_required, denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
-from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, recordable_label, usage_of
+from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, Recording, default_instance, recordable_label, usage_of
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
 from clearance.proxy.json_codec import JsonCodec, JsonRefused, dumps
 from clearance.proxy.request_body import content_coding, decode_body, parse_body, read_body
@@ -117,9 +117,13 @@ class ModelPipeline:
         body_timeout: float = 60.0,
         known_label: Callable[[str], bool] = lambda _label: False,
         approvals: ApprovalGate | None = None,
+        instance: str | None = None,
+        max_text_bytes: int = 1024 * 1024,
     ) -> None:
         """``known_label``: whether a declared label is a level of the data policy (only those are recorded).
-        ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held)."""
+        ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held).
+        ``instance``: this gateway's name in records (None: host:pid); ``max_text_bytes``: the most bytes of the
+        request and of the answer a record keeps (``audit.max_text_bytes``)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -131,10 +135,18 @@ class ModelPipeline:
         self.body_timeout = body_timeout
         self.known_label = known_label
         self.approvals = approvals
+        self.recording = Recording(
+            instance=instance or default_instance(),
+            detector_version=inspector.detector_version or None,
+            max_text_bytes=max_text_bytes,
+            redact=inspector.redact,
+            redact_document=inspector.redact_document,
+            redact_answer=inspector.redact_answer,
+        )
 
     def exchange(self, request: web.Request, endpoint: str) -> Exchange:
         """A new exchange for ``request``; its id is the caller's only if it passes ``request_id_for``."""
-        return Exchange(request, endpoint, self.inspector.safe_scan)
+        return Exchange(request, endpoint, self.inspector.safe_scan, self.recording)
 
     def handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -371,6 +383,7 @@ class ModelPipeline:
     ) -> web.StreamResponse:
         """``started``: the stream response already committed to a caller that waited for approval."""
         url, outgoing, openai_shaped = self._upstream_request(endpoint, route, inspection.body, stream)
+        exchange.forwarded(outgoing)
         masker = inspection.masker
         up = route.upstream
         try:
@@ -432,6 +445,7 @@ class ModelPipeline:
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
         if openai_shaped:
             exchange.used(usage_of(data.get("usage")))
+        exchange.answered(data)  # before masking and restoring: the record redacts every value itself
         data = mask_whole(masker, data)
         raw = dumps(data)
         if endpoint.flavour == "ollama" and openai_shaped:
@@ -440,14 +454,15 @@ class ModelPipeline:
 
     @staticmethod
     def _stream_shape(exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool) -> StreamShape:
+        transcript = exchange.transcript()
         if endpoint.flavour == "openai":
             if endpoint.operation == "response":
-                return OpenAiSse(ResponsesEventMasker(masker))
-            return OpenAiSse(OpenAiChunkMasker(masker))
+                return OpenAiSse(ResponsesEventMasker(masker), transcript)
+            return OpenAiSse(OpenAiChunkMasker(masker), transcript)
         if openai_shaped:
             translator = ollama.OllamaStreamTranslator(endpoint, exchange.model or "", time.monotonic())
-            return OllamaFromOpenAi(translator, OpenAiChunkMasker(masker))
-        return OllamaNdjson(OllamaLineMasker(masker))
+            return OllamaFromOpenAi(translator, OpenAiChunkMasker(masker), transcript)
+        return OllamaNdjson(OllamaLineMasker(masker), transcript)
 
     async def _relay_stream(
         self,
@@ -482,6 +497,8 @@ class ModelPipeline:
                         items += 1
                         pending.append(shape.item(item))
                     sent += await _write_pending(response, pending)
+                    if sent:
+                        exchange.first_byte()
                 for item in parser.close():
                     items += 1
                     pending.append(shape.item(item))
@@ -502,6 +519,8 @@ class ModelPipeline:
                 exchange.fail(failed)
                 pending.append(shape.error(failed))
             sent += await _write_pending(response, pending)
+            if sent:
+                exchange.first_byte()
             await response.write_eof()
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             exchange.disconnected()

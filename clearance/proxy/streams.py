@@ -9,6 +9,9 @@ is dropped, and an event's name is rebuilt from its masked ``type`` when that is
 ``[DONE]`` ends a stream for the caller, not for the masker: what a channel still holds goes out at the real end of
 the upstream's stream, before the ``[DONE]``, so a value straddling it (a careless or hostile upstream sends more
 after it) is still held whole.
+
+Each shape hands every event it parsed, as the upstream sent it, to the exchange's ``Transcript`` when the record
+keeps the answer's text (``clearance.proxy.transcript``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from clearance.models import Usage
 from clearance.proxy.exchange import usage_of
 from clearance.proxy.framing import SSE_DONE, SseEvent, sse_data
 from clearance.proxy.ollama import OllamaStreamTranslator
+from clearance.proxy.transcript import Transcript
 
 
 class EventMasker(Protocol):
@@ -69,9 +73,10 @@ class OpenAiSse:
 
     content_type = "text/event-stream"
 
-    def __init__(self, masker: EventMasker) -> None:
+    def __init__(self, masker: EventMasker, transcript: Transcript | None = None) -> None:
         self.usage: Usage | None = None
         self._masker = masker
+        self._transcript = transcript
         self._named = False
         """Whether the upstream names its events (``event:`` lines, as the Responses API does)."""
         self._done = False
@@ -86,6 +91,8 @@ class OpenAiSse:
             self._done = True
             return b""
         parsed = _loads(data)
+        if self._transcript is not None:
+            self._transcript.add(parsed)
         if "usage" in parsed:
             self.usage = usage_of(parsed["usage"]) or self.usage  # a later chunk without usage keeps it
         return self._encode(self._masker.event(parsed), event.event is not None)
@@ -111,10 +118,13 @@ class OllamaFromOpenAi:
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, translator: OllamaStreamTranslator, masker: EventMasker) -> None:
+    def __init__(
+        self, translator: OllamaStreamTranslator, masker: EventMasker, transcript: Transcript | None = None
+    ) -> None:
         self.usage: Usage | None = None
         self._translator = translator
         self._masker = masker
+        self._transcript = transcript
         self._done = False
         """Whether the stream was ended (by an error; ``[DONE]`` only ends it at the real end, as for OpenAiSse)."""
 
@@ -132,6 +142,8 @@ class OllamaFromOpenAi:
         chunk = _loads(event.data)
         if "error" in chunk:
             raise UpstreamProtocolError("the upstream reported an error mid-stream")
+        if self._transcript is not None:
+            self._transcript.add(chunk)
         if chunk.get("usage"):
             self.usage = usage_of(chunk["usage"]) or self.usage
         return self._lines(self._masker.event(chunk))
@@ -153,9 +165,10 @@ class OllamaNdjson:
 
     content_type = "application/x-ndjson"
 
-    def __init__(self, masker: EventMasker) -> None:
+    def __init__(self, masker: EventMasker, transcript: Transcript | None = None) -> None:
         self.usage: Usage | None = None
         self._masker = masker
+        self._transcript = transcript
 
     def _usage(self, final: dict[str, Any]) -> None:
         prompt, completion = final.get("prompt_eval_count"), final.get("eval_count")
@@ -166,6 +179,8 @@ class OllamaNdjson:
 
     def item(self, event: SseEvent) -> bytes:
         parsed = _loads(event.data or b"")
+        if self._transcript is not None:
+            self._transcript.add(parsed)
         if parsed.get("done"):
             self._usage(parsed)
         return b"".join(orjson.dumps(x) + b"\n" for x in self._masker.event(parsed))

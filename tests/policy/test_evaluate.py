@@ -251,7 +251,7 @@ def test_when_approval_required_then_the_decision_says_who_approves_and_for_how_
     assert "security" in decision.message
     assert "8h" in decision.message
     assert decision.policy_version == SAMPLE.digest  # an approval is bound to the version that asked for it
-    assert evaluate(SAMPLE, facts("engineering", counts=EMAIL)).policy_version == ""
+    assert evaluate(SAMPLE, facts("engineering", counts=EMAIL)).policy_version == SAMPLE.digest  # recorded too
 
 
 def test_when_a_rule_blocks_with_a_message_then_the_caller_is_told_it() -> None:
