@@ -131,3 +131,13 @@ def test_when_a_declared_level_is_not_on_the_policys_scale_then_config_check_say
     result = CliRunner().invoke(app, ["config", "check", str(bad)])
     assert result.exit_code == 1
     assert "detection.custom.0.level" in result.output
+
+
+def test_when_the_record_settings_are_absent_then_host_pid_names_the_instance_and_a_mebibyte_of_text_is_kept() -> None:
+    config = parse_config({})
+    assert (config.server.instance_id, config.audit.max_text_bytes) == (None, 1024 * 1024)
+    named = parse_config({"server": {"instance_id": "gw-eu-1"}, "audit": {"max_text_bytes": 4096}})
+    assert (named.server.instance_id, named.audit.max_text_bytes) == ("gw-eu-1", 4096)
+    with pytest.raises(ConfigError) as info:
+        parse_config({"audit": {"max_text_bytes": 10}})
+    assert [path for path, _ in info.value.errors] == ["audit.max_text_bytes"]

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from clearance.audit.store import SqlAuditStore
 from clearance.db import migrate
-from clearance.models import AuditRecord, Usage
+from clearance.models import AuditRecord, FindingPosition, Usage
 
 
 def record(i: int) -> AuditRecord:
@@ -74,3 +74,57 @@ async def test_postgres_store(postgres_url: str) -> None:
     assert await store.writable()
     assert store.recent(1)[0]["request_id"] == "req-7"
     await store.close()
+
+
+SESSION = AuditRecord(
+    request_id="req-session", started_at=1_700_000_100.0, endpoint="chat.completions", method="POST", status=200,
+    model="m", upstream="u", latency_ms=12.3456, stream=True, subject="ci-bot", decision="mask", record_mode="full",
+    instance="gw-1:42", email="ci@example.com", groups=("ci", "deploy"), auth_method="api_key",
+    key_id="0a1b2c3d4e5f", user_agent="openai-python/1.0 [EMAIL_ADDRESS]",
+    positions=(
+        FindingPosition("EMAIL_ADDRESS", ("messages", 0, "content"), 5, 22),
+        FindingPosition("CREDIT_CARD", ("notes", "<key>"), 0, 19),
+    ),
+    request_text='{"messages":[{"role":"user","content":"mail <EMAIL_ADDRESS_1>"}]}',
+    response_text='{"content":"ok é"}', truncated=True, ttft_ms=3.14159, policy_version="p" * 64,
+    detector_version="d" * 64,
+)  # fmt: skip
+SESSION_ROW = {
+    "instance": "gw-1:42", "email": "ci@example.com", "groups": ["ci", "deploy"], "auth_method": "api_key",
+    "key_id": "0a1b2c3d4e5f", "user_agent": "openai-python/1.0 [EMAIL_ADDRESS]",
+    "positions": [
+        {"type": "EMAIL_ADDRESS", "path": ["messages", 0, "content"], "start": 5, "end": 22},
+        {"type": "CREDIT_CARD", "path": ["notes", "<key>"], "start": 0, "end": 19},
+    ],
+    "request_text": '{"messages":[{"role":"user","content":"mail <EMAIL_ADDRESS_1>"}]}',
+    "response_text": '{"content":"ok é"}', "truncated": True, "ttft_ms": 3.142, "policy_version": "p" * 64,
+    "detector_version": "d" * 64,
+}  # fmt: skip
+
+
+async def round_trip(url: str) -> list[dict[str, object]]:
+    store = SqlAuditStore(url, linger_s=0)
+    await store.start()
+    store.record(SESSION)
+    store.record(record(1))
+    await store.close()
+    reopened = SqlAuditStore(url)
+    rows = reopened.recent(2)
+    reopened.engine.dispose()
+    return rows
+
+
+async def test_when_a_session_record_is_written_then_every_field_reads_back(tmp_path: Path) -> None:
+    newest, session = await round_trip(f"sqlite:///{tmp_path / 'a.db'}")
+    assert {k: session[k] for k in SESSION_ROW} == SESSION_ROW
+    assert {k: newest[k] for k in SESSION_ROW} == {
+        **{k: None for k in SESSION_ROW},
+        "truncated": False,
+    }  # a record with nothing to say says nothing
+
+
+@pytest.mark.postgres
+async def test_when_a_session_record_is_written_to_postgres_then_every_field_reads_back(postgres_url: str) -> None:
+    newest, session = await round_trip(postgres_url)
+    assert {k: session[k] for k in SESSION_ROW} == SESSION_ROW
+    assert newest["truncated"] is False and newest["positions"] is None

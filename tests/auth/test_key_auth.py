@@ -49,6 +49,7 @@ async def test_when_a_key_goes_through_its_life_then_it_works_until_it_expires_o
     identity = await auth.authenticate(bearer(raw), "203.0.113.9")
     assert (identity.subject, identity.kind, identity.groups) == ("ci-bot", "service", ("ci",))
     assert record.key_id in (identity.name or "")
+    assert (identity.key_id, identity.auth_method) == (record.key_id, "api_key")  # recorded with each exchange
 
     clock.advance(3600)
     with pytest.raises(AuthenticationError) as expired:

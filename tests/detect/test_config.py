@@ -138,3 +138,10 @@ def test_when_several_declared_levels_are_wrong_then_every_one_is_reported() -> 
         "detection.custom.0.level",
         "detection.levels.types.Y",
     ]
+
+
+def test_when_the_detection_configuration_changes_then_its_version_does_and_not_otherwise() -> None:
+    default = DetectionConfig().version
+    assert default == DetectionConfig().version and len(default) == 64
+    assert DetectionConfig(min_score=0.6).version != default
+    assert DetectionConfig(disabled=("credit_card",)).version != default

@@ -18,7 +18,7 @@ from clearance.endpoints import (
     OPENAI_RESPONSES,
     Endpoint,
 )
-from clearance.enforce.inspector import Inspection, Inspector
+from clearance.enforce.inspector import MAX_POSITIONS, Inspection, Inspector
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.models import Decision, DecisionInput, Finding, Identity, MaskPlan
 from clearance.payload.extract import walk_body
@@ -339,3 +339,103 @@ def test_when_a_held_request_is_described_then_released_as_says_what_its_release
     # what it says is what the release does: the unmasked type's value goes as is, the other is masked
     text = released.body["messages"][0]["content"]
     assert "4111 1111 1111 1111" in text and "123-45-6789" not in text
+
+
+EMAIL = "jane.roe@corp-mail.io"
+
+
+def test_when_a_request_is_masked_then_the_positions_point_at_each_finding_in_the_forwarded_text() -> None:
+    inspector = decide_with(MaskPlan({"EMAIL_ADDRESS": "placeholder"}))
+    content = f"mail {EMAIL} and card {CARD_KEY}, again {EMAIL}"
+    result = inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": content}]})
+
+    forwarded = result.body["messages"][0]["content"]
+    assert forwarded == f"mail <EMAIL_ADDRESS_1> and card {CARD_KEY}, again <EMAIL_ADDRESS_1>"
+    assert [(p.type, p.path) for p in result.positions] == [
+        ("EMAIL_ADDRESS", ("messages", 0, "content")),
+        ("CREDIT_CARD", ("messages", 0, "content")),
+        ("EMAIL_ADDRESS", ("messages", 0, "content")),
+    ]
+    assert [forwarded[p.start : p.end] for p in result.positions] == [
+        "<EMAIL_ADDRESS_1>",
+        CARD_KEY,
+        "<EMAIL_ADDRESS_1>",
+    ]
+
+
+def test_when_nothing_is_masked_then_the_positions_are_where_the_findings_were_found() -> None:
+    result = inspect(decide_with(MaskPlan()), {"model": "m", "input": ["x", f"to {EMAIL}"]}, OPENAI_EMBEDDINGS)
+    assert [(p.type, p.path, p.start, p.end) for p in result.positions] == [
+        ("EMAIL_ADDRESS", ("input", 1), 3, 3 + len(EMAIL))
+    ]
+
+
+def test_when_a_key_holds_a_finding_then_its_position_names_the_key_without_its_value() -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "notes": {CARD_KEY: "y"}}
+    result = inspect(decide_with(MaskPlan({"US_SSN": "redact"})), body)
+    assert [(p.type, p.path, p.start, p.end) for p in result.positions] == [
+        ("CREDIT_CARD", ("notes", "<key>"), 0, len(CARD_KEY))
+    ]
+    assert "4111" not in repr(result.positions)
+
+
+def test_when_a_request_is_refused_or_held_then_the_positions_are_in_the_request_as_received() -> None:
+    def block(facts: DecisionInput) -> Decision:
+        return Decision("block", "r1", ("restricted_type",), facts.level, MaskPlan({"US_SSN": "redact"}), facts.counts)
+
+    body = {"model": "m", "prompt": "ssn 123-45-6789"}
+    refused = inspect(
+        Inspector(scan=SCANNER.scan, classify=classify, decide=block, hash_key=b"k"), body, OPENAI_COMPLETIONS
+    )
+    held_by = hold_with(MaskPlan({"US_SSN": "redact"}))
+    held = inspect(held_by, body, OPENAI_COMPLETIONS)
+    released = held_by.release(held)
+
+    assert [(p.path, p.start, p.end) for p in refused.positions] == [(("prompt",), 4, 15)]
+    assert held.positions == refused.positions
+    assert released.body["prompt"] == "ssn [US_SSN]"
+    assert [(p.path, p.start, p.end) for p in released.positions] == [(("prompt",), 4, 12)]
+
+
+def test_when_a_request_holds_more_findings_than_are_kept_then_the_first_are() -> None:
+    body = {"model": "m", "input": [f"{i} {EMAIL}" for i in range(MAX_POSITIONS + 5)]}
+    result = inspect(decide_with(MaskPlan()), body, OPENAI_EMBEDDINGS)
+    assert len(result.positions) == MAX_POSITIONS and result.positions[0].path == ("input", 0)
+
+
+def test_when_a_document_is_redacted_then_every_string_key_and_number_holding_a_value_is() -> None:
+    inspector = decide_with(MaskPlan())
+    document = {
+        "messages": [{"role": "user", "content": f"mail {EMAIL} <EMAIL_ADDRESS_1>"}],
+        EMAIL: 1,
+        "n": 4111111111111111,
+        "ssn": 536221234,
+        "max_tokens": 4096,
+        "ok": True,
+        "none": None,
+    }
+    assert inspector.redact_document(document) == {
+        "messages": [{"role": "user", "content": "mail [EMAIL_ADDRESS] <EMAIL_ADDRESS_1>"}],
+        "[EMAIL_ADDRESS]": 1,
+        "n": "[CREDIT_CARD]",
+        "ssn": "[US_SSN]",
+        "max_tokens": 4096,
+        "ok": True,
+        "none": None,
+    }
+
+
+def test_when_an_answer_is_redacted_then_its_values_go_its_placeholders_stay_and_its_logprobs_are_dropped() -> None:
+    inspector = decide_with(MaskPlan({"EMAIL_ADDRESS": "placeholder"}, restore=True))
+    answer = {
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": f"<EMAIL_ADDRESS_1> paid with {CARD_KEY}"},
+                "logprobs": {"content": [{"token": "4111", "logprob": -0.1}]},
+            }
+        ]
+    }
+    redacted = inspector.redact_answer(answer)
+    assert redacted["choices"][0]["message"]["content"] == "<EMAIL_ADDRESS_1> paid with [CREDIT_CARD]"
+    assert "4111" not in str(redacted)

@@ -44,3 +44,27 @@ def test_what_is_masked_in_the_request_and_in_the_answer_is_counted_apart() -> N
     masker.identifier(f"pay_{OTHER}")
     assert masker.request_counts == {"CREDIT_CARD": 2}
     assert masker.answer_counts == {"CREDIT_CARD": 4}  # the joined value is counted in each text it touches
+
+
+def test_when_a_text_is_masked_with_its_positions_then_each_finding_is_located_in_the_result() -> None:
+    masker = Masker(MaskPlan({"CREDIT_CARD": "partial", "EMAIL_ADDRESS": "redact"}), SCANNER.scan, b"k")
+    text = f"card {OTHER}, mail jo@acme.io, phone +1 415 555 0132, card {OWN}"
+    findings = SCANNER.scan(text)
+
+    out, at = masker.apply_at(text, findings)
+
+    assert out == masker.apply(text, findings)
+    assert [(f.type, out[f.start : f.end]) for f in at] == [
+        ("CREDIT_CARD", "XXXXXXXXXXXX1111"),
+        ("EMAIL_ADDRESS", "[EMAIL_ADDRESS]"),
+        ("PHONE_NUMBER", "+1 415 555 0132"),  # let through: where it moved to
+        ("CREDIT_CARD", "XXXXXXXXXXXX5559"),
+    ]
+    assert masker.request_counts == {"CREDIT_CARD": 4, "EMAIL_ADDRESS": 2}  # both calls count
+
+
+def test_when_nothing_in_a_text_is_masked_then_its_positions_are_where_the_findings_were() -> None:
+    masker = Masker(MaskPlan({"US_SSN": "redact"}), SCANNER.scan, b"k")
+    text = f"mail jo@acme.io {OTHER}"
+    out, at = masker.apply_at(text, SCANNER.scan(text))
+    assert out == text and [(f.start, f.end) for f in at] == [(f.start, f.end) for f in SCANNER.scan(text)]

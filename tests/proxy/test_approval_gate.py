@@ -405,6 +405,8 @@ def test_when_an_identity_asks_then_it_is_the_requester_with_its_groups() -> Non
     identity = Identity(subject="eve", kind="service", email="eve@example.com", groups=("engineering",))
 
     assert requester_of(identity) == Requester("eve", "service", "eve@example.com", ("engineering",))
+    keyed = Identity(subject="eve", kind="service", key_id="0a1b2c3d4e5f")
+    assert requester_of(keyed).key_id == "0a1b2c3d4e5f"
 
 
 async def test_when_a_decision_does_not_require_approval_then_the_gate_asks_for_none(tmp_path: Path) -> None:

@@ -10,11 +10,19 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from clearance.detect import Scanner
-from clearance.enforce.inspector import Inspection
+from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import PermissionDenied, UpstreamTimeout
 from clearance.mask.masker import Masker
-from clearance.models import Decision, Identity, MaskPlan, Usage
-from clearance.proxy.exchange import MAX_TOKEN_COUNT, UNKNOWN_MODEL, Exchange, usage_of
+from clearance.models import Decision, FindingPosition, Identity, MaskPlan, RecordMode, Usage
+from clearance.proxy.exchange import (
+    MAX_TOKEN_COUNT,
+    MAX_USER_AGENT,
+    UNKNOWN_MODEL,
+    Exchange,
+    Recording,
+    recordable_user_agent,
+    usage_of,
+)
 
 SCANNER = Scanner.from_config(None)
 CARD = "4111 1111 1111 1111"
@@ -25,11 +33,40 @@ def exchange() -> Exchange:
     return Exchange(make_mocked_request("POST", "/v1/chat/completions"), "chat.completions")
 
 
-def inspection(action: str = "mask") -> Inspection:
+EMAIL = "jane.roe@corp-mail.io"
+INSPECTOR = Inspector(
+    scan=SCANNER.scan,
+    classify=lambda _c: "public",
+    decide=lambda _f: Decision("allow", "r", ("x",), "public"),
+    hash_key=b"k",
+)
+RECORDING = Recording(
+    instance="gw-1",
+    detector_version="d" * 64,
+    redact=INSPECTOR.redact,
+    redact_document=INSPECTOR.redact_document,
+    redact_answer=INSPECTOR.redact_answer,
+)
+
+
+def recorded(mode: RecordMode = "masked", recording: Recording = RECORDING, user_agent: str | None = None) -> Exchange:
+    """An exchange whose gateway keeps text, decided under record mode ``mode``."""
+    headers = {"User-Agent": user_agent} if user_agent is not None else {}
+    ex = Exchange(
+        make_mocked_request("POST", "/v1/chat/completions", headers=headers), "chat.completions", None, recording
+    )
+    ex.decide(inspection(record=mode))
+    return ex
+
+
+def inspection(action: str = "mask", *, record: RecordMode = "masked") -> Inspection:
     masker = Masker(PLAN, SCANNER.scan, b"k")
     body = {"messages": [{"role": "user", "content": masker.mask(f"card {CARD}")}]}
-    decision = Decision(action, "r1", ("restricted_type",), "restricted", PLAN, {"CREDIT_CARD": 1}, record="masked")  # type: ignore[arg-type]
-    return Inspection(decision, body, masker, dict(masker.request_counts))
+    counts = {"CREDIT_CARD": 1}
+    decision = Decision(action, "r1", ("restricted_type",), "restricted", PLAN, counts, record=record)  # type: ignore[arg-type]
+    decision = dataclasses.replace(decision, policy_version="p" * 64)
+    positions = (FindingPosition("CREDIT_CARD", ("messages", 0, "content"), 5, 18),)
+    return Inspection(decision, body, masker, dict(masker.request_counts), positions=positions)
 
 
 def test_when_the_exchange_ends_then_its_record_holds_what_each_stage_returned_and_is_frozen() -> None:
@@ -131,3 +168,142 @@ def test_when_a_request_asked_for_or_used_an_approval_then_its_record_and_header
     assert ex.headers["X-Clearance-Approval"] == "abc123"
     assert ex.finish().approval_id == "abc123"
     assert exchange().finish().approval_id is None
+
+
+@pytest.mark.parametrize(
+    ("identity", "method"),
+    [
+        (Identity("ci-bot", kind="service", groups=("ci",), key_id="0a1b2c3d4e5f"), "api_key"),
+        (Identity("alice", email="alice@example.com", groups=("eng", "sec")), "oidc"),
+        (Identity.anonymous(), "anonymous"),
+    ],
+)
+def test_when_the_exchange_ends_then_the_record_names_the_instance_and_how_the_caller_authenticated(
+    identity: Identity, method: str
+) -> None:
+    ex = recorded()
+    ex.identify(identity)
+    record = ex.finish()
+    assert (record.instance, record.subject, record.email, record.groups, record.key_id, record.auth_method) == (
+        "gw-1", identity.subject, identity.email, identity.groups, identity.key_id, method,
+    )  # fmt: skip
+
+
+def test_when_authentication_failed_then_the_record_names_no_identity() -> None:
+    record = exchange().finish()
+    assert (record.subject, record.email, record.groups, record.auth_method, record.key_id) == (
+        None,
+        None,
+        (),
+        None,
+        None,
+    )
+    assert record.instance and record.user_agent is None
+
+
+def test_when_the_user_agent_holds_a_value_then_the_record_keeps_it_redacted_and_cut() -> None:
+    agent = f"tool/1.0 (card {CARD}; mail {EMAIL}) " + "x" * 2000
+    record = recorded(user_agent=agent).finish()
+    assert record.user_agent is not None and len(record.user_agent) == MAX_USER_AGENT
+    assert record.user_agent.startswith("tool/1.0 (card [CREDIT_CARD]; mail [EMAIL_ADDRESS]) x")
+    assert recordable_user_agent(agent, None) is None  # nothing kept when it cannot be redacted
+
+
+def test_when_the_user_agent_cannot_be_inspected_then_it_is_not_recorded() -> None:
+    def failing(_text: str) -> str:
+        raise RuntimeError("detector down")
+
+    assert recordable_user_agent("curl/8.0", failing) is None
+    assert recordable_user_agent("curl/8.0", INSPECTOR.redact) == "curl/8.0"
+
+
+@pytest.mark.parametrize("mode", ["full", "masked"])
+def test_when_the_mode_keeps_text_then_the_request_and_answer_are_recorded_with_every_value_redacted(
+    mode: RecordMode,
+) -> None:
+    ex = recorded(mode)
+    ex.forwarded({"model": "m", "messages": [{"role": "user", "content": f"mail {EMAIL}, card [CREDIT_CARD]"}]})
+    ex.answered(
+        {"choices": [{"index": 0, "message": {"role": "assistant", "content": f"card {CARD} <EMAIL_ADDRESS_1>"}}]}
+    )
+    record = ex.finish()
+    assert record.request_text is not None and record.response_text is not None and not record.truncated
+    assert EMAIL not in record.request_text and "mail [EMAIL_ADDRESS], card [CREDIT_CARD]" in record.request_text
+    assert CARD not in record.response_text and "card [CREDIT_CARD] <EMAIL_ADDRESS_1>" in record.response_text
+
+
+def test_when_the_mode_is_metadata_then_no_text_is_kept() -> None:
+    ex = recorded("metadata")
+    ex.forwarded({"messages": [{"role": "user", "content": "hello"}]})
+    ex.answered({"choices": []})
+    assert ex.transcript() is None
+    record = ex.finish()
+    assert (record.request_text, record.response_text, record.truncated) == (None, None, False)
+    assert record.positions and record.record_mode == "metadata"  # positions are metadata: kept
+
+
+def test_when_the_gateway_cannot_redact_then_no_text_is_kept_whatever_the_mode() -> None:
+    ex = recorded("full", recording=Recording(instance="gw-1"))
+    ex.forwarded({"messages": [{"role": "user", "content": "hello"}]})
+    assert ex.transcript() is None
+    assert ex.finish().request_text is None
+
+
+def test_when_redaction_fails_then_the_record_keeps_no_text_but_is_still_made() -> None:
+    def failing(_node: object) -> object:
+        raise RuntimeError("detector down")
+
+    ex = recorded("full", recording=Recording(instance="gw-1", redact_document=failing, redact_answer=failing))
+    ex.forwarded({"messages": [{"role": "user", "content": "hello"}]})
+    ex.answered({"choices": []})
+    record = ex.finish()
+    assert (record.request_text, record.response_text) == (None, None) and record.decision == "mask"
+
+
+def test_when_a_text_is_longer_than_the_limit_then_it_is_cut_there_and_flagged() -> None:
+    recording = dataclasses.replace(RECORDING, max_text_bytes=1024)
+    ex = recorded("full", recording=recording)
+    ex.forwarded({"messages": [{"role": "user", "content": f"{CARD} " + "é" * 3000}]})
+    ex.answered({"choices": [{"index": 0, "message": {"content": "short"}}]})
+    record = ex.finish()
+    assert record.request_text is not None and record.truncated
+    assert len(record.request_text.encode()) <= 1024 and record.request_text.endswith("é")
+    assert "[CREDIT_CARD]" in record.request_text and CARD not in record.request_text
+    assert record.response_text is not None and record.response_text.endswith("}")  # whole
+
+
+def test_when_a_stream_is_recorded_then_its_transcript_is_redacted_and_its_time_to_first_token_kept() -> None:
+    ex = recorded("masked")
+    transcript = ex.transcript()
+    assert transcript is not None and ex.transcript() is transcript
+    transcript.add({"choices": [{"index": 0, "delta": {"content": "card 4111 1111 "}}]})
+    ex.started(200)
+    ex.first_byte()
+    transcript.add({"choices": [{"index": 0, "delta": {"content": "1111 1111 done"}}]})
+    record = ex.finish()
+    assert record.response_text == '{"content":"card [CREDIT_CARD] done"}'
+    assert record.ttft_ms is not None and 0 <= record.ttft_ms <= record.latency_ms
+
+
+def test_when_a_stream_transcript_overflows_then_the_record_is_flagged_truncated() -> None:
+    ex = recorded("masked", recording=dataclasses.replace(RECORDING, max_text_bytes=1024))
+    transcript = ex.transcript()
+    assert transcript is not None
+    for _ in range(5):
+        transcript.add({"choices": [{"index": 0, "delta": {"content": "y" * 300}}]})
+    record = ex.finish()
+    assert record.truncated and record.response_text == '{"content":"' + "y" * 900 + '"}'
+
+
+def test_when_the_answer_is_whole_then_no_time_to_first_token_is_recorded() -> None:
+    ex = recorded()
+    ex.respond(web.Response(body=b"{}", status=200))
+    assert ex.finish().ttft_ms is None
+
+
+def test_when_a_decision_was_made_then_the_record_names_the_policy_and_detector_versions_and_positions() -> None:
+    record = recorded().finish()
+    assert (record.policy_version, record.detector_version) == ("p" * 64, "d" * 64)
+    assert record.positions == (FindingPosition("CREDIT_CARD", ("messages", 0, "content"), 5, 18),)
+    undecided = Exchange(make_mocked_request("GET", "/v1/models"), "models", None, RECORDING).finish()
+    assert (undecided.policy_version, undecided.detector_version, undecided.positions) == (None, None, ())
