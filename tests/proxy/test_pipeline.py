@@ -268,3 +268,109 @@ async def test_when_a_request_is_masked_then_its_body_is_walked_once(
     assert "4111 1111 1111 1111" not in fake_upstream.all_text_received()
     assert passes == {"leaf walk": 1, "validation": 1, "rewrite at paths": 1}
     assert visits["rewrite at paths"] == 4
+
+
+# -- the session record -----------------------------------------------------------------------------------------
+
+RECORD_POLICY = """
+version: 1
+models:
+  - name: fake-model
+    max_level: restricted
+defaults:
+  unknown_identity: allow
+  unknown_identity_level: confidential
+  record: MODE
+"""
+"""Anonymous callers are cleared for confidential data: e-mails reach the model in clear, cards are masked."""
+CARD = "4111 1111 1111 1111"
+EMAIL = "jane.roe@corp-mail.io"
+
+
+async def recording_gateway(
+    make_gateway: GatewayFactory, upstream: FakeUpstream, tmp_path: Any, mode: str, **audit: Any
+) -> RunningGateway:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(RECORD_POLICY.replace("MODE", mode))
+    return await make_gateway(
+        [{"name": "fake", "base_url": upstream.base_url, "models": ["fake-model"]}],
+        policy={"file": str(policy)},
+        server={"instance_id": "gw-test"},
+        audit=audit,
+    )
+
+
+async def chat(gw: RunningGateway, content: str, *, stream: bool = False) -> str:
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": content}]
+    async with openai.AsyncOpenAI(base_url=gw.base_url, api_key="unused", max_retries=0) as client:
+        if stream:
+            chunks = await client.chat.completions.create(model="fake-model", messages=messages, stream=True)
+            return "".join([c.choices[0].delta.content or "" async for c in chunks if c.choices])
+        answer = await client.chat.completions.create(model="fake-model", messages=messages)
+        return answer.choices[0].message.content or ""
+
+
+async def test_when_an_answer_is_recorded_masked_then_the_record_holds_the_forwarded_request_and_the_answer(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    gw = await recording_gateway(make_gateway, fake_upstream, tmp_path, "masked")
+    answer = await chat(gw, f"card {CARD}, mail {EMAIL}")
+    [record] = await gw.records()
+
+    forwarded = fake_upstream.received[-1].body
+    sent = forwarded["messages"][0]["content"]
+    assert sent == f"card XXXX XXXX XXXX 1111, mail {EMAIL}"  # the e-mail is within the caller's clearance
+    assert orjson.loads(record["request_text"]) == {
+        **forwarded,
+        "messages": [{"role": "user", "content": "card XXXX XXXX XXXX 1111, mail [EMAIL_ADDRESS]"}],
+    }  # as forwarded, and what went in clear redacted
+    assert orjson.loads(record["response_text"])["choices"][0]["message"]["content"] == answer
+    assert not record["truncated"] and record["stream"] is False and record["ttft_ms"] is None
+    assert [(p["type"], p["path"], sent[p["start"] : p["end"]]) for p in record["positions"]] == [
+        ("CREDIT_CARD", ["messages", 0, "content"], "XXXX XXXX XXXX 1111"),
+        ("EMAIL_ADDRESS", ["messages", 0, "content"], EMAIL),
+    ]
+    assert (record["instance"], record["auth_method"], record["groups"], record["key_id"]) == (
+        "gw-test", "anonymous", None, None,
+    )  # fmt: skip
+    assert record["user_agent"].startswith("AsyncOpenAI/Python")
+    assert len(record["policy_version"]) == 64 and record["detector_version"] == gw.config.detection.version
+
+
+async def test_when_a_stream_is_recorded_in_full_then_its_events_are_assembled_and_its_first_token_timed(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    fake_upstream.behaviour.pieces = ["Your card ", "4111 1111 ", "1111 1111", " is noted."]
+    gw = await recording_gateway(make_gateway, fake_upstream, tmp_path, "full")
+    answer = await chat(gw, "hello", stream=True)
+    [record] = await gw.records()
+
+    assert answer == "Your card XXXX XXXX XXXX 1111 is noted."  # the caller's, masked by the plan
+    assert orjson.loads(record["response_text"]) == {"content": "Your card [CREDIT_CARD] is noted."}
+    assert record["stream"] is True and not record["truncated"]
+    assert record["ttft_ms"] is not None and 0 < record["ttft_ms"] <= record["latency_ms"]
+    assert orjson.loads(record["request_text"])["messages"] == [{"role": "user", "content": "hello"}]
+
+
+async def test_when_the_mode_is_metadata_then_the_record_keeps_no_text_but_the_positions(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    gw = await recording_gateway(make_gateway, fake_upstream, tmp_path, "metadata")
+    await chat(gw, f"card {CARD}")
+    await chat(gw, f"card {CARD}", stream=True)
+    records = await gw.records()
+
+    assert [(r["request_text"], r["response_text"], r["truncated"]) for r in records] == [(None, None, False)] * 2
+    assert all(r["positions"][0]["type"] == "CREDIT_CARD" for r in records)
+    assert [r["ttft_ms"] is not None for r in records] == [True, False]  # newest first: the stream
+
+
+async def test_when_a_request_is_longer_than_the_records_limit_then_it_is_cut_and_flagged(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    gw = await recording_gateway(make_gateway, fake_upstream, tmp_path, "full", max_text_bytes=1024)
+    await chat(gw, f"card {CARD} " + "word " * 1000)
+    [record] = await gw.records()
+    assert record["truncated"] and len(record["request_text"].encode()) == 1024
+    assert "XXXX XXXX XXXX 1111" in record["request_text"]
+    assert orjson.loads(record["response_text"])["object"] == "chat.completion"  # the answer fits: whole
