@@ -210,6 +210,11 @@ class Exchange:
         self._outcome.inspection = inspection
         self.headers.update(decision_headers(inspection.decision, inspection.masked))
 
+    def released(self, inspection: Inspection) -> None:
+        """A held request released under its grant (``Inspector.release``): the record carries what the release
+        masked and where the findings sit in what is forwarded. The headers keep the decision as it was sent."""
+        self._outcome.inspection = inspection
+
     def approval(self, approval_id: str) -> None:
         """The approval this request asked for, or whose grant it presented: an id the gateway issued."""
         self._outcome.approval_id = approval_id

@@ -173,6 +173,7 @@ class ModelPipeline:
                     comments=stream and endpoint.flavour == "openai",
                 )
                 inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
+                exchange.released(inspection)
             return await self._forward(
                 request, exchange, endpoint, route, inspection, stream, held.response if held else None
             )

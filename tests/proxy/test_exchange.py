@@ -307,3 +307,16 @@ def test_when_a_decision_was_made_then_the_record_names_the_policy_and_detector_
     assert record.positions == (FindingPosition("CREDIT_CARD", ("messages", 0, "content"), 5, 18),)
     undecided = Exchange(make_mocked_request("GET", "/v1/models"), "models", None, RECORDING).finish()
     assert (undecided.policy_version, undecided.detector_version, undecided.positions) == (None, None, ())
+
+
+def test_when_a_held_request_is_released_then_the_record_carries_what_its_release_masked() -> None:
+    ex = exchange()
+    held = inspection("require_approval")
+    ex.decide(dataclasses.replace(held, masked={}, positions=()))
+    headers = dict(ex.headers)
+
+    ex.released(held)
+
+    record = ex.finish()
+    assert record.masked_request == {"CREDIT_CARD": 1} and record.positions == held.positions
+    assert ex.headers == headers
