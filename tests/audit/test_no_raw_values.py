@@ -250,7 +250,9 @@ async def test_when_the_corpus_goes_through_every_path_then_no_value_is_recorded
     else:  # every forwarded request and every answer kept, redacted
         assert len(texts) == 9 and len(answers) == 9
         assert all(r["ttft_ms"] is not None for r in records if r["stream"])
-        assert any("<EMAIL_ADDRESS_1>" in r["response_text"] for r in answers)  # the answer before restoring
+        restoring = [r for r in answers if r["rule"] == "support-restore"]
+        assert len(restoring) == 2  # whole and streamed: each keeps the answer before restoring, never the original
+        assert all("<EMAIL_ADDRESS_1>" in r["response_text"] for r in restoring)
 
 
 def mode_of(records: list[dict[str, object]]) -> object:
