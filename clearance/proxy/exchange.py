@@ -33,6 +33,11 @@ log = logging.getLogger("clearance.audit")
 Scan = Callable[[str], Sequence[Finding]]
 MAX_USER_AGENT: Final = 512
 """The most characters of a caller's ``User-Agent`` a record keeps (after redaction)."""
+MAX_USER_AGENT_SCAN: Final = 2 * MAX_USER_AGENT
+"""The longest ``User-Agent`` scanned for the record. It is scanned whole, before any authentication, so its length
+is bounded; real ones are a few hundred characters."""
+OVERLONG_USER_AGENT: Final = f"(user agent over {MAX_USER_AGENT_SCAN} characters: not kept)"
+"""Recorded instead of a longer one: only part of it could be scanned, and a value cut at the end is not found."""
 TEXT_MODES: Final = frozenset({"full", "masked"})
 """The record modes that keep the request's and the answer's text."""
 
@@ -374,10 +379,12 @@ class Exchange:
 
 def recordable_user_agent(value: str | None, redact: Callable[[str], str] | None) -> str | None:
     """A caller's ``User-Agent`` as a record may keep it: every finding redacted (the whole header, then cut to
-    ``MAX_USER_AGENT`` characters, so no cut hides part of a value from the scan); None without a redactor or when
-    it fails."""
+    ``MAX_USER_AGENT`` characters, so no cut hides part of a value from the scan); ``OVERLONG_USER_AGENT`` for one
+    too long to scan; None without a redactor or when it fails."""
     if not value or redact is None:
         return None
+    if len(value) > MAX_USER_AGENT_SCAN:
+        return OVERLONG_USER_AGENT
     try:
         return redact(value)[:MAX_USER_AGENT]
     except Exception:  # fail closed: a header we could not inspect is not kept

@@ -17,6 +17,8 @@ from clearance.models import Decision, FindingPosition, Identity, MaskPlan, Reco
 from clearance.proxy.exchange import (
     MAX_TOKEN_COUNT,
     MAX_USER_AGENT,
+    MAX_USER_AGENT_SCAN,
+    OVERLONG_USER_AGENT,
     UNKNOWN_MODEL,
     Exchange,
     Recording,
@@ -202,11 +204,16 @@ def test_when_authentication_failed_then_the_record_names_no_identity() -> None:
 
 
 def test_when_the_user_agent_holds_a_value_then_the_record_keeps_it_redacted_and_cut() -> None:
-    agent = f"tool/1.0 (card {CARD}; mail {EMAIL}) " + "x" * 2000
+    agent = f"tool/1.0 (card {CARD}; mail {EMAIL}) " + "x" * (MAX_USER_AGENT_SCAN - 100)
     record = recorded(user_agent=agent).finish()
     assert record.user_agent is not None and len(record.user_agent) == MAX_USER_AGENT
     assert record.user_agent.startswith("tool/1.0 (card [CREDIT_CARD]; mail [EMAIL_ADDRESS]) x")
     assert recordable_user_agent(agent, None) is None  # nothing kept when it cannot be redacted
+
+
+def test_when_the_user_agent_is_too_long_to_scan_then_only_a_marker_is_recorded() -> None:
+    agent = "x" * (MAX_USER_AGENT_SCAN - 10) + CARD  # a value cut at any window's end would not be found
+    assert recorded(user_agent=agent).finish().user_agent == OVERLONG_USER_AGENT
 
 
 def test_when_the_user_agent_cannot_be_inspected_then_it_is_not_recorded() -> None:
