@@ -128,7 +128,8 @@ class AuditRecord:
     key_id: str | None = None
     """The API key the caller authenticated with (its public id)."""
     user_agent: str | None = None
-    """The caller's ``User-Agent``, cut to 512 characters, every value found in it redacted."""
+    """The caller's ``User-Agent``, every value found in it redacted, cut to 512 characters (a marker for one too
+    long to scan: ``clearance.proxy.exchange.recordable_user_agent``)."""
     positions: tuple[FindingPosition, ...] = ()
     """Where the findings sit in the forwarded request (in the request as received when none was forwarded)."""
     request_text: str | None = None
