@@ -15,6 +15,10 @@
 An ``auditor`` reads every approval (list and show), and only reads: deciding still needs the ``approver`` role and
 a member of the approval's groups.
 
+Every reason given here (an approver's, a reviewer's, a requester's when cancelling) is redacted before it is
+stored (``redact``: every finding to its type, as the requester's ``X-Clearance-Reason`` is): the requester, other
+approvers and the notifiers read it, and none of them may read a raw value an approver pasted into it.
+
 Callers authenticate exactly as for model requests (the gateway's authenticator: an OIDC token or a ``clr_`` key);
 an anonymous caller gets 401, a caller the policy gives no role 403. Errors are in the data path's OpenAI shape.
 """
@@ -64,6 +68,7 @@ REVIEWS: Final = frozenset(get_args(ReviewState))
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
 Clock = Callable[[], float]
+Redact = Callable[[str], str]
 Cursor = tuple[float, str]
 
 
@@ -186,6 +191,8 @@ class ApprovalsApi:
     policy: PolicyHolder
     authenticate: Authenticate
     clock: Clock
+    redact: Redact
+    """Every finding in a reason redacted to its type (``clearance.enforce.inspector.Inspector.redact``)."""
     notify: Notify = notify_nobody
     """Tells the notifiers of a decision or a cancellation (``clearance.approvals.notifiers.Notifications``)."""
 
@@ -236,6 +243,11 @@ class ApprovalsApi:
             raise unseen
         return approval
 
+    async def _reason(self, request: web.Request) -> str:
+        """The body's reason, redacted: it is stored, shown to the requester and approvers, and notified."""
+        reason = (await _decision(request)).reason
+        return self.redact(reason) if reason.strip() else reason
+
     async def list(self, request: web.Request, caller: Caller) -> web.Response:
         state = _state(request.query.get("state"))
         review = _review(request.query.get("review"))
@@ -282,10 +294,10 @@ class ApprovalsApi:
                 "deciding approvals needs the approver role: ask for it in the policy's clearances",
                 code="approver_role_required",
             )
-        body = await _decision(request)
+        reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
-            self.store.apply, request.match_info["id"], lambda a: decide(a, caller.identity, body.reason, now=now)
+            self.store.apply, request.match_info["id"], lambda a: decide(a, caller.identity, reason, now=now)
         )
         if approval.state in ("approved", "denied"):  # not an approval that still needs others
             self.notify(approval.state, approval)
@@ -298,20 +310,20 @@ class ApprovalsApi:
                 "policy's clearances",
                 code="reviewer_role_required",
             )
-        body = await _decision(request)
+        reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
             self.store.apply,
             request.match_info["id"],
-            lambda a: acknowledge(a, caller.identity, body.reason, now=now, auditor=caller.auditor),
+            lambda a: acknowledge(a, caller.identity, reason, now=now, auditor=caller.auditor),
         )
         return _json(ApprovalResource.of(approval, now=now))
 
     async def cancel(self, request: web.Request, caller: Caller) -> web.Response:
-        body = await _decision(request)
+        reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
-            self.store.apply, request.match_info["id"], lambda a: cancel(a, caller.identity, body.reason, now=now)
+            self.store.apply, request.match_info["id"], lambda a: cancel(a, caller.identity, reason, now=now)
         )
         self.notify("cancelled", approval)
         return _json(ApprovalResource.of(approval, now=now))

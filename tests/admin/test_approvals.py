@@ -429,3 +429,24 @@ async def test_when_an_approval_escalates_then_the_escalation_group_sees_and_dec
     }  # fmt: skip
     status, decided = await admin.call("POST", f"{API}/{approval.id}/approve", "lee", json={"reason": "ok"})
     assert (status, decided["state"], decided["approved_by"]) == (200, "approved", ["lee"])
+
+
+# -- attacks: what an approver writes is read by others ------------------------------------------------------------
+
+CARD = "4111 1111 1111 1111"
+
+
+async def test_when_a_reason_holds_a_card_number_then_it_is_stored_and_shown_redacted(admin: Admin) -> None:
+    # the requester, the other approvers and the notifiers read every reason: none may read a raw value in one
+    denied, cancelled, glass = admin.people.approval(), admin.people.approval(), admin.people.break_glass()
+    said = {"reason": f"card {CARD} is the customer's"}
+    status, body = await admin.call("POST", f"{API}/{denied.id}/deny", "alice", json=said)
+    assert (status, body["history"][-1]["reason"]) == (200, "card [CREDIT_CARD] is the customer's")
+    status, body = await admin.call("DELETE", f"{API}/{cancelled.id}", "sam", json=said)
+    assert (status, body["history"][-1]["reason"]) == (200, "card [CREDIT_CARD] is the customer's")
+    status, body = await admin.call("POST", f"{API}/{glass.id}/acknowledge", "audrey", json=said)
+    assert (status, body["review_reason"]) == (200, "card [CREDIT_CARD] is the customer's")
+    for approval in (denied, cancelled, glass):
+        status, shown = await admin.call("GET", f"{API}/{approval.id}", "sam" if approval is not glass else "olga")
+        assert status == 200
+        assert "1111" not in orjson.dumps(shown).decode()
