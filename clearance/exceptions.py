@@ -19,7 +19,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
     ├── PermissionDenied               403  blocked_by_policy, approval_required, not_allowed_from_here
-    │   ├── ApprovalMismatch           403  approval_mismatch (a grant used for another body, identity or policy)
+    │   ├── ApprovalMismatch           403  approval_mismatch (a grant used for another body, endpoint, identity…)
     │   ├── NotAnApprover              403  not_an_approver (not in the rule's approver groups)
     │   ├── SelfApproval               403  self_approval (nobody decides their own request)
     │   ├── NotTheRequester            403  not_the_requester (only the requester cancels)
@@ -166,7 +166,7 @@ class PermissionDenied(ClearanceError):
 class ApprovalMismatch(PermissionDenied):
     """An approval's grant presented for something it was not given for: another body, another identity, another
     rule or policy version. 403: the grant exists but does not cover this request; ``details['mismatch']`` says
-    which binding failed (``requester``, ``body``, ``rule``, ``policy``)."""
+    which binding failed (``requester``, ``body``, ``endpoint``, ``rule``, ``policy``)."""
 
     code = "approval_mismatch"
 

@@ -12,7 +12,7 @@ returns a new value with the ``Transition`` appended, or raises the precise erro
 - ``expire``: a pending request past ``expires_at``, or a grant past its lifetime, becomes ``expired`` (actor
   ``system``). Every other transition refuses a lapsed approval with ``approval_expired`` even before the store has
   recorded the expiry.
-- ``use``: the grant's one use, by the requester, for the same body, rule and policy version.
+- ``use``: the grant's one use, by the requester, for the same body on the same endpoint, rule and policy version.
 - ``escalate``: once, when a pending request is still undecided at ``escalate_at`` (actor ``system``): the rule's
   escalation groups join the approvers. The state stays ``pending``.
 - ``break_glass``: the requester of a new pending request, a member of one of the rule's break-glass groups,
@@ -265,12 +265,16 @@ def use(
     actor: Actor,
     *,
     body_sha256: str,
+    endpoint: str,
     rule: str,
     policy_version: str,
     now: float,
 ) -> ApprovalRequest:
-    """Spend the grant on the request the gateway holds now: ``body_sha256`` of its canonical body, and the rule and
-    policy version that decided it (the module's docstring says why the whole policy version must match)."""
+    """Spend the grant on the request the gateway holds now: ``body_sha256`` of its canonical body, the
+    ``endpoint`` it came to, and the rule and policy version that decided it (the module's docstring says why the
+    whole policy version must match). The endpoint is bound as well as the body: one body means different things on
+    different endpoints (``{"model", "messages"}`` is both an OpenAI chat and an Ollama ``/api/chat``, which streams
+    by default and takes other options), and the approvers were shown the endpoint it was asked for."""
     if actor.subject != approval.requester.subject:
         # first, so another identity learns nothing about the approval's state
         raise ApprovalMismatch(
@@ -285,6 +289,11 @@ def use(
         raise ApprovalMismatch(
             f"approval {approval.id} was granted for another request body: send exactly the approved request",
             details={"mismatch": "body"},
+        )
+    if endpoint != approval.endpoint:
+        raise ApprovalMismatch(
+            f"approval {approval.id} was granted for the {approval.endpoint} endpoint: send the request there",
+            details={"mismatch": "endpoint"},
         )
     if rule != approval.rule:
         raise ApprovalMismatch(

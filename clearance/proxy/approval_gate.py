@@ -5,8 +5,8 @@
   and the caller is refused with 403 ``approval_required``, which says the approval's id, when it expires, where
   approvers find it and the command they run (``clearance.proxy.decisions.approval_required``).
 - With ``X-Clearance-Approval: <id>``: ``ApprovalGate.spend`` uses the grant, atomically, for this requester, this
-  body's hash, and the rule and policy version deciding now (``clearance.approvals.lifecycle.use``); any other
-  case is refused with its precise code (``approval_pending``, ``approval_denied``, ``approval_expired``,
+  body's hash on this endpoint, and the rule and policy version deciding now (``clearance.approvals.lifecycle.use``);
+  any other case is refused with its precise code (``approval_pending``, ``approval_denied``, ``approval_expired``,
   ``approval_used``, ``approval_mismatch``, ``approval_not_found``…).
 - With ``X-Clearance-Break-Glass: <reason>``: ``ApprovalGate.break_glass`` lets a member of one of the rule's
   break-glass groups grant their own request at once (``clearance.approvals.lifecycle.break_glass``), tells every
@@ -214,12 +214,13 @@ class ApprovalGate:
         )
         await asyncio.to_thread(self.store.record_break_glass, granted)
         self._notify("break_glass", granted)
-        return await self.spend(granted.id, identity, body_sha256=body_sha256, decision=decision)
+        return await self.spend(granted.id, identity, body_sha256=body_sha256, endpoint=endpoint, decision=decision)
 
     async def spend(
-        self, approval_id: str, identity: Identity, *, body_sha256: str, decision: Decision
+        self, approval_id: str, identity: Identity, *, body_sha256: str, endpoint: str, decision: Decision
     ) -> ApprovalRequest:
-        """Use the grant ``approval_id`` for this request, once; raises the precise refusal otherwise."""
+        """Use the grant ``approval_id`` for this request (``endpoint``: the name of the endpoint it came to), once;
+        raises the precise refusal otherwise."""
         # the header is caller text until the store knows it: never repeated in the refusal
         unknown = ApprovalNotFound(
             f"no approval has the id in the {APPROVAL_HEADER} header: send the id the approval_required refusal gave"
@@ -236,6 +237,7 @@ class ApprovalGate:
                     approval,
                     actor,
                     body_sha256=body_sha256,
+                    endpoint=endpoint,
                     rule=decision.rule,
                     policy_version=decision.policy_version,
                     now=now,

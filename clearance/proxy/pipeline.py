@@ -268,7 +268,9 @@ class ModelPipeline:
         presented = presented.strip()
         try:
             try:
-                await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+                await gate.spend(
+                    presented, identity, body_sha256=body_sha256, endpoint=endpoint.name, decision=decision
+                )
             except ApprovalPending:
                 if waiting is None:
                     raise
@@ -276,7 +278,9 @@ class ModelPipeline:
                 approval = await held.hold(gate.wait(presented, waiting[0]), presented)
                 if approval.state == "pending" and not lapsed(approval, gate.clock()):
                     raise
-                await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+                await gate.spend(
+                    presented, identity, body_sha256=body_sha256, endpoint=endpoint.name, decision=decision
+                )
         except ApprovalNotFound:
             raise  # not an id the gateway issued: caller text, never recorded
         except ClearanceError:

@@ -83,7 +83,12 @@ def approved(at: float = T0 + 10) -> ApprovalRequest:
 
 
 def use_it(approval: ApprovalRequest, *, now: float = T0 + 20, **changes: Any) -> ApprovalRequest:
-    binding: dict[str, Any] = {"body_sha256": BODY, "rule": "secrets-need-approval", "policy_version": POLICY}
+    binding: dict[str, Any] = {
+        "body_sha256": BODY,
+        "endpoint": "chat.completions",
+        "rule": "secrets-need-approval",
+        "policy_version": POLICY,
+    }
     binding.update(changes)
     actor = binding.pop("actor", SAM)
     return use(approval, actor, now=now, **binding)
@@ -358,6 +363,7 @@ def test_when_the_requester_uses_a_pending_approval_then_it_says_pending() -> No
     [
         ({"actor": Identity("mallory", groups=("dev",))}, "requester"),
         ({"body_sha256": canonical_body_sha256({"model": "llama", "messages": []})}, "body"),
+        ({"endpoint": "ollama.chat"}, "endpoint"),  # the same body means another thing there
         ({"rule": "another-rule"}, "rule"),
         ({"policy_version": "q" * 64}, "policy"),
     ],
@@ -504,7 +510,15 @@ def test_when_a_requester_in_a_break_glass_group_breaks_the_glass_then_it_is_app
     assert (granted.state, granted.approved_by, granted.expires_at) == ("approved", ("sam",), T0 + 5 + GRANT_S)
     assert (granted.break_glass, granted.review) == (True, "pending")
     assert granted.history[-1] == Transition("approved", "sam", T0 + 5, "prod down")
-    used = use(granted, SAM_ONCALL, body_sha256=BODY, rule=granted.rule, policy_version=POLICY, now=T0 + 6)
+    used = use(
+        granted,
+        SAM_ONCALL,
+        body_sha256=BODY,
+        endpoint=granted.endpoint,
+        rule=granted.rule,
+        policy_version=POLICY,
+        now=T0 + 6,
+    )
     assert used.state == "used"
 
 
@@ -527,7 +541,15 @@ def test_when_someone_else_breaks_the_glass_then_only_the_requester_may() -> Non
 
 def test_when_a_break_glass_is_acknowledged_then_review_is_done_with_who_when_and_why() -> None:
     granted = break_glass(asking(requester=SAM_ONCALL), SAM_ONCALL, "prod down", groups=("oncall",), now=T0)
-    used = use(granted, SAM_ONCALL, body_sha256=BODY, rule=granted.rule, policy_version=POLICY, now=T0 + 1)
+    used = use(
+        granted,
+        SAM_ONCALL,
+        body_sha256=BODY,
+        endpoint=granted.endpoint,
+        rule=granted.rule,
+        policy_version=POLICY,
+        now=T0 + 1,
+    )
 
     reviewed = acknowledge(used, AUDREY, "INC-7 confirmed", now=T0 + 50, auditor=True)
 

@@ -78,7 +78,15 @@ def store(url: str) -> Iterator[ApprovalStore]:
 
 
 def use_as_sam(approval: ApprovalRequest, now: float = T0 + 20) -> ApprovalRequest:
-    return use(approval, SAM, body_sha256=approval.body_sha256, rule=approval.rule, policy_version=POLICY, now=now)
+    return use(
+        approval,
+        SAM,
+        body_sha256=approval.body_sha256,
+        endpoint=approval.endpoint,
+        rule=approval.rule,
+        policy_version=POLICY,
+        now=now,
+    )
 
 
 # create, reuse, get

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import openai
 import orjson
 import pytest
@@ -50,6 +51,7 @@ CARD = "4111 1111 1111 1111"
 SECURITY = Identity(subject="sec@example.com", email="sec@example.com", groups=("security",))
 START = 1_800_000_000.0
 EXPIRES = "2027-01-15T09:00:00Z"
+TOOL = {"type": "function", "function": {"name": "deploy", "parameters": {"type": "object"}}}
 
 
 @dataclass
@@ -395,7 +397,9 @@ async def test_when_the_gate_is_given_an_id_of_another_shape_then_it_does_not_lo
     decision = Decision("require_approval", "r", (), "restricted")
 
     with pytest.raises(ApprovalNotFound) as info:
-        await gate.spend("../../etc/passwd", Identity(subject="eve"), body_sha256="0" * 64, decision=decision)
+        await gate.spend(
+            "../../etc/passwd", Identity(subject="eve"), body_sha256="0" * 64, endpoint="chat", decision=decision
+        )
 
     assert "passwd" not in info.value.message
     store.close()
@@ -614,6 +618,81 @@ async def test_when_nobody_decides_in_time_then_the_gateway_escalates_the_approv
         escalated = s.store.get(approval_id)
         assert (escalated.state, escalated.approvers) == ("pending", ("security", "security-leads"))
         assert [t.reason for t in escalated.history if t.actor == "system"] == ["escalated to security-leads"]
+
+
+# -- attacks on a grant: it is good for exactly the approved request ----------------------------------------------
+
+
+async def send_raw(s: Setup, key: str, path: str, body: bytes, **headers: str) -> tuple[int, dict[str, Any]]:
+    """POST ``body`` as it is (any key order, any whitespace) to ``path`` of the gateway."""
+    sent = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", **headers}
+    async with aiohttp.ClientSession() as session, session.post(s.gw.url + path, data=body, headers=sent) as answer:
+        return answer.status, orjson.loads(await answer.read()) if answer.content_type.endswith("json") else {}
+
+
+def chat(content: str, **extra: Any) -> dict[str, Any]:
+    return {"model": "llama-internal", "messages": [{"role": "user", "content": content}], **extra}
+
+
+async def test_when_the_approved_body_comes_in_another_key_order_and_spacing_then_the_grant_covers_it(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+    # the same JSON value, written another way: keys reversed, spaces and newlines, an escaped character
+    escaped = f"why does {TOKEN} fail\u003f"
+    body = (
+        '{ "messages" : [ {"content": "' + escaped + '",\n "role":"user"} ],\n\t"model": "llama-internal" }'
+    ).encode()
+
+    status, _ = await send_raw(setup, setup.eve, "/v1/chat/completions", body, **{APPROVAL_HEADER: approval_id})
+
+    assert status == 200
+    assert setup.store.get(approval_id).state == "used"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "mismatch"),
+    [
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?", stream=True), "body"),
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?", n=5), "body"),
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?", tools=[TOOL]), "body"),
+        ("/v1/chat/completions", {**chat(f"why does {TOKEN} fail?"), "model": "codellama-hosted"}, "body"),
+        # unicode normalisation: the NFD form of a character is another string the model would read
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?\u0301"), "body"),
+        # the very same body on Ollama's chat, which streams by default: not what was approved
+        ("/api/chat", chat(f"why does {TOKEN} fail?"), "endpoint"),
+    ],
+)
+async def test_when_a_grant_is_presented_with_the_body_changed_or_on_another_endpoint_then_approval_mismatch(
+    setup: Setup, fake_upstream: FakeUpstream, path: str, body: dict[str, Any], mismatch: str
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+
+    status, refused = await send_raw(setup, setup.eve, path, orjson.dumps(body), **{APPROVAL_HEADER: approval_id})
+
+    error = refused["error"]
+    assert (status, error["code"], error.get("mismatch")) == (403, "approval_mismatch", mismatch)
+    assert fake_upstream.received == []
+    assert setup.store.get(approval_id).state == "approved"  # still good for the approved request, once
+
+
+async def test_when_a_grant_is_presented_after_a_policy_reload_then_approval_mismatch(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(POLICY_FILE.read_text())
+    async for setup in make_setup(make_gateway, fake_upstream, tmp_path, policy_file):
+        approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+        setup.approve(approval_id)
+        policy_file.write_text(POLICY_FILE.read_text() + "\n# an edit anywhere in the file\n")
+        assert setup.gw.app[POLICY].reload()
+
+        error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+
+    assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "policy")
+    assert fake_upstream.received == []
 
 
 # -- wait mode ---------------------------------------------------------------------------------------------------
