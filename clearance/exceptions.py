@@ -35,6 +35,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── NoReviewPending            409  no_review_pending (not a break-glass, or acknowledged already)
     │   └── EscalationNotDue           409  escalation_not_due (no escalation, not due yet, or escalated already)
     ├── TooManyPending                 429  too_many_pending (the requester's pending approvals are at the limit)
+    ├── TooManyWaiting                 429  too_many_waiting (the requester holds max_waiting requests open)
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
@@ -263,6 +264,16 @@ class TooManyPending(ClearanceError):
 
     http_status = 429
     code = "too_many_pending"
+    type = "rate_limit_error"
+
+
+class TooManyWaiting(ClearanceError):
+    """The requester already holds as many requests open waiting for a decision (``X-Clearance-Wait``) as the
+    configuration allows on this instance; 429: let one finish, or send without the header and come back with
+    ``X-Clearance-Approval``."""
+
+    http_status = 429
+    code = "too_many_waiting"
     type = "rate_limit_error"
 
 

@@ -19,7 +19,9 @@ A rule with ``approval.reason: requester`` (or ``both``) refuses a request witho
   while approvers decide; ``ApprovalGate.wait`` returns when the approval leaves ``pending`` (or lapses) or the
   time is up. It wakes on the release signal (``clearance.approvals.signals``: at once in this process, through
   PostgreSQL's ``NOTIFY`` from another instance) and reads the store again every ``poll_interval`` besides, so a
-  lost signal costs at most that long.
+  lost signal costs at most that long. One requester holds at most ``max_waiting`` such requests open at once on
+  this instance (``ApprovalGate.waiting_slot``); one more is refused with 429 ``too_many_waiting``, since each
+  holds a connection, a task and a store read every ``poll_interval``.
 
 The store is blocking: every call to it runs in a thread. Times come from the clock given (``time.time`` by
 default), so tests control expiry without sleeping.
@@ -30,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Final
 
 from clearance.approvals.lifecycle import break_glass, check_reason, lapsed, new_approval, use
@@ -39,7 +43,7 @@ from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.signals import ApprovalSignals
 from clearance.approvals.store import ApprovalStore
-from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest
+from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest, TooManyWaiting
 from clearance.models import ApprovalRequirement, Decision, Identity
 
 APPROVAL_HEADER: Final = "X-Clearance-Approval"
@@ -105,6 +109,26 @@ class ApprovalGate:
         self.signals = signals or ApprovalSignals()
         self.clock = clock
         self._notify = notify
+        self._waiting: Counter[str] = Counter()
+        """Requests held open waiting for a decision now, per requester's subject (this instance only)."""
+
+    @contextmanager
+    def waiting_slot(self, identity: Identity) -> Iterator[None]:
+        """One of the requester's ``max_waiting`` places to wait for a decision, held while the block runs;
+        ``too_many_waiting`` (429) when they are all taken. Taken and given back on the event loop's thread."""
+        subject = identity.subject
+        if self._waiting[subject] >= self.settings.max_waiting:
+            raise TooManyWaiting(
+                f"you already have {self.settings.max_waiting} requests waiting for a decision: let one finish, or "
+                f"send this one without {WAIT_HEADER} and come back with {APPROVAL_HEADER} once it is approved"
+            )
+        self._waiting[subject] += 1
+        try:
+            yield
+        finally:
+            self._waiting[subject] -= 1
+            if not self._waiting[subject]:
+                del self._waiting[subject]
 
     async def ask(
         self,

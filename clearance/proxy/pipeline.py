@@ -261,7 +261,8 @@ class ModelPipeline:
             exchange.approval(approval.id)
             if waiting is None:
                 raise approval_required(decision, approval, base_url)
-            approval = await held.hold(gate.wait(approval.id, waiting[0]), approval.id)
+            with gate.waiting_slot(identity):
+                approval = await held.hold(gate.wait(approval.id, waiting[0]), approval.id)
             if approval.state == "pending" and not lapsed(approval, gate.clock()):
                 raise approval_required(decision, approval, base_url)
             presented = approval.id
@@ -275,7 +276,8 @@ class ModelPipeline:
                 if waiting is None:
                     raise
                 exchange.approval(presented)
-                approval = await held.hold(gate.wait(presented, waiting[0]), presented)
+                with gate.waiting_slot(identity):
+                    approval = await held.hold(gate.wait(presented, waiting[0]), presented)
                 if approval.state == "pending" and not lapsed(approval, gate.clock()):
                     raise
                 await gate.spend(

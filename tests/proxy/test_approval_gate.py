@@ -29,7 +29,7 @@ from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.webhook import SIGNATURE_HEADER, verify_signature
 from clearance.auth.keys import ApiKeyStore
-from clearance.exceptions import ApprovalNotFound, InvalidRequest
+from clearance.exceptions import ApprovalNotFound, InvalidRequest, TooManyWaiting
 from clearance.models import ApprovalRequirement, Decision, Identity
 from clearance.proxy.approval_gate import (
     APPROVAL_HEADER,
@@ -883,7 +883,14 @@ async def test_when_the_waiting_caller_disconnects_then_the_approval_stays_pendi
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, None), ("0", None), ("30", (30.0, False)), (" 2.5 ", (2.5, False)), ("301", (300.0, True))],
+    [
+        (None, None),
+        ("0", None),
+        ("30", (30.0, False)),
+        (" 2.5 ", (2.5, False)),
+        ("301", (300.0, True)),
+        ("999999999.999999", (300.0, True)),  # the longest number read: cut like any other
+    ],
 )
 def test_when_the_wait_header_is_read_then_it_is_seconds_cut_to_max_wait(
     value: str | None, expected: tuple[float, bool] | None
@@ -891,9 +898,75 @@ def test_when_the_wait_header_is_read_then_it_is_seconds_cut_to_max_wait(
     assert wait_seconds(value, ApprovalSettings()) == expected
 
 
-@pytest.mark.parametrize("value", ["1e3", "-0", "30s", "0x10", "inf", "١٢"])
+@pytest.mark.parametrize("value", ["1e3", "-0", "30s", "0x10", "inf", "١٢", "1" * 10, "nan", "3\uff10", "1_0", ""])
 def test_when_the_wait_header_is_not_plain_seconds_then_invalid_request(value: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         wait_seconds(value, ApprovalSettings())
 
     assert info.value.param == WAIT_HEADER
+
+
+# -- attacks on wait mode: one requester cannot hold the gateway open ---------------------------------------------
+
+
+@pytest.fixture
+async def two_waits(make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path) -> AsyncIterator[Setup]:
+    async for made in make_setup(make_gateway, fake_upstream, tmp_path, max_waiting=2, **WAIT_FAST):
+        yield made
+
+
+async def test_when_a_requester_holds_max_waiting_requests_open_then_one_more_is_429_and_others_still_wait(
+    two_waits: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = two_waits
+    signals = s.gw.app[SIGNALS]
+
+    async def wait_for_it(key: str) -> str:
+        try:
+            await s.ask(key, f"why does {TOKEN} fail?", **{WAIT_HEADER: "30"})
+        except openai.APIStatusError as error:
+            return str(error.code)
+        return "ok"
+
+    async def decide_when_three_wait(eves: ApprovalRequest) -> None:
+        for _ in range(2000):  # bounded: 10 s
+            if signals.waiting >= 3:
+                break
+            await asyncio.sleep(0.005)
+        assert signals.waiting == 3
+        s.approve(eves.id)
+        [bobs] = [a for a in s.store.list(state="pending") if a.id != eves.id]
+        s.store.apply(bobs.id, lambda a: deny(a, SECURITY, "no", now=s.clock()))
+
+    async def attacker() -> str:
+        eves = await until_waiting(s, 2)
+        refused = await s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "30"})
+        assert (refused.status_code, refused.code, refused.type) == (429, "too_many_waiting", "rate_limit_error")
+        assert TOKEN not in str(refused.body)
+        # the limit is the requester's: another engineer still waits, until their approval is decided
+        bob, _ = await asyncio.gather(wait_for_it(s.bob), decide_when_three_wait(eves))
+        return bob
+
+    *eves, bob = await asyncio.wait_for(asyncio.gather(wait_for_it(s.eve), wait_for_it(s.eve), attacker()), 20)
+
+    # two waiters of one approval: its one use goes to exactly one of them
+    assert (sorted(eves), bob) == (["approval_used", "ok"], "approval_denied")
+    assert len(fake_upstream.received) == 1
+    codes = sorted(str(r["error_code"]) for r in await s.gw.records())
+    assert codes == sorted(["None", "approval_used", "too_many_waiting", "approval_denied"])
+
+
+async def test_when_waiting_slots_are_taken_and_given_back_then_the_limit_is_per_requester(tmp_path: Path) -> None:
+    store = ApprovalStore(f"sqlite:///{tmp_path / 'gate.db'}")
+    gate = ApprovalGate(store, ApprovalSettings(max_waiting=1))
+    eve, bob = Identity(subject="eve"), Identity(subject="bob")
+
+    with gate.waiting_slot(eve), gate.waiting_slot(bob), pytest.raises(TooManyWaiting), gate.waiting_slot(eve):
+        pass
+    with gate.waiting_slot(eve):  # given back when the wait ended
+        pass
+    with pytest.raises(RuntimeError), gate.waiting_slot(eve):
+        raise RuntimeError("a wait that failed")
+    with gate.waiting_slot(eve):  # given back when the wait failed too
+        pass
+    store.close()
