@@ -9,6 +9,11 @@ returns a new value with the ``Transition`` appended, or raises the precise erro
   joins ``approved_by``); the last one needed moves it to ``approved`` and starts the grant (``expires_at`` becomes
   ``now + grant_seconds``).
 - ``deny``: one denial by an approver denies. ``cancel``: the requester withdraws a pending request.
+- One person, several logins: for the refusals (deciding one's own request, approving twice, reviewing one's own
+  break-glass) two actors are the same person when they share a name: the subject, the email, or a subject that is
+  an email (an API key's subject is its owner, which operators write as the person's email; a key has no email
+  claim). A false match costs another approver; a missed one would let someone decide for themselves. The rights
+  (cancelling, spending a grant) still need the requester's own subject or email.
 - ``expire``: a pending request past ``expires_at``, or a grant past its lifetime, becomes ``expired`` (actor
   ``system``). Every other transition refuses a lapsed approval with ``approval_expired`` even before the store has
   recorded the expiry.
@@ -207,8 +212,28 @@ def _is_requester(approval: ApprovalRequest, actor: Actor) -> bool:
     return mine is not None and theirs is not None and mine.casefold() == theirs.casefold()
 
 
+def _handles(subject: str, email: str | None) -> set[str]:
+    """The names one person goes by: the subject, the email (case-folded), and a subject that is an email
+    (case-folded): an API key's subject is its owner, which operators write as the person's email."""
+    names = {subject}
+    if "@" in subject:
+        names.add(subject.casefold())
+    if email:
+        names.add(email.casefold())
+    return names
+
+
+def _may_be_the_same_person(actor: Actor, subject: str, email: str | None = None) -> bool:
+    """True when ``actor`` and (``subject``, ``email``) share a name: for refusals only (deciding one's own
+    request, approving twice, reviewing one's own break-glass), where a false match costs another approver and a
+    missed one lets someone decide for themselves. Rights (cancelling, reading, spending) stay with
+    ``_is_requester``."""
+    return bool(_handles(actor.subject, actor.email) & _handles(subject, email))
+
+
 def _require_approver(approval: ApprovalRequest, actor: Actor) -> None:
-    if _is_requester(approval, actor):
+    requester = approval.requester
+    if _is_requester(approval, actor) or _may_be_the_same_person(actor, requester.subject, requester.email):
         raise SelfApproval(f"approval {approval.id} is your own request: someone else must decide it")
     if not set(actor.groups) & set(approval.approvers):
         raise NotAnApprover(
@@ -223,7 +248,8 @@ def approve(
     """One approval by ``actor``; the last one needed grants the request for ``grant_seconds``."""
     _require_pending(approval, now)
     _require_approver(approval, actor)
-    if actor.subject in approval.approved_by:
+    if any(_may_be_the_same_person(actor, subject) for subject in approval.approved_by):
+        # the same person under another login (an API key owned by their email) is not another approver
         raise AlreadyApproved(f"you approved {approval.id} already: it needs another approver")
     kept = check_reason(reason, required=reason_required or approval.approver_reason_required, who="approver")
     approved_by = (*approval.approved_by, actor.subject)
@@ -364,7 +390,8 @@ def acknowledge(approval: ApprovalRequest, actor: Actor, reason: str, *, now: fl
     requester. The state stays what it is; the transition records who, when and why."""
     if not approval.break_glass or approval.review != "pending":
         raise NoReviewPending(f"approval {approval.id} is not a break-glass awaiting review: nothing to acknowledge")
-    if _is_requester(approval, actor):
+    requester = approval.requester
+    if _is_requester(approval, actor) or _may_be_the_same_person(actor, requester.subject, requester.email):
         raise SelfReview(f"approval {approval.id} is your own break-glass: someone else must acknowledge it")
     if not auditor and not set(actor.groups) & set(approval.approvers):
         raise NotAnApprover(

@@ -576,3 +576,53 @@ def test_when_acknowledging_is_not_theirs_to_do_then_it_is_refused_with_the_prec
     assert info.value.code == "reason_required"
     with pytest.raises(NoReviewPending):
         acknowledge(asking(), AUDREY, "nothing to see", now=T0 + 1, auditor=True)
+
+
+# -- attacks: one person under two logins (an API key whose owner is their email, and an OIDC login) -------------
+
+SAM_BY_KEY = Requester("Sam@Example.com", kind="service")
+"""Sam's requests through an API key: the key's subject is its owner, written as Sam's email; a key has no email."""
+
+
+@pytest.mark.parametrize(
+    ("requester", "approver"),
+    [
+        # asked through the key, approved through the OIDC login (another subject, Sam's email)
+        (SAM_BY_KEY, Identity("oidc|8f2c", email="sam@example.com", groups=("security",))),
+        # asked through the OIDC login, approved through a key owned by Sam's email
+        (SAM, Identity("SAM@example.com", kind="service", groups=("security",))),
+    ],
+)
+def test_when_the_requester_decides_through_a_key_owned_by_their_email_then_it_is_self_approval(
+    requester: Requester, approver: Identity
+) -> None:
+    asked = asking(requester=requester)
+
+    for decide in (approve, deny):
+        with pytest.raises(SelfApproval):
+            decide(asked, approver, now=T0 + 1)
+
+
+def test_when_an_approver_approves_again_through_a_key_owned_by_their_email_then_it_is_not_a_second_approver() -> None:
+    by_key = Identity("alice@example.com", kind="service", groups=("security",))
+    by_login = Identity("oidc|a11c", email="Alice@Example.com", groups=("security",))
+    once = approve(pending(needed=2), by_key, now=T0 + 1)
+
+    with pytest.raises(AlreadyApproved):
+        approve(once, by_login, now=T0 + 2)
+    assert approve(once, BOB, now=T0 + 2).state == "approved"  # a second person still completes it
+
+
+def test_when_the_requester_reviews_their_break_glass_through_another_login_then_it_is_self_review() -> None:
+    olga_by_key = Requester("olga@example.com", kind="service", groups=("dev", "oncall"))
+    granted = break_glass(asking(requester=olga_by_key), olga_by_key, "prod down", groups=("oncall",), now=T0)
+
+    with pytest.raises(SelfReview):
+        acknowledge(granted, Identity("oidc|01", email="olga@example.com"), "fine", now=T0 + 1, auditor=True)
+
+
+def test_when_two_people_share_no_name_then_neither_counts_as_the_other() -> None:
+    # subjects that are not emails are compared as they are: "sam" and "Sam" are two subjects of one issuer
+    approved_by_sam_cased = approve(asking(), Identity("Sam", groups=("security",)), now=T0 + 1)
+
+    assert approved_by_sam_cased.approved_by == ("Sam",)
