@@ -4,7 +4,9 @@
   approver groups) and the caller's own requests, newest first; ``state`` filters, ``limit`` and the opaque
   ``cursor`` page through (the ``next_cursor`` of the previous page, as GitHub and Stripe do).
 - ``GET /admin/v1/approvals/{id}``: one of those (404 for anyone else: the ids are unguessable, and nothing tells
-  a stranger that one exists).
+  a stranger that one exists). Deciding, cancelling and acknowledging answer a caller who may not see the
+  approval the same 404, before anything else is checked: a refusal would tell them that it exists, its approver
+  groups and its state.
 - ``POST /admin/v1/approvals/{id}/approve`` and ``/deny`` with ``{"reason": "..."}``: the ``approver`` role is
   needed to ask; who may decide what (a member of the approver groups, never the requester, each once) is the
   lifecycle's rule (``clearance.approvals.lifecycle``), applied atomically by the store.
@@ -44,7 +46,7 @@ from clearance.admin.resources import (
     ApprovalResource,
     DecisionBody,
 )
-from clearance.approvals.lifecycle import acknowledge, approve, cancel, deny
+from clearance.approvals.lifecycle import acknowledge, approve, cancel, deny, is_approval_id
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState, ReviewState
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.store import ApprovalStore
@@ -235,6 +237,8 @@ class ApprovalsApi:
     async def _visible(self, request: web.Request, caller: Caller) -> ApprovalRequest:
         # the same answer whether it does not exist or is not the caller's to see
         unseen = ApprovalNotFound("there is no approval with this id that you may see: check the id")
+        if not is_approval_id(request.match_info["id"]):
+            raise unseen
         try:
             approval = await asyncio.to_thread(self.store.get, request.match_info["id"])
         except ApprovalNotFound:
@@ -294,6 +298,7 @@ class ApprovalsApi:
                 "deciding approvals needs the approver role: ask for it in the policy's clearances",
                 code="approver_role_required",
             )
+        await self._visible(request, caller)
         reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
@@ -310,6 +315,7 @@ class ApprovalsApi:
                 "policy's clearances",
                 code="reviewer_role_required",
             )
+        await self._visible(request, caller)
         reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
@@ -320,6 +326,7 @@ class ApprovalsApi:
         return _json(ApprovalResource.of(approval, now=now))
 
     async def cancel(self, request: web.Request, caller: Caller) -> web.Response:
+        await self._visible(request, caller)
         reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(

@@ -39,6 +39,7 @@ approval after an unrelated edit, is small next to a grant wider than what was a
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -109,6 +110,13 @@ def check_reason(reason: str, *, required: bool, who: str, param: str = "reason"
 ID_PREFIX: Final = "apr_"
 """Every approval id starts so: recognisable in logs and chat, and never with ``-``, which a command line would
 read as an option (``clearance approvals show -d…``)."""
+_ID_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def is_approval_id(text: str) -> bool:
+    """Whether ``text`` has the shape of an id the gateway issues (``secrets.token_urlsafe``): anything else is
+    caller text, never looked up nor repeated."""
+    return _ID_SHAPE.fullmatch(text) is not None
 
 
 def new_approval(

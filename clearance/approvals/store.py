@@ -204,7 +204,8 @@ class ApprovalStore(DatabaseStore):
     def _get(self, connection: Connection, approval_id: str) -> ApprovalRequest:
         row = connection.execute(sa.select(approval_requests).where(approval_requests.c.id == approval_id)).first()
         if row is None:
-            raise ApprovalNotFound(f"there is no approval {approval_id}")
+            # the id may be caller text (a URL path, a header): never repeated
+            raise ApprovalNotFound("there is no approval with this id: check the id")
         return self._load(connection, [row])[0]
 
     def get(self, approval_id: str) -> ApprovalRequest:

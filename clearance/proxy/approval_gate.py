@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Final
 
-from clearance.approvals.lifecycle import break_glass, check_reason, lapsed, new_approval, use
+from clearance.approvals.lifecycle import break_glass, check_reason, is_approval_id, lapsed, new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
@@ -58,8 +58,6 @@ WAIT_HEADER: Final = "X-Clearance-Wait"
 WAIT_CAPPED_HEADER: Final = "X-Clearance-Wait-Capped"
 """Sent back with the seconds actually waited for, when the wait asked for was over ``max_wait``."""
 _WAIT_VALUE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
-_APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-"""What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
 Clock = Callable[[], float]
 
@@ -249,7 +247,7 @@ class ApprovalGate:
         unknown = ApprovalNotFound(
             f"no approval has the id in the {APPROVAL_HEADER} header: send the id the approval_required refusal gave"
         )
-        if not _APPROVAL_ID.fullmatch(approval_id):
+        if not is_approval_id(approval_id):
             raise unknown
         now = self.clock()
         actor = requester_of(identity)
