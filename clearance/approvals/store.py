@@ -253,25 +253,44 @@ class ApprovalStore(DatabaseStore):
                 rows = [row for row in rows if wanted & set(row.approvers)][:limit]
             return self._load(connection, rows)
 
-    def find_pending(self, requester: str, body_sha256: str, rule: str, *, now: float) -> ApprovalRequest | None:
-        """The requester's pending (and not lapsed) approval for this very body under this rule, if any."""
+    def find_pending(
+        self,
+        requester: str,
+        body_sha256: str,
+        rule: str,
+        *,
+        now: float,
+        endpoint: str | None = None,
+        policy_version: str | None = None,
+    ) -> ApprovalRequest | None:
+        """The requester's pending (and not lapsed) approval for this very body under this rule (and, when given,
+        on this endpoint under this policy version), if any."""
         with self._engine.connect() as connection:
-            return self._find_pending(connection, requester, body_sha256, rule, now)
+            return self._find_pending(connection, requester, body_sha256, rule, now, endpoint, policy_version)
 
     def _find_pending(
-        self, connection: Connection, requester: str, body_sha256: str, rule: str, now: float
+        self,
+        connection: Connection,
+        requester: str,
+        body_sha256: str,
+        rule: str,
+        now: float,
+        endpoint: str | None = None,
+        policy_version: str | None = None,
     ) -> ApprovalRequest | None:
+        conditions = [
+            approval_requests.c.requester_subject == requester,
+            approval_requests.c.body_sha256 == body_sha256,
+            approval_requests.c.rule == rule,
+            approval_requests.c.state == "pending",
+            approval_requests.c.expires_at > now,
+        ]
+        if endpoint is not None:
+            conditions.append(approval_requests.c.endpoint == endpoint)
+        if policy_version is not None:
+            conditions.append(approval_requests.c.policy_version == policy_version)
         row = connection.execute(
-            sa.select(approval_requests)
-            .where(
-                approval_requests.c.requester_subject == requester,
-                approval_requests.c.body_sha256 == body_sha256,
-                approval_requests.c.rule == rule,
-                approval_requests.c.state == "pending",
-                approval_requests.c.expires_at > now,
-            )
-            .order_by(approval_requests.c.created_at.desc())
-            .limit(1)
+            sa.select(approval_requests).where(*conditions).order_by(approval_requests.c.created_at.desc()).limit(1)
         ).first()
         return None if row is None else self._load(connection, [row])[0]
 
@@ -295,8 +314,10 @@ class ApprovalStore(DatabaseStore):
     # writing
 
     def create(self, approval: ApprovalRequest, *, now: float, max_pending: int = DEFAULT_MAX_PENDING) -> Created:
-        """Store a new pending approval, unless the requester has an identical one pending (same body and rule):
-        then that one is reused, so approvers see one request however often it is sent. ``too_many_pending``
+        """Store a new pending approval, unless the requester has an identical one pending (the same body, endpoint,
+        rule and policy version: everything its grant is bound to, ``lifecycle.use``): then that one is reused, so
+        approvers see one request however often it is sent; one that differs in any of them could never be spent
+        on this request. ``too_many_pending``
         when the requester already has ``max_pending`` pending. The look-up and the insert hold a lock on the
         requester (``_lock_requester``), so identical requests arriving at once, on any instance, make one
         approval, and a burst cannot slip past the limit."""
@@ -305,7 +326,15 @@ class ApprovalStore(DatabaseStore):
         subject = approval.requester.subject
         with self._engine.begin() as connection:
             _lock_requester(connection, subject)
-            existing = self._find_pending(connection, subject, approval.body_sha256, approval.rule, now)
+            existing = self._find_pending(
+                connection,
+                subject,
+                approval.body_sha256,
+                approval.rule,
+                now,
+                endpoint=approval.endpoint,
+                policy_version=approval.policy_version,
+            )
             if existing is not None:
                 return Created(existing, reused=True)
             if self._count_pending(connection, subject, now) >= max_pending:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,18 +121,23 @@ def test_when_the_same_request_comes_again_while_pending_then_the_pending_approv
     assert store.count_pending("sam", now=T0 + 5) == 1
 
 
-def test_when_the_body_the_rule_or_the_requester_differ_then_a_new_approval_is_made(store: ApprovalStore) -> None:
+def test_when_the_body_rule_requester_endpoint_or_policy_differ_then_a_new_approval_is_made(
+    store: ApprovalStore,
+) -> None:
     first = store.create(request(), now=T0).approval
     others = [
         request({"messages": [{"role": "user", "content": "deploy again"}]}),
         request(rule="another-rule"),
         request(requester=Requester("kim", groups=("dev",))),
+        # a grant is bound to the endpoint and the policy version too: one made for another could never be spent
+        replace(request(), endpoint="ollama.chat"),
+        replace(request(), policy_version="r" * 64),
     ]
 
     made = [store.create(other, now=T0) for other in others]
 
-    assert [m.reused for m in made] == [False, False, False]
-    assert len({first.id, *(m.approval.id for m in made)}) == 4
+    assert [m.reused for m in made] == [False] * 5
+    assert len({first.id, *(m.approval.id for m in made)}) == 6
 
 
 def test_when_the_pending_one_was_decided_then_the_same_request_makes_a_new_approval(store: ApprovalStore) -> None:
