@@ -315,10 +315,8 @@ def use(
             f"approval {approval.id} was granted to another identity", details={"mismatch": "requester"}
         )
     _refuse_final(approval, now)
-    if approval.state == "pending":
-        raise ApprovalPending(
-            f"approval {approval.id} waits for {approval.approvals_needed - len(approval.approved_by)} more approval(s)"
-        )
+    # the bindings before the state: a request the grant can never cover is refused at once, and not told to wait
+    # (X-Clearance-Wait) for an approval it could not spend
     if body_sha256 != approval.body_sha256:
         raise ApprovalMismatch(
             f"approval {approval.id} was granted for another request body: send exactly the approved request",
@@ -338,6 +336,10 @@ def use(
         raise ApprovalMismatch(
             f"the policy changed since approval {approval.id} was granted: ask for approval again",
             details={"mismatch": "policy"},
+        )
+    if approval.state == "pending":
+        raise ApprovalPending(
+            f"approval {approval.id} waits for {approval.approvals_needed - len(approval.approved_by)} more approval(s)"
         )
     return _step(approval, "used", actor.subject, now)
 

@@ -626,3 +626,10 @@ def test_when_two_people_share_no_name_then_neither_counts_as_the_other() -> Non
     approved_by_sam_cased = approve(asking(), Identity("Sam", groups=("security",)), now=T0 + 1)
 
     assert approved_by_sam_cased.approved_by == ("Sam",)
+
+
+def test_when_a_pending_approval_is_presented_for_another_body_then_it_is_a_mismatch_not_pending() -> None:
+    # a waiter (X-Clearance-Wait) is not held open for an approval it could never spend
+    with pytest.raises(ApprovalMismatch) as refused:
+        use_it(pending(), body_sha256=canonical_body_sha256({"model": "llama", "messages": []}))
+    assert refused.value.details == {"mismatch": "body"}

@@ -695,6 +695,47 @@ async def test_when_a_grant_is_presented_after_a_policy_reload_then_approval_mis
     assert fake_upstream.received == []
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v1/chat/completions",
+            {
+                "model": "llama-internal",
+                "messages": [
+                    {"role": "user", "content": "deploy"},
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "deploy", "arguments": orjson.dumps({"token": TOKEN}).decode()},
+                            }
+                        ],
+                    },
+                    {"role": "tool", "tool_call_id": "c1", "content": f"deployed with {TOKEN}"},
+                ],
+                "tools": [{**TOOL, "function": {**TOOL["function"], "description": f"card {CARD}"}}],
+            },
+        ),
+        ("/v1/embeddings", {"model": "llama-internal", "input": [f"why does {TOKEN} fail?", CARD]}),
+    ],
+)
+async def test_when_the_secret_is_in_tool_calls_tools_or_embeddings_input_then_the_preview_holds_none(
+    setup: Setup, fake_upstream: FakeUpstream, path: str, body: dict[str, Any]
+) -> None:
+    status, refused = await send_raw(setup, setup.eve, path, orjson.dumps(body))
+
+    assert (status, refused["error"]["code"]) == (403, "approval_required")
+    approval = setup.store.get(refused["error"]["approval"]["id"])
+    for shown in (approval.preview, orjson.dumps(refused).decode()):
+        assert TOKEN not in shown and CARD not in shown
+    assert "[GITHUB_TOKEN]" in approval.preview
+    assert fake_upstream.received == []
+
+
 # -- wait mode ---------------------------------------------------------------------------------------------------
 
 WAIT_FAST = {"poll_interval": 0.05, "keepalive_interval": 0.05}
@@ -970,3 +1011,30 @@ async def test_when_waiting_slots_are_taken_and_given_back_then_the_limit_is_per
     with gate.waiting_slot(eve):  # given back when the wait failed too
         pass
     store.close()
+
+
+async def test_when_a_waiter_presents_its_pending_approval_with_another_body_then_it_is_refused_at_once(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    approval_id = await s.held(s.eve, f"why does {TOKEN} fail?")
+
+    error = await s.refused(s.eve, f"why does {TOKEN} fail now?", **{APPROVAL_HEADER: approval_id, WAIT_HEADER: "30"})
+
+    assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "body")
+    assert s.gw.app[SIGNALS].waiting == 0
+    assert s.store.get(approval_id).state == "pending"
+
+
+async def test_when_a_waiter_presents_another_requesters_approval_then_it_learns_nothing_of_its_state(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    eves = await s.held(s.eve, f"why does {TOKEN} fail?")
+    for state in ("pending", "denied"):
+        if state == "denied":
+            s.store.apply(eves, lambda a: deny(a, SECURITY, "no", now=s.clock()))
+        error = await s.refused(s.bob, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: eves, WAIT_HEADER: "30"})
+        assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "requester")
+        assert state not in error.message
+    assert fake_upstream.received == []
