@@ -4,6 +4,8 @@ API keys as credentials): who sees what, paging, deciding N of M, cancelling, an
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -454,7 +456,10 @@ async def test_when_an_approval_escalates_then_the_escalation_group_sees_and_dec
 CARD = "4111 1111 1111 1111"
 
 
-async def test_when_a_reason_holds_a_card_number_then_it_is_stored_and_shown_redacted(admin: Admin) -> None:
+async def test_when_a_reason_holds_a_card_number_then_it_is_stored_and_shown_redacted(
+    admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     # the requester, the other approvers and the notifiers read every reason: none may read a raw value in one
     denied, cancelled, glass = admin.people.approval(), admin.people.approval(), admin.people.break_glass()
     said = {"reason": f"card {CARD} is the customer's"}
@@ -468,6 +473,7 @@ async def test_when_a_reason_holds_a_card_number_then_it_is_stored_and_shown_red
         status, shown = await admin.call("GET", f"{API}/{approval.id}", "sam" if approval is not glass else "olga")
         assert status == 200
         assert "1111" not in orjson.dumps(shown).decode()
+    assert "1111" not in caplog.text
 
 
 # -- attacks on the admin API: ids, paths and what a stranger learns -------------------------------------------------
@@ -498,3 +504,23 @@ async def test_when_a_reason_body_is_huge_or_not_json_then_it_is_a_400_and_nothi
         status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice", data=data)
         assert status == 400, body
     assert (await admin.call("GET", f"{API}/{approval.id}", "alice"))[1]["state"] == "pending"
+
+
+async def test_when_the_escalation_group_decides_before_the_escalation_is_due_then_it_is_not_theirs(
+    admin: Admin,
+) -> None:
+    approval = admin.people.approval("sam", escalate_to=("security-leads",))
+    for verb in ("approve", "deny"):
+        status, refused = await admin.call("POST", f"{API}/{approval.id}/{verb}", "lee", json={"reason": "early"})
+        assert (status, refused["error"]["code"]) == (404, "approval_not_found")
+    assert admin.people.store.get(approval.id).state == "pending"
+
+
+async def test_when_a_cursor_is_forged_then_the_page_still_holds_only_what_the_caller_may_see(admin: Admin) -> None:
+    sams = admin.people.approval("sam")
+    others = [admin.people.approval("eve", approvers=("ops",)) for _ in range(3)]
+    for forged in ([1e300, ""], [0, "zzz"], [sams.created_at + 1, others[0].id]):
+        cursor = base64.urlsafe_b64encode(orjson.dumps(forged)).decode().rstrip("=")
+        status, page = await admin.call("GET", f"{API}?cursor={cursor}", "sam")
+        assert status == 200
+        assert set(ids(page)) <= {sams.id}
