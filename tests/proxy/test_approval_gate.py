@@ -51,7 +51,7 @@ CARD = "4111 1111 1111 1111"
 SECURITY = Identity(subject="sec@example.com", email="sec@example.com", groups=("security",))
 START = 1_800_000_000.0
 EXPIRES = "2027-01-15T09:00:00Z"
-TOOL = {"type": "function", "function": {"name": "deploy", "parameters": {"type": "object"}}}
+TOOL: dict[str, Any] = {"type": "function", "function": {"name": "deploy", "parameters": {"type": "object"}}}
 
 
 @dataclass
@@ -738,7 +738,7 @@ async def test_when_the_secret_is_in_tool_calls_tools_or_embeddings_input_then_t
 
 # -- wait mode ---------------------------------------------------------------------------------------------------
 
-WAIT_FAST = {"poll_interval": 0.05, "keepalive_interval": 0.05}
+WAIT_FAST: dict[str, Any] = {"poll_interval": 0.05, "keepalive_interval": 0.05}
 """Settings for wait tests: a waiter reads the store every 50 ms as well as on signals."""
 
 
