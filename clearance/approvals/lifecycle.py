@@ -256,15 +256,27 @@ def approve(
     """One approval by ``actor``; the last one needed grants the request for ``grant_seconds``."""
     _require_pending(approval, now)
     _require_approver(approval, actor)
-    if any(_may_be_the_same_person(actor, subject) for subject in approval.approved_by):
+    names = _handles(actor.subject, actor.email)
+    known = {*approval.approver_names, *(name for s in approval.approved_by for name in _handles(s, None))}
+    if names & known:
         # the same person under another login (an API key owned by their email) is not another approver
         raise AlreadyApproved(f"you approved {approval.id} already: it needs another approver")
     kept = check_reason(reason, required=reason_required or approval.approver_reason_required, who="approver")
     approved_by = (*approval.approved_by, actor.subject)
+    approver_names = tuple(sorted({*approval.approver_names, *names}))
     if len(approved_by) < approval.approvals_needed:
-        return _step(approval, "pending", actor.subject, now, kept, approved_by=approved_by)
+        return _step(
+            approval, "pending", actor.subject, now, kept, approved_by=approved_by, approver_names=approver_names
+        )
     return _step(
-        approval, "approved", actor.subject, now, kept, approved_by=approved_by, expires_at=now + approval.grant_seconds
+        approval,
+        "approved",
+        actor.subject,
+        now,
+        kept,
+        approved_by=approved_by,
+        approver_names=approver_names,
+        expires_at=now + approval.grant_seconds,
     )
 
 

@@ -267,6 +267,7 @@ def test_when_a_transition_is_applied_then_the_state_and_the_transition_are_stor
     assert store.get(approval.id) == twice
     assert once.state == "pending" and twice.state == "approved"
     assert twice.approved_by == ("alice", "bob")
+    assert set(twice.approver_names) >= {"alice", "bob"}  # every name they went by, kept (not shown)
     assert [(t.state, t.actor) for t in twice.history] == [
         ("pending", "sam"), ("pending", "alice"), ("approved", "bob"),
     ]  # fmt: skip
@@ -573,6 +574,7 @@ def test_when_a_database_at_0006_is_upgraded_then_its_approvals_read_with_no_rea
     assert (read.reason_from, read.escalate_to, read.escalate_at, read.break_glass, read.review) == (
         "none", (), None, False, None,
     )  # fmt: skip
+    assert read.approver_names == ()  # 0009: approvers' names of older approvals are their subjects alone
     migrate.downgrade(engine, "0006")
     assert "break_glass" not in {c["name"] for c in inspect(engine).get_columns("approval_requests")}
     engine.dispose()
