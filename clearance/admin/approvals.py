@@ -56,15 +56,21 @@ from clearance.exceptions import (
     ClearanceError,
     InvalidJSON,
     InvalidRequest,
+    PayloadTooLarge,
     PermissionDenied,
 )
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.request_body import read_body
 
 PREFIX: Final = "/admin/v1"
 APPROVER: Final = "approver"
 AUDITOR: Final = "auditor"
+MAX_DECISION_BYTES: Final = 16 * 1024
+"""The largest body a decision, a cancellation or an acknowledgement may have (a reason is 500 characters)."""
+DECISION_BODY_TIMEOUT: Final = 30.0
+"""Seconds such a body has to arrive."""
 STATES: Final = frozenset(get_args(ApprovalState))
 REVIEWS: Final = frozenset(get_args(ReviewState))
 
@@ -134,8 +140,12 @@ def _json(resource: BaseModel, status: int = 200) -> web.Response:
 
 
 async def _decision(request: web.Request) -> DecisionBody:
-    """The request's body as a ``DecisionBody``; an empty body is an empty reason."""
-    raw = await request.read()
+    """The request's body as a ``DecisionBody``; an empty body is an empty reason. At most ``MAX_DECISION_BYTES``,
+    arriving within ``DECISION_BODY_TIMEOUT`` (413 and 408 in the OpenAI shape): a reason is 500 characters, and
+    neither a 10 MB body nor one sent a byte a minute may hold the admin API."""
+    raw = await read_body(request, max_bytes=MAX_DECISION_BYTES, timeout=DECISION_BODY_TIMEOUT)
+    if len(raw) > MAX_DECISION_BYTES:
+        raise PayloadTooLarge(f'the body is larger than {MAX_DECISION_BYTES} bytes: send {{"reason": "..."}}')
     if not raw.strip():
         return DecisionBody()
     try:

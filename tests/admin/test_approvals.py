@@ -498,11 +498,16 @@ async def test_when_the_id_in_the_path_is_not_one_the_gateway_issues_then_every_
         assert "4111" not in body["error"]["message"] and "passwd" not in body["error"]["message"]
 
 
-async def test_when_a_reason_body_is_huge_or_not_json_then_it_is_a_400_and_nothing_changes(admin: Admin) -> None:
+async def test_when_a_reason_body_is_huge_or_not_json_then_it_is_refused_and_nothing_changes(admin: Admin) -> None:
     approval = admin.people.approval()
-    for data in (b'{"reason": "' + b"x" * 1_000_000 + b'"}', b"reason=ok", b"\xff\xfe"):
-        status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice", data=data)
-        assert status == 400, body
+    for data, status, code in [
+        (b'{"reason": "' + b"x" * 1_000_000 + b'"}', 413, "payload_too_large"),  # read no further than a reason needs
+        (b'{"reason": "' + b"x" * 10_000 + b'"}', 400, "reason_too_long"),
+        (b"reason=ok", 400, "invalid_json"),
+        (b"\xff\xfe", 400, "invalid_json"),
+    ]:
+        answer, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice", data=data)
+        assert (answer, body["error"]["code"]) == (status, code)
     assert (await admin.call("GET", f"{API}/{approval.id}", "alice"))[1]["state"] == "pending"
 
 
