@@ -1038,3 +1038,24 @@ async def test_when_a_waiter_presents_another_requesters_approval_then_it_learns
         assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "requester")
         assert state not in error.message
     assert fake_upstream.received == []
+
+
+async def test_when_a_grant_comes_with_break_glass_and_wait_headers_then_break_glass_decides_and_the_grant_is_kept(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    eves = await s.held(s.eve, f"why does {TOKEN} fail?")
+    s.approve(eves)
+    headers = {APPROVAL_HEADER: eves, BREAK_GLASS_HEADER: "prod down", WAIT_HEADER: "30"}
+
+    # not on call: the break-glass is refused, and the grant presented with it is not spent on the way
+    error = await s.refused(s.eve, f"why does {TOKEN} fail?", **headers)
+    assert (error.status_code, error.code) == (403, "break_glass_not_allowed")
+    assert s.store.get(eves).state == "approved"
+    assert fake_upstream.received == []
+    # on call, presenting another requester's grant: the break-glass is their own approval, the grant untouched
+    answer = await s.ask(s.olga, f"why does {TOKEN} fail?", **headers)
+    assert answer.choices[0].message.content
+    assert s.store.get(eves).state == "approved"
+    [glass] = [a for a in s.store.list() if a.break_glass]
+    assert (glass.requester.subject, glass.state, glass.review) == ("olga@example.com", "used", "pending")
