@@ -119,6 +119,8 @@ approval_requests = Table(  # one row per approval request (clearance.approvals)
     Column("reviewed_at", Float),
     Column("review_reason", Text),
     Column("released_as", JSON, nullable=False, server_default="{}"),  # per type: unmasked, or the operator applied
+    # every name the approvers so far went by, so one person under two logins approves once (0009)
+    Column("approver_names", JSON, nullable=False, server_default="[]"),
     Index("ix_approval_requests_requester_state", "requester_subject", "state"),
     Index("ix_approval_requests_state_expires_at", "state", "expires_at"),
     Index("ix_approval_requests_state_escalate_at", "state", "escalate_at"),
