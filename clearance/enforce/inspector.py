@@ -25,7 +25,15 @@ from clearance.entities import STRUCTURED_TYPES
 from clearance.exceptions import InspectionFailed, InvalidRequest, UnsupportedInput
 from clearance.mask.masker import Masker
 from clearance.models import UNMASKED, Decision, DecisionInput, Finding, Identity, MaskPlan, Release
-from clearance.payload.extract import Leaf, Path, Walked, rewrite_paths, structural_format, walk_body
+from clearance.payload.extract import (
+    Leaf,
+    Path,
+    Walked,
+    rewrite_paths,
+    structural_format,
+    summarise_images,
+    walk_body,
+)
 from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
 from clearance.payload.joins import SplitFinding, split_findings
 
@@ -200,10 +208,11 @@ class Inspector:
 
     def preview(self, inspection: Inspection) -> dict[str, Any]:
         """A held request as approvers see it: every finding redacted (``REDACT_ALL``), whatever the caller's
-        clearance, so a preview never holds a raw value. A key or structural string holding a finding cannot be
+        clearance, and every image replaced by a marker (``summarise_images``), so a preview never holds a raw
+        value. A key or structural string holding a finding cannot be
         redacted without changing the request: such a request is refused (400), as it would be if it were sent."""
         held = _held(inspection)
-        return self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)
+        return summarise_images(self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed))
 
     @staticmethod
     def released_as(inspection: Inspection) -> dict[str, Release]:
