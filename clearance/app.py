@@ -186,7 +186,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    ApprovalsApi(approvals, policy, authenticate, clock, notifications.notify).register(app.router)
+    ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

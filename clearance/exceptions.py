@@ -19,7 +19,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
     ├── PermissionDenied               403  blocked_by_policy, approval_required, not_allowed_from_here
-    │   ├── ApprovalMismatch           403  approval_mismatch (a grant used for another body, identity or policy)
+    │   ├── ApprovalMismatch           403  approval_mismatch (a grant used for another body, endpoint, identity…)
     │   ├── NotAnApprover              403  not_an_approver (not in the rule's approver groups)
     │   ├── SelfApproval               403  self_approval (nobody decides their own request)
     │   ├── NotTheRequester            403  not_the_requester (only the requester cancels)
@@ -35,6 +35,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── NoReviewPending            409  no_review_pending (not a break-glass, or acknowledged already)
     │   └── EscalationNotDue           409  escalation_not_due (no escalation, not due yet, or escalated already)
     ├── TooManyPending                 429  too_many_pending (the requester's pending approvals are at the limit)
+    ├── TooManyWaiting                 429  too_many_waiting (the requester holds max_waiting requests open)
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
@@ -166,7 +167,7 @@ class PermissionDenied(ClearanceError):
 class ApprovalMismatch(PermissionDenied):
     """An approval's grant presented for something it was not given for: another body, another identity, another
     rule or policy version. 403: the grant exists but does not cover this request; ``details['mismatch']`` says
-    which binding failed (``requester``, ``body``, ``rule``, ``policy``)."""
+    which binding failed (``requester``, ``body``, ``endpoint``, ``rule``, ``policy``)."""
 
     code = "approval_mismatch"
 
@@ -263,6 +264,16 @@ class TooManyPending(ClearanceError):
 
     http_status = 429
     code = "too_many_pending"
+    type = "rate_limit_error"
+
+
+class TooManyWaiting(ClearanceError):
+    """The requester already holds as many requests open waiting for a decision (``X-Clearance-Wait``) as the
+    configuration allows on this instance; 429: let one finish, or send without the header and come back with
+    ``X-Clearance-Approval``."""
+
+    http_status = 429
+    code = "too_many_waiting"
     type = "rate_limit_error"
 
 

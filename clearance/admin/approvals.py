@@ -4,7 +4,9 @@
   approver groups) and the caller's own requests, newest first; ``state`` filters, ``limit`` and the opaque
   ``cursor`` page through (the ``next_cursor`` of the previous page, as GitHub and Stripe do).
 - ``GET /admin/v1/approvals/{id}``: one of those (404 for anyone else: the ids are unguessable, and nothing tells
-  a stranger that one exists).
+  a stranger that one exists). Deciding, cancelling and acknowledging answer a caller who may not see the
+  approval the same 404, before anything else is checked: a refusal would tell them that it exists, its approver
+  groups and its state.
 - ``POST /admin/v1/approvals/{id}/approve`` and ``/deny`` with ``{"reason": "..."}``: the ``approver`` role is
   needed to ask; who may decide what (a member of the approver groups, never the requester, each once) is the
   lifecycle's rule (``clearance.approvals.lifecycle``), applied atomically by the store.
@@ -14,6 +16,10 @@
 
 An ``auditor`` reads every approval (list and show), and only reads: deciding still needs the ``approver`` role and
 a member of the approval's groups.
+
+Every reason given here (an approver's, a reviewer's, a requester's when cancelling) is redacted before it is
+stored (``redact``: every finding to its type, as the requester's ``X-Clearance-Reason`` is): the requester, other
+approvers and the notifiers read it, and none of them may read a raw value an approver pasted into it.
 
 Callers authenticate exactly as for model requests (the gateway's authenticator: an OIDC token or a ``clr_`` key);
 an anonymous caller gets 401, a caller the policy gives no role 403. Errors are in the data path's OpenAI shape.
@@ -40,7 +46,7 @@ from clearance.admin.resources import (
     ApprovalResource,
     DecisionBody,
 )
-from clearance.approvals.lifecycle import acknowledge, approve, cancel, deny
+from clearance.approvals.lifecycle import acknowledge, approve, cancel, deny, is_approval_id
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState, ReviewState
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.store import ApprovalStore
@@ -50,20 +56,27 @@ from clearance.exceptions import (
     ClearanceError,
     InvalidJSON,
     InvalidRequest,
+    PayloadTooLarge,
     PermissionDenied,
 )
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.request_body import read_body
 
 PREFIX: Final = "/admin/v1"
 APPROVER: Final = "approver"
 AUDITOR: Final = "auditor"
+MAX_DECISION_BYTES: Final = 16 * 1024
+"""The largest body a decision, a cancellation or an acknowledgement may have (a reason is 500 characters)."""
+DECISION_BODY_TIMEOUT: Final = 30.0
+"""Seconds such a body has to arrive."""
 STATES: Final = frozenset(get_args(ApprovalState))
 REVIEWS: Final = frozenset(get_args(ReviewState))
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
 Clock = Callable[[], float]
+Redact = Callable[[str], str]
 Cursor = tuple[float, str]
 
 
@@ -127,8 +140,12 @@ def _json(resource: BaseModel, status: int = 200) -> web.Response:
 
 
 async def _decision(request: web.Request) -> DecisionBody:
-    """The request's body as a ``DecisionBody``; an empty body is an empty reason."""
-    raw = await request.read()
+    """The request's body as a ``DecisionBody``; an empty body is an empty reason. At most ``MAX_DECISION_BYTES``,
+    arriving within ``DECISION_BODY_TIMEOUT`` (413 and 408 in the OpenAI shape): a reason is 500 characters, and
+    neither a 10 MB body nor one sent a byte a minute may hold the admin API."""
+    raw = await read_body(request, max_bytes=MAX_DECISION_BYTES, timeout=DECISION_BODY_TIMEOUT)
+    if len(raw) > MAX_DECISION_BYTES:
+        raise PayloadTooLarge(f'the body is larger than {MAX_DECISION_BYTES} bytes: send {{"reason": "..."}}')
     if not raw.strip():
         return DecisionBody()
     try:
@@ -186,6 +203,8 @@ class ApprovalsApi:
     policy: PolicyHolder
     authenticate: Authenticate
     clock: Clock
+    redact: Redact
+    """Every finding in a reason redacted to its type (``clearance.enforce.inspector.Inspector.redact``)."""
     notify: Notify = notify_nobody
     """Tells the notifiers of a decision or a cancellation (``clearance.approvals.notifiers.Notifications``)."""
 
@@ -228,6 +247,8 @@ class ApprovalsApi:
     async def _visible(self, request: web.Request, caller: Caller) -> ApprovalRequest:
         # the same answer whether it does not exist or is not the caller's to see
         unseen = ApprovalNotFound("there is no approval with this id that you may see: check the id")
+        if not is_approval_id(request.match_info["id"]):
+            raise unseen
         try:
             approval = await asyncio.to_thread(self.store.get, request.match_info["id"])
         except ApprovalNotFound:
@@ -235,6 +256,11 @@ class ApprovalsApi:
         if not caller.may_see(approval):
             raise unseen
         return approval
+
+    async def _reason(self, request: web.Request) -> str:
+        """The body's reason, redacted: it is stored, shown to the requester and approvers, and notified."""
+        reason = (await _decision(request)).reason
+        return self.redact(reason) if reason.strip() else reason
 
     async def list(self, request: web.Request, caller: Caller) -> web.Response:
         state = _state(request.query.get("state"))
@@ -282,10 +308,11 @@ class ApprovalsApi:
                 "deciding approvals needs the approver role: ask for it in the policy's clearances",
                 code="approver_role_required",
             )
-        body = await _decision(request)
+        await self._visible(request, caller)
+        reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
-            self.store.apply, request.match_info["id"], lambda a: decide(a, caller.identity, body.reason, now=now)
+            self.store.apply, request.match_info["id"], lambda a: decide(a, caller.identity, reason, now=now)
         )
         if approval.state in ("approved", "denied"):  # not an approval that still needs others
             self.notify(approval.state, approval)
@@ -298,20 +325,22 @@ class ApprovalsApi:
                 "policy's clearances",
                 code="reviewer_role_required",
             )
-        body = await _decision(request)
+        await self._visible(request, caller)
+        reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
             self.store.apply,
             request.match_info["id"],
-            lambda a: acknowledge(a, caller.identity, body.reason, now=now, auditor=caller.auditor),
+            lambda a: acknowledge(a, caller.identity, reason, now=now, auditor=caller.auditor),
         )
         return _json(ApprovalResource.of(approval, now=now))
 
     async def cancel(self, request: web.Request, caller: Caller) -> web.Response:
-        body = await _decision(request)
+        await self._visible(request, caller)
+        reason = await self._reason(request)
         now = self.clock()
         approval = await asyncio.to_thread(
-            self.store.apply, request.match_info["id"], lambda a: cancel(a, caller.identity, body.reason, now=now)
+            self.store.apply, request.match_info["id"], lambda a: cancel(a, caller.identity, reason, now=now)
         )
         self.notify("cancelled", approval)
         return _json(ApprovalResource.of(approval, now=now))

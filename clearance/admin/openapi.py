@@ -26,6 +26,8 @@ _ERRORS: Final = {
     "404": "no such approval that you may see",
     "409": "the approval's state does not allow this (already approved, used, …)",
     "410": "the approval expired or was cancelled",
+    "408": "the body did not arrive in time",
+    "413": "the body is larger than a reason needs (16 KiB)",
 }
 
 
@@ -59,7 +61,7 @@ def openapi_document() -> dict[str, Any]:
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
     reviews = sorted(get_args(ReviewState))
-    decide = ("400", "401", "403", "404", "409", "410")
+    decide = ("400", "401", "403", "404", "408", "409", "410", "413")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -157,7 +159,9 @@ def openapi_document() -> dict[str, Any]:
                     "groups; not its requester)",
                     "requestBody": _BODY,
                     "responses": _responses(
-                        "the acknowledged approval", "ApprovalResource", "400", "401", "403", "404", "409_review"
+                        "the acknowledged approval",
+                        "ApprovalResource",
+                        *("400", "401", "403", "404", "408", "409_review", "413"),
                     ),
                 },
             },

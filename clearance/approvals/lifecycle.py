@@ -9,10 +9,15 @@ returns a new value with the ``Transition`` appended, or raises the precise erro
   joins ``approved_by``); the last one needed moves it to ``approved`` and starts the grant (``expires_at`` becomes
   ``now + grant_seconds``).
 - ``deny``: one denial by an approver denies. ``cancel``: the requester withdraws a pending request.
+- One person, several logins: for the refusals (deciding one's own request, approving twice, reviewing one's own
+  break-glass) two actors are the same person when they share a name: the subject, the email, or a subject that is
+  an email (an API key's subject is its owner, which operators write as the person's email; a key has no email
+  claim). A false match costs another approver; a missed one would let someone decide for themselves. The rights
+  (cancelling, spending a grant) still need the requester's own subject or email.
 - ``expire``: a pending request past ``expires_at``, or a grant past its lifetime, becomes ``expired`` (actor
   ``system``). Every other transition refuses a lapsed approval with ``approval_expired`` even before the store has
   recorded the expiry.
-- ``use``: the grant's one use, by the requester, for the same body, rule and policy version.
+- ``use``: the grant's one use, by the requester, for the same body on the same endpoint, rule and policy version.
 - ``escalate``: once, when a pending request is still undecided at ``escalate_at`` (actor ``system``): the rule's
   escalation groups join the approvers. The state stays ``pending``.
 - ``break_glass``: the requester of a new pending request, a member of one of the rule's break-glass groups,
@@ -34,6 +39,7 @@ approval after an unrelated edit, is small next to a grant wider than what was a
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -104,6 +110,13 @@ def check_reason(reason: str, *, required: bool, who: str, param: str = "reason"
 ID_PREFIX: Final = "apr_"
 """Every approval id starts so: recognisable in logs and chat, and never with ``-``, which a command line would
 read as an option (``clearance approvals show -d…``)."""
+_ID_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def is_approval_id(text: str) -> bool:
+    """Whether ``text`` has the shape of an id the gateway issues (``secrets.token_urlsafe``): anything else is
+    caller text, never looked up nor repeated."""
+    return _ID_SHAPE.fullmatch(text) is not None
 
 
 def new_approval(
@@ -207,8 +220,28 @@ def _is_requester(approval: ApprovalRequest, actor: Actor) -> bool:
     return mine is not None and theirs is not None and mine.casefold() == theirs.casefold()
 
 
+def _handles(subject: str, email: str | None) -> set[str]:
+    """The names one person goes by: the subject, the email (case-folded), and a subject that is an email
+    (case-folded): an API key's subject is its owner, which operators write as the person's email."""
+    names = {subject}
+    if "@" in subject:
+        names.add(subject.casefold())
+    if email:
+        names.add(email.casefold())
+    return names
+
+
+def _may_be_the_same_person(actor: Actor, subject: str, email: str | None = None) -> bool:
+    """True when ``actor`` and (``subject``, ``email``) share a name: for refusals only (deciding one's own
+    request, approving twice, reviewing one's own break-glass), where a false match costs another approver and a
+    missed one lets someone decide for themselves. Rights (cancelling, reading, spending) stay with
+    ``_is_requester``."""
+    return bool(_handles(actor.subject, actor.email) & _handles(subject, email))
+
+
 def _require_approver(approval: ApprovalRequest, actor: Actor) -> None:
-    if _is_requester(approval, actor):
+    requester = approval.requester
+    if _is_requester(approval, actor) or _may_be_the_same_person(actor, requester.subject, requester.email):
         raise SelfApproval(f"approval {approval.id} is your own request: someone else must decide it")
     if not set(actor.groups) & set(approval.approvers):
         raise NotAnApprover(
@@ -223,14 +256,27 @@ def approve(
     """One approval by ``actor``; the last one needed grants the request for ``grant_seconds``."""
     _require_pending(approval, now)
     _require_approver(approval, actor)
-    if actor.subject in approval.approved_by:
+    names = _handles(actor.subject, actor.email)
+    known = {*approval.approver_names, *(name for s in approval.approved_by for name in _handles(s, None))}
+    if names & known:
+        # the same person under another login (an API key owned by their email) is not another approver
         raise AlreadyApproved(f"you approved {approval.id} already: it needs another approver")
     kept = check_reason(reason, required=reason_required or approval.approver_reason_required, who="approver")
     approved_by = (*approval.approved_by, actor.subject)
+    approver_names = tuple(sorted({*approval.approver_names, *names}))
     if len(approved_by) < approval.approvals_needed:
-        return _step(approval, "pending", actor.subject, now, kept, approved_by=approved_by)
+        return _step(
+            approval, "pending", actor.subject, now, kept, approved_by=approved_by, approver_names=approver_names
+        )
     return _step(
-        approval, "approved", actor.subject, now, kept, approved_by=approved_by, expires_at=now + approval.grant_seconds
+        approval,
+        "approved",
+        actor.subject,
+        now,
+        kept,
+        approved_by=approved_by,
+        approver_names=approver_names,
+        expires_at=now + approval.grant_seconds,
     )
 
 
@@ -265,26 +311,33 @@ def use(
     actor: Actor,
     *,
     body_sha256: str,
+    endpoint: str,
     rule: str,
     policy_version: str,
     now: float,
 ) -> ApprovalRequest:
-    """Spend the grant on the request the gateway holds now: ``body_sha256`` of its canonical body, and the rule and
-    policy version that decided it (the module's docstring says why the whole policy version must match)."""
+    """Spend the grant on the request the gateway holds now: ``body_sha256`` of its canonical body, the
+    ``endpoint`` it came to, and the rule and policy version that decided it (the module's docstring says why the
+    whole policy version must match). The endpoint is bound as well as the body: one body means different things on
+    different endpoints (``{"model", "messages"}`` is both an OpenAI chat and an Ollama ``/api/chat``, which streams
+    by default and takes other options), and the approvers were shown the endpoint it was asked for."""
     if actor.subject != approval.requester.subject:
         # first, so another identity learns nothing about the approval's state
         raise ApprovalMismatch(
             f"approval {approval.id} was granted to another identity", details={"mismatch": "requester"}
         )
     _refuse_final(approval, now)
-    if approval.state == "pending":
-        raise ApprovalPending(
-            f"approval {approval.id} waits for {approval.approvals_needed - len(approval.approved_by)} more approval(s)"
-        )
+    # the bindings before the state: a request the grant can never cover is refused at once, and not told to wait
+    # (X-Clearance-Wait) for an approval it could not spend
     if body_sha256 != approval.body_sha256:
         raise ApprovalMismatch(
             f"approval {approval.id} was granted for another request body: send exactly the approved request",
             details={"mismatch": "body"},
+        )
+    if endpoint != approval.endpoint:
+        raise ApprovalMismatch(
+            f"approval {approval.id} was granted for the {approval.endpoint} endpoint: send the request there",
+            details={"mismatch": "endpoint"},
         )
     if rule != approval.rule:
         raise ApprovalMismatch(
@@ -295,6 +348,10 @@ def use(
         raise ApprovalMismatch(
             f"the policy changed since approval {approval.id} was granted: ask for approval again",
             details={"mismatch": "policy"},
+        )
+    if approval.state == "pending":
+        raise ApprovalPending(
+            f"approval {approval.id} waits for {approval.approvals_needed - len(approval.approved_by)} more approval(s)"
         )
     return _step(approval, "used", actor.subject, now)
 
@@ -355,7 +412,8 @@ def acknowledge(approval: ApprovalRequest, actor: Actor, reason: str, *, now: fl
     requester. The state stays what it is; the transition records who, when and why."""
     if not approval.break_glass or approval.review != "pending":
         raise NoReviewPending(f"approval {approval.id} is not a break-glass awaiting review: nothing to acknowledge")
-    if _is_requester(approval, actor):
+    requester = approval.requester
+    if _is_requester(approval, actor) or _may_be_the_same_person(actor, requester.subject, requester.email):
         raise SelfReview(f"approval {approval.id} is your own break-glass: someone else must acknowledge it")
     if not auditor and not set(actor.groups) & set(approval.approvers):
         raise NotAnApprover(

@@ -99,6 +99,9 @@ class ApprovalRequest:
     state: ApprovalState = "pending"
     approved_by: tuple[str, ...] = ()
     """Subjects of the distinct approvers so far."""
+    approver_names: tuple[str, ...] = ()
+    """Every name those approvers went by (subject, email, case-folded where an email), so the same person under
+    another login (an OIDC login, an API key owned by their email) is not taken for another approver. Not shown."""
     history: tuple[Transition, ...] = field(default=())
     """Every transition, oldest first (the first is ``pending``, at creation)."""
     reason_from: ReasonFrom = "none"

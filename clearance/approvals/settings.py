@@ -15,6 +15,7 @@ DEFAULT_PENDING_LIFETIME = 3600.0
 DEFAULT_MAX_WAIT = 300.0
 DEFAULT_KEEPALIVE_INTERVAL = 15.0
 DEFAULT_POLL_INTERVAL = 1.0
+DEFAULT_MAX_WAITING = 10
 
 
 class ApprovalSettings(BaseModel):
@@ -35,6 +36,10 @@ class ApprovalSettings(BaseModel):
     max_wait: Annotated[float, Field(ge=0, le=86400)] = DEFAULT_MAX_WAIT
     """The most seconds a caller may hold its request open for a decision (``X-Clearance-Wait``); a longer wait
     asked for is cut to this. 0 turns wait mode off: the header is ignored and the request refused at once."""
+    max_waiting: Annotated[int, Field(ge=1, le=10_000)] = DEFAULT_MAX_WAITING
+    """How many requests one requester may hold open waiting for a decision at once, on one instance; one more is
+    refused with 429 ``too_many_waiting``. Each waiting request holds a connection and a task: without a bound,
+    one caller could open thousands on a single approval."""
     keepalive_interval: Annotated[float, Field(gt=0, le=300)] = DEFAULT_KEEPALIVE_INTERVAL
     """Seconds between two SSE comment lines sent to a streaming caller while it waits (and before the first:
     a decision within this time gets an ordinary status code)."""

@@ -83,6 +83,7 @@ def _row(approval: ApprovalRequest) -> dict[str, Any]:
         "expires_at": approval.expires_at,
         "requester_reason": approval.requester_reason,
         "released_as": dict(approval.released_as),
+        "approver_names": list(approval.approver_names),
         "approved_by": list(approval.approved_by),
         "reason_from": approval.reason_from,
         "escalate_to": list(approval.escalate_to) if approval.escalate_to else None,
@@ -142,6 +143,7 @@ def _approval(row: Any, history: Iterable[Any]) -> ApprovalRequest:
         expires_at=row.expires_at,
         requester_reason=row.requester_reason,
         released_as=dict(row.released_as),
+        approver_names=tuple(row.approver_names),
         state=state,
         approved_by=tuple(row.approved_by),
         history=tuple(Transition(t.state, t.actor, t.at, t.reason) for t in history),
@@ -204,7 +206,8 @@ class ApprovalStore(DatabaseStore):
     def _get(self, connection: Connection, approval_id: str) -> ApprovalRequest:
         row = connection.execute(sa.select(approval_requests).where(approval_requests.c.id == approval_id)).first()
         if row is None:
-            raise ApprovalNotFound(f"there is no approval {approval_id}")
+            # the id may be caller text (a URL path, a header): never repeated
+            raise ApprovalNotFound("there is no approval with this id: check the id")
         return self._load(connection, [row])[0]
 
     def get(self, approval_id: str) -> ApprovalRequest:
@@ -252,25 +255,44 @@ class ApprovalStore(DatabaseStore):
                 rows = [row for row in rows if wanted & set(row.approvers)][:limit]
             return self._load(connection, rows)
 
-    def find_pending(self, requester: str, body_sha256: str, rule: str, *, now: float) -> ApprovalRequest | None:
-        """The requester's pending (and not lapsed) approval for this very body under this rule, if any."""
+    def find_pending(
+        self,
+        requester: str,
+        body_sha256: str,
+        rule: str,
+        *,
+        now: float,
+        endpoint: str | None = None,
+        policy_version: str | None = None,
+    ) -> ApprovalRequest | None:
+        """The requester's pending (and not lapsed) approval for this very body under this rule (and, when given,
+        on this endpoint under this policy version), if any."""
         with self._engine.connect() as connection:
-            return self._find_pending(connection, requester, body_sha256, rule, now)
+            return self._find_pending(connection, requester, body_sha256, rule, now, endpoint, policy_version)
 
     def _find_pending(
-        self, connection: Connection, requester: str, body_sha256: str, rule: str, now: float
+        self,
+        connection: Connection,
+        requester: str,
+        body_sha256: str,
+        rule: str,
+        now: float,
+        endpoint: str | None = None,
+        policy_version: str | None = None,
     ) -> ApprovalRequest | None:
+        conditions = [
+            approval_requests.c.requester_subject == requester,
+            approval_requests.c.body_sha256 == body_sha256,
+            approval_requests.c.rule == rule,
+            approval_requests.c.state == "pending",
+            approval_requests.c.expires_at > now,
+        ]
+        if endpoint is not None:
+            conditions.append(approval_requests.c.endpoint == endpoint)
+        if policy_version is not None:
+            conditions.append(approval_requests.c.policy_version == policy_version)
         row = connection.execute(
-            sa.select(approval_requests)
-            .where(
-                approval_requests.c.requester_subject == requester,
-                approval_requests.c.body_sha256 == body_sha256,
-                approval_requests.c.rule == rule,
-                approval_requests.c.state == "pending",
-                approval_requests.c.expires_at > now,
-            )
-            .order_by(approval_requests.c.created_at.desc())
-            .limit(1)
+            sa.select(approval_requests).where(*conditions).order_by(approval_requests.c.created_at.desc()).limit(1)
         ).first()
         return None if row is None else self._load(connection, [row])[0]
 
@@ -294,8 +316,10 @@ class ApprovalStore(DatabaseStore):
     # writing
 
     def create(self, approval: ApprovalRequest, *, now: float, max_pending: int = DEFAULT_MAX_PENDING) -> Created:
-        """Store a new pending approval, unless the requester has an identical one pending (same body and rule):
-        then that one is reused, so approvers see one request however often it is sent. ``too_many_pending``
+        """Store a new pending approval, unless the requester has an identical one pending (the same body, endpoint,
+        rule and policy version: everything its grant is bound to, ``lifecycle.use``): then that one is reused, so
+        approvers see one request however often it is sent; one that differs in any of them could never be spent
+        on this request. ``too_many_pending``
         when the requester already has ``max_pending`` pending. The look-up and the insert hold a lock on the
         requester (``_lock_requester``), so identical requests arriving at once, on any instance, make one
         approval, and a burst cannot slip past the limit."""
@@ -304,7 +328,15 @@ class ApprovalStore(DatabaseStore):
         subject = approval.requester.subject
         with self._engine.begin() as connection:
             _lock_requester(connection, subject)
-            existing = self._find_pending(connection, subject, approval.body_sha256, approval.rule, now)
+            existing = self._find_pending(
+                connection,
+                subject,
+                approval.body_sha256,
+                approval.rule,
+                now,
+                endpoint=approval.endpoint,
+                policy_version=approval.policy_version,
+            )
             if existing is not None:
                 return Created(existing, reused=True)
             if self._count_pending(connection, subject, now) >= max_pending:

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clearance.approvals.lifecycle import is_approval_id
 from clearance.cli import login
 from clearance.cli.oauth_flows import LoginError
 from clearance.cli.token_file import TokenFileError
@@ -105,6 +106,20 @@ def _run(coroutine: Any) -> dict[str, Any]:
         typer.echo(f"clearance approvals: {exc}", err=True)
         raise typer.Exit(1) from None
     return result
+
+
+def _one(approval_id: str, action: str = "") -> str:
+    """The admin API path of one approval (and ``action`` on it). An id not of the gateway's shape is refused here,
+    before anything is sent: pasted text such as ``apr_X/approve?`` would otherwise turn ``deny`` into approve,
+    and ``apr_X/../apr_Y`` decide another approval than the one named."""
+    if not is_approval_id(approval_id):
+        typer.echo(
+            "clearance approvals: that is not an approval id (apr_ and 32 letters, digits, - or _): copy it whole "
+            "from `clearance approvals list` (invalid_id)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return f"{API}/{approval_id}" + (f"/{action}" if action else "")
 
 
 def _when(seconds: float) -> str:
@@ -220,7 +235,7 @@ def list_approvals(
 @approvals_app.command("show")
 def show(approval_id: str, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION) -> None:
     """One approval: what was found, the masked preview, who may decide, and its history."""
-    print_approval(Console(), _run(call(gateway, profile, "GET", f"{API}/{approval_id}")))
+    print_approval(Console(), _run(call(gateway, profile, "GET", _one(approval_id))))
 
 
 def _decided(approval: Mapping[str, Any]) -> None:
@@ -233,7 +248,7 @@ def approve(
 ) -> None:
     """Approve (you must be in its approver groups, and not its requester)."""
     body = {"reason": reason}
-    _decided(_run(call(gateway, profile, "POST", f"{API}/{approval_id}/approve", json=body)))
+    _decided(_run(call(gateway, profile, "POST", _one(approval_id, "approve"), json=body)))
 
 
 @approvals_app.command("deny")
@@ -241,7 +256,7 @@ def deny(
     approval_id: str, reason: str = REASON_OPTION, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION
 ) -> None:
     """Deny (one denial denies)."""
-    _decided(_run(call(gateway, profile, "POST", f"{API}/{approval_id}/deny", json={"reason": reason})))
+    _decided(_run(call(gateway, profile, "POST", _one(approval_id, "deny"), json={"reason": reason})))
 
 
 @approvals_app.command("cancel")
@@ -249,7 +264,7 @@ def cancel(
     approval_id: str, reason: str = REASON_OPTION, gateway: str = GATEWAY_OPTION, profile: str = PROFILE_OPTION
 ) -> None:
     """Withdraw your own pending request."""
-    _decided(_run(call(gateway, profile, "DELETE", f"{API}/{approval_id}", json={"reason": reason})))
+    _decided(_run(call(gateway, profile, "DELETE", _one(approval_id), json={"reason": reason})))
 
 
 @approvals_app.command("acknowledge")
@@ -260,7 +275,7 @@ def acknowledge(
     profile: str = PROFILE_OPTION,
 ) -> None:
     """Review a break-glass approval (an auditor, or an approver of its groups; not its requester)."""
-    approval = _run(call(gateway, profile, "POST", f"{API}/{approval_id}/acknowledge", json={"reason": reason}))
+    approval = _run(call(gateway, profile, "POST", _one(approval_id, "acknowledge"), json={"reason": reason}))
     Console().print(f"Approval {approval['id']}: break-glass acknowledged by {approval['reviewed_by']}")
 
 

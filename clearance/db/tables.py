@@ -55,7 +55,7 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("masked_response", JSON),
     Column("record_mode", String(16)),
     Column("approval_id", String(64)),
-    # the session record (0009): who, from where, where the findings sit, the text the record mode keeps (redacted),
+    # the session record (0010): who, from where, where the findings sit, the text the record mode keeps (redacted),
     # the time to first token, and the policy and detector versions that decided
     Column("instance", String(128)),
     Column("email", String(320)),
@@ -134,6 +134,8 @@ approval_requests = Table(  # one row per approval request (clearance.approvals)
     Column("reviewed_at", Float),
     Column("review_reason", Text),
     Column("released_as", JSON, nullable=False, server_default="{}"),  # per type: unmasked, or the operator applied
+    # every name the approvers so far went by, so one person under two logins approves once (0009)
+    Column("approver_names", JSON, nullable=False, server_default="[]"),
     Index("ix_approval_requests_requester_state", "requester_subject", "state"),
     Index("ix_approval_requests_state_expires_at", "state", "expires_at"),
     Index("ix_approval_requests_state_escalate_at", "state", "escalate_at"),

@@ -34,6 +34,7 @@ from clearance.payload.extract import (
     number_digits,
     rewrite_paths,
     structural_format,
+    summarise_images,
     walk_body,
 )
 from clearance.payload.identifiers import CACHED_CHARS, CACHED_STRINGS, SEPARATORS, IdentifierScan
@@ -48,11 +49,11 @@ Classify = Callable[[Mapping[str, int]], str]
 Decide = Callable[[DecisionInput], Decision]
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _READ_KINDS = frozenset({"text", "number", "key", "structure"})
+"""Leaves whose value a model reads (token ids and malformed structure are refused before any join)."""
 MAX_POSITIONS: Final = 1000
 """The most finding positions an inspection keeps (a request with more keeps its first, in document order)."""
 UNNAMED_KEY: Final = "<key>"
 """A key shown in a path instead of one that is not a plain field name (it could hold a value)."""
-"""Leaves whose value a model reads (token ids and malformed structure are refused before any join)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,10 +224,11 @@ class Inspector:
 
     def preview(self, inspection: Inspection) -> dict[str, Any]:
         """A held request as approvers see it: every finding redacted (``REDACT_ALL``), whatever the caller's
-        clearance, so a preview never holds a raw value. A key or structural string holding a finding cannot be
+        clearance, and every image replaced by a marker (``summarise_images``), so a preview never holds a raw
+        value. A key or structural string holding a finding cannot be
         redacted without changing the request: such a request is refused (400), as it would be if it were sent."""
         held = _held(inspection)
-        return self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)[0]
+        return summarise_images(self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)[0])
 
     @staticmethod
     def released_as(inspection: Inspection) -> dict[str, Release]:

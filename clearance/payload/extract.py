@@ -266,6 +266,21 @@ def rewrite_texts(
     return _rewrite(node, fn, drop_keys, "", identifier or fn)
 
 
+def summarise_images(node: Any, key: str = "") -> Any:
+    """A copy of ``node`` with every real image (the strings ``rewrite_texts`` leaves alone) replaced by a short
+    marker, ``[image: 34,567 characters of base64]``: what a person reading a held request is shown of it (an image
+    may carry anything a camera saw; pixels are for the model, not for every inbox an approval reaches)."""
+    if isinstance(node, str):
+        return (
+            f"[image: {len(node):,} characters of base64]" if node and is_image(node, key in IMAGE_LIST_KEYS) else node
+        )
+    if isinstance(node, dict):
+        return {child_key: summarise_images(value, child_key) for child_key, value in node.items()}
+    if isinstance(node, list):
+        return [summarise_images(item, key) for item in node]
+    return node
+
+
 def _rewrite(
     node: Any, fn: Callable[[str], str], drop_keys: frozenset[str], key: str, ident: Callable[[str], str]
 ) -> Any:

@@ -5,8 +5,8 @@
   and the caller is refused with 403 ``approval_required``, which says the approval's id, when it expires, where
   approvers find it and the command they run (``clearance.proxy.decisions.approval_required``).
 - With ``X-Clearance-Approval: <id>``: ``ApprovalGate.spend`` uses the grant, atomically, for this requester, this
-  body's hash, and the rule and policy version deciding now (``clearance.approvals.lifecycle.use``); any other
-  case is refused with its precise code (``approval_pending``, ``approval_denied``, ``approval_expired``,
+  body's hash on this endpoint, and the rule and policy version deciding now (``clearance.approvals.lifecycle.use``);
+  any other case is refused with its precise code (``approval_pending``, ``approval_denied``, ``approval_expired``,
   ``approval_used``, ``approval_mismatch``, ``approval_not_found``…).
 - With ``X-Clearance-Break-Glass: <reason>``: ``ApprovalGate.break_glass`` lets a member of one of the rule's
   break-glass groups grant their own request at once (``clearance.approvals.lifecycle.break_glass``), tells every
@@ -19,7 +19,9 @@ A rule with ``approval.reason: requester`` (or ``both``) refuses a request witho
   while approvers decide; ``ApprovalGate.wait`` returns when the approval leaves ``pending`` (or lapses) or the
   time is up. It wakes on the release signal (``clearance.approvals.signals``: at once in this process, through
   PostgreSQL's ``NOTIFY`` from another instance) and reads the store again every ``poll_interval`` besides, so a
-  lost signal costs at most that long.
+  lost signal costs at most that long. One requester holds at most ``max_waiting`` such requests open at once on
+  this instance (``ApprovalGate.waiting_slot``); one more is refused with 429 ``too_many_waiting``, since each
+  holds a connection, a task and a store read every ``poll_interval``.
 
 The store is blocking: every call to it runs in a thread. Times come from the clock given (``time.time`` by
 default), so tests control expiry without sleeping.
@@ -30,16 +32,18 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Final
 
-from clearance.approvals.lifecycle import break_glass, check_reason, lapsed, new_approval, use
+from clearance.approvals.lifecycle import break_glass, check_reason, is_approval_id, lapsed, new_approval, use
 from clearance.approvals.model import ApprovalRequest, Requester
 from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.signals import ApprovalSignals
 from clearance.approvals.store import ApprovalStore
-from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest
+from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest, TooManyWaiting
 from clearance.models import ApprovalRequirement, Decision, Identity
 
 APPROVAL_HEADER: Final = "X-Clearance-Approval"
@@ -54,8 +58,6 @@ WAIT_HEADER: Final = "X-Clearance-Wait"
 WAIT_CAPPED_HEADER: Final = "X-Clearance-Wait-Capped"
 """Sent back with the seconds actually waited for, when the wait asked for was over ``max_wait``."""
 _WAIT_VALUE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
-_APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-"""What an id the gateway issues looks like (``secrets.token_urlsafe``); anything else is not looked up."""
 
 Clock = Callable[[], float]
 
@@ -111,6 +113,26 @@ class ApprovalGate:
         self.signals = signals or ApprovalSignals()
         self.clock = clock
         self._notify = notify
+        self._waiting: Counter[str] = Counter()
+        """Requests held open waiting for a decision now, per requester's subject (this instance only)."""
+
+    @contextmanager
+    def waiting_slot(self, identity: Identity) -> Iterator[None]:
+        """One of the requester's ``max_waiting`` places to wait for a decision, held while the block runs;
+        ``too_many_waiting`` (429) when they are all taken. Taken and given back on the event loop's thread."""
+        subject = identity.subject
+        if self._waiting[subject] >= self.settings.max_waiting:
+            raise TooManyWaiting(
+                f"you already have {self.settings.max_waiting} requests waiting for a decision: let one finish, or "
+                f"send this one without {WAIT_HEADER} and come back with {APPROVAL_HEADER} once it is approved"
+            )
+        self._waiting[subject] += 1
+        try:
+            yield
+        finally:
+            self._waiting[subject] -= 1
+            if not self._waiting[subject]:
+                del self._waiting[subject]
 
     async def ask(
         self,
@@ -220,17 +242,18 @@ class ApprovalGate:
         )
         await asyncio.to_thread(self.store.record_break_glass, granted)
         self._notify("break_glass", granted)
-        return await self.spend(granted.id, identity, body_sha256=body_sha256, decision=decision)
+        return await self.spend(granted.id, identity, body_sha256=body_sha256, endpoint=endpoint, decision=decision)
 
     async def spend(
-        self, approval_id: str, identity: Identity, *, body_sha256: str, decision: Decision
+        self, approval_id: str, identity: Identity, *, body_sha256: str, endpoint: str, decision: Decision
     ) -> ApprovalRequest:
-        """Use the grant ``approval_id`` for this request, once; raises the precise refusal otherwise."""
+        """Use the grant ``approval_id`` for this request (``endpoint``: the name of the endpoint it came to), once;
+        raises the precise refusal otherwise."""
         # the header is caller text until the store knows it: never repeated in the refusal
         unknown = ApprovalNotFound(
             f"no approval has the id in the {APPROVAL_HEADER} header: send the id the approval_required refusal gave"
         )
-        if not _APPROVAL_ID.fullmatch(approval_id):
+        if not is_approval_id(approval_id):
             raise unknown
         now = self.clock()
         actor = requester_of(identity)
@@ -242,6 +265,7 @@ class ApprovalGate:
                     approval,
                     actor,
                     body_sha256=body_sha256,
+                    endpoint=endpoint,
                     rule=decision.rule,
                     policy_version=decision.policy_version,
                     now=now,

@@ -274,22 +274,28 @@ class ModelPipeline:
             exchange.approval(approval.id)
             if waiting is None:
                 raise approval_required(decision, approval, base_url)
-            approval = await held.hold(gate.wait(approval.id, waiting[0]), approval.id)
+            with gate.waiting_slot(identity):
+                approval = await held.hold(gate.wait(approval.id, waiting[0]), approval.id)
             if approval.state == "pending" and not lapsed(approval, gate.clock()):
                 raise approval_required(decision, approval, base_url)
             presented = approval.id
         presented = presented.strip()
         try:
             try:
-                await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+                await gate.spend(
+                    presented, identity, body_sha256=body_sha256, endpoint=endpoint.name, decision=decision
+                )
             except ApprovalPending:
                 if waiting is None:
                     raise
                 exchange.approval(presented)
-                approval = await held.hold(gate.wait(presented, waiting[0]), presented)
+                with gate.waiting_slot(identity):
+                    approval = await held.hold(gate.wait(presented, waiting[0]), presented)
                 if approval.state == "pending" and not lapsed(approval, gate.clock()):
                     raise
-                await gate.spend(presented, identity, body_sha256=body_sha256, decision=decision)
+                await gate.spend(
+                    presented, identity, body_sha256=body_sha256, endpoint=endpoint.name, decision=decision
+                )
         except ApprovalNotFound:
             raise  # not an id the gateway issued: caller text, never recorded
         except ClearanceError:

@@ -34,6 +34,7 @@ PEOPLE: dict[str, tuple[str, ...]] = {
     "olga": ("engineering", "oncall"),  # role user; may break the glass
     "lee": ("security-leads",),  # roles user and approver: decides once an approval escalates
     "audrey": ("audit",),  # role auditor: reads every approval
+    "ava": ("audit", "security"),  # roles auditor and approver: reads every approval, decides security's
     "nobody": ("finance",),  # no clearance: no role
 }
 

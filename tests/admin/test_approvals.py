@@ -4,6 +4,9 @@ API keys as credentials): who sees what, paging, deciding N of M, cancelling, an
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +21,10 @@ from aiohttp.test_utils import TestServer
 from clearance.admin.approvals import decode_cursor, encode_cursor
 from clearance.app import NOTIFICATIONS, create_app
 from clearance.approvals.config import ApprovalNotifiersConfig
+from clearance.approvals.lifecycle import deny
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.exceptions import InvalidRequest
+from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.admin.gateway import People, admin_config
 
@@ -174,10 +179,24 @@ async def test_when_an_approver_approves_their_own_request_then_it_is_a_403(admi
     assert (status, body["error"]["code"]) == (403, "self_approval")
 
 
-async def test_when_an_approver_outside_the_approver_groups_decides_then_it_is_a_403(admin: Admin) -> None:
+async def test_when_an_approver_outside_the_approver_groups_decides_then_it_is_a_404_as_for_a_stranger(
+    admin: Admin,
+) -> None:
+    approval = admin.people.approval(approvers=("ops",))
+    decided = admin.people.approval(approvers=("ops",))
+    admin.people.store.apply(decided.id, lambda a: deny(a, Identity("oscar", groups=("ops",)), now=time.time()))
+    unknown = await admin.call("POST", f"{API}/apr_{'x' * 32}/approve", "alice")
+    for verb in ("approve", "deny"):
+        for held in (approval, decided):
+            # nothing tells them it exists, who decides it, or that it was denied
+            assert await admin.call("POST", f"{API}/{held.id}/{verb}", "alice") == unknown
+    assert unknown[0] == 404 and unknown[1]["error"]["code"] == "approval_not_found"
+
+
+async def test_when_an_auditor_who_approves_for_other_groups_decides_then_it_is_not_an_approver(admin: Admin) -> None:
     approval = admin.people.approval(approvers=("ops",))
     for verb in ("approve", "deny"):
-        status, body = await admin.call("POST", f"{API}/{approval.id}/{verb}", "alice")
+        status, body = await admin.call("POST", f"{API}/{approval.id}/{verb}", "ava")
         assert (status, body["error"]["code"], body["error"]["approvers"]) == (403, "not_an_approver", ["ops"])
 
 
@@ -211,9 +230,10 @@ async def test_when_an_approver_denies_then_one_denial_denies_whatever_came_befo
 
 async def test_when_the_requester_cancels_then_it_is_cancelled_and_nobody_else_may(admin: Admin) -> None:
     approval = admin.people.approval("sam")
-    for who in ("alice", "eve"):
-        status, body = await admin.call("DELETE", f"{API}/{approval.id}", who)
-        assert (status, body["error"]["code"]) == (403, "not_the_requester")
+    status, body = await admin.call("DELETE", f"{API}/{approval.id}", "alice")  # an approver: sees it, may not
+    assert (status, body["error"]["code"]) == (403, "not_the_requester")
+    status, body = await admin.call("DELETE", f"{API}/{approval.id}", "eve")  # a stranger: not theirs to see
+    assert (status, body["error"]["code"]) == (404, "approval_not_found")
     status, body = await admin.call("DELETE", f"{API}/{approval.id}", "sam")
     assert (status, body["state"], body["history"][-1]["actor"]) == (200, "cancelled", "sam")
     status, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice")
@@ -367,7 +387,7 @@ async def test_when_a_break_glass_is_acknowledged_then_its_review_is_done_and_it
         ("olga", {"reason": "it was fine"}, 403, "reviewer_role_required"),  # the requester has no reviewer role
         ("sam", {"reason": "fine"}, 403, "reviewer_role_required"),
         ("alice", {}, 400, "reason_required"),
-        ("lee", {"reason": "fine"}, 403, "not_an_approver"),  # an approver, but not of this approval's groups
+        ("lee", {"reason": "fine"}, 404, "approval_not_found"),  # an approver, not of its groups: not theirs to see
     ],
 )
 async def test_when_acknowledging_is_not_theirs_to_do_then_it_is_refused(
@@ -429,3 +449,83 @@ async def test_when_an_approval_escalates_then_the_escalation_group_sees_and_dec
     }  # fmt: skip
     status, decided = await admin.call("POST", f"{API}/{approval.id}/approve", "lee", json={"reason": "ok"})
     assert (status, decided["state"], decided["approved_by"]) == (200, "approved", ["lee"])
+
+
+# -- attacks: what an approver writes is read by others ------------------------------------------------------------
+
+CARD = "4111 1111 1111 1111"
+
+
+async def test_when_a_reason_holds_a_card_number_then_it_is_stored_and_shown_redacted(
+    admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # the requester, the other approvers and the notifiers read every reason: none may read a raw value in one
+    denied, cancelled, glass = admin.people.approval(), admin.people.approval(), admin.people.break_glass()
+    said = {"reason": f"card {CARD} is the customer's"}
+    status, body = await admin.call("POST", f"{API}/{denied.id}/deny", "alice", json=said)
+    assert (status, body["history"][-1]["reason"]) == (200, "card [CREDIT_CARD] is the customer's")
+    status, body = await admin.call("DELETE", f"{API}/{cancelled.id}", "sam", json=said)
+    assert (status, body["history"][-1]["reason"]) == (200, "card [CREDIT_CARD] is the customer's")
+    status, body = await admin.call("POST", f"{API}/{glass.id}/acknowledge", "audrey", json=said)
+    assert (status, body["review_reason"]) == (200, "card [CREDIT_CARD] is the customer's")
+    for approval in (denied, cancelled, glass):
+        status, shown = await admin.call("GET", f"{API}/{approval.id}", "sam" if approval is not glass else "olga")
+        assert status == 200
+        assert "1111" not in orjson.dumps(shown).decode()
+    assert "1111" not in caplog.text
+
+
+# -- attacks on the admin API: ids, paths and what a stranger learns -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path_id",
+    [
+        "..%2F..%2Fetc%2Fpasswd",
+        "4111111111111111",  # caller text shaped like a card number: never repeated
+        "apr_" + "a" * 200,
+        "%00apr_x",
+        "apr_%27%20OR%201%3D1--",
+    ],
+)
+async def test_when_the_id_in_the_path_is_not_one_the_gateway_issues_then_every_operation_is_a_plain_404(
+    admin: Admin, path_id: str
+) -> None:
+    for method, suffix in [("GET", ""), ("DELETE", ""), ("POST", "/approve"), ("POST", "/deny")]:
+        status, body = await admin.call(method, f"{API}/{path_id}{suffix}", "alice", json={"reason": "ok"})
+        assert (status, body["error"]["code"]) == (404, "approval_not_found")
+        assert "4111" not in body["error"]["message"] and "passwd" not in body["error"]["message"]
+
+
+async def test_when_a_reason_body_is_huge_or_not_json_then_it_is_refused_and_nothing_changes(admin: Admin) -> None:
+    approval = admin.people.approval()
+    for data, status, code in [
+        (b'{"reason": "' + b"x" * 1_000_000 + b'"}', 413, "payload_too_large"),  # read no further than a reason needs
+        (b'{"reason": "' + b"x" * 10_000 + b'"}', 400, "reason_too_long"),
+        (b"reason=ok", 400, "invalid_json"),
+        (b"\xff\xfe", 400, "invalid_json"),
+    ]:
+        answer, body = await admin.call("POST", f"{API}/{approval.id}/approve", "alice", data=data)
+        assert (answer, body["error"]["code"]) == (status, code)
+    assert (await admin.call("GET", f"{API}/{approval.id}", "alice"))[1]["state"] == "pending"
+
+
+async def test_when_the_escalation_group_decides_before_the_escalation_is_due_then_it_is_not_theirs(
+    admin: Admin,
+) -> None:
+    approval = admin.people.approval("sam", escalate_to=("security-leads",))
+    for verb in ("approve", "deny"):
+        status, refused = await admin.call("POST", f"{API}/{approval.id}/{verb}", "lee", json={"reason": "early"})
+        assert (status, refused["error"]["code"]) == (404, "approval_not_found")
+    assert admin.people.store.get(approval.id).state == "pending"
+
+
+async def test_when_a_cursor_is_forged_then_the_page_still_holds_only_what_the_caller_may_see(admin: Admin) -> None:
+    sams = admin.people.approval("sam")
+    others = [admin.people.approval("eve", approvers=("ops",)) for _ in range(3)]
+    for forged in ([1e300, ""], [0, "zzz"], [sams.created_at + 1, others[0].id]):
+        cursor = base64.urlsafe_b64encode(orjson.dumps(forged)).decode().rstrip("=")
+        status, page = await admin.call("GET", f"{API}?cursor={cursor}", "sam")
+        assert status == 200
+        assert set(ids(page)) <= {sams.id}

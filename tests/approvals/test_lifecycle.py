@@ -83,7 +83,12 @@ def approved(at: float = T0 + 10) -> ApprovalRequest:
 
 
 def use_it(approval: ApprovalRequest, *, now: float = T0 + 20, **changes: Any) -> ApprovalRequest:
-    binding: dict[str, Any] = {"body_sha256": BODY, "rule": "secrets-need-approval", "policy_version": POLICY}
+    binding: dict[str, Any] = {
+        "body_sha256": BODY,
+        "endpoint": "chat.completions",
+        "rule": "secrets-need-approval",
+        "policy_version": POLICY,
+    }
     binding.update(changes)
     actor = binding.pop("actor", SAM)
     return use(approval, actor, now=now, **binding)
@@ -358,6 +363,7 @@ def test_when_the_requester_uses_a_pending_approval_then_it_says_pending() -> No
     [
         ({"actor": Identity("mallory", groups=("dev",))}, "requester"),
         ({"body_sha256": canonical_body_sha256({"model": "llama", "messages": []})}, "body"),
+        ({"endpoint": "ollama.chat"}, "endpoint"),  # the same body means another thing there
         ({"rule": "another-rule"}, "rule"),
         ({"policy_version": "q" * 64}, "policy"),
     ],
@@ -504,7 +510,15 @@ def test_when_a_requester_in_a_break_glass_group_breaks_the_glass_then_it_is_app
     assert (granted.state, granted.approved_by, granted.expires_at) == ("approved", ("sam",), T0 + 5 + GRANT_S)
     assert (granted.break_glass, granted.review) == (True, "pending")
     assert granted.history[-1] == Transition("approved", "sam", T0 + 5, "prod down")
-    used = use(granted, SAM_ONCALL, body_sha256=BODY, rule=granted.rule, policy_version=POLICY, now=T0 + 6)
+    used = use(
+        granted,
+        SAM_ONCALL,
+        body_sha256=BODY,
+        endpoint=granted.endpoint,
+        rule=granted.rule,
+        policy_version=POLICY,
+        now=T0 + 6,
+    )
     assert used.state == "used"
 
 
@@ -527,7 +541,15 @@ def test_when_someone_else_breaks_the_glass_then_only_the_requester_may() -> Non
 
 def test_when_a_break_glass_is_acknowledged_then_review_is_done_with_who_when_and_why() -> None:
     granted = break_glass(asking(requester=SAM_ONCALL), SAM_ONCALL, "prod down", groups=("oncall",), now=T0)
-    used = use(granted, SAM_ONCALL, body_sha256=BODY, rule=granted.rule, policy_version=POLICY, now=T0 + 1)
+    used = use(
+        granted,
+        SAM_ONCALL,
+        body_sha256=BODY,
+        endpoint=granted.endpoint,
+        rule=granted.rule,
+        policy_version=POLICY,
+        now=T0 + 1,
+    )
 
     reviewed = acknowledge(used, AUDREY, "INC-7 confirmed", now=T0 + 50, auditor=True)
 
@@ -554,3 +576,60 @@ def test_when_acknowledging_is_not_theirs_to_do_then_it_is_refused_with_the_prec
     assert info.value.code == "reason_required"
     with pytest.raises(NoReviewPending):
         acknowledge(asking(), AUDREY, "nothing to see", now=T0 + 1, auditor=True)
+
+
+# -- attacks: one person under two logins (an API key whose owner is their email, and an OIDC login) -------------
+
+SAM_BY_KEY = Requester("Sam@Example.com", kind="service")
+"""Sam's requests through an API key: the key's subject is its owner, written as Sam's email; a key has no email."""
+
+
+@pytest.mark.parametrize(
+    ("requester", "approver"),
+    [
+        # asked through the key, approved through the OIDC login (another subject, Sam's email)
+        (SAM_BY_KEY, Identity("oidc|8f2c", email="sam@example.com", groups=("security",))),
+        # asked through the OIDC login, approved through a key owned by Sam's email
+        (SAM, Identity("SAM@example.com", kind="service", groups=("security",))),
+    ],
+)
+def test_when_the_requester_decides_through_a_key_owned_by_their_email_then_it_is_self_approval(
+    requester: Requester, approver: Identity
+) -> None:
+    asked = asking(requester=requester)
+
+    for decide in (approve, deny):
+        with pytest.raises(SelfApproval):
+            decide(asked, approver, now=T0 + 1)
+
+
+def test_when_an_approver_approves_again_through_a_key_owned_by_their_email_then_it_is_not_a_second_approver() -> None:
+    by_key = Identity("alice@example.com", kind="service", groups=("security",))
+    by_login = Identity("oidc|a11c", email="Alice@Example.com", groups=("security",))
+    once = approve(pending(needed=2), by_key, now=T0 + 1)
+
+    with pytest.raises(AlreadyApproved):
+        approve(once, by_login, now=T0 + 2)
+    assert approve(once, BOB, now=T0 + 2).state == "approved"  # a second person still completes it
+
+
+def test_when_the_requester_reviews_their_break_glass_through_another_login_then_it_is_self_review() -> None:
+    olga_by_key = Requester("olga@example.com", kind="service", groups=("dev", "oncall"))
+    granted = break_glass(asking(requester=olga_by_key), olga_by_key, "prod down", groups=("oncall",), now=T0)
+
+    with pytest.raises(SelfReview):
+        acknowledge(granted, Identity("oidc|01", email="olga@example.com"), "fine", now=T0 + 1, auditor=True)
+
+
+def test_when_two_people_share_no_name_then_neither_counts_as_the_other() -> None:
+    # subjects that are not emails are compared as they are: "sam" and "Sam" are two subjects of one issuer
+    approved_by_sam_cased = approve(asking(), Identity("Sam", groups=("security",)), now=T0 + 1)
+
+    assert approved_by_sam_cased.approved_by == ("Sam",)
+
+
+def test_when_a_pending_approval_is_presented_for_another_body_then_it_is_a_mismatch_not_pending() -> None:
+    # a waiter (X-Clearance-Wait) is not held open for an approval it could never spend
+    with pytest.raises(ApprovalMismatch) as refused:
+        use_it(pending(), body_sha256=canonical_body_sha256({"model": "llama", "messages": []}))
+    assert refused.value.details == {"mismatch": "body"}

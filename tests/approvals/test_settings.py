@@ -28,6 +28,7 @@ def test_when_public_url_is_set_then_links_start_there_else_at_the_requests_host
         {"public_url": "not a url"},
         {"wait": 30},
         {"max_wait": -1},
+        {"max_waiting": 0},
         {"keepalive_interval": 0},
         {"poll_interval": 0},
         {"poll_interval": 61},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,15 @@ def store(url: str) -> Iterator[ApprovalStore]:
 
 
 def use_as_sam(approval: ApprovalRequest, now: float = T0 + 20) -> ApprovalRequest:
-    return use(approval, SAM, body_sha256=approval.body_sha256, rule=approval.rule, policy_version=POLICY, now=now)
+    return use(
+        approval,
+        SAM,
+        body_sha256=approval.body_sha256,
+        endpoint=approval.endpoint,
+        rule=approval.rule,
+        policy_version=POLICY,
+        now=now,
+    )
 
 
 # create, reuse, get
@@ -112,18 +121,23 @@ def test_when_the_same_request_comes_again_while_pending_then_the_pending_approv
     assert store.count_pending("sam", now=T0 + 5) == 1
 
 
-def test_when_the_body_the_rule_or_the_requester_differ_then_a_new_approval_is_made(store: ApprovalStore) -> None:
+def test_when_the_body_rule_requester_endpoint_or_policy_differ_then_a_new_approval_is_made(
+    store: ApprovalStore,
+) -> None:
     first = store.create(request(), now=T0).approval
     others = [
         request({"messages": [{"role": "user", "content": "deploy again"}]}),
         request(rule="another-rule"),
         request(requester=Requester("kim", groups=("dev",))),
+        # a grant is bound to the endpoint and the policy version too: one made for another could never be spent
+        replace(request(), endpoint="ollama.chat"),
+        replace(request(), policy_version="r" * 64),
     ]
 
     made = [store.create(other, now=T0) for other in others]
 
-    assert [m.reused for m in made] == [False, False, False]
-    assert len({first.id, *(m.approval.id for m in made)}) == 4
+    assert [m.reused for m in made] == [False] * 5
+    assert len({first.id, *(m.approval.id for m in made)}) == 6
 
 
 def test_when_the_pending_one_was_decided_then_the_same_request_makes_a_new_approval(store: ApprovalStore) -> None:
@@ -253,6 +267,7 @@ def test_when_a_transition_is_applied_then_the_state_and_the_transition_are_stor
     assert store.get(approval.id) == twice
     assert once.state == "pending" and twice.state == "approved"
     assert twice.approved_by == ("alice", "bob")
+    assert set(twice.approver_names) >= {"alice", "bob"}  # every name they went by, kept (not shown)
     assert [(t.state, t.actor) for t in twice.history] == [
         ("pending", "sam"), ("pending", "alice"), ("approved", "bob"),
     ]  # fmt: skip
@@ -559,6 +574,7 @@ def test_when_a_database_at_0006_is_upgraded_then_its_approvals_read_with_no_rea
     assert (read.reason_from, read.escalate_to, read.escalate_at, read.break_glass, read.review) == (
         "none", (), None, False, None,
     )  # fmt: skip
+    assert read.approver_names == ()  # 0009: approvers' names of older approvals are their subjects alone
     migrate.downgrade(engine, "0006")
     assert "break_glass" not in {c["name"] for c in inspect(engine).get_columns("approval_requests")}
     engine.dispose()

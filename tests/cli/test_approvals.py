@@ -159,3 +159,17 @@ def test_when_an_escalating_approval_is_shown_then_its_escalation_is_printed(run
     result = running.run("alice", "show", approval.id)
     assert result.exit_code == 0, result.output
     assert "to security-leads at" in result.output
+
+
+@pytest.mark.parametrize("pasted", ["{id}/approve?", "{id}/approve#", "apr_{junk}/../{id}/approve?x="])
+def test_when_the_id_given_is_pasted_text_with_a_path_then_nothing_is_sent_and_it_exits_1(
+    running: Running, pasted: str
+) -> None:
+    approval = running.people.approval("sam")
+    given = pasted.format(id=approval.id, junk="x" * 32)
+
+    result = running.run("alice", "deny", given, "--reason", "no")
+
+    assert result.exit_code == 1
+    assert "not an approval id" in result.output
+    assert running.people.store.get(approval.id).state == "pending"  # neither denied nor, worse, approved

@@ -90,12 +90,12 @@ def release_database(request: pytest.FixtureRequest) -> ReleaseDatabase:
     return database
 
 
-SESSION_FIELDS_BEFORE_0009: dict[str, Any] = {
+SESSION_FIELDS_BEFORE_0010: dict[str, Any] = {
     "instance": None, "email": None, "groups": None, "auth_method": None, "key_id": None, "user_agent": None,
     "positions": None, "request_text": None, "response_text": None, "truncated": False, "ttft_ms": None,
     "policy_version": None, "detector_version": None,
 }  # fmt: skip
-"""What a record written before the session record (0009) holds in its columns: nothing, and not truncated."""
+"""What a record written before the session record (0010) holds in its columns: nothing, and not truncated."""
 EXPECTED_RECORDS: list[dict[str, Any]] = [
     {
         "request_id": "req-allowed", "created_at": datetime.fromtimestamp(CREATED, UTC), "method": "POST",
@@ -139,7 +139,7 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in row.items() if k != "id"}, "created_at": _utc(row["created_at"])}
 
 
-EXPECTED_RECORDS = [{**record, **SESSION_FIELDS_BEFORE_0009} for record in EXPECTED_RECORDS]
+EXPECTED_RECORDS = [{**record, **SESSION_FIELDS_BEFORE_0010} for record in EXPECTED_RECORDS]
 
 
 def test_when_a_database_is_new_then_one_history_makes_every_table(tmp_path: Path) -> None:

@@ -310,6 +310,20 @@ def test_when_a_held_request_is_previewed_then_every_finding_is_redacted_whateve
     assert inspector.redact("mail jane.doe@acme-corp.io") == "mail [EMAIL_ADDRESS]"
 
 
+def test_when_a_held_request_carries_an_image_then_its_preview_shows_a_marker_and_the_release_the_image() -> None:
+    inspector = hold_with(MaskPlan())
+    image = data_url("png", png())
+    content = [{"type": "text", "text": "card 4111 1111 1111 1111"}, {"type": "image_url", "image_url": {"url": image}}]
+    held = inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": content}]})
+
+    preview = inspector.preview(held)["messages"][0]["content"]
+    released = inspector.release(held).body["messages"][0]["content"]
+
+    assert preview[0]["text"] == "card [CREDIT_CARD]"
+    assert preview[1]["image_url"]["url"].startswith("[image: ")
+    assert released[1]["image_url"]["url"] == image
+
+
 def test_when_a_held_request_has_a_finding_in_a_key_then_its_preview_is_refused() -> None:
     inspector = hold_with(MaskPlan())
     held = inspect(inspector, {"model": "m", "messages": [{"role": "user", "content": "x"}], "metadata": {CARD_KEY: 1}})

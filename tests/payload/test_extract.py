@@ -3,6 +3,7 @@ as they are."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from clearance.payload.extract import (
     number_digits,
     rewrite_paths,
     rewrite_texts,
+    summarise_images,
     walk,
     walk_body,
 )
@@ -320,3 +322,30 @@ def test_the_walk_refuses_exactly_the_bodies_nested_too_deeply(value: Any, limit
         assert depth_exceeds(body, limit)
     else:
         assert not depth_exceeds(body, limit)
+
+
+def test_when_images_are_summarised_then_only_real_images_become_markers() -> None:
+    body = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "what is on this card?"},
+                    {"type": "image_url", "image_url": {"url": IMAGE}},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            },
+            {"role": "user", "content": "see", "images": [base64.b64encode(png()).decode(), "not an image"]},
+        ]
+    }
+
+    summary = summarise_images(body)
+
+    first, second = summary["messages"]
+    assert first["content"][0] == {"type": "text", "text": "what is on this card?"}
+    assert first["content"][1]["image_url"]["url"] == f"[image: {len(IMAGE):,} characters of base64]"
+    # not a proven image: text, left for the masker, never hidden by a marker
+    assert first["content"][2]["image_url"]["url"] == "data:image/png;base64,AAAA"
+    assert second["images"][0].startswith("[image: ")
+    assert second["images"][1] == "not an image"
+    assert body["messages"][0]["content"][1]["image_url"]["url"] == IMAGE  # a copy: the body is unchanged

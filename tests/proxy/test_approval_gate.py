@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import openai
 import orjson
 import pytest
@@ -28,7 +29,7 @@ from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.webhook import SIGNATURE_HEADER, verify_signature
 from clearance.auth.keys import ApiKeyStore
-from clearance.exceptions import ApprovalNotFound, InvalidRequest
+from clearance.exceptions import ApprovalNotFound, InvalidRequest, TooManyWaiting
 from clearance.models import ApprovalRequirement, Decision, Identity
 from clearance.proxy.approval_gate import (
     APPROVAL_HEADER,
@@ -50,6 +51,7 @@ CARD = "4111 1111 1111 1111"
 SECURITY = Identity(subject="sec@example.com", email="sec@example.com", groups=("security",))
 START = 1_800_000_000.0
 EXPIRES = "2027-01-15T09:00:00Z"
+TOOL: dict[str, Any] = {"type": "function", "function": {"name": "deploy", "parameters": {"type": "object"}}}
 
 
 @dataclass
@@ -395,7 +397,9 @@ async def test_when_the_gate_is_given_an_id_of_another_shape_then_it_does_not_lo
     decision = Decision("require_approval", "r", (), "restricted")
 
     with pytest.raises(ApprovalNotFound) as info:
-        await gate.spend("../../etc/passwd", Identity(subject="eve"), body_sha256="0" * 64, decision=decision)
+        await gate.spend(
+            "../../etc/passwd", Identity(subject="eve"), body_sha256="0" * 64, endpoint="chat", decision=decision
+        )
 
     assert "passwd" not in info.value.message
     store.close()
@@ -618,6 +622,122 @@ async def test_when_nobody_decides_in_time_then_the_gateway_escalates_the_approv
         assert [t.reason for t in escalated.history if t.actor == "system"] == ["escalated to security-leads"]
 
 
+# -- attacks on a grant: it is good for exactly the approved request ----------------------------------------------
+
+
+async def send_raw(s: Setup, key: str, path: str, body: bytes, **headers: str) -> tuple[int, dict[str, Any]]:
+    """POST ``body`` as it is (any key order, any whitespace) to ``path`` of the gateway."""
+    sent = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", **headers}
+    async with aiohttp.ClientSession() as session, session.post(s.gw.url + path, data=body, headers=sent) as answer:
+        return answer.status, orjson.loads(await answer.read()) if answer.content_type.endswith("json") else {}
+
+
+def chat(content: str, **extra: Any) -> dict[str, Any]:
+    return {"model": "llama-internal", "messages": [{"role": "user", "content": content}], **extra}
+
+
+async def test_when_the_approved_body_comes_in_another_key_order_and_spacing_then_the_grant_covers_it(
+    setup: Setup, fake_upstream: FakeUpstream
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+    # the same JSON value, written another way: keys reversed, spaces and newlines, an escaped character
+    escaped = f"why does {TOKEN} fail\u003f"
+    body = (
+        '{ "messages" : [ {"content": "' + escaped + '",\n "role":"user"} ],\n\t"model": "llama-internal" }'
+    ).encode()
+
+    status, _ = await send_raw(setup, setup.eve, "/v1/chat/completions", body, **{APPROVAL_HEADER: approval_id})
+
+    assert status == 200
+    assert setup.store.get(approval_id).state == "used"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "mismatch"),
+    [
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?", stream=True), "body"),
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?", n=5), "body"),
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?", tools=[TOOL]), "body"),
+        ("/v1/chat/completions", {**chat(f"why does {TOKEN} fail?"), "model": "codellama-hosted"}, "body"),
+        # unicode normalisation: the NFD form of a character is another string the model would read
+        ("/v1/chat/completions", chat(f"why does {TOKEN} fail?\u0301"), "body"),
+        # the very same body on Ollama's chat, which streams by default: not what was approved
+        ("/api/chat", chat(f"why does {TOKEN} fail?"), "endpoint"),
+    ],
+)
+async def test_when_a_grant_is_presented_with_the_body_changed_or_on_another_endpoint_then_approval_mismatch(
+    setup: Setup, fake_upstream: FakeUpstream, path: str, body: dict[str, Any], mismatch: str
+) -> None:
+    approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+    setup.approve(approval_id)
+
+    status, refused = await send_raw(setup, setup.eve, path, orjson.dumps(body), **{APPROVAL_HEADER: approval_id})
+
+    error = refused["error"]
+    assert (status, error["code"], error.get("mismatch")) == (403, "approval_mismatch", mismatch)
+    assert fake_upstream.received == []
+    assert setup.store.get(approval_id).state == "approved"  # still good for the approved request, once
+
+
+async def test_when_a_grant_is_presented_after_a_policy_reload_then_approval_mismatch(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(POLICY_FILE.read_text())
+    async for setup in make_setup(make_gateway, fake_upstream, tmp_path, policy_file):
+        approval_id = await setup.held(setup.eve, f"why does {TOKEN} fail?")
+        setup.approve(approval_id)
+        policy_file.write_text(POLICY_FILE.read_text() + "\n# an edit anywhere in the file\n")
+        assert setup.gw.app[POLICY].reload()
+
+        error = await setup.refused(setup.eve, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: approval_id})
+
+    assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "policy")
+    assert fake_upstream.received == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v1/chat/completions",
+            {
+                "model": "llama-internal",
+                "messages": [
+                    {"role": "user", "content": "deploy"},
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "deploy", "arguments": orjson.dumps({"token": TOKEN}).decode()},
+                            }
+                        ],
+                    },
+                    {"role": "tool", "tool_call_id": "c1", "content": f"deployed with {TOKEN}"},
+                ],
+                "tools": [{**TOOL, "function": {**TOOL["function"], "description": f"card {CARD}"}}],
+            },
+        ),
+        ("/v1/embeddings", {"model": "llama-internal", "input": [f"why does {TOKEN} fail?", CARD]}),
+    ],
+)
+async def test_when_the_secret_is_in_tool_calls_tools_or_embeddings_input_then_the_preview_holds_none(
+    setup: Setup, fake_upstream: FakeUpstream, path: str, body: dict[str, Any]
+) -> None:
+    status, refused = await send_raw(setup, setup.eve, path, orjson.dumps(body))
+
+    assert (status, refused["error"]["code"]) == (403, "approval_required")
+    approval = setup.store.get(refused["error"]["approval"]["id"])
+    for shown in (approval.preview, orjson.dumps(refused).decode()):
+        assert TOKEN not in shown and CARD not in shown
+    assert "[GITHUB_TOKEN]" in approval.preview
+    assert fake_upstream.received == []
+
+
 # -- wait mode ---------------------------------------------------------------------------------------------------
 
 WAIT_FAST: dict[str, Any] = {"poll_interval": 0.05, "keepalive_interval": 0.05}
@@ -806,7 +926,14 @@ async def test_when_the_waiting_caller_disconnects_then_the_approval_stays_pendi
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, None), ("0", None), ("30", (30.0, False)), (" 2.5 ", (2.5, False)), ("301", (300.0, True))],
+    [
+        (None, None),
+        ("0", None),
+        ("30", (30.0, False)),
+        (" 2.5 ", (2.5, False)),
+        ("301", (300.0, True)),
+        ("999999999.999999", (300.0, True)),  # the longest number read: cut like any other
+    ],
 )
 def test_when_the_wait_header_is_read_then_it_is_seconds_cut_to_max_wait(
     value: str | None, expected: tuple[float, bool] | None
@@ -814,9 +941,123 @@ def test_when_the_wait_header_is_read_then_it_is_seconds_cut_to_max_wait(
     assert wait_seconds(value, ApprovalSettings()) == expected
 
 
-@pytest.mark.parametrize("value", ["1e3", "-0", "30s", "0x10", "inf", "١٢"])
+@pytest.mark.parametrize("value", ["1e3", "-0", "30s", "0x10", "inf", "١٢", "1" * 10, "nan", "3\uff10", "1_0", ""])
 def test_when_the_wait_header_is_not_plain_seconds_then_invalid_request(value: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         wait_seconds(value, ApprovalSettings())
 
     assert info.value.param == WAIT_HEADER
+
+
+# -- attacks on wait mode: one requester cannot hold the gateway open ---------------------------------------------
+
+
+@pytest.fixture
+async def two_waits(make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path) -> AsyncIterator[Setup]:
+    async for made in make_setup(make_gateway, fake_upstream, tmp_path, max_waiting=2, **WAIT_FAST):
+        yield made
+
+
+async def test_when_a_requester_holds_max_waiting_requests_open_then_one_more_is_429_and_others_still_wait(
+    two_waits: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = two_waits
+    signals = s.gw.app[SIGNALS]
+
+    async def wait_for_it(key: str) -> str:
+        try:
+            await s.ask(key, f"why does {TOKEN} fail?", **{WAIT_HEADER: "30"})
+        except openai.APIStatusError as error:
+            return str(error.code)
+        return "ok"
+
+    async def decide_when_three_wait(eves: ApprovalRequest) -> None:
+        for _ in range(2000):  # bounded: 10 s
+            if signals.waiting >= 3:
+                break
+            await asyncio.sleep(0.005)
+        assert signals.waiting == 3
+        s.approve(eves.id)
+        [bobs] = [a for a in s.store.list(state="pending") if a.id != eves.id]
+        s.store.apply(bobs.id, lambda a: deny(a, SECURITY, "no", now=s.clock()))
+
+    async def attacker() -> str:
+        eves = await until_waiting(s, 2)
+        refused = await s.refused(s.eve, f"why does {TOKEN} fail?", **{WAIT_HEADER: "30"})
+        assert (refused.status_code, refused.code, refused.type) == (429, "too_many_waiting", "rate_limit_error")
+        assert TOKEN not in str(refused.body)
+        # the limit is the requester's: another engineer still waits, until their approval is decided
+        bob, _ = await asyncio.gather(wait_for_it(s.bob), decide_when_three_wait(eves))
+        return bob
+
+    *eves, bob = await asyncio.wait_for(asyncio.gather(wait_for_it(s.eve), wait_for_it(s.eve), attacker()), 20)
+
+    # two waiters of one approval: its one use goes to exactly one of them
+    assert (sorted(eves), bob) == (["approval_used", "ok"], "approval_denied")
+    assert len(fake_upstream.received) == 1
+    codes = sorted(str(r["error_code"]) for r in await s.gw.records())
+    assert codes == sorted(["None", "approval_used", "too_many_waiting", "approval_denied"])
+
+
+async def test_when_waiting_slots_are_taken_and_given_back_then_the_limit_is_per_requester(tmp_path: Path) -> None:
+    store = ApprovalStore(f"sqlite:///{tmp_path / 'gate.db'}")
+    gate = ApprovalGate(store, ApprovalSettings(max_waiting=1))
+    eve, bob = Identity(subject="eve"), Identity(subject="bob")
+
+    with gate.waiting_slot(eve), gate.waiting_slot(bob), pytest.raises(TooManyWaiting), gate.waiting_slot(eve):
+        pass
+    with gate.waiting_slot(eve):  # given back when the wait ended
+        pass
+    with pytest.raises(RuntimeError), gate.waiting_slot(eve):
+        raise RuntimeError("a wait that failed")
+    with gate.waiting_slot(eve):  # given back when the wait failed too
+        pass
+    store.close()
+
+
+async def test_when_a_waiter_presents_its_pending_approval_with_another_body_then_it_is_refused_at_once(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    approval_id = await s.held(s.eve, f"why does {TOKEN} fail?")
+
+    error = await s.refused(s.eve, f"why does {TOKEN} fail now?", **{APPROVAL_HEADER: approval_id, WAIT_HEADER: "30"})
+
+    assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "body")
+    assert s.gw.app[SIGNALS].waiting == 0
+    assert s.store.get(approval_id).state == "pending"
+
+
+async def test_when_a_waiter_presents_another_requesters_approval_then_it_learns_nothing_of_its_state(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    eves = await s.held(s.eve, f"why does {TOKEN} fail?")
+    for state in ("pending", "denied"):
+        if state == "denied":
+            s.store.apply(eves, lambda a: deny(a, SECURITY, "no", now=s.clock()))
+        error = await s.refused(s.bob, f"why does {TOKEN} fail?", **{APPROVAL_HEADER: eves, WAIT_HEADER: "30"})
+        assert (error.status_code, error.code, error.body["mismatch"]) == (403, "approval_mismatch", "requester")
+        assert state not in error.message
+    assert fake_upstream.received == []
+
+
+async def test_when_a_grant_comes_with_break_glass_and_wait_headers_then_break_glass_decides_and_the_grant_is_kept(
+    waiting: Setup, fake_upstream: FakeUpstream
+) -> None:
+    s = waiting
+    eves = await s.held(s.eve, f"why does {TOKEN} fail?")
+    s.approve(eves)
+    headers = {APPROVAL_HEADER: eves, BREAK_GLASS_HEADER: "prod down", WAIT_HEADER: "30"}
+
+    # not on call: the break-glass is refused, and the grant presented with it is not spent on the way
+    error = await s.refused(s.eve, f"why does {TOKEN} fail?", **headers)
+    assert (error.status_code, error.code) == (403, "break_glass_not_allowed")
+    assert s.store.get(eves).state == "approved"
+    assert fake_upstream.received == []
+    # on call, presenting another requester's grant: the break-glass is their own approval, the grant untouched
+    answer = await s.ask(s.olga, f"why does {TOKEN} fail?", **headers)
+    assert answer.choices[0].message.content
+    assert s.store.get(eves).state == "approved"
+    [glass] = [a for a in s.store.list() if a.break_glass]
+    assert (glass.requester.subject, glass.state, glass.review) == ("olga@example.com", "used", "pending")

@@ -3,8 +3,8 @@ positions, the forwarded request and returned answer (redacted, as the record mo
 to first token, and the policy and detector versions. Records written before it keep every new column empty
 (``truncated`` false), so they stay readable.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
