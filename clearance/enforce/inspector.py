@@ -228,7 +228,10 @@ class Inspector:
         value. A key or structural string holding a finding cannot be
         redacted without changing the request: such a request is refused (400), as it would be if it were sent."""
         held = _held(inspection)
-        return summarise_images(self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)[0])
+        shown: dict[str, Any] = summarise_images(
+            self._masked(self._masker(REDACT_ALL), held.walked, held.findings, held.fixed)[0]
+        )
+        return shown
 
     @staticmethod
     def released_as(inspection: Inspection) -> dict[str, Release]:
