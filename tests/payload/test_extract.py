@@ -325,7 +325,7 @@ def test_the_walk_refuses_exactly_the_bodies_nested_too_deeply(value: Any, limit
 
 
 def test_when_images_are_summarised_then_only_real_images_become_markers() -> None:
-    body = {
+    body: dict[str, Any] = {
         "messages": [
             {
                 "role": "user",
