@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from clearance.approvals.settings import ApprovalSettings
+from clearance.audit.checkpointer import IntegrityConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -119,6 +120,8 @@ class AuditConfig(_Strict):
     url: str | None = None
     """The older name of ``database.url``, still read so that configuration files written for earlier releases keep
     working. Code reads ``database.url``, which holds this value when it is set."""
+    integrity: IntegrityConfig = IntegrityConfig()
+    """Signed checkpoints of the audit tree (docs/audit-integrity.md); off without ``signing_key``."""
 
 
 class LoggingConfig(_Strict):

@@ -2,7 +2,9 @@
 
 Writes never sit on the request path: ``record()`` only queues. One owned writer task drains the queue in batches
 on a worker thread, retrying a failed batch (never dropping it) until the store comes back, and ``close()`` waits
-for everything queued to be written.
+for everything queued to be written. Each batch's records become leaves of the audit tree in the same transaction
+(``clearance.audit.tree``); with ``audit.integrity`` configured, a checkpointer signs the tree periodically and at
+close (``clearance.audit.checkpointer``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from clearance.audit import tree
+from clearance.audit.checkpointer import Checkpointer, IntegrityConfig
 from clearance.db import migrate
 from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records, heartbeats
@@ -84,6 +88,7 @@ class SqlAuditStore:
         retry_s: float = 1.0,
         on_queue_depth: Callable[[int], None] | None = None,
         on_failure: Callable[[], None] | None = None,
+        integrity: IntegrityConfig | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -97,10 +102,17 @@ class SqlAuditStore:
         self._idle.set()
         self._on_queue_depth = on_queue_depth
         self._on_failure = on_failure
+        self._integrity = integrity or IntegrityConfig()
+        self._checkpoints = TaskSet()
+        self.checkpointer: Checkpointer | None = None
 
     async def start(self) -> None:
         await asyncio.to_thread(migrate.upgrade, self.engine)
+        self.checkpointer = Checkpointer.from_config(self.engine, self._integrity)  # a bad key stops the start
         self._writer_task = self._tasks.spawn(self._writer(), name="audit-writer")
+        if self.checkpointer is not None:
+            interval = self._integrity.checkpoint_interval
+            _ = self._checkpoints.spawn(self.checkpointer.run(interval), name="audit-checkpoints")
 
     def record(self, entry: AuditRecord) -> None:
         self._idle.clear()
@@ -146,7 +158,10 @@ class SqlAuditStore:
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as connection:
-            connection.execute(audit_records.insert(), rows)
+            head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
+            inserted = audit_records.insert().returning(audit_records.c.id, sort_by_parameter_order=True)
+            ids = connection.execute(inserted, rows).scalars().all()
+            tree.append(connection, head, list(zip(ids, rows, strict=True)))
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written."""
@@ -173,6 +188,12 @@ class SqlAuditStore:
     async def close(self) -> None:
         self._queue.put_nowait(None)
         await self._tasks.join()
+        await self._checkpoints.cancel_all()
+        if self.checkpointer is not None:  # the last records written get a checkpoint too
+            try:
+                await asyncio.to_thread(self.checkpointer.checkpoint)
+            except Exception as exc:
+                log.error("audit checkpoint at shutdown failed", extra={"error": type(exc).__name__})
         await asyncio.to_thread(self.engine.dispose)
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
