@@ -99,7 +99,11 @@ def keygen(
     name: str = typer.Argument(..., help="The key name: the log's origin, e.g. audit.example.com/clearance"),
 ) -> None:
     """Print a new signer key (secret) and, on the next line, its verifier key (public)."""
-    signer, verifier = generate_key(name)
+    try:
+        signer, verifier = generate_key(name)
+    except IntegrityError as exc:
+        typer.echo(f"{exc.message} ({exc.code})", err=True)
+        raise typer.Exit(2) from None
     typer.echo(signer)
     typer.echo(verifier)
 
