@@ -124,7 +124,9 @@ def read_trail(engine: Engine) -> Trail:
         rows = connection.execute(
             select(audit_records).where(audit_records.c.id > head.base_record_id).order_by(audit_records.c.id)
         )
-        records = tuple(StoredRecord(int(row.id), str(row.request_id), record_leaf_hash(row._mapping)) for row in rows)
+        records = tuple(
+            StoredRecord(int(row.id), str(row.request_id), record_leaf_hash(dict(row._mapping))) for row in rows
+        )
         leaves = tuple(
             StoredLeaf(int(r.leaf_index), int(r.record_id), str(r.request_id), bytes(r.leaf_hash))
             for r in connection.execute(select(audit_leaves).order_by(audit_leaves.c.leaf_index))
