@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from clearance.audit import tree
 from clearance.audit.checkpointer import Checkpointer, IntegrityConfig
+from clearance.audit.leaf import record_leaf_hash
 from clearance.db import migrate
 from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records, heartbeats
@@ -157,11 +158,13 @@ class SqlAuditStore:
                 await asyncio.sleep(self._retry_s)
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
+        hashes = [record_leaf_hash(row) for row in rows]
         with self.engine.begin() as connection:
             head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
-            inserted = audit_records.insert().returning(audit_records.c.id, sort_by_parameter_order=True)
-            ids = connection.execute(inserted, rows).scalars().all()
-            tree.append(connection, head, list(zip(ids, rows, strict=True)))
+            ids = tree.allocate_ids(connection, len(rows))
+            connection.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
+            leaves = [(i, row["request_id"], h) for i, row, h in zip(ids, rows, hashes, strict=True)]
+            tree.append(connection, head, leaves)
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written."""

@@ -46,8 +46,9 @@ def test_when_batches_are_appended_then_the_saved_frontier_gives_the_root_of_all
     for batch in (rows[:3], rows[3:]):
         with engine.begin() as c:
             head = tree.lock_head(c)
-            ids = c.execute(audit_records.insert().returning(audit_records.c.id, sort_by_parameter_order=True), batch)
-            tree.append(c, head, list(zip(ids.scalars().all(), batch, strict=True)))
+            ids = tree.allocate_ids(c, len(batch))
+            c.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, batch, strict=True)])
+            tree.append(c, head, [(i, r["request_id"], record_leaf_hash(r)) for i, r in zip(ids, batch, strict=True)])
     with engine.connect() as c:
         head = tree.read_head(c)
         leaves = c.execute(select(audit_leaves).order_by(audit_leaves.c.leaf_index)).all()
@@ -57,3 +58,22 @@ def test_when_batches_are_appended_then_the_saved_frontier_gives_the_root_of_all
     assert [leaf.leaf_index for leaf in leaves] == list(range(7))
     assert head.frontier.size == 7
     assert head.frontier.root() == root_hash([record_leaf_hash(r) for r in rows])
+
+
+def test_when_the_newest_record_was_deleted_then_its_id_is_never_given_again(trail_url: str) -> None:
+    """Its leaf keeps the id: giving it to a new record would clash with that leaf and stall the writer."""
+    engine = make_engine(trail_url)
+    migrate.upgrade(engine)
+    with engine.begin() as c:
+        head = tree.lock_head(c)
+        (first,) = tree.allocate_ids(c, 1)
+        c.execute(audit_records.insert(), [{**_row(trail_record(0)), "id": first}])
+        tree.append(c, head, [(first, "req-0", record_leaf_hash(_row(trail_record(0))))])
+    with engine.begin() as c:
+        c.execute(audit_records.delete())
+    with engine.begin() as c:
+        tree.lock_head(c)
+        ids = tree.allocate_ids(c, 3)
+    engine.dispose()
+
+    assert ids == [first + 1, first + 2, first + 3]
