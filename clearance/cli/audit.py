@@ -1,7 +1,7 @@
 """``clearance audit verify|keygen``: check the audit trail offline, and make a checkpoint signing key.
 
-``verify`` reads the database (``--database``, or ``$CLEARANCE_DATABASE_URL``), the saved checkpoints
-(``--checkpoints DIR``, the export directory or a copy of it) and the verifier key (``--key``: the key string, or a
+``verify`` reads the database (``--db URL``, else ``database.url`` from ``--config``), the saved checkpoints
+(``--checkpoints DIR``, else the configured export directory) and the verifier key (``--key``: the key string, or a
 file of key lines), checks every record against the tree and the tree against every checkpoint
 (``clearance.audit.verify``), prints a table of findings by request id and exits 1 when there is any.
 ``keygen`` prints a new signer key (secret: put it in a file or a secret manager) and its verifier key (public).
@@ -17,8 +17,10 @@ from rich.table import Table
 
 from clearance.audit.note import generate_key, load_verifiers
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
+from clearance.cli.keys import CONFIG_OPTION
+from clearance.config import load_config
 from clearance.db.engine import make_engine
-from clearance.exceptions import IntegrityError
+from clearance.exceptions import ConfigError, IntegrityError
 
 audit_app = typer.Typer(help="Verify the audit trail offline; make a checkpoint signing key.", no_args_is_help=True)
 
@@ -63,20 +65,36 @@ def print_report(report: VerifyReport, console: Console) -> None:
     console.print(findings)
 
 
+def _from_config(config: Path) -> tuple[str, Path | None, str | None]:
+    """The database URL, the export directory and the origin that the gateway's configuration names."""
+    try:
+        gateway = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"clearance audit verify: {exc.message} (or pass --db URL)", err=True)
+        raise typer.Exit(2) from None
+    integrity = gateway.audit.integrity
+    return gateway.database.url, integrity.export.directory, integrity.origin
+
+
 @audit_app.command("verify")
 def verify_command(
-    database: str = typer.Option(..., "--database", envvar="CLEARANCE_DATABASE_URL", help="The database URL."),
     key: str = typer.Option(..., "--key", help="The verifier key, or a file of verifier keys (one a line)."),
     checkpoints: Path | None = typer.Option(
-        None, "--checkpoints", help="Directory of saved checkpoints (the export directory or a copy)."
+        None, "--checkpoints", help="Directory of saved checkpoints (default: the configured export directory)."
     ),
+    db: str | None = typer.Option(None, "--db", help="A SQLAlchemy URL (instead of reading it from --config)."),
+    config: Path = CONFIG_OPTION,
     origin: str | None = typer.Option(None, "--origin", help="Accept only checkpoints of this log."),
 ) -> None:
     """Check every record against the tree and the tree against every saved checkpoint; exit 1 on a finding."""
     console = Console(width=160)
+    if db is None:
+        db, configured_directory, configured_origin = _from_config(config)
+        checkpoints = checkpoints or configured_directory
+        origin = origin or configured_origin
     try:
         verifiers = load_verifiers(_verifier_keys(key))
-        engine = make_engine(database)
+        engine = make_engine(db)
         try:
             trail = read_trail(engine)
         finally:

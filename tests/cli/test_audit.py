@@ -55,7 +55,7 @@ async def test_when_the_trail_is_intact_then_verify_says_so_and_exits_zero(tmp_p
     key = tmp_path / "verifier.keys"
     key.write_text(f"{make_signer().verifier()}\n")
 
-    code, out, _ = run("verify", "--database", url, "--key", str(key), "--checkpoints", str(tmp_path / "cp"))
+    code, out, _ = run("verify", "--db", url, "--key", str(key), "--checkpoints", str(tmp_path / "cp"))
 
     assert code == 0, out
     assert "No finding" in out
@@ -70,7 +70,7 @@ async def test_when_a_record_was_changed_then_verify_names_it_and_exits_one(tmp_
     store.engine.dispose()
 
     code, out, _ = run(
-        "verify", "--database", url, "--key", str(make_signer().verifier()), "--checkpoints", str(tmp_path / "cp")
+        "verify", "--db", url, "--key", str(make_signer().verifier()), "--checkpoints", str(tmp_path / "cp")
     )
 
     assert code == 1
@@ -81,7 +81,24 @@ async def test_when_a_record_was_changed_then_verify_names_it_and_exits_one(tmp_
 async def test_when_the_verifier_key_is_malformed_then_verify_stops_before_reading(tmp_path: Path) -> None:
     url = await _trail(tmp_path)
 
-    code, out, _ = run("verify", "--database", url, "--key", "someone+zz+nothing")
+    code, out, _ = run("verify", "--db", url, "--key", "someone+zz+nothing")
 
     assert code == 2
     assert "malformed_key" in out
+
+
+async def test_when_no_db_is_given_then_verify_reads_the_database_and_the_export_directory_from_the_config(
+    tmp_path: Path,
+) -> None:
+    url = await _trail(tmp_path)
+    config = tmp_path / "clearance.yaml"
+    config.write_text(
+        f"database: {{url: '{url}'}}\n"
+        f"audit: {{integrity: {{origin: {ORIGIN}, export: {{directory: '{tmp_path / 'cp'}'}}}}}}\n"
+        "upstreams: [{name: u, kind: openai, base_url: 'http://127.0.0.1:9/v1', models: [m]}]\n"
+    )
+
+    code, out, err = run("verify", "--config", str(config), "--key", str(make_signer().verifier()))
+
+    assert code == 0, out + err
+    assert "00000000000000000006.checkpoint" in out
