@@ -5,7 +5,8 @@ if the tree grew since the newest stored checkpoint, a checkpoint (origin, size,
 ``audit.integrity.signing_key`` (a file or an environment variable, never the database), stored in
 ``audit_checkpoints`` and handed to each export (``clearance.audit.export``). Several instances sharing one database
 may sign the same size: Ed25519 is deterministic, so they produce the same note, stored once. An export that fails
-is retried at the next tick; the checkpoint is in the database meanwhile.
+is retried at the next tick; the checkpoint is in the database meanwhile. A tree smaller than a checkpoint already
+signed (or of its size with another root) is never signed: the trail was cut, and the error says so each tick.
 
 Without a signing key, integrity is off: records are still written (and kept in the tree), nothing is signed.
 """
@@ -20,14 +21,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from clearance.audit.checkpoint import Checkpoint, sign_checkpoint
 from clearance.audit.export import CheckpointExport, DirectoryExport, StreamExport
+from clearance.audit.merkle import MerkleFrontier
 from clearance.audit.note import NoteSigner, load_signer
 from clearance.audit.tree import read_head
 from clearance.db.tables import audit_checkpoints
+from clearance.exceptions import ProofFailed
 from clearance.secretref import SecretRef
 
 log = logging.getLogger("clearance.audit")
@@ -85,6 +88,7 @@ class Checkpointer:
         self._exports = tuple(exports)
         self._now = now
         self._unexported: dict[int, str] = {}
+        self._signed: tuple[int, bytes] | None = None
 
     @classmethod
     def from_config(cls, engine: Engine, config: IntegrityConfig) -> Checkpointer | None:
@@ -107,8 +111,13 @@ class Checkpointer:
     def _take(self) -> Checkpoint | None:
         with self._engine.begin() as connection:
             frontier = read_head(connection).frontier
-            newest = connection.execute(select(func.max(audit_checkpoints.c.size))).scalar()
-            if frontier.size == 0 or (newest is not None and frontier.size <= newest):
+            newest = connection.execute(
+                select(audit_checkpoints.c.size, audit_checkpoints.c.root_hash)
+                .order_by(audit_checkpoints.c.size.desc())
+                .limit(1)
+            ).first()
+            self._refuse_a_shrunk_tree(frontier, None if newest is None else (int(newest[0]), bytes(newest[1])))
+            if frontier.size == 0 or (newest is not None and frontier.size <= newest[0]):
                 return None
             checkpoint = Checkpoint(self._origin, frontier.size, frontier.root())
             note = sign_checkpoint(checkpoint, [self._signer])
@@ -119,8 +128,23 @@ class Checkpointer:
                 ).on_conflict_do_nothing(index_elements=["size"])
             )
         self._unexported[checkpoint.size] = note
+        self._signed = (checkpoint.size, checkpoint.root_hash)
         log.info("audit checkpoint signed", extra={"size": checkpoint.size})
         return checkpoint
+
+    def _refuse_a_shrunk_tree(self, frontier: MerkleFrontier, stored: tuple[int, bytes] | None) -> None:
+        """Never sign over a tree that lost leaves since a checkpoint (this process's or the database's newest):
+        the cheap half of a consistency check, needing no leaf. A rewrite that keeps or grows the size is left to
+        ``clearance audit verify``."""
+        for known in (self._signed, stored):
+            if known is None:
+                continue
+            size, root = known
+            if frontier.size < size or (frontier.size == size and frontier.root() != root):
+                raise ProofFailed(
+                    f"the audit tree has {frontier.size} leaves but checkpoint {size} was signed over a different "
+                    "tree: the trail was cut or rewritten; not signing. Run clearance audit verify"
+                )
 
     def _export(self) -> None:
         for size, note in sorted(self._unexported.items()):
@@ -137,5 +161,7 @@ class Checkpointer:
             await asyncio.sleep(interval)
             try:
                 await asyncio.to_thread(self.checkpoint)
+            except ProofFailed as exc:
+                log.error("audit checkpoint refused", extra={"error": exc.message})
             except Exception as exc:  # the database is down: the next tick tries again
                 log.error("audit checkpoint failed", extra={"error": type(exc).__name__})

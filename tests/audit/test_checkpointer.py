@@ -6,12 +6,14 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from clearance.audit.checkpoint import open_checkpoint
 from clearance.audit.checkpointer import Checkpointer, CheckpointExportConfig, IntegrityConfig
+from clearance.audit.merkle import MerkleFrontier
 from clearance.audit.store import SqlAuditStore
-from clearance.db.tables import audit_checkpoints
+from clearance.db.tables import audit_checkpoints, audit_leaves, audit_tree_head
+from clearance.exceptions import ProofFailed
 from clearance.secretref import SecretRef
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
 
@@ -92,3 +94,21 @@ def test_when_a_key_file_is_configured_then_the_origin_defaults_to_the_key_name(
     assert checkpointer is not None
     assert checkpointer._origin == ORIGIN
     assert [type(e).__name__ for e in config.exports()] == ["DirectoryExport", "StreamExport"]
+
+
+async def test_when_the_tree_lost_leaves_since_a_checkpoint_then_it_is_not_signed_again(tmp_path: Path) -> None:
+    store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}", linger_s=0)
+    await store.start()
+    checkpointer = Checkpointer(store.engine, make_signer(), origin=ORIGIN)
+    for i in range(3):
+        store.record(trail_record(i))
+    await store.flush()
+    assert checkpointer.checkpoint() is not None
+    with store.engine.begin() as c:  # the operator cuts the tail, the head and the database's checkpoint
+        c.execute(delete(audit_leaves).where(audit_leaves.c.leaf_index == 2))
+        c.execute(delete(audit_checkpoints))
+        c.execute(update(audit_tree_head).values(size=2, nodes=MerkleFrontier.of([b"\0" * 32] * 2).nodes[0]))
+
+    with pytest.raises(ProofFailed, match="checkpoint 3 was signed over a different tree"):
+        checkpointer.checkpoint()
+    await store.close()
