@@ -9,12 +9,22 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from clearance.audit.checkpoint import Checkpoint, sign_checkpoint
 from clearance.audit.checkpointer import Checkpointer
 from clearance.audit.export import DirectoryExport
 from clearance.audit.leaf import record_leaf_hash
-from clearance.audit.merkle import MerkleFrontier
+from clearance.audit.merkle import MerkleFrontier, leaf_hash
 from clearance.audit.store import SqlAuditStore, _row
-from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
+from clearance.audit.verify import (
+    SavedCheckpoint,
+    StoredLeaf,
+    StoredRecord,
+    Trail,
+    VerifyReport,
+    load_checkpoints,
+    read_trail,
+    verify,
+)
 from clearance.db.tables import audit_checkpoints, audit_leaves, audit_records, audit_tree_head
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
 
@@ -201,3 +211,51 @@ async def test_when_two_instances_write_one_postgresql_trail_at_once_then_it_is_
         (120, True, None),
         (160, True, True),
     ]
+
+
+def _leaf(index: int, record_id: int) -> StoredLeaf:
+    return StoredLeaf(index, record_id, f"req-{record_id}", leaf_hash(bytes([record_id])))
+
+
+def _pure_trail(leaves: list[StoredLeaf], *, head_size: int | None = None) -> Trail:
+    records = tuple(StoredRecord(leaf.record_id, leaf.request_id, leaf.leaf_hash) for leaf in leaves)
+    frontier = MerkleFrontier.of([leaf.leaf_hash for leaf in leaves])
+    size = frontier.size if head_size is None else head_size
+    return Trail(records, tuple(leaves), size, frontier.root(), 0, ())
+
+
+def test_when_a_middle_leaf_and_its_record_vanish_then_the_gap_is_deleted_and_later_roots_unverifiable() -> (
+    None
+):
+    leaves = [_leaf(i, i + 1) for i in range(4)]
+    signed = SavedCheckpoint("cp-4", Checkpoint(ORIGIN, 4, MerkleFrontier.of([x.leaf_hash for x in leaves]).root()))
+    trail = _pure_trail(leaves)
+    trail = Trail(
+        tuple(r for r in trail.records if r.record_id != 2),
+        tuple(x for x in leaves if x.leaf_index != 1),
+        4,
+        trail.head_root,
+        0,
+        (),
+    )
+
+    report = verify(trail, [signed])
+
+    assert [(f.kind, f.leaf_index) for f in report.findings] == [("deleted", 1)]
+    assert [(s.size, s.root_matches) for s in report.checkpoints] == [(4, None)]
+
+
+def test_when_the_head_disagrees_with_the_leaves_then_it_is_a_finding() -> None:
+    report = verify(_pure_trail([_leaf(0, 1), _leaf(1, 2)], head_size=5), [])
+
+    assert [f.kind for f in report.findings] == ["head"]
+
+
+def test_when_a_checkpoint_is_of_another_log_then_it_is_a_bad_checkpoint(tmp_path: Path) -> None:
+    note = sign_checkpoint(Checkpoint("other.test/log", 1, bytes(32)), [make_signer()])
+
+    saved, bad = load_checkpoints(None, [(1, note)], [make_signer().verifier()], origin=ORIGIN)
+
+    assert saved == []
+    assert [f.kind for f in bad] == ["bad_checkpoint"]
+    assert "other.test/log" in bad[0].detail
