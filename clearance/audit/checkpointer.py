@@ -54,7 +54,7 @@ class IntegrityConfig(BaseModel):
 
     signing_key: SecretRef | None = None
     """The checkpoint signer key (``PRIVATE+KEY+...``, from ``clearance audit keygen``): a file or a variable."""
-    origin: str | None = None
+    origin: Annotated[str, Field(min_length=1, pattern=r"^[^\x00-\x1f]+$")] | None = None
     """The log's name, first line of every checkpoint; defaults to the signing key's name."""
     checkpoint_interval: Annotated[float, Field(gt=0)] = 60.0
     """Seconds between checkpoints (one is taken only when the tree grew)."""

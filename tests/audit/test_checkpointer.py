@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 
 from clearance.audit.checkpoint import open_checkpoint
@@ -112,3 +113,8 @@ async def test_when_the_tree_lost_leaves_since_a_checkpoint_then_it_is_not_signe
     with pytest.raises(ProofFailed, match="checkpoint 3 was signed over a different tree"):
         checkpointer.checkpoint()
     await store.close()
+
+
+def test_when_the_origin_spans_lines_then_the_configuration_is_refused() -> None:
+    with pytest.raises(ValidationError, match="origin"):
+        IntegrityConfig(origin="audit.test\nforged")

@@ -224,9 +224,7 @@ def _pure_trail(leaves: list[StoredLeaf], *, head_size: int | None = None) -> Tr
     return Trail(records, tuple(leaves), size, frontier.root(), 0, ())
 
 
-def test_when_a_middle_leaf_and_its_record_vanish_then_the_gap_is_deleted_and_later_roots_unverifiable() -> (
-    None
-):
+def test_when_a_middle_leaf_and_its_record_vanish_then_the_gap_is_deleted_and_later_roots_unverifiable() -> None:
     leaves = [_leaf(i, i + 1) for i in range(4)]
     signed = SavedCheckpoint("cp-4", Checkpoint(ORIGIN, 4, MerkleFrontier.of([x.leaf_hash for x in leaves]).root()))
     trail = _pure_trail(leaves)
