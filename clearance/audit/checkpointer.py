@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from clearance.audit.checkpoint import Checkpoint, sign_checkpoint
-from clearance.audit.export import CheckpointExport, DirectoryExport, StreamExport
+from clearance.audit.export import CheckpointExport, DirectoryExport, HttpExport, StreamExport
 from clearance.audit.merkle import MerkleFrontier
 from clearance.audit.note import NoteSigner, load_signer
 from clearance.audit.tree import read_head
@@ -34,6 +34,17 @@ from clearance.exceptions import ProofFailed
 from clearance.secretref import SecretRef
 
 log = logging.getLogger("clearance.audit")
+
+
+class HttpExportConfig(BaseModel):
+    """An HTTP endpoint that keeps each checkpoint POSTed to it (any 2xx answer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: HttpUrl
+    token: SecretRef | None = None
+    """Sent as ``Authorization: Bearer``; from a file or a variable."""
+    timeout: Annotated[float, Field(gt=0)] = 10.0
 
 
 class CheckpointExportConfig(BaseModel):
@@ -45,6 +56,8 @@ class CheckpointExportConfig(BaseModel):
     """One file per checkpoint, named by tree size, written atomically and never overwritten."""
     stdout: bool = False
     """One JSON line per checkpoint on standard output, for a log shipper feeding a write-once store."""
+    http: HttpExportConfig | None = None
+    """POST each checkpoint to an HTTP endpoint."""
 
 
 class IntegrityConfig(BaseModel):
@@ -66,6 +79,10 @@ class IntegrityConfig(BaseModel):
             exports.append(DirectoryExport(self.export.directory))
         if self.export.stdout:
             exports.append(StreamExport())
+        if self.export.http is not None:
+            http = self.export.http
+            token = None if http.token is None else http.token.resolve()
+            exports.append(HttpExport(str(http.url), token=token, timeout=http.timeout))
         return exports
 
 

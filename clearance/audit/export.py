@@ -1,11 +1,13 @@
-"""Where checkpoints go as they are made, out of the database operator's reach: a directory, or standard output.
+"""Where checkpoints go as they are made, out of the database operator's reach: a directory, standard output, or
+an HTTP endpoint.
 
 A directory export writes one file per checkpoint, named by the tree size (zero-padded, so names sort by size),
 atomically (a temporary file, synced, then hard-linked into place) and never over an existing file: a file already
 there with other content is an error, not replaced. Point it at storage the database's writers cannot rewrite (a
 mount of a WORM bucket, another host's share). Standard output gets one JSON line per checkpoint
 (``{"audit_checkpoint": {"size": ..., "note": ...}}``) for a log shipper feeding a write-once store; the gateway's
-logs go to standard error, so the two never mix.
+logs go to standard error, so the two never mix. An HTTP export POSTs the note (``text/plain``, with a
+``Clearance-Checkpoint-Size`` header and an optional bearer token) and counts any 2xx answer as stored.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import os
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -79,3 +83,30 @@ class StreamExport:
         stream = self._stream if self._stream is not None else sys.stdout
         stream.write(json.dumps({"audit_checkpoint": {"size": size, "note": note}}) + "\n")
         stream.flush()
+
+
+class HttpExport:
+    """POST each checkpoint to ``url`` (a transparency log's witness, an append-only store); a 2xx answer means kept."""
+
+    def __init__(self, url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise CheckpointExportFailed(f"a checkpoint HTTP export needs an http(s) URL, not {url!r}")
+        self.url = url
+        self._token = token
+        self._timeout = timeout
+
+    def write(self, size: int, note: str) -> None:
+        headers = {"Content-Type": "text/plain; charset=utf-8", "Clearance-Checkpoint-Size": str(size)}
+        if self._token is not None:
+            headers["Authorization"] = f"Bearer {self._token}"
+        # the scheme is checked above: http(s) only
+        request = urllib.request.Request(self.url, data=note.encode(), headers=headers, method="POST")  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError as exc:
+            raise CheckpointExportFailed(f"checkpoint {size} not sent to {self.url}: {type(exc).__name__}") from None
+        if not 200 <= status < 300:
+            raise CheckpointExportFailed(f"{self.url} answered {status} to checkpoint {size}; it will be sent again")

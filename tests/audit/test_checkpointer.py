@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import HttpUrl, ValidationError
 from sqlalchemy import delete, select, update
 
 from clearance.audit.checkpoint import open_checkpoint
-from clearance.audit.checkpointer import Checkpointer, CheckpointExportConfig, IntegrityConfig
+from clearance.audit.checkpointer import Checkpointer, CheckpointExportConfig, HttpExportConfig, IntegrityConfig
 from clearance.audit.merkle import MerkleFrontier
 from clearance.audit.store import SqlAuditStore
 from clearance.db.tables import audit_checkpoints, audit_leaves, audit_tree_head
@@ -85,7 +85,12 @@ def test_when_a_key_file_is_configured_then_the_origin_defaults_to_the_key_name(
     key = tmp_path / "signer.key"
     key.write_text(make_signer().secret_key_string())
     config = IntegrityConfig(
-        signing_key=SecretRef(file=key), export=CheckpointExportConfig(directory=tmp_path / "cp", stdout=True)
+        signing_key=SecretRef(file=key),
+        export=CheckpointExportConfig(
+            directory=tmp_path / "cp",
+            stdout=True,
+            http=HttpExportConfig(url=HttpUrl("http://127.0.0.1:9/cp"), token=SecretRef(file=key)),
+        ),
     )
     store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}")
 
@@ -94,7 +99,7 @@ def test_when_a_key_file_is_configured_then_the_origin_defaults_to_the_key_name(
 
     assert checkpointer is not None
     assert checkpointer._origin == ORIGIN
-    assert [type(e).__name__ for e in config.exports()] == ["DirectoryExport", "StreamExport"]
+    assert [type(e).__name__ for e in config.exports()] == ["DirectoryExport", "StreamExport", "HttpExport"]
 
 
 async def test_when_the_tree_lost_leaves_since_a_checkpoint_then_it_is_not_signed_again(tmp_path: Path) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from clearance.audit.export import DirectoryExport, StreamExport, checkpoint_file_name
+from clearance.audit.export import DirectoryExport, HttpExport, StreamExport, checkpoint_file_name
 from clearance.exceptions import CheckpointExportFailed
 
 
@@ -47,3 +51,56 @@ def test_when_a_checkpoint_is_exported_to_a_stream_then_it_is_one_json_line() ->
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     assert json.loads(lines[0]) == {"audit_checkpoint": {"size": 4, "note": "origin\n4\nroot\n\n— sig\n"}}
+
+
+class _Witness(BaseHTTPRequestHandler):
+    """A loopback endpoint that keeps what it is sent and answers with the status the test sets."""
+
+    status = 201
+    received: ClassVar[list[tuple[str | None, str | None, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.headers["Clearance-Checkpoint-Size"], self.headers["Authorization"], body))
+        self.send_response(self.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def witness() -> Iterator[tuple[str, type[_Witness]]]:
+    handler = type("Witness", (_Witness,), {"received": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/checkpoints", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_when_a_checkpoint_is_posted_then_the_endpoint_gets_the_note_its_size_and_the_token(
+    witness: tuple[str, type[_Witness]],
+) -> None:
+    url, handler = witness
+    HttpExport(url, token="t0k").write(7, "note\n")
+
+    assert handler.received == [("7", "Bearer t0k", b"note\n")]
+
+
+def test_when_the_endpoint_refuses_then_the_export_fails_saying_so(witness: tuple[str, type[_Witness]]) -> None:
+    url, handler = witness
+    handler.status = 503
+
+    with pytest.raises(CheckpointExportFailed, match="answered 503 to checkpoint 7"):
+        HttpExport(url).write(7, "note\n")
+
+
+def test_when_the_url_is_not_http_then_the_export_is_refused() -> None:
+    with pytest.raises(CheckpointExportFailed, match="http"):
+        HttpExport("file:///etc/passwd")
