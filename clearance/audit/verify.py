@@ -149,9 +149,9 @@ def load_checkpoints(
 ) -> tuple[list[SavedCheckpoint], list[Finding]]:
     """Open the saved checkpoints (``*.checkpoint`` files in ``directory``, then the database's), each with the
     verifier keys. Those that do not open are findings; one checkpoint seen in both places counts once."""
-    sources: list[tuple[str, str]] = []
-    if directory is not None:
-        sources += [(path.name, path.read_text()) for path in sorted(directory.glob(f"*{SUFFIX}"))]
+    sources: list[tuple[str, str | bytes]] = []
+    if directory is not None:  # bytes: a file that is not UTF-8 is a malformed note, not a crash
+        sources += [(path.name, path.read_bytes()) for path in sorted(directory.glob(f"*{SUFFIX}"))]
     sources += [(f"database checkpoint {size}", note) for size, note in database_notes]
     opened: list[SavedCheckpoint] = []
     findings: list[Finding] = []

@@ -257,3 +257,12 @@ def test_when_a_checkpoint_is_of_another_log_then_it_is_a_bad_checkpoint(tmp_pat
     assert saved == []
     assert [f.kind for f in bad] == ["bad_checkpoint"]
     assert "other.test/log" in bad[0].detail
+
+
+def test_when_a_saved_checkpoint_file_is_not_utf8_then_it_is_a_bad_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "00000000000000000001.checkpoint").write_bytes(b"\xff\xfe")
+
+    saved, bad = load_checkpoints(tmp_path, [], [make_signer().verifier()])
+
+    assert saved == []
+    assert [(f.kind, "UTF-8" in f.detail) for f in bad] == [("bad_checkpoint", True)]
