@@ -105,6 +105,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         config.database.url,
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
+        integrity=config.audit.integrity,
     )
     signals = ApprovalSignals()
     approvals = ApprovalStore(config.database.url, on_change=signals.publish)

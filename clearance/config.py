@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from clearance.approvals.settings import ApprovalSettings
+from clearance.audit.checkpointer import IntegrityConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -124,6 +125,8 @@ class AuditConfig(_Strict):
     max_text_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     """The most bytes of the request and of the answer a record keeps (record modes ``full`` and ``masked``); a
     longer one is cut there and the record flagged ``truncated``."""
+    integrity: IntegrityConfig = IntegrityConfig()
+    """Signed checkpoints of the audit tree (docs/audit-integrity.md); off without ``signing_key``."""
 
 
 class LoggingConfig(_Strict):

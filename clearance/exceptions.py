@@ -50,7 +50,8 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── MalformedKey               500  malformed_key (a signing, verifier or key-encryption key is unusable)
     │   ├── MalformedEnvelope          500  malformed_envelope (an encrypted original is not a valid envelope)
     │   ├── UnknownKeyId               500  unknown_key_id (an envelope's key-encryption key is not in the keyring)
-    │   └── DecryptionFailed           500  decryption_failed (another record's id, or a changed byte)
+    │   ├── DecryptionFailed           500  decryption_failed (another record's id, or a changed byte)
+    │   └── CheckpointExportFailed     500  checkpoint_export_failed (a checkpoint could not be put out of reach)
     └── LocalModelError                     the bundled local model could not be provisioned or started
                                             (raised at start-up, never while serving)
 """
@@ -352,6 +353,10 @@ class UnknownKeyId(IntegrityError):
 
 class DecryptionFailed(IntegrityError):
     code = "decryption_failed"
+
+
+class CheckpointExportFailed(IntegrityError):
+    code = "checkpoint_export_failed"
 
 
 class LocalModelError(ClearanceError):

@@ -22,6 +22,7 @@ COMMANDS = {
     "classify",
     "policy",
     "approvals",
+    "audit",
 }
 
 

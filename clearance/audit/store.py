@@ -2,7 +2,9 @@
 
 Writes never sit on the request path: ``record()`` only queues. One owned writer task drains the queue in batches
 on a worker thread, retrying a failed batch (never dropping it) until the store comes back, and ``close()`` waits
-for everything queued to be written.
+for everything queued to be written. Each batch's records become leaves of the audit tree in the same transaction
+(``clearance.audit.tree``); with ``audit.integrity`` configured, a checkpointer signs the tree periodically and at
+close (``clearance.audit.checkpointer``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from clearance.audit import tree
+from clearance.audit.checkpointer import Checkpointer, IntegrityConfig
+from clearance.audit.leaf import record_leaf_hash
 from clearance.db import migrate
 from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records, heartbeats
@@ -99,6 +104,7 @@ class SqlAuditStore:
         retry_s: float = 1.0,
         on_queue_depth: Callable[[int], None] | None = None,
         on_failure: Callable[[], None] | None = None,
+        integrity: IntegrityConfig | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -112,10 +118,17 @@ class SqlAuditStore:
         self._idle.set()
         self._on_queue_depth = on_queue_depth
         self._on_failure = on_failure
+        self._integrity = integrity or IntegrityConfig()
+        self._checkpoints = TaskSet()
+        self.checkpointer: Checkpointer | None = None
 
     async def start(self) -> None:
         await asyncio.to_thread(migrate.upgrade, self.engine)
+        self.checkpointer = Checkpointer.from_config(self.engine, self._integrity)  # a bad key stops the start
         self._writer_task = self._tasks.spawn(self._writer(), name="audit-writer")
+        if self.checkpointer is not None:
+            interval = self._integrity.checkpoint_interval
+            _ = self._checkpoints.spawn(self.checkpointer.run(interval), name="audit-checkpoints")
 
     def record(self, entry: AuditRecord) -> None:
         self._idle.clear()
@@ -160,8 +173,13 @@ class SqlAuditStore:
                 await asyncio.sleep(self._retry_s)
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
+        hashes = [record_leaf_hash(row) for row in rows]
         with self.engine.begin() as connection:
-            connection.execute(audit_records.insert(), rows)
+            head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
+            ids = tree.allocate_ids(connection, len(rows))
+            connection.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
+            leaves = [(i, row["request_id"], h) for i, row, h in zip(ids, rows, hashes, strict=True)]
+            tree.append(connection, head, leaves)
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written."""
@@ -188,6 +206,12 @@ class SqlAuditStore:
     async def close(self) -> None:
         self._queue.put_nowait(None)
         await self._tasks.join()
+        await self._checkpoints.cancel_all()
+        if self.checkpointer is not None:  # the last records written get a checkpoint too
+            try:
+                await asyncio.to_thread(self.checkpointer.checkpoint)
+            except Exception as exc:
+                log.error("audit checkpoint at shutdown failed", extra={"error": type(exc).__name__})
         await asyncio.to_thread(self.engine.dispose)
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:

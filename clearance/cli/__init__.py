@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import approvals, config_cmd, keys, local_model, login, policy, scan, serve
+from clearance.cli import approvals, audit, config_cmd, keys, local_model, login, policy, scan, serve
 
 app = typer.Typer(
     name="clearance",
@@ -20,6 +20,7 @@ local_model.register(app)
 scan.register(app)
 policy.register(app)
 approvals.register(app)
+audit.register(app)
 
 
 def main() -> None:

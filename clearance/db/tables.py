@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -72,6 +74,33 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("detector_version", String(64)),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
+)
+
+audit_tree_head = Table(  # one row (id 1): the Merkle tree of the audit records as it stands (clearance.audit.tree)
+    "audit_tree_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("nodes", LargeBinary, nullable=False),  # the frontier: its perfect subtrees' roots, 32 bytes each
+    Column("base_record_id", Integer, nullable=False),  # records up to this id predate the tree (0010)
+)
+
+audit_leaves = Table(  # one row per leaf of the tree, in append order: which record it is and its hash
+    "audit_leaves",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_id", Integer, nullable=False, unique=True),  # audit_records.id; no foreign key: verify sees deletes
+    Column("request_id", String(128), nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+audit_checkpoints = Table(  # the signed checkpoints taken, each also exported where the database cannot rewrite it
+    "audit_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 heartbeats = Table(  # one row per gateway process: the audit store's readiness probe

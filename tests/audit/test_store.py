@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from clearance.audit.checkpoint import open_checkpoint
+from clearance.audit.checkpointer import CheckpointExportConfig, IntegrityConfig
+from clearance.audit.export import checkpoint_file_name
 from clearance.audit.store import SqlAuditStore
 from clearance.db import migrate
+from clearance.exceptions import ConfigError
 from clearance.models import AuditRecord, FindingPosition, Usage
+from clearance.secretref import SecretRef
+from tests.audit.conftest import ORIGIN, make_signer
 
 
 def record(i: int) -> AuditRecord:
@@ -128,3 +134,31 @@ async def test_when_a_session_record_is_written_to_postgres_then_every_field_rea
     newest, session = await round_trip(postgres_url)
     assert {k: session[k] for k in SESSION_ROW} == SESSION_ROW
     assert newest["truncated"] is False and newest["positions"] is None
+
+
+async def test_when_the_store_closes_with_a_signing_key_then_the_last_records_get_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARANCE_TEST_AUDIT_KEY", make_signer().secret_key_string())
+    integrity = IntegrityConfig(
+        signing_key=SecretRef(env="CLEARANCE_TEST_AUDIT_KEY"),
+        checkpoint_interval=3600,
+        export=CheckpointExportConfig(directory=tmp_path / "cp"),
+    )
+    store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}", linger_s=0, integrity=integrity)
+    await store.start()
+    for i in range(4):
+        store.record(record(i))
+    await store.close()
+
+    note = (tmp_path / "cp" / checkpoint_file_name(4)).read_text()
+    assert open_checkpoint(note, [make_signer().verifier()], origin=ORIGIN).size == 4
+
+
+async def test_when_a_configured_signing_key_is_missing_then_the_store_does_not_start(tmp_path: Path) -> None:
+    integrity = IntegrityConfig(signing_key=SecretRef(file=tmp_path / "absent.key"))
+    store = SqlAuditStore(f"sqlite:///{tmp_path / 'a.db'}", integrity=integrity)
+
+    with pytest.raises(ConfigError, match=r"absent\.key"):
+        await store.start()
+    store.engine.dispose()

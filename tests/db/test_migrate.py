@@ -157,6 +157,9 @@ def test_when_a_database_is_new_then_one_history_makes_every_table(tmp_path: Pat
         "clearance_api_keys",
         "approval_requests",
         "approval_transitions",
+        "audit_tree_head",
+        "audit_leaves",
+        "audit_checkpoints",
     }
     engine.dispose()
 

@@ -51,4 +51,7 @@ def test_when_the_tables_are_listed_then_the_audit_trail_the_api_keys_and_the_ap
         "clearance_api_keys",
         "approval_requests",
         "approval_transitions",
+        "audit_tree_head",
+        "audit_leaves",
+        "audit_checkpoints",
     }

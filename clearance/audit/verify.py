@@ -1,0 +1,294 @@
+"""``clearance audit verify``'s checks: every record against the tree, the tree against the signed checkpoints.
+
+Offline, from the database and saved checkpoints, with only the verifier key. ``read_trail`` reads what the database
+holds (each record's row, hashed as the writer hashed it, and the leaves); ``load_checkpoints`` opens the saved
+checkpoints (a directory, plus those the database kept), refusing any no trusted key signed; ``verify`` compares,
+and reports by request id:
+
+- **modified**: a record's row no longer hashes to its leaf;
+- **deleted**: a leaf whose record is gone (or a leaf itself missing from the sequence);
+- **inserted**: a record (after the tree began) that is no leaf;
+- **reordered**: leaves out of the records' insert order (their ids rise with the leaf index when written);
+- **tail_cut**: the tree is smaller than a signed checkpoint: records after it were removed, leaves and all;
+- **rebuilt**: the leaves no longer give a signed checkpoint's root: the tree was rewritten to match changed
+  records; the finding names the range of leaves that holds the change (between the last checkpoint that still
+  matches and the first that does not);
+- **forked**: two signed checkpoints of one size with different roots, or a later one that does not extend an
+  earlier one (the consistency proof computed from the leaves fails);
+- **bad_checkpoint**: a saved checkpoint that does not open with the verifier key;
+- **head**: the stored tree head disagrees with the leaves (the writer would append to a different tree).
+
+Where leaves are reordered, roots are computed with the leaves put back in insert order, so that a reordering is
+reported as one and does not also show as a rebuilt tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Engine, select
+
+from clearance.audit.checkpoint import Checkpoint, open_checkpoint
+from clearance.audit.export import SUFFIX
+from clearance.audit.leaf import record_leaf_hash
+from clearance.audit.merkle import MerkleFrontier, consistency_proof, verify_consistency
+from clearance.audit.note import NoteVerifier
+from clearance.audit.tree import read_head
+from clearance.db.tables import audit_checkpoints, audit_leaves, audit_records
+from clearance.exceptions import IntegrityError, ProofFailed
+
+FindingKind = Literal[
+    "modified", "deleted", "inserted", "reordered", "tail_cut", "rebuilt", "forked", "bad_checkpoint", "head"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing verification found wrong. ``leaf_index`` .. ``last_leaf_index`` is the range of leaves concerned,
+    where known; ``request_id`` the record's, where known."""
+
+    kind: FindingKind
+    request_id: str | None
+    detail: str
+    leaf_index: int | None = None
+    last_leaf_index: int | None = None
+    record_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    record_id: int
+    request_id: str
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeaf:
+    leaf_index: int
+    record_id: int
+    request_id: str
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """What the database holds: the records after the tree began (hashed now), the leaves, the head's size."""
+
+    records: tuple[StoredRecord, ...]
+    leaves: tuple[StoredLeaf, ...]
+    head_size: int
+    head_root: bytes
+    base_record_id: int
+    notes: tuple[tuple[int, str], ...]
+    """The checkpoints the database kept, ``(size, signed note)``: opened like saved ones, but the database's
+    operator can delete them; only the saved ones prove a tail was cut."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCheckpoint:
+    source: str
+    checkpoint: Checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointStatus:
+    """How one checkpoint fared: ``root_matches`` is None where the tree cannot give its root (too small, or a leaf
+    missing below its size); ``extends_previous`` None where there was no verifiable earlier one."""
+
+    source: str
+    size: int
+    root_matches: bool | None
+    extends_previous: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    records: int
+    leaves: int
+    base_record_id: int
+    checkpoints: tuple[CheckpointStatus, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def read_trail(engine: Engine) -> Trail:
+    """Read the tree and every record after its base, hashing each row as the writer did."""
+    with engine.connect() as connection:
+        head = read_head(connection)
+        rows = connection.execute(
+            select(audit_records).where(audit_records.c.id > head.base_record_id).order_by(audit_records.c.id)
+        )
+        records = tuple(
+            StoredRecord(int(row.id), str(row.request_id), record_leaf_hash(dict(row._mapping))) for row in rows
+        )
+        leaves = tuple(
+            StoredLeaf(int(r.leaf_index), int(r.record_id), str(r.request_id), bytes(r.leaf_hash))
+            for r in connection.execute(select(audit_leaves).order_by(audit_leaves.c.leaf_index))
+        )
+        notes = tuple(
+            (int(size), str(note))
+            for size, note in connection.execute(
+                select(audit_checkpoints.c.size, audit_checkpoints.c.note).order_by(audit_checkpoints.c.size)
+            )
+        )
+    return Trail(records, leaves, head.frontier.size, head.frontier.root(), head.base_record_id, notes)
+
+
+def load_checkpoints(
+    directory: Path | None,
+    database_notes: Iterable[tuple[int, str]],
+    verifiers: Sequence[NoteVerifier],
+    *,
+    origin: str | None = None,
+) -> tuple[list[SavedCheckpoint], list[Finding]]:
+    """Open the saved checkpoints (``*.checkpoint`` files in ``directory``, then the database's), each with the
+    verifier keys. Those that do not open are findings; one checkpoint seen in both places counts once."""
+    sources: list[tuple[str, str | bytes]] = []
+    if directory is not None:  # bytes: a file that is not UTF-8 is a malformed note, not a crash
+        sources += [(path.name, path.read_bytes()) for path in sorted(directory.glob(f"*{SUFFIX}"))]
+    sources += [(f"database checkpoint {size}", note) for size, note in database_notes]
+    opened: list[SavedCheckpoint] = []
+    findings: list[Finding] = []
+    seen: set[tuple[int, bytes]] = set()
+    for source, note in sources:
+        try:
+            checkpoint = open_checkpoint(note, verifiers, origin=origin)
+        except IntegrityError as exc:
+            findings.append(Finding("bad_checkpoint", None, f"{source}: {exc.message}"))
+            continue
+        if (checkpoint.size, checkpoint.root_hash) not in seen:
+            seen.add((checkpoint.size, checkpoint.root_hash))
+            opened.append(SavedCheckpoint(source, checkpoint))
+    return opened, findings
+
+
+def verify(trail: Trail, checkpoints: Sequence[SavedCheckpoint]) -> VerifyReport:
+    """Every check, in the order of the module docstring's list."""
+    findings = _record_findings(trail)
+    statuses, tree_findings = _checkpoint_findings(trail, checkpoints)
+    findings += tree_findings
+    tree_size = trail.leaves[-1].leaf_index + 1 if trail.leaves else 0
+    if trail.head_size != tree_size:
+        findings.append(
+            Finding("head", None, f"the tree head says {trail.head_size} leaves; audit_leaves holds {tree_size}")
+        )
+    elif len(trail.leaves) == tree_size:
+        in_order = [leaf.leaf_hash for leaf in sorted(trail.leaves, key=lambda leaf: leaf.record_id)]
+        if MerkleFrontier.of(in_order).root() != trail.head_root:
+            findings.append(Finding("head", None, "the tree head's frontier does not give the leaves' root"))
+    return VerifyReport(len(trail.records), len(trail.leaves), trail.base_record_id, statuses, tuple(findings))
+
+
+def _record_findings(trail: Trail) -> list[Finding]:
+    findings: list[Finding] = []
+    records = {r.record_id: r for r in trail.records}
+    present = {leaf.leaf_index for leaf in trail.leaves}
+    tree_size = trail.leaves[-1].leaf_index + 1 if trail.leaves else 0
+    for index in range(tree_size):
+        if index not in present:
+            findings.append(Finding("deleted", None, f"leaf {index} is missing from the tree", index, index))
+    for leaf in trail.leaves:
+        record = records.get(leaf.record_id)
+        where = (leaf.leaf_index, leaf.leaf_index, leaf.record_id)
+        if record is None:
+            findings.append(Finding("deleted", leaf.request_id, f"record {leaf.record_id} is gone", *where))
+        elif record.leaf_hash != leaf.leaf_hash:
+            findings.append(Finding("modified", leaf.request_id, f"record {leaf.record_id} changed", *where))
+    referenced = {leaf.record_id for leaf in trail.leaves}
+    for record in trail.records:
+        if record.record_id not in referenced:
+            detail = f"record {record.record_id} is in no leaf: written around the gateway"
+            findings.append(Finding("inserted", record.request_id, detail, record_id=record.record_id))
+    in_order = sorted(leaf.record_id for leaf in trail.leaves)
+    for leaf, expected in zip(trail.leaves, in_order, strict=True):
+        if leaf.record_id != expected:
+            detail = f"leaf {leaf.leaf_index} holds record {leaf.record_id}; insert order puts record {expected} there"
+            findings.append(
+                Finding("reordered", leaf.request_id, detail, leaf.leaf_index, leaf.leaf_index, leaf.record_id)
+            )
+    return findings
+
+
+def _roots_at(hashes: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """The root of the first ``size`` leaves for each size wanted, in one pass."""
+    roots: dict[int, bytes] = {}
+    frontier = MerkleFrontier()
+    if 0 in sizes:
+        roots[0] = frontier.root()
+    for leaf in hashes:
+        frontier = frontier.append(leaf)
+        if frontier.size in sizes:
+            roots[frontier.size] = frontier.root()
+    return roots
+
+
+def _checkpoint_findings(
+    trail: Trail, checkpoints: Sequence[SavedCheckpoint]
+) -> tuple[tuple[CheckpointStatus, ...], list[Finding]]:
+    findings: list[Finding] = []
+    leaves = sorted(trail.leaves, key=lambda leaf: leaf.record_id)  # insert order: a reordering is reported above
+    hashes = [leaf.leaf_hash for leaf in leaves]
+    tree_size = trail.leaves[-1].leaf_index + 1 if trail.leaves else 0
+    first_gap = next((i for i, leaf in enumerate(trail.leaves) if leaf.leaf_index != i), None)
+    complete = tree_size if first_gap is None else first_gap  # roots are computable up to here
+    ordered = sorted(checkpoints, key=lambda saved: saved.checkpoint.size)
+    roots = _roots_at(hashes, {saved.checkpoint.size for saved in ordered if saved.checkpoint.size <= complete})
+    statuses: list[CheckpointStatus] = []
+    last_good: SavedCheckpoint | None = None
+    rebuilt = False
+    for position, saved in enumerate(ordered):
+        size = saved.checkpoint.size
+        twin = next((o for o in ordered[:position] if o.checkpoint.size == size), None)
+        if twin is not None:
+            detail = f"{twin.source} and {saved.source} are both signed for size {size} with different roots"
+            findings.append(Finding("forked", None, detail))
+        root = roots.get(size)
+        matches = None if root is None else root == saved.checkpoint.root_hash
+        extends = None
+        if matches and last_good is not None:
+            extends = _extends(hashes[:size], last_good.checkpoint, saved.checkpoint)
+            if not extends:
+                detail = f"{saved.source} does not extend {last_good.source}: the consistency proof fails"
+                findings.append(Finding("forked", None, detail))
+        if matches is False and not rebuilt:
+            rebuilt = True
+            low = last_good.checkpoint.size if last_good is not None else 0
+            findings.append(_rebuilt(leaves, low, size, saved.source))
+        statuses.append(CheckpointStatus(saved.source, size, matches, extends))
+        if matches:
+            last_good = saved
+    if ordered and ordered[-1].checkpoint.size > tree_size:
+        latest = ordered[-1]
+        cut = latest.checkpoint.size - tree_size
+        last = trail.leaves[-1].request_id if trail.leaves else None
+        detail = (
+            f"{latest.source} signs {latest.checkpoint.size} leaves; the tree holds {tree_size}: "
+            f"the {cut} records after {'request ' + last if last else 'the start'} were removed"
+        )
+        findings.append(Finding("tail_cut", last, detail, tree_size, latest.checkpoint.size - 1))
+    return tuple(statuses), findings
+
+
+def _extends(hashes: Sequence[bytes], old: Checkpoint, new: Checkpoint) -> bool:
+    try:
+        proof = consistency_proof(hashes, old.size)
+        verify_consistency(old.size, new.size, old.root_hash, new.root_hash, proof)
+    except ProofFailed:
+        return False
+    return True
+
+
+def _rebuilt(leaves: Sequence[StoredLeaf], low: int, high: int, source: str) -> Finding:
+    first = leaves[low].request_id if low < len(leaves) else None
+    last = leaves[high - 1].request_id if 0 < high <= len(leaves) else None
+    detail = (
+        f"the leaves no longer give {source}'s root: the tree was rewritten; the change lies in leaves "
+        f"{low}..{high - 1} (requests {first} to {last})"
+    )
+    return Finding("rebuilt", first, detail, low, high - 1)

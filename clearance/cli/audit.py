@@ -1,0 +1,130 @@
+"""``clearance audit verify|keygen``: check the audit trail offline, and make a checkpoint signing key.
+
+``verify`` reads the database (``--db URL``, else ``database.url`` from ``--config``), the saved checkpoints
+(``--checkpoints DIR``, else the configured export directory) and the verifier key (``--key``: the key string, or a
+file of key lines), checks every record against the tree and the tree against every checkpoint
+(``clearance.audit.verify``), prints a table of findings by request id and exits 1 when there is any.
+``keygen`` prints a new signer key (secret: put it in a file or a secret manager) and its verifier key (public).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearance.audit.note import generate_key, load_verifiers
+from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
+from clearance.cli.keys import CONFIG_OPTION
+from clearance.config import load_config
+from clearance.db.engine import make_engine
+from clearance.exceptions import ConfigError, IntegrityError
+
+audit_app = typer.Typer(help="Verify the audit trail offline; make a checkpoint signing key.", no_args_is_help=True)
+
+
+def _verifier_keys(key: str) -> list[str]:
+    path = Path(key)
+    if "+" not in key and path.is_file():
+        return path.read_text().splitlines()
+    return [key]
+
+
+def _mark(value: bool | None) -> str:
+    return {True: "yes", False: "NO", None: "-"}[value]
+
+
+def print_report(report: VerifyReport, console: Console) -> None:
+    console.print(
+        f"{report.records} records after record id {report.base_record_id}, {report.leaves} leaves, "
+        f"{len(report.checkpoints)} signed checkpoints"
+    )
+    if report.checkpoints:
+        checkpoints = Table(title="Checkpoints")
+        for column in ("checkpoint", "size", "root matches", "extends previous"):
+            checkpoints.add_column(column)
+        for status in report.checkpoints:
+            checkpoints.add_row(
+                status.source, str(status.size), _mark(status.root_matches), _mark(status.extends_previous)
+            )
+        console.print(checkpoints)
+    if report.ok:
+        console.print("[green]No finding: every record matches the tree and the tree every checkpoint.[/green]")
+        return
+    findings = Table(title="Findings")
+    for column in ("finding", "request id", "leaf", "record id", "detail"):
+        findings.add_column(column)
+    for finding in report.findings:
+        leaves = "" if finding.leaf_index is None else str(finding.leaf_index)
+        if finding.last_leaf_index is not None and finding.last_leaf_index != finding.leaf_index:
+            leaves += f"..{finding.last_leaf_index}"
+        record = "" if finding.record_id is None else str(finding.record_id)
+        findings.add_row(finding.kind, finding.request_id or "", leaves, record, finding.detail)
+    console.print(findings)
+
+
+def _from_config(config: Path) -> tuple[str, Path | None, str | None]:
+    """The database URL, the export directory and the origin that the gateway's configuration names."""
+    try:
+        gateway = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"clearance audit verify: {exc.message} (or pass --db URL)", err=True)
+        raise typer.Exit(2) from None
+    integrity = gateway.audit.integrity
+    return gateway.database.url, integrity.export.directory, integrity.origin
+
+
+@audit_app.command("verify")
+def verify_command(
+    key: str = typer.Option(..., "--key", help="The verifier key, or a file of verifier keys (one a line)."),
+    checkpoints: Path | None = typer.Option(
+        None, "--checkpoints", help="Directory of saved checkpoints (default: the configured export directory)."
+    ),
+    db: str | None = typer.Option(None, "--db", help="A SQLAlchemy URL (instead of reading it from --config)."),
+    config: Path = CONFIG_OPTION,
+    origin: str | None = typer.Option(None, "--origin", help="Accept only checkpoints of this log."),
+) -> None:
+    """Check every record against the tree and the tree against every saved checkpoint; exit 1 on a finding."""
+    console = Console(width=160)
+    if db is None:
+        db, configured_directory, configured_origin = _from_config(config)
+        checkpoints = checkpoints or configured_directory
+        origin = origin or configured_origin
+    try:
+        verifiers = load_verifiers(_verifier_keys(key))
+        engine = make_engine(db)
+        try:
+            trail = read_trail(engine)
+        finally:
+            engine.dispose()
+        saved, bad = load_checkpoints(checkpoints, trail.notes, verifiers, origin=origin)
+    except IntegrityError as exc:
+        console.print(f"[red]{exc.message}[/red] ({exc.code})")
+        raise typer.Exit(2) from None
+    report = verify(trail, saved)
+    report = VerifyReport(
+        report.records, report.leaves, report.base_record_id, report.checkpoints, (*bad, *report.findings)
+    )
+    print_report(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("keygen")
+def keygen(
+    name: str = typer.Argument(..., help="The key name: the log's origin, e.g. audit.example.com/clearance"),
+) -> None:
+    """Print a new signer key (secret) and, on the next line, its verifier key (public)."""
+    try:
+        signer, verifier = generate_key(name)
+    except IntegrityError as exc:
+        typer.echo(f"{exc.message} ({exc.code})", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(signer)
+    typer.echo(verifier)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
