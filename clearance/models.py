@@ -144,6 +144,8 @@ class AuditRecord:
     """The digest of the policy version that decided."""
     detector_version: str | None = None
     """The digest of the detection configuration and the gateway version that inspected the request."""
+    identity_kind: IdentityKind | None = None
+    """The caller's kind (user, service, anonymous): a policy input, for ``clearance policy replay``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,7 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "ttft_ms": round(entry.ttft_ms, 3) if entry.ttft_ms is not None else None,
         "policy_version": entry.policy_version,
         "detector_version": entry.detector_version,
+        "identity_kind": entry.identity_kind,
     }
 
 

@@ -358,6 +358,7 @@ class Exchange:
             ttft_ms=(first - self._t0) * 1000.0 if first is not None else None,
             policy_version=(decision.policy_version or None) if decision is not None else None,
             detector_version=self._recording.detector_version if inspection is not None else None,
+            identity_kind=identity.kind if identity is not None else None,
         )
 
     def _text(self, document: dict[str, Any] | None, redact: Callable[[Any], Any] | None) -> tuple[str | None, bool]:
