@@ -1,7 +1,7 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
 Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
-API's approvals (``clearance.admin``). Every other
+API's approvals and audit records (``clearance.admin``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
+from clearance.admin.records import RecordsApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
@@ -29,6 +30,7 @@ from clearance.approvals.sweeper import ExpirySweeper
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
+from clearance.db.engine import make_engine
 from clearance.detect import Scanner
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.enforce.inspector import build_inspector
@@ -107,6 +109,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_failure=metrics.audit_failures.inc,
         integrity=config.audit.integrity,
     )
+    records_engine = make_engine(config.database.url)  # the admin API's reads of the audit trail
     signals = ApprovalSignals()
     approvals = ApprovalStore(config.database.url, on_change=signals.publish)
     listener = PostgresListener(config.database.url, signals) if approvals.dialect == "postgresql" else None
@@ -175,6 +178,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         await background.cancel_all()
         await notifications.close()
         await store.close()
+        records_engine.dispose()
         approvals.close()
         await upstreams.close()
 
@@ -188,6 +192,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
+    RecordsApi(records_engine, policy, authenticate).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

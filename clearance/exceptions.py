@@ -153,6 +153,12 @@ class ApprovalNotFound(NotFound):
     code = "approval_not_found"
 
 
+class RecordNotFound(NotFound):
+    """No audit record has this id (or it is not one the caller may see)."""
+
+    code = "record_not_found"
+
+
 class AuthenticationError(ClearanceError):
     http_status = 401
     code = "invalid_token"

@@ -7,6 +7,7 @@ from typing import Any, Final, get_args
 
 from pydantic.json_schema import models_json_schema
 
+from clearance.admin.record_resources import RecordPage, RecordResource
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -24,6 +25,8 @@ _ERRORS: Final = {
     "403": "no role in the policy, not an approver of this approval, your own request, or it was denied",
     "409_review": "not a break-glass approval awaiting review (or acknowledged already)",
     "404": "no such approval that you may see",
+    "404_record": "no such record that you may see",
+    "403_records": "listing every record needs the auditor role (mine=true lists your own)",
     "409": "the approval's state does not allow this (already approved, used, …)",
     "410": "the approval expired or was cancelled",
     "408": "the body did not arrive in time",
@@ -55,7 +58,7 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [
             (m, "validation" if m is DecisionBody else "serialization")
-            for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse)
+            for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
         ],
         ref_template=_REF,
     )
@@ -68,7 +71,8 @@ def openapi_document() -> dict[str, Any]:
             "title": "Clearance admin API",
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
-            "break-glass. Errors are in the OpenAI error format of the data path.",
+            "break-glass. Audit records: search and show (the auditor role; anyone their own). Errors are in the "
+            "OpenAI error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -164,6 +168,83 @@ def openapi_document() -> dict[str, Any]:
                         *("400", "401", "403", "404", "408", "409_review", "413"),
                     ),
                 },
+            },
+            **_record_paths(),
+        },
+    }
+
+
+_TEXT_FILTERS: Final = {
+    "subject": "the caller's subject",
+    "group": "one of the caller's groups",
+    "model": "the model asked for",
+    "level": "the detected classification level",
+    "decision": "allow, mask, require_approval or block",
+    "rule": "the id of the rule that decided (default: none matched)",
+    "type": "an entity type among the findings",
+    "request_id": "the request id (X-Request-Id)",
+}
+
+
+def _record_paths() -> dict[str, Any]:
+    """The audit records (``clearance.admin.records``)."""
+    text = [
+        {
+            "name": name,
+            "in": "query",
+            "description": about,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 320},
+        }
+        for name, about in _TEXT_FILTERS.items()
+    ]
+    times = [
+        {"name": name, "in": "query", "description": about, "schema": {"type": "string"}}
+        for name, about in (
+            ("since", "records made at or after (ISO 8601, or seconds since the epoch)"),
+            ("until", "records made before (ISO 8601, or seconds since the epoch)"),
+        )
+    ]
+    return {
+        "/admin/v1/records": {
+            "get": {
+                "operationId": "listRecords",
+                "summary": "audit records, newest first: every one for an auditor; with mine=true, anyone's own",
+                "parameters": [
+                    {
+                        "name": "mine",
+                        "in": "query",
+                        "description": "only your own records (no role needed)",
+                        "schema": {"type": "boolean", "default": False},
+                    },
+                    *text,
+                    *times,
+                    {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_PAGE_SIZE,
+                            "default": DEFAULT_PAGE_SIZE,
+                        },
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "description": "the next_cursor of the previous page",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
+            }
+        },
+        "/admin/v1/records/{id}": {
+            "parameters": [_ID],
+            "get": {
+                "operationId": "getRecord",
+                "summary": "one record whole: its text as the record mode kept it (redacted), where its findings sit",
+                "responses": _responses("the record", "RecordResource", "401", "404_record"),
             },
         },
     }

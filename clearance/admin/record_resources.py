@@ -1,0 +1,125 @@
+"""The audit records' resources in the admin API, as pydantic models (the OpenAPI document is generated from these,
+and ``clearance.admin.records`` answers through them): a summary per record for searches, the whole record for one.
+Never a raw value: a record holds none (``clearance.models.AuditRecord``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_PLAIN = (
+    "method", "endpoint", "model", "upstream", "status", "latency_ms", "ttft_ms", "stream", "prompt_tokens",
+    "completion_tokens", "total_tokens", "error_code", "subject", "identity_kind", "email", "auth_method", "key_id",
+    "client_addr", "user_agent", "instance", "decision", "rule", "level", "declared_label", "record_mode",
+    "approval_id", "policy_version", "detector_version",
+)  # fmt: skip
+"""The columns a summary shows as they are."""
+
+
+class _Resource(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PositionResource(_Resource):
+    type: str
+    path: list[str | int] = Field(description="the JSON path of the leaf in the forwarded request")
+    start: int
+    end: int = Field(description="exclusive")
+
+
+class RecordSummary(_Resource):
+    """One exchange's record, as a search lists it: who, what, what was found and decided; never a value."""
+
+    object: Literal["record"] = "record"
+    id: int = Field(description="the record's id in the trail (what `clearance audit verify` reports)")
+    request_id: str
+    created_at: float = Field(description="seconds since the epoch")
+    method: str
+    endpoint: str
+    model: str | None
+    upstream: str | None
+    status: int
+    latency_ms: float
+    ttft_ms: float | None
+    stream: bool
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    error_code: str | None
+    subject: str | None
+    identity_kind: str | None = Field(description="user, service or anonymous (null before it was recorded)")
+    email: str | None
+    groups: list[str]
+    auth_method: str | None
+    key_id: str | None
+    client_addr: str | None
+    user_agent: str | None
+    instance: str | None
+    decision: str | None
+    rule: str | None
+    reasons: list[str]
+    level: str | None
+    declared_label: str | None
+    findings: dict[str, int] = Field(description="findings per entity type (counts, never values)")
+    masked_request: dict[str, int]
+    masked_response: dict[str, int]
+    record_mode: str | None
+    approval_id: str | None
+    truncated: bool
+    policy_version: str | None
+    detector_version: str | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> RecordSummary:
+        """A row of ``audit_records``, its text left out."""
+        return cls(**summary_fields(row))
+
+
+class RecordResource(RecordSummary):
+    """One record whole: its summary, where the findings sit, and the text its record mode kept (redacted)."""
+
+    positions: list[PositionResource]
+    request_text: str | None = Field(description="the request as forwarded (JSON), values redacted; null: not kept")
+    response_text: str | None = Field(description="the answer as returned (JSON), values redacted; null: not kept")
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> RecordResource:
+        """A row of ``audit_records``, whole."""
+        return cls(
+            **summary_fields(row),
+            positions=[PositionResource(**p) for p in row["positions"] or ()],
+            request_text=row["request_text"],
+            response_text=row["response_text"],
+        )
+
+
+class RecordPage(_Resource):
+    """A page of records, newest first. ``next_cursor`` fetches the next page; null on the last one."""
+
+    object: Literal["list"] = "list"
+    data: list[RecordSummary]
+    next_cursor: str | None
+
+
+def _seconds(value: datetime) -> float:
+    """SQLite gives a time back without its zone: it was written in UTC."""
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
+
+
+def summary_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of ``audit_records`` as the fields of ``RecordSummary``."""
+    return {
+        "id": row["id"],
+        "request_id": row["request_id"],
+        "created_at": _seconds(row["created_at"]),
+        **{name: row[name] for name in _PLAIN},
+        "groups": list(row["groups"] or ()),
+        "reasons": list(row["reasons"] or ()),
+        "findings": dict(row["findings"] or {}),
+        "masked_request": dict(row["masked_request"] or {}),
+        "masked_response": dict(row["masked_response"] or {}),
+        "truncated": bool(row["truncated"]),
+    }
