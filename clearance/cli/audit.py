@@ -17,12 +17,16 @@ from rich.table import Table
 
 from clearance.audit.note import generate_key, load_verifiers
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
+from clearance.cli import audit_records
 from clearance.cli.keys import CONFIG_OPTION
 from clearance.config import load_config
 from clearance.db.engine import make_engine
 from clearance.exceptions import ConfigError, IntegrityError
 
-audit_app = typer.Typer(help="Verify the audit trail offline; make a checkpoint signing key.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Verify the audit trail offline; make a checkpoint signing key; search, show, export and replay records.",
+    no_args_is_help=True,
+)
 
 
 def _verifier_keys(key: str) -> list[str]:
@@ -124,6 +128,9 @@ def keygen(
         raise typer.Exit(2) from None
     typer.echo(signer)
     typer.echo(verifier)
+
+
+audit_records.register(audit_app)
 
 
 def register(app: typer.Typer) -> None:
