@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearance.cli import policy_replay
 from clearance.cli.scan import CONFIG_OPTION, build_scanner, gateway_config
 from clearance.endpoints import MODEL_ENDPOINTS, Endpoint
 from clearance.enforce.inspector import build_inspector
@@ -225,6 +226,7 @@ def make_policy_app() -> typer.Typer:
             sent = _sent_text(target, inspection.body)
         _report(decision, declared, sent)
 
+    policy_replay.register(policy_app)
     return policy_app
 
 
