@@ -146,6 +146,8 @@ class AuditRecord:
     """The digest of the detection configuration and the gateway version that inspected the request."""
     identity_kind: IdentityKind | None = None
     """The caller's kind (user, service, anonymous): a policy input, for ``clearance policy replay``."""
+    policy_model: str | None = None
+    """The route's name for the model, the one the policy decided on (``model`` is the name asked, maybe an alias)."""
 
 
 @dataclass(frozen=True, slots=True)

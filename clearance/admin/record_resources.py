@@ -14,7 +14,7 @@ _PLAIN = (
     "method", "endpoint", "model", "upstream", "status", "latency_ms", "ttft_ms", "stream", "prompt_tokens",
     "completion_tokens", "total_tokens", "error_code", "subject", "identity_kind", "email", "auth_method", "key_id",
     "client_addr", "user_agent", "instance", "decision", "rule", "level", "declared_label", "record_mode",
-    "approval_id", "policy_version", "detector_version",
+    "policy_model", "approval_id", "policy_version", "detector_version",
 )  # fmt: skip
 """The columns a summary shows as they are."""
 
@@ -39,7 +39,8 @@ class RecordSummary(_Resource):
     created_at: float = Field(description="seconds since the epoch")
     method: str
     endpoint: str
-    model: str | None
+    model: str | None = Field(description="the model's name as asked (maybe an alias)")
+    policy_model: str | None = Field(description="the route's name for it, which the policy decided on")
     upstream: str | None
     status: int
     latency_ms: float

@@ -86,6 +86,7 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "policy_version": entry.policy_version,
         "detector_version": entry.detector_version,
         "identity_kind": entry.identity_kind,
+        "policy_model": entry.policy_model,
     }
 
 

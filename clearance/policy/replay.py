@@ -1,8 +1,9 @@
 """Policy what-if on recorded traffic: each recorded decision's inputs, evaluated again under another policy.
 
 A record keeps every input a decision takes (``clearance.models.DecisionInput``): the caller (subject, kind, email,
-groups, API key), the model, its upstream, the endpoint, the declared label and the findings per type. The level
-is not an input of its own: it is the new policy's classification of the findings, as the gateway would compute it.
+groups, API key), the model (the route's name, ``policy_model``: the name asked may be an alias), its upstream,
+the endpoint, the declared label and the findings per type. The level is not an input of its own: it is the new
+policy's classification of the findings, as the gateway would compute it.
 ``replay`` tallies the decisions that would change, from which action and rule to which, with a few record ids of
 each, so a policy change is reviewed against real traffic before it is loaded. Pure: no I/O; the caller streams the
 records in (``clearance.audit.query.iter_records``).
@@ -88,7 +89,7 @@ def replay(policy: Policy, rows: Iterable[Mapping[str, Any]]) -> ReplayReport:
         counts = {str(t): int(n) for t, n in (row.get("findings") or {}).items()}
         facts = DecisionInput(
             identity=identity,
-            model=row["model"],
+            model=row.get("policy_model") or row["model"],
             upstream=row.get("upstream") or "",
             endpoint=row["endpoint"],
             counts=counts,

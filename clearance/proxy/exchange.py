@@ -140,6 +140,7 @@ class _Outcome:
     bytes_in: int = 0
     bytes_out: int = 0
     model: str | None = None
+    policy_model: str | None = None
     upstream: str | None = None
     stream: bool = False
     declared_label: str | None = None
@@ -200,9 +201,13 @@ class Exchange:
         """The request body's size in bytes (declared, until it has been read)."""
         self._outcome.bytes_in = size
 
-    def routed(self, model: str, upstream: str | None = None, *, stream: bool = False) -> None:
-        """The model asked for (``UNKNOWN_MODEL`` until a route matched), its upstream, and whether it streams."""
+    def routed(
+        self, model: str, upstream: str | None = None, *, stream: bool = False, public: str | None = None
+    ) -> None:
+        """The model asked for (``UNKNOWN_MODEL`` until a route matched), its upstream, whether it streams, and the
+        route's own name for it, which the policy decides on (``model`` may be an alias)."""
         self._outcome.model = model
+        self._outcome.policy_model = public
         self._outcome.upstream = upstream
         self._outcome.stream = stream
 
@@ -359,6 +364,7 @@ class Exchange:
             policy_version=(decision.policy_version or None) if decision is not None else None,
             detector_version=self._recording.detector_version if inspection is not None else None,
             identity_kind=identity.kind if identity is not None else None,
+            policy_model=facts.policy_model,
         )
 
     def _text(self, document: dict[str, Any] | None, redact: Callable[[Any], Any] | None) -> tuple[str | None, bool]:

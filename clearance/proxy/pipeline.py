@@ -208,7 +208,7 @@ class ModelPipeline:
         """The route for ``model``. Only a name that matched a route is recorded: others are caller text."""
         exchange.routed(UNKNOWN_MODEL)
         route = await self.router.resolve(model)
-        exchange.routed(model, route.upstream.name, stream=stream)
+        exchange.routed(model, route.upstream.name, stream=stream, public=route.public_name)
         return route
 
     def _inspect(

@@ -86,3 +86,14 @@ def test_when_a_service_account_is_replayed_then_its_recorded_kind_decides_and_a
     assert report.inferred_kind == 1
     assert report.unchanged == 1  # the service, as recorded
     assert [(c.after[0], c.examples) for c in report.changes] == [("block", (2,))]  # taken for an unknown user
+
+
+def test_when_a_model_was_asked_by_an_alias_then_the_name_the_policy_saw_is_replayed() -> None:
+    decided = row(1, {"GITHUB_TOKEN": 1})
+    by_alias = {**decided, "id": 2, "model": "llama", "policy_model": "llama-internal"}
+    before_0014 = {**decided, "id": 3, "model": "llama", "policy_model": None}  # the alias is all there is
+
+    report = replay(policy(old_text()), [decided, by_alias, before_0014])
+
+    assert report.unchanged == 2
+    assert [(c.after, c.examples) for c in report.changes] == [(("block", "default"), (3,))]  # an unknown model

@@ -374,3 +374,15 @@ async def test_when_a_request_is_longer_than_the_records_limit_then_it_is_cut_an
     assert record["truncated"] and len(record["request_text"].encode()) == 1024
     assert "XXXX XXXX XXXX 1111" in record["request_text"]
     assert orjson.loads(record["response_text"])["object"] == "chat.completion"  # the answer fits: whole
+
+
+async def test_when_a_model_is_asked_by_its_alias_then_the_record_keeps_both_names_and_the_callers_kind(
+    gateway: RunningGateway,
+) -> None:
+    async with openai.AsyncOpenAI(base_url=gateway.base_url, api_key="unused", max_retries=0) as client:
+        await client.chat.completions.create(model="fm", messages=MESSAGES)
+
+    [record] = await gateway.records()
+
+    assert (record["model"], record["policy_model"]) == ("fm", "fake-model")
+    assert (record["identity_kind"], record["auth_method"]) == ("anonymous", "anonymous")
