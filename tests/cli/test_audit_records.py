@@ -89,6 +89,7 @@ class Running:
     upstream: FakeUpstream
     gateway: web.Application
     loop: asyncio.AbstractEventLoop
+    database_url: str
 
     def run(self, who: str | None, *args: str) -> Result:
         env = {"COLUMNS": "250", "CLEARANCE_GATEWAY": "", "CLEARANCE_API_KEY": self.people.keys[who] if who else ""}
@@ -125,7 +126,8 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
             auth={"api_keys": {"enabled": True}},
         )
         with served(config) as (url, gateway, loop):
-            yield Running(url, People.enrol(gateway, config.database.url), upstream, gateway, loop)
+            people = People.enrol(gateway, config.database.url)
+            yield Running(url, people, upstream, gateway, loop, config.database.url)
 
 
 def test_when_an_auditor_searches_then_a_table_lists_the_matching_records(running: Running) -> None:
@@ -162,6 +164,24 @@ def test_when_a_record_is_shown_then_the_transcript_has_who_what_findings_and_de
     assert "Decision: allow" in result.output
     assert FIRST_REPLY in result.output
     assert "sam.jones@acmecorp.io" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_when_sensitive_values_were_asked_then_neither_show_nor_export_holds_one(running: Running, fmt: str) -> None:
+    raw = ("sam.jones@acmecorp.io", "4111 1111 1111 1111", "4111111111111111")
+    running.ask("sam", f"refund {raw[1]} and mail {raw[0]}")
+    [record_id] = running.ids("sam")
+
+    shown = running.run("sam", "show", record_id)
+    exported = CliRunner().invoke(app, ["audit", "export", "--format", fmt, "--db", running.database_url])
+
+    assert shown.exit_code == exported.exit_code == 0, shown.output + exported.output
+    for out in (shown.output, exported.stdout):  # the card as masked and forwarded; the email redacted
+        assert "XXXX XXXX XXXX 1111" in out
+        assert "[EMAIL_ADDRESS]" in out
+    for value in raw:
+        assert value not in shown.output
+        assert value not in exported.stdout
 
 
 def test_when_someone_elses_record_is_shown_then_it_is_not_found(running: Running) -> None:
