@@ -72,11 +72,11 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("ttft_ms", Float),
     Column("policy_version", String(64)),
     Column("detector_version", String(64)),
-    Column("identity_kind", String(16)),  # user, service or anonymous: a policy input (0014)
-    Column("policy_model", String(256)),  # the route's name for the model, the policy's input (0014)
+    Column("identity_kind", String(16)),  # user, service or anonymous: a policy input (0012)
+    Column("policy_model", String(256)),  # the route's name for the model, the policy's input (0012)
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
-    Index("ix_audit_records_subject_id", "subject", "id"),  # "my records", search by user (0014)
+    Index("ix_audit_records_subject_id", "subject", "id"),  # "my records", search by user (0012)
 )
 
 audit_tree_head = Table(  # one row (id 1): the Merkle tree of the audit records as it stands (clearance.audit.tree)

@@ -8,7 +8,7 @@ policy's classification of the findings, as the gateway would compute it.
 each, so a policy change is reviewed against real traffic before it is loaded. Pure: no I/O; the caller streams the
 records in (``clearance.audit.query.iter_records``).
 
-Records written before the caller's kind was recorded (migration 0014) have it inferred from how the caller
+Records written before the caller's kind was recorded (migration 0012) have it inferred from how the caller
 authenticated (an API key is a service, OIDC a user, none anonymous): an OIDC service account is then taken for a
 user, so the report counts the records whose kind it inferred.
 """

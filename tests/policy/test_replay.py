@@ -79,9 +79,9 @@ def test_when_a_service_account_is_replayed_then_its_recorded_kind_decides_and_a
     text = old_text().replace("clearances:\n", "clearances:\n  - service_accounts: [ci-bot]\n    level: internal\n")
     service = {**row(1, {}, subject="ci-bot", groups=[]), "identity_kind": "service", "decision": "allow",
                "rule": "default"}  # fmt: skip
-    before_0014 = {**service, "id": 2, "identity_kind": None, "auth_method": "oidc"}  # an OIDC service, kind unknown
+    before_0012 = {**service, "id": 2, "identity_kind": None, "auth_method": "oidc"}  # an OIDC service, kind unknown
 
-    report = replay(policy(text), [service, before_0014])
+    report = replay(policy(text), [service, before_0012])
 
     assert report.inferred_kind == 1
     assert report.unchanged == 1  # the service, as recorded
@@ -91,9 +91,9 @@ def test_when_a_service_account_is_replayed_then_its_recorded_kind_decides_and_a
 def test_when_a_model_was_asked_by_an_alias_then_the_name_the_policy_saw_is_replayed() -> None:
     decided = row(1, {"GITHUB_TOKEN": 1})
     by_alias = {**decided, "id": 2, "model": "llama", "policy_model": "llama-internal"}
-    before_0014 = {**decided, "id": 3, "model": "llama", "policy_model": None}  # the alias is all there is
+    before_0012 = {**decided, "id": 3, "model": "llama", "policy_model": None}  # the alias is all there is
 
-    report = replay(policy(old_text()), [decided, by_alias, before_0014])
+    report = replay(policy(old_text()), [decided, by_alias, before_0012])
 
     assert report.unchanged == 2
     assert [(c.after, c.examples) for c in report.changes] == [(("block", "default"), (3,))]  # an unknown model

@@ -9,7 +9,7 @@ which the policy decides on, where ``model`` is the name the caller asked for (p
 the replay uses ``model``. The subject index serves "my records" and the search
 by user, newest first.
 
-Revision ID: 0014
+Revision ID: 0012
 Revises: 0011
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
