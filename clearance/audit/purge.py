@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -146,8 +146,10 @@ class Purger:
         origin: str,
         exports: Sequence[CheckpointExport] = (),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._engine = engine
+        self._sleep = sleep
         self._retention = retention
         self._signer = signer
         self._origin = origin
@@ -362,7 +364,7 @@ class Purger:
     async def run(self) -> None:
         """Purge every ``retention.interval`` seconds until cancelled; a failure is logged and tried next time."""
         while True:
-            await asyncio.sleep(self._retention.interval)
+            await self._sleep(self._retention.interval)
             try:
                 result = await asyncio.to_thread(self.purge)
             except Exception as exc:  # the database is down: the next tick tries again

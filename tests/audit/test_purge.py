@@ -4,6 +4,7 @@ dressed up as one."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, v
 from clearance.db.tables import audit_leaves, audit_purges, audit_records, audit_tombstones
 from clearance.exceptions import ConfigError
 from clearance.secretref import SecretRef
+from clearance.tasks import TaskSet
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -366,3 +368,27 @@ async def test_when_the_store_is_configured_with_retention_then_it_runs_a_purger
     assert without.purger is None
     await with_rules.close()
     await without.close()
+
+
+async def test_when_the_background_task_runs_then_it_purges_once_per_interval(tmp_path: Path) -> None:
+    store = await _trail(f"sqlite:///{tmp_path / 'trail.db'}", tmp_path)
+    waits: list[float] = []
+    second_wait = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # the first interval passes at once; the second never ends
+        waits.append(seconds)
+        if len(waits) > 1:
+            second_wait.set()
+            await asyncio.Event().wait()
+
+    retention = RETENTION.model_copy(update={"interval": 123.0})
+    purger = Purger(store.engine, retention, make_signer(), origin=ORIGIN, now=Clock(NOW), sleep=sleep)
+    tasks = TaskSet()
+    _ = tasks.spawn(purger.run(), name="audit-purge")
+    async with asyncio.timeout(10):
+        await second_wait.wait()
+    await tasks.cancel_all()
+
+    assert waits == [123.0, 123.0]
+    assert sorted(_rows(store.engine)) == ["req-1", "req-2", "req-3", "req-6", "req-7"]
+    await store.close()
