@@ -200,14 +200,17 @@ class Purger:
             )
         return total
 
-    def _tally(self, due: Sequence[_Due], base: int, *, dry_run: bool) -> PurgeResult:
+    def _tally(self, due: Sequence[_Due], base: int, *, dry_run: bool) -> tuple[PurgeResult, list[_Due]]:
+        """What purging ``due`` does, and the records it takes (those that still match the tree)."""
         deleted = text_purged = untracked = 0
         rules: dict[str, int] = {}
         refused: list[str] = []
+        chosen: list[_Due] = []
         for item in due:
             if not self._purgeable(item, base):
                 refused.append(str(item.row["request_id"]))
                 continue
+            chosen.append(item)
             rules[item.rule] = rules.get(item.rule, 0) + 1
             if item.leaf_index is None:
                 untracked += 1
@@ -215,7 +218,7 @@ class Purger:
                 text_purged += 1
             else:
                 deleted += 1
-        return PurgeResult(dry_run, deleted, text_purged, untracked, rules, tuple(refused))
+        return PurgeResult(dry_run, deleted, text_purged, untracked, rules, tuple(refused)), chosen
 
     @staticmethod
     def _purgeable(item: _Due, base: int) -> bool:
@@ -229,7 +232,7 @@ class Purger:
             base = tree.read_head(connection).base_record_id
             due = self._due(connection, now, after_id=after_id, limit=self._retention.batch)
         last_id = int(due[-1].row["id"]) if due else after_id
-        return self._tally(due, base, dry_run=True), last_id, len(due)
+        return self._tally(due, base, dry_run=True)[0], last_id, len(due)
 
     def _batch(self, now: datetime, after_id: int) -> tuple[PurgeResult, int, int]:
         """One transaction: lock, take up to ``batch`` records due after ``after_id``, purge them, sign."""
@@ -241,8 +244,7 @@ class Purger:
                     return PurgeResult(dry_run=False, busy=True), after_id, 0
             head = tree.lock_head(connection)
             due = self._due(connection, now, after_id=after_id, limit=self._retention.batch)
-            result = self._tally(due, head.base_record_id, dry_run=False)
-            chosen = [item for item in due if self._purgeable(item, head.base_record_id)]
+            result, chosen = self._tally(due, head.base_record_id, dry_run=False)
             tombstones = [self._tombstone(item) for item in chosen if item.leaf_index is not None]
             deleted = [int(item.row["id"]) for item in chosen if not item.keep_metadata]
             emptied = [int(item.row["id"]) for item in chosen if item.keep_metadata]
