@@ -10,6 +10,7 @@ Each rule names a level of the policy (the level a record was detected at), or `
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -69,6 +70,11 @@ class RetentionConfig(BaseModel):
     @property
     def enabled(self) -> bool:
         return bool(self.levels)
+
+    def unknown_levels(self, scale: Iterable[str]) -> list[str]:
+        """The rules' level names that are not on ``scale`` (the policy's): such a rule never matches a record."""
+        known = set(scale)
+        return sorted(name for name in self.levels if name != DEFAULT_RULE and name not in known)
 
     def rule_for(self, level: str | None) -> tuple[str, RetentionRule] | None:
         """The rule a record of ``level`` falls under, with its name; ``None`` when it is kept forever."""

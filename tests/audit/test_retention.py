@@ -62,3 +62,10 @@ def test_when_a_level_has_its_own_rule_then_it_applies_else_the_default_else_non
     assert with_default.rule_for(None) == ("default", RetentionRule(after=timedelta(days=180)))
     assert without.rule_for("restricted") is None
     assert without.rule_for(None) is None
+
+
+def test_when_a_rule_names_a_level_off_the_policys_scale_then_it_is_listed() -> None:
+    config = RetentionConfig.model_validate({"levels": {"public": "30d", "pubilc": "1d", "default": "180d"}})
+
+    assert config.unknown_levels(["public", "internal"]) == ["pubilc"]
+    assert config.unknown_levels(["public", "pubilc"]) == []
