@@ -108,6 +108,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
         integrity=config.audit.integrity,
+        retention=config.audit.retention,
     )
     records_engine = make_engine(config.database.url)  # the admin API's reads of the audit trail
     signals = ApprovalSignals()
@@ -166,6 +167,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
                 log.warning("approval listener not connected yet: waiting requests poll the store meanwhile")
         if not authenticator.configured:
             log.warning(authenticator.describe())
+        if unknown := config.audit.retention.unknown_levels(policy.policy.rank):  # a typo would keep records forever
+            log.warning("audit.retention names levels not on the policy's scale", extra={"levels": unknown})
         await authenticator.start()
         policy.start()
         if router.needs_discovery:

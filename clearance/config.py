@@ -23,6 +23,7 @@ from pydantic import (
 
 from clearance.approvals.settings import ApprovalSettings
 from clearance.audit.checkpointer import IntegrityConfig
+from clearance.audit.retention import RetentionConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -127,6 +128,17 @@ class AuditConfig(_Strict):
     longer one is cut there and the record flagged ``truncated``."""
     integrity: IntegrityConfig = IntegrityConfig()
     """Signed checkpoints of the audit tree (docs/audit-integrity.md); off without ``signing_key``."""
+    retention: RetentionConfig = RetentionConfig()
+    """How long records are kept per level (docs/audit.md, Retention); purges are signed, so it needs a key."""
+
+    @model_validator(mode="after")
+    def _retention_is_signed(self) -> AuditConfig:
+        if self.retention.enabled and self.integrity.signing_key is None:
+            raise ValueError(
+                "audit.retention needs audit.integrity.signing_key: each purge is signed so that clearance audit "
+                "verify can tell it from a deletion"
+            )
+        return self
 
 
 class LoggingConfig(_Strict):

@@ -141,3 +141,14 @@ def test_when_the_record_settings_are_absent_then_host_pid_names_the_instance_an
     with pytest.raises(ConfigError) as info:
         parse_config({"audit": {"max_text_bytes": 10}})
     assert [path for path, _ in info.value.errors] == ["audit.max_text_bytes"]
+
+
+def test_when_retention_is_set_without_a_signing_key_then_the_file_is_refused_at_audit() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"audit": {"retention": {"levels": {"public": "30d"}}}})
+    assert [path for path, _ in info.value.errors] == ["audit"]
+    assert "signing_key" in info.value.errors[0][1]
+    signed = parse_config(
+        {"audit": {"retention": {"levels": {"public": "30d"}}, "integrity": {"signing_key": {"env": "K"}}}}
+    )
+    assert signed.audit.retention.enabled

@@ -44,8 +44,12 @@ class DirectoryExport:
         self.directory = directory
 
     def write(self, size: int, note: str) -> None:
+        self.write_named(checkpoint_file_name(size), size, note)
+
+    def write_named(self, name: str, size: int, note: str) -> None:
+        """Write ``note`` as ``name`` (a purge's checkpoint has a name of its own: ``clearance.audit.purge``)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / checkpoint_file_name(size)
+        target = self.directory / name
         data = note.encode()
         descriptor, temporary = tempfile.mkstemp(prefix=".checkpoint-", dir=self.directory)
         try:

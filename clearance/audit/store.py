@@ -4,7 +4,8 @@ Writes never sit on the request path: ``record()`` only queues. One owned writer
 on a worker thread, retrying a failed batch (never dropping it) until the store comes back, and ``close()`` waits
 for everything queued to be written. Each batch's records become leaves of the audit tree in the same transaction
 (``clearance.audit.tree``); with ``audit.integrity`` configured, a checkpointer signs the tree periodically and at
-close (``clearance.audit.checkpointer``).
+close (``clearance.audit.checkpointer``); with ``audit.retention``, a purger applies it every interval
+(``clearance.audit.purge``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from clearance.audit import tree
 from clearance.audit.checkpointer import Checkpointer, IntegrityConfig
 from clearance.audit.leaf import record_leaf_hash
+from clearance.audit.purge import Purger
+from clearance.audit.retention import RetentionConfig
 from clearance.db import migrate
 from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records, heartbeats
@@ -107,6 +110,7 @@ class SqlAuditStore:
         on_queue_depth: Callable[[int], None] | None = None,
         on_failure: Callable[[], None] | None = None,
         integrity: IntegrityConfig | None = None,
+        retention: RetentionConfig | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -123,14 +127,19 @@ class SqlAuditStore:
         self._integrity = integrity or IntegrityConfig()
         self._checkpoints = TaskSet()
         self.checkpointer: Checkpointer | None = None
+        self._retention = retention or RetentionConfig()
+        self.purger: Purger | None = None
 
     async def start(self) -> None:
         await asyncio.to_thread(migrate.upgrade, self.engine)
         self.checkpointer = Checkpointer.from_config(self.engine, self._integrity)  # a bad key stops the start
+        self.purger = Purger.from_config(self.engine, self._retention, self._integrity)  # None: no retention
         self._writer_task = self._tasks.spawn(self._writer(), name="audit-writer")
         if self.checkpointer is not None:
             interval = self._integrity.checkpoint_interval
             _ = self._checkpoints.spawn(self.checkpointer.run(interval), name="audit-checkpoints")
+        if self.purger is not None:
+            _ = self._checkpoints.spawn(self.purger.run(), name="audit-purge")
 
     def record(self, entry: AuditRecord) -> None:
         self._idle.clear()

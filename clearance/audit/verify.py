@@ -16,7 +16,12 @@ and reports by request id:
 - **forked**: two signed checkpoints of one size with different roots, or a later one that does not extend an
   earlier one (the consistency proof computed from the leaves fails);
 - **bad_checkpoint**: a saved checkpoint that does not open with the verifier key;
-- **head**: the stored tree head disagrees with the leaves (the writer would append to a different tree).
+- **head**: the stored tree head disagrees with the leaves (the writer would append to a different tree);
+- **unsanctioned_purge**: a tombstone (``audit_tombstones``) that no checkpoint signed with the verifier key names
+  (``clearance.audit.purge``): its record's deletion or change is reported as well, as ``deleted`` or ``modified``.
+
+A record that a purge deleted, or emptied of its text, under a tombstone a signed checkpoint names is no finding: it
+is listed apart (``VerifyReport.purged``, kinds ``purged`` and ``text_purged``).
 
 Where leaves are reordered, roots are computed with the leaves put back in insert order, so that a reordering is
 reported as one and does not also show as a rebuilt tree.
@@ -36,12 +41,24 @@ from clearance.audit.export import SUFFIX
 from clearance.audit.leaf import record_leaf_hash
 from clearance.audit.merkle import MerkleFrontier, consistency_proof, verify_consistency
 from clearance.audit.note import NoteVerifier
+from clearance.audit.purge import PurgedLeaf, purge_extension
 from clearance.audit.tree import read_head
-from clearance.db.tables import audit_checkpoints, audit_leaves, audit_records
+from clearance.db.tables import audit_checkpoints, audit_leaves, audit_purges, audit_records, audit_tombstones
 from clearance.exceptions import IntegrityError, ProofFailed
 
 FindingKind = Literal[
-    "modified", "deleted", "inserted", "reordered", "tail_cut", "rebuilt", "forked", "bad_checkpoint", "head"
+    "modified",
+    "deleted",
+    "inserted",
+    "reordered",
+    "tail_cut",
+    "rebuilt",
+    "forked",
+    "bad_checkpoint",
+    "head",
+    "unsanctioned_purge",
+    "purged",
+    "text_purged",
 ]
 
 
@@ -74,6 +91,18 @@ class StoredLeaf:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredTombstone:
+    """A purge's tombstone as the database holds it (``clearance.audit.purge``)."""
+
+    leaf_index: int
+    record_id: int
+    request_id: str
+    leaf_hash: bytes
+    kept_hash: bytes | None
+    purge_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Trail:
     """What the database holds: the records after the tree began (hashed now), the leaves, the head's size."""
 
@@ -85,6 +114,7 @@ class Trail:
     notes: tuple[tuple[int, str], ...]
     """The checkpoints the database kept, ``(size, signed note)``: opened like saved ones, but the database's
     operator can delete them; only the saved ones prove a tail was cut."""
+    tombstones: tuple[StoredTombstone, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +141,8 @@ class VerifyReport:
     base_record_id: int
     checkpoints: tuple[CheckpointStatus, ...]
     findings: tuple[Finding, ...]
+    purged: tuple[Finding, ...] = ()
+    """Records purged under a signed tombstone checkpoint (kinds ``purged``, ``text_purged``): not findings."""
 
     @property
     def ok(self) -> bool:
@@ -137,7 +169,25 @@ def read_trail(engine: Engine) -> Trail:
                 select(audit_checkpoints.c.size, audit_checkpoints.c.note).order_by(audit_checkpoints.c.size)
             )
         )
-    return Trail(records, leaves, head.frontier.size, head.frontier.root(), head.base_record_id, notes)
+        purge_notes = tuple(
+            (int(size), str(note))
+            for size, note in connection.execute(
+                select(audit_purges.c.size, audit_purges.c.note).order_by(audit_purges.c.id)
+            )
+        )
+        tombstones = tuple(
+            StoredTombstone(
+                int(t.leaf_index),
+                int(t.record_id),
+                str(t.request_id),
+                bytes(t.leaf_hash),
+                None if t.kept_hash is None else bytes(t.kept_hash),
+                int(t.purge_id),
+            )
+            for t in connection.execute(select(audit_tombstones).order_by(audit_tombstones.c.leaf_index))
+        )
+    root = head.frontier.root()
+    return Trail(records, leaves, head.frontier.size, root, head.base_record_id, notes + purge_notes, tombstones)
 
 
 def load_checkpoints(
@@ -148,29 +198,33 @@ def load_checkpoints(
     origin: str | None = None,
 ) -> tuple[list[SavedCheckpoint], list[Finding]]:
     """Open the saved checkpoints (``*.checkpoint`` files in ``directory``, then the database's), each with the
-    verifier keys. Those that do not open are findings; one checkpoint seen in both places counts once."""
+    verifier keys. Those that do not open are findings; one checkpoint seen in both places counts once (a purge's
+    checkpoint, of the same size and root as another but with its extension line, counts apart)."""
     sources: list[tuple[str, str | bytes]] = []
     if directory is not None:  # bytes: a file that is not UTF-8 is a malformed note, not a crash
         sources += [(path.name, path.read_bytes()) for path in sorted(directory.glob(f"*{SUFFIX}"))]
     sources += [(f"database checkpoint {size}", note) for size, note in database_notes]
     opened: list[SavedCheckpoint] = []
     findings: list[Finding] = []
-    seen: set[tuple[int, bytes]] = set()
+    seen: set[tuple[int, bytes, tuple[str, ...]]] = set()
     for source, note in sources:
         try:
             checkpoint = open_checkpoint(note, verifiers, origin=origin)
         except IntegrityError as exc:
             findings.append(Finding("bad_checkpoint", None, f"{source}: {exc.message}"))
             continue
-        if (checkpoint.size, checkpoint.root_hash) not in seen:
-            seen.add((checkpoint.size, checkpoint.root_hash))
+        key = (checkpoint.size, checkpoint.root_hash, checkpoint.extensions)
+        if key not in seen:
+            seen.add(key)
             opened.append(SavedCheckpoint(source, checkpoint))
     return opened, findings
 
 
 def verify(trail: Trail, checkpoints: Sequence[SavedCheckpoint]) -> VerifyReport:
     """Every check, in the order of the module docstring's list."""
-    findings = _record_findings(trail)
+    sanctioned, findings = _tombstone_findings(trail, checkpoints)
+    purged, record_findings = _record_findings(trail, sanctioned)
+    findings += record_findings
     statuses, tree_findings = _checkpoint_findings(trail, checkpoints)
     findings += tree_findings
     tree_size = trail.leaves[-1].leaf_index + 1 if trail.leaves else 0
@@ -182,10 +236,43 @@ def verify(trail: Trail, checkpoints: Sequence[SavedCheckpoint]) -> VerifyReport
         in_order = [leaf.leaf_hash for leaf in sorted(trail.leaves, key=lambda leaf: leaf.record_id)]
         if MerkleFrontier.of(in_order).root() != trail.head_root:
             findings.append(Finding("head", None, "the tree head's frontier does not give the leaves' root"))
-    return VerifyReport(len(trail.records), len(trail.leaves), trail.base_record_id, statuses, tuple(findings))
+    return VerifyReport(
+        len(trail.records), len(trail.leaves), trail.base_record_id, statuses, tuple(findings), tuple(purged)
+    )
 
 
-def _record_findings(trail: Trail) -> list[Finding]:
+def _tombstone_findings(
+    trail: Trail, checkpoints: Sequence[SavedCheckpoint]
+) -> tuple[dict[int, StoredTombstone], list[Finding]]:
+    """The tombstones a signed checkpoint names (by leaf index), and a finding for each one none names: a purge is
+    sanctioned when a checkpoint signed with the verifier key carries the extension line of its tombstones, all of
+    them, and each tombstone names the leaf the tree holds at its index."""
+    signed = {line for saved in checkpoints for line in saved.checkpoint.extensions}
+    leaves = {leaf.leaf_index: leaf for leaf in trail.leaves}
+    purges: dict[int, list[StoredTombstone]] = {}
+    for tombstone in trail.tombstones:
+        purges.setdefault(tombstone.purge_id, []).append(tombstone)
+    sanctioned: dict[int, StoredTombstone] = {}
+    findings: list[Finding] = []
+    for purge_id, tombstones in sorted(purges.items()):
+        line = purge_extension([PurgedLeaf(t.leaf_index, t.leaf_hash, t.kept_hash) for t in tombstones])
+        for tombstone in tombstones:
+            leaf = leaves.get(tombstone.leaf_index)
+            if line not in signed:
+                why = f"no signed checkpoint names purge {purge_id} as its {len(tombstones)} tombstones stand"
+            elif leaf is None or (leaf.record_id, leaf.leaf_hash) != (tombstone.record_id, tombstone.leaf_hash):
+                why = f"the tombstone of purge {purge_id} does not name the leaf the tree holds at its index"
+            else:
+                sanctioned[tombstone.leaf_index] = tombstone
+                continue
+            where = (tombstone.leaf_index, tombstone.leaf_index, tombstone.record_id)
+            findings.append(Finding("unsanctioned_purge", tombstone.request_id, why, *where))
+    return sanctioned, findings
+
+
+def _record_findings(trail: Trail, sanctioned: dict[int, StoredTombstone]) -> tuple[list[Finding], list[Finding]]:
+    """The records purged under a sanctioned tombstone, and the findings."""
+    purged: list[Finding] = []
     findings: list[Finding] = []
     records = {r.record_id: r for r in trail.records}
     present = {leaf.leaf_index for leaf in trail.leaves}
@@ -196,10 +283,18 @@ def _record_findings(trail: Trail) -> list[Finding]:
     for leaf in trail.leaves:
         record = records.get(leaf.record_id)
         where = (leaf.leaf_index, leaf.leaf_index, leaf.record_id)
+        tombstone = sanctioned.get(leaf.leaf_index)
         if record is None:
-            findings.append(Finding("deleted", leaf.request_id, f"record {leaf.record_id} is gone", *where))
+            if tombstone is not None and tombstone.kept_hash is None:
+                purged.append(Finding("purged", leaf.request_id, f"record {leaf.record_id} purged", *where))
+            else:
+                findings.append(Finding("deleted", leaf.request_id, f"record {leaf.record_id} is gone", *where))
         elif record.leaf_hash != leaf.leaf_hash:
-            findings.append(Finding("modified", leaf.request_id, f"record {leaf.record_id} changed", *where))
+            if tombstone is not None and record.leaf_hash == tombstone.kept_hash:
+                detail = f"record {leaf.record_id}'s text purged; the rest is as the purge signed it"
+                purged.append(Finding("text_purged", leaf.request_id, detail, *where))
+            else:
+                findings.append(Finding("modified", leaf.request_id, f"record {leaf.record_id} changed", *where))
     referenced = {leaf.record_id for leaf in trail.leaves}
     for record in trail.records:
         if record.record_id not in referenced:
@@ -212,7 +307,7 @@ def _record_findings(trail: Trail) -> list[Finding]:
             findings.append(
                 Finding("reordered", leaf.request_id, detail, leaf.leaf_index, leaf.leaf_index, leaf.record_id)
             )
-    return findings
+    return purged, findings
 
 
 def _roots_at(hashes: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
@@ -244,7 +339,10 @@ def _checkpoint_findings(
     rebuilt = False
     for position, saved in enumerate(ordered):
         size = saved.checkpoint.size
-        twin = next((o for o in ordered[:position] if o.checkpoint.size == size), None)
+        root_hash = saved.checkpoint.root_hash
+        twin = next(
+            (o for o in ordered[:position] if o.checkpoint.size == size and o.checkpoint.root_hash != root_hash), None
+        )
         if twin is not None:
             detail = f"{twin.source} and {saved.source} are both signed for size {size} with different roots"
             findings.append(Finding("forked", None, detail))

@@ -1,9 +1,12 @@
-"""``clearance audit verify|keygen``: check the audit trail offline, and make a checkpoint signing key.
+"""``clearance audit verify|purge|keygen``: check the audit trail offline, apply retention, make a signing key.
 
 ``verify`` reads the database (``--db URL``, else ``database.url`` from ``--config``), the saved checkpoints
 (``--checkpoints DIR``, else the configured export directory) and the verifier key (``--key``: the key string, or a
 file of key lines), checks every record against the tree and the tree against every checkpoint
 (``clearance.audit.verify``), prints a table of findings by request id and exits 1 when there is any.
+``purge`` applies ``audit.retention`` from ``--config`` (its rules and the checkpoint signing key; ``--db``
+overrides the database URL) once, now: each batch purged under a signed tombstone checkpoint
+(``clearance.audit.purge``); ``--dry-run`` only counts what is due.
 ``keygen`` prints a new signer key (secret: put it in a file or a secret manager) and its verifier key (public).
 """
 
@@ -16,15 +19,17 @@ from rich.console import Console
 from rich.table import Table
 
 from clearance.audit.note import generate_key, load_verifiers
+from clearance.audit.purge import Purger, PurgeResult
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
 from clearance.cli import audit_records
 from clearance.cli.keys import CONFIG_OPTION
 from clearance.config import load_config
 from clearance.db.engine import make_engine
-from clearance.exceptions import ConfigError, IntegrityError
+from clearance.exceptions import ClearanceError, ConfigError, IntegrityError
 
 audit_app = typer.Typer(
-    help="Verify the audit trail offline; make a checkpoint signing key; search, show, export and replay records.",
+    help="Verify the audit trail offline; apply retention; make a checkpoint signing key; search, show, export and "
+    "replay records.",
     no_args_is_help=True,
 )
 
@@ -54,6 +59,12 @@ def print_report(report: VerifyReport, console: Console) -> None:
                 status.source, str(status.size), _mark(status.root_matches), _mark(status.extends_previous)
             )
         console.print(checkpoints)
+    if report.purged:
+        text_purged = sum(1 for p in report.purged if p.kind == "text_purged")
+        console.print(
+            f"{len(report.purged)} records purged under signed tombstone checkpoints "
+            f"({len(report.purged) - text_purged} deleted, {text_purged} kept without their text)"
+        )
     if report.ok:
         console.print("[green]No finding: every record matches the tree and the tree every checkpoint.[/green]")
         return
@@ -109,10 +120,64 @@ def verify_command(
         raise typer.Exit(2) from None
     report = verify(trail, saved)
     report = VerifyReport(
-        report.records, report.leaves, report.base_record_id, report.checkpoints, (*bad, *report.findings)
+        report.records,
+        report.leaves,
+        report.base_record_id,
+        report.checkpoints,
+        (*bad, *report.findings),
+        report.purged,
     )
     print_report(report, console)
     if not report.ok:
+        raise typer.Exit(1)
+
+
+def print_purge(result: PurgeResult, console: Console) -> None:
+    if result.busy:
+        console.print("[yellow]Another instance is purging now; try again later.[/yellow]")
+    verb = "would purge" if result.dry_run else "purged"
+    console.print(
+        f"{verb} {result.purged} records: {result.deleted} deleted, {result.text_purged} kept without their text"
+        + (f" ({result.untracked} written before the audit tree)" if result.untracked else "")
+    )
+    for rule, count in sorted(result.by_rule.items()):
+        console.print(f"  {rule}: {count}")
+    if result.purges:
+        console.print(f"{len(result.purges)} signed tombstone checkpoints")
+    if result.refused:
+        console.print(
+            f"[red]{len(result.refused)} records due were left: they no longer match the audit tree "
+            "(run clearance audit verify)[/red]"
+        )
+
+
+@audit_app.command("purge")
+def purge_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count the records due; change nothing."),
+    db: str | None = typer.Option(None, "--db", help="A SQLAlchemy URL (instead of database.url from --config)."),
+    config: Path = CONFIG_OPTION,
+) -> None:
+    """Apply audit.retention now: purge every record past its level's retention, under signed tombstones."""
+    console = Console(width=160)
+    try:
+        gateway = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"clearance audit purge: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    engine = make_engine(db or gateway.database.url)
+    try:
+        purger = Purger.from_config(engine, gateway.audit.retention, gateway.audit.integrity)
+        if purger is None:
+            typer.echo("clearance audit purge: no audit.retention rule in the configuration: nothing to do", err=True)
+            raise typer.Exit(2)
+        result = purger.purge(dry_run=dry_run)
+    except ClearanceError as exc:
+        typer.echo(f"clearance audit purge: {exc.message} ({exc.code})", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    print_purge(result, console)
+    if result.refused or result.busy:
         raise typer.Exit(1)
 
 

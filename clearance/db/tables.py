@@ -106,6 +106,31 @@ audit_checkpoints = Table(  # the signed checkpoints taken, each also exported w
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+audit_purges = Table(  # one row per retention purge (clearance.audit.purge): the signed checkpoint that names it
+    "audit_purges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False),  # the tree size the purge's checkpoint signs
+    Column("count", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),  # sha256 of the purged leaves' lines, as the note's extension
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_tombstones = Table(  # one row per leaf whose record a purge deleted or emptied of its text (0013)
+    "audit_tombstones",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("record_id", Integer, nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),  # the leaf as written: the row before the purge
+    Column("kept_hash", LargeBinary(32)),  # keep_metadata: the leaf hash of the row left; null: the row was deleted
+    Column("purged_at", DateTime(timezone=True), nullable=False),
+    Column("rule", String(64), nullable=False),  # the retention rule's level (or "default")
+    Column("purge_id", Integer, nullable=False),  # audit_purges.id; no foreign key: verify sees a missing purge
+    Index("ix_audit_tombstones_purge_id", "purge_id"),
+)
+
 heartbeats = Table(  # one row per gateway process: the audit store's readiness probe
     "heartbeats",
     metadata,

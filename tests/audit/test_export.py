@@ -23,6 +23,20 @@ def test_when_a_checkpoint_is_exported_to_a_directory_then_one_file_named_by_siz
     assert (tmp_path / "cp" / checkpoint_file_name(12)).read_text() == "note\n"
 
 
+def test_when_a_checkpoint_is_exported_under_a_name_then_it_sits_beside_the_one_of_its_size(tmp_path: Path) -> None:
+    export = DirectoryExport(tmp_path)
+    export.write(3, "note\n")
+    export.write_named("00000000000000000003-purge-0000000001.checkpoint", 3, "purge note\n")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "00000000000000000003-purge-0000000001.checkpoint",
+        "00000000000000000003.checkpoint",
+    ]
+    with pytest.raises(CheckpointExportFailed):
+        export.write_named("00000000000000000003-purge-0000000001.checkpoint", 3, "another\n")
+    assert (tmp_path / "00000000000000000003-purge-0000000001.checkpoint").read_text() == "purge note\n"
+
+
 def test_when_the_same_checkpoint_is_exported_twice_then_the_file_stays_as_it_was(tmp_path: Path) -> None:
     export = DirectoryExport(tmp_path)
     export.write(3, "note\n")

@@ -14,11 +14,13 @@ from clearance.audit.checkpointer import Checkpointer
 from clearance.audit.export import DirectoryExport
 from clearance.audit.leaf import record_leaf_hash
 from clearance.audit.merkle import MerkleFrontier, leaf_hash
+from clearance.audit.purge import PurgedLeaf, purge_extension
 from clearance.audit.store import SqlAuditStore, _row
 from clearance.audit.verify import (
     SavedCheckpoint,
     StoredLeaf,
     StoredRecord,
+    StoredTombstone,
     Trail,
     VerifyReport,
     load_checkpoints,
@@ -266,3 +268,54 @@ def test_when_a_saved_checkpoint_file_is_not_utf8_then_it_is_a_bad_checkpoint(tm
 
     assert saved == []
     assert [(f.kind, "UTF-8" in f.detail) for f in bad] == [("bad_checkpoint", True)]
+
+
+def _purged_trail(tombstone: StoredTombstone) -> tuple[Trail, Checkpoint]:
+    """Four leaves, record 2 gone under ``tombstone``; and the checkpoint of the tree with no extension."""
+    leaves = [_leaf(i, i + 1) for i in range(4)]
+    trail = _pure_trail(leaves)
+    trail = Trail(
+        tuple(r for r in trail.records if r.record_id != 2), trail.leaves, 4, trail.head_root, 0, (), (tombstone,)
+    )
+    return trail, Checkpoint(ORIGIN, 4, trail.head_root)
+
+
+def test_when_a_tombstone_matches_a_signed_purge_line_then_its_record_reads_purged_and_is_no_finding() -> None:
+    tombstone = StoredTombstone(1, 2, "req-2", leaf_hash(bytes([2])), None, 1)
+    trail, plain = _purged_trail(tombstone)
+    line = purge_extension([PurgedLeaf(1, tombstone.leaf_hash, None)])
+    purge = Checkpoint(ORIGIN, 4, plain.root_hash, (line,))
+
+    report = verify(trail, [SavedCheckpoint("cp-4", plain), SavedCheckpoint("purge-1", purge)])
+
+    assert report.findings == ()
+    assert [(p.kind, p.request_id) for p in report.purged] == [("purged", "req-2")]
+    assert [(s.size, s.root_matches, s.extends_previous) for s in report.checkpoints] == [
+        (4, True, None),
+        (4, True, True),
+    ]
+
+
+def test_when_a_signed_purge_line_names_another_leaf_hash_than_the_trees_then_the_tombstone_is_unsanctioned() -> None:
+    forged = StoredTombstone(1, 2, "req-2", leaf_hash(b"something else"), None, 1)
+    trail, plain = _purged_trail(forged)
+    line = purge_extension([PurgedLeaf(1, forged.leaf_hash, None)])
+
+    report = verify(trail, [SavedCheckpoint("purge-1", Checkpoint(ORIGIN, 4, plain.root_hash, (line,)))])
+
+    assert sorted((f.kind, f.request_id) for f in report.findings) == [
+        ("deleted", "req-2"),
+        ("unsanctioned_purge", "req-2"),
+    ]
+    assert report.purged == ()
+
+
+def test_when_no_signed_checkpoint_carries_the_purge_line_then_the_tombstone_is_unsanctioned() -> None:
+    trail, plain = _purged_trail(StoredTombstone(1, 2, "req-2", leaf_hash(bytes([2])), None, 1))
+
+    report = verify(trail, [SavedCheckpoint("cp-4", plain)])
+
+    assert sorted((f.kind, f.request_id) for f in report.findings) == [
+        ("deleted", "req-2"),
+        ("unsanctioned_purge", "req-2"),
+    ]

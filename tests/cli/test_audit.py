@@ -1,10 +1,12 @@
-"""`clearance audit keygen|verify`, as an auditor runs them: a key pair, then a trail checked offline."""
+"""`clearance audit keygen|verify|purge`, as an auditor runs them: a key pair, a trail checked offline, retention
+applied."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import create_engine, func, select, update
 from typer.testing import CliRunner
 
 from clearance.audit.checkpointer import Checkpointer
@@ -102,3 +104,70 @@ async def test_when_no_db_is_given_then_verify_reads_the_database_and_the_export
 
     assert code == 0, out + err
     assert "00000000000000000006.checkpoint" in out
+
+
+def _retention_config(tmp_path: Path, url: str, levels: str = "{default: 30d}") -> Path:
+    key = tmp_path / "signer.key"
+    key.write_text(make_signer().secret_key_string())
+    config = tmp_path / "clearance.yaml"
+    config.write_text(
+        f"database: {{url: '{url}'}}\n"
+        f"audit: {{integrity: {{signing_key: {{file: '{key}'}}, export: {{directory: '{tmp_path / 'cp'}'}}}}, "
+        f"retention: {{levels: {levels}}}}}\n"
+        "upstreams: [{name: u, kind: openai, base_url: 'http://127.0.0.1:9/v1', models: [m]}]\n"
+    )
+    return config
+
+
+def _count(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as c:
+        count = int(c.execute(select(func.count()).select_from(audit_records)).scalar_one())
+    engine.dispose()
+    return count
+
+
+async def test_when_purge_is_a_dry_run_then_it_counts_the_records_due_and_changes_nothing(tmp_path: Path) -> None:
+    url = await _trail(tmp_path)  # records of 2023: past 30 days whatever today is
+    config = _retention_config(tmp_path, url)
+
+    code, out, err = run("purge", "--config", str(config), "--dry-run")
+
+    assert code == 0, out + err
+    assert "would purge 6 records: 6 deleted, 0 kept without their text" in out
+    assert _count(url) == 6
+
+
+async def test_when_purge_runs_then_the_records_due_go_and_verify_reports_them_purged_and_exits_zero(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    store = SqlAuditStore(url, linger_s=0)
+    await store.start()
+    for i in range(4):  # of 2023: past any rule below whatever today is; one public, two with text
+        text = "{}" if i < 2 else None
+        store.record(replace(trail_record(i), level="public" if i == 3 else None, request_text=text))
+    await store.flush()
+    Checkpointer(store.engine, make_signer(), origin=ORIGIN, exports=[DirectoryExport(tmp_path / "cp")]).checkpoint()
+    await store.close()
+    config = _retention_config(tmp_path, url, "{public: 1d, default: {after: 30d, keep_metadata: true}}")
+
+    code, out, err = run("purge", "--config", str(config))
+    verified, report, _ = run("verify", "--config", str(config), "--key", str(make_signer().verifier()))
+
+    assert code == 0, out + err
+    assert "purged 3 records: 1 deleted, 2 kept without their text" in out
+    assert _count(url) == 3
+    assert verified == 0, report
+    assert "3 records purged under signed tombstone checkpoints (1 deleted, 2 kept without their text)" in report
+
+
+async def test_when_no_retention_is_configured_then_purge_says_there_is_nothing_to_do(tmp_path: Path) -> None:
+    url = await _trail(tmp_path)
+    config = tmp_path / "clearance.yaml"
+    config.write_text(f"database: {{url: '{url}'}}\n")
+
+    code, _, err = run("purge", "--config", str(config))
+
+    assert code == 2
+    assert "no audit.retention rule" in err
