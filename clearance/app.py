@@ -22,13 +22,16 @@ import orjson
 from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
+from clearance.admin.reveal import RevealApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.sweeper import ExpirySweeper
+from clearance.audit.originals import Originals
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
+from clearance.db.engine import make_engine
 from clearance.detect import Scanner
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.enforce.inspector import build_inspector
@@ -99,6 +102,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)
 
     metrics = GatewayMetrics()
+    originals = Originals.from_config(config.audit.originals) if config.audit.originals is not None else None
     upstreams = UpstreamClient(config.upstreams)
     router = ModelRouter(config.upstreams, upstreams.discover_models)
     store: AuditStore = audit or SqlAuditStore(
@@ -133,6 +137,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals),
         instance=config.server.instance_id,
         max_text_bytes=config.audit.max_text_bytes,
+        originals=originals,
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -176,6 +181,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         await notifications.close()
         await store.close()
         approvals.close()
+        reveal_engine.dispose()
         await upstreams.close()
 
     app.cleanup_ctx.append(lifespan)
@@ -188,6 +194,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
+    reveal_engine = make_engine(config.database.url)
+    RevealApi(reveal_engine, originals, policy, authenticate, inspector.redact).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

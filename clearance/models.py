@@ -144,6 +144,11 @@ class AuditRecord:
     """The digest of the policy version that decided."""
     detector_version: str | None = None
     """The digest of the detection configuration and the gateway version that inspected the request."""
+    originals: bytes | None = None
+    """The request as sent and the answer as returned, sealed (an ``audit.originals`` envelope: ciphertext only),
+    where the record mode keeps originals; stored apart from the row (``audit_originals``)."""
+    originals_sha256: str | None = None
+    """The SHA-256 of ``originals`` (hex): what the row, and so the record's leaf, keeps of them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,19 @@
-"""``clearance audit verify|keygen``: check the audit trail offline, and make a checkpoint signing key.
+"""``clearance audit verify|keygen|reveal``: check the audit trail offline, make a checkpoint signing key, and
+reveal a record's sealed originals.
 
 ``verify`` reads the database (``--db URL``, else ``database.url`` from ``--config``), the saved checkpoints
 (``--checkpoints DIR``, else the configured export directory) and the verifier key (``--key``: the key string, or a
 file of key lines), checks every record against the tree and the tree against every checkpoint
 (``clearance.audit.verify``), prints a table of findings by request id and exits 1 when there is any.
 ``keygen`` prints a new signer key (secret: put it in a file or a secret manager) and its verifier key (public).
+``reveal ID --reason ...`` asks a running gateway's admin API (``POST /admin/v1/records/{id}/reveal``: the auditor
+role) for a record's originals and prints them; the gateway records the reveal and its reason. The gateway and the
+credential are found as ``clearance approvals`` finds them (``--gateway``, ``$CLEARANCE_API_KEY`` or the login).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import typer
@@ -17,12 +22,16 @@ from rich.table import Table
 
 from clearance.audit.note import generate_key, load_verifiers
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
+from clearance.cli.approvals import GATEWAY_OPTION, PROFILE_OPTION, AdminApiError, call
 from clearance.cli.keys import CONFIG_OPTION
 from clearance.config import load_config
 from clearance.db.engine import make_engine
 from clearance.exceptions import ConfigError, IntegrityError
 
-audit_app = typer.Typer(help="Verify the audit trail offline; make a checkpoint signing key.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Verify the audit trail offline; make a checkpoint signing key; reveal a record's originals.",
+    no_args_is_help=True,
+)
 
 
 def _verifier_keys(key: str) -> list[str]:
@@ -124,6 +133,33 @@ def keygen(
         raise typer.Exit(2) from None
     typer.echo(signer)
     typer.echo(verifier)
+
+
+@audit_app.command("reveal")
+def reveal(
+    record_id: int = typer.Argument(..., help="The record's number (audit_records.id).", min=1),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why you reveal it (recorded with the reveal)."),
+    gateway: str = GATEWAY_OPTION,
+    profile: str = PROFILE_OPTION,
+) -> None:
+    """Print a record's original request and answer, decrypted by the gateway (the auditor role only)."""
+    if not reason.strip():
+        typer.echo("clearance audit reveal: say why with --reason (it is recorded with the reveal)", err=True)
+        raise typer.Exit(1)
+    try:
+        body = asyncio.run(
+            call(gateway, profile, "POST", f"/admin/v1/records/{record_id}/reveal", json={"reason": reason})
+        )
+    except AdminApiError as exc:
+        typer.echo(f"clearance audit reveal: {exc}", err=True)
+        raise typer.Exit(1) from None
+    console = Console(width=160)
+    console.print(f"record {body.get('record_id')} (request {body.get('request_id')}), sealed by {body.get('kek_id')}")
+    if body.get("truncated"):
+        console.print("[yellow]cut at audit.max_text_bytes[/yellow]")
+    for side in ("request", "answer"):
+        console.rule(side)
+        console.print(body.get(side) or "(none)", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -54,4 +54,6 @@ def test_when_the_tables_are_listed_then_the_audit_trail_the_api_keys_and_the_ap
         "audit_tree_head",
         "audit_leaves",
         "audit_checkpoints",
+        "audit_originals",
+        "audit_reveals",
     }
