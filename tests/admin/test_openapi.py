@@ -57,8 +57,8 @@ def test_when_the_document_is_generated_then_it_is_a_valid_openapi_3_1_document(
     definitions.OPENAPI_31_VALIDATOR.validate(document)  # the OpenAPI 3.1 meta-schema
     for schema in document["components"]["schemas"].values():
         jsonschema_rs.meta.validate(schema)  # each is JSON Schema (2020-12, as OpenAPI 3.1 has it)
-    assert len(operations(document)) == 7
-    assert set(document["components"]["schemas"]) >= {"ApprovalResource", "ApprovalPage", "DecisionBody"}
+    assert len(operations(document)) == 9
+    assert set(document["components"]["schemas"]) >= {"ApprovalResource", "ApprovalPage", "DecisionBody", "RevealBody"}
 
 
 def test_when_the_app_is_built_then_every_admin_route_is_in_the_document(tmp_path: Path) -> None:
