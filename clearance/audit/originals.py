@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import orjson
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.audit.envelope import Envelope, Keyring, OriginalsEncryptionConfig, open_envelope, seal
 
@@ -25,10 +25,14 @@ RecordMode = Literal["full", "masked", "metadata"]
 DEFAULT_MODES: Final[tuple[RecordMode, ...]] = ("full",)
 
 
-class OriginalsConfig(OriginalsEncryptionConfig):
-    """``audit.originals``: the keyring (``active``, ``keys``) and the record modes whose records keep originals
-    (default ``[full]``: ``full`` is the mode for originals, ``masked`` keeps only the redacted text)."""
+class OriginalsConfig(BaseModel):
+    """``audit.originals``: the keyring (``encryption``: ``active``, ``keys``) and the record modes whose records
+    keep originals (default ``[full]``: ``full`` is the mode for originals, ``masked`` keeps only the redacted
+    text)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    encryption: OriginalsEncryptionConfig
     modes: list[RecordMode] = Field(default_factory=lambda: list(DEFAULT_MODES), min_length=1)
 
 
@@ -42,7 +46,7 @@ class Originals:
     @classmethod
     def from_config(cls, config: OriginalsConfig) -> Originals:
         """Reads every key now: a missing or malformed one stops the gateway before it serves."""
-        return cls(config.load(), frozenset(config.modes))
+        return cls(config.encryption.load(), frozenset(config.modes))
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ def originals(tmp_path: Path, active: str = "k2025", *, modes: list[str] | None 
     keys = [{"id": "k2025", "key": {"file": write_key(tmp_path, "k2025", KEY_2025)}}]
     if active == "k2026":
         keys.append({"id": "k2026", "key": {"file": write_key(tmp_path, "k2026", KEY_2026)}})
-    return {"active": active, "keys": keys, **({"modes": modes} if modes else {})}
+    return {"encryption": {"active": active, "keys": keys}, **({"modes": modes} if modes else {})}
 
 
 async def start(
@@ -242,8 +242,8 @@ async def test_when_the_corpus_is_sent_with_originals_on_then_no_value_is_in_the
     await security.close()
     records = [r for r in await gateway.running.records() if r["originals_sha256"] is not None]
     revealed = [await gateway.reveal("audit", r["id"]) for r in records]
-    async with aiohttp.ClientSession() as session, session.get(gateway.running.url + "/metrics") as response:
-        metrics = await response.text()
+    async with aiohttp.ClientSession() as session, session.get(gateway.running.url + "/metrics") as scraped:
+        metrics = await scraped.text()
     gateway.running.audit.engine.dispose()  # every write in the file before its bytes are read
 
     assert len(records) == 2

@@ -65,14 +65,15 @@ def test_when_the_old_key_is_dropped_from_the_keyring_then_its_records_no_longer
 def test_when_configured_then_full_is_the_default_mode_and_the_keys_are_read_at_once(tmp_path: Path) -> None:
     key_file = tmp_path / "kek"
     key_file.write_text(base64.b64encode(KEY_2025).decode())
-    config = OriginalsConfig.model_validate({"active": "k1", "keys": [{"id": "k1", "key": {"file": str(key_file)}}]})
+    keys = {"active": "k1", "keys": [{"id": "k1", "key": {"file": str(key_file)}}]}
+    config = OriginalsConfig.model_validate({"encryption": keys})
 
     originals = Originals.from_config(config)
 
     assert originals.modes == frozenset({"full"})
     assert originals.keyring.active.id == "k1"
     with pytest.raises(ValidationError):
-        OriginalsConfig.model_validate({"active": "k1", "keys": [{"id": "k1", "key": {"env": "X"}}], "modes": ["all"]})
+        OriginalsConfig.model_validate({"encryption": keys, "modes": ["all"]})
 
 
 def test_when_sealed_the_document_is_json_with_both_sides() -> None:
