@@ -1,11 +1,13 @@
-"""``clearance audit verify|keygen|reveal``: check the audit trail offline, make a checkpoint signing key, and
-reveal a record's sealed originals.
+"""``clearance audit verify|keygen|reveal|erase``: check the audit trail offline, make a checkpoint signing key,
+reveal a record's sealed originals, and erase them.
 
 ``verify`` reads the database (``--db URL``, else ``database.url`` from ``--config``), the saved checkpoints
 (``--checkpoints DIR``, else the configured export directory) and the verifier key (``--key``: the key string, or a
 file of key lines), checks every record against the tree and the tree against every checkpoint
 (``clearance.audit.verify``), prints a table of findings by request id and exits 1 when there is any.
 ``keygen`` prints a new signer key (secret: put it in a file or a secret manager) and its verifier key (public).
+``erase ID`` deletes a record's sealed originals (their envelope, and so the only copy of its data key) in the
+database directly: the content is gone for good, the record and its leaf stay, and ``verify`` still passes.
 ``reveal ID --reason ...`` asks a running gateway's admin API (``POST /admin/v1/records/{id}/reveal``: the auditor
 role) for a record's originals and prints them; the gateway records the reveal and its reason. The gateway and the
 credential are found as ``clearance approvals`` finds them (``--gateway``, ``$CLEARANCE_API_KEY`` or the login).
@@ -21,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clearance.audit.note import generate_key, load_verifiers
+from clearance.audit.reveals import erase_originals
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
 from clearance.cli.approvals import GATEWAY_OPTION, PROFILE_OPTION, AdminApiError, call
 from clearance.cli.keys import CONFIG_OPTION
@@ -29,7 +32,7 @@ from clearance.db.engine import make_engine
 from clearance.exceptions import ConfigError, IntegrityError
 
 audit_app = typer.Typer(
-    help="Verify the audit trail offline; make a checkpoint signing key; reveal a record's originals.",
+    help="Verify the audit trail offline; make a checkpoint signing key; reveal or erase a record's originals.",
     no_args_is_help=True,
 )
 
@@ -133,6 +136,26 @@ def keygen(
         raise typer.Exit(2) from None
     typer.echo(signer)
     typer.echo(verifier)
+
+
+@audit_app.command("erase")
+def erase(
+    record_id: int = typer.Argument(..., help="The record's number (audit_records.id).", min=1),
+    db: str | None = typer.Option(None, "--db", help="A SQLAlchemy URL (instead of reading it from --config)."),
+    config: Path = CONFIG_OPTION,
+) -> None:
+    """Erase a record's sealed originals for good (retention, a GDPR request): the record and its proofs stay."""
+    if db is None:
+        db = _from_config(config)[0]
+    engine = make_engine(db)
+    try:
+        erased = erase_originals(engine, record_id)
+    finally:
+        engine.dispose()
+    if not erased:
+        typer.echo(f"clearance audit erase: record {record_id} has no originals to erase", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"erased the originals of record {record_id}; the record and its leaf stay, and verify")
 
 
 @audit_app.command("reveal")

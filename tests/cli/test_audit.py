@@ -15,9 +15,12 @@ from clearance.audit.checkpointer import Checkpointer
 from clearance.audit.export import DirectoryExport
 from clearance.audit.note import Ed25519NoteSigner, NoteVerifier
 from clearance.audit.originals import seal_originals
+from clearance.audit.reveals import stored_originals
 from clearance.audit.store import SqlAuditStore
 from clearance.cli import app
+from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records
+from clearance.exceptions import NotFound
 from tests.admin.gateway import POLICY, People, gateway_in_a_thread
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
 from tests.audit.test_envelope import KEY_2026, keyring
@@ -181,3 +184,24 @@ def test_when_no_reason_is_given_then_nothing_is_sent_and_it_exits_1(revealing: 
 
     assert result.exit_code == 1
     assert "--reason" in result.stderr
+
+
+async def test_when_a_records_originals_are_erased_then_they_are_gone_and_verify_still_passes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    record_id = await _sealed_record(url)
+    engine = make_engine(url)
+    Checkpointer(engine, make_signer(), origin=ORIGIN, exports=[DirectoryExport(tmp_path / "cp")]).checkpoint()
+    key = tmp_path / "verifier.keys"
+    key.write_text(f"{make_signer().verifier()}\n")
+
+    erased = run("erase", "--db", url, str(record_id))
+    again = run("erase", "--db", url, str(record_id))
+    verified = run("verify", "--db", url, "--key", str(key), "--checkpoints", str(tmp_path / "cp"))
+    with pytest.raises(NotFound) as gone:
+        stored_originals(engine, record_id)
+    engine.dispose()
+
+    assert erased[0] == 0 and f"record {record_id}" in erased[1]
+    assert again[0] == 1 and "no originals" in again[2]
+    assert verified[0] == 0 and "No finding" in verified[1]
+    assert gone.value.code == "originals_erased"
