@@ -339,6 +339,7 @@ class Exchange:
                 cut_response = False
             truncated = cut_request or cut_response
         sealed = self._seal() if self.keeps_originals else None
+        facts.body = None  # sealed or not kept: the plaintext goes no further
         first = facts.first_byte_at
         return AuditRecord(
             request_id=self.request_id,
@@ -407,8 +408,6 @@ class Exchange:
                 "sealing the originals failed", extra={"request_id": self.request_id, "error": type(exc).__name__}
             )
             return None
-        finally:
-            facts.body = None  # the plaintext goes with the exchange
 
     def _text(self, document: dict[str, Any] | None, redact: Callable[[Any], Any] | None) -> tuple[str | None, bool]:
         """``document`` as the record keeps it: every value redacted (``redact``), as JSON, cut at
