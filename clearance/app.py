@@ -23,10 +23,12 @@ from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
 from clearance.admin.records import RecordsApi
+from clearance.admin.reveal import RevealApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.sweeper import ExpirySweeper
+from clearance.audit.originals import Originals
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
@@ -101,6 +103,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)
 
     metrics = GatewayMetrics()
+    originals = Originals.from_config(config.audit.originals) if config.audit.originals is not None else None
     upstreams = UpstreamClient(config.upstreams)
     router = ModelRouter(config.upstreams, upstreams.discover_models)
     store: AuditStore = audit or SqlAuditStore(
@@ -110,7 +113,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         integrity=config.audit.integrity,
         retention=config.audit.retention,
     )
-    records_engine = make_engine(config.database.url)  # the admin API's reads of the audit trail
+    records_engine = make_engine(config.database.url)  # the admin API's reads (and reveals) of the audit trail
     signals = ApprovalSignals()
     approvals = ApprovalStore(config.database.url, on_change=signals.publish)
     listener = PostgresListener(config.database.url, signals) if approvals.dialect == "postgresql" else None
@@ -137,6 +140,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals),
         instance=config.server.instance_id,
         max_text_bytes=config.audit.max_text_bytes,
+        originals=originals,
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -196,6 +200,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/metrics", _metrics)
     ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
     RecordsApi(records_engine, policy, authenticate).register(app.router)
+    RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

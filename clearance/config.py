@@ -23,6 +23,7 @@ from pydantic import (
 
 from clearance.approvals.settings import ApprovalSettings
 from clearance.audit.checkpointer import IntegrityConfig
+from clearance.audit.originals import OriginalsConfig
 from clearance.audit.retention import RetentionConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
@@ -139,6 +140,9 @@ class AuditConfig(_Strict):
                 "verify can tell it from a deletion"
             )
         return self
+
+    originals: OriginalsConfig | None = None
+    """The original request and answer, sealed per record (docs/audit.md); off (None) by default."""
 
 
 class LoggingConfig(_Strict):

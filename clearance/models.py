@@ -148,6 +148,11 @@ class AuditRecord:
     """The caller's kind (user, service, anonymous): a policy input, for ``clearance policy replay``."""
     policy_model: str | None = None
     """The route's name for the model, the one the policy decided on (``model`` is the name asked, maybe an alias)."""
+    originals: bytes | None = None
+    """The request as sent and the answer as returned, sealed (an ``audit.originals`` envelope: ciphertext only),
+    where the record mode keeps originals; stored apart from the row (``audit_originals``)."""
+    originals_sha256: str | None = None
+    """The SHA-256 of ``originals`` (hex): what the row, and so the record's leaf, keeps of them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,20 @@ def test_when_audit_url_is_not_a_string_then_the_error_names_audit_url() -> None
     assert [path for path, _ in info.value.errors] == ["audit.url"]
 
 
+def test_when_audit_originals_is_not_set_then_originals_are_off() -> None:
+    assert parse_config({}).audit.originals is None
+
+
+def test_when_audit_originals_names_an_active_key_it_does_not_list_then_the_error_says_which() -> None:
+    keys = [{"id": "k1", "key": {"env": "KEK_1"}}]
+    with pytest.raises(ConfigError) as info:
+        parse_config({"audit": {"originals": {"encryption": {"active": "k2", "keys": keys}, "modes": ["sometimes"]}}})
+
+    messages = dict(info.value.errors)
+    assert set(messages) == {"audit.originals.encryption", "audit.originals.modes.0"}
+    assert "k2" in messages["audit.originals.encryption"]
+
+
 def test_missing_credential_variable_names_the_variable_not_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_KEY", raising=False)
     config = parse_config(

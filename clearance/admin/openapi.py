@@ -16,6 +16,7 @@ from clearance.admin.resources import (
     DecisionBody,
     ErrorResponse,
 )
+from clearance.admin.reveal import RevealBody, RevealedOriginals, RevealPage
 from clearance.approvals.model import FINAL_STATES, ReviewState
 
 _REF: Final = "#/components/schemas/{model}"
@@ -31,6 +32,10 @@ _ERRORS: Final = {
     "410": "the approval expired or was cancelled",
     "408": "the body did not arrive in time",
     "413": "the body is larger than a reason needs (16 KiB)",
+    "400_reveal": "invalid request: malformed JSON, a missing or too long reason",
+    "403_auditor": "not the auditor role",
+    "404_originals": "no such record, no originals kept for it (or erased), or audit.originals is off",
+    "500_sealed": "the originals do not open: a key not in the keyring, or an envelope that was changed",
 }
 
 
@@ -50,6 +55,13 @@ def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
 
 
 _ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_RECORD_ID: Final = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "the record's number (audit_records.id)",
+    "schema": {"type": "string"},
+}
 _BODY: Final = {"required": False, "content": {"application/json": {"schema": _ref("DecisionBody")}}}
 
 
@@ -59,7 +71,8 @@ def openapi_document() -> dict[str, Any]:
         [
             (m, "validation" if m is DecisionBody else "serialization")
             for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
-        ],
+        ]
+        + [(RevealBody, "validation"), (RevealedOriginals, "serialization"), (RevealPage, "serialization")],
         ref_template=_REF,
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
@@ -71,8 +84,9 @@ def openapi_document() -> dict[str, Any]:
             "title": "Clearance admin API",
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
-            "break-glass. Audit records: search and show (the auditor role; anyone their own). Errors are in the "
-            "OpenAI error format of the data path.",
+            "break-glass. Audit records: search and show (the auditor role; anyone their own); a record's sealed "
+            "originals revealed to auditors, and who revealed them. Errors are in the OpenAI error format of the data "
+            "path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -166,6 +180,33 @@ def openapi_document() -> dict[str, Any]:
                         "the acknowledged approval",
                         "ApprovalResource",
                         *("400", "401", "403", "404", "408", "409_review", "413"),
+                    ),
+                },
+            },
+            "/admin/v1/records/{id}/reveal": {
+                "parameters": [_RECORD_ID],
+                "post": {
+                    "operationId": "revealRecordOriginals",
+                    "summary": "decrypt a record's originals (the auditor role; the reveal, with its reason, is "
+                    "recorded first)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("RevealBody")}},
+                    },
+                    "responses": _responses(
+                        "the request as sent and the answer as returned",
+                        "RevealedOriginals",
+                        *("400_reveal", "401", "403_auditor", "404_originals", "408", "413", "500_sealed"),
+                    ),
+                },
+            },
+            "/admin/v1/records/{id}/reveals": {
+                "parameters": [_RECORD_ID],
+                "get": {
+                    "operationId": "listRecordReveals",
+                    "summary": "who revealed a record's originals, when and why (the auditor role), oldest first",
+                    "responses": _responses(
+                        "the reveals of the record", "RevealPage", *("401", "403_auditor", "404_record")
                     ),
                 },
             },

@@ -3,9 +3,10 @@
 Writes never sit on the request path: ``record()`` only queues. One owned writer task drains the queue in batches
 on a worker thread, retrying a failed batch (never dropping it) until the store comes back, and ``close()`` waits
 for everything queued to be written. Each batch's records become leaves of the audit tree in the same transaction
-(``clearance.audit.tree``); with ``audit.integrity`` configured, a checkpointer signs the tree periodically and at
-close (``clearance.audit.checkpointer``); with ``audit.retention``, a purger applies it every interval
-(``clearance.audit.purge``).
+(``clearance.audit.tree``), and a record's sealed originals go to ``audit_originals`` in it too (the row keeps only
+their hash: ``clearance.audit.originals``); with ``audit.integrity`` configured, a checkpointer signs the tree
+periodically and at close (``clearance.audit.checkpointer``); with ``audit.retention``, a purger applies it every
+interval (``clearance.audit.purge``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from clearance.audit import tree
 from clearance.audit.checkpointer import Checkpointer, IntegrityConfig
+from clearance.audit.envelope import Envelope
 from clearance.audit.leaf import record_leaf_hash
 from clearance.audit.purge import Purger
 from clearance.audit.retention import RetentionConfig
 from clearance.db import migrate
 from clearance.db.engine import make_engine
-from clearance.db.tables import audit_records, heartbeats
+from clearance.db.tables import audit_originals, audit_records, heartbeats
 from clearance.models import AuditRecord
 from clearance.tasks import TaskSet
 
@@ -90,7 +92,18 @@ def _row(entry: AuditRecord) -> dict[str, Any]:
         "detector_version": entry.detector_version,
         "identity_kind": entry.identity_kind,
         "policy_model": entry.policy_model,
+        "originals_sha256": entry.originals_sha256,
     }
+
+
+_ENVELOPE = "_originals_envelope"
+"""The key of a row's sealed originals on its way to ``audit_originals`` (a name no column has)."""
+
+
+def _sealed_row(record_id: int, request_id: str, envelope: bytes) -> dict[str, Any]:
+    """A row of ``audit_originals``: the envelope apart from the record's row, so deleting it leaves the leaf whole."""
+    kek_id = Envelope.from_bytes(envelope).kek_id
+    return {"record_id": record_id, "request_id": request_id, "kek_id": kek_id, "envelope": envelope}
 
 
 class SqlAuditStore:
@@ -169,7 +182,7 @@ class SqlAuditStore:
                 return
 
     async def _write_until_done(self, batch: Sequence[AuditRecord]) -> None:
-        rows = [_row(r) for r in batch]
+        rows = [_row(r) if r.originals is None else {**_row(r), _ENVELOPE: r.originals} for r in batch]
         while True:
             try:
                 await asyncio.to_thread(self._insert, rows)
@@ -184,13 +197,24 @@ class SqlAuditStore:
                 await asyncio.sleep(self._retry_s)
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
+        """Rows of ``audit_records``; one with sealed originals carries their envelope under ``_ENVELOPE`` (not a
+        column: the leaf never sees it), which goes to ``audit_originals``."""
         hashes = [record_leaf_hash(row) for row in rows]
+        sealed = [row.get(_ENVELOPE) for row in rows]
+        rows = [{k: v for k, v in row.items() if k != _ENVELOPE} for row in rows]
         with self.engine.begin() as connection:
             head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
             ids = tree.allocate_ids(connection, len(rows))
             connection.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
             leaves = [(i, row["request_id"], h) for i, row, h in zip(ids, rows, hashes, strict=True)]
             tree.append(connection, head, leaves)
+            originals = [
+                _sealed_row(i, row["request_id"], envelope)
+                for i, row, envelope in zip(ids, rows, sealed, strict=True)
+                if envelope is not None
+            ]
+            if originals:
+                connection.execute(audit_originals.insert(), originals)
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written."""

@@ -1,4 +1,5 @@
-"""``clearance audit verify|purge|keygen``: check the audit trail offline, apply retention, make a signing key.
+"""``clearance audit verify|purge|keygen|reveal|erase``: check the audit trail offline, apply retention, make a
+checkpoint signing key, reveal a record's sealed originals, and erase them.
 
 ``verify`` reads the database (``--db URL``, else ``database.url`` from ``--config``), the saved checkpoints
 (``--checkpoints DIR``, else the configured export directory) and the verifier key (``--key``: the key string, or a
@@ -8,10 +9,16 @@ file of key lines), checks every record against the tree and the tree against ev
 overrides the database URL) once, now: each batch purged under a signed tombstone checkpoint
 (``clearance.audit.purge``); ``--dry-run`` only counts what is due.
 ``keygen`` prints a new signer key (secret: put it in a file or a secret manager) and its verifier key (public).
+``erase ID`` deletes a record's sealed originals (their envelope, and so the only copy of its data key) in the
+database directly: the content is gone for good, the record and its leaf stay, and ``verify`` still passes.
+``reveal ID --reason ...`` asks a running gateway's admin API (``POST /admin/v1/records/{id}/reveal``: the auditor
+role) for a record's originals and prints them; the gateway records the reveal and its reason. The gateway and the
+credential are found as ``clearance approvals`` finds them (``--gateway``, ``$CLEARANCE_API_KEY`` or the login).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import typer
@@ -20,8 +27,10 @@ from rich.table import Table
 
 from clearance.audit.note import generate_key, load_verifiers
 from clearance.audit.purge import Purger, PurgeResult
+from clearance.audit.reveals import erase_originals
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
 from clearance.cli import audit_records
+from clearance.cli.approvals import GATEWAY_OPTION, PROFILE_OPTION, AdminApiError, call
 from clearance.cli.keys import CONFIG_OPTION
 from clearance.config import load_config
 from clearance.db.engine import make_engine
@@ -29,7 +38,7 @@ from clearance.exceptions import ClearanceError, ConfigError, IntegrityError
 
 audit_app = typer.Typer(
     help="Verify the audit trail offline; apply retention; make a checkpoint signing key; search, show, export and "
-    "replay records.",
+    "replay records; reveal or erase a record's originals.",
     no_args_is_help=True,
 )
 
@@ -193,6 +202,53 @@ def keygen(
         raise typer.Exit(2) from None
     typer.echo(signer)
     typer.echo(verifier)
+
+
+@audit_app.command("erase")
+def erase(
+    record_id: int = typer.Argument(..., help="The record's number (audit_records.id).", min=1),
+    db: str | None = typer.Option(None, "--db", help="A SQLAlchemy URL (instead of reading it from --config)."),
+    config: Path = CONFIG_OPTION,
+) -> None:
+    """Erase a record's sealed originals for good (retention, a GDPR request): the record and its proofs stay."""
+    if db is None:
+        db = _from_config(config)[0]
+    engine = make_engine(db)
+    try:
+        erased = erase_originals(engine, record_id)
+    finally:
+        engine.dispose()
+    if not erased:
+        typer.echo(f"clearance audit erase: record {record_id} has no originals to erase", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"erased the originals of record {record_id}; the record and its leaf stay, and verify")
+
+
+@audit_app.command("reveal")
+def reveal(
+    record_id: int = typer.Argument(..., help="The record's number (audit_records.id).", min=1),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why you reveal it (recorded with the reveal)."),
+    gateway: str = GATEWAY_OPTION,
+    profile: str = PROFILE_OPTION,
+) -> None:
+    """Print a record's original request and answer, decrypted by the gateway (the auditor role only)."""
+    if not reason.strip():
+        typer.echo("clearance audit reveal: say why with --reason (it is recorded with the reveal)", err=True)
+        raise typer.Exit(1)
+    try:
+        body = asyncio.run(
+            call(gateway, profile, "POST", f"/admin/v1/records/{record_id}/reveal", json={"reason": reason})
+        )
+    except AdminApiError as exc:
+        typer.echo(f"clearance audit reveal: {exc}", err=True)
+        raise typer.Exit(1) from None
+    console = Console(width=160)
+    console.print(f"record {body.get('record_id')} (request {body.get('request_id')}), sealed by {body.get('kek_id')}")
+    if body.get("truncated"):
+        console.print("[yellow]cut at audit.max_text_bytes[/yellow]")
+    for side in ("request", "answer"):
+        console.rule(side)
+        console.print(body.get(side) or "(none)", markup=False, highlight=False)
 
 
 audit_records.register(audit_app)

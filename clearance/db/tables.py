@@ -74,9 +74,32 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("detector_version", String(64)),
     Column("identity_kind", String(16)),  # user, service or anonymous: a policy input (0012)
     Column("policy_model", String(256)),  # the route's name for the model, the policy's input (0012)
+    # the SHA-256 of the record's sealed originals (0014): the leaf covers it, the envelope is in audit_originals
+    Column("originals_sha256", String(64)),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
     Index("ix_audit_records_subject_id", "subject", "id"),  # "my records", search by user (0012)
+)
+
+audit_originals = Table(  # a record's sealed originals (clearance.audit.originals); deleting a row erases them
+    "audit_originals",
+    metadata,
+    Column("record_id", Integer, primary_key=True, autoincrement=False),  # audit_records.id; no foreign key
+    Column("request_id", String(128), nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+)
+
+audit_reveals = Table(  # each time an auditor revealed a record's originals (clearance.audit.reveals)
+    "audit_reveals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", Integer, nullable=False),
+    Column("revealed_at", DateTime(timezone=True), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("email", String(320)),
+    Column("reason", Text, nullable=False),
+    Index("ix_audit_reveals_record_id", "record_id"),
 )
 
 audit_tree_head = Table(  # one row (id 1): the Merkle tree of the audit records as it stands (clearance.audit.tree)

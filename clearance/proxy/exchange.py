@@ -3,7 +3,9 @@
 Stages hand the exchange what they found (an identity, a route, an inspection, the request as forwarded, the
 answer, its status and usage, an error) as values; the audit record is built from them once, frozen, when the
 exchange ends (``finish``). Text is kept only where the record mode keeps it (``full``, ``masked``), and only
-redacted (``Recording.redact_document``): a record never holds a raw value.
+redacted (``Recording.redact_document``): a record never holds a raw value. With ``audit.originals``, the request
+as the caller sent it and the answer as the upstream returned it are sealed there too, where the mode keeps
+originals (``clearance.audit.originals``): the plaintext lives only in memory until then.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from clearance.audit.originals import Originals, Sealed, seal_originals
 from clearance.enforce.inspector import Inspection
 from clearance.exceptions import ClearanceError
 from clearance.models import AuditRecord, Finding, Identity, Usage
@@ -61,6 +64,8 @@ class Recording:
     redact: Callable[[str], str] | None = None
     redact_document: Callable[[Any], Any] | None = None
     redact_answer: Callable[[Any], Any] | None = None
+    originals: Originals | None = None
+    """Where originals are sealed (``audit.originals``) and for which record modes; None: never kept."""
 
 
 # The only request ids taken from a caller: shapes a generator makes, with no room for a value a person would
@@ -148,6 +153,7 @@ class _Outcome:
     inspection: Inspection | None = None
     approval_id: str | None = None
     forwarded: dict[str, Any] | None = None
+    body: bytes | None = None
     answer: dict[str, Any] | None = None
     transcript: Transcript | None = None
     first_byte_at: float | None = None
@@ -240,6 +246,19 @@ class Exchange:
             and self._recording.redact_document is not None
         )
 
+    @property
+    def keeps_originals(self) -> bool:
+        """Whether the decision's record mode keeps the originals, sealed (``audit.originals``)."""
+        inspection = self._outcome.inspection
+        originals = self._recording.originals
+        return inspection is not None and originals is not None and inspection.decision.record in originals.modes
+
+    def body(self, raw: bytes) -> None:
+        """The request body as the caller sent it (decoded): sealed at the end where the mode keeps originals,
+        dropped otherwise. The reference is kept, never a copy, and never leaves the exchange unsealed."""
+        if self._recording.originals is not None:
+            self._outcome.body = raw
+
     def forwarded(self, body: dict[str, Any]) -> None:
         """The request as sent upstream (masked by the plan): recorded, redacted, where the mode keeps text."""
         if self.keeps_text:
@@ -247,13 +266,14 @@ class Exchange:
 
     def answered(self, answer: dict[str, Any]) -> None:
         """A whole answer as the upstream sent it, before masking or restoring anything: recorded, redacted, where
-        the mode keeps text (so an original restored for the caller is never recorded)."""
-        if self.keeps_text:
+        the mode keeps text (so an original restored for the caller is never recorded), or sealed where it keeps
+        originals."""
+        if self.keeps_text or self.keeps_originals:
             self._outcome.answer = answer
 
     def transcript(self) -> Transcript | None:
-        """Where a stream's events are assembled for the record; None when the mode keeps no text."""
-        if not self.keeps_text:
+        """Where a stream's events are assembled for the record; None when the mode keeps no text nor originals."""
+        if not (self.keeps_text or self.keeps_originals):
             return None
         if self._outcome.transcript is None:
             self._outcome.transcript = Transcript(self._recording.max_text_bytes)
@@ -323,6 +343,8 @@ class Exchange:
             else:
                 cut_response = False
             truncated = cut_request or cut_response
+        sealed = self._seal() if self.keeps_originals else None
+        facts.body = None  # sealed or not kept: the plaintext goes no further
         first = facts.first_byte_at
         return AuditRecord(
             request_id=self.request_id,
@@ -365,7 +387,34 @@ class Exchange:
             detector_version=self._recording.detector_version if inspection is not None else None,
             identity_kind=identity.kind if identity is not None else None,
             policy_model=facts.policy_model,
+            originals=sealed.envelope if sealed is not None else None,
+            originals_sha256=sealed.sha256 if sealed is not None else None,
         )
+
+    def _seal(self) -> Sealed | None:
+        """The originals, sealed: the body as received, and the answer (a stream's assembled) as returned. A
+        failure means none is kept (the record is still written); it is logged by type, never with a value."""
+        originals = self._recording.originals
+        assert originals is not None
+        facts = self._outcome
+        answer: bytes | None = None
+        try:
+            if facts.answer is not None:
+                answer = dumps(facts.answer)
+            elif facts.transcript is not None:
+                answer = dumps(facts.transcript.document())
+            return seal_originals(
+                facts.body,
+                answer,
+                record_id=self.request_id,
+                keyring=originals.keyring,
+                limit=self._recording.max_text_bytes,
+            )
+        except Exception as exc:
+            log.error(
+                "sealing the originals failed", extra={"request_id": self.request_id, "error": type(exc).__name__}
+            )
+            return None
 
     def _text(self, document: dict[str, Any] | None, redact: Callable[[Any], Any] | None) -> tuple[str | None, bool]:
         """``document`` as the record keeps it: every value redacted (``redact``), as JSON, cut at

@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from clearance.approvals.lifecycle import canonical_body_sha256, check_reason, lapsed
+from clearance.audit.originals import Originals
 from clearance.audit.store import AuditStore
 from clearance.endpoints import Endpoint
 from clearance.enforce.inspector import Inspection, Inspector
@@ -119,11 +120,13 @@ class ModelPipeline:
         approvals: ApprovalGate | None = None,
         instance: str | None = None,
         max_text_bytes: int = 1024 * 1024,
+        originals: Originals | None = None,
     ) -> None:
         """``known_label``: whether a declared label is a level of the data policy (only those are recorded).
         ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held).
         ``instance``: this gateway's name in records (None: host:pid); ``max_text_bytes``: the most bytes of the
-        request and of the answer a record keeps (``audit.max_text_bytes``)."""
+        request and of the answer a record keeps (``audit.max_text_bytes``); ``originals``: where the originals are
+        sealed (``audit.originals``; None: never kept)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -142,6 +145,7 @@ class ModelPipeline:
             redact=inspector.redact,
             redact_document=inspector.redact_document,
             redact_answer=inspector.redact_answer,
+            originals=originals,
         )
 
     def exchange(self, request: web.Request, endpoint: str) -> Exchange:
@@ -359,7 +363,9 @@ class ModelPipeline:
         exchange.received(request.content_length or 0)
         raw = await read_body(request, max_bytes=self.max_body_bytes, timeout=self.body_timeout)
         exchange.received(len(raw))
-        return parse_body(decode_body(raw, coding, self.max_body_bytes), self.codec)
+        decoded = decode_body(raw, coding, self.max_body_bytes)
+        exchange.body(decoded)  # the original request, sealed where the record mode keeps originals
+        return parse_body(decoded, self.codec)
 
     # -- upstream ------------------------------------------------------------------------------------------
 

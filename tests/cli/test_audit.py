@@ -3,19 +3,31 @@ applied."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select, update
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from clearance.audit.checkpointer import Checkpointer
 from clearance.audit.export import DirectoryExport
 from clearance.audit.note import Ed25519NoteSigner, NoteVerifier
+from clearance.audit.originals import seal_originals
+from clearance.audit.reveals import stored_originals
 from clearance.audit.store import SqlAuditStore
 from clearance.cli import app
+from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records
+from clearance.exceptions import NotFound
+from tests.admin.gateway import POLICY, People, gateway_in_a_thread
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
+from tests.audit.test_envelope import KEY_2026, keyring
+from tests.conftest import gateway_config
+
+SEALED_REQUEST = b'{"messages":[{"role":"user","content":"ssn 536-22-8714"}]}'
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -171,3 +183,93 @@ async def test_when_no_retention_is_configured_then_purge_says_there_is_nothing_
 
     assert code == 2
     assert "no audit.retention rule" in err
+
+
+async def _sealed_record(url: str) -> int:
+    """One record whose originals are sealed under ``k2026`` (the gateway's keyring below); its id."""
+    entry = trail_record(1)
+    sealed = seal_originals(SEALED_REQUEST, b'{"ok":1}', record_id=entry.request_id, keyring=keyring(), limit=4096)
+    store = SqlAuditStore(url, linger_s=0)
+    await store.start()
+    store.record(replace(entry, originals=sealed.envelope, originals_sha256=sealed.sha256))
+    await store.flush()
+    (row,) = store.recent(1)
+    await store.close()
+    return int(row["id"])
+
+
+@pytest.fixture
+async def revealing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[str, People, int]]:
+    monkeypatch.setenv("CLEARANCE_CONFIG_DIR", str(tmp_path / "no-login"))
+    key = tmp_path / "kek"
+    key.write_text(base64.b64encode(KEY_2026).decode())
+    config = gateway_config(
+        tmp_path,
+        [{"name": "fake", "base_url": "http://127.0.0.1:9", "models": ["llama-internal"]}],
+        policy={"file": str(POLICY)},
+        auth={"api_keys": {"enabled": True}},
+        audit={"originals": {"encryption": {"active": "k2026", "keys": [{"id": "k2026", "key": {"file": str(key)}}]}}},
+    )
+    record_id = await _sealed_record(config.database.url)
+    with gateway_in_a_thread(config) as (url, served):
+        yield url, People.enrol(served, config.database.url), record_id
+
+
+def _reveal(url: str, people: People, who: str, *args: str) -> Result:
+    env = {"COLUMNS": "250", "CLEARANCE_GATEWAY": "", "CLEARANCE_API_KEY": people.keys[who]}
+    return CliRunner().invoke(app, ["audit", "reveal", *args, "--gateway", url], env=env)
+
+
+def test_when_an_auditor_reveals_a_record_then_its_originals_are_printed(
+    revealing: tuple[str, People, int],
+) -> None:
+    url, people, record_id = revealing
+
+    result = _reveal(url, people, "audrey", str(record_id), "--reason", "case 7")
+
+    assert result.exit_code == 0, result.stderr
+    assert SEALED_REQUEST.decode() in result.stdout
+    assert '{"ok":1}' in result.stdout
+    assert "k2026" in result.stdout
+
+
+def test_when_someone_else_reveals_then_the_refusal_is_printed_and_it_exits_1(
+    revealing: tuple[str, People, int],
+) -> None:
+    url, people, record_id = revealing
+
+    result = _reveal(url, people, "sam", str(record_id), "--reason", "curious")
+
+    assert result.exit_code == 1
+    assert "auditor_role_required" in result.stderr
+    assert "536-22-8714" not in result.stdout + result.stderr
+
+
+def test_when_no_reason_is_given_then_nothing_is_sent_and_it_exits_1(revealing: tuple[str, People, int]) -> None:
+    url, people, record_id = revealing
+
+    result = _reveal(url, people, "audrey", str(record_id), "--reason", " ")
+
+    assert result.exit_code == 1
+    assert "--reason" in result.stderr
+
+
+async def test_when_a_records_originals_are_erased_then_they_are_gone_and_verify_still_passes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    record_id = await _sealed_record(url)
+    engine = make_engine(url)
+    Checkpointer(engine, make_signer(), origin=ORIGIN, exports=[DirectoryExport(tmp_path / "cp")]).checkpoint()
+    key = tmp_path / "verifier.keys"
+    key.write_text(f"{make_signer().verifier()}\n")
+
+    erased = run("erase", "--db", url, str(record_id))
+    again = run("erase", "--db", url, str(record_id))
+    verified = run("verify", "--db", url, "--key", str(key), "--checkpoints", str(tmp_path / "cp"))
+    with pytest.raises(NotFound) as gone:
+        stored_originals(engine, record_id)
+    engine.dispose()
+
+    assert erased[0] == 0 and f"record {record_id}" in erased[1]
+    assert again[0] == 1 and "no originals" in again[2]
+    assert verified[0] == 0 and "No finding" in verified[1]
+    assert gone.value.code == "originals_erased"

@@ -9,6 +9,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from clearance.audit.envelope import Keyring
+from clearance.audit.originals import Originals, envelope_sha256, open_originals
 from clearance.detect import Scanner
 from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import PermissionDenied, UpstreamTimeout
@@ -25,6 +27,7 @@ from clearance.proxy.exchange import (
     recordable_user_agent,
     usage_of,
 )
+from tests.audit.test_envelope import keyring
 
 SCANNER = Scanner.from_config(None)
 CARD = "4111 1111 1111 1111"
@@ -327,3 +330,68 @@ def test_when_a_held_request_is_released_then_the_record_carries_what_its_releas
     record = ex.finish()
     assert record.masked_request == {"CREDIT_CARD": 1} and record.positions == held.positions
     assert ex.headers == headers
+
+
+SEALING = dataclasses.replace(RECORDING, originals=Originals(keyring()))
+"""A gateway that seals originals for ``full`` records (the default modes)."""
+
+
+def test_when_the_mode_keeps_originals_then_the_body_and_answer_are_sealed_and_only_their_hash_is_in_the_row() -> None:
+    ex = recorded("full", recording=SEALING)
+    ex.body(f'{{"content": "card {CARD}"}}'.encode())
+    ex.answered({"choices": [{"index": 0, "message": {"content": f"mail {EMAIL}"}}]})
+    record = ex.finish()
+
+    assert record.originals is not None and record.originals_sha256 == envelope_sha256(record.originals)
+    assert CARD.encode() not in record.originals and EMAIL.encode() not in record.originals
+    opened = open_originals(record.originals, record_id=record.request_id, keyring=keyring())
+    assert opened.request == f'{{"content": "card {CARD}"}}'
+    assert opened.answer is not None and f"mail {EMAIL}" in opened.answer
+
+
+def test_when_a_stream_keeps_originals_then_its_assembled_answer_is_sealed_unredacted() -> None:
+    ex = recorded("full", recording=SEALING)
+    transcript = ex.transcript()
+    assert transcript is not None
+    transcript.add({"choices": [{"index": 0, "delta": {"content": "card 4111 1111 "}}]})
+    transcript.add({"choices": [{"index": 0, "delta": {"content": "1111 1111"}}]})
+    record = ex.finish()
+
+    assert record.originals is not None
+    opened = open_originals(record.originals, record_id=record.request_id, keyring=keyring())
+    assert opened.answer == f'{{"content":"card {CARD}"}}'
+    assert record.response_text == '{"content":"card [CREDIT_CARD]"}'
+
+
+@pytest.mark.parametrize("mode", ["masked", "metadata"])
+def test_when_the_mode_does_not_keep_originals_then_none_are_sealed(mode: RecordMode) -> None:
+    ex = recorded(mode, recording=SEALING)
+    ex.body(b'{"content": "hello"}')
+    ex.answered({"choices": []})
+    record = ex.finish()
+
+    assert (record.originals, record.originals_sha256) == (None, None)
+    if mode == "metadata":
+        assert ex.transcript() is None
+
+
+class _UnreachableKms:
+    """A key-encryption key whose service is down: every wrap fails."""
+
+    id = "kms-1"
+
+    def wrap(self, data_key: bytes, context: bytes) -> bytes:
+        raise ConnectionError("kms unreachable")
+
+    def unwrap(self, wrapped: bytes, context: bytes) -> bytes:
+        raise ConnectionError("kms unreachable")
+
+
+def test_when_sealing_fails_then_the_record_is_still_made_without_originals(caplog: pytest.LogCaptureFixture) -> None:
+    broken = dataclasses.replace(RECORDING, originals=Originals(Keyring(_UnreachableKms())))
+    ex = recorded("full", recording=broken)
+    ex.body(f"card {CARD}".encode())
+    record = ex.finish()
+
+    assert (record.decision, record.originals, record.originals_sha256) == ("mask", None, None)
+    assert "sealing the originals failed" in caplog.text and CARD not in caplog.text
