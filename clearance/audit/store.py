@@ -105,6 +105,7 @@ class SqlAuditStore:
         on_queue_depth: Callable[[int], None] | None = None,
         on_failure: Callable[[], None] | None = None,
         integrity: IntegrityConfig | None = None,
+        on_written: Callable[[Sequence[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -118,6 +119,8 @@ class SqlAuditStore:
         self._idle.set()
         self._on_queue_depth = on_queue_depth
         self._on_failure = on_failure
+        self._on_written = on_written
+        """Told the rows of each batch once committed, with their ids (the audit sinks stream them)."""
         self._integrity = integrity or IntegrityConfig()
         self._checkpoints = TaskSet()
         self.checkpointer: Checkpointer | None = None
@@ -161,8 +164,7 @@ class SqlAuditStore:
         rows = [_row(r) for r in batch]
         while True:
             try:
-                await asyncio.to_thread(self._insert, rows)
-                return
+                written = await asyncio.to_thread(self._insert, rows)
             except Exception as exc:  # the store is down: keep the batch, retry
                 log.error(
                     "audit write failed; retrying",
@@ -171,15 +173,22 @@ class SqlAuditStore:
                 if self._on_failure is not None:
                     self._on_failure()
                 await asyncio.sleep(self._retry_s)
+            else:
+                if self._on_written is not None:
+                    self._on_written(written)
+                return
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert ``rows`` as leaves of the tree in one transaction; the rows as written, with their ids."""
         hashes = [record_leaf_hash(row) for row in rows]
         with self.engine.begin() as connection:
             head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
             ids = tree.allocate_ids(connection, len(rows))
-            connection.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
+            written = [{**row, "id": i} for i, row in zip(ids, rows, strict=True)]
+            connection.execute(audit_records.insert(), written)
             leaves = [(i, row["request_id"], h) for i, row, h in zip(ids, rows, hashes, strict=True)]
             tree.append(connection, head, leaves)
+        return written
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written."""
