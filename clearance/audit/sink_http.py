@@ -42,7 +42,7 @@ def http_body(config: HttpSinkConfig, records: Sequence[SinkRecord]) -> tuple[by
     if config.format == "splunk_hec":
         events = [
             {
-                "time": _nanoseconds(r) / 1e9,
+                "time": round(_nanoseconds(r) / 1e9, 6),
                 "host": r.fields.get("instance") or "clearance",
                 "source": "clearance",
                 "sourcetype": config.sourcetype,

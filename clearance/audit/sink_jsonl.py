@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from clearance.audit.sink_config import JsonlSinkConfig
 from clearance.audit.sinks import SinkFailed, SinkRecord
+from clearance.exceptions import ConfigError
 
 STDOUT = Path("-")
 
@@ -36,7 +37,14 @@ class JsonlSink:
         self._handle: BinaryIO | None = None
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._open)
+        """Open the file: one the gateway cannot append to stops its start (``ConfigError``)."""
+        try:
+            await asyncio.to_thread(self._open)
+        except OSError as exc:
+            raise ConfigError(
+                f"audit sink {self.name}: cannot append to {self._path} ({exc.strerror or type(exc).__name__}); "
+                "fix the path or its permissions"
+            ) from None
 
     def _open(self) -> BinaryIO:
         if self._handle is None:
