@@ -12,8 +12,8 @@ import pytest
 from clearance.audit.sink_config import JsonlSinkConfig
 from clearance.audit.sink_jsonl import JsonlSink
 from clearance.audit.sinks import SinkFailed, SinkRecord
-from clearance.exceptions import ConfigError
 from clearance.audit.store import _row
+from clearance.exceptions import ConfigError
 from tests.audit.conftest import trail_record
 
 
@@ -53,7 +53,7 @@ async def test_when_the_file_cannot_be_opened_then_start_and_send_fail_naming_th
     path = tmp_path / "audit.jsonl"
     path.mkdir()  # the name is a directory: it cannot be opened for appending
     sink = JsonlSink(JsonlSinkConfig(path=path), "file")
-    with pytest.raises(ConfigError, match="cannot append to"):  # at start: the gateway does not start with a sink it cannot write
+    with pytest.raises(ConfigError, match="cannot append to"):  # at start: the gateway refuses to start
         await sink.start()
     with pytest.raises(SinkFailed, match="cannot write") as failure:  # later (the file moved away): retried
         await sink.send(records(1, 1))
