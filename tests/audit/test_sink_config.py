@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from clearance.audit.sink_config import HeaderSecret, SinkRetryConfig, SinksConfig
@@ -54,3 +57,14 @@ def test_when_attempts_fail_then_the_backoff_doubles_up_to_the_bound() -> None:
     retry = SinkRetryConfig(initial_backoff=1, max_backoff=5)
     assert [retry.backoff(n) for n in range(1, 6)] == [1, 2, 4, 5, 5]
     assert retry.backoff(10_000) == 5  # no overflow however long a sink stays down
+
+
+def test_when_the_documented_examples_are_read_then_each_is_a_valid_configuration() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "audit.md").read_text()
+    section = page[page.index("## Sinks") : page.index("## Limits")]
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)]
+    assert len(blocks) == 4  # the settings and the three recipes
+    first = yaml.safe_load(blocks[0])["audit"]["sinks"]
+    formats = [SinksConfig.model_validate(yaml.safe_load(b)).http[0].format for b in blocks[1:]]
+    assert len(SinksConfig.model_validate(first).named()) == 3
+    assert formats == ["splunk_hec", "elasticsearch_bulk", "loki"]
