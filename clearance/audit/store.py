@@ -142,7 +142,7 @@ class SqlAuditStore:
             first = await self._queue.get()
             if first is None:
                 return
-            if self._linger_s:
+            if self._linger_s and self._queue.qsize() < self._max_batch - 1:  # a full batch waiting: no linger
                 await asyncio.sleep(self._linger_s)
             batch = [first]
             stop = False
