@@ -29,6 +29,8 @@ from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.sweeper import ExpirySweeper
 from clearance.audit.originals import Originals
+from clearance.audit.sink_build import build_dispatcher
+from clearance.audit.sinks import SinkDispatcher
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
@@ -55,6 +57,7 @@ CONFIG = web.AppKey("config", GatewayConfig)
 PIPELINE = web.AppKey("pipeline", ModelPipeline)
 METRICS = web.AppKey("metrics", GatewayMetrics)
 AUDIT = web.AppKey("audit", AuditStore)
+AUDIT_SINKS = web.AppKey("audit_sinks", SinkDispatcher)
 UPSTREAMS = web.AppKey("upstreams", UpstreamClient)
 ROUTER = web.AppKey("router", ModelRouter)
 POLICY = web.AppKey("policy", PolicyHolder)
@@ -106,12 +109,16 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     originals = Originals.from_config(config.audit.originals) if config.audit.originals is not None else None
     upstreams = UpstreamClient(config.upstreams)
     router = ModelRouter(config.upstreams, upstreams.discover_models)
+    sinks = build_dispatcher(
+        config.audit.sinks, on_outcome=metrics.audit_sink_outcome, on_backlog=metrics.audit_sink_held
+    )
     store: AuditStore = audit or SqlAuditStore(
         config.database.url,
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
         integrity=config.audit.integrity,
         retention=config.audit.retention,
+        on_written=sinks.publish,
     )
     records_engine = make_engine(config.database.url)  # the admin API's reads (and reveals) of the audit trail
     signals = ApprovalSignals()
@@ -147,6 +154,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[UPSTREAMS] = upstreams
     app[ROUTER] = router
     app[AUDIT] = store
+    app[AUDIT_SINKS] = sinks
     app[PIPELINE] = pipeline
     app[POLICY] = policy
     app[APPROVALS] = approvals
@@ -157,6 +165,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
+        await sinks.start()  # before the store: the first records written are streamed too
         await store.start()
         await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
         await notifications.start()
@@ -186,6 +195,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         await notifications.close()
         await store.close()
         records_engine.dispose()
+        await sinks.close()  # after the store: the last records written are streamed too
         approvals.close()
         await upstreams.close()
 

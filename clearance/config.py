@@ -25,6 +25,7 @@ from clearance.approvals.settings import ApprovalSettings
 from clearance.audit.checkpointer import IntegrityConfig
 from clearance.audit.originals import OriginalsConfig
 from clearance.audit.retention import RetentionConfig
+from clearance.audit.sink_config import SinksConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -143,6 +144,8 @@ class AuditConfig(_Strict):
 
     originals: OriginalsConfig | None = None
     """The original request and answer, sealed per record (docs/audit.md); off (None) by default."""
+    sinks: SinksConfig = SinksConfig()
+    """Where written records are streamed besides the database: JSON lines, syslog, HTTP (docs/audit.md, "Sinks")."""
 
 
 class LoggingConfig(_Strict):

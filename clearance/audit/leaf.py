@@ -21,7 +21,7 @@ from clearance.audit.merkle import leaf_hash
 from clearance.db.tables import audit_records
 
 _EXCLUDED = frozenset({"id"})
-_COLUMNS = tuple(column.name for column in audit_records.columns if column.name not in _EXCLUDED)
+_COLUMNS = tuple(str(column.name) for column in audit_records.columns if column.name not in _EXCLUDED)
 
 
 _AS_IS = frozenset({str, int, bool, type(None)})
@@ -42,9 +42,14 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def leaf_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's row as JSON values: its columns (``id`` aside), nulls left out, datetimes and floats canonical."""
+    return {name: _canonical(value) for name in _COLUMNS if (value := row.get(name)) is not None}
+
+
 def leaf_data(row: Mapping[str, Any]) -> bytes:
     """The bytes a record's leaf hashes: its row's columns (``id`` aside), canonical JSON in UTF-8."""
-    fields = {name: _canonical(value) for name in _COLUMNS if (value := row.get(name)) is not None}
+    fields = leaf_fields(row)
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 

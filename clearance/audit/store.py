@@ -124,6 +124,7 @@ class SqlAuditStore:
         on_failure: Callable[[], None] | None = None,
         integrity: IntegrityConfig | None = None,
         retention: RetentionConfig | None = None,
+        on_written: Callable[[Sequence[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -137,6 +138,8 @@ class SqlAuditStore:
         self._idle.set()
         self._on_queue_depth = on_queue_depth
         self._on_failure = on_failure
+        self._on_written = on_written
+        """Told the rows of each batch once committed, with their ids (the audit sinks stream them)."""
         self._integrity = integrity or IntegrityConfig()
         self._checkpoints = TaskSet()
         self.checkpointer: Checkpointer | None = None
@@ -163,7 +166,7 @@ class SqlAuditStore:
             first = await self._queue.get()
             if first is None:
                 return
-            if self._linger_s:
+            if self._linger_s and self._queue.qsize() < self._max_batch - 1:  # a full batch waiting: no linger
                 await asyncio.sleep(self._linger_s)
             batch = [first]
             stop = False
@@ -185,8 +188,7 @@ class SqlAuditStore:
         rows = [_row(r) if r.originals is None else {**_row(r), _ENVELOPE: r.originals} for r in batch]
         while True:
             try:
-                await asyncio.to_thread(self._insert, rows)
-                return
+                written = await asyncio.to_thread(self._insert, rows)
             except Exception as exc:  # the store is down: keep the batch, retry
                 log.error(
                     "audit write failed; retrying",
@@ -195,17 +197,23 @@ class SqlAuditStore:
                 if self._on_failure is not None:
                     self._on_failure()
                 await asyncio.sleep(self._retry_s)
+            else:
+                if self._on_written is not None:
+                    self._on_written(written)
+                return
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        """Rows of ``audit_records``; one with sealed originals carries their envelope under ``_ENVELOPE`` (not a
-        column: the leaf never sees it), which goes to ``audit_originals``."""
+    def _insert(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert ``rows`` as leaves of the tree in one transaction; the rows as written, with their ids. A row
+        with sealed originals carries their envelope under ``_ENVELOPE`` (not a column: the leaf never sees it),
+        which goes to ``audit_originals``."""
         hashes = [record_leaf_hash(row) for row in rows]
         sealed = [row.get(_ENVELOPE) for row in rows]
         rows = [{k: v for k, v in row.items() if k != _ENVELOPE} for row in rows]
         with self.engine.begin() as connection:
             head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
             ids = tree.allocate_ids(connection, len(rows))
-            connection.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
+            written = [{**row, "id": i} for i, row in zip(ids, rows, strict=True)]
+            connection.execute(audit_records.insert(), written)
             leaves = [(i, row["request_id"], h) for i, row, h in zip(ids, rows, hashes, strict=True)]
             tree.append(connection, head, leaves)
             originals = [
@@ -215,6 +223,7 @@ class SqlAuditStore:
             ]
             if originals:
                 connection.execute(audit_originals.insert(), originals)
+        return written
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written."""

@@ -1,7 +1,7 @@
 """Prometheus metrics, one registry per application (no module-level state).
 
-Parts below this package (the audit store, approval notifications) never import it: the application passes them
-the methods here as callbacks."""
+Parts below this package (the audit store and its sinks, approval notifications) never import it: the application
+passes them the methods here as callbacks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
 from clearance.approvals.dispatch import Outcome
+from clearance.audit.sinks import Outcome as SinkOutcome
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
@@ -74,6 +75,28 @@ class GatewayMetrics:
             ["notifier"],
             registry=self.registry,
         )
+
+        self.audit_sink_records = Counter(
+            "clearance_audit_sink_records",
+            "Audit records streamed to a sink, by sink and outcome: sent, failed (given up), retried (records in a "
+            "failed attempt) and dropped (backlog full, or left at shutdown).",
+            ["sink", "outcome"],
+            registry=self.registry,
+        )
+        self.audit_sink_backlog = Gauge(
+            "clearance_audit_sink_backlog",
+            "Audit records waiting for, or in, delivery to a sink.",
+            ["sink"],
+            registry=self.registry,
+        )
+
+    def audit_sink_outcome(self, sink: str, outcome: SinkOutcome, records: int) -> None:
+        """Records of one outcome at one sink (``SinkDispatcher(on_outcome=...)``)."""
+        self.audit_sink_records.labels(sink, outcome).inc(records)
+
+    def audit_sink_held(self, sink: str, depth: int) -> None:
+        """A sink's backlog changed (``SinkDispatcher(on_backlog=...)``)."""
+        self.audit_sink_backlog.labels(sink).set(depth)
 
     def approval_event(self, kind: EventKind) -> None:
         """One approval event published (``Notifications(on_event=...)``)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -57,11 +58,11 @@ async def test_a_failed_batch_is_retried_not_dropped(tmp_path: Path) -> None:
     real_insert = store._insert
     calls = {"n": 0}
 
-    def flaky(rows: list[dict[str, object]]) -> None:
+    def flaky(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         calls["n"] += 1
         if calls["n"] <= 2:
             raise OSError("disk on fire")
-        real_insert(rows)
+        return real_insert(rows)
 
     store._insert = flaky  # type: ignore[method-assign]
     store.record(record(1))
