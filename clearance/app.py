@@ -106,6 +106,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_queue_depth=metrics.audit_queue.set,
         on_failure=metrics.audit_failures.inc,
         integrity=config.audit.integrity,
+        spool=config.audit.spool,
     )
     signals = ApprovalSignals()
     approvals = ApprovalStore(config.database.url, on_change=signals.publish)

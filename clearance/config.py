@@ -23,6 +23,7 @@ from pydantic import (
 
 from clearance.approvals.settings import ApprovalSettings
 from clearance.audit.checkpointer import IntegrityConfig
+from clearance.audit.spool import SpoolConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -127,6 +128,8 @@ class AuditConfig(_Strict):
     longer one is cut there and the record flagged ``truncated``."""
     integrity: IntegrityConfig = IntegrityConfig()
     """Signed checkpoints of the audit tree (docs/audit-integrity.md); off without ``signing_key``."""
+    spool: SpoolConfig = SpoolConfig()
+    """Where records wait while the audit store is down (docs/audit.md, "Never lose a record")."""
 
 
 class LoggingConfig(_Strict):

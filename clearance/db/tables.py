@@ -72,8 +72,11 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("ttft_ms", Float),
     Column("policy_version", String(64)),
     Column("detector_version", String(64)),
+    # 0013: the record's instance and sequence number; a replay from the audit spool skips keys already written
+    Column("spool_key", String(64)),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
+    Index("ux_audit_records_spool_key", "spool_key", unique=True),
 )
 
 audit_tree_head = Table(  # one row (id 1): the Merkle tree of the audit records as it stands (clearance.audit.tree)
