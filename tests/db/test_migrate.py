@@ -139,7 +139,8 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in row.items() if k != "id"}, "created_at": _utc(row["created_at"])}
 
 
-EXPECTED_RECORDS = [{**record, **SESSION_FIELDS_BEFORE_0010} for record in EXPECTED_RECORDS]
+EXPECTED_RECORDS = [{**record, **SESSION_FIELDS_BEFORE_0010, "spool_key": None} for record in EXPECTED_RECORDS]
+"""A record written before 0013 has no spool key (none was ever spooled)."""
 
 
 def test_when_a_database_is_new_then_one_history_makes_every_table(tmp_path: Path) -> None:
