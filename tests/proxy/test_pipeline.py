@@ -374,3 +374,48 @@ async def test_when_a_request_is_longer_than_the_records_limit_then_it_is_cut_an
     assert record["truncated"] and len(record["request_text"].encode()) == 1024
     assert "XXXX XXXX XXXX 1111" in record["request_text"]
     assert orjson.loads(record["response_text"])["object"] == "chat.completion"  # the answer fits: whole
+
+
+def _failing(*_args: object) -> None:
+    raise OSError("the database is gone")
+
+
+async def test_when_the_store_is_down_and_the_spool_full_then_requests_get_503_audit_unavailable_until_it_is_back(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream
+) -> None:
+    gateway = await make_gateway(
+        [{"name": "fake", "base_url": fake_upstream.base_url, "models": [{"name": "fake-model"}]}],
+        audit={"spool": {"max_bytes": 4096}},
+    )
+    store = gateway.audit
+    real_insert, real_heartbeat = store._insert, store._heartbeat
+    store._insert = _failing  # type: ignore[method-assign]
+    store._heartbeat = _failing  # type: ignore[method-assign]
+    store._retry_s = 0  # the store is tried again at every batch
+    chat = {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}]}
+    statuses: list[int] = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(60):  # 4 KiB of spool holds a few records; the answer that does not fit is withheld
+            async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+                statuses.append(response.status)
+                body = await response.json()
+            if response.status == 503:
+                assert body["error"]["code"] == "audit_unavailable"
+                break
+        assert statuses[0] == 200 and statuses[-1] == 503
+        async with session.post(gateway.base_url + "/chat/completions", json={**chat, "stream": True}) as response:
+            assert response.status == 503  # refused before it is forwarded
+            assert (await response.json())["error"]["code"] == "audit_unavailable"
+        async with session.get(gateway.url + "/readyz") as response:
+            assert response.status == 503
+        store._insert, store._heartbeat = real_insert, real_heartbeat  # type: ignore[method-assign]
+        async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+            assert response.status == 503  # its record, written, replays the spool first
+        await store.drained()
+        async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+            assert response.status == 200
+        async with session.get(gateway.url + "/readyz") as response:
+            assert response.status == 200
+    served = statuses.count(200)
+    assert served == len(statuses) - 1
+    assert [r["status"] for r in await gateway.records()].count(200) >= served + 1  # every answer served is kept
