@@ -120,7 +120,9 @@ class SqlAuditStore:
     """Audit records in a SQL database reached through SQLAlchemy (SQLite or PostgreSQL).
 
     The writer waits ``linger_s`` after a record arrives so that one transaction carries many: each batch has a
-    fixed cost (a thread hop, a transaction, the pages it dirties), which small batches pay per few records.
+    fixed cost (a thread hop, a transaction, the pages it dirties), which small batches pay per few records. It does
+    not wait when the first record's request awaits durability (``record_durably``): the records that arrive while
+    one batch is written form the next.
 
     With a spool (``spool``; the default unless the database is SQLite in memory), a batch the store refuses goes to
     the spool (one fsync for the batch) and later batches follow it there, in order, until a replay (tried every
@@ -214,7 +216,9 @@ class SqlAuditStore:
             if first is None:
                 await self._replay()
                 return
-            if self._linger_s:
+            if self._linger_s and first.done is None:
+                # a caller waiting for durability is not kept waiting: records that arrive while this batch is
+                # written make the next one (group commit), so batches still grow with the load
                 await asyncio.sleep(self._linger_s)
             batch = [first]
             stop = False

@@ -294,7 +294,7 @@ async def test_when_postgres_backends_are_terminated_mid_load_then_no_record_is_
     for wave in range(6):  # each wave: 40 concurrent requests' records while the store's connections are cut
         writes = [store.record_durably(record(wave * 40 + i)) for i in range(40)]
         _, cut = await asyncio.gather(asyncio.gather(*writes), asyncio.to_thread(terminate))
-        terminated += cut
+        terminated += int(cut or 0)
     admin.dispose()
     await asyncio.wait_for(store.drained(), timeout=30)
     rows = store.recent(1000)
