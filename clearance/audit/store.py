@@ -44,7 +44,7 @@ class AuditStore(Protocol):
 
     async def start(self) -> None: ...
     def record(self, entry: AuditRecord) -> None: ...
-    async def record_durably(self, entry: AuditRecord) -> None: ...
+    async def record_durably(self, entry: AuditRecord) -> Receipt | None: ...
     def accepting(self, level: str | None) -> bool: ...
     async def flush(self) -> None: ...
     async def writable(self) -> bool: ...
@@ -104,14 +104,27 @@ class _Queued:
 
     entry: AuditRecord
     key: str
-    done: asyncio.Future[None] | None
+    done: asyncio.Future[Receipt] | None
 
 
-def _settle(batch: Sequence[_Queued], error: Exception | None) -> None:
-    for item in batch:
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a caller may hold of its record once it is durable: its ``spool_key`` and its leaf hash (the hash the
+    audit tree commits to, ``clearance.audit.leaf``), whether the record is in the store yet or in the spool."""
+
+    key: str
+    leaf_hash: bytes
+
+    def header(self) -> str:
+        """The ``X-Clearance-Record`` header's value."""
+        return f"key={self.key}; leaf={self.leaf_hash.hex()}"
+
+
+def _settle(batch: Sequence[_Queued], error: Exception | None, hashes: Sequence[bytes] = ()) -> None:
+    for i, item in enumerate(batch):
         if item.done is not None and not item.done.done():
             if error is None:
-                item.done.set_result(None)
+                item.done.set_result(Receipt(item.key, hashes[i]))
             else:
                 item.done.set_exception(error)
 
@@ -180,16 +193,17 @@ class SqlAuditStore:
     def record(self, entry: AuditRecord) -> None:
         self._enqueue(entry, None)
 
-    async def record_durably(self, entry: AuditRecord) -> None:
-        """Queue ``entry`` and wait until it is in the store or the spool. ``AuditUnavailable`` when neither could
-        keep it, unless ``when_full`` is ``serve_public`` and the record's level is ``public``."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def record_durably(self, entry: AuditRecord) -> Receipt | None:
+        """Queue ``entry`` and wait until it is in the store or the spool; its receipt. ``AuditUnavailable`` when
+        neither could keep it, unless ``when_full`` is ``serve_public`` and its level is ``public`` (then None)."""
+        done: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         self._enqueue(entry, done)
         try:
-            await asyncio.shield(done)
+            return await asyncio.shield(done)
         except AuditUnavailable:
             if not self.accepting(entry.level):
                 raise
+            return None
 
     def accepting(self, level: str | None) -> bool:
         """Whether a request of data level ``level`` may be served: always, unless the store is down and the spool
@@ -198,7 +212,7 @@ class SqlAuditStore:
             return True
         return self._spool_config.when_full == "serve_public" and level == "public"
 
-    def _enqueue(self, entry: AuditRecord, done: asyncio.Future[None] | None) -> None:
+    def _enqueue(self, entry: AuditRecord, done: asyncio.Future[Receipt] | None) -> None:
         self._sequence += 1
         self._idle.clear()
         self._queue.put_nowait(_Queued(entry, f"{self.instance}:{self._sequence}", done))
@@ -240,22 +254,21 @@ class SqlAuditStore:
     async def _write(self, batch: Sequence[_Queued]) -> None:
         rows = [{**_row(item.entry), "spool_key": item.key} for item in batch]
         if self.spool is None:
-            await self._write_until_done(rows)
-            _settle(batch, None)
+            _settle(batch, None, await self._write_until_done(rows))
             return
         if self._store_due() and await self._replay():
             try:
-                await asyncio.to_thread(self._insert, rows)
+                hashes = await asyncio.to_thread(self._insert, rows)
             except Exception as exc:
                 self._store_failed(exc, len(rows))
             else:
                 self._store_down_at = None
                 self._unavailable = False
-                _settle(batch, None)
+                _settle(batch, None, hashes)
                 return
         try:  # the store is down, or rows wait in the spool before these: these go to the spool, after them
             self._drained.clear()
-            await asyncio.to_thread(self.spool.append, rows)
+            hashes = await asyncio.to_thread(self._spool_rows, self.spool, rows)
         except (SpoolFull, OSError) as exc:
             self._unavailable = True
             log.error(
@@ -265,7 +278,12 @@ class SqlAuditStore:
             _settle(batch, AuditUnavailable("the audit trail cannot keep records now (store down, spool full)"))
             return
         self._unavailable = False
-        _settle(batch, None)
+        _settle(batch, None, hashes)
+
+    @staticmethod
+    def _spool_rows(spool: Spool, rows: list[dict[str, Any]]) -> list[bytes]:
+        spool.append(rows)
+        return [record_leaf_hash(row) for row in rows]
 
     def _store_due(self) -> bool:
         """Whether to try the store: it is up, or it failed at least ``retry_s`` ago."""
@@ -299,11 +317,10 @@ class SqlAuditStore:
         self._drained.set()
         return True
 
-    async def _write_until_done(self, rows: list[dict[str, Any]]) -> None:
+    async def _write_until_done(self, rows: list[dict[str, Any]]) -> list[bytes]:
         while True:
             try:
-                await asyncio.to_thread(self._insert, rows)
-                return
+                return await asyncio.to_thread(self._insert, rows)
             except Exception as exc:  # the store is down: keep the batch, retry
                 log.error(
                     "audit write failed; retrying",
@@ -313,10 +330,11 @@ class SqlAuditStore:
                     self._on_failure()
                 await asyncio.sleep(self._retry_s)
 
-    def _insert(self, rows: list[dict[str, Any]], replayed: bool = False) -> None:
-        """Insert ``rows`` as one batch of leaves. ``replayed``: rows from the spool, of which those whose
-        ``spool_key`` the table already holds (written before a crash cut the replay short) are skipped."""
-        hashes = [record_leaf_hash(row) for row in rows]
+    def _insert(self, rows: list[dict[str, Any]], replayed: bool = False) -> list[bytes]:
+        """Insert ``rows`` as one batch of leaves; their leaf hashes. ``replayed``: rows from the spool, of which
+        those whose ``spool_key`` the table already holds (written before a crash cut the replay short) are
+        skipped."""
+        hashes = every = [record_leaf_hash(row) for row in rows]
         with self.engine.begin() as connection:
             head = tree.lock_head(connection)  # one order across instances: the ids below rise with the leaves
             if replayed:
@@ -327,11 +345,12 @@ class SqlAuditStore:
                     kept = [(r, h) for r, h in zip(rows, hashes, strict=True) if r["spool_key"] not in written]
                     rows, hashes = [r for r, _ in kept], [h for _, h in kept]
                 if not rows:
-                    return
+                    return every
             ids = tree.allocate_ids(connection, len(rows))
             connection.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
             leaves = [(i, row["request_id"], h) for i, row, h in zip(ids, rows, hashes, strict=True)]
             tree.append(connection, head, leaves)
+        return every
 
     async def flush(self) -> None:
         """Wait until everything recorded so far is written to the store or the spool."""

@@ -69,6 +69,9 @@ from clearance.proxy.waiting import KeepAlive
 
 log = logging.getLogger("clearance.access")
 
+RECORD_HEADER = "X-Clearance-Record"
+"""The caller's receipt of a durable record: its spool key and leaf hash (docs/audit.md, "Never lose a record")."""
+
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
 
 _STREAM_TYPES = {True: ("text/event-stream",), False: ("application/x-ndjson", "application/jsonl")}
@@ -169,9 +172,11 @@ class ModelPipeline:
             self.finish(exchange)
             return response
         try:  # a whole answer: its body goes out once its record is durable
-            await self.audit.record_durably(self.book(exchange))
+            receipt = await self.audit.record_durably(self.book(exchange))
         except AuditUnavailable as error:  # the answer is withheld: it could not be recorded
             return exchange.refuse(error)
+        if receipt is not None:
+            response.headers[RECORD_HEADER] = receipt.header()
         return response
 
     async def _answer(self, request: web.Request, endpoint: Endpoint, exchange: Exchange) -> web.StreamResponse:
@@ -571,9 +576,13 @@ class ModelPipeline:
         exchange.used(shape.usage)
         exchange.sent(sent + sum(len(piece) for piece in pending))
         try:
-            await self.audit.record_durably(self.book(exchange))
+            receipt = await self.audit.record_durably(self.book(exchange))
         except AuditUnavailable as error:
             pending[:] = [shape.error(error)]
+            return
+        if receipt is not None and pending and shape.content_type == "text/event-stream":
+            # the caller's receipt, as an SSE comment (clients skip comments) just before the end
+            pending.insert(len(pending) - 1, f": {RECORD_HEADER}: {receipt.header()}\n\n".encode())
 
 
 async def _write_pending(response: web.StreamResponse, pending: list[bytes]) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from clearance.audit.checkpoint import open_checkpoint
 from clearance.audit.checkpointer import CheckpointExportConfig, IntegrityConfig
 from clearance.audit.export import checkpoint_file_name
+from clearance.audit.leaf import record_leaf_hash
 from clearance.audit.spool import Spool, SpoolConfig
 from clearance.audit.store import SqlAuditStore
 from clearance.db import migrate
@@ -188,8 +189,7 @@ async def test_when_a_replay_was_cut_after_inserting_then_the_next_start_writes_
     down = spooled_store(url, tmp_path / "spool")
     await down.start()
     down._insert = failing  # type: ignore[method-assign]
-    for i in range(10):
-        await down.record_durably(record(i))
+    receipts = [await down.record_durably(record(i)) for i in range(10)]
     await down.close()  # everything is in the spool, nothing in the store
     assert down.recent(20) == []
     crashed = SqlAuditStore(url)  # a replay that inserted five rows and died before acknowledging them
@@ -204,6 +204,10 @@ async def test_when_a_replay_was_cut_after_inserting_then_the_next_start_writes_
     crashed.engine.dispose()
     assert [r["request_id"] for r in reversed(rows)] == [f"req-{i}" for i in range(10)]  # ids rise in spool order
     assert len({r["spool_key"] for r in rows}) == 10
+    # what each caller was given when its record was spooled is what the stored row hashes to
+    assert [(r.key, r.leaf_hash) for r in receipts if r is not None] == [
+        (row["spool_key"], record_leaf_hash(row)) for row in reversed(rows)
+    ]
 
 
 async def test_when_the_store_is_down_and_the_spool_full_then_records_are_refused_until_it_is_back(

@@ -15,6 +15,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.app import PIPELINE
+from clearance.audit.leaf import record_leaf_hash
 from clearance.observability.logging import JsonFormatter
 from clearance.payload import extract
 from clearance.proxy import json_codec, pipeline
@@ -419,3 +420,25 @@ async def test_when_the_store_is_down_and_the_spool_full_then_requests_get_503_a
     served = statuses.count(200)
     assert served == len(statuses) - 1
     assert [r["status"] for r in await gateway.records()].count(200) >= served + 1  # every answer served is kept
+
+
+async def test_when_an_answer_is_whole_or_streamed_then_it_carries_the_receipt_of_its_stored_record(
+    gateway: RunningGateway,
+) -> None:
+    chat = {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}]}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+            assert response.status == 200
+            whole = response.headers["X-Clearance-Record"]
+            whole_id = response.headers["X-Request-ID"]
+        async with session.post(gateway.base_url + "/chat/completions", json={**chat, "stream": True}) as response:
+            text = await response.text()
+            stream_id = response.headers["X-Request-ID"]
+    comment = [line for line in text.splitlines() if line.startswith(": X-Clearance-Record: ")]
+    assert len(comment) == 1
+    assert text.index(comment[0]) < text.index("data: [DONE]")
+    receipts = {whole_id: whole, stream_id: comment[0].removeprefix(": X-Clearance-Record: ")}
+    rows = {row["request_id"]: row for row in await gateway.records()}
+    for request_id, receipt in receipts.items():
+        row = rows[request_id]
+        assert receipt == f"key={row['spool_key']}; leaf={record_leaf_hash(row).hex()}"
