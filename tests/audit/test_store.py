@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -63,11 +63,11 @@ async def test_when_a_batch_fails_then_it_is_spooled_and_replayed_not_dropped(tm
     real_insert = store._insert
     calls = {"n": 0}
 
-    def flaky(rows: list[dict[str, object]], replayed: bool = False) -> None:
+    def flaky(rows: list[dict[str, Any]], replayed: bool = False) -> list[bytes]:
         calls["n"] += 1
         if calls["n"] <= 2:
             raise OSError("disk on fire")
-        real_insert(rows, replayed)
+        return real_insert(rows, replayed)
 
     store._insert = flaky  # type: ignore[method-assign]
     store.record(record(1))
@@ -178,7 +178,7 @@ def spooled_store(url: str, directory: Path, **options: Any) -> SqlAuditStore:
     )
 
 
-def failing(rows: list[dict[str, object]], replayed: bool = False) -> None:
+def failing(rows: list[dict[str, Any]], replayed: bool = False) -> NoReturn:
     raise OSError("the database is gone")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import logging
 from collections import Counter
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import openai
@@ -377,7 +377,7 @@ async def test_when_a_request_is_longer_than_the_records_limit_then_it_is_cut_an
     assert orjson.loads(record["response_text"])["object"] == "chat.completion"  # the answer fits: whole
 
 
-def _failing(*_args: object) -> None:
+def _failing(*_args: object, **_options: object) -> NoReturn:
     raise OSError("the database is gone")
 
 
