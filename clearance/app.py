@@ -119,6 +119,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         integrity=config.audit.integrity,
         retention=config.audit.retention,
         on_written=sinks.publish,
+        spool=config.audit.spool,
     )
     records_engine = make_engine(config.database.url)  # the admin API's reads (and reveals) of the audit trail
     signals = ApprovalSignals()

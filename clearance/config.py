@@ -26,6 +26,7 @@ from clearance.audit.checkpointer import IntegrityConfig
 from clearance.audit.originals import OriginalsConfig
 from clearance.audit.retention import RetentionConfig
 from clearance.audit.sink_config import SinksConfig
+from clearance.audit.spool import SpoolConfig
 from clearance.auth.config import AuthConfig
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
@@ -146,6 +147,8 @@ class AuditConfig(_Strict):
     """The original request and answer, sealed per record (docs/audit.md); off (None) by default."""
     sinks: SinksConfig = SinksConfig()
     """Where written records are streamed besides the database: JSON lines, syslog, HTTP (docs/audit.md, "Sinks")."""
+    spool: SpoolConfig = SpoolConfig()
+    """Where records wait while the audit store is down (docs/audit.md, "Never lose a record")."""
 
 
 class LoggingConfig(_Strict):

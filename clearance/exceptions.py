@@ -43,6 +43,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     ├── InspectionFailed               500  inspection_failed: detection or masking broke; nothing is forwarded
     ├── InternalError                  500  internal_error: a bug; the caller gets this, never a traceback
     ├── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
+    │   └── AuditUnavailable           503  audit_unavailable: the audit store is down and its spool full
     ├── IntegrityError                 500  integrity_error: the audit trail failed a cryptographic check
     │   ├── ProofFailed                500  proof_failed (a Merkle inclusion or consistency proof does not hold)
     │   ├── MalformedNote              500  malformed_note (a signed note or checkpoint breaks its format)
@@ -321,6 +322,13 @@ class ServiceUnavailable(ClearanceError):
     http_status = 503
     code = "service_unavailable"
     type = "server_error"
+
+
+class AuditUnavailable(ServiceUnavailable):
+    """The audit store is down and the audit spool is full or unwritable: the request is refused rather than served
+    without its record. Fix the store (or free the spool's disk); ``/readyz`` says when records can be kept again."""
+
+    code = "audit_unavailable"
 
 
 class IntegrityError(ClearanceError):

@@ -53,10 +53,17 @@ async def test_readyz_fails_when_no_upstream_is_reachable(make_gateway: GatewayF
     assert '"gone":false' in body
 
 
-async def test_readyz_fails_when_the_store_is_not_writable(gateway: RunningGateway) -> None:
+async def test_when_the_store_is_not_writable_then_readyz_follows_whether_the_spool_has_room(
+    gateway: RunningGateway,
+) -> None:
     healthy = gateway.audit.engine
     gateway.audit.engine = create_engine("sqlite:////proc/no-such-dir/audit.db")  # a store we cannot write
     healthy.dispose()
+    status, _ = await get(gateway.url + "/readyz")
+    assert status == 200  # records go to the spool meanwhile
+    spool = gateway.audit.spool
+    assert spool is not None
+    spool.max_bytes = spool.size  # the spool is full
     status, _ = await get(gateway.url + "/readyz")
     assert status == 503
 

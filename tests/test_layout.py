@@ -50,6 +50,7 @@ CROSS_CUTTING: dict[str, str] = {
     "tests/test_layers.py": "arrows between packages point down",
     "tests/test_layout.py": "tests mirror the code",
     "tests/audit/test_no_raw_values.py": "ids, model names and labels never reach logs or records raw",
+    "tests/audit/test_never_lose.py": "records survive a SIGKILL of a real gateway under load",
     "tests/auth/test_gateway_auth.py": "authentication through the gateway",
     "tests/detect/test_decoded_heldout.py": "decoded views against a held-out corpus",
     "tests/mask/test_events_properties.py": "streamed answers split anywhere, per stream shape (hypothesis)",

@@ -76,9 +76,12 @@ audit_records = Table(  # one row per exchange (clearance.audit)
     Column("policy_model", String(256)),  # the route's name for the model, the policy's input (0012)
     # the SHA-256 of the record's sealed originals (0014): the leaf covers it, the envelope is in audit_originals
     Column("originals_sha256", String(64)),
+    # 0015: the record's instance and sequence number; a replay from the audit spool skips keys already written
+    Column("spool_key", String(64)),
     Index("ix_audit_records_created_at", "created_at"),
     Index("ix_audit_records_request_id", "request_id"),
     Index("ix_audit_records_subject_id", "subject", "id"),  # "my records", search by user (0012)
+    Index("ux_audit_records_spool_key", "spool_key", unique=True),
 )
 
 audit_originals = Table(  # a record's sealed originals (clearance.audit.originals); deleting a row erases them

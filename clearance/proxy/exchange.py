@@ -174,6 +174,7 @@ class Exchange:
         "headers",
         "headers_sent",
         "identity",
+        "recorded",
         "request_id",
     )
 
@@ -194,6 +195,8 @@ class Exchange:
         """Sent with whatever response this request gets (the request id, the decision)."""
         self.headers_sent = False
         """Whether the caller already got a status line (a stream started): later failures keep that status."""
+        self.recorded = False
+        """Whether this exchange's record was built and handed to the audit store (``ModelPipeline.book``)."""
 
     @property
     def model(self) -> str | None:

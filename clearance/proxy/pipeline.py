@@ -31,6 +31,7 @@ from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import (
     ApprovalNotFound,
     ApprovalPending,
+    AuditUnavailable,
     ClearanceError,
     InspectionFailed,
     InternalError,
@@ -41,7 +42,7 @@ from clearance.exceptions import (
 )
 from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
 from clearance.mask.masker import Masker
-from clearance.models import Identity
+from clearance.models import AuditRecord, Identity
 from clearance.observability.metrics import GatewayMetrics
 from clearance.payload.extract import Walked
 from clearance.proxy import ollama
@@ -68,6 +69,9 @@ from clearance.proxy.upstream_errors import error_answer
 from clearance.proxy.waiting import KeepAlive
 
 log = logging.getLogger("clearance.access")
+
+RECORD_HEADER = "X-Clearance-Record"
+"""The caller's receipt of a durable record: its spool key and leaf hash (docs/audit.md, "Never lose a record")."""
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
 
@@ -160,6 +164,26 @@ class ModelPipeline:
 
     async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
         exchange = self.exchange(request, endpoint.name)
+        try:
+            response = await self._answer(request, endpoint, exchange)
+        except BaseException:
+            if not exchange.recorded:
+                self.finish(exchange)
+            raise
+        if exchange.recorded:  # a stream, recorded before its end went out
+            return response
+        if exchange.headers_sent:  # a stream that ended early (its caller left): nothing more is sent
+            self.finish(exchange)
+            return response
+        try:  # a whole answer: its body goes out once its record is durable
+            receipt = await self.audit.record_durably(self.book(exchange))
+        except AuditUnavailable as error:  # the answer is withheld: it could not be recorded
+            return exchange.refuse(error)
+        if receipt is not None:
+            response.headers[RECORD_HEADER] = receipt.header()
+        return response
+
+    async def _answer(self, request: web.Request, endpoint: Endpoint, exchange: Exchange) -> web.StreamResponse:
         held: KeepAlive | None = None
         try:
             exchange.identify(await self.authenticate(request))
@@ -205,8 +229,6 @@ class ModelPipeline:
                 exchange.fail(failure)
                 raise
             return exchange.refuse(failure)
-        finally:
-            self.finish(exchange)
 
     async def _route(self, exchange: Exchange, model: str, stream: bool) -> Route:
         """The route for ``model``. Only a name that matched a route is recorded: others are caller text."""
@@ -231,6 +253,11 @@ class ModelPipeline:
             walked=walked,
         )
         exchange.decide(inspection)
+        if not self.audit.accepting(inspection.decision.level):
+            raise AuditUnavailable(
+                "the audit store is down and its spool is full, so this request cannot be recorded; "
+                "retry once /readyz answers 200"
+            )
         if inspection.decision.action == "block" or (
             inspection.decision.action == "require_approval" and self.approvals is None
         ):
@@ -332,9 +359,13 @@ class ModelPipeline:
         return self.inspector.release(inspection)
 
     def finish(self, exchange: Exchange) -> None:
-        """Close a request's books: one audit record, one metrics observation, one log line."""
+        """Close a request's books without waiting for its record to be durable (its answer is not whole)."""
+        self.audit.record(self.book(exchange))
+
+    def book(self, exchange: Exchange) -> AuditRecord:
+        """Close a request's books: its audit record (returned, to be recorded), a metrics observation, a log line."""
         record = exchange.finish()
-        self.audit.record(record)
+        exchange.recorded = True
         self.metrics.observe(record.endpoint, record.status, record.latency_ms / 1000.0)
         log.info(
             "request",
@@ -355,6 +386,7 @@ class ModelPipeline:
                 "findings": record.findings or None,
             },
         )
+        return record
 
     async def _read_json(self, request: web.Request, exchange: Exchange) -> Walked:
         """The request body as JSON, walked once (``clearance.proxy.request_body``: encoding, time, size and depth
@@ -531,9 +563,10 @@ class ModelPipeline:
                 failed = InspectionFailed("the gateway could not inspect the rest of this answer; it was cut off")
                 exchange.fail(failed)
                 pending.append(shape.error(failed))
-            sent += await _write_pending(response, pending)
-            if sent:
+            if pending:
                 exchange.first_byte()
+            await self._record_before_end(exchange, shape, sent, pending)
+            sent += await _write_pending(response, pending)
             await response.write_eof()
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             exchange.disconnected()
@@ -542,6 +575,20 @@ class ModelPipeline:
             exchange.used(shape.usage)
             exchange.sent(sent)
         return response
+
+    async def _record_before_end(self, exchange: Exchange, shape: StreamShape, sent: int, pending: list[bytes]) -> None:
+        """Make the stream's record durable before its last bytes go out: a caller who received the whole answer
+        knows it is recorded. Refused (the store down, the spool full): the end becomes an error event."""
+        exchange.used(shape.usage)
+        exchange.sent(sent + sum(len(piece) for piece in pending))
+        try:
+            receipt = await self.audit.record_durably(self.book(exchange))
+        except AuditUnavailable as error:
+            pending[:] = [shape.error(error)]
+            return
+        if receipt is not None and pending and shape.content_type == "text/event-stream":
+            # the caller's receipt, as an SSE comment (clients skip comments) just before the end
+            pending.insert(len(pending) - 1, f": {RECORD_HEADER}: {receipt.header()}\n\n".encode())
 
 
 async def _write_pending(response: web.StreamResponse, pending: list[bytes]) -> int:

@@ -50,7 +50,9 @@ async def send(gw: RunningGateway, *, model: str, label_header: str | None, labe
 
 
 def sqlite_bytes(tmp_path: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in tmp_path.glob("audit.db*"))
+    # the database, its WAL, and the audit spool beside it (audit.db.spool/)
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.relative_to(tmp_path).parts[0][:8] == "audit.db")
+    return b"".join(p.read_bytes() for p in files)
 
 
 @pytest.mark.parametrize("kind", sorted(VALUES))

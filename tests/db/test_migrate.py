@@ -140,8 +140,15 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 EXPECTED_RECORDS = [
-    # no policy inputs before 0012, no originals before 0014
-    {**record, **SESSION_FIELDS_BEFORE_0010, "identity_kind": None, "policy_model": None, "originals_sha256": None}
+    # no policy inputs before 0012, no originals before 0014, no spool key before 0015 (none was ever spooled)
+    {
+        **record,
+        **SESSION_FIELDS_BEFORE_0010,
+        "identity_kind": None,
+        "policy_model": None,
+        "originals_sha256": None,
+        "spool_key": None,
+    }
     for record in EXPECTED_RECORDS
 ]
 

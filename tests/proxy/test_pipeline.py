@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import logging
 from collections import Counter
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import openai
@@ -15,6 +15,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from clearance.app import PIPELINE
+from clearance.audit.leaf import record_leaf_hash
 from clearance.observability.logging import JsonFormatter
 from clearance.payload import extract
 from clearance.proxy import json_codec, pipeline
@@ -386,3 +387,70 @@ async def test_when_a_model_is_asked_by_its_alias_then_the_record_keeps_both_nam
 
     assert (record["model"], record["policy_model"]) == ("fm", "fake-model")
     assert (record["identity_kind"], record["auth_method"]) == ("anonymous", "anonymous")
+
+
+def _failing(*_args: object, **_options: object) -> NoReturn:
+    raise OSError("the database is gone")
+
+
+async def test_when_the_store_is_down_and_the_spool_full_then_requests_get_503_audit_unavailable_until_it_is_back(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream
+) -> None:
+    gateway = await make_gateway(
+        [{"name": "fake", "base_url": fake_upstream.base_url, "models": [{"name": "fake-model"}]}],
+        audit={"spool": {"max_bytes": 4096}},
+    )
+    store = gateway.audit
+    real_insert, real_heartbeat = store._insert, store._heartbeat
+    store._insert = _failing  # type: ignore[method-assign]
+    store._heartbeat = _failing  # type: ignore[method-assign]
+    store._retry_s = 0  # the store is tried again at every batch
+    chat = {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}]}
+    statuses: list[int] = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(60):  # 4 KiB of spool holds a few records; the answer that does not fit is withheld
+            async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+                statuses.append(response.status)
+                body = await response.json()
+            if response.status == 503:
+                assert body["error"]["code"] == "audit_unavailable"
+                break
+        assert statuses[0] == 200 and statuses[-1] == 503
+        async with session.post(gateway.base_url + "/chat/completions", json={**chat, "stream": True}) as response:
+            assert response.status == 503  # refused before it is forwarded
+            assert (await response.json())["error"]["code"] == "audit_unavailable"
+        async with session.get(gateway.url + "/readyz") as response:
+            assert response.status == 503
+        store._insert, store._heartbeat = real_insert, real_heartbeat  # type: ignore[method-assign]
+        async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+            assert response.status == 503  # its record, written, replays the spool first
+        await store.drained()
+        async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+            assert response.status == 200
+        async with session.get(gateway.url + "/readyz") as response:
+            assert response.status == 200
+    served = statuses.count(200)
+    assert served == len(statuses) - 1
+    assert [r["status"] for r in await gateway.records()].count(200) >= served + 1  # every answer served is kept
+
+
+async def test_when_an_answer_is_whole_or_streamed_then_it_carries_the_receipt_of_its_stored_record(
+    gateway: RunningGateway,
+) -> None:
+    chat = {"model": "fake-model", "messages": [{"role": "user", "content": "hi"}]}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(gateway.base_url + "/chat/completions", json=chat) as response:
+            assert response.status == 200
+            whole = response.headers["X-Clearance-Record"]
+            whole_id = response.headers["X-Request-ID"]
+        async with session.post(gateway.base_url + "/chat/completions", json={**chat, "stream": True}) as response:
+            text = await response.text()
+            stream_id = response.headers["X-Request-ID"]
+    comment = [line for line in text.splitlines() if line.startswith(": X-Clearance-Record: ")]
+    assert len(comment) == 1
+    assert text.index(comment[0]) < text.index("data: [DONE]")
+    receipts = {whole_id: whole, stream_id: comment[0].removeprefix(": X-Clearance-Record: ")}
+    rows = {row["request_id"]: row for row in await gateway.records()}
+    for request_id, receipt in receipts.items():
+        row = rows[request_id]
+        assert receipt == f"key={row['spool_key']}; leaf={record_leaf_hash(row).hex()}"

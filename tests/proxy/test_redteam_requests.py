@@ -52,7 +52,11 @@ async def assert_nothing_raw(gw: RunningGateway, fake_upstream: FakeUpstream, tm
     received = repr([(r.method, r.path, r.headers, orjson.dumps(r.body).decode()) for r in fake_upstream.received])
     assert not card_digits_in(received), received
     await gw.records()  # flushed
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("audit.db*"))
+    stored = b"".join(  # the database, its WAL, and the audit spool beside it (audit.db.spool/)
+        p.read_bytes()
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file() and p.relative_to(tmp_path).parts[0].startswith("audit.db")
+    )
     assert CARD.encode() not in stored
     assert CARD not in logs
 

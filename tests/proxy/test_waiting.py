@@ -66,8 +66,9 @@ async def test_when_a_streaming_caller_waits_then_comments_arrive_before_the_mod
         lines += [line async for line in response.content]
 
     data = [i for i, line in enumerate(lines) if line.startswith(b"data: ")]
-    comments = [i for i, line in enumerate(lines) if line.startswith(b":")]
+    comments = [i for i, line in enumerate(lines) if line.startswith(b": waiting")]
     assert len(comments) >= 2 and max(comments) < min(data)
+    assert lines[data[-1] - 2].startswith(b": X-Clearance-Record: key=")  # the receipt, just before the end
     assert lines[comments[0]] == f": waiting for approval {approval.id}\n".encode()
     assert lines[data[-1]] == b"data: [DONE]\n"
     assert "".join(
