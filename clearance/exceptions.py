@@ -16,6 +16,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   ├── UnknownRoute               404  unknown_route (no blind pass-through)
     │   ├── UnknownModel               404  model_not_found
     │   ├── ApprovalNotFound           404  approval_not_found (no such approval id)
+    │   ├── RecordNotFound             404  record_not_found (no such audit record you may see)
     │   └── MethodNotAllowed           405  method_not_allowed
     ├── AuthenticationError            401  invalid_token, missing_credentials, …
     ├── PermissionDenied               403  blocked_by_policy, approval_required, not_allowed_from_here
