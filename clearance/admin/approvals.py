@@ -38,6 +38,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from clearance.admin.access import Authenticate, signed_in
 from clearance.admin.openapi import openapi_document
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
@@ -52,7 +53,6 @@ from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.store import ApprovalStore
 from clearance.exceptions import (
     ApprovalNotFound,
-    AuthenticationError,
     ClearanceError,
     InvalidJSON,
     InvalidRequest,
@@ -74,7 +74,6 @@ DECISION_BODY_TIMEOUT: Final = 30.0
 STATES: Final = frozenset(get_args(ApprovalState))
 REVIEWS: Final = frozenset(get_args(ReviewState))
 
-Authenticate = Callable[[web.Request], Awaitable[Identity]]
 Clock = Callable[[], float]
 Redact = Callable[[str], str]
 Cursor = tuple[float, str]
@@ -229,13 +228,7 @@ class ApprovalsApi:
         return answer
 
     async def _caller(self, request: web.Request) -> Caller:
-        identity = await self.authenticate(request)
-        if identity.kind == "anonymous":
-            raise AuthenticationError(
-                "the admin API needs credentials: send Authorization: Bearer with a token (`clearance token`) "
-                "or an API key",
-                code="missing_credentials",
-            )
+        identity = await signed_in(self.authenticate, request)
         roles = self.policy.policy.roles(identity)
         if not roles:
             raise PermissionDenied(

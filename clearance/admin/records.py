@@ -30,17 +30,16 @@ from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from clearance.admin.access import Authenticate, signed_in
 from clearance.admin.approvals import AUDITOR, PREFIX
 from clearance.admin.record_resources import RecordPage, RecordResource, RecordSummary
 from clearance.admin.resources import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from clearance.audit import query
 from clearance.audit.query import RecordFilter
-from clearance.exceptions import AuthenticationError, ClearanceError, InvalidRequest, PermissionDenied, RecordNotFound
+from clearance.exceptions import ClearanceError, InvalidRequest, PermissionDenied, RecordNotFound
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
-
-Authenticate = Callable[[web.Request], Awaitable[Identity]]
 
 TEXT_FILTERS: Final = ("subject", "group", "model", "level", "decision", "rule", "type", "request_id")
 MAX_RECORD_ID: Final = 2**63 - 1
@@ -138,13 +137,7 @@ class RecordsApi:
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def answer(request: web.Request) -> web.Response:
             try:
-                identity = await self.authenticate(request)
-                if identity.kind == "anonymous":
-                    raise AuthenticationError(
-                        "the admin API needs credentials: send Authorization: Bearer with a token "
-                        "(`clearance token`) or an API key",
-                        code="missing_credentials",
-                    )
+                identity = await signed_in(self.authenticate, request)
                 auditor = AUDITOR in self.policy.policy.roles(identity)
                 return await handler(request, identity, auditor)
             except ClearanceError as error:

@@ -23,11 +23,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 
+from clearance.admin.access import Authenticate, signed_in
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.audit.originals import Originals, open_originals
 from clearance.audit.reveals import Reveal, record_reveal, reveals_of, stored_originals
 from clearance.exceptions import (
-    AuthenticationError,
     ClearanceError,
     InvalidJSON,
     InvalidRequest,
@@ -49,7 +49,6 @@ MAX_REVEAL_BODY_BYTES: Final = 16 * 1024
 REVEAL_BODY_TIMEOUT: Final = 30.0
 _MAX_RECORD_ID: Final = 2**63 - 1
 
-Authenticate = Callable[[web.Request], Awaitable[Identity]]
 Redact = Callable[[str], str]
 
 
@@ -173,13 +172,7 @@ class RevealApi:
         return answer
 
     async def _auditor(self, request: web.Request) -> Identity:
-        identity = await self.authenticate(request)
-        if identity.kind == "anonymous":
-            raise AuthenticationError(
-                "the admin API needs credentials: send Authorization: Bearer with a token (`clearance token`) "
-                "or an API key",
-                code="missing_credentials",
-            )
+        identity = await signed_in(self.authenticate, request)
         if AUDITOR not in self.policy.policy.roles(identity):
             raise PermissionDenied(
                 "revealing originals, and reading who did, needs the auditor role: ask for it in the policy's "
