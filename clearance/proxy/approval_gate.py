@@ -156,8 +156,42 @@ class ApprovalGate:
                 param=REASON_HEADER,
             )
         now = self.clock()
-        approval = new_approval(
-            requester=requester_of(identity),
+        approval = self._new(
+            requester_of(identity),
+            decision,
+            model=model,
+            endpoint=endpoint,
+            preview=preview,
+            body_sha256=body_sha256,
+            released_as=released_as,
+            reason=reason,
+            now=now,
+            escalates=True,
+        )
+        created = await asyncio.to_thread(self.store.create, approval, now=now, max_pending=self.settings.max_pending)
+        if not created.reused:  # an identical request already pending was notified when it was made
+            self._notify("requested", created.approval)
+        return created.approval
+
+    def _new(
+        self,
+        requester: Requester,
+        decision: Decision,
+        *,
+        model: str,
+        endpoint: str,
+        preview: str,
+        body_sha256: str,
+        released_as: Mapping[str, str],
+        reason: str,
+        now: float,
+        escalates: bool,
+    ) -> ApprovalRequest:
+        """A new approval of this held request under its decision's requirement (``lifecycle.new_approval``): what
+        ``ask`` stores pending and ``break_glass`` grants at once."""
+        requirement = self._requirement(decision)
+        return new_approval(
+            requester=requester,
             model=model,
             endpoint=endpoint,
             rule=decision.rule,
@@ -174,14 +208,10 @@ class ApprovalGate:
             now=now,
             requester_reason=reason,
             reason_from=requirement.reason_from,
-            escalate_to=requirement.escalate_to,
-            escalate_after=requirement.escalate_after,
+            escalate_to=requirement.escalate_to if escalates else (),
+            escalate_after=requirement.escalate_after if escalates else None,
             released_as=released_as,
         )
-        created = await asyncio.to_thread(self.store.create, approval, now=now, max_pending=self.settings.max_pending)
-        if not created.reused:  # an identical request already pending was notified when it was made
-            self._notify("requested", created.approval)
-        return created.approval
 
     @staticmethod
     def _requirement(decision: Decision) -> ApprovalRequirement:
@@ -212,25 +242,17 @@ class ApprovalGate:
             )
         now = self.clock()
         requester = requester_of(identity)
-        asked = new_approval(
-            requester=requester,
+        asked = self._new(
+            requester,
+            decision,
             model=model,
             endpoint=endpoint,
-            rule=decision.rule,
-            reasons=decision.reasons,
-            level=decision.level,
-            counts=decision.counts,
             preview=preview,
             body_sha256=body_sha256,
-            policy_version=decision.policy_version,
-            approvers=requirement.approvers,
-            approvals_needed=requirement.approvals,
-            grant_seconds=requirement.grant_seconds,
-            pending_seconds=self.settings.pending_lifetime,
-            now=now,
-            requester_reason=check_reason(reason, required=True, who="requester", param=BREAK_GLASS_HEADER),
-            reason_from=requirement.reason_from,
             released_as=released_as,
+            reason=check_reason(reason, required=True, who="requester", param=BREAK_GLASS_HEADER),
+            now=now,
+            escalates=False,  # granted at once: nobody is left to escalate to
         )
         granted = break_glass(
             asked,
