@@ -247,5 +247,10 @@ def generic_key(rng: random.Random) -> str:
     if style == 1:
         return random_chars(rng, HEX, rng.choice((32, 64)))
     if style == 2:
-        return random_chars(rng, ALNUM + "_-", rng.randint(28, 44))
+        # Starts and ends with a letter or digit, as issuers do: a leading "_" would blur where the key begins.
+        return (
+            random_chars(rng, ALNUM, 1)
+            + random_chars(rng, ALNUM + "_-", rng.randint(26, 42))
+            + random_chars(rng, ALNUM, 1)
+        )
     return random_chars(rng, ALNUM + "+/", 39) + "="

@@ -59,7 +59,7 @@ export async function notify(user) {
 
 const (
 	dbDSN      = "«user»:«url_password»@tcp(«host»:3306)/«dbname»?parseTime=true"
-	sentryDSN  = "https://«digest»@o«count».ingest.sentry.io/«count»"
+	schemaSHA  = "«digest»"
 	apiToken   = "«vendor_value»"
 	buildStamp = "«build»"
 )

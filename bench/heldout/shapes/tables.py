@@ -81,7 +81,7 @@ STATUS = Column(("status", "Status", "state"), status)
 TRACKING = Column(("tracking", "tracking_no", "Shipment"), slot("tracking"))
 TICKET = Column(("ticket", "Ticket", "case_id"), slot("ticket"))
 COMPANY = Column(("company", "Company", "account_name", "employer"), slot("company"))
-VERSION = Column(("app_version", "client", "agent_version"), slot("version"))
+VERSION = Column(("app_version", "client_version", "agent_version"), slot("version"))
 
 
 def csv_cell(piece: Piece | str, sep: str) -> tuple[str, Piece | str, str]:
