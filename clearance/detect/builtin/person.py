@@ -1,0 +1,434 @@
+"""PERSON: people's names where the text says a name is there.
+
+No dictionary of names and no statistical model (that is the NER plug-in, ``clearance.detect.ner``): a *cue* says
+a name follows or precedes, and the name's *shape* (``clearance.detect.names``) says where it ends. The cues:
+
+- greetings (``Hi Priya,``, ``Dear Dr. Okafor``, ``Hello Mr. van der Berg``; the name must end the greeting) and
+  titles (``Mr``, ``Mrs``, ``Ms``, ``Mx``, ``Dr``, ``Prof``, ``Sir``, ``Herr``, ``Frau``, ``Sr.``, ``Sra.``,
+  ``M.``, ``Mme``);
+- sign-offs, the name ending the line or on the next (``Thanks, Wei``, ``Best regards,\\nMaría José
+  Ortega-López``, ``Cheers,\\n— Sam``);
+- mail headers (``From: Jane Doe <jane@x.com>``, ``To:``, ``Cc:``, ``Reply-To:``, ``"Doe, Jane" <…>``) and
+  quoted replies (``On Mon, … Jane Doe <jane@x.com> wrote:``);
+- speaker labels at the start of the lines of a transcript (``Priya Patel: …``, ``[10:02] alice.smith: …``): a
+  label counts when a speaker speaks twice, so a list of ``Key: value`` lines is no transcript;
+- prose (``my name is``, ``I'm … from``, ``spoke with``, ``assigned to``, ``signed by``, ``patient``,
+  ``customer``);
+- fields whose key says name (JSON, YAML, ``key=value``: ``name``, ``full_name``, ``firstName``, ``customer``,
+  ``assignee``…) but not ``hostname``, ``filename`` or other ``…name`` keys of things, nor logins (``username``,
+  ``login``: an account, not a name); a bare ``name`` scores lower, so that a negative word before it
+  (``product``, ``company``, ``file``: context rules) puts it under the threshold;
+- table cells and delimited fields holding only a name's shape: weak candidates that a header or a word before
+  them (``customer``, ``name``: context rules) must confirm.
+
+Every cue is found in one RE2 pass; the shape is read in Python at each cue only, so a text without cues pays for
+the trigger pass and nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import re2
+
+from clearance.detect.base import Detector, Document
+from clearance.detect.exclusions import re2_options
+from clearance.detect.names import is_name, name_before, read_name
+from clearance.models import Finding
+
+_TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Sr|Sra|Srta|Mme|Mlle|Dott|Dra)\.?|M\."
+_GREETINGS = (
+    r"hi|hello|hey|hiya|howdy|dear|greetings|good (?:morning|afternoon|evening|day)|bonjour|hola|hallo|ciao|"
+    r"ol[aá]|salut|hej|moin|servus|buongiorno|liebe[rs]?|cher|chère|querid[oa]|estimad[oa]"
+)
+_SIGNOFFS = (
+    r"thanks(?: again| so much| a lot)?|thank you(?: so much)?|many thanks|thx|cheers|best|all the best|"
+    r"best wishes|(?:best|kind|warm|warmest) regards|regards|sincerely|yours sincerely|sincerely yours|yours truly|"
+    r"respectfully|talk soon|take care|br|rgds|cordialement|bien à vous|saludos|un saludo|atentamente|"
+    r"mit freundlichen grüßen|mfg|viele grüße|liebe grüße|beste grüße|grüße|gruß|groeten|met vriendelijke groet|"
+    r"saluti|cordiali saluti|atenciosamente|abraços|abrazos"
+)
+_PROSE = (
+    r"my name is|my name's|i am|i'm|i\x{2019}m|this is|spoke (?:with|to)|speaking (?:with|to)|talked (?:to|with)|"
+    r"talking to|(?:re)?assigned to|signed(?: off)? by|approved by|reported by|requested by|submitted by|"
+    r"escalated to|patient|customer|client|employee|tenant|applicant|cardholder"
+)
+# One alternative per cue kind, each one capturing group (its index is the kind); leftmost-first, so at one
+# position a header wins over a speaker label.
+_GREETING, _TITLE, _SIGNOFF, _HEADER, _WROTE, _SPEAKER, _PROSE_CUE = range(1, 8)
+_CUES = "|".join(
+    (
+        rf"(?i:\b({_GREETINGS})[ \t]+)",
+        rf"\b((?:{_TITLES})[ \t]+)\p{{L}}",
+        rf"(?im:^([ \t>]*(?:{_SIGNOFFS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t>]*){{0,2}}"
+        r"(?:[-\x{2014}\x{2013}~]+[ \t]*)?))\p{Lu}",
+        r"(?im:^([ \t>*]*(?:from|to|cc|bcc|reply-to|sender|attendees|organi[sz]er|author|committer|"
+        r"(?:reviewed|signed-off|co-authored|acked|tested|reported|suggested)-by)[ \t]*:[ \t]*))",
+        r"(?i:(wrote|writes|schrieb|escribió|a écrit|escreveu|scrisse)[ \t]*:)",
+        r"(?m:^([ \t]*(?:\[[^\]\n]{0,30}\d:\d\d[^\]\n]{0,30}\][ \t]*|\d{1,2}:\d\d(?::\d\d)?[ \t]+)?)"
+        r"\p{L}[\p{L}'\x{2019}.\-]*(?: [\p{L}'\x{2019}.\-]+){0,3}:[ \t])",
+        rf"(?i:\b({_PROSE}))[ \t]*:?[ \t]+\p{{Lu}}",
+    )
+)
+_KEY_WORDS = (
+    "name", "customer", "contact", "owner", "assignee", "author", "sender", "recipient", "employee", "patient",
+    "reporter", "requester", "requestor", "approver", "reviewer", "holder", "passenger", "attendee", "signer",
+    "signatory", "beneficiary", "client", "member", "tenant", "applicant", "manager", "guardian", "person",
+    "surname", "forename", "nom", "nombre", "prenom", "prénom", "apellido", "apellidos",
+)  # fmt: skip
+_PERSON_PREFIXES = frozenset(
+    {"", "full", "first", "last", "given", "family", "middle", "sur", "fore", "legal", "real", "preferred", "maiden",
+     "display", "userdisplay", "person", "vor", "nach", "christian", "birth", "contact", "customer", "client",
+     "employee", "patient", "owner", "author", "sender", "recipient", "holder", "cardholder", "accountholder",
+     "member", "applicant", "tenant", "guest", "passenger", "driver", "beneficiary", "manager", "agent", "signer",
+     "emergencycontact", "parent", "guardian", "spouse", "doctor", "physician", "teacher", "student", "reporter",
+     "assignee", "requester", "reviewer", "approver"}
+)  # fmt: skip
+"""What may come before ``name`` in a key (``first_name``, ``customer_name``): other ``…name`` keys name things."""
+_LOGINS = frozenset({"username", "login", "loginname", "userid", "handle", "nickname", "screenname", "accountname"})
+_DELIMITERS = ",|\t;"
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+_HANDLE = re2.compile(r"[a-z]{2,20}(?:[._][a-z]{2,20})?", re2_options())
+_CELL = re2.compile(r"(?m)(?:^|[,|\t;])[ \t]*\"?(\p{Lu}[\p{L}'\x{2019}\-. ]{0,60})", re2_options())
+
+
+def _cues() -> Any:
+    return re2.compile(_CUES, re2_options())
+
+
+class PersonDetector(Detector):
+    name = "person"
+    types = frozenset({"PERSON"})
+    triggers: tuple[str, ...] = (
+        _CUES,
+        r"(?i)(?:name|customer|contact|owner|assignee|author|sender|recipient|employee|patient|reporter|requ?estor|"
+        r"requester|approver|reviewer|holder|passenger|attendee|signer|signatory|beneficiary|client|member|tenant|"
+        r"applicant|manager|guardian|person|surname|forename|nom|nombre|pr[eé]nom|apellidos?)[\"']?[ \t]*(?:[:=]|=>)",
+        r"[,|\t;][ \t]*\"?\p{Lu}",
+        r"(?m)^[ \t]*\"?\p{Lu}[\p{L}'\x{2019}\-. ]{0,60}\"?[ \t]*[,|\t;]",
+    )
+    greeting_score = 0.8
+    title_score = 0.85
+    signoff_score = 0.8
+    header_score = 0.85
+    bare_header_score = 0.7
+    wrote_score = 0.8
+    speaker_score = 0.75
+    prose_score = 0.7
+    field_score = 0.85
+    bare_name_field_score = 0.3
+    """A bare ``name`` key names things too: with the ``name`` context word (0.25) a value still passes, a word of
+    a thing before it (``product``: -0.4) puts it under; a single word needs a person word near it."""
+    bare_single_name_score = 0.2
+    cell_score = 0.35
+
+    def __init__(self) -> None:
+        self._cues = _cues()
+
+    def find(self, doc: Document) -> Iterator[Finding]:
+        found: dict[tuple[int, int], float] = {}
+        text = doc.text
+        speakers: list[tuple[int, int, str, bool]] = []
+        for match in self._cues.finditer(text):
+            self._cue(text, match, found, speakers)
+        if speakers:
+            self._speakers(speakers, found)
+        self._fields(text, doc.lower, found)
+        if "," in text or "|" in text or "\t" in text or ";" in text:
+            self._cells(text, found)
+        for (start, end), score in sorted(found.items()):
+            yield Finding(start, end, "PERSON", score, self.name)
+
+    @staticmethod
+    def _add(found: dict[tuple[int, int], float], span: tuple[int, int], score: float) -> None:
+        if span[1] > span[0] and found.get(span, 0.0) < score:
+            found[span] = score
+
+    def _cue(
+        self, text: str, match: Any, found: dict[tuple[int, int], float], speakers: list[tuple[int, int, str, bool]]
+    ) -> None:
+        kind: int = match.lastindex
+        end: int = match.end(kind)
+        if kind == _GREETING:
+            self._greeting(text, match.end(), found)
+        elif kind == _TITLE:
+            self._add(found, read_name(text, end), self.title_score)
+        elif kind == _SIGNOFF:
+            self._signoff(text, match.group(kind), end, found)
+        elif kind == _HEADER:
+            self._header(text, end, found)
+        elif kind == _WROTE:
+            self._add(found, name_before(text, _before_address(text, match.start(kind))), self.wrote_score)
+        elif kind == _SPEAKER:
+            label_start = end
+            label_end = text.index(":", label_start)
+            label = text[label_start:label_end].rstrip(" \t")
+            stamped = any(c.isdigit() for c in match.group(kind))
+            speakers.append((label_start, label_start + len(label), label, stamped))
+        else:
+            self._prose(text, match.group(kind).lower(), match.end() - 1, found)
+
+    def _greeting(self, text: str, pos: int, found: dict[tuple[int, int], float]) -> None:
+        """``Hi Priya,``; ``Hello Mr. van der Berg``; ``Hi Priya and Raj!``: each name must end the greeting."""
+        spans: list[tuple[int, int]] = []
+        while True:
+            span = read_name(text, pos)
+            if span[1] == span[0]:
+                return
+            spans.append(span)
+            after = span[1]
+            while after < len(text) and text[after] in " \t":
+                after += 1
+            for joiner in ("and ", "& ", "und ", "et ", "y "):
+                if text.startswith(joiner, after):
+                    pos = after + len(joiner)
+                    break
+            else:
+                if after == len(text) or text[after] in ",!.:;\r\n(-\u2014\u2013":
+                    for s in spans:
+                        self._add(found, s, self.greeting_score)
+                return
+
+    def _signoff(self, text: str, cue: str, pos: int, found: dict[tuple[int, int], float]) -> None:
+        """``Best regards,\\nMaría``, ``Thanks, Wei``: the name ends its line. Without punctuation or a line break
+        after the sign-off (``Best Practices``), only a thanks followed by a name that ends there counts."""
+        span = read_name(text, pos)
+        if span[1] == span[0] or not _ends_line(text, span[1]):
+            return
+        if not any(c in cue for c in ",.!\n-\u2014\u2013~"):
+            word = cue.strip(" \t>").lower()
+            if not word.startswith(("thank", "cheers", "thx")):
+                return
+        self._add(found, span, self.signoff_score)
+
+    def _header(self, text: str, pos: int, found: dict[tuple[int, int], float]) -> None:
+        """The names of a header's addresses: ``Jane Doe <jane@x.com>, "Doe, Jane" <…>``, or names alone."""
+        line_end = text.find("\n", pos)
+        if line_end < 0:
+            line_end = len(text)
+        while pos < line_end:
+            while pos < line_end and text[pos] in " \t":
+                pos += 1
+            if pos < line_end and text[pos] in "\"'":
+                close = text.find(text[pos], pos + 1, line_end)
+                if close < 0:
+                    return
+                inner = text[pos + 1 : close]
+                if _is_listed_name(inner) and not _role_address(text, close + 1, line_end):
+                    self._add(found, (pos + 1, close), self.header_score)
+                pos = close + 1
+            else:
+                span = read_name(text, pos)
+                after = span[1]
+                while after < line_end and text[after] in " \t":
+                    after += 1
+                if span[1] > span[0]:
+                    if after < line_end and text[after] in "<([":
+                        if not _role_address(text, after + 1, line_end):
+                            self._add(found, span, self.header_score)
+                    elif after == line_end or text[after] in ",;\r":
+                        self._add(found, span, self.bare_header_score)
+                    pos = after
+                else:  # an address alone, or no name: on to the next entry
+                    comma = text.find(",", pos, line_end)
+                    pos = comma if comma >= 0 else line_end
+            next_entry = _next_entry(text, pos, line_end)
+            if next_entry < 0:
+                return
+            pos = next_entry
+
+    def _prose(self, text: str, cue: str, pos: int, found: dict[tuple[int, int], float]) -> None:
+        span = read_name(text, pos)
+        if span[1] == span[0]:
+            return
+        if cue in ("i am", "i'm", "i\u2019m", "this is"):
+            # weak cues: the name must be followed by what introduces a speaker ("this is Wei from support",
+            # "I'm Diego, the new..."); "This is Spotify." is not one
+            rest = text[span[1] : span[1] + 12].lower()
+            if not (rest[:1] in (",", "!", ";") or rest.startswith((" from ", " at ", " with ", " here"))):
+                return
+        score = self.field_score if cue.startswith("my name") else self.prose_score
+        self._add(found, span, score)
+
+    def _speakers(self, speakers: list[tuple[int, int, str, bool]], found: dict[tuple[int, int], float]) -> None:
+        """Speaker labels of a transcript: a label counts when some speaker speaks twice (a chat), never in a
+        list of distinct ``Key: value`` lines; a lower-case handle only after a timestamp."""
+        counts: dict[str, int] = {}
+        for _, _, label, _ in speakers:
+            counts[label] = counts.get(label, 0) + 1
+        if len(speakers) < 2 or max(counts.values()) < 2:
+            return
+        for start, end, label, stamped in speakers:
+            if is_name(label) or (stamped and _HANDLE.fullmatch(label) is not None):
+                self._add(found, (start, end), self.speaker_score)
+
+    def _fields(self, text: str, lower: str, found: dict[tuple[int, int], float]) -> None:
+        """Values of keys that say name: ``"full_name": "Jane Doe"``, ``customer=Wei Zhang``, ``name: Ana Silva``."""
+        n = len(text)
+        for word in _KEY_WORDS:
+            p = lower.find(word)
+            while p >= 0:
+                key_end = p + len(word)
+                p = lower.find(word, key_end)
+                if key_end < n and lower[key_end].isalnum():
+                    continue
+                sep = _after_separator(text, key_end)
+                if sep < 0:
+                    continue
+                start = key_end - len(word)
+                while start > 0 and lower[start - 1] in _KEY_CHARS:
+                    start -= 1
+                score = self._key_score(lower[start:key_end])
+                if score > 0:
+                    span = _field_value(text, sep)
+                    if score == self.bare_name_field_score and " " not in text[span[0] : span[1]]:
+                        score = self.bare_single_name_score
+                    self._add(found, span, score)
+
+    def _key_score(self, key: str) -> float:
+        compact = key.replace("_", "").replace("-", "").replace(".", "")
+        if compact in _LOGINS:
+            return 0.0
+        if compact.endswith("name"):
+            prefix = compact[:-4]
+            if prefix not in _PERSON_PREFIXES:
+                return 0.0
+            if prefix == "":
+                return self.bare_name_field_score
+            return self.field_score
+        return self.field_score
+
+    def _cells(self, text: str, found: dict[tuple[int, int], float]) -> None:
+        """Cells holding only a name's shape, delimited by commas, pipes, tabs or semicolons: weak candidates."""
+        n = len(text)
+        for match in _CELL.finditer(text):
+            start: int = match.start(1)
+            end: int = match.end(1)
+            while end > start and text[end - 1] in " .":
+                end -= 1
+            after = end
+            while after < n and text[after] in ' \t"':
+                after += 1
+            closed = after == n or text[after] in _DELIMITERS or text[after] in "\r\n"
+            opened = match.start() < start and text[match.start()] in _DELIMITERS
+            if not closed or not (opened or (after < n and text[after] in _DELIMITERS)):
+                continue
+            if not _below_delimited_line(text, start):
+                continue  # a header row: labels, not values
+            if is_name(text[start:end]):
+                self._add(found, (start, end), self.cell_score)
+
+
+def _below_delimited_line(text: str, pos: int) -> bool:
+    """Whether the line above ``pos``'s holds a delimiter: a cell of the first row of a table is its header."""
+    line = text.rfind("\n", 0, pos)
+    if line <= 0:
+        return False
+    above = text.rfind("\n", 0, line) + 1
+    row = text[above:line]
+    return any(d in row for d in _DELIMITERS)
+
+
+_ROLE_ADDRESSES = (
+    "noreply", "no-reply", "donotreply", "do-not-reply", "notifications", "notification", "alerts", "info",
+    "support", "hello", "team", "admin", "billing", "sales", "help", "news", "newsletter", "eng", "dev", "ops",
+    "security", "hr", "jobs", "careers", "contact", "service", "mailer-daemon", "postmaster", "marketing",
+)  # fmt: skip
+
+
+def _role_address(text: str, pos: int, line_end: int) -> bool:
+    """Whether the address at ``pos`` (after ``<``) is a role's (``noreply@``, ``support@``): its display name is
+    a sender's, not a person's."""
+    at = text.find("@", pos, line_end)
+    return at > pos and text[pos:at].lower().startswith(_ROLE_ADDRESSES)
+
+
+def _ends_line(text: str, pos: int) -> bool:
+    """Only spaces, a comma or a full stop between ``pos`` and the end of its line (or a ``|``/``(`` aside)."""
+    n = len(text)
+    while pos < n and text[pos] in " \t,.":
+        pos += 1
+    return pos == n or text[pos] in "\r\n|(<"
+
+
+def _before_address(text: str, pos: int) -> int:
+    """Where the name of ``Jane Doe <jane@x.com> wrote:`` ends, given where ``wrote`` starts."""
+    while pos > 0 and text[pos - 1] in " \t,":
+        pos -= 1
+    if pos > 0 and text[pos - 1] in ">)]":
+        opener = "<(["[">)]".index(text[pos - 1])]
+        line = text.rfind("\n", 0, pos) + 1
+        at = text.rfind(opener, line, pos)
+        if at >= 0:
+            pos = at
+            while pos > 0 and text[pos - 1] in " \t":
+                pos -= 1
+    return pos
+
+
+def _next_entry(text: str, pos: int, line_end: int) -> int:
+    """The start of a header's next address after ``pos`` (past a ``<…>`` part), or -1."""
+    while pos < line_end and text[pos] in " \t":
+        pos += 1
+    if pos < line_end and text[pos] in "<([":
+        close = text.find(">)]"["<([".index(text[pos])], pos, line_end)
+        if close < 0:
+            return -1
+        pos = close + 1
+    while pos < line_end and text[pos] in " \t":
+        pos += 1
+    if pos < line_end and text[pos] in ",;":
+        return pos + 1
+    return -1
+
+
+def _is_listed_name(value: str) -> bool:
+    """A name, or a name written family name first: ``Doe, Jane``."""
+    family, comma, given = value.partition(",")
+    if comma:
+        return is_name(family) and is_name(given)
+    return is_name(value)
+
+
+def _after_separator(text: str, pos: int) -> int:
+    """Where the value starts after a key ending at ``pos`` (``": "``, ``=``, ``=>``, ``: ``), or -1."""
+    n = len(text)
+    if pos < n and text[pos] in "\"'":
+        pos += 1
+    while pos < n and text[pos] in " \t":
+        pos += 1
+    if text.startswith("=>", pos) or text.startswith(":=", pos):
+        pos += 2
+    elif pos < n and text[pos] in ":=":
+        pos += 1
+    else:
+        return -1
+    while pos < n and text[pos] in " \t":
+        pos += 1
+    return pos
+
+
+def _field_value(text: str, pos: int) -> tuple[int, int]:
+    """The span of a field's value when it is a name (quoted: the whole of it), else ``(pos, pos)``."""
+    n = len(text)
+    if pos < n and text[pos] in "\"'":
+        close = text.find(text[pos], pos + 1, pos + 120)
+        if close < 0 or "\n" in text[pos + 1 : close]:
+            return (pos, pos)
+        return (pos + 1, close) if _is_listed_name(text[pos + 1 : close]) else (pos, pos)
+    span = read_name(text, pos)
+    after = span[1]
+    while after < n and text[after] in " \t":
+        after += 1
+    if after == n or text[after] in ",;&|}]<>\"'\r\n" or (after > span[1] and _key_follows(text, after)):
+        return span
+    return (pos, pos)
+
+
+def _key_follows(text: str, pos: int) -> bool:
+    """A ``key=`` of a log line starts at ``pos`` (``name=Jane Doe level=info``)."""
+    end = pos
+    while end < len(text) and (text[end].isalnum() or text[end] in "_.-"):
+        end += 1
+    return end > pos and end < len(text) and text[end] in "=:"
