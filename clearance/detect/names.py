@@ -3,7 +3,8 @@
 A name is one to four *name tokens*, maybe joined by lower-case particles (``van der``, ``de la``, ``bin``): a
 token is a capitalised word of letters of any script, with apostrophes and hyphens inside (``O'Brien``,
 ``Ortega-López``, ``McDonald``, ``al-Hassan``, ``d'Angelo``), or an initial (``J.``, ``J.R.``). Capitals only
-(``JANE DOE``) count when every token is so, as in a header. No digits, underscores or dots (but an initial's):
+(``JANE DOE``) count when every token is so, as in a header; in scripts without capitals (Chinese, Arabic…) a short
+word counts, though only cues that do not ask for a capital (fields, headers, greetings) can find it. No digits, underscores or dots (but an initial's):
 ids, hashes, versions, hosts and file names never have the shape. A word of the not-names list
 (``person_not_names.txt``: teams, roles, greetings, weekdays, product words) makes the whole candidate no name.
 
@@ -42,6 +43,9 @@ TOKEN_RE = re.compile(TOKEN)
 _SEQUENCE = re.compile(rf"{TOKEN}(?:[ \t]+{TOKEN}){{0,7}}")
 
 MAX_TOKENS = 4
+_MAX_CASELESS = 8
+"""The longest word of a script without capitals taken as a name's (Chinese names are two to four characters;
+longer runs are sentences, which such scripts write without spaces)."""
 
 # Token kinds.
 _BAD = 0
@@ -68,6 +72,9 @@ def token_kind(token: str) -> int:
         return _CAPS if core.isupper() else _NAME
     if lower in PARTICLES:
         return _PARTICLE if core.islower() else _BAD
+    if not core[0].islower():
+        # a script without capitals (Chinese, Japanese, Arabic, Hebrew, Devanagari…): a short word may be a name
+        return _NAME if len(core) <= _MAX_CASELESS and not any(c.islower() or c.isupper() for c in core) else _BAD
     for sep in ("-", "'", "\u2019"):
         head, found, rest = core.partition(sep)
         if found and head in _PREFIXES and rest[:1].isupper():

@@ -71,12 +71,13 @@ _CUES = "|".join(
         rf"(?i:\b({_PROSE}))[ \t]*:?[ \t]+\p{{Lu}}",
     )
 )
-_KEY_WORDS = (
-    "name", "customer", "contact", "owner", "assignee", "author", "sender", "recipient", "employee", "patient",
-    "reporter", "requester", "requestor", "approver", "reviewer", "holder", "passenger", "attendee", "signer",
-    "signatory", "beneficiary", "client", "member", "tenant", "applicant", "manager", "guardian", "person",
-    "surname", "forename", "nom", "nombre", "prenom", "prénom", "apellido", "apellidos",
-)  # fmt: skip
+_FIELD_KEY = re2.compile(
+    r"(name|customer|contact|owner|assignee|author|sender|recipient|employee|patient|reporter|requester|holder|"
+    r"client|member|manager|surname|nom|nombre|apellidos?)[\"']?[ \t]*(?:[:=]|=>)",
+    re2_options(),
+)
+"""Over the lower-cased text: the word a key that says name ends with (``…name`` also covers ``first_name``,
+``Vorname``, ``display_name``), then an assignment."""
 _PERSON_PREFIXES = frozenset(
     {"", "full", "first", "last", "given", "family", "middle", "sur", "fore", "legal", "real", "preferred", "maiden",
      "display", "userdisplay", "person", "vor", "nach", "christian", "birth", "contact", "customer", "client",
@@ -90,7 +91,6 @@ _LOGINS = frozenset({"username", "login", "loginname", "userid", "handle", "nick
 _DELIMITERS = ",|\t;"
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 _HANDLE = re2.compile(r"[a-z]{2,20}(?:[._][a-z]{2,20})?", re2_options())
-_CELL = re2.compile(r"(?m)(?:^|[,|\t;])[ \t]*\"?(\p{Lu}[\p{L}'\x{2019}\-. ]{0,60})", re2_options())
 
 
 def _cues() -> Any:
@@ -265,26 +265,20 @@ class PersonDetector(Detector):
 
     def _fields(self, text: str, lower: str, found: dict[tuple[int, int], float]) -> None:
         """Values of keys that say name: ``"full_name": "Jane Doe"``, ``customer=Wei Zhang``, ``name: Ana Silva``."""
-        n = len(text)
-        for word in _KEY_WORDS:
-            p = lower.find(word)
-            while p >= 0:
-                key_end = p + len(word)
-                p = lower.find(word, key_end)
-                if key_end < n and lower[key_end].isalnum():
-                    continue
-                sep = _after_separator(text, key_end)
-                if sep < 0:
-                    continue
-                start = key_end - len(word)
-                while start > 0 and lower[start - 1] in _KEY_CHARS:
-                    start -= 1
-                score = self._key_score(lower[start:key_end])
-                if score > 0:
-                    span = _field_value(text, sep)
-                    if score == self.bare_name_field_score and " " not in text[span[0] : span[1]]:
-                        score = self.bare_single_name_score
-                    self._add(found, span, score)
+        for match in _FIELD_KEY.finditer(lower):
+            key_end: int = match.end(1)
+            sep = _after_separator(text, key_end)
+            if sep < 0:
+                continue
+            start: int = match.start(1)
+            while start > 0 and lower[start - 1] in _KEY_CHARS:
+                start -= 1
+            score = self._key_score(lower[start:key_end])
+            if score > 0:
+                span = _field_value(text, sep)
+                if score == self.bare_name_field_score and " " not in text[span[0] : span[1]]:
+                    score = self.bare_single_name_score
+                self._add(found, span, score)
 
     def _key_score(self, key: str) -> float:
         compact = key.replace("_", "").replace("-", "").replace(".", "")
@@ -300,34 +294,27 @@ class PersonDetector(Detector):
         return self.field_score
 
     def _cells(self, text: str, found: dict[tuple[int, int], float]) -> None:
-        """Cells holding only a name's shape, delimited by commas, pipes, tabs or semicolons: weak candidates."""
-        n = len(text)
-        for match in _CELL.finditer(text):
-            start: int = match.start(1)
-            end: int = match.end(1)
-            while end > start and text[end - 1] in " .":
-                end -= 1
-            after = end
-            while after < n and text[after] in ' \t"':
-                after += 1
-            closed = after == n or text[after] in _DELIMITERS or text[after] in "\r\n"
-            opened = match.start() < start and text[match.start()] in _DELIMITERS
-            if not closed or not (opened or (after < n and text[after] in _DELIMITERS)):
-                continue
-            if not _below_delimited_line(text, start):
-                continue  # a header row: labels, not values
-            if is_name(text[start:end]):
-                self._add(found, (start, end), self.cell_score)
+        """Cells holding only a name's shape in the rows of a table: lines split by a comma, pipe, tab or semicolon
+        as many times as the line above (the first row of a table is its header; prose lines seldom agree):
+        weak candidates."""
+        offset = 0
+        above = ""
+        for line in text.split("\n"):
+            for delimiter in _DELIMITERS:
+                count = line.count(delimiter)
+                if count and count == above.count(delimiter):
+                    self._row(line, offset, delimiter, found)
+            above = line
+            offset += len(line) + 1
 
-
-def _below_delimited_line(text: str, pos: int) -> bool:
-    """Whether the line above ``pos``'s holds a delimiter: a cell of the first row of a table is its header."""
-    line = text.rfind("\n", 0, pos)
-    if line <= 0:
-        return False
-    above = text.rfind("\n", 0, line) + 1
-    row = text[above:line]
-    return any(d in row for d in _DELIMITERS)
+    def _row(self, line: str, offset: int, delimiter: str, found: dict[tuple[int, int], float]) -> None:
+        at = 0
+        for cell in line.split(delimiter):
+            value = cell.strip(' \t"\r')
+            if value[:1].isupper() and is_name(value):
+                start = offset + at + cell.index(value)
+                self._add(found, (start, start + len(value)), self.cell_score)
+            at += len(cell) + 1
 
 
 _ROLE_ADDRESSES = (
@@ -414,6 +401,10 @@ def _field_value(text: str, pos: int) -> tuple[int, int]:
     n = len(text)
     if pos < n and text[pos] in "\"'":
         close = text.find(text[pos], pos + 1, pos + 120)
+        if close < 0 and n - pos < 120:
+            # the text ends inside the value (a streamed answer released so far): what there is of it counts
+            span = read_name(text, pos + 1)
+            return span if span[1] > span[0] and not text[span[1] :].strip() else (pos, pos)
         if close < 0 or "\n" in text[pos + 1 : close]:
             return (pos, pos)
         return (pos + 1, close) if _is_listed_name(text[pos + 1 : close]) else (pos, pos)

@@ -71,6 +71,9 @@ def names(text: str) -> list[str]:
         ("name=Jane Doe level=info", ["Jane Doe"]),
         ('{"customer": {"id": 4, "name": "Jane"}}', ["Jane"]),
         ("Vorname: Jürgen\nNachname: Weiß", ["Jürgen", "Weiß"]),
+        ('{"full_name": "王伟"}', ["王伟"]),  # scripts without capitals: short words after a strong cue
+        ('{"customer": "محمد عبد الله"}', ["محمد عبد الله"]),
+        ('{"contact": "Wei Zhang', ["Wei Zhang"]),  # a streamed answer released up to here
         # cells under a header that says name
         ("customer_name,email\nZanele Dlamini,z@mail.org", ["Zanele Dlamini"]),
         ("| Name | Amount |\n|---|---|\n| Ana Silva | 12 |", ["Ana Silva"]),
@@ -113,6 +116,7 @@ def test_when_a_cue_says_a_name_is_there_then_the_name_is_found(text: str, expec
         "uuid 3f2b1c9e-8a7d-4e6f-9b0a-1c2d3e4f5a6b at 1717243200123",
         "Hi {{first_name}},",
         "Dear <NAME>,",
+        "客户王伟说他的订单还没有到，请帮忙查一下",  # a sentence of a script without capitals is no name
     ],
 )
 def test_when_no_name_is_there_then_nothing_is_reported(text: str) -> None:
