@@ -3,10 +3,11 @@
 A name is one to four *name tokens*, maybe joined by lower-case particles (``van der``, ``de la``, ``bin``): a
 token is a capitalised word of letters of any script, with apostrophes and hyphens inside (``O'Brien``,
 ``Ortega-López``, ``McDonald``, ``al-Hassan``, ``d'Angelo``), or an initial (``J.``, ``J.R.``). Capitals only
-(``JANE DOE``) count when every token is so, as in a header; in scripts without capitals (Chinese, Arabic…) a short
-word counts, though only cues that do not ask for a capital (fields, headers, greetings) can find it. No digits, underscores or dots (but an initial's):
-ids, hashes, versions, hosts and file names never have the shape. A word of the not-names list
-(``person_not_names.txt``: teams, roles, greetings, weekdays, product words) makes the whole candidate no name.
+(``JANE DOE``) count when every token is so, as in a header; in scripts without capitals (Chinese, Arabic…) a
+short word counts, though only cues that do not ask for a capital (fields, headers, greetings) can find it. No
+digits, underscores or dots (but an initial's): ids, hashes, versions, hosts and file names never have the shape.
+A word of the not-names list (``person_not_names.txt``: teams, roles, greetings, weekdays, product words) makes
+the whole candidate no name.
 
 No dictionary of given names: the cue (a greeting, a header, a field's key) says a name is there, and the shape
 says where it ends, for names of every culture alike.

@@ -116,7 +116,7 @@ def test_when_a_cue_says_a_name_is_there_then_the_name_is_found(text: str, expec
         "uuid 3f2b1c9e-8a7d-4e6f-9b0a-1c2d3e4f5a6b at 1717243200123",
         "Hi {{first_name}},",
         "Dear <NAME>,",
-        "客户王伟说他的订单还没有到，请帮忙查一下",  # a sentence of a script without capitals is no name
+        "客户王伟说他的订单还没有到\uff0c请帮忙查一下",  # a sentence of a script without capitals is no name
     ],
 )
 def test_when_no_name_is_there_then_nothing_is_reported(text: str) -> None:
