@@ -44,6 +44,8 @@ TOKEN_RE = re.compile(TOKEN)
 _SEQUENCE = re.compile(rf"{TOKEN}(?:[ \t]+{TOKEN}){{0,7}}")
 
 MAX_TOKENS = 4
+_MAX_ACRONYM = 4
+"""A name of one word in capitals must be longer than this (``PRIYA``): shorter ones are acronyms (``ID``, ``SSN``)."""
 _MAX_CASELESS = 8
 """The longest word of a script without capitals taken as a name's (Chinese names are two to four characters;
 longer runs are sentences, which such scripts write without spaces)."""
@@ -126,6 +128,13 @@ def read_name(text: str, pos: int, *, end: int = -1) -> tuple[int, int]:
         if last == _INITIAL:
             return _back_to_word(text, pos, name_end)
         return none
+    if caps and names == 1 and name_end - pos <= _MAX_ACRONYM:
+        return none  # "customer ID", "assigned to QA", "employee SSN": an acronym
+    after = name_end
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if after > name_end and after < len(text) and text[after].isdigit():
+        return none  # "Tier 2", "Room 101", "Build 7": a label of a number
     return (pos, name_end)
 
 

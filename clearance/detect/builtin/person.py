@@ -87,6 +87,8 @@ _PERSON_PREFIXES = frozenset(
      "assignee", "requester", "reviewer", "approver"}
 )  # fmt: skip
 """What may come before ``name`` in a key (``first_name``, ``customer_name``): other ``…name`` keys name things."""
+_ROLE_NOUNS = frozenset({"patient", "customer", "client", "employee", "tenant", "applicant", "cardholder"})
+"""Prose cues that are nouns: they count only written in lower case ("the customer Wei Zhang")."""
 _LOGINS = frozenset({"username", "login", "loginname", "userid", "handle", "nickname", "screenname", "accountname"})
 _DELIMITERS = ",|\t;"
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -167,7 +169,7 @@ class PersonDetector(Detector):
             stamped = any(c.isdigit() for c in match.group(kind))
             speakers.append((label_start, label_start + len(label), label, stamped))
         else:
-            self._prose(text, match.group(kind).lower(), match.end() - 1, found)
+            self._prose(text, match.group(kind), match.end() - 1, found)
 
     def _greeting(self, text: str, pos: int, found: dict[tuple[int, int], float]) -> None:
         """``Hi Priya,``; ``Hello Mr. van der Berg``; ``Hi Priya and Raj!``: each name must end the greeting."""
@@ -238,7 +240,10 @@ class PersonDetector(Detector):
                 return
             pos = next_entry
 
-    def _prose(self, text: str, cue: str, pos: int, found: dict[tuple[int, int], float]) -> None:
+    def _prose(self, text: str, written: str, pos: int, found: dict[tuple[int, int], float]) -> None:
+        cue = written.lower()
+        if cue in _ROLE_NOUNS and cue != written:
+            return  # "Customer Portal", "Employee Handbook": a title, where the role word is capitalised too
         span = read_name(text, pos)
         if span[1] == span[0]:
             return

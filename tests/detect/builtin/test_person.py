@@ -61,6 +61,7 @@ def names(text: str) -> list[str]:
         ("ticket assigned to J. R. Smith", ["J. R. Smith"]),
         ("Signed by Élodie Dubois", ["Élodie Dubois"]),
         ("patient Mohammed Rahman, admitted", ["Mohammed Rahman"]),
+        ("the customer Wei Zhang called twice", ["Wei Zhang"]),
         ("customer: Wei Zhang", ["Wei Zhang"]),
         # fields
         ('{"full_name": "Fatima al-Hassan", "email": "f@mail.org"}', ["Fatima al-Hassan"]),
@@ -116,6 +117,11 @@ def test_when_a_cue_says_a_name_is_there_then_the_name_is_found(text: str, expec
         "uuid 3f2b1c9e-8a7d-4e6f-9b0a-1c2d3e4f5a6b at 1717243200123",
         "Hi {{first_name}},",
         "Dear <NAME>,",
+        "customer ID: 12345",  # an acronym
+        "Customer Portal login",  # a title: the role word is capitalised too
+        "the Employee Handbook",
+        "escalated to Tier 2",  # a label of a number
+        "Sunset Dr Suite 200",
         "客户王伟说他的订单还没有到\uff0c请帮忙查一下",  # a sentence of a script without capitals is no name
     ],
 )
