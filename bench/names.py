@@ -54,6 +54,10 @@ TEXTS: tuple[str, ...] = (
     "The ticket was assigned to [[Grace Hopper-Lin]] on Monday.",
     "Signed by [[Élodie Dubois]] on behalf of the board.",
     "contact_name,phone\n[[Zanele Dlamini]],+27 21 555 0100",
+    # names no cue points at: for the NER plug-in (the built-in detector is not meant to find them)
+    "Yesterday [[Angela Merkel]] met [[Emmanuel Macron]] in Berlin to discuss energy prices.",
+    "The quarterly review was led by [[Rahul Verma]] and went well.",
+    "Please forward the contract to [[Ana Kovač]] before Friday.",
     # negatives: nothing here is a person's name
     '{"name": "payments-api", "version": "3.2.1", "replicas": 3}',
     '{"product": {"name": "Widget Pro", "sku": "WP-100", "price": "49.00"}}',
