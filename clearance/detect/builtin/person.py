@@ -91,6 +91,12 @@ _ROLE_NOUNS = frozenset({"patient", "customer", "client", "employee", "tenant", 
 """Prose cues that are nouns: they count only written in lower case ("the customer Wei Zhang")."""
 _LOGINS = frozenset({"username", "login", "loginname", "userid", "handle", "nickname", "screenname", "accountname"})
 _DELIMITERS = ",|\t;"
+_PERSON_HEADER_WORDS = (
+    "name", "customer", "contact", "employee", "patient", "person", "owner", "author", "client", "member", "user",
+    "assignee", "sender", "recipient", "attendee", "passenger", "applicant", "holder", "manager", "agent", "staff",
+    "student", "guest", "who",
+)  # fmt: skip
+"""Words of a column's header that make its name-shaped cells worth proposing (as substrings: ``customer_name``)."""
 _STACKED = r"[,|\t;][^\n]*\n[^\n]*[,|\t;]"
 """A delimited line under another: there may be a table."""
 _STACKED_ROWS = re2.compile(_STACKED, re2_options())
@@ -307,30 +313,42 @@ class PersonDetector(Detector):
         return self.field_score
 
     def _cells(self, text: str, found: dict[tuple[int, int], float]) -> None:
-        """Cells holding only a name's shape in the rows of a table: lines split by a comma, pipe, tab or semicolon
-        as many times as the line above (the first row of a table is its header; prose lines seldom agree):
-        weak candidates."""
+        """Cells holding only a name's shape, in the columns of a table whose header holds a person word (``name``,
+        ``customer``, ``contact``…): weak candidates, which the column's header decides through context rules. A
+        table is lines split by a comma, pipe, tab or semicolon as many times as the line above (prose lines
+        seldom agree); its first line is the header."""
         if _STACKED_ROWS.search(text) is None:
             return
         offset = 0
         above = (0, 0, 0, 0)
+        columns: tuple[frozenset[int], ...] = ()
         for line in text.split("\n"):
             counts = (line.count(","), line.count("|"), line.count("\t"), line.count(";"))
-            if counts != (0, 0, 0, 0):
-                for i in range(4):
-                    if counts[i] and counts[i] == above[i]:
-                        self._row(line, offset, _DELIMITERS[i], found)
+            in_table = False
+            for i in range(4):
+                if counts[i] and counts[i] == above[i]:
+                    in_table = True
+                    if columns and columns[i]:
+                        self._row(line, offset, _DELIMITERS[i], columns[i], found)
+            if not in_table:  # this line may be the header of a table below
+                lower = line.lower()
+                columns = tuple(
+                    _person_columns(lower, d) if n else frozenset() for n, d in zip(counts, _DELIMITERS, strict=True)
+                )
             above = counts
             offset += len(line) + 1
 
-    def _row(self, line: str, offset: int, delimiter: str, found: dict[tuple[int, int], float]) -> None:
+    def _row(
+        self, line: str, offset: int, delimiter: str, columns: frozenset[int], found: dict[tuple[int, int], float]
+    ) -> None:
         at = 0
-        for cell in line.split(delimiter):
-            value = cell.strip(' \t"\r')
-            # most cells are numbers, ids, addresses or words in lower case: rejected before the shape is read
-            if value[:1].isupper() and _letters(value) and is_name(value):
-                start = offset + at + cell.index(value)
-                self._add(found, (start, start + len(value)), self.cell_score)
+        for index, cell in enumerate(line.split(delimiter)):
+            if index in columns:
+                value = cell.strip(' \t"\r')
+                # most cells are numbers, ids, addresses or words in lower case: rejected before the shape is read
+                if value[:1].isupper() and _letters(value) and is_name(value):
+                    start = offset + at + cell.index(value)
+                    self._add(found, (start, start + len(value)), self.cell_score)
             at += len(cell) + 1
 
 
@@ -339,6 +357,13 @@ _ROLE_ADDRESSES = (
     "support", "hello", "team", "admin", "billing", "sales", "help", "news", "newsletter", "eng", "dev", "ops",
     "security", "hr", "jobs", "careers", "contact", "service", "mailer-daemon", "postmaster", "marketing",
 )  # fmt: skip
+
+
+def _person_columns(header: str, delimiter: str) -> frozenset[int]:
+    """The indices of a (lower-cased) header's cells that hold a person word."""
+    return frozenset(
+        i for i, cell in enumerate(header.split(delimiter)) if any(w in cell for w in _PERSON_HEADER_WORDS)
+    )
 
 
 def _letters(value: str) -> bool:
