@@ -27,6 +27,7 @@ the trigger pass and nothing more.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,44 +41,45 @@ from clearance.models import Finding
 _TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Sr|Sra|Srta|Mme|Mlle|Dott|Dra)\.?|M\."
 _GREETINGS = (
     r"hi|hello|hey|hiya|howdy|dear|greetings|good (?:morning|afternoon|evening|day)|bonjour|hola|hallo|ciao|"
-    r"ol[aá]|salut|hej|moin|servus|buongiorno|liebe[rs]?|cher|chère|querid[oa]|estimad[oa]"
+    r"ol[a?]|salut|hej|moin|servus|buongiorno|liebe[rs]?|cher|ch[e?]re|querid[oa]|estimad[oa]"
 )
 _SIGNOFFS = (
     r"thanks(?: again| so much| a lot)?|thank you(?: so much)?|many thanks|thx|cheers|best|all the best|"
     r"best wishes|(?:best|kind|warm|warmest) regards|regards|sincerely|yours sincerely|sincerely yours|yours truly|"
-    r"respectfully|talk soon|take care|br|rgds|cordialement|bien à vous|saludos|un saludo|atentamente|"
-    r"mit freundlichen grüßen|mfg|viele grüße|liebe grüße|beste grüße|grüße|gruß|groeten|met vriendelijke groet|"
-    r"saluti|cordiali saluti|atenciosamente|abraços|abrazos"
+    r"respectfully|talk soon|take care|br|rgds|cordialement|bien [a?] vous|saludos|un saludo|atentamente|"
+    r"(?:mit freundlichen|viele|liebe|beste) gr[u?](?:\?|ss)en?|gr[u?](?:\?|ss)e|gru(?:\?|ss)|mfg|groeten|"
+    r"met vriendelijke groet|saluti|cordiali saluti|atenciosamente|abra[?z]os"
 )
 _PROSE = (
-    r"my name is|my name's|i am|i'm|i\x{2019}m|this is|spoke (?:with|to)|speaking (?:with|to)|talked (?:to|with)|"
+    r"my name is|my name's|i am|i'm|i\?m|this is|spoke (?:with|to)|speaking (?:with|to)|talked (?:to|with)|"
     r"talking to|(?:re)?assigned to|signed(?: off)? by|approved by|reported by|requested by|submitted by|"
     r"escalated to|patient|customer|client|employee|tenant|applicant|cardholder"
 )
-# One alternative per cue kind, each one capturing group (its index is the kind); leftmost-first, so at one
-# position a header wins over a speaker label.
+# The cues are found in ``Document.ascii`` (one byte per character, every other character a ``?``): RE2 reads bytes
+# without decoding them and its offsets are the text's, so a ``?`` stands for any letter outside ASCII (Python then
+# reads the name in the text itself). One alternative per cue kind, each one capturing group (its index is the
+# kind); leftmost-first, so at one position a header wins over a speaker label.
 _GREETING, _TITLE, _SIGNOFF, _HEADER, _WROTE, _SPEAKER, _PROSE_CUE = range(1, 8)
 _CUES = "|".join(
     (
         rf"(?i:\b({_GREETINGS})[ \t]+)",
-        rf"\b((?:{_TITLES})[ \t]+)\p{{L}}",
-        rf"(?im:^([ \t>]*(?:{_SIGNOFFS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t>]*){{0,2}}"
-        r"(?:[-\x{2014}\x{2013}~]+[ \t]*)?))\p{Lu}",
+        rf"\b((?:{_TITLES})[ \t]+)[A-Za-z?]",
+        rf"(?im:^([ \t>]*(?:{_SIGNOFFS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t>]*){{0,2}}(?:[-?~]+[ \t]*)?))[A-Z?]",
         r"(?im:^([ \t>*]*(?:from|to|cc|bcc|reply-to|sender|attendees|organi[sz]er|author|committer|"
         r"(?:reviewed|signed-off|co-authored|acked|tested|reported|suggested)-by)[ \t]*:[ \t]*))",
-        r"(?i:(wrote|writes|schrieb|escribió|a écrit|escreveu|scrisse)[ \t]*:)",
+        r"(?i:(wrote|writes|schrieb|escribi\?|a \?crit|escreveu|scrisse)[ \t]*:)",
         r"(?m:^([ \t]*(?:\[[^\]\n]{0,30}\d:\d\d[^\]\n]{0,30}\][ \t]*|\d{1,2}:\d\d(?::\d\d)?[ \t]+)?)"
-        r"\p{L}[\p{L}'\x{2019}.\-]*(?: [\p{L}'\x{2019}.\-]+){0,3}:[ \t])",
-        rf"(?i:\b({_PROSE}))[ \t]*:?[ \t]+\p{{Lu}}",
+        r"[A-Za-z?][A-Za-z?'.\-]*(?: [A-Za-z?'.\-]+){0,3}:[ \t])",
+        rf"(?i:\b({_PROSE}))[ \t]*:?[ \t]+[A-Z?]",
     )
-)
+).encode()
 _FIELD_KEY = re2.compile(
-    r"(name|customer|contact|owner|assignee|author|sender|recipient|employee|patient|reporter|requester|holder|"
-    r"client|member|manager|surname|nom|nombre|apellidos?)[\"']?[ \t]*(?:[:=]|=>)",
+    rb"(name|customer|contact|owner|assignee|author|sender|recipient|employee|patient|reporter|requester|holder|"
+    rb"client|member|manager|surname|nom|nombre|apellidos?)[\"']?[ \t]*(?:[:=]|=>)",
     re2_options(),
 )
-"""Over the lower-cased text: the word a key that says name ends with (``…name`` also covers ``first_name``,
-``Vorname``, ``display_name``), then an assignment."""
+"""Over the lower-cased ``Document.ascii``: the word a key that says name ends with (``…name`` also covers
+``first_name``, ``Vorname``, ``display_name``), then an assignment."""
 _PERSON_PREFIXES = frozenset(
     {"", "full", "first", "last", "given", "family", "middle", "sur", "fore", "legal", "real", "preferred", "maiden",
      "display", "userdisplay", "person", "vor", "nach", "christian", "birth", "contact", "customer", "client",
@@ -99,9 +101,9 @@ _PERSON_HEADER_WORDS = (
 """Words of a column's header that make its name-shaped cells worth proposing (as substrings: ``customer_name``)."""
 _STACKED = r"[,|\t;][^\n]*\n[^\n]*[,|\t;]"
 """A delimited line under another: there may be a table."""
-_STACKED_ROWS = re2.compile(_STACKED, re2_options())
+_STACKED_ROWS = re2.compile(_STACKED.encode(), re2_options())
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
-_HANDLE = re2.compile(r"[a-z]{2,20}(?:[._][a-z]{2,20})?", re2_options())
+_HANDLE = re.compile(r"[a-z]{2,20}(?:[._][a-z]{2,20})?", re.ASCII)
 
 
 def _cues() -> Any:
@@ -115,7 +117,8 @@ class PersonDetector(Detector):
     # more than the rest of the detectors together): a cue word, a ``:`` or ``=`` that may end a header, a speaker
     # label or a key, a delimited line under another (a table's row).
     triggers: tuple[str, ...] = (
-        rf"(?i)\b(?:{_GREETINGS}|{_PROSE})\b",
+        # the cue words, a ``?`` of the byte patterns (a letter outside ASCII) as any character
+        "(?i)\\b(?:" + f"{_GREETINGS}|{_PROSE}".replace("[a?]", ".").replace("[e?]", ".").replace("\\?", ".") + ")",
         r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Sr|Sra|Srta|Mme|Mlle|Dott|Dra|M)\.?[ \t]",
         # (?i) only on ASCII: folding ü and ß makes the shared automaton larger; "gr" with ü or u is a superset
         r"(?i:thank|thx|cheers|best|regards|sincerely|yours|respectfully|talk soon|take care|br|rgds|cordialement|"
@@ -146,13 +149,14 @@ class PersonDetector(Detector):
         found: dict[tuple[int, int], float] = {}
         text = doc.text
         speakers: list[tuple[int, int, str, bool]] = []
-        for match in self._cues.finditer(text):
+        data = doc.ascii
+        for match in self._cues.finditer(data):
             self._cue(text, match, found, speakers)
         if speakers:
             self._speakers(speakers, found)
-        self._fields(text, doc.lower, found)
+        self._fields(text, data.lower(), doc.lower, found)
         if "," in text or "|" in text or "\t" in text or ";" in text:
-            self._cells(text, found)
+            self._cells(text, data, found)
         for (start, end), score in sorted(found.items()):
             yield Finding(start, end, "PERSON", score, self.name)
 
@@ -171,7 +175,7 @@ class PersonDetector(Detector):
         elif kind == _TITLE:
             self._add(found, read_name(text, end), self.title_score)
         elif kind == _SIGNOFF:
-            self._signoff(text, match.group(kind), end, found)
+            self._signoff(text, text[match.start(kind) : end], end, found)
         elif kind == _HEADER:
             self._header(text, end, found)
         elif kind == _WROTE:
@@ -180,10 +184,10 @@ class PersonDetector(Detector):
             label_start = end
             label_end = text.index(":", label_start)
             label = text[label_start:label_end].rstrip(" \t")
-            stamped = any(c.isdigit() for c in match.group(kind))
+            stamped = any(c.isdigit() for c in text[match.start(kind) : end])
             speakers.append((label_start, label_start + len(label), label, stamped))
         else:
-            self._prose(text, match.group(kind), match.end() - 1, found)
+            self._prose(text, text[match.start(kind) : end], match.end() - 1, found)
 
     def _greeting(self, text: str, pos: int, found: dict[tuple[int, int], float]) -> None:
         """``Hi Priya,``; ``Hello Mr. van der Berg``; ``Hi Priya and Raj!``: each name must end the greeting."""
@@ -282,9 +286,9 @@ class PersonDetector(Detector):
             if is_name(label) or (stamped and _HANDLE.fullmatch(label) is not None):
                 self._add(found, (start, end), self.speaker_score)
 
-    def _fields(self, text: str, lower: str, found: dict[tuple[int, int], float]) -> None:
+    def _fields(self, text: str, data: bytes, lower: str, found: dict[tuple[int, int], float]) -> None:
         """Values of keys that say name: ``"full_name": "Jane Doe"``, ``customer=Wei Zhang``, ``name: Ana Silva``."""
-        for match in _FIELD_KEY.finditer(lower):
+        for match in _FIELD_KEY.finditer(data):
             key_end: int = match.end(1)
             sep = _after_separator(text, key_end)
             if sep < 0:
@@ -312,12 +316,12 @@ class PersonDetector(Detector):
             return self.field_score
         return self.field_score
 
-    def _cells(self, text: str, found: dict[tuple[int, int], float]) -> None:
+    def _cells(self, text: str, data: bytes, found: dict[tuple[int, int], float]) -> None:
         """Cells holding only a name's shape, in the columns of a table whose header holds a person word (``name``,
         ``customer``, ``contact``…): weak candidates, which the column's header decides through context rules. A
         table is lines split by a comma, pipe, tab or semicolon as many times as the line above (prose lines
         seldom agree); its first line is the header."""
-        if _STACKED_ROWS.search(text) is None:
+        if _STACKED_ROWS.search(data) is None:
             return
         offset = 0
         above = (0, 0, 0, 0)

@@ -31,6 +31,9 @@ def names(text: str) -> list[str]:
         ("Sehr geehrte Frau Müller,", ["Müller"]),
         ("Bonjour Mme Lefèvre, votre commande", ["Lefèvre"]),
         ("Estimada Sra. García:", ["García"]),
+        ("Olá Conceição,", ["Conceição"]),  # letters outside ASCII in the cue word and the name
+        ("Chère Amélie, merci", ["Amélie"]),
+        ("Dear Ólafur Ragnar Grímsson,", ["Ólafur Ragnar Grímsson"]),
         ("Hi PRIYA,", ["PRIYA"]),
         # sign-offs
         ("Thanks, Wei", ["Wei"]),
