@@ -149,7 +149,8 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("PERSON", "full name, first name, last name, given name, surname, family name, customer, client, contact, "
           "employee, patient, person, owner, assignee, author, sender, recipient, attendee, passenger, member, "
           "applicant, cardholder, account holder, signed by, assigned to", 0.25),
-    _rule("PERSON", "product, company, organization, organisation, org, vendor, brand, city, country, state, "
-          "street, file, filename, host, hostname, server, service, app, application, project, team, "
-          "model, metric, plan, category", -0.4, before=20, after=0),
+    _rule("PERSON", "product, products, company, companies, organization, organizations, organisation, "
+          "organisations, org, orgs, vendor, vendors, brand, city, country, state, street, file, filename, host, "
+          "hostname, server, service, services, app, application, project, team, teams, model, metric, plan, "
+          "category", -0.4, before=40, after=0),
 )  # fmt: skip

@@ -41,7 +41,8 @@ from clearance.models import Finding
 _TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Sr|Sra|Srta|Mme|Mlle|Dott|Dra)\.?|M\."
 _GREETINGS = (
     r"hi|hello|hey|hiya|howdy|dear|greetings|good (?:morning|afternoon|evening|day)|bonjour|hola|hallo|ciao|"
-    r"ol[a?]|salut|hej|moin|servus|buongiorno|liebe[rs]?|cher|ch[e?]re|querid[oa]|estimad[oa]"
+    r"ol[a?]|salut|hej|moin|servus|buongiorno|liebe[rs]?|cher|ch[e?]re|querid[oa]|estimad[oa]|"
+    r"thanks|thank you|thx|cheers"
 )
 _SIGNOFFS = (
     r"thanks(?: again| so much| a lot)?|thank you(?: so much)?|many thanks|thx|cheers|best|all the best|"
@@ -53,24 +54,31 @@ _SIGNOFFS = (
 _PROSE = (
     r"my name is|my name's|i am|i'm|i\?m|this is|spoke (?:with|to)|speaking (?:with|to)|talked (?:to|with)|"
     r"talking to|(?:re)?assigned to|signed(?: off)? by|approved by|reported by|requested by|submitted by|"
-    r"escalated to|patient|customer|client|employee|tenant|applicant|cardholder"
+    r"escalated to|(?:run|created|written|maintained|owned|authored|modified|updated|edited|sent|filed|opened|"
+    r"closed|raised|logged|entered|prepared|led|handled) by|patient|customer|client|employee|tenant|applicant|"
+    r"cardholder|agent|colleague|representative|rep|technician|supervisor|coordinator|recruiter|landlord|"
+    r"courier|driver|nurse|doctor|advisor|adviser"
 )
 # The cues are found in ``Document.ascii`` (one byte per character, every other character a ``?``): RE2 reads bytes
 # without decoding them and its offsets are the text's, so a ``?`` stands for any letter outside ASCII (Python then
 # reads the name in the text itself). One alternative per cue kind, each one capturing group (its index is the
 # kind); leftmost-first, so at one position a header wins over a speaker label.
-_GREETING, _TITLE, _SIGNOFF, _HEADER, _WROTE, _SPEAKER, _PROSE_CUE = range(1, 8)
+_GREETING, _TITLE, _SIGNOFF, _HEADER, _WROTE, _SPEAKER, _PROSE_CUE, _NICK, _SLACK = range(1, 10)
 _CUES = "|".join(
     (
         rf"(?i:\b({_GREETINGS})[ \t]+)",
         rf"\b((?:{_TITLES})[ \t]+)[A-Za-z?]",
-        rf"(?im:^([ \t>]*(?:{_SIGNOFFS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t>]*){{0,2}}(?:[-?~]+[ \t]*)?))[A-Z?]",
+        rf"(?im:(?:^|[.!?][ \t]+)([ \t>]*(?:{_SIGNOFFS})[ \t]*[,.!]?[ \t]*(?:\r?\n[ \t>]*){{0,2}}"
+        r"(?:[-?~]+[ \t]*)?))[A-Z?]",
         r"(?im:^([ \t>*]*(?:from|to|cc|bcc|reply-to|sender|attendees|organi[sz]er|author|committer|"
         r"(?:reviewed|signed-off|co-authored|acked|tested|reported|suggested)-by)[ \t]*:[ \t]*))",
         r"(?i:(wrote|writes|schrieb|escribi\?|a \?crit|escreveu|scrisse)[ \t]*:)",
         r"(?m:^([ \t]*(?:\[[^\]\n]{0,30}\d:\d\d[^\]\n]{0,30}\][ \t]*|\d{1,2}:\d\d(?::\d\d)?[ \t]+)?)"
         r"[A-Za-z?][A-Za-z?'.\-]*(?: [A-Za-z?'.\-]+){0,3}:[ \t])",
         rf"(?i:\b({_PROSE}))[ \t]*:?[ \t]+[A-Z?]",
+        # IRC: "[09:16] <Pavel> text"; a chat export: "Walid Jaber  10:51 AM" alone on its line
+        r"(?m:^[ \t]*(?:\[[^\]\n]{0,40}\][ \t]*|\d{1,2}:\d\d(?::\d\d)?[ \t]+)?<([A-Za-z?][A-Za-z?'. \-]{0,40})>)",
+        r"(?m:^([A-Z?][A-Za-z?'.\-]*(?: [A-Za-z?'.\-]+){0,3})[ \t]{1,4}\d{1,2}:\d\d(?:[ \t]?[AaPp][Mm])?[ \t]*\r?$)",
     )
 ).encode()
 _FIELD_KEY = re2.compile(
@@ -89,7 +97,11 @@ _PERSON_PREFIXES = frozenset(
      "assignee", "requester", "reviewer", "approver"}
 )  # fmt: skip
 """What may come before ``name`` in a key (``first_name``, ``customer_name``): other ``…name`` keys name things."""
-_ROLE_NOUNS = frozenset({"patient", "customer", "client", "employee", "tenant", "applicant", "cardholder"})
+_ROLE_NOUNS = frozenset(
+    {"patient", "customer", "client", "employee", "tenant", "applicant", "cardholder", "agent", "colleague",
+     "representative", "rep", "technician", "supervisor", "coordinator", "recruiter", "landlord", "courier",
+     "driver", "nurse", "doctor", "advisor", "adviser"}
+)  # fmt: skip
 """Prose cues that are nouns: they count only written in lower case ("the customer Wei Zhang")."""
 _LOGINS = frozenset({"username", "login", "loginname", "userid", "handle", "nickname", "screenname", "accountname"})
 _DELIMITERS = ",|\t;"
@@ -126,6 +138,8 @@ class PersonDetector(Detector):
         r"(?i)(?:wrote|writes|schrieb|escribió|a écrit|escreveu|scrisse)[ \t]*:",
         r"[:=]",
         _STACKED,
+        r"<[^<>\n]{1,41}>",
+        r"\d:\d\d",
     )
     greeting_score = 0.8
     title_score = 0.85
@@ -140,7 +154,8 @@ class PersonDetector(Detector):
     """A bare ``name`` key names things too: with the ``name`` context word (0.25) a value still passes, a word of
     a thing before it (``product``: -0.4) puts it under; a single word needs a person word near it."""
     bare_single_name_score = 0.2
-    cell_score = 0.35
+    cell_score = 0.6
+    """A cell in a column whose header holds a person word: the header is the cue, as a key is a field's."""
 
     def __init__(self) -> None:
         self._cues = _cues()
@@ -186,8 +201,13 @@ class PersonDetector(Detector):
             label = text[label_start:label_end].rstrip(" \t")
             stamped = any(c.isdigit() for c in text[match.start(kind) : end])
             speakers.append((label_start, label_start + len(label), label, stamped))
-        else:
+        elif kind == _PROSE_CUE:
             self._prose(text, text[match.start(kind) : end], match.end() - 1, found)
+        else:  # an IRC nick or a chat export's speaker line: a speaker, whatever else the text holds
+            start = match.start(kind)
+            label = text[start:end]
+            if is_name(label) or _HANDLE.fullmatch(label) is not None:
+                self._add(found, (start, end), self.speaker_score)
 
     def _greeting(self, text: str, pos: int, found: dict[tuple[int, int], float]) -> None:
         """``Hi Priya,``; ``Hello Mr. van der Berg``; ``Hi Priya and Raj!``: each name must end the greeting."""
@@ -327,7 +347,11 @@ class PersonDetector(Detector):
         above = (0, 0, 0, 0)
         columns: tuple[frozenset[int], ...] = ()
         for line in text.split("\n"):
-            counts = (line.count(","), line.count("|"), line.count("\t"), line.count(";"))
+            if line and not line.strip(_BORDER):
+                offset += len(line) + 1
+                continue  # an ASCII table's border (+-----+): the table goes on under it
+            commas = line.count(",") if '"' not in line else len(_split(line, ",")) - 1
+            counts = (commas, line.count("|"), line.count("\t"), line.count(";"))
             in_table = False
             for i in range(4):
                 if counts[i] and counts[i] == above[i]:
@@ -345,15 +369,13 @@ class PersonDetector(Detector):
     def _row(
         self, line: str, offset: int, delimiter: str, columns: frozenset[int], found: dict[tuple[int, int], float]
     ) -> None:
-        at = 0
-        for index, cell in enumerate(line.split(delimiter)):
+        for index, (at, cell) in enumerate(_split(line, delimiter)):
             if index in columns:
                 value = cell.strip(' \t"\r')
                 # most cells are numbers, ids, addresses or words in lower case: rejected before the shape is read
-                if value[:1].isupper() and _letters(value) and is_name(value):
+                if value[:1].isalpha() and _letters(value.replace(",", "")) and _is_listed_name(value):
                     start = offset + at + cell.index(value)
                     self._add(found, (start, start + len(value)), self.cell_score)
-            at += len(cell) + 1
 
 
 _ROLE_ADDRESSES = (
@@ -365,9 +387,30 @@ _ROLE_ADDRESSES = (
 
 def _person_columns(header: str, delimiter: str) -> frozenset[int]:
     """The indices of a (lower-cased) header's cells that hold a person word."""
-    return frozenset(
-        i for i, cell in enumerate(header.split(delimiter)) if any(w in cell for w in _PERSON_HEADER_WORDS)
-    )
+    cells = _split(header, delimiter)
+    return frozenset(i for i, (_, cell) in enumerate(cells) if any(w in cell for w in _PERSON_HEADER_WORDS))
+
+
+_BORDER = "+-=:| \t\r"
+"""The characters of a table's border lines (``+----+----+``, ``|---|:--|``, ``====``)."""
+_QUOTED_FIELD = re.compile(r'(?:"[^"]*"|[^,"])*')
+
+
+def _split(line: str, delimiter: str) -> list[tuple[int, str]]:
+    """The cells of a row with where each starts; a CSV field in double quotes may hold commas (``"Doe, Jane"``)."""
+    cells: list[tuple[int, str]] = []
+    at = 0
+    if delimiter != "," or '"' not in line:
+        for cell in line.split(delimiter):
+            cells.append((at, cell))
+            at += len(cell) + 1
+        return cells
+    while at <= len(line):
+        match = _QUOTED_FIELD.match(line, at)
+        end = match.end() if match is not None else at
+        cells.append((at, line[at:end]))
+        at = end + 1
+    return cells
 
 
 def _letters(value: str) -> bool:

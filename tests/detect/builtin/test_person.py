@@ -132,13 +132,14 @@ def test_when_no_name_is_there_then_nothing_is_reported(text: str) -> None:
     assert names(text) == []
 
 
-def test_when_a_cell_has_a_name_shape_then_it_is_a_weak_candidate_that_context_decides() -> None:
-    row = "id,who\n7,Wei Zhang"
-    assert [(row[f.start : f.end], f.score) for f in found(DETECTOR, row)] == [("Wei Zhang", DETECTOR.cell_score)]
-    assert DETECTOR.cell_score < SCANNER.min_score
-    assert names(row) == []
-    assert names("id,customer\n7,Wei Zhang") == ["Wei Zhang"]
-    assert names("id,company\n7,Wei Zhang") == []
+def test_when_a_column_header_holds_a_person_word_then_its_name_shaped_cells_are_names() -> None:
+    table = 'id,who,city\n7,Wei Zhang,Lisbon\n8,"Okafor, Folake",Lagos\n9,wei@x.org,Oslo'
+    assert [(table[f.start : f.end], f.score) for f in found(DETECTOR, table)] == [
+        ("Wei Zhang", DETECTOR.cell_score),
+        ("Okafor, Folake", DETECTOR.cell_score),
+    ]
+    assert names("| Account holder | Balance |\n|---|---|\n| 1 | 2 |\n| Declan MacLeod | 3 |") == ["Declan MacLeod"]
+    assert names("id,company,city\n7,Wei Zhang,Lisbon") == []  # no person column
 
 
 def test_when_a_bare_name_field_follows_a_word_of_a_thing_then_it_is_not_reported() -> None:
@@ -169,3 +170,19 @@ def test_when_person_is_disabled_then_no_name_is_reported(text: str) -> None:
 def test_when_a_text_has_no_cue_then_the_detector_is_not_run() -> None:
     assert DETECTOR not in Scanner([DETECTOR])._triggers.select("plain words only 12345 here")
     assert SCANNER.scan("plain words only, 12345 here") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[09:15] <Eleanor> who has the creds?\n[09:16] <Pavel> I do", ["Eleanor", "Pavel"]),
+        ("Walid Jaber  10:51 AM\nrerunning the build now", ["Walid Jaber"]),
+        ("thanks Harish! rerunning build #43295 now", ["Harish"]),
+        ("Bitte nicht weitergeben. Gruß, Agnieszka\n", ["Agnieszka"]),
+        ("// scripts/check-env.js (run by Harish)", ["Harish"]),
+        ("Your agent Rajesh Nair promised a refund", ["Rajesh Nair"]),
+        ("[2018-12-19 19:55:57] Visitor: hi\n[2018-12-19 19:56:01] Visitor: hello?", []),
+    ],
+)
+def test_when_a_chat_or_a_note_names_its_people_then_they_are_found(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
