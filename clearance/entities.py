@@ -89,7 +89,9 @@ ENTITY_TYPES: Final[tuple[EntityType, ...]] = (
     _personal("EMAIL_ADDRESS", "an e-mail address"),
     _personal("PHONE_NUMBER", "a phone number valid for its country", structured=True),
     _personal("IP_ADDRESS", "an IPv4 or IPv6 address"),
-    _personal("PERSON", "a person's name (optional NER plug-in, detection.ner)", plugin="ner"),
+    _personal(
+        "PERSON", "a person's name where the text says one is there (greeting, header, name field); NER finds more"
+    ),
 )
 """Every built-in type, by category."""
 

