@@ -36,6 +36,7 @@ COMPILED = [
             "checksums",
             "phone_metadata",
             "placeholders",
+            "credential_values",
         )
     ),
     *sorted(
