@@ -34,6 +34,7 @@ def _reported(text: str) -> list[tuple[str, str]]:
         # password words: typed PASSWORD, judged as passwords
         ("password for the db → Tr0ub4dor&3", ("PASSWORD", "Tr0ub4dor&3")),
         ("the password is now:\n  Kx9#mq2Lp", ("PASSWORD", "Kx9#mq2Lp")),
+        ("Password:\nKx9#mq2Lp", ("PASSWORD", "Kx9#mq2Lp")),
         ("passphrase for my laptop → correct-Horse-9", ("PASSWORD", "correct-Horse-9")),
         ("pw Sunny-Day-42", ("PASSWORD", "Sunny-Day-42")),
         # other languages
