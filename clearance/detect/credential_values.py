@@ -20,7 +20,8 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?", re.ASCII)
 _TICKET = re.compile(r"[A-Z][A-Z0-9]{1,14}-\d{1,8}", re.ASCII)
 _HASH_NAMED = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)?|md5|blake2[bs]?|crc32)[:=\-]", re.ASCII)
 _EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", re.ASCII)
-_NUMBER = re.compile(r"[#+\-]?[\d.,\-/: ]+", re.ASCII)
+_NUMBER = re.compile(r"[#+\-]?[\d.,\-/: ]+|0[xX][0-9a-fA-F_]{1,19}", re.ASCII)
+"""A number: an id, an amount, a count; or a hexadecimal constant of at most 64 bits (a longer one may be a key)."""
 _SEGMENTS = re.compile(r"[\-_./:]", re.ASCII)
 _MASK_CHARS = "*xX#•.-_ "
 
@@ -72,10 +73,13 @@ def generated_key(value: str) -> bool:
 
 def prose_password(value: str) -> float:
     """The score of ``value`` as a password introduced in prose (after "password", "Passwort", "senha"…), 0 when
-    it is not one: 6 to 128 characters, not a plain word ("required", "protected", "Welcome"), so it holds a digit
-    or a symbol, or a capital after its first letter; and not digits alone (an id, a PIN, a count)."""
-    if not 6 <= len(value) <= 128 or value.isdigit():
+    it is not one: 6 to 128 characters without white space, not a plain word ("required", "protected", "Welcome"),
+    so it holds a digit or a symbol, or a capital after its first letter; not words joined by punctuation without a
+    digit (``API_KEY``, ``read-only``); and not digits alone (an id, a PIN, a count)."""
+    if not 6 <= len(value) <= 128 or value.isdigit() or any(c.isspace() for c in value):
         return 0.0
+    if identifier_like(value) and not any(c.isdigit() for c in value):
+        return 0.0  # words joined by - _ . (``API_KEY``, ``read-only``, ``menu.file``): a name, not a password
     if value.isalpha() and not any(c.isupper() for c in value[1:]):
         return 0.0
     if value.isalpha() and value.isupper():

@@ -60,6 +60,15 @@ _KEY_VALUE_BEFORE = re2.compile(
 _AZURE_KEY = re2.compile(r"(?i)(?:accountkey|sharedaccesskey)\s*=\s*([A-Za-z0-9+/=]{20,512})", re2_options())
 
 
+_MARKER = re.compile(r"[\[<{(][A-Za-z_ \-]{1,40}[\]>})]")
+"""A redaction marker or placeholder left where the password was: ``[PASSWORD]``, ``<password>``, ``{pw}``."""
+
+
+def _real_password(value: str) -> bool:
+    """Not a placeholder, a reference or a redaction marker (a masked string seen again in a later turn)."""
+    return not is_placeholder(value, quoted=True) and _MARKER.fullmatch(value) is None
+
+
 class ConnectionStringDetector(Detector):
     name = "connection_string"
     types = frozenset({"PASSWORD", "CONNECTION_STRING", "API_KEY"})
@@ -107,7 +116,7 @@ class ConnectionStringDetector(Detector):
                 rest = _URL_REST.match(text, resume)
                 rest_end = rest.end() if rest is not None else resume
                 for match in _URL_PASSWORD.finditer(text, resume, rest_end):
-                    if not is_placeholder(unquote(match.group(1)), quoted=True):
+                    if _real_password(unquote(match.group(1))):
                         yield self._password(match.start(1), match.end(1))
                 resume = max(resume, rest_end)
             pos = text.find("://", resume)
@@ -117,7 +126,7 @@ class ConnectionStringDetector(Detector):
         match = _USERINFO.match(text, pos + 3)
         if match is not None:
             password = unquote(match.group(2))
-            if not is_placeholder(password, quoted=True):
+            if _real_password(password):
                 if not self._whole:
                     return self._password(match.start(2), match.end(2))
                 if text[start:pos].lower() in _WEB_SCHEMES:
@@ -133,7 +142,7 @@ class ConnectionStringDetector(Detector):
     def _key_values(self, text: str) -> Iterator[Finding]:
         for match in _KEY_VALUE.finditer(text):
             password = match.group(1).strip()
-            if not is_placeholder(password, quoted=True):
+            if _real_password(password):
                 end = match.start(1) + len(match.group(1).rstrip())
                 if self._whole:
                     yield Finding(match.start(), end, "CONNECTION_STRING", self.score, self.name)
@@ -143,12 +152,12 @@ class ConnectionStringDetector(Detector):
             return  # the former report had no finding for a password before the server
         for match in _KEY_VALUE_BEFORE.finditer(text):
             password = match.group(1).strip()
-            if not is_placeholder(password, quoted=True):
+            if _real_password(password):
                 yield self._password(match.start(1), match.start(1) + len(match.group(1).rstrip()))
 
     def _oracle(self, text: str) -> Iterator[Finding]:
         for match in _ORACLE.finditer(text):
-            if not is_placeholder(match.group(2), quoted=True):
+            if _real_password(match.group(2)):
                 if self._whole:
                     yield Finding(match.start(), match.end(2), "CONNECTION_STRING", self.score, self.name)
                 else:

@@ -164,6 +164,8 @@ class KeywordCredentialDetector(Detector):
                 continue
             if compound or j >= n or text[j] in "\r\n":
                 return None  # a name such as ENCRYPTION_KEY needs its assignment sign
+            if j == i:
+                return None  # glued to the word ("pass-through", "`PASSWORD` after", "pass|pwd|…"): not a value
             token_end = j
             while token_end < n and token_end - j < 64 and not text[token_end].isspace():
                 token_end += 1
@@ -202,8 +204,8 @@ class KeywordCredentialDetector(Detector):
                 end += 1
             while end > start and text[end - 1] in _TRAILING:
                 end -= 1
-        if end <= start:
-            return None
+        if end <= start or text[start].isspace() or text[end - 1].isspace():
+            return None  # a quote around prose ("`PASSWORD` after a password word and `API_KEY`")
         if end - start < (_MIN_PASSWORD if kind == _PW_TYPE else _MIN_KEY):
             return None  # the common case, a word of prose: decided before the costlier tests
         value = text[start:end]

@@ -69,6 +69,9 @@ def test_when_the_password_is_masked_then_the_url_keeps_its_shape(text: str, mas
         "jdbc:oracle:thin:scott/changeme@//ora:1521/ORCL",
         "User ID=svc;Password=********;Host=pg.corp;",
         "see https://docs.corp.net/db?section=password-rotation",
+        "postgres://app:[PASSWORD]@db:5432/app",  # masked in an earlier turn
+        "Server=db1;User Id=app;Password=<password>;",
+        "jdbc:mysql://db/app?user=u&password={pw}",
     ],
 )
 def test_when_the_password_is_a_placeholder_or_absent_then_nothing_is_found(text: str) -> None:

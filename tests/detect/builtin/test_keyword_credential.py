@@ -109,6 +109,13 @@ def test_when_a_word_introduces_a_credential_then_the_value_is_found(text: str, 
         "key: 2024-05-01T12:00:00Z",
         "password 12345678",
         "the password for jo@acme.io is unchanged",
+        # glued to the word, quoted prose, code around the word
+        "measured as a pure pass-through proxy",
+        "a key-value store keyed by tenant-42",
+        "typed `PASSWORD` after a password word and `API_KEY` otherwise",
+        'r"(?i)(?:pass|pwd|secret|token|api.?key)[a-z0-9_.-]*"',
+        "ADVISORY_LOCK_KEY = 0x436C_6561_7250_7572",
+        "the password is read-only",
     ],
 )
 def test_when_the_words_are_prose_or_the_value_is_not_a_credential_then_nothing_is_found(text: str) -> None:
