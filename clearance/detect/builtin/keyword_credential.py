@@ -72,7 +72,7 @@ _STOP_AFTER = frozenset(
      "issue", "issues", "ticket", "question", "questions", "idea", "ideas", "part", "role", "concept",
      "difference", "differences", "feature", "features", "change", "changes", "metric", "metrics", "date",
      "dates", "holder", "owner", "algorithm", "scope", "scopes", "endpoint", "signature", "pair", "ring",
-     "server", "id:", "ids:", "of", "count:", "limit:", "protected", "protection", "encrypted", "based"}
+     "id:", "ids:", "count:", "limit:", "protected", "protection", "encrypted", "based"}
 )  # fmt: skip
 _SEPARATOR_WORDS = frozenset({"is", "are", "was", "be", "ist", "lautet", "est", "es", "é", "è", "era", "equals",
                               "is:", "→", "->", "=>", "=", ":", "-", "\u2013", "\u2014", "::", ":="})  # fmt: skip

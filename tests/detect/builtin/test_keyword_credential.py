@@ -33,6 +33,8 @@ def _reported(text: str) -> list[tuple[str, str]]:
         (f"algolia_admin_key: '{KEY}'", ("API_KEY", KEY)),
         # password words: typed PASSWORD, judged as passwords
         ("password for the db → Tr0ub4dor&3", ("PASSWORD", "Tr0ub4dor&3")),
+        ("the password of the admin account is Adm1n#2024", ("PASSWORD", "Adm1n#2024")),
+        ("password for the server is Srv!8812x", ("PASSWORD", "Srv!8812x")),
         ("the password is now:\n  Kx9#mq2Lp", ("PASSWORD", "Kx9#mq2Lp")),
         ("Password:\nKx9#mq2Lp", ("PASSWORD", "Kx9#mq2Lp")),
         ("passphrase for my laptop → correct-Horse-9", ("PASSWORD", "correct-Horse-9")),
