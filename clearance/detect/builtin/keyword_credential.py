@@ -181,6 +181,11 @@ class KeywordCredentialDetector(Detector):
             i = token_end
         return None
 
+    def _score(self, value: str, kind: str) -> float:
+        if kind == _PW_TYPE:
+            return prose_password(value)
+        return self.api_key_score if generated_key(value) else 0.0
+
     def _value(self, text: str, lower: str, pos: int, kind: str, *, allow_newline: bool) -> Finding | None:
         """The value starting at ``pos`` (after white space, markdown emphasis, and with ``allow_newline`` one line
         break), judged as a credential of ``kind``."""
@@ -209,14 +214,12 @@ class KeywordCredentialDetector(Detector):
         if end - start < (_MIN_PASSWORD if kind == _PW_TYPE else _MIN_KEY):
             return None  # the common case, a word of prose: decided before the costlier tests
         value = text[start:end]
-        if is_placeholder(value, quoted=bool(quote)) or other_shape(value):
+        # The value's own test first: most values after a credential word are prose and fail it, and it costs less
+        # than the placeholder automaton and the shape patterns.
+        score = self._score(value, kind)
+        if score <= 0 or is_placeholder(value, quoted=bool(quote)) or other_shape(value):
             return None
-        if kind == _PW_TYPE:
-            score = prose_password(value)
-            return Finding(start, end, _PW_TYPE, score, self.name) if score > 0 else None
-        if generated_key(value):
-            return Finding(start, end, _KEY_TYPE, self.api_key_score, self.name)
-        return None
+        return Finding(start, end, kind, score, self.name)
 
 
 def _stem_positions(doc: Document) -> list[int]:
