@@ -3,7 +3,8 @@
 The forms read: URLs with credentials in their user information (``postgres://app:s3cr3t@db:5432/prod``,
 ``mongodb+srv://…``, ``redis://:pw@host``, ``amqp://``, ``https://user:pw@host/repo.git``, any scheme), a
 password in a URL's query or parameters (JDBC: ``jdbc:postgresql://db/app?user=u&password=p``,
-``jdbc:sqlserver://db:1433;user=sa;password=p``), Oracle's ``jdbc:oracle:thin:user/password@host``, and
+``jdbc:sqlserver://db:1433;user=sa;password=p``), Oracle's ``jdbc:oracle:thin:user/password@host``, HTTP basic
+authentication on a command line (``curl -u user:password``, ``--user=user:password``), and
 key-value strings (ODBC, ADO.NET: ``Server=…;User Id=…;Password=…;``, with the password before or after the
 server). Azure's ``AccountKey=`` and ``SharedAccessKey=`` in such strings are keys (``API_KEY``).
 
@@ -57,6 +58,8 @@ _KEY_VALUE_BEFORE = re2.compile(
     rf"(?i)(?:^|[;\s\"'])\s*{_PW_KEYS}\s*=\s*([^;\n\"']+);(?:[^;\n\"']*;){{0,12}}?\s*{_SERVER_KEY}\s*=",
     re2_options(),
 )
+# HTTP basic authentication on a command line: curl's and wget's ``-u user:password`` / ``--user user:password``.
+_CLI_USER = re2.compile(r"(?:^|\s)(?:-u|--user)(?:\s+|=)[\"']?([^\s:\"'@]{1,128}):([^\s\"']{1,256})", re2_options())
 _AZURE_KEY = re2.compile(r"(?i)(?:accountkey|sharedaccesskey)\s*=\s*([A-Za-z0-9+/=]{20,512})", re2_options())
 
 
@@ -77,6 +80,7 @@ class ConnectionStringDetector(Detector):
         r"(?i)(?:password|pwd)\s{0,8}=",
         r"(?i)jdbc:oracle:",
         r"(?i)(?:accountkey|sharedaccesskey)\s{0,8}=",
+        r"(?:-u|--user)[\s=]",
     )
     score = 0.97
     password_score = 0.9
@@ -93,6 +97,11 @@ class ConnectionStringDetector(Detector):
             yield from self._key_values(text)
         if "jdbc:oracle:" in lower:
             yield from self._oracle(text)
+        if "-u" in text:
+            for match in _CLI_USER.finditer(text):
+                password = match.group(2).rstrip("\"'")
+                if not password.isdigit() and _real_password(password):  # not a uid:gid (docker run -u 1000:1000)
+                    yield self._password(match.start(2), match.start(2) + len(password))
         if "accountkey" in lower or "sharedaccesskey" in lower:
             for match in _AZURE_KEY.finditer(text):
                 if looks_random(match.group(1), min_length=20):

@@ -74,6 +74,11 @@ _STOP_AFTER = frozenset(
      "dates", "holder", "owner", "algorithm", "scope", "scopes", "endpoint", "signature", "pair", "ring",
      "id:", "ids:", "count:", "limit:", "protected", "protection", "encrypted", "based"}
 )  # fmt: skip
+# Last parts of a name that leave the credential word before them the credential (not ``_id``, ``_hash``, ``_file``).
+_NEUTRAL_SUFFIXES = frozenset(
+    {"base", "value", "string", "str", "data", "b64", "base64", "hex", "raw", "plain", "plaintext", "text",
+     "material", "bytes", "prod", "dev", "staging", "test", "live", "new", "old", "current", "secondary"}
+)  # fmt: skip
 _SEPARATOR_WORDS = frozenset({"is", "are", "was", "be", "ist", "lautet", "est", "es", "é", "è", "era", "equals",
                               "is:", "→", "->", "=>", "=", ":", "-", "\u2013", "\u2014", "::", ":="})  # fmt: skip
 _SEPARATOR_MARKS = ("=>", "->", ":=", "::", ":", "=", "→")
@@ -235,10 +240,16 @@ def _kind(word: str) -> tuple[str | None, bool]:
     if word == "passe":
         return _PW_TYPE, False
     if "_" in word:
-        last = word.rstrip("_").rsplit("_", 1)[-1]
+        parts = word.strip("_").split("_")
+        last = parts[-1]
         kind = _WORDS.get(last)
         if kind is not None and len(last) > 2:
             return kind, True
+        # SECRET_KEY_BASE, API_TOKEN_VALUE: a credential word qualified by a word that leaves it the credential
+        if len(parts) > 2 and last in _NEUTRAL_SUFFIXES:
+            kind = _WORDS.get(parts[-2])
+            if kind is not None and len(parts[-2]) > 2:
+                return kind, True
     return None, False
 
 

@@ -37,6 +37,9 @@ def _reported(detector: ConnectionStringDetector, text: str) -> list[tuple[str, 
         ("Server=db1;Database=x;User Id=app;Password=Zx9!kq2;", "Zx9!kq2"),
         ("Data Source=tcp:sql.corp,1433;Initial Catalog=erp;User ID=svc;Pwd=Erp#2024x;", "Erp#2024x"),
         ("User ID=svc;Password=Adm1n!2024;Host=pg.corp;Port=5432;Database=app;", "Adm1n!2024"),
+        ("curl -fsS -u deploy:willow-tundra-cobalt-70 https://ci.corp.net/api", "willow-tundra-cobalt-70"),
+        ("curl --user=admin:Thistle~396 https://ci.corp.net", "Thistle~396"),
+        ("wget --user app --password x -u 'svc:p^dOyiISq~1' https://x.corp", "p^dOyiISq~1"),
     ],
 )
 def test_when_a_connection_string_carries_a_password_then_the_password_alone_is_found(text: str, password: str) -> None:
@@ -72,6 +75,9 @@ def test_when_the_password_is_masked_then_the_url_keeps_its_shape(text: str, mas
         "postgres://app:[PASSWORD]@db:5432/app",  # masked in an earlier turn
         "Server=db1;User Id=app;Password=<password>;",
         "jdbc:mysql://db/app?user=u&password={pw}",
+        "docker run -u 1000:1000 alpine",
+        "git push -u origin main",
+        "curl -u admin:${ADMIN_PASSWORD} https://ci.corp.net",
     ],
 )
 def test_when_the_password_is_a_placeholder_or_absent_then_nothing_is_found(text: str) -> None:

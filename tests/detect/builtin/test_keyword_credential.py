@@ -31,6 +31,8 @@ def _reported(text: str) -> list[tuple[str, str]]:
         (f"X-API-Key: {KEY}", ("API_KEY", KEY)),
         (f"ENCRYPTION_KEY={KEY}", ("API_KEY", KEY)),
         (f"algolia_admin_key: '{KEY}'", ("API_KEY", KEY)),
+        (f"SECRET_KEY_BASE={KEY}", ("API_KEY", KEY)),
+        (f"STRIPE_TOKEN_VALUE: {KEY}", ("API_KEY", KEY)),
         # password words: typed PASSWORD, judged as passwords
         ("password for the db → Tr0ub4dor&3", ("PASSWORD", "Tr0ub4dor&3")),
         ("the password of the admin account is Adm1n#2024", ("PASSWORD", "Adm1n#2024")),
@@ -117,6 +119,8 @@ def test_when_a_word_introduces_a_credential_then_the_value_is_found(text: str, 
         "typed `PASSWORD` after a password word and `API_KEY` otherwise",
         'r"(?i)(?:pass|pwd|secret|token|api.?key)[a-z0-9_.-]*"',
         "ADVISORY_LOCK_KEY = 0x436C_6561_7250_7572",
+        f"SECRET_KEY_ID={KEY}",
+        "API_TOKEN_FILE=/run/secrets/api_token",
         "the password is read-only",
     ],
 )
