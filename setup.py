@@ -37,6 +37,7 @@ COMPILED = [
             "phone_metadata",
             "placeholders",
             "names",
+            "credential_values",
         )
     ),
     *sorted(

@@ -29,6 +29,7 @@ Example::
       ner:
         enabled: false
         model: en_core_web_sm
+      connection_strings: password        # or whole: one CONNECTION_STRING per URL, as before
 
 Every regular expression is checked with RE2 when the file is loaded; one it cannot compile is reported with its
 key path (``detection.custom.1.regex``). Declared levels (``levels.types``, a custom detector's ``level``) are
@@ -40,7 +41,7 @@ from __future__ import annotations
 import hashlib
 from importlib import metadata
 from types import MappingProxyType
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -158,6 +159,10 @@ class DetectionConfig(_Strict):
     exclusions: tuple[ExclusionConfig, ...] = ()
     levels: LevelsConfig = LevelsConfig()
     ner: NerConfig = NerConfig()
+    connection_strings: Literal["password", "whole"] = "password"
+    """How a connection string's credential is reported: ``password``, its password alone as ``PASSWORD`` (masking
+    keeps the URL usable); ``whole``, the string up to its host as ``CONNECTION_STRING`` (the former report, for
+    policies written against that type)."""
 
     @property
     def version(self) -> str:

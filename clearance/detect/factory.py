@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clearance.detect.base import Detector
+from clearance.detect.builtin.connection_string import ConnectionStringDetector
 from clearance.detect.config import CustomDetectorConfig, DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule
 from clearance.detect.custom import KeywordDetector, RegexDetector
@@ -46,6 +47,12 @@ def build_parts(
     declares are added to it by ``classification_scheme``, the one function that builds the scheme."""
     registry = registry or builtin_registry()
     detectors: list[Detector] = registry.create_all(exclude=config.disabled)
+    if config.connection_strings == "whole":
+        # The built-in detector, built to report whole strings as CONNECTION_STRING (a plug-in's is left alone).
+        detectors = [
+            ConnectionStringDetector(whole_urls=True) if isinstance(d, ConnectionStringDetector) else d
+            for d in detectors
+        ]
     rules = list(DEFAULT_CONTEXT_RULES)
     for custom in config.custom:
         detectors.append(_custom_detector(custom))

@@ -20,6 +20,7 @@ from clearance.detect.builtin.iban import IbanDetector
 from clearance.detect.builtin.ipv4 import Ipv4Detector
 from clearance.detect.builtin.ipv6 import Ipv6Detector
 from clearance.detect.builtin.jwt import JwtDetector
+from clearance.detect.builtin.keyword_credential import KeywordCredentialDetector
 from clearance.detect.builtin.person import PersonDetector
 from clearance.detect.builtin.phone import PhoneNumberDetector
 from clearance.detect.builtin.private_key import PrivateKeyDetector
@@ -99,6 +100,7 @@ _BUILTIN: tuple[tuple[str, DetectorFactory], ...] = (
     ("aws_secret_key", AwsSecretKeyDetector),
     ("assignment", AssignmentDetector),
     ("person", PersonDetector),
+    ("keyword_credential", KeywordCredentialDetector),
 )
 
 

@@ -34,6 +34,8 @@ from clearance.detect.registry import DetectorRegistry, builtin_registry
 from clearance.levels import Classification, LevelScheme
 from clearance.models import Finding
 
+_GENERIC_CREDENTIALS = frozenset({"API_KEY", "PASSWORD"})
+
 
 # Compiled with mypyc; applications may still subclass it (to wrap ``scan``, say).
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -199,9 +201,15 @@ class Scanner:
 
         They went through context scoring, the threshold and exclusions in their view (on the decoded value).
         Base64 runs wholly inside a kept finding of the highest level (a JWT, a key block, a token) are not
-        decoded: that finding already covers them with the strictest treatment."""
+        decoded: that finding already covers them with the strictest treatment (but for ``API_KEY`` and
+        ``PASSWORD``, see below)."""
         top = self._levels.order[-1]
-        covered = [(f.start, f.end) for f in kept if self._levels.level_of(f.type) == top]  # sorted, disjoint
+        # A generic credential (a value judged by its shape after a key word) does not cover: what it decodes to may
+        # name it more precisely (an AWS key id, a GitHub token), and that finding, more certain, wins the overlap.
+        levels = self._levels
+        covered = [
+            (f.start, f.end) for f in kept if levels.level_of(f.type) == top and f.type not in _GENERIC_CREDENTIALS
+        ]  # sorted, disjoint
         found: list[Finding] = []
         for view in decoded_views(doc.text, families, covered):
             for f in self._scan(view.text, depth + 1):

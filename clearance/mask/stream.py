@@ -50,7 +50,13 @@ _DIGITISH = frozenset(f"0123456789 -.()/{_INVISIBLE}")
 _DIGIT = re.compile(_D)
 _BRACKET = re.compile(r"[<\[]")
 _ALNUM = re.compile(r"[^\W_]")
-_KEYWORD = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
+_KEYWORD = re.compile(
+    r"(?i)pass|pwd|pw\b|secret|token|key|cred|kennwort|schl(?:ü|u|ue)ssel|cl(?:é|ef|ave)|jeton|contrase|senha|chave"
+    r"|chiave|wachtwoord|sleutel|mdp"
+)
+"""A credential word in any language detection reads one in (``clearance.detect.builtin.keyword_credential``)."""
+_INTRODUCED = 64
+"""How far back a credential word makes the next word wait: a value it introduces may start like a word."""
 _NUMBER_WORD_ALTERNATION = "|".join(sorted(DIGIT_WORDS, key=lambda w: (-len(w), w)))
 _NUMBER_WORD = re.compile(
     rf"(?i)[^\w]*(?:{_NUMBER_WORD_ALTERNATION}|\d+)(?:[^\w\s]+(?:{_NUMBER_WORD_ALTERNATION}|\d+))*[^\w]*"
@@ -272,8 +278,10 @@ class StreamMasker:
         # to start a value ("G" of "GB82 WEST …", "gh" of "ghp_…"); then the whole of what is pending waits, and
         # is scanned with that word as context when it is released.
         # (Only a word released before its end can leave the released text ending inside a tail; otherwise the tail
-        # of the pending text alone decides, as safe_cut never releases the start of a tail.)
-        if not self._hold_words and (not self._context or self._context[-1].isspace()) and _first_piece(pending):
+        # of the pending text alone decides, as safe_cut never releases the start of a tail.) Near a credential
+        # word ("the key for prod: x7Kq…", "Kennwort lautet Blau…") no word goes out early: it may start the value.
+        hold_words = self._hold_words or self._introduced(pending)
+        if not hold_words and (not self._context or self._context[-1].isspace()) and _first_piece(pending):
             cut = len(pending)  # the common case, a word of prose starting after a space: what safe_cut would say
         elif self._context and not self._context[-1].isspace():
             # Only the first piece of a word may go out early: a piece that continues it waits for the token's
@@ -284,7 +292,7 @@ class StreamMasker:
                 shift = len(self._context)
                 cut = max(safe_cut(self._context + pending, hold_words=True) - shift, 0)
         else:
-            cut = safe_cut(pending, hold_words=self._hold_words)
+            cut = safe_cut(pending, hold_words=hold_words)
         if len(pending) - cut > self._max_hold:
             self._pending = ""
             raise HoldExceeded(
@@ -296,6 +304,15 @@ class StreamMasker:
             return ""
         self._pending = pending[cut:]
         return self._release(pending[:cut])
+
+    def _introduced(self, pending: str) -> bool:
+        """Whether a credential word was released just before ``pending``, or is in it: then a plain word does not
+        go out before its end, as it may start the value the word introduces."""
+        context = self._context
+        return (
+            _KEYWORD.search(context, max(len(context) - _INTRODUCED, 0)) is not None
+            or _KEYWORD.search(pending) is not None
+        )
 
     def flush(self) -> str:
         pending, self._pending = self._pending, ""

@@ -87,7 +87,7 @@ def test_when_a_value_hides_in_an_address_then_it_is_reported_as_itself(text: st
 def test_when_a_url_carries_credentials_then_the_masked_url_keeps_its_host_and_path() -> None:
     text = "git clone https://oauth2:glpat-aB3dE5fG7hJ9kL1mN3pQ@gitlab.com/grp/x.git"
     masked = mask(text, SCANNER.scan(text))
-    assert masked == "git clone https://<MASKED>@gitlab.com/grp/x.git"
+    assert masked == "git clone https://oauth2:<MASKED>@gitlab.com/grp/x.git"
 
 
 def _random_value(rng: random.Random) -> tuple[str, str]:

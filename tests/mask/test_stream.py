@@ -113,11 +113,18 @@ def test_a_token_continuing_a_released_word_is_held_until_it_ends() -> None:
         return segment
 
     stream = StreamMasker(transform, hold_words=False)
-    assert stream.feed("key gh") == "key gh"
+    assert stream.feed("see gh") == "see gh"
     assert stream.feed("p_4hT9") == ""  # continues "gh": not released on its own
     assert stream.feed("kLm2 done") == "p_4hT9kLm2 "
-    assert seen[-1] == ("key gh", "p_4hT9kLm2 ")  # scanned with the released start as context
+    assert seen[-1] == ("see gh", "p_4hT9kLm2 ")  # scanned with the released start as context
     assert stream.flush() == "done"
+
+
+@pytest.mark.parametrize("before", ["key", "the token for prod:", "Passwort", "mot de passe :", "senha"])
+def test_after_a_credential_word_no_word_goes_out_before_its_end(before: str) -> None:
+    stream = StreamMasker(lambda _c, s: s, hold_words=False)
+    assert stream.feed(f"{before} gh") == f"{before} "  # "gh" may start the value the word introduces
+    assert stream.feed("p_4hT9kLm2 ok") == "ghp_4hT9kLm2 "
 
 
 def test_only_the_first_piece_of_a_word_goes_out_early() -> None:
@@ -170,3 +177,26 @@ def test_a_lone_digit_word_in_prose_goes_out_with_the_next_word() -> None:
     stream = StreamMasker(lambda _c, s: s, hold_words=False)
     assert stream.feed("take one") == "take "
     assert stream.feed(" step") == "one step"
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ("Sure, here is the key for prod: x7Kq2mPz9LwR4tYb8NcV6dHs and that is all.", "x7Kq2mPz9LwR4tYb8NcV6dHs"),
+        ("Das Kennwort lautet Blau-Wal-77, bitte nicht teilen.", "Blau-Wal-77"),
+        ("Use DATABASE_URL=postgres://app:S3cr3t!x@db:5432/app in the env file.", "S3cr3t!x"),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 3, 7, 16])
+def test_when_a_credential_a_word_introduces_is_streamed_then_it_is_masked_whatever_the_chunks(
+    answer: str, value: str, chunk: int
+) -> None:
+    from clearance.detect.scanner import Scanner
+    from clearance.mask.masker import Masker
+    from clearance.models import MaskPlan
+
+    masker = Masker(MaskPlan({"PASSWORD": "redact", "API_KEY": "redact"}), Scanner().scan, b"k")
+    stream = StreamMasker(lambda context, segment: masker.outgoing(segment, context), hold_words=False)
+    out = "".join(stream.feed(answer[i : i + chunk]) for i in range(0, len(answer), chunk)) + stream.flush()
+    assert value not in out
+    assert out.replace("[PASSWORD]", value).replace("[API_KEY]", value) == answer
