@@ -5,6 +5,12 @@ case-insensitively as whole words), a signed ``boost`` and a window in character
 Each rule counts once per finding, whatever the number of its words in the window; the score is clamped to
 [0, 1]. Context is only read around findings, never across the whole text, so it costs nothing when nothing was
 found.
+
+A finding's *field label* counts too: the header of the table column it sits in, or the key of its field, in
+identifier words (``Document.field_label``: ``acct_no``, ``AccountNumber``, ``Customer Name``). Rules read the
+label as if it were written right before the value, ``adjacent`` ones included, so a column headed ``ssn`` lifts
+a bare nine-digit number in every row under it, however far below, and a rule counts once whether its word is
+in the label, in the window or both.
 """
 
 from __future__ import annotations
@@ -49,8 +55,9 @@ class _TypeRules:
         # of the type does (SSNs, bank numbers), the automaton reads the text before the finding only (-1).
         self.after = max((r.after for r in rules if not r.adjacent and r.after > 0), default=-1)
 
-    def score(self, lower: str, start: int, end: int, score: float) -> float:
-        """``score`` moved by every rule with a word in its window, each rule once, clamped to [0, 1]."""
+    def score(self, lower: str, start: int, end: int, score: float, label: str = "") -> float:
+        """``score`` moved by every rule with a word in its window or in ``label`` (the words of the finding's
+        field, read as if right before it), each rule once, clamped to [0, 1]."""
         n = len(lower)
         lo = max(0, start - self.before)
         hi = min(n, end + self.after) if self.after >= 0 else start
@@ -75,6 +82,8 @@ class _TypeRules:
                 if ends is None:
                     ends = [-1] * len(self.boosts)
                 ends[i] = max(ends[i], word_end if word_end <= start else n)
+        if label:
+            ends = self._label_hits(label, start, ends)
         if ends is None:
             return score
         for i, word_end in enumerate(ends):
@@ -84,6 +93,24 @@ class _TypeRules:
                 continue  # a number between the label and the finding: the label is that number's
             score += self.boosts[i]
         return 1.0 if score > 1.0 else (0.0 if score < 0.0 else score)
+
+    def _label_hits(self, label: str, start: int, ends: list[int] | None) -> list[int] | None:
+        """``ends`` with each rule that reads before a finding and has a whole word in ``label`` ending at
+        ``start``: right before the value, with nothing in between."""
+        hits: Iterator[tuple[int, tuple[int, tuple[int, ...]]]] = self.automaton.iter(label)
+        n = len(label)
+        for last, (length, indices) in hits:
+            word_end = last + 1
+            word_start = word_end - length
+            if (word_start > 0 and label[word_start - 1].isalnum()) or (word_end < n and label[word_end].isalnum()):
+                continue
+            for i in indices:
+                if self.befores[i] <= 0:
+                    continue
+                if ends is None:
+                    ends = [-1] * len(self.boosts)
+                ends[i] = max(ends[i], start)
+        return ends
 
 
 class ContextScorer:
@@ -102,7 +129,8 @@ class ContextScorer:
         rules = self._rules.get(finding.type)
         if rules is None:
             return min(1.0, max(0.0, finding.score))
-        return rules.score(doc.lower, finding.start, finding.end, finding.score)
+        label = doc.field_label(finding.start, finding.end)
+        return rules.score(doc.lower, finding.start, finding.end, finding.score, label)
 
     def apply(self, doc: Document, findings: Sequence[Finding]) -> list[Finding]:
         by_type = self._rules
@@ -113,7 +141,8 @@ class ContextScorer:
             if rules is not None:
                 if lower is None:
                     lower = doc.lower
-                score = rules.score(lower, finding.start, finding.end, finding.score)
+                label = doc.field_label(finding.start, finding.end)
+                score = rules.score(lower, finding.start, finding.end, finding.score, label)
                 if score != finding.score:
                     finding = Finding(finding.start, finding.end, finding.type, score, finding.detector)
             out.append(finding)
@@ -143,5 +172,10 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("IP_ADDRESS", "version, ver, release, build, firmware, sdk, v, pip, npm, python, node, java, chrome, "
           "firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
     _rule("AWS_SECRET_KEY", "aws, secret, secret key, secret access key, aws_secret_access_key, secretaccesskey", 0.6,
+          adjacent=True),
+    # What a label says a number is when it is not one of these: an order_id or created_at column, a timestamp
+    # field (its context also names an account, say account_created_at).
+    _rule("US_SSN US_BANK_NUMBER ABA_ROUTING_NUMBER", "order, order id, invoice, ticket, tracking, created, updated, "
+          "modified, deleted, expires, timestamp, epoch, datetime, date, time, ts", -0.5, before=24, after=0,
           adjacent=True),
 )  # fmt: skip
