@@ -36,6 +36,8 @@ COMPILED = [
             "checksums",
             "phone_metadata",
             "placeholders",
+            "labels",
+            "tables",
         )
     ),
     *sorted(

@@ -10,7 +10,7 @@ A finding's *field label* counts too: the header of the table column it sits in,
 identifier words (``Document.field_label``: ``acct_no``, ``AccountNumber``, ``Customer Name``). Rules read the
 label as if it were written right before the value, ``adjacent`` ones included, so a column headed ``ssn`` lifts
 a bare nine-digit number in every row under it, however far below, and a rule counts once whether its word is
-in the label, in the window or both.
+in the label, in the window or both. A ``label_only`` rule reads the label and nothing else.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class _TypeRules:
     word near it (the common case) costs one slice and one automaton pass whatever the number of rules.
     """
 
-    __slots__ = ("adjacent", "after", "afters", "automaton", "before", "befores", "boosts")
+    __slots__ = ("adjacent", "after", "afters", "automaton", "before", "befores", "boosts", "label_only")
 
     def __init__(self, rules: Sequence[ContextRule]) -> None:
         owners: dict[str, list[int]] = {}
@@ -50,10 +50,11 @@ class _TypeRules:
         self.befores = tuple(r.before for r in rules)
         self.afters = tuple(r.after for r in rules)
         self.adjacent = tuple(r.adjacent for r in rules)
-        self.before = max(self.befores)
+        self.label_only = tuple(r.label_only for r in rules)
+        self.before = max((r.before for r in rules if not r.label_only), default=0)
         # Only a rule that is not ``adjacent`` and has an ``after`` window counts words after a finding; when no rule
         # of the type does (SSNs, bank numbers), the automaton reads the text before the finding only (-1).
-        self.after = max((r.after for r in rules if not r.adjacent and r.after > 0), default=-1)
+        self.after = max((r.after for r in rules if not (r.adjacent or r.label_only) and r.after > 0), default=-1)
 
     def score(self, lower: str, start: int, end: int, score: float, label: str = "") -> float:
         """``score`` moved by every rule with a word in its window or in ``label`` (the words of the finding's
@@ -74,6 +75,8 @@ class _TypeRules:
             if (word_start > 0 and lower[word_start - 1].isalnum()) or (word_end < n and lower[word_end].isalnum()):
                 continue
             for i in indices:
+                if self.label_only[i]:
+                    continue
                 if word_end <= start:
                     if word_start < start - self.befores[i]:
                         continue
@@ -105,7 +108,7 @@ class _TypeRules:
             if (word_start > 0 and label[word_start - 1].isalnum()) or (word_end < n and label[word_end].isalnum()):
                 continue
             for i in indices:
-                if self.befores[i] <= 0:
+                if self.befores[i] <= 0 and not self.label_only[i]:
                     continue
                 if ends is None:
                     ends = [-1] * len(self.boosts)
@@ -173,9 +176,9 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
           "firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
     _rule("AWS_SECRET_KEY", "aws, secret, secret key, secret access key, aws_secret_access_key, secretaccesskey", 0.6,
           adjacent=True),
-    # What a label says a number is when it is not one of these: an order_id or created_at column, a timestamp
-    # field (its context also names an account, say account_created_at).
-    _rule("US_SSN US_BANK_NUMBER ABA_ROUTING_NUMBER", "order, order id, invoice, ticket, tracking, created, updated, "
-          "modified, deleted, expires, timestamp, epoch, datetime, date, time, ts", -0.5, before=24, after=0,
-          adjacent=True),
+    # What a column header or a key says a number is when it is not one of these: an order_id or created_at
+    # column, a timestamp field whose name also names an account (account_created_at). Labels only: in prose
+    # these words are everywhere ("I updated my account: …").
+    _rule("US_SSN US_BANK_NUMBER ABA_ROUTING_NUMBER", "order, invoice, ticket, tracking, created, updated, modified, "
+          "deleted, expires, expiry, timestamp, epoch, datetime, date, time, ts", -0.5, label_only=True),
 )  # fmt: skip

@@ -18,19 +18,18 @@ from __future__ import annotations
 from typing import Final
 
 # Characters that separate the words of an identifier; ``#`` is a word of its own (``acct#`` is ``acct #``).
-_SEPARATORS: Final = frozenset(" \t_-.:\"'()[]{}")
+_SEPARATORS: Final = frozenset(" \t_-.,;|:\"'()[]{}")
 # Characters a key may hold (besides letters and digits), read backwards from its ``:`` or ``=``.
-_KEY_CHARS: Final = frozenset("_-.#/ ")
+_KEY_CHARS: Final = frozenset("_-.#/")
 _MAX_KEY: Final = 64
-_MAX_KEY_WORDS: Final = 4
 
 
 def identifier_words(name: str) -> str:
     """The lower-case words of ``name`` joined by single spaces: ``"SSNNumber"`` is ``"ssn number"``.
 
-    Splits at separators (space, ``_``, ``-``, ``.``, ``:``, quotes, brackets), before an upper-case letter
-    that follows a lower-case letter or a digit, and before the last upper-case letter of a run that a
-    lower-case letter follows (``SSNNumber``); ``#`` is a word of its own. Other characters (``a/c``) stay.
+    Splits at separators (space, ``_ - . , ; | :``, quotes, brackets), before an upper-case letter that follows
+    a lower-case letter or a digit, and before the last upper-case letter of a run that a lower-case letter
+    follows (``SSNNumber``); ``#`` is a word of its own. Other characters (``a/c``) stay.
     """
     words: list[str] = []
     word: list[str] = []
@@ -59,8 +58,9 @@ def key_before(text: str, start: int) -> str:
     """The key of the field whose value starts at ``start`` (its raw text), or ``""`` when there is none.
 
     The value may be quoted and follow ``:`` or ``=`` after spaces and at most one line break (``"acct":
-    "1234…"``, ``accountNo=1234…``, ``Account Number:\\n1234…``); the key may be quoted and holds letters,
-    digits, ``_ - . # /`` and spaces (its last four words, at most 64 characters, on the same line).
+    "1234…"``, ``accountNo=1234…``, ``acct_no:`` and the value on the next line). A key is one identifier of
+    letters, digits and ``_ - . # /``, or what a pair of quotes holds on one line (``"Account Number": …``); at
+    most 64 characters.
     """
     lo = max(0, start - _MAX_KEY - 16)
     i = start
@@ -79,18 +79,19 @@ def key_before(text: str, start: int) -> str:
     i -= 1
     while i > lo and text[i - 1] in " \t":
         i -= 1
-    if i > lo and text[i - 1] in "\"'":
+    quote = text[i - 1] if i > lo and text[i - 1] in "\"'" else ""
+    if quote:
         i -= 1
     end = i
     floor = max(lo, end - _MAX_KEY)
-    spaces = 0
-    while i > floor:
-        ch = text[i - 1]
-        if ch == " ":
-            spaces += 1
-            if spaces >= _MAX_KEY_WORDS:
-                break
-        elif not (ch.isalnum() or ch in _KEY_CHARS):
-            break
+    if quote:
+        # A quoted key may hold spaces: up to its opening quote, on the same line.
+        opening = text.rfind(quote, floor, end)
+        if opening >= 0 and text.find("\n", opening, end) < 0:
+            return text[opening + 1 : end].strip()
+        return ""
+    # An unquoted key is one identifier: the words before it are prose ("I updated my acct: …").
+    while i > floor and (text[i - 1].isalnum() or text[i - 1] in _KEY_CHARS):
         i -= 1
-    return text[i:end].strip()
+    # A YAML list item's dash is not part of its key.
+    return text[i:end].lstrip("-.")

@@ -13,16 +13,17 @@ What counts as a table, for each delimiter (tab, ``|``, ``;``, ``,``):
   an empty cell before a leading ``|`` and after a trailing one is dropped (Markdown, ASCII, MySQL tables);
 * a block's *header* is its first record when every non-empty cell is a short label (a letter, ``#`` or ``_``
   first, at most five words and 48 characters, no ``@`` or ``://``), at least two cells hold one, and the record
-  after it has as many cells (otherwise its first row is data: the block has no header). Later in the block, a
+  after it fits it (below; otherwise its first row is data, and the block has no header). Later in the block, a
   label record with a record of its own width after it starts a new table when its width differs from the
   current header's, or when the block has no header yet and a rule line is under it (psql, Markdown);
 * a data record is labelled cell by cell: the ``k``-th cell by the header's ``k``-th label. A ragged record with
   fewer cells than the header gets the labels of the cells it has; one with more gets them only when its extra
   cells are empty (a trailing delimiter), since otherwise an unquoted delimiter in a value shifted its cells.
 
-A text's tables are parsed once, lazily: only when a value lies on a line that holds a delimiter, and then for
-that delimiter only, in one pass linear in the text (``str.find`` from record to record; a character loop only
-inside records that hold a quote). A ``Tables`` belongs to one ``Document``, built for one scan.
+A text's tables are parsed once, lazily: only when a value lies on a line that holds a delimiter and the line
+above holds it too (or a rule, or a quote), and then for that delimiter only, in one pass linear in the text
+(``str.find`` from record to record; a character loop only inside records that hold a quote). A ``Tables``
+belongs to one ``Document``, built for one scan.
 """
 
 from __future__ import annotations
@@ -176,26 +177,27 @@ def _parse(text: str, delimiter: str) -> _Table:
     while pos < n:
         nl = text.find("\n", pos)
         line_end = n if nl < 0 else nl
-        if line_end - pos > _MAX_LINE or text.find(delimiter, pos, line_end) < 0:
-            if _is_rule(text, pos, line_end) and block:
-                ruled.add(block[-1])
-            else:
-                if block:
-                    blocks.append(block)
-                block = []
-            pos = line_end + 1
-            continue
         if _is_rule(text, pos, line_end):
             if block:
                 ruled.add(block[-1])
             pos = line_end + 1
             continue
-        if text.find('"', pos, line_end) >= 0:
-            cells, record_end = _quoted_cells(text, pos, line_end, delimiter)
-        else:
-            cells, record_end = _plain_cells(pos, line_end, text, delimiter), line_end
-        if delimiter == "|":
-            cells = _trim_pipes(text, cells)
+        cells: list[tuple[int, int]] = []
+        record_end = line_end
+        if line_end - pos <= _MAX_LINE:
+            # A quoted cell may hold the delimiter, or line breaks and the delimiter after them.
+            if text.find('"', pos, line_end) >= 0:
+                cells, record_end = _quoted_cells(text, pos, line_end, delimiter)
+            elif text.find(delimiter, pos, line_end) >= 0:
+                cells = _plain_cells(pos, line_end, text, delimiter)
+            if delimiter == "|":
+                cells = _trim_pipes(text, cells)
+        if len(cells) < 2:
+            if block:
+                blocks.append(block)
+            block = []
+            pos = line_end + 1
+            continue
         block.append(len(table.starts))
         table.starts.append(pos)
         table.ends.append(record_end)
@@ -216,11 +218,16 @@ def _label_block(text: str, table: _Table, records: list[int], ruled: set[int]) 
         r = records[pos]
         cells = table.cells[r]
         nxt = records[pos + 1] if pos + 1 < len(records) else -1
-        # A header has rows under it of its own width; a new one in the block has a width of its own, or a
-        # rule under it where the block had no header yet.
-        follows = nxt >= 0 and len(table.cells[nxt]) == len(cells)
-        starts = pos == 0 or (header is None and r in ruled) or (header is not None and len(cells) != len(header))
-        if starts and follows:
+        # A block's header has a row under it that fits it (ragged rows do); a new table in the block, a row of
+        # its own width under a header of another width, or a rule under it where the block had no header yet.
+        if nxt < 0:
+            fits = False
+        elif pos == 0:
+            fits = _fits(text, table.cells[nxt], len(cells))
+        else:
+            same = len(table.cells[nxt]) == len(cells)
+            fits = same and (r in ruled if header is None else len(cells) != len(header))
+        if fits:
             candidate = _header(text, cells)
             if candidate is not None:
                 header = candidate
@@ -229,9 +236,14 @@ def _label_block(text: str, table: _Table, records: list[int], ruled: set[int]) 
             continue  # the first row is data: no header for this block (until a label row with a rule under it)
         if header is None:
             continue
-        if len(cells) > len(header) and any(text[lo:hi].strip(" \t\r") for lo, hi in cells[len(header) :]):
-            continue
-        table.labels[r] = header
+        if _fits(text, cells, len(header)):
+            table.labels[r] = header
+
+
+def _fits(text: str, cells: list[tuple[int, int]], width: int) -> bool:
+    """A record fits a header of ``width`` cells: no more cells, or only empty ones past it (a trailing
+    delimiter). A record with more cells that hold something had a delimiter in a value, and its cells moved."""
+    return len(cells) <= width or not any(text[lo:hi].strip(" \t\r") for lo, hi in cells[width:])
 
 
 class Tables:
@@ -255,8 +267,19 @@ class Tables:
             if len(text) - end > _MAX_LINE:
                 return ""
             line_end = len(text)
+        # A labelled row has a row, a rule or the end of a quoted cell on the line above it: when there is none,
+        # the text is not parsed (prose with a comma on the line of a value, the common case, costs nothing).
+        if line_start == 0:
+            return ""
+        above = text.rfind("\n", max(0, line_start - 1 - _MAX_LINE), line_start - 1) + 1
         for delimiter in DELIMITERS:
             if text.find(delimiter, line_start, line_end) < 0:
+                continue
+            if (
+                text.find(delimiter, above, line_start) < 0
+                and text.find('"', above, line_start) < 0
+                and not _is_rule(text, above, line_start - 1)
+            ):
                 continue
             table = self._parsed.get(delimiter)
             if table is None:
