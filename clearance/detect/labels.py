@@ -19,6 +19,7 @@ from typing import Final
 
 # Characters that separate the words of an identifier; ``#`` is a word of its own (``acct#`` is ``acct #``).
 _SEPARATORS: Final = frozenset(" \t_-.,;|:\"'()[]{}")
+_SEPARATOR_TABLE: Final = str.maketrans(dict.fromkeys(_SEPARATORS, " "))
 # Characters a key may hold (besides letters and digits), read backwards from its ``:`` or ``=``.
 _KEY_CHARS: Final = frozenset("_-.#/")
 _MAX_KEY: Final = 64
@@ -31,6 +32,9 @@ def identifier_words(name: str) -> str:
     a lower-case letter or a digit, and before the last upper-case letter of a run that a lower-case letter
     follows (``SSNNumber``); ``#`` is a word of its own. Other characters (``a/c``) stay.
     """
+    if name.lower() == name and "#" not in name:
+        # No case to split at (most keys and headers): separators become single spaces, in C.
+        return " ".join(name.translate(_SEPARATOR_TABLE).split())
     words: list[str] = []
     word: list[str] = []
     n = len(name)

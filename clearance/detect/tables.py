@@ -74,8 +74,9 @@ class _Table:
 
 def _is_rule(text: str, start: int, end: int) -> bool:
     """A table's rule line: only ``- + = : |`` and blanks, with a run of three dashes or equals signs."""
-    line = text[start:end]
-    return ("---" in line or "===" in line) and all(ch in _RULE_CHARS for ch in line)
+    if text.find("---", start, end) < 0 and text.find("===", start, end) < 0:
+        return False
+    return all(ch in _RULE_CHARS for ch in text[start:end])
 
 
 def _label(cell: str) -> str | None:
@@ -259,33 +260,41 @@ class Tables:
         """The header label of the column whose cell holds ``text[start:end]``; ``""`` when it is not in a
         labelled table's cell."""
         text = self._text
-        line_start = text.rfind("\n", max(0, start - _MAX_LINE), start) + 1
-        if line_start == 0 and start > _MAX_LINE:
-            return ""
-        line_end = text.find("\n", end, end + _MAX_LINE)
-        if line_end < 0:
-            if len(text) - end > _MAX_LINE:
-                return ""
-            line_end = len(text)
-        # A labelled row has a row, a rule or the end of a quoted cell on the line above it: when there is none,
-        # the text is not parsed (prose with a comma on the line of a value, the common case, costs nothing).
-        if line_start == 0:
-            return ""
-        above = text.rfind("\n", max(0, line_start - 1 - _MAX_LINE), line_start - 1) + 1
+        line_start = -2  # not yet computed (-1: the value's line cannot be a labelled row)
+        line_end = above = 0
         for delimiter in DELIMITERS:
-            if text.find(delimiter, line_start, line_end) < 0:
-                continue
-            if (
-                text.find(delimiter, above, line_start) < 0
-                and text.find('"', above, line_start) < 0
-                and not _is_rule(text, above, line_start - 1)
-            ):
-                continue
             table = self._parsed.get(delimiter)
             if table is None:
+                if line_start == -2:
+                    line_start, line_end, above = _row_lines(text, start, end)
+                if line_start < 0:
+                    return ""
+                # A labelled row has a row, a rule or the end of a quoted cell on the line above it: when there
+                # is none, the text is not parsed (prose with a comma on a value's line costs nothing).
+                if text.find(delimiter, line_start, line_end) < 0 or (
+                    text.find(delimiter, above, line_start) < 0
+                    and text.find('"', above, line_start) < 0
+                    and not _is_rule(text, above, line_start - 1)
+                ):
+                    continue
                 table = _parse(text, delimiter)
                 self._parsed[delimiter] = table
             label = table.label(start, end)
             if label:
                 return label
         return ""
+
+
+def _row_lines(text: str, start: int, end: int) -> tuple[int, int, int]:
+    """Where the line of ``text[start:end]`` starts and ends and where the line above it starts; ``(-1, -1,
+    -1)`` when it is the first line or too long to be a row."""
+    line_start = text.rfind("\n", max(0, start - _MAX_LINE), start) + 1
+    if line_start == 0:
+        return -1, -1, -1
+    line_end = text.find("\n", end, end + _MAX_LINE)
+    if line_end < 0:
+        if len(text) - end > _MAX_LINE:
+            return -1, -1, -1
+        line_end = len(text)
+    above = text.rfind("\n", max(0, line_start - 1 - _MAX_LINE), line_start - 1) + 1
+    return line_start, line_end, above
