@@ -38,6 +38,8 @@ COMPILED = [
             "placeholders",
             "names",
             "credential_values",
+            "labels",
+            "tables",
         )
     ),
     *sorted(

@@ -5,6 +5,12 @@ case-insensitively as whole words), a signed ``boost`` and a window in character
 Each rule counts once per finding, whatever the number of its words in the window; the score is clamped to
 [0, 1]. Context is only read around findings, never across the whole text, so it costs nothing when nothing was
 found.
+
+A finding's *field label* counts too: the header of the table column it sits in, or the key of its field, in
+identifier words (``Document.field_label``: ``acct_no``, ``AccountNumber``, ``Customer Name``). Rules read the
+label as if it were written right before the value, ``adjacent`` ones included, so a column headed ``ssn`` lifts
+a bare nine-digit number in every row under it, however far below, and a rule counts once whether its word is
+in the label, in the window or both. A ``label_only`` rule reads the label and nothing else.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ class _TypeRules:
     word near it (the common case) costs one slice and one automaton pass whatever the number of rules.
     """
 
-    __slots__ = ("adjacent", "after", "afters", "automaton", "before", "befores", "boosts")
+    __slots__ = ("adjacent", "after", "afters", "automaton", "before", "befores", "boosts", "label_only")
 
     def __init__(self, rules: Sequence[ContextRule]) -> None:
         owners: dict[str, list[int]] = {}
@@ -44,13 +50,15 @@ class _TypeRules:
         self.befores = tuple(r.before for r in rules)
         self.afters = tuple(r.after for r in rules)
         self.adjacent = tuple(r.adjacent for r in rules)
-        self.before = max(self.befores)
+        self.label_only = tuple(r.label_only for r in rules)
+        self.before = max((r.before for r in rules if not r.label_only), default=0)
         # Only a rule that is not ``adjacent`` and has an ``after`` window counts words after a finding; when no rule
         # of the type does (SSNs, bank numbers), the automaton reads the text before the finding only (-1).
-        self.after = max((r.after for r in rules if not r.adjacent and r.after > 0), default=-1)
+        self.after = max((r.after for r in rules if not (r.adjacent or r.label_only) and r.after > 0), default=-1)
 
-    def score(self, lower: str, start: int, end: int, score: float) -> float:
-        """``score`` moved by every rule with a word in its window, each rule once, clamped to [0, 1]."""
+    def score(self, lower: str, start: int, end: int, score: float, label: str = "") -> float:
+        """``score`` moved by every rule with a word in its window or in ``label`` (the words of the finding's
+        field, read as if right before it), each rule once, clamped to [0, 1]."""
         n = len(lower)
         lo = max(0, start - self.before)
         hi = min(n, end + self.after) if self.after >= 0 else start
@@ -67,6 +75,8 @@ class _TypeRules:
             if (word_start > 0 and lower[word_start - 1].isalnum()) or (word_end < n and lower[word_end].isalnum()):
                 continue
             for i in indices:
+                if self.label_only[i]:
+                    continue
                 if word_end <= start:
                     if word_start < start - self.befores[i]:
                         continue
@@ -75,6 +85,8 @@ class _TypeRules:
                 if ends is None:
                     ends = [-1] * len(self.boosts)
                 ends[i] = max(ends[i], word_end if word_end <= start else n)
+        if label:
+            ends = self._label_hits(label, start, ends)
         if ends is None:
             return score
         for i, word_end in enumerate(ends):
@@ -84,6 +96,24 @@ class _TypeRules:
                 continue  # a number between the label and the finding: the label is that number's
             score += self.boosts[i]
         return 1.0 if score > 1.0 else (0.0 if score < 0.0 else score)
+
+    def _label_hits(self, label: str, start: int, ends: list[int] | None) -> list[int] | None:
+        """``ends`` with each rule that reads before a finding and has a whole word in ``label`` ending at
+        ``start``: right before the value, with nothing in between."""
+        hits: Iterator[tuple[int, tuple[int, tuple[int, ...]]]] = self.automaton.iter(label)
+        n = len(label)
+        for last, (length, indices) in hits:
+            word_end = last + 1
+            word_start = word_end - length
+            if (word_start > 0 and label[word_start - 1].isalnum()) or (word_end < n and label[word_end].isalnum()):
+                continue
+            for i in indices:
+                if self.befores[i] <= 0 and not self.label_only[i]:
+                    continue
+                if ends is None:
+                    ends = [-1] * len(self.boosts)
+                ends[i] = max(ends[i], start)
+        return ends
 
 
 class ContextScorer:
@@ -102,7 +132,8 @@ class ContextScorer:
         rules = self._rules.get(finding.type)
         if rules is None:
             return min(1.0, max(0.0, finding.score))
-        return rules.score(doc.lower, finding.start, finding.end, finding.score)
+        label = doc.field_label(finding.start, finding.end)
+        return rules.score(doc.lower, finding.start, finding.end, finding.score, label)
 
     def apply(self, doc: Document, findings: Sequence[Finding]) -> list[Finding]:
         by_type = self._rules
@@ -113,7 +144,8 @@ class ContextScorer:
             if rules is not None:
                 if lower is None:
                     lower = doc.lower
-                score = rules.score(lower, finding.start, finding.end, finding.score)
+                label = doc.field_label(finding.start, finding.end)
+                score = rules.score(lower, finding.start, finding.end, finding.score, label)
                 if score != finding.score:
                     finding = Finding(finding.start, finding.end, finding.type, score, finding.detector)
             out.append(finding)
@@ -153,4 +185,9 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
           "organisations, org, orgs, vendor, vendors, brand, city, country, state, street, file, filename, host, "
           "hostname, server, service, services, app, application, project, team, teams, model, metric, plan, "
           "category", -0.4, before=40, after=0),
+    # What a column header or a key says a number is when it is not one of these: an order_id or created_at
+    # column, a timestamp field whose name also names an account (account_created_at). Labels only: in prose
+    # these words are everywhere ("I updated my account: …").
+    _rule("US_SSN US_BANK_NUMBER ABA_ROUTING_NUMBER", "order, invoice, ticket, tracking, created, updated, modified, "
+          "deleted, expires, expiry, timestamp, epoch, datetime, date, time, ts", -0.5, label_only=True),
 )  # fmt: skip

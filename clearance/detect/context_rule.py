@@ -19,3 +19,7 @@ class ContextRule:
     adjacent: bool = False
     """Only a word before the finding with no digit in between counts: ``account no. 12345678`` but not the
     account number's label two numbers earlier. For types whose only evidence is their label."""
+    label_only: bool = False
+    """Only the finding's field label counts (its table column's header, its field's key: see ``context.py``),
+    not the words around it. For words that say what a field holds but little in prose (``created``,
+    ``updated``: ``account_created_at``, but "I updated my account: …")."""

@@ -7,9 +7,11 @@ subclass a plain Python ``Detector``; ``base.py`` re-exports it.
 
 from __future__ import annotations
 
+from clearance.detect.labels import identifier_words, key_before
 from clearance.detect.normalize import OffsetMap
 from clearance.detect.numbers import NumberRun, find_number_runs, find_spaced_runs
 from clearance.detect.skeleton import ascii_view, skeleton
+from clearance.detect.tables import Tables
 from clearance.models import Finding
 
 
@@ -20,7 +22,7 @@ class Document:
     computed on first use, once per scan.
     """
 
-    __slots__ = ("_ascii", "_lower", "_runs", "_skeleton", "_spaced", "offsets", "original", "text")
+    __slots__ = ("_ascii", "_lower", "_runs", "_skeleton", "_spaced", "_tables", "offsets", "original", "text")
 
     def __init__(self, original: str, text: str, offsets: OffsetMap) -> None:
         self.original = original
@@ -31,6 +33,7 @@ class Document:
         self._spaced: tuple[NumberRun, ...] | None = None
         self._ascii: bytes | None = None
         self._skeleton: bytes | None = None
+        self._tables: Tables | None = None
 
     @property
     def lower(self) -> str:
@@ -69,6 +72,21 @@ class Document:
         if self._spaced is None:
             self._spaced = find_spaced_runs(self.text, self.skeleton)
         return self._spaced
+
+    def field_label(self, start: int, end: int) -> str:
+        """The words that name the field ``text[start:end]`` sits in (``""``: none): its column's header in a
+        table (``tables.py``), then the key right before it (``labels.key_before``), as identifier words.
+
+        Context rules read them as if written right before the value. The tables are parsed on the first call
+        whose span lies on a line holding a delimiter, once per document."""
+        if self._tables is None:
+            self._tables = Tables(self.text)
+        column = self._tables.label(start, end)
+        key = key_before(self.text, start)
+        if not key:
+            return column
+        words = identifier_words(key)
+        return f"{column} {words}" if column else words
 
     def value(self, finding: Finding) -> str:
         """The normalised text a finding covers. For validation and exclusions only: never log it."""

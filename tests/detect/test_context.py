@@ -70,3 +70,38 @@ def test_when_a_rule_is_a_subclass_then_the_compiled_scorer_takes_it() -> None:
     rule = _LabelRule(frozenset({"US_SSN"}), ("ssn",), 0.5, adjacent=True)
     (scored,) = ContextScorer([rule]).apply(document("ssn 123456789"), [Finding(4, 13, "US_SSN", 0.3)])
     assert scored.score == 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "type_", "expected"),
+    [
+        ("id,acct_no\n1,12345678\n", "X", 0.8),  # a column's header, read as if right before the value
+        ("id,Account Number\n1,12345678\n", "X", 0.8),
+        ('{"accountNumber": 12345678}', "X", 0.8),  # a camelCase key holds no whole word of its own
+        ("id,label\n1,12345678\n", "Y", 0.8),  # adjacent rules count a label
+        ("label,id\n1,12345678\n", "Y", 0.3),  # another column's header does not
+        ("id,order_no\n1,12345678\n", "X", 0.0),  # a negative rule counts a label too
+        ("id,acct_no\nacct,12345678\n", "X", 0.8),  # in the label and the window: the rule counts once
+    ],
+)
+def test_when_a_value_has_a_field_label_then_rules_read_it(text: str, type_: str, expected: float) -> None:
+    assert _score(text, "12345678", type_=type_) == pytest.approx(expected)
+    start = text.index("12345678")
+    (scored,) = SCORER.apply(document(text), [Finding(start, start + 8, type_, 0.3)])
+    assert scored.score == pytest.approx(expected)
+
+
+def test_when_a_rule_reads_only_after_a_value_then_a_label_does_not_count() -> None:
+    scorer = ContextScorer([ContextRule(frozenset({"X"}), ("acct",), 0.5, before=0, after=10)])
+    text = "id,acct\n1,12345678\n"
+    assert scorer.score(document(text), Finding(10, 18, "X", 0.3)) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("created,x\n12345678,y\n", 0.0), ('{"createdAt": 12345678}', 0.0), ("created on 12345678", 0.3)],
+)
+def test_when_a_rule_is_label_only_then_words_in_the_window_do_not_count(text: str, expected: float) -> None:
+    scorer = ContextScorer([ContextRule(frozenset({"X"}), ("created",), -0.5, label_only=True)])
+    start = text.index("12345678")
+    assert scorer.score(document(text), Finding(start, start + 8, "X", 0.3)) == pytest.approx(expected)
