@@ -128,8 +128,11 @@ def _rule(types: str, words: str, boost: float, **kwargs: Any) -> ContextRule:
 DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("CREDIT_CARD", "card, credit, debit, visa, mastercard, amex, american express, discover, cc, ccn, pan, "
           "payment", 0.1),
-    _rule("US_SSN", "ssn, ssns, social security, social security number, ss#, ss #, ssa, taxpayer, tin", 0.5,
-          adjacent=True),
+    # Words that name a card: the evidence a twelve-digit Maestro or a UATP number needs (see builtin/card.py).
+    _rule("CREDIT_CARD", "card, card number, card no, card #, cardnumber, card num, maestro, debit card, credit card, "
+          "pan, ccn, cc#, cc number, uatp", 0.35),
+    _rule("US_SSN", "ssn, ssns, social security, social security number, ss#, ss #, ssa, taxpayer, tin, social, "
+          "soc sec, soc. sec., soc-sec, ss no, ss num, ss number, ssn/tin, ssn no, ss-no", 0.5, adjacent=True),
     _rule("ABA_ROUTING_NUMBER", "routing, routing number, aba, rtn, transit, routing no, bank routing, wire", 0.5,
           adjacent=True),
     _rule("US_BANK_NUMBER", "account, acct, a/c, account number, account no, checking, savings, bank account, "

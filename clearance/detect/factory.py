@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clearance.detect.base import Detector
+from clearance.detect.builtin.phone import PhoneNumberDetector
 from clearance.detect.config import CustomDetectorConfig, DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule
 from clearance.detect.custom import KeywordDetector, RegexDetector
@@ -39,13 +40,22 @@ def _custom_detector(custom: CustomDetectorConfig) -> Detector:
     )
 
 
+def _configured(detector: Detector, config: DetectionConfig) -> Detector:
+    """``detector``, or the built-in one of its name built with the settings the configuration gives it."""
+    if isinstance(detector, PhoneNumberDetector) and detector.regions != config.phone.regions:
+        return PhoneNumberDetector(config.phone.regions)
+    return detector
+
+
 def build_parts(
     config: DetectionConfig, registry: DetectorRegistry | None = None, policy_levels: LevelScheme | None = None
 ) -> ScannerParts:
     """``policy_levels`` is the policy's scheme (the default policy's without one); the levels the configuration
     declares are added to it by ``classification_scheme``, the one function that builds the scheme."""
     registry = registry or builtin_registry()
-    detectors: list[Detector] = registry.create_all(exclude=config.disabled)
+    detectors: list[Detector] = [
+        _configured(detector, config) for detector in registry.create_all(exclude=config.disabled)
+    ]
     rules = list(DEFAULT_CONTEXT_RULES)
     for custom in config.custom:
         detectors.append(_custom_detector(custom))
