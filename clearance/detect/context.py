@@ -130,7 +130,7 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
           "payment", 0.1),
     # Words that name a card: the evidence a twelve-digit Maestro or a UATP number needs (see builtin/card.py).
     _rule("CREDIT_CARD", "card, card number, card no, card #, cardnumber, card num, maestro, debit card, credit card, "
-          "pan, ccn, cc#, cc number, uatp", 0.35),
+          "pan, ccn, cc#, cc number, uatp", 0.4),
     _rule("US_SSN", "ssn, ssns, social security, social security number, ss#, ss #, ssa, taxpayer, tin, social, "
           "soc sec, soc. sec., soc-sec, ss no, ss num, ss number, ssn/tin, ssn no, ss-no", 0.5, adjacent=True),
     _rule("ABA_ROUTING_NUMBER", "routing, routing number, aba, rtn, transit, routing no, bank routing, wire", 0.5,

@@ -12,9 +12,10 @@ every digit is the card's, in groups of three to six digits or in even groups (o
 Two classes of card share their shape with common identifiers and need evidence: twelve-digit Maestro numbers
 (twelve digits is the length of order, invoice and account ids, and one in ten passes Luhn) and fifteen-digit
 UATP numbers (their prefix ``1`` is that of numeric user and object ids). Such a number must be the whole of its
-run; grouped like a card (``5018 1234 5678``) it scores ``evidence_grouped_score``, which any card word lifts over
-the threshold (``visa``, ``payment``, ``debit``); bare (``501812345678``) it scores ``evidence_bare_score``, which
-only a word that names a card does (``card``, ``card number``, ``maestro``, ``PAN``, a ``card_number`` column).
+run and scores ``evidence_score``, which only a word that names a card lifts over the threshold (``card``,
+``card number``, ``maestro``, ``PAN``, a ``card_number`` column): grouping is no evidence, since ids are grouped
+the same way (AWS account ids are twelve digits written ``1234-5678-9012``), and ``payment`` or ``debit`` alone
+introduce payment references as often as cards.
 """
 
 from __future__ import annotations
@@ -114,8 +115,7 @@ class CreditCardDetector(Detector):
     types = frozenset({"CREDIT_CARD"})
     triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER)
     score = 0.9
-    evidence_grouped_score = 0.4
-    evidence_bare_score = 0.15
+    evidence_score = 0.15
 
     def find(self, doc: Document) -> Iterator[Finding]:
         yield from self._find_in_number_runs(doc)
@@ -129,7 +129,7 @@ class CreditCardDetector(Detector):
                 brand = card_brand(digits)
                 if brand is not None and luhn_valid(digits):
                     start, end = run.span(0, run.hi)
-                    yield Finding(start, end, "CREDIT_CARD", self._score(digits, brand, run.sizes), self.name)
+                    yield Finding(start, end, "CREDIT_CARD", self._score(digits, brand), self.name)
 
     def _find_mixed_groups(self, doc: Document) -> Iterator[Finding]:
         """Cards in four groups of four whose separators are not all the same, when the groups are the whole
@@ -164,18 +164,15 @@ class CreditCardDetector(Detector):
                     continue
                 start, end = run.span(i, best)
                 digits = run.digits(i, best)
-                score = self._score(digits, card_brand(digits), run.sizes[i : best + 1])
+                score = self._score(digits, card_brand(digits))
                 yield Finding(start, end, "CREDIT_CARD", score, self.name)
                 i = best + 1
 
-    def _score(self, digits: str, brand: str | None, sizes: tuple[int, ...]) -> float:
-        """The base score of a card of ``brand`` written in groups of ``sizes``: lower for the classes that need
-        evidence (see the module's docstring), the lowest when not grouped like a card."""
-        if len(digits) != _EVIDENCE_LENGTH and brand not in _EVIDENCE_BRANDS:
-            return self.score
-        if len(sizes) >= 3 and _grouped_in_threes_to_sixes(sizes):
-            return self.evidence_grouped_score
-        return self.evidence_bare_score
+    def _score(self, digits: str, brand: str | None) -> float:
+        """The base score of a card of ``brand``: low for the classes that need evidence (module docstring)."""
+        if len(digits) == _EVIDENCE_LENGTH or brand in _EVIDENCE_BRANDS:
+            return self.evidence_score
+        return self.score
 
     @staticmethod
     def _longest_card(run: NumberRun, i: int) -> int | None:

@@ -42,7 +42,8 @@ NANP_REGIONS = ("US", "CA")
 # regions without a trunk prefix (PL, PT, MX, CN) add nothing that starts with 0. See docs/detection.md.
 DEFAULT_REGIONS = ("GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU", "IE", "BE", "CH", "SE", "ZA", "JP")
 # An extension right after a number: at most two blanks and a comma or semicolon before the marker, then one to
-# six digits (right after an ``x``: ``x 2`` is a count) that no letter or digit follows. Matched only at the end of a number found, never over the text.
+# six digits (right after an ``x``: ``x 2`` is a count) that no letter or digit follows. Matched only at the end
+# of a number found, never over the text.
 _EXTENSION = re.compile(
     r"(?:[ \t]{0,2}[,;]?[ \t]{0,2}(?:(?:extension|ext\.?)[ \t]{0,2}[:.#]?[ \t]{0,2}|x)|;ext=)[0-9]{1,6}(?![0-9A-Za-z])",
     re.ASCII | re.IGNORECASE,
@@ -142,6 +143,8 @@ class PhoneNumberDetector(Detector):
                 return None
             return self.nanp_score if self._nanp(run.digits(i, j)) else None
         if first.startswith("0") and len(shape) > 1 and 10 <= sum(shape) <= 12:
+            if len(shape) == 2 and gaps[0] == "." and shape[1] <= 2:
+                return None  # an amount: 0412345678.00
             if all(g in _NATIONAL_GAPS for g in gaps) and self._valid_national(run.digits(i, j)):
                 return self.national_score
             return None
