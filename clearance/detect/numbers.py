@@ -426,14 +426,23 @@ def timestamp_like(digits: str) -> bool:
     return n == 12 or int(digits[12:14]) <= 59
 
 
-# What may stand between a label and its value: ``account: 123``, ``acct #123``, ``SSN#123``, ``no. 123``.
-_LABEL_PUNCTUATION: Final = " \t:#=.-"
+# What may stand between a label and its value: ``account: 123``, ``acct #123``, ``SSN#123``, ``no. 123``,
+# ``"account_number": "123"``; and the verbs of ``my acct no is 123``.
+_LABEL_PUNCTUATION: Final = " \t:#=.-\"'"
+_LABEL_VERBS: Final = (" is", " was", " are")
 
 
 def label_before(lower: str, start: int, labels: tuple[str, ...]) -> bool:
-    """One of ``labels`` (lower case) is the last word before ``lower[start:]``, with at most punctuation
-    between (``acct no: 1718000000000``). Reads a few characters: call it on candidates, not on every number."""
-    head = lower[max(0, start - 40) : start].rstrip(_LABEL_PUNCTUATION)
+    """One of ``labels`` (lower case, words separated by spaces) is the last word before ``lower[start:]``, with at
+    most punctuation, quotes or ``is`` between (``acct no: 1718000000000``, ``my acct no is 1485893399``,
+    ``"account_number": "1065267592008190"``); underscores count as spaces. Reads a few characters: call it on
+    candidates, not on every number."""
+    head = lower[max(0, start - 48) : start].rstrip(_LABEL_PUNCTUATION)
+    for verb in _LABEL_VERBS:
+        if head.endswith(verb):
+            head = head[: -len(verb)].rstrip(_LABEL_PUNCTUATION)
+            break
+    head = head.replace("_", " ")
     for label in labels:
         if head.endswith(label):
             before = len(head) - len(label) - 1

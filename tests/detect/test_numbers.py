@@ -194,6 +194,11 @@ def test_when_digits_read_as_a_time_then_timestamp_like_says_so(digits: str, tim
         ("acct no. 1", True),
         ("account #: 1", True),
         ("Account=1", True),
+        ("my acct no is 1", True),
+        ('"account_number": "1', True),
+        ("account_no='1", True),
+        ("account is 1", True),
+        ("this is 1", False),
         ("(account) 1", False),  # a closing parenthesis is not a label's punctuation
         ("account updated at 1", False),
         ("subaccount 1", False),  # not a whole word
@@ -202,4 +207,5 @@ def test_when_digits_read_as_a_time_then_timestamp_like_says_so(digits: str, tim
 )
 def test_when_a_label_is_the_word_right_before_then_label_before_says_so(text: str, labelled: bool) -> None:
     lower = text.lower()
-    assert label_before(lower, lower.rindex("1"), ("account", "acct", "acct no")) is labelled
+    labels = ("account", "acct", "acct no", "account number", "account no")
+    assert label_before(lower, lower.rindex("1"), labels) is labelled
