@@ -27,10 +27,12 @@ from clearance.models import Finding
 
 _VOID = frozenset({"078051120", "219099999", "457555462"})
 # Words that, right before a bare number, say it identifies something else (the SSN's own labels are context).
-ID_LABELS = ("order", "order no", "order number", "invoice", "inv", "ticket", "case", "ref", "reference", "po",
-             "tracking", "confirmation", "booking", "reservation", "transaction", "txn", "sku", "item", "serial",
-             "id", "claim", "account", "acct", "routing", "aba", "phone", "tel", "fax", "pin", "zip", "batch", "job",
-             "build", "request", "req", "issue", "pr", "shipment", "parcel", "member", "customer", "user")  # fmt: skip
+_ID_WORDS = ("order", "invoice", "inv", "ticket", "case", "ref", "reference", "po", "tracking", "confirmation",
+             "booking", "reservation", "transaction", "txn", "sku", "item", "serial", "id", "claim", "account", "acct",
+             "routing", "aba", "phone", "tel", "fax", "pin", "zip", "batch", "job", "build", "request", "req", "issue",
+             "pr", "shipment", "parcel", "member", "customer", "user")  # fmt: skip
+# Each word alone and as ``invoice no``, ``order number``, ``case num`` (``no.`` and ``#`` are passed over).
+ID_LABELS = tuple(word + suffix for word in _ID_WORDS for suffix in ("", " no", " number", " num", " nr"))
 
 
 def ssa_valid(digits: str) -> bool:

@@ -123,6 +123,8 @@ def test_when_an_ssn_word_is_right_before_bare_digits_then_they_are_an_ssn(text:
         "ssn on file; ticket 123456789",
         "ssn verified (see id 123456789)",
         "SSN check for ref: 123456789",
+        "SSN updated, invoice no. 123456789",
+        "social login for order number 123456789",
         "ssn 123456789x",
         "ssn ts 1718000000",  # ten digits: a time
         "social 1718000000123",
