@@ -138,7 +138,12 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("US_BANK_NUMBER", "account, acct, a/c, account number, account no, checking, savings, bank account, "
           "deposit, beneficiary", 0.65, adjacent=True),
     _rule("PHONE_NUMBER", "phone, telephone, tel, mobile, cell, call, fax, contact, whatsapp, sms, text me, "
-          "reach me, dial, landline, hotline, ph", 0.3),
+          "reach me, dial, landline, hotline, ph, call back, phonenumber, phoneno, mobilephone, cellphone, "
+          "telephonenumber, mobilenumber, "
+          # the same words in the languages of the default regions: national numbers are written in them
+          "telefon, telefonnummer, rufnummer, handy, mobil, erreichen, erreichbar, anrufen, téléphone, telephone, "
+          "portable, joindre, appeler, teléfono, telefono, móvil, movil, celular, llamar, cellulare, chiamare, "
+          "telefoon, mobiel, bellen, ring", 0.3),
     _rule("PHONE_NUMBER", "order, order no, invoice, ticket, tracking, ref, reference, serial, sku, txn, "
           "transaction, id, po, case, build, version, isbn, item, confirmation", -0.4, before=20, after=0),
     _rule("IP_ADDRESS", "ip, ip address, ipv4, ipv6, host, server, addr, client, remote, gateway, dns, src, dst, "

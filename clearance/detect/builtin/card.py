@@ -29,6 +29,7 @@ from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import luhn_valid
 from clearance.detect.exclusions import re2_options
 from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER, NumberRun, evenly_grouped
+from clearance.detect.phone_metadata import PhoneValidator
 from clearance.models import Finding
 
 # (network, lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have. The
@@ -117,6 +118,10 @@ class CreditCardDetector(Detector):
     score = 0.9
     evidence_score = 0.15
 
+    def __init__(self) -> None:
+        # Checks "+4915123453990": a valid international number after "+" is a phone even when it passes Luhn.
+        self._phones = PhoneValidator()
+
     def find(self, doc: Document) -> Iterator[Finding]:
         yield from self._find_in_number_runs(doc)
         yield from self._find_mixed_groups(doc)
@@ -164,6 +169,9 @@ class CreditCardDetector(Detector):
                     continue
                 start, end = run.span(i, best)
                 digits = run.digits(i, best)
+                if start > 0 and run.text[start - 1] == "+" and self._phones.valid_international(digits):
+                    i = best + 1
+                    continue  # E.164 numbers have at most 15 digits: a longer one is still a card
                 score = self._score(digits, card_brand(digits))
                 yield Finding(start, end, "CREDIT_CARD", score, self.name)
                 i = best + 1

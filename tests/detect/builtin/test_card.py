@@ -257,3 +257,17 @@ def test_when_a_twelve_digit_or_id_shaped_number_has_no_card_word_then_it_is_not
 def test_when_a_twelve_digit_card_is_found_then_its_base_score_needs_evidence() -> None:
     assert [f.score for f in found(DETECTOR, "501812345673")] == [DETECTOR.evidence_score]
     assert [f.score for f in found(DETECTOR, "5018123456789014")] == [DETECTOR.score]
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("'+4915123453990'", "PHONE_NUMBER"),  # a German mobile in E.164 that happens to pass Luhn as a Visa
+        ("+4111111111111111", "CREDIT_CARD"),  # sixteen digits: no phone number is that long
+        ("+4222222222222", "CREDIT_CARD"),  # no country's valid number
+    ],
+)
+def test_when_digits_follow_a_plus_then_a_valid_international_number_is_a_phone_not_a_card(
+    text: str, type_: str
+) -> None:
+    assert [f.type for f in Scanner().scan(text)] == [type_]

@@ -100,6 +100,12 @@ def test_when_an_extension_follows_a_number_then_it_is_part_of_the_finding(text:
         ("call 087 123 4567", "087 123 4567"),  # a North American shape with a trunk 0 is national
         ("call 090-1234-5678", "090-1234-5678"),
         ("Tel. 08-123 456 78", "08-123 456 78"),  # SE
+        ("Sie erreichen mich unter 0312318145.", "0312318145"),  # the phone words of the regions' languages
+        ("Telefon: 07400115104", "07400115104"),
+        ("portable 0612343102", "0612343102"),
+        ("móvil 0612343102", "0612343102"),
+        ('{"PhoneNumber": "01212308952"}', "01212308952"),  # a camel-case key
+        ("promised a call back on\n0412329288", "0412329288"),
     ],
 )
 def test_when_a_national_number_has_a_phone_word_then_it_is_found(text: str, expected: str) -> None:
