@@ -140,10 +140,11 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("PHONE_NUMBER", "phone, telephone, tel, mobile, cell, call, fax, contact, whatsapp, sms, text me, "
           "reach me, dial, landline, hotline, ph, call back, phonenumber, phoneno, mobilephone, cellphone, "
           "telephonenumber, mobilenumber, "
-          # the same words in the languages of the default regions: national numbers are written in them
-          "telefon, telefonnummer, rufnummer, handy, mobil, erreichen, erreichbar, anrufen, téléphone, telephone, "
-          "portable, joindre, appeler, teléfono, telefono, móvil, movil, celular, llamar, cellulare, chiamare, "
-          "telefoon, mobiel, bellen, ring", 0.3),
+          # the same words in the languages of the default regions, where national numbers are written; not those
+          # that are also common English words (handy, portable, ring, mobil)
+          "telefon, telefonnummer, rufnummer, handynummer, erreichen, erreichbar, anrufen, téléphone, joindre, "
+          "appeler, teléfono, telefono, móvil, movil, celular, llamar, cellulare, chiamare, telefoon, mobiel, "
+          "bellen", 0.3),
     _rule("PHONE_NUMBER", "order, order no, invoice, ticket, tracking, ref, reference, serial, sku, txn, "
           "transaction, id, po, case, build, version, isbn, item, confirmation", -0.4, before=20, after=0),
     _rule("IP_ADDRESS", "ip, ip address, ipv4, ipv6, host, server, addr, client, remote, gateway, dns, src, dst, "

@@ -102,7 +102,7 @@ def test_when_an_extension_follows_a_number_then_it_is_part_of_the_finding(text:
         ("Tel. 08-123 456 78", "08-123 456 78"),  # SE
         ("Sie erreichen mich unter 0312318145.", "0312318145"),  # the phone words of the regions' languages
         ("Telefon: 07400115104", "07400115104"),
-        ("portable 0612343102", "0612343102"),
+        ("joindre au 0612343102", "0612343102"),
         ("móvil 0612343102", "0612343102"),
         ('{"PhoneNumber": "01212308952"}', "01212308952"),  # a camel-case key
         ("promised a call back on\n0412329288", "0412329288"),
