@@ -30,6 +30,8 @@ Example::
         enabled: false
         model: en_core_web_sm
       connection_strings: password        # or whole: one CONNECTION_STRING per URL, as before
+      phone:
+        regions: [GB, DE, FR, ES, IT, NL, IN, AU, IE]   # where national numbers (a trunk 0, no +CC) are read
 
 Every regular expression is checked with RE2 when the file is loaded; one it cannot compile is reported with its
 key path (``detection.custom.1.regex``). Declared levels (``levels.types``, a custom detector's ``level``) are
@@ -43,8 +45,10 @@ from importlib import metadata
 from types import MappingProxyType
 from typing import Annotated, Literal
 
+from phonenumbers import SUPPORTED_REGIONS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from clearance.detect.builtin.phone import DEFAULT_REGIONS
 from clearance.detect.custom import compile_re2
 from clearance.detect.registry import builtin_registry
 from clearance.levels import DeclaredLevel, DeclaredLevels, DeclaredScale
@@ -149,6 +153,29 @@ class NerConfig(_Strict):
     labels: tuple[str, ...] = ("PERSON", "PER")
 
 
+class PhoneConfig(_Strict):
+    """How phone numbers are read."""
+
+    regions: Annotated[tuple[str, ...], Field(min_length=1)] = DEFAULT_REGIONS
+    """The regions (ISO 3166 alpha-2, as ``phonenumbers`` names them) whose national numbers, written with their
+    trunk prefix and without ``+CC``, are recognised. North American numbers (US, CA) always are; numbers with
+    ``+CC`` or ``00CC`` are read for every country whatever this says."""
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [region for region in value if region not in SUPPORTED_REGIONS]
+        if unknown:
+            hint = ", ".join(repr(r) for r in unknown)
+            raise ValueError(
+                f"unknown region(s) {hint}: use ISO 3166 alpha-2 codes in upper case that phonenumbers supports "
+                "(GB, DE, BR, JP…)"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("a region is listed twice")
+        return value
+
+
 class DetectionConfig(_Strict):
     min_score: Score = 0.5
     """Findings scoring under this (after context) are dropped."""
@@ -163,6 +190,7 @@ class DetectionConfig(_Strict):
     """How a connection string's credential is reported: ``password``, its password alone as ``PASSWORD`` (masking
     keeps the URL usable); ``whole``, the string up to its host as ``CONNECTION_STRING`` (the former report, for
     policies written against that type)."""
+    phone: PhoneConfig = PhoneConfig()
 
     @property
     def version(self) -> str:

@@ -160,14 +160,23 @@ def _rule(types: str, words: str, boost: float, **kwargs: Any) -> ContextRule:
 DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("CREDIT_CARD", "card, credit, debit, visa, mastercard, amex, american express, discover, cc, ccn, pan, "
           "payment", 0.1),
-    _rule("US_SSN", "ssn, ssns, social security, social security number, ss#, ss #, ssa, taxpayer, tin", 0.5,
-          adjacent=True),
+    # Words that name a card: the evidence a twelve-digit Maestro or a UATP number needs (see builtin/card.py).
+    _rule("CREDIT_CARD", "card, card number, card no, card #, cardnumber, card num, maestro, debit card, credit card, "
+          "pan, ccn, cc#, cc number, uatp", 0.4),
+    _rule("US_SSN", "ssn, ssns, social security, social security number, ss#, ss #, ssa, taxpayer, tin, social, "
+          "soc sec, soc. sec., soc-sec, ss no, ss num, ss number, ssn/tin, ssn no, ss-no", 0.5, adjacent=True),
     _rule("ABA_ROUTING_NUMBER", "routing, routing number, aba, rtn, transit, routing no, bank routing, wire", 0.5,
           adjacent=True),
     _rule("US_BANK_NUMBER", "account, acct, a/c, account number, account no, checking, savings, bank account, "
           "deposit, beneficiary", 0.65, adjacent=True),
     _rule("PHONE_NUMBER", "phone, telephone, tel, mobile, cell, call, fax, contact, whatsapp, sms, text me, "
-          "reach me, dial, landline, hotline, ph", 0.3),
+          "reach me, dial, landline, hotline, ph, call back, phonenumber, phoneno, mobilephone, cellphone, "
+          "telephonenumber, mobilenumber, "
+          # the same words in the languages of the default regions, where national numbers are written; not those
+          # that are also common English words (handy, portable, ring, mobil)
+          "telefon, telefonnummer, rufnummer, handynummer, erreichen, erreichbar, anrufen, téléphone, joindre, "
+          "appeler, teléfono, telefono, móvil, movil, celular, llamar, cellulare, chiamare, telefoon, mobiel, "
+          "bellen", 0.3),
     _rule("PHONE_NUMBER", "order, order no, invoice, ticket, tracking, ref, reference, serial, sku, txn, "
           "transaction, id, po, case, build, version, isbn, item, confirmation", -0.4, before=20, after=0),
     _rule("IP_ADDRESS", "ip, ip address, ipv4, ipv6, host, server, addr, client, remote, gateway, dns, src, dst, "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from clearance.detect.base import Detector
 from clearance.detect.builtin.connection_string import ConnectionStringDetector
+from clearance.detect.builtin.phone import PhoneNumberDetector
 from clearance.detect.config import CustomDetectorConfig, DetectionConfig
 from clearance.detect.context import DEFAULT_CONTEXT_RULES, ContextRule
 from clearance.detect.custom import KeywordDetector, RegexDetector
@@ -40,19 +41,25 @@ def _custom_detector(custom: CustomDetectorConfig) -> Detector:
     )
 
 
+def _configured(detector: Detector, config: DetectionConfig) -> Detector:
+    """``detector``, or the built-in one of its name built with the settings the configuration gives it."""
+    if isinstance(detector, PhoneNumberDetector) and detector.regions != config.phone.regions:
+        return PhoneNumberDetector(config.phone.regions)
+    if isinstance(detector, ConnectionStringDetector) and config.connection_strings == "whole":
+        # Reports whole strings as CONNECTION_STRING (a plug-in's detector of another class is left alone).
+        return ConnectionStringDetector(whole_urls=True)
+    return detector
+
+
 def build_parts(
     config: DetectionConfig, registry: DetectorRegistry | None = None, policy_levels: LevelScheme | None = None
 ) -> ScannerParts:
     """``policy_levels`` is the policy's scheme (the default policy's without one); the levels the configuration
     declares are added to it by ``classification_scheme``, the one function that builds the scheme."""
     registry = registry or builtin_registry()
-    detectors: list[Detector] = registry.create_all(exclude=config.disabled)
-    if config.connection_strings == "whole":
-        # The built-in detector, built to report whole strings as CONNECTION_STRING (a plug-in's is left alone).
-        detectors = [
-            ConnectionStringDetector(whole_urls=True) if isinstance(d, ConnectionStringDetector) else d
-            for d in detectors
-        ]
+    detectors: list[Detector] = [
+        _configured(detector, config) for detector in registry.create_all(exclude=config.disabled)
+    ]
     rules = list(DEFAULT_CONTEXT_RULES)
     for custom in config.custom:
         detectors.append(_custom_detector(custom))

@@ -396,3 +396,56 @@ def evenly_grouped(sizes: tuple[int, ...]) -> bool:
         if sizes[k] != first:
             return False
     return sizes[-1] <= first
+
+
+# ---- timestamps: numbers that are times, not accounts, phones or SSNs
+
+# Epoch values of the years a log or an export holds (2001-09-09 to 2033-05-18): ten digits in seconds, thirteen
+# in milliseconds, sixteen in microseconds. Each starts with "1" at these lengths.
+_EPOCH_LENGTHS: Final = frozenset({10, 13, 16})
+# Digit-only datetime stamps: YYYYMMDD followed by HHMM, HHMMSS or HHMMSS and milliseconds.
+_STAMP_LENGTHS: Final = frozenset({12, 14, 17})
+
+
+def timestamp_like(digits: str) -> bool:
+    """``digits`` (ASCII digits only) read as a time: an epoch value of this century's first decades in seconds,
+    milliseconds or microseconds, or a digit-only datetime stamp (``20241231235959``, ``202412312359``) whose
+    date and time fields are in range.
+
+    A number of these shapes is a time far more often than an account, a phone or an SSN: detectors drop such a
+    candidate unless a label right before it names what it is (``label_before``).
+    """
+    n = len(digits)
+    if n in _EPOCH_LENGTHS and digits[0] == "1":
+        return True
+    if n not in _STAMP_LENGTHS or not ("19" <= digits[:2] <= "20"):
+        return False
+    month, day, hour, minute = int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59):
+        return False
+    return n == 12 or int(digits[12:14]) <= 59
+
+
+# What may stand between a label and its value: ``account: 123``, ``acct #123``, ``SSN#123``, ``no. 123``,
+# ``"account_number": "123"``; and the verbs of ``my acct no is 123``.
+_LABEL_PUNCTUATION: Final = " \t:#=.-\"'"
+_LABEL_VERBS: Final = (" is", " was", " are")
+
+
+def label_before(lower: str, start: int, labels: tuple[str, ...]) -> bool:
+    """One of ``labels`` (lower case, words separated by spaces) is the last word before ``lower[start:]``, with at
+    most punctuation, quotes or ``is`` between (``acct no: 1718000000000``, ``my acct no is 1485893399``,
+    ``"account_number": "1065267592008190"``); underscores count as spaces. Reads a few characters: call it on
+    candidates, not on every number."""
+    head = lower[max(0, start - 48) : start].rstrip(_LABEL_PUNCTUATION)
+    for verb in _LABEL_VERBS:
+        if head.endswith(verb):
+            head = head[: -len(verb)].rstrip(_LABEL_PUNCTUATION)
+            break
+    head = head.replace("_", " ")
+    for label in labels:
+        if head.endswith(label):
+            before = len(head) - len(label) - 1
+            if before < 0 or not head[before].isalnum():
+                return True
+    return False

@@ -67,6 +67,10 @@ def test_when_an_exclusion_pattern_is_not_re2_then_the_error_names_its_key_path(
         ({"exclusions": [{"types": ["CREDIT_CARD"]}]}, "detection.exclusions.0", "values"),
         ({"min_score": 2}, "detection.min_score", "less than or equal"),
         ({"unknown": 1}, "detection.unknown", "unknown key"),
+        ({"phone": {"regions": ["GB", "UK"]}}, "detection.phone.regions", "unknown region(s) 'UK'"),
+        ({"phone": {"regions": ["gb"]}}, "detection.phone.regions", "ISO 3166 alpha-2 codes in upper case"),
+        ({"phone": {"regions": ["GB", "GB"]}}, "detection.phone.regions", "listed twice"),
+        ({"phone": {"regions": []}}, "detection.phone.regions", "at least 1"),
     ],
 )
 def test_when_the_section_is_invalid_then_the_error_says_where_and_why(
@@ -145,3 +149,22 @@ def test_when_the_detection_configuration_changes_then_its_version_does_and_not_
     assert default == DetectionConfig().version and len(default) == 64
     assert DetectionConfig(min_score=0.6).version != default
     assert DetectionConfig(disabled=("credit_card",)).version != default
+
+
+@pytest.mark.parametrize(
+    ("regions", "text", "found"),
+    [
+        (None, "call 090-1234-5678", True),  # JP is a default region
+        (["GB"], "call 03-1234-5678", False),
+        (["JP"], "call 03-1234-5678", True),
+        (["BR"], "ligue 011 91234-5678", True),  # a region that is not a default one
+        (None, "ligue 011 91234-5678", False),
+        (["BR"], "call 415-555-2671", True),  # North American numbers whatever the regions
+    ],
+)
+def test_when_phone_regions_are_configured_then_national_numbers_of_those_regions_are_read(
+    regions: list[str] | None, text: str, found: bool
+) -> None:
+    detection: dict[str, object] = {} if regions is None else {"phone": {"regions": regions}}
+    scanner = Scanner.from_config(parse_config({"detection": detection}))
+    assert ("PHONE_NUMBER" in [f.type for f in scanner.scan(text)]) is found

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from clearance.detect.builtin.phone import DEFAULT_REGIONS, PhoneNumberDetector
 from clearance.detect.config import DetectionConfig
 from clearance.detect.factory import build_parts
 from clearance.detect.registry import builtin_registry
@@ -31,3 +32,12 @@ def test_when_custom_detectors_are_configured_then_their_context_and_levels_are_
     assert parts.levels.level_of("TICKET_ID") == "internal"
     assert parts.levels.level_of("EMAIL_ADDRESS") == "confidential"
     assert parts.min_score == 0.6
+
+
+def test_when_phone_regions_are_configured_then_the_phone_detector_is_built_with_them() -> None:
+    default = [d for d in build_parts(DetectionConfig()).detectors if isinstance(d, PhoneNumberDetector)]
+    assert [d.regions for d in default] == [DEFAULT_REGIONS]
+    parts = build_parts(DetectionConfig.model_validate({"phone": {"regions": ["BR", "MX"]}}))
+    phones = [d for d in parts.detectors if isinstance(d, PhoneNumberDetector)]
+    assert [d.regions for d in phones] == [("BR", "MX")]
+    assert [d.name for d in parts.detectors] == list(builtin_registry().names())  # in its place

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearance.detect.numbers import evenly_grouped, find_number_runs, find_spaced_runs
+from clearance.detect.numbers import evenly_grouped, find_number_runs, find_spaced_runs, label_before, timestamp_like
 
 
 def _runs(text: str) -> list[tuple[str, int, int]]:
@@ -157,3 +157,55 @@ def test_when_thousands_of_groups_share_a_separator_then_spaced_runs_stay_linear
     runs = find_spaced_runs(text)
     assert sum(1 for r in runs if r.sizes == (4, 4, 4, 4)) == 5_000
     assert len(runs) == 9_999  # and "1111, 12, 4111" between each two
+
+
+@pytest.mark.parametrize(
+    ("digits", "time"),
+    [
+        ("1718000000", True),  # epoch seconds (2024)
+        ("1000000000", True),
+        ("1718000000123", True),  # epoch milliseconds
+        ("1718000000123456", True),  # epoch microseconds
+        ("20241231235959", True),  # YYYYMMDDHHMMSS
+        ("202412312359", True),  # YYYYMMDDHHMM
+        ("19991231000000", True),
+        ("20241231235959123", True),  # with milliseconds
+        ("2718000000", False),  # past 2033: a North American number's shape
+        ("0718000000123", False),
+        ("20241331235959", False),  # month 13
+        ("20241200235959", False),  # day 0
+        ("20241231245959", False),  # hour 24
+        ("20241231236059", False),  # minute 60
+        ("20241231235960", False),  # second 60
+        ("30241231235959", False),  # year 3024
+        ("12345678", False),  # a plain account number
+        ("123456789", False),  # nine digits: never a time here
+        ("123456789012", False),
+    ],
+)
+def test_when_digits_read_as_a_time_then_timestamp_like_says_so(digits: str, time: bool) -> None:
+    assert timestamp_like(digits) is time
+
+
+@pytest.mark.parametrize(
+    ("text", "labelled"),
+    [
+        ("acct 1", True),
+        ("acct no. 1", True),
+        ("account #: 1", True),
+        ("Account=1", True),
+        ("my acct no is 1", True),
+        ('"account_number": "1', True),
+        ("account_no='1", True),
+        ("account is 1", True),
+        ("this is 1", False),
+        ("(account) 1", False),  # a closing parenthesis is not a label's punctuation
+        ("account updated at 1", False),
+        ("subaccount 1", False),  # not a whole word
+        ("1", False),
+    ],
+)
+def test_when_a_label_is_the_word_right_before_then_label_before_says_so(text: str, labelled: bool) -> None:
+    lower = text.lower()
+    labels = ("account", "acct", "acct no", "account number", "account no")
+    assert label_before(lower, lower.rindex("1"), labels) is labelled

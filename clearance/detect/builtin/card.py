@@ -1,13 +1,21 @@
-"""CREDIT_CARD: payment card numbers of every major brand, 13 to 19 digits, Luhn-validated.
+"""CREDIT_CARD: payment card numbers of every network, 12 to 19 digits, Luhn-validated.
 
-A number is reported when its issuer prefix belongs to a known brand, its length is one that brand issues, and
-its Luhn check digit is right. Groups may be separated by spaces, dashes or dots, mixed or not (people and
-evasion attempts both mix them), or not separated at all; a run of more than 19 digits, or a number glued to a
+A number is reported when its issuer prefix (IIN) belongs to a known network, its length is one that network
+issues, and its Luhn check digit is right. Groups may be separated by spaces, dashes or dots, mixed or not (people
+and evasion attempts both mix them), or not separated at all; a run of more than 19 digits, or a number glued to a
 longer identifier, is not a card.
 
 Any other separator (``|``, ``_``, ``/``, ``,``, ``:``, a tab, a newline, a bullet, a run of spaces, a space
 between every digit) is accepted when it is used consistently: a spaced run (``numbers.find_spaced_runs``) whose
 every digit is the card's, in groups of three to six digits or in even groups (one digit at a time, pairs…).
+
+Two classes of card share their shape with common identifiers and need evidence: twelve-digit Maestro numbers
+(twelve digits is the length of order, invoice and account ids, and one in ten passes Luhn) and fifteen-digit
+UATP numbers (their prefix ``1`` is that of numeric user and object ids). Such a number must be the whole of its
+run and scores ``evidence_score``, which only a word that names a card lifts over the threshold (``card``,
+``card number``, ``maestro``, ``PAN``, a ``card_number`` column): grouping is no evidence, since ids are grouped
+the same way (AWS account ids are twelve digits written ``1234-5678-9012``), and ``payment`` or ``debit`` alone
+introduce payment references as often as cards.
 """
 
 from __future__ import annotations
@@ -21,40 +29,64 @@ from clearance.detect.base import Detector, Document
 from clearance.detect.checksums import luhn_valid
 from clearance.detect.exclusions import re2_options
 from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER, NumberRun, evenly_grouped
+from clearance.detect.phone_metadata import PhoneValidator
 from clearance.models import Finding
 
-# (lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have.
+# (network, lowest prefix, highest prefix, lengths): prefixes compared on as many leading digits as they have. The
+# first entry that matches names the brand, so narrower ranges come before the wider ones that hold them.
+_MAESTRO = (12, 13, 14, 15, 16, 17, 18, 19)
 _BRANDS: tuple[tuple[str, str, str, tuple[int, ...]], ...] = (
-    ("visa", "4", "4", (13, 16, 19)),
+    ("visa", "4", "4", (13, 16, 19)),  # co-branded Elo and Dankort ranges inside 4 are Visa's lengths too
     ("mastercard", "51", "55", (16,)),
     ("mastercard", "2221", "2720", (16,)),
     ("amex", "34", "34", (15,)),
     ("amex", "37", "37", (15,)),
     ("discover", "6011", "6011", (16, 17, 18, 19)),
+    ("discover", "622126", "622925", (16, 17, 18, 19)),  # UnionPay co-brand
     ("discover", "644", "649", (16, 17, 18, 19)),
-    ("discover", "65", "65", (16, 17, 18, 19)),
+    ("verve", "650002", "650027", (16, 18, 19)),
+    ("elo", "650031", "650978", (16,)),
+    ("discover", "65", "65", (16, 17, 18, 19)),  # RuPay and Troy issue in 65 too
     ("unionpay", "62", "62", (16, 17, 18, 19)),
     ("unionpay", "81", "81", (16, 17, 18, 19)),
+    ("rupay", "82", "82", (16,)),
     ("diners", "300", "305", (14, 15, 16, 17, 18, 19)),
     ("diners", "3095", "3095", (14, 15, 16, 17, 18, 19)),
     ("diners", "36", "36", (14, 15, 16, 17, 18, 19)),
+    ("hipercard", "384100", "384160", (16, 17, 18, 19)),
     ("diners", "38", "39", (14, 15, 16, 17, 18, 19)),
     ("jcb", "35", "35", (16, 17, 18, 19)),  # 3528-3589 assigned; generators and test data use all of 35
     ("jcb", "2131", "2131", (15,)),
     ("jcb", "1800", "1800", (15,)),
-    ("maestro", "5018", "5018", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "5020", "5020", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "5038", "5038", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "5893", "5893", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "56", "58", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "6304", "6304", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "6759", "6759", (13, 14, 15, 16, 17, 18, 19)),
-    ("maestro", "6761", "6763", (13, 14, 15, 16, 17, 18, 19)),
+    ("uatp", "1", "1", (15,)),  # needs evidence (see the module's docstring)
+    ("dankort", "5019", "5019", (16,)),
+    ("maestro", "5018", "5018", _MAESTRO),
+    ("maestro", "5020", "5020", _MAESTRO),
+    ("maestro", "5038", "5038", _MAESTRO),
+    ("verve", "506099", "506198", (16, 18, 19)),
+    ("elo", "504175", "504175", (16,)),
+    ("elo", "506699", "506778", (16,)),
+    ("elo", "509000", "509999", (16,)),
+    ("maestro", "5893", "5893", _MAESTRO),
+    ("maestro", "56", "58", _MAESTRO),
+    ("hipercard", "606282", "606282", (16, 19)),
+    ("maestro", "6304", "6304", _MAESTRO),
+    ("interpayment", "636", "636", (16, 17, 18, 19)),
+    ("elo", "636297", "636368", (16,)),
+    ("maestro", "6759", "6759", _MAESTRO),
+    ("maestro", "6761", "6763", _MAESTRO),
+    ("maestro", "676770", "676774", _MAESTRO),
     ("mir", "2200", "2204", (16, 17, 18, 19)),
+    ("borica", "2205", "2205", (16,)),
     ("rupay", "60", "60", (16,)),
     ("rupay", "508", "508", (16,)),
+    ("humo", "9860", "9860", (16,)),
+    ("uzcard", "8600", "8600", (16,)),
     ("troy", "9792", "9792", (16,)),
 )
+# The lengths and brands that collide with identifiers: a card of these needs evidence.
+_EVIDENCE_LENGTH = 12
+_EVIDENCE_BRANDS = frozenset({"uatp"})
 
 # Every separator allowed between two groups: one to three of space, dash and dot, mixed or not.
 _CARD_GAPS = frozenset("".join(gap) for n in (1, 2, 3) for gap in itertools.product(" -.", repeat=n))
@@ -84,19 +116,25 @@ class CreditCardDetector(Detector):
     types = frozenset({"CREDIT_CARD"})
     triggers: tuple[str, ...] = (NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER)
     score = 0.9
+    evidence_score = 0.15
+
+    def __init__(self) -> None:
+        # Checks "+4915123453990": a valid international number after "+" is a phone even when it passes Luhn.
+        self._phones = PhoneValidator()
 
     def find(self, doc: Document) -> Iterator[Finding]:
         yield from self._find_in_number_runs(doc)
         yield from self._find_mixed_groups(doc)
         for run in doc.spaced_runs:
             # What number runs hold already (their separators, groups of three to six) was judged there.
-            if run.ndigits < 13 or (run.gap(0) in _CARD_GAPS and _grouped_in_threes_to_sixes(run.sizes)):
+            if run.ndigits < _EVIDENCE_LENGTH or (run.gap(0) in _CARD_GAPS and _grouped_in_threes_to_sixes(run.sizes)):
                 continue
             if evenly_grouped(run.sizes) or _grouped_in_threes_to_sixes(run.sizes):
                 digits = run.digits(0, run.hi)
-                if card_brand(digits) is not None and luhn_valid(digits):
+                brand = card_brand(digits)
+                if brand is not None and luhn_valid(digits):
                     start, end = run.span(0, run.hi)
-                    yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
+                    yield Finding(start, end, "CREDIT_CARD", self._score(digits, brand), self.name)
 
     def _find_mixed_groups(self, doc: Document) -> Iterator[Finding]:
         """Cards in four groups of four whose separators are not all the same, when the groups are the whole
@@ -121,7 +159,7 @@ class CreditCardDetector(Detector):
 
     def _find_in_number_runs(self, doc: Document) -> Iterator[Finding]:
         for run in doc.number_runs:
-            if run.ndigits < 13:
+            if run.ndigits < _EVIDENCE_LENGTH:
                 continue
             i = run.lo
             while i <= run.hi:
@@ -130,8 +168,19 @@ class CreditCardDetector(Detector):
                     i += 1
                     continue
                 start, end = run.span(i, best)
-                yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
+                digits = run.digits(i, best)
+                if start > 0 and run.text[start - 1] == "+" and self._phones.valid_international(digits):
+                    i = best + 1
+                    continue  # E.164 numbers have at most 15 digits: a longer one is still a card
+                score = self._score(digits, card_brand(digits))
+                yield Finding(start, end, "CREDIT_CARD", score, self.name)
                 i = best + 1
+
+    def _score(self, digits: str, brand: str | None) -> float:
+        """The base score of a card of ``brand``: low for the classes that need evidence (module docstring)."""
+        if len(digits) == _EVIDENCE_LENGTH or brand in _EVIDENCE_BRANDS:
+            return self.evidence_score
+        return self.score
 
     @staticmethod
     def _longest_card(run: NumberRun, i: int) -> int | None:
@@ -142,7 +191,12 @@ class CreditCardDetector(Detector):
         """
         sizes, parts = run.sizes, run.parts
         size = sizes[i]
-        if size < 3 or 6 < size < 13 or (i > 0 and " " not in parts[2 * i - 1]) or not _BY_FIRST_DIGIT[parts[2 * i][0]]:
+        if (
+            size < 3
+            or 6 < size < _EVIDENCE_LENGTH
+            or (i > 0 and " " not in parts[2 * i - 1])
+            or not _BY_FIRST_DIGIT[parts[2 * i][0]]
+        ):
             return None
         best: int | None = None
         total = 0
@@ -154,7 +208,10 @@ class CreditCardDetector(Detector):
             total += size
             if total > 19:
                 break
-            if total >= 13 and (j == last or " " in parts[2 * j + 1]):
+            # Twelve digits are a card only as the whole run: the front of a longer number that fails Luhn is not.
+            if (total > _EVIDENCE_LENGTH or (total == _EVIDENCE_LENGTH and i == 0 and j == last)) and (
+                j == last or " " in parts[2 * j + 1]
+            ):
                 digits = "".join(parts[2 * i : 2 * j + 1 : 2])
                 if card_brand(digits) is not None and luhn_valid(digits):
                     best = j

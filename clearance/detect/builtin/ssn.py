@@ -10,6 +10,11 @@ when the three groups are the whole of a spaced run (``numbers.find_spaced_runs`
 nothing joined to them by it. A space (or another separator) between every one of the nine digits makes a weak
 candidate, like a bare number, that context decides: a row of nine single digits (a Sudoku line, a list) passes
 the SSA's rules more often than not.
+
+A bare nine-digit number that an identifier's word introduces (``order #123456789``, ``ticket 123456789``,
+``ref: 123456789``) is an id, not an SSN, even when an ``SSN`` word is near; one glued to a token
+(``ORD-123456789``, ``123456789x``) is never a candidate (``numbers.find_number_runs``). Time-shaped numbers
+(``numbers.timestamp_like``) have ten or more digits and are never nine-digit candidates.
 """
 
 from __future__ import annotations
@@ -17,10 +22,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clearance.detect.base import Detector, Document
-from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER
+from clearance.detect.numbers import NUMBER_RUN_TRIGGER, SPACED_RUN_TRIGGER, label_before
 from clearance.models import Finding
 
 _VOID = frozenset({"078051120", "219099999", "457555462"})
+# Words that, right before a bare number, say it identifies something else (the SSN's own labels are context).
+_ID_WORDS = ("order", "invoice", "inv", "ticket", "case", "ref", "reference", "po", "tracking", "confirmation",
+             "booking", "reservation", "transaction", "txn", "sku", "item", "serial", "id", "claim", "account", "acct",
+             "routing", "aba", "phone", "tel", "fax", "pin", "zip", "batch", "job", "build", "request", "req", "issue",
+             "pr", "shipment", "parcel", "member", "customer", "user")  # fmt: skip
+# Each word alone and as ``invoice no``, ``order number``, ``case num`` (``no.`` and ``#`` are passed over).
+ID_LABELS = tuple(word + suffix for word in _ID_WORDS for suffix in ("", " no", " number", " num", " nr"))
 
 
 def ssa_valid(digits: str) -> bool:
@@ -65,6 +77,8 @@ class UsSsnDetector(Detector):
                 if size == 9:
                     if run.isolated(i, i) and ssa_valid(parts[2 * i]):
                         start, end = run.span(i, i)
+                        if label_before(doc.lower, start, ID_LABELS):
+                            continue
                         yield Finding(start, end, "US_SSN", self.bare_score, self.name)
                 elif size == 3 and i + 2 <= run.hi and sizes[i + 1] == 2 and sizes[i + 2] == 4:
                     sep = parts[2 * i + 1]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from clearance.detect.builtin.card import CreditCardDetector, card_brand
 from clearance.detect.checksums import luhn_check_digit, luhn_valid
 from clearance.detect.scanner import Scanner
-from tests.detect.helpers import DIGIT_FORMS, HIDDEN, SEPARATORS, covered, grouped, in_form, interleaved, values
+from tests.detect.helpers import DIGIT_FORMS, HIDDEN, SEPARATORS, covered, found, grouped, in_form, interleaved, values
 
 DETECTOR = CreditCardDetector()
 
@@ -195,3 +195,79 @@ def test_property_a_card_with_any_separator_and_invisible_characters_is_found_wh
     regrouped = written.replace(" ", separator).replace("-", separator) if separator else written
     value = "".join(ch + hidden[i] for i, ch in enumerate(regrouped[:-1])) + regrouped[-1]
     assert covered(f"card: {value}.", value, "CREDIT_CARD")
+
+
+@pytest.mark.parametrize(
+    ("digits", "brand"),
+    [
+        ("501812345673", "maestro"),  # twelve digits: Maestro only
+        ("676177777775", "maestro"),
+        ("5000123456787", None),  # 5000 is no network's
+        ("5060991234567895", "verve"),
+        ("6500051234567894", "verve"),
+        ("5090001234567897", "elo"),
+        ("6062821234567890", "hipercard"),
+        ("3841401234567896", "hipercard"),
+        ("5019123456789013", "dankort"),
+        ("6361234567890129", "interpayment"),
+        ("2205123456789014", "borica"),
+        ("9860123456789015", "humo"),
+        ("100000000000009", "uatp"),
+        ("6200000000018", None),  # UnionPay issues no 13-digit numbers
+        ("432143214321", None),  # twelve digits of Visa: not a length Visa issues
+    ],
+)
+def test_when_a_network_issues_a_prefix_and_length_then_its_brand_is_known(digits: str, brand: str | None) -> None:
+    assert card_brand(digits) == brand
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Maestro 5018 1234 5673", "5018 1234 5673"),
+        ("card: 501812345673", "501812345673"),
+        ("card number 6761-7777-7775", "6761-7777-7775"),
+        ("PAN 630412345674 exp 04/27", "630412345674"),
+        ("debit card 5678 1234 5674", "5678 1234 5674"),
+        ("UATP card 100000000000009", "100000000000009"),
+        ("cc# 5018|1234|5673", "5018|1234|5673"),
+    ],
+)
+def test_when_a_twelve_digit_maestro_or_uatp_number_is_named_a_card_then_it_is_found(text: str, expected: str) -> None:
+    assert [text[f.start : f.end] for f in Scanner().scan(text) if f.type == "CREDIT_CARD"] == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 501812345673",  # a Luhn-valid twelve-digit order number with a Maestro prefix
+        "501812345673",
+        "invoice 5678-1234-5674 paid",
+        "aws account id 5678-1234-5674",  # AWS account ids are twelve digits in groups of four
+        "payment ref 5018 1234 5673",  # a payment word names no card
+        "card 5018 1234 5675 1234",  # the front of a longer number that fails Luhn
+        "user 100000000000009 signed in",  # a numeric id with UATP's prefix
+        "ts 1718000000123",  # epoch milliseconds
+    ],
+)
+def test_when_a_twelve_digit_or_id_shaped_number_has_no_card_word_then_it_is_not_a_card(text: str) -> None:
+    assert "CREDIT_CARD" not in [f.type for f in Scanner().scan(text)]
+
+
+def test_when_a_twelve_digit_card_is_found_then_its_base_score_needs_evidence() -> None:
+    assert [f.score for f in found(DETECTOR, "501812345673")] == [DETECTOR.evidence_score]
+    assert [f.score for f in found(DETECTOR, "5018123456789014")] == [DETECTOR.score]
+
+
+@pytest.mark.parametrize(
+    ("text", "type_"),
+    [
+        ("'+4915123453990'", "PHONE_NUMBER"),  # a German mobile in E.164 that happens to pass Luhn as a Visa
+        ("+4111111111111111", "CREDIT_CARD"),  # sixteen digits: no phone number is that long
+        ("+4222222222222", "CREDIT_CARD"),  # no country's valid number
+    ],
+)
+def test_when_digits_follow_a_plus_then_a_valid_international_number_is_a_phone_not_a_card(
+    text: str, type_: str
+) -> None:
+    assert [f.type for f in Scanner().scan(text)] == [type_]

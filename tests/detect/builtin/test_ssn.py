@@ -95,3 +95,41 @@ def test_when_an_invisible_character_is_between_every_character_then_the_ssn_is_
 )
 def test_when_numbers_only_look_like_an_ssn_then_none_is_found(text: str) -> None:
     assert [f for f in Scanner().scan(text) if f.type == "US_SSN"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my social is 123456789",
+        "SSN#123456789",
+        "ssn: 123456789",
+        "soc sec no 123456789",
+        "Soc. Sec. #: 123456789",
+        "SS no 123456789",
+        "social security no. 123456789",
+        "SSN/TIN: 123456789",
+        "ssn no 123456789",
+    ],
+)
+def test_when_an_ssn_word_is_right_before_bare_digits_then_they_are_an_ssn(text: str) -> None:
+    assert [text[f.start : f.end] for f in Scanner().scan(text) if f.type == "US_SSN"] == ["123456789"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ssn: ORD-123456789",  # glued to an id's prefix
+        "ssn on file, order #123456789",
+        "ssn on file; ticket 123456789",
+        "ssn verified (see id 123456789)",
+        "SSN check for ref: 123456789",
+        "SSN updated, invoice no. 123456789",
+        "social login for order number 123456789",
+        "ssn 123456789x",
+        "ssn ts 1718000000",  # ten digits: a time
+        "social 1718000000123",
+        "ssn 12345678901",
+    ],
+)
+def test_when_nine_digits_are_an_id_or_a_time_then_an_ssn_word_near_does_not_make_them_an_ssn(text: str) -> None:
+    assert "US_SSN" not in [f.type for f in Scanner().scan(text)]

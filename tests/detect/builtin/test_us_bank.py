@@ -64,3 +64,24 @@ def test_when_an_invisible_character_is_between_every_digit_then_the_account_num
 )
 def test_when_a_grouped_number_is_not_an_account_number_then_none_is_found(text: str) -> None:
     assert [f for f in Scanner().scan(text) if f.type == "US_BANK_NUMBER"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("account updated at 1718000000123", False),  # epoch milliseconds
+        ("account login 1718000000", False),  # epoch seconds
+        ("checking sync 20241231235959", False),  # a digit-only datetime stamp
+        ("acct created 202412312359", False),
+        ("account sync 1718000000123456 us", False),  # epoch microseconds
+        ("acct no. 1718000000123", True),  # the label is right before it: the label decides
+        ("Account: 1718000000", True),
+        ("account # 20241231235959", True),
+        ("account updated at 2718000000123", True),  # not a time of these years
+        ("account 12345678", True),
+    ],
+)
+def test_when_a_number_reads_as_a_time_then_only_a_label_right_before_makes_it_an_account(
+    text: str, found: bool
+) -> None:
+    assert ("US_BANK_NUMBER" in [f.type for f in Scanner().scan(text)]) is found
