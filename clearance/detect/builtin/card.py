@@ -140,9 +140,12 @@ class CreditCardDetector(Detector):
         """Cards in four groups of four whose separators are not all the same, when the groups are the whole
         sequence (no letter, digit or further group right before or after: not one row of a table)."""
         text = doc.text
-        for match in _MIXED_GROUPS.finditer(text):
-            first, middle, last = match.group(1), match.group(2), match.group(3)
+        # Searched in the byte view: RE2's wrapper re-encodes a str and maps every match's offsets back, which cost
+        # more than the search. The view has one byte per character (non-ASCII as "?", which the separator class
+        # matches as it matches any non-ASCII character), so spans are the same; separators are read from ``text``.
+        for match in _MIXED_GROUPS.finditer(doc.ascii):
             start, end = match.span()
+            first, middle, last = text[start + 4], text[start + 9], text[start + 14]
             # One separator throughout, or spaces, dashes and dots only, is the other finders' (no duplicates);
             # "4111|1111 1111|1111" is two cells of a table, not a card.
             if (
@@ -153,7 +156,7 @@ class CreditCardDetector(Detector):
                 or _continues(text, end, 1)
             ):
                 continue
-            digits = "".join(c for c in match.group() if "0" <= c <= "9")
+            digits = "".join(c for c in text[start:end] if "0" <= c <= "9")
             if card_brand(digits) is not None and luhn_valid(digits):
                 yield Finding(start, end, "CREDIT_CARD", self.score, self.name)
 
