@@ -173,7 +173,7 @@ class PersonDetector(Detector):
             self._speakers(speakers, found)
         self._fields(text, data.lower(), doc.lower, found)
         if "," in text or "|" in text or "\t" in text or ";" in text:
-            self._cells(text, data, doc.lower, found)
+            self._cells(text, data, found)
         for (start, end), score in sorted(found.items()):
             yield Finding(start, end, "PERSON", score, self.name)
 
@@ -338,14 +338,12 @@ class PersonDetector(Detector):
             return self.field_score
         return self.field_score
 
-    def _cells(self, text: str, data: bytes, lower: str, found: dict[tuple[int, int], float]) -> None:
+    def _cells(self, text: str, data: bytes, found: dict[tuple[int, int], float]) -> None:
         """Cells holding only a name's shape, in the columns of a table whose header holds a person word (``name``,
         ``customer``, ``contact``…): weak candidates, which the column's header decides through context rules. A
         table is lines split by a comma, pipe, tab or semicolon as many times as the line above (prose lines
         seldom agree); its first line is the header."""
-        # No person word anywhere means no header that holds one: most delimited texts stop here, before any
-        # line is read. Both tests are one pass in C.
-        if _HEADER_WORD.search(lower) is None or _STACKED_ROWS.search(data) is None:
+        if _STACKED_ROWS.search(data) is None:
             return
         offset = 0
         above = (0, 0, 0, 0)
