@@ -114,6 +114,8 @@ _PERSON_HEADER_WORDS = (
 _STACKED = r"[,|\t;][^\n]*\n[^\n]*[,|\t;]"
 """A delimited line under another: there may be a table."""
 _STACKED_ROWS = re2.compile(_STACKED.encode(), re2_options())
+_HEADER_WORD = re.compile("|".join(_PERSON_HEADER_WORDS))
+"""Any person word of a header, as a substring (as ``_person_columns`` reads them)."""
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 _HANDLE = re.compile(r"[a-z]{2,20}(?:[._][a-z]{2,20})?", re.ASCII)
 
@@ -345,7 +347,8 @@ class PersonDetector(Detector):
             return
         offset = 0
         above = (0, 0, 0, 0)
-        columns: tuple[frozenset[int], ...] = ()
+        header = ""
+        columns: tuple[frozenset[int], ...] | None = ()
         for line in text.split("\n"):
             if line and not line.strip(_BORDER):
                 offset += len(line) + 1
@@ -356,13 +359,13 @@ class PersonDetector(Detector):
             for i in range(4):
                 if counts[i] and counts[i] == above[i]:
                     in_table = True
+                    if columns is None:  # the header's columns, read once a row under it says it is one
+                        columns = _header_columns(header, above)
                     if columns and columns[i]:
                         self._row(line, offset, _DELIMITERS[i], columns[i], found)
             if not in_table:  # this line may be the header of a table below
-                lower = line.lower()
-                columns = tuple(
-                    _person_columns(lower, d) if n else frozenset() for n, d in zip(counts, _DELIMITERS, strict=True)
-                )
+                header = line
+                columns = None
             above = counts
             offset += len(line) + 1
 
@@ -383,6 +386,15 @@ _ROLE_ADDRESSES = (
     "support", "hello", "team", "admin", "billing", "sales", "help", "news", "newsletter", "eng", "dev", "ops",
     "security", "hr", "jobs", "careers", "contact", "service", "mailer-daemon", "postmaster", "marketing",
 )  # fmt: skip
+
+
+def _header_columns(header: str, counts: tuple[int, int, int, int]) -> tuple[frozenset[int], ...]:
+    """For each delimiter (``_DELIMITERS``) the person columns of ``header``, whose delimiter counts are
+    ``counts``; none where the header holds no person word or not that delimiter."""
+    lower = header.lower()
+    if _HEADER_WORD.search(lower) is None:
+        return ()
+    return tuple(_person_columns(lower, d) if n else frozenset() for n, d in zip(counts, _DELIMITERS, strict=True))
 
 
 def _person_columns(header: str, delimiter: str) -> frozenset[int]:
