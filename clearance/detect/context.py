@@ -186,7 +186,10 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     # versions have three parts anyway; "nodejs" and "node.js" stay.
     _rule("IP_ADDRESS", "version, ver, release, build, firmware, sdk, v, pip, npm, python, nodejs, node.js, java, "
           "chrome, firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
-    _rule("AWS_SECRET_KEY", "aws, secret, secret key, secret access key, aws_secret_access_key, secretaccesskey", 0.6,
+    # AWS words only: a bare "secret" or "secret key" introduces every vendor's secret (api_secret, Rails'
+    # SECRET_KEY_BASE), which the credential detectors report as API keys. An access key id next to the value is
+    # evidence too (builtin/aws_secret.py).
+    _rule("AWS_SECRET_KEY", "aws, secret access key, secret_access_key, aws_secret_access_key, secretaccesskey", 0.6,
           adjacent=True),
     # "name" and the words of a person count apart: a bare name field (weak, as products have names too) needs both
     _rule("PERSON", "name, names", 0.25),
