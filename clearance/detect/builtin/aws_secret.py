@@ -66,7 +66,7 @@ class AwsSecretKeyDetector(Detector):
                 yield Finding(start, end, "AWS_SECRET_KEY", score, self.name)
 
 
-def _next_to_key_id(ascii_text: str, start: int, end: int) -> bool:
+def _next_to_key_id(ascii_text: bytes, start: int, end: int) -> bool:
     """Whether an AWS access key id stands within a few words before ``start`` or after ``end``."""
     before = ascii_text[max(0, start - _PAIR_BEFORE) : start]
     after = ascii_text[end : end + _PAIR_AFTER]
