@@ -43,7 +43,15 @@ def insert_column(text: str, lower: str, start: int, end: int) -> str:
     values = lower.rfind("values", max(0, start - _REACH), start)
     if values < 0:
         return ""
-    head = _HEAD.search(lower, max(0, values - _INSERT_BEFORE), values)
+    # ``rfind`` first: a regular expression searched from every position of the span would cost each finding
+    # near a "values" word (JSON keys, prose) far more than the ``rfind``s do.
+    # The last "insert" may be inside the column list (``inserted_at``): try the ones before it.
+    lo = max(0, values - _INSERT_BEFORE)
+    insert = lower.rfind("insert", lo, values)
+    head = None
+    while insert >= 0 and head is None:
+        head = _HEAD.match(lower, insert, values)
+        insert = lower.rfind("insert", lo, insert)
     if head is None:
         return ""
     opening = _tuple_start(lower, values + 6, start)

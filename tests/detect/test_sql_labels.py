@@ -34,7 +34,7 @@ MULTI = (
         (MULTI, "9896719732619", "acct no"),  # second row, unquoted, after a doubled quote
         (MULTI, "078606782", "aba"),
         ("INSERT INTO [dbo].[People] ([SSN], [Name]) VALUES (N'123456789', NULL)", "123456789", "ssn"),
-        ("INSERT IGNORE INTO t (a, created_at, ssn) VALUES (1, NOW(), '078051120')", "078051120", "ssn"),
+        ("INSERT IGNORE INTO t (a, inserted_at, ssn) VALUES (1, NOW(), '078051120')", "078051120", "ssn"),
     ],
 )
 def test_when_a_value_is_in_an_insert_tuple_then_its_column_is_its_label(text: str, value: str, label: str) -> None:
