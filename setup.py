@@ -40,6 +40,7 @@ COMPILED = [
             "credential_values",
             "labels",
             "tables",
+            "sql_labels",
         )
     ),
     *sorted(

@@ -180,10 +180,16 @@ DEFAULT_CONTEXT_RULES: tuple[ContextRule, ...] = (
     _rule("PHONE_NUMBER", "order, order no, invoice, ticket, tracking, ref, reference, serial, sku, txn, "
           "transaction, id, po, case, build, version, isbn, item, confirmation", -0.4, before=20, after=0),
     _rule("IP_ADDRESS", "ip, ip address, ipv4, ipv6, host, server, addr, client, remote, gateway, dns, src, dst, "
-          "source ip, from", 0.15),
-    _rule("IP_ADDRESS", "version, ver, release, build, firmware, sdk, v, pip, npm, python, node, java, chrome, "
-          "firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
-    _rule("AWS_SECRET_KEY", "aws, secret, secret key, secret access key, aws_secret_access_key, secretaccesskey", 0.6,
+          "source ip, from, node, pod, peer, upstream, backend, endpoint, proxy, cluster, listen, bind", 0.15),
+    # Words after which a dotted quad is a version, not an address ("build 10.0.19041.1", "chrome 120.0.6099.71").
+    # Not "node": in logs it is a Kubernetes or cluster node with an address far more often than Node.js, whose
+    # versions have three parts anyway; "nodejs" and "node.js" stay.
+    _rule("IP_ADDRESS", "version, ver, release, build, firmware, sdk, v, pip, npm, python, nodejs, node.js, java, "
+          "chrome, firefox, safari, upgrade, update, patch, kernel", -0.5, before=12, after=0),
+    # AWS words only: a bare "secret" or "secret key" introduces every vendor's secret (api_secret, Rails'
+    # SECRET_KEY_BASE), which the credential detectors report as API keys. An access key id next to the value is
+    # evidence too (builtin/aws_secret.py).
+    _rule("AWS_SECRET_KEY", "aws, secret access key, secret_access_key, aws_secret_access_key, secretaccesskey", 0.6,
           adjacent=True),
     # "name" and the words of a person count apart: a bare name field (weak, as products have names too) needs both
     _rule("PERSON", "name, names", 0.25),

@@ -11,6 +11,7 @@ from clearance.detect.labels import identifier_words, key_before
 from clearance.detect.normalize import OffsetMap
 from clearance.detect.numbers import NumberRun, find_number_runs, find_spaced_runs
 from clearance.detect.skeleton import ascii_view, skeleton
+from clearance.detect.sql_labels import insert_column
 from clearance.detect.tables import Tables
 from clearance.models import Finding
 
@@ -75,13 +76,15 @@ class Document:
 
     def field_label(self, start: int, end: int) -> str:
         """The words that name the field ``text[start:end]`` sits in (``""``: none): its column's header in a
-        table (``tables.py``), then the key right before it (``labels.key_before``), as identifier words.
+        table (``tables.py``) or in an ``INSERT … VALUES`` statement (``sql_labels.py``), then the key right
+        before it (``labels.key_before``), as identifier words.
 
         Context rules read them as if written right before the value. The tables are parsed on the first call
         whose span lies on a line holding a delimiter, once per document."""
         if self._tables is None:
             self._tables = Tables(self.text)
-        column = self._tables.label(start, end)
+        # The column list of an INSERT statement names its values more surely than a comma "table" of its rows.
+        column = insert_column(self.text, self.lower, start, end) or self._tables.label(start, end)
         key = key_before(self.text, start)
         if not key:
             return column

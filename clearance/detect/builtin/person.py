@@ -321,8 +321,11 @@ class PersonDetector(Detector):
             score = self._key_score(lower[start:key_end])
             if score > 0:
                 span = _field_value(text, sep)
-                if score == self.bare_name_field_score and " " not in text[span[0] : span[1]]:
-                    score = self.bare_single_name_score
+                if score == self.bare_name_field_score:
+                    if " " not in text[span[0] : span[1]]:
+                        score = self.bare_single_name_score
+                    elif _person_siblings(lower, start, span[1]):
+                        score = self.field_score
                 self._add(found, span, score)
 
     def _key_score(self, key: str) -> float:
@@ -406,6 +409,28 @@ def _person_columns(header: str, delimiter: str) -> frozenset[int]:
 _BORDER = "+-=:| \t\r"
 """The characters of a table's border lines (``+----+----+``, ``|---|:--|``, ``====``)."""
 _QUOTED_FIELD = re.compile(r'(?:"[^"]*"|[^,"])*')
+
+
+# Keys that only a record of a person has (a user account, a profile, a patient): next to one, a bare "name" is
+# a person's. Not "email" or "phone" alone: a company or a team record has those too ({"name": "Pinnacle
+# Orthodontics", "email": "info@…"}). Matched as keys only (followed by ":" or "="), in the lower-cased text.
+_PERSON_SIBLING = re2.compile(
+    r"(?:^|[^a-z0-9_])[\"']?(?:login|user[-_]?name|first[-_]?name|last[-_]?name|given[-_]?name|family[-_]?name|"
+    r"date[-_]?of[-_]?birth|dob|birth[-_]?date|avatar[-_]?url|gender|pronouns|job[-_]?title)[\"']?\s*[:=]",
+    re2_options(),
+)
+_SIBLING_REACH = 160
+
+
+def _person_siblings(lower: str, key_start: int, value_end: int) -> bool:
+    """Whether the object or record around a ``name`` field (up to its braces, within ``_SIBLING_REACH``
+    characters either side) has a key that describes a person: ``{"login": …, "name": …, "email": …}``."""
+    lo = max(0, key_start - _SIBLING_REACH)
+    hi = min(len(lower), value_end + _SIBLING_REACH)
+    opening = lower.rfind("{", lo, key_start)
+    closing = lower.find("}", value_end, hi)
+    window = lower[opening + 1 if opening >= 0 else lo : closing if closing >= 0 else hi]
+    return _PERSON_SIBLING.search(window) is not None
 
 
 def _split(line: str, delimiter: str) -> list[tuple[int, str]]:

@@ -60,9 +60,35 @@ def test_when_a_number_is_not_a_card_then_nothing_is_found(text: str) -> None:
     assert values(DETECTOR, text) == []
 
 
-def test_when_a_card_is_followed_by_another_number_then_only_the_card_is_found() -> None:
-    text = "ref 12 4111 1111 1111 1111 2024"
-    assert values(DETECTOR, text) == ["4111 1111 1111 1111"]
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ref 12 4111 1111 1111 1111 20245",  # another grouping after the card
+        "qty 2 4111 1111 1111 1111",  # a shorter number before it
+        "| 2 | 4111 1111 1111 1111 | 2024 |",  # table cells
+        "4111 1111 1111 1111, 2024",
+        "4111-1111-1111-1111 2024",  # another separator
+        "4111 1111 1111 1111 0",  # a stray digit after it is no longer group
+        "4111 1111 1111 1111 2024",  # one group after it: an expiry, a year
+        "4111 1111 1111 1111 12",
+    ],
+)
+def test_when_a_card_is_next_to_another_number_then_only_the_card_is_found(text: str) -> None:
+    assert values(DETECTOR, text) == ["4111 1111 1111 1111" if " 1111 1111" in text else "4111-1111-1111-1111"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tracking 9400 8260 1235 6763 6004 29",  # USPS, 22 digits in fours
+        "shipment 9400 8260 1235 6763 6004 2981",
+        "1234 4111 1111 1111 1111",  # the card-shaped part at the end
+        "acct 0000 4111 1111 1111 1111 00",  # a national account number written in fours (IBAN body)
+        "ref 4111-1111-1111-1111-2024-77",  # any separator, used throughout
+    ],
+)
+def test_when_a_card_is_only_part_of_an_evenly_grouped_longer_number_then_it_is_not_a_card(text: str) -> None:
+    assert values(DETECTOR, text) == []
 
 
 @pytest.mark.parametrize(

@@ -186,3 +186,35 @@ def test_when_a_text_has_no_cue_then_the_detector_is_not_run() -> None:
 )
 def test_when_a_chat_or_a_note_names_its_people_then_they_are_found(text: str, expected: list[str]) -> None:
     assert names(text) == expected
+
+
+def _scanned_names(text: str) -> list[str]:
+    return [text[f.start : f.end] for f in Scanner().scan(text) if f.type == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "app" is a word of a thing (a negative context word); the login beside the name outweighs it
+        '{"data":{"viewer":{"login":"app","name":"Dmitri Kovačević","email":"y.haddad@example.org"}}}',
+        '{"team": "core", "members": [{"username": "mjovanovic", "name": "Marek Jovanović"}]}',
+        "service: billing\nowner:\n  dob: 1990-04-02\n  name: Ana Silva\n",
+        '{"app": "crm", "user": {"name": "Wei Zhang", "avatar_url": "https://cdn.example.org/a/41.png"}}',
+        '{"project": "x", "lead": {"job_title": "Nurse", "name": "Folake Okafor"}}',
+    ],
+)
+def test_when_a_bare_name_field_has_keys_of_a_person_beside_it_then_it_is_a_name(text: str) -> None:
+    assert len(_scanned_names(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"product": {"name": "Widget Pro", "sku": "A-1", "login_required": true}}',
+        # a person's key in another object does not describe this one
+        '{"owner": {"login": "app"}, "repo": {"project name": "Northwind Portal", "stars": 12}}',
+        '{"owner": {"login": "octo"}, "service": {"name": "Northwind Portal", "port": 8080}}',
+    ],
+)
+def test_when_a_bare_name_field_has_no_person_key_in_its_object_then_it_is_not_a_name(text: str) -> None:
+    assert _scanned_names(text) == []
