@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from clearance.admin.approvals import ApprovalsApi
+from clearance.admin.approvals import APPROVALS_API, ApprovalsApi
 from clearance.admin.records import RecordsApi
 from clearance.admin.reveal import RevealApi
 from clearance.approvals.notifiers import Notifications
@@ -209,7 +209,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
+    app[APPROVALS_API] = ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify)
+    app[APPROVALS_API].register(app.router)
     RecordsApi(records_engine, policy, authenticate).register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)

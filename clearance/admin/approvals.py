@@ -21,6 +21,10 @@ Every reason given here (an approver's, a reviewer's, a requester's when cancell
 stored (``redact``: every finding to its type, as the requester's ``X-Clearance-Reason`` is): the requester, other
 approvers and the notifiers read it, and none of them may read a raw value an approver pasted into it.
 
+Every route is an operation of ``ApprovalsApi`` (``list_approvals``, ``get_approval``, ``approve``, ``deny``,
+``cancel``, ``acknowledge``) that takes the caller's ``Identity`` and does every check itself; the console calls the
+same operations with its signed-in user's identity (``APPROVALS_API`` on the app).
+
 Callers authenticate exactly as for model requests (the gateway's authenticator: an OIDC token or a ``clr_`` key);
 an anonymous caller gets 401, a caller the policy gives no role 403. Errors are in the data path's OpenAI shape.
 """
@@ -30,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, get_args
 
@@ -196,7 +200,14 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalsApi:
-    """The handlers, bound to the gateway's store, policy, authenticator and clock (tests pass their own clock)."""
+    """The approvals' operations, bound to the gateway's store, policy, authenticator and clock (tests pass their
+    own clock), and the HTTP handlers that call them.
+
+    Each operation takes the caller's ``Identity`` (already authenticated; ``Identity.anonymous()`` where the
+    console runs without auth on loopback) and typed arguments, does every role check itself and returns a resource
+    or raises a ``ClearanceError``: the admin API's handlers and the console call the very same operations, so
+    there is one path to the approvals, one set of rules. The HTTP handlers only read the request, authenticate
+    (``signed_in``: the API refuses anonymous callers), call the operation and serialise."""
 
     store: ApprovalStore
     policy: PolicyHolder
@@ -207,28 +218,10 @@ class ApprovalsApi:
     notify: Notify = notify_nobody
     """Tells the notifiers of a decision or a cancellation (``clearance.approvals.notifiers.Notifications``)."""
 
-    def register(self, router: web.UrlDispatcher) -> None:
-        router.add_get(f"{PREFIX}/openapi.json", _openapi)
-        router.add_get(f"{PREFIX}/approvals", self._answering(self.list))
-        router.add_get(f"{PREFIX}/approvals/{{id}}", self._answering(self.show))
-        router.add_delete(f"{PREFIX}/approvals/{{id}}", self._answering(self.cancel))
-        router.add_post(f"{PREFIX}/approvals/{{id}}/approve", self._answering(self.approve))
-        router.add_post(f"{PREFIX}/approvals/{{id}}/deny", self._answering(self.deny))
-        router.add_post(f"{PREFIX}/approvals/{{id}}/acknowledge", self._answering(self.acknowledge))
+    # -- operations ----------------------------------------------------------------------------------------------
 
-    def _answering(
-        self, handler: Callable[[web.Request, Caller], Awaitable[web.Response]]
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def answer(request: web.Request) -> web.Response:
-            try:
-                return await handler(request, await self._caller(request))
-            except ClearanceError as error:
-                return error_response(error)
-
-        return answer
-
-    async def _caller(self, request: web.Request) -> Caller:
-        identity = await signed_in(self.authenticate, request)
+    def caller(self, identity: Identity) -> Caller:
+        """The identity with its roles; ``role_required`` (403) when the policy gives it none."""
         roles = self.policy.policy.roles(identity)
         if not roles:
             raise PermissionDenied(
@@ -237,29 +230,14 @@ class ApprovalsApi:
             )
         return Caller(identity, roles)
 
-    async def _visible(self, request: web.Request, caller: Caller) -> ApprovalRequest:
-        # the same answer whether it does not exist or is not the caller's to see
-        unseen = ApprovalNotFound("there is no approval with this id that you may see: check the id")
-        if not is_approval_id(request.match_info["id"]):
-            raise unseen
-        try:
-            approval = await asyncio.to_thread(self.store.get, request.match_info["id"])
-        except ApprovalNotFound:
-            raise unseen from None
-        if not caller.may_see(approval):
-            raise unseen
-        return approval
-
-    async def _reason(self, request: web.Request) -> str:
-        """The body's reason, redacted: it is stored, shown to the requester and approvers, and notified."""
-        reason = (await _decision(request)).reason
-        return self.redact(reason) if reason.strip() else reason
-
-    async def list(self, request: web.Request, caller: Caller) -> web.Response:
-        state = _state(request.query.get("state"))
-        review = _review(request.query.get("review"))
-        limit = _limit(request.query.get("limit"))
-        cursor = request.query.get("cursor")
+    async def list_approvals(self, identity: Identity, query: Mapping[str, str]) -> ApprovalPage:
+        """What ``identity`` may see, newest first: ``state``, ``review``, ``limit`` and ``cursor`` as the API's
+        query string has them (400 for a wrong one)."""
+        caller = self.caller(identity)
+        state = _state(query.get("state"))
+        review = _review(query.get("review"))
+        limit = _limit(query.get("limit"))
+        cursor = query.get("cursor")
         after = None if cursor is None else decode_cursor(cursor)
         now = self.clock()
         # pending and approved are stored states that may have lapsed: fetched by stored state, then those whose
@@ -271,9 +249,9 @@ class ApprovalsApi:
         elif caller.approver:
             queries.append({"approver_groups": caller.identity.groups})
         found: dict[str, ApprovalRequest] = {}
-        for query in queries:
+        for where in queries:
             for approval in await asyncio.to_thread(
-                self.store.list, state=stored, review=review, limit=limit + 1, after=after, **query
+                self.store.list, state=stored, review=review, limit=limit + 1, after=after, **where
             ):
                 found[approval.id] = approval
         merged = sorted(found.values(), key=_order)[: limit + 1]
@@ -282,62 +260,136 @@ class ApprovalsApi:
         if state is not None:  # the state shown, lapse included (a page may so hold fewer than limit)
             data = [resource for resource in data if resource.state == state]
         next_cursor = encode_cursor(page[-1]) if len(merged) > limit else None
-        return _json(ApprovalPage(data=data, next_cursor=next_cursor))
+        return ApprovalPage(data=data, next_cursor=next_cursor)
 
-    async def show(self, request: web.Request, caller: Caller) -> web.Response:
-        return _json(ApprovalResource.of(await self._visible(request, caller), now=self.clock()))
+    async def get_approval(self, identity: Identity, approval_id: str) -> ApprovalResource:
+        """One approval ``identity`` may see (404 for any other, as for one that does not exist)."""
+        return ApprovalResource.of(await self._visible(self.caller(identity), approval_id), now=self.clock())
 
-    async def approve(self, request: web.Request, caller: Caller) -> web.Response:
-        return await self._decide(request, caller, approve)
+    async def approve(self, identity: Identity, approval_id: str, reason: str = "") -> ApprovalResource:
+        """One approval by ``identity`` (the approver role, a member of its groups, not its requester, once)."""
+        return await self._decide(self.caller(identity), approval_id, reason, approve)
 
-    async def deny(self, request: web.Request, caller: Caller) -> web.Response:
-        return await self._decide(request, caller, deny)
+    async def deny(self, identity: Identity, approval_id: str, reason: str = "") -> ApprovalResource:
+        """A denial by ``identity`` (the approver role, a member of its groups, not its requester)."""
+        return await self._decide(self.caller(identity), approval_id, reason, deny)
 
-    async def _decide(
-        self, request: web.Request, caller: Caller, decide: Callable[..., ApprovalRequest]
-    ) -> web.Response:
-        if not caller.approver:
-            raise PermissionDenied(
-                "deciding approvals needs the approver role: ask for it in the policy's clearances",
-                code="approver_role_required",
-            )
-        await self._visible(request, caller)
-        reason = await self._reason(request)
+    async def cancel(self, identity: Identity, approval_id: str, reason: str = "") -> ApprovalResource:
+        """Its requester withdraws a pending approval."""
+        caller = self.caller(identity)
+        await self._visible(caller, approval_id)
+        kept = self._redacted(reason)
         now = self.clock()
         approval = await asyncio.to_thread(
-            self.store.apply, request.match_info["id"], lambda a: decide(a, caller.identity, reason, now=now)
+            self.store.apply, approval_id, lambda a: cancel(a, caller.identity, kept, now=now)
         )
-        if approval.state in ("approved", "denied"):  # not an approval that still needs others
-            self.notify(approval.state, approval)
-        return _json(ApprovalResource.of(approval, now=now))
+        self.notify("cancelled", approval)
+        return ApprovalResource.of(approval, now=now)
 
-    async def acknowledge(self, request: web.Request, caller: Caller) -> web.Response:
+    async def acknowledge(self, identity: Identity, approval_id: str, reason: str = "") -> ApprovalResource:
+        """An auditor, or an approver of its groups, reviews a break-glass approval (never its requester)."""
+        caller = self.caller(identity)
         if not (caller.auditor or caller.approver):
             raise PermissionDenied(
                 "acknowledging a break-glass approval needs the auditor or approver role: ask for one in the "
                 "policy's clearances",
                 code="reviewer_role_required",
             )
-        await self._visible(request, caller)
-        reason = await self._reason(request)
+        await self._visible(caller, approval_id)
+        kept = self._redacted(reason)
         now = self.clock()
         approval = await asyncio.to_thread(
             self.store.apply,
-            request.match_info["id"],
-            lambda a: acknowledge(a, caller.identity, reason, now=now, auditor=caller.auditor),
+            approval_id,
+            lambda a: acknowledge(a, caller.identity, kept, now=now, auditor=caller.auditor),
         )
-        return _json(ApprovalResource.of(approval, now=now))
+        return ApprovalResource.of(approval, now=now)
 
-    async def cancel(self, request: web.Request, caller: Caller) -> web.Response:
-        await self._visible(request, caller)
-        reason = await self._reason(request)
+    async def _visible(self, caller: Caller, approval_id: str) -> ApprovalRequest:
+        # the same answer whether it does not exist or is not the caller's to see
+        unseen = ApprovalNotFound("there is no approval with this id that you may see: check the id")
+        if not is_approval_id(approval_id):
+            raise unseen
+        try:
+            approval = await asyncio.to_thread(self.store.get, approval_id)
+        except ApprovalNotFound:
+            raise unseen from None
+        if not caller.may_see(approval):
+            raise unseen
+        return approval
+
+    def _redacted(self, reason: str) -> str:
+        """The reason as stored: it is shown to the requester and approvers, and notified, so every finding in it is
+        redacted; one longer than a reason may be is refused before it is scanned."""
+        if len(reason) > MAX_REASON_CHARS and len(reason.strip()) > MAX_REASON_CHARS:
+            raise InvalidRequest(
+                f"the reason is too long; keep it to {MAX_REASON_CHARS} characters",
+                code="reason_too_long",
+                param="reason",
+            )
+        return self.redact(reason) if reason.strip() else reason
+
+    async def _decide(
+        self, caller: Caller, approval_id: str, reason: str, decide: Callable[..., ApprovalRequest]
+    ) -> ApprovalResource:
+        if not caller.approver:
+            raise PermissionDenied(
+                "deciding approvals needs the approver role: ask for it in the policy's clearances",
+                code="approver_role_required",
+            )
+        await self._visible(caller, approval_id)
+        kept = self._redacted(reason)
         now = self.clock()
         approval = await asyncio.to_thread(
-            self.store.apply, request.match_info["id"], lambda a: cancel(a, caller.identity, reason, now=now)
+            self.store.apply, approval_id, lambda a: decide(a, caller.identity, kept, now=now)
         )
-        self.notify("cancelled", approval)
-        return _json(ApprovalResource.of(approval, now=now))
+        if approval.state in ("approved", "denied"):  # not an approval that still needs others
+            self.notify(approval.state, approval)
+        return ApprovalResource.of(approval, now=now)
+
+    # -- HTTP ----------------------------------------------------------------------------------------------------
+
+    def register(self, router: web.UrlDispatcher) -> None:
+        router.add_get(f"{PREFIX}/openapi.json", _openapi)
+        router.add_get(f"{PREFIX}/approvals", self._answering(self._list))
+        router.add_get(f"{PREFIX}/approvals/{{id}}", self._answering(self._show))
+        router.add_delete(f"{PREFIX}/approvals/{{id}}", self._answering(self._deciding(self.cancel)))
+        router.add_post(f"{PREFIX}/approvals/{{id}}/approve", self._answering(self._deciding(self.approve)))
+        router.add_post(f"{PREFIX}/approvals/{{id}}/deny", self._answering(self._deciding(self.deny)))
+        router.add_post(f"{PREFIX}/approvals/{{id}}/acknowledge", self._answering(self._deciding(self.acknowledge)))
+
+    def _answering(
+        self, handler: Callable[[web.Request, Identity], Awaitable[BaseModel]]
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def answer(request: web.Request) -> web.Response:
+            try:
+                return _json(await handler(request, await signed_in(self.authenticate, request)))
+            except ClearanceError as error:
+                return error_response(error)
+
+        return answer
+
+    async def _list(self, request: web.Request, identity: Identity) -> ApprovalPage:
+        return await self.list_approvals(identity, request.query)
+
+    async def _show(self, request: web.Request, identity: Identity) -> ApprovalResource:
+        return await self.get_approval(identity, request.match_info["id"])
+
+    @staticmethod
+    def _deciding(
+        operation: Callable[[Identity, str, str], Awaitable[ApprovalResource]],
+    ) -> Callable[[web.Request, Identity], Awaitable[ApprovalResource]]:
+        """A handler for an operation on one approval with a ``{"reason": ...}`` body."""
+
+        async def handle(request: web.Request, identity: Identity) -> ApprovalResource:
+            return await operation(identity, request.match_info["id"], (await _decision(request)).reason)
+
+        return handle
 
 
 async def _openapi(_request: web.Request) -> web.Response:
     return web.Response(body=orjson.dumps(openapi_document()), content_type=JSON_CONTENT_TYPE)
+
+
+APPROVALS_API: Final = web.AppKey("approvals_api", ApprovalsApi)
+"""The app's ``ApprovalsApi``: the console calls its operations."""

@@ -18,12 +18,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from clearance.admin.approvals import decode_cursor, encode_cursor
+from clearance.admin.approvals import APPROVALS_API, decode_cursor, encode_cursor
 from clearance.app import NOTIFICATIONS, create_app
 from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.approvals.lifecycle import deny
 from clearance.approvals.model import MAX_REASON_CHARS
-from clearance.exceptions import InvalidRequest
+from clearance.exceptions import InvalidRequest, PermissionDenied
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.admin.gateway import People, admin_config
@@ -529,3 +529,35 @@ async def test_when_a_cursor_is_forged_then_the_page_still_holds_only_what_the_c
         status, page = await admin.call("GET", f"{API}?cursor={cursor}", "sam")
         assert status == 200
         assert set(ids(page)) <= {sams.id}
+
+
+# -- the operations, as the console calls them: an identity, no HTTP ----------------------------------------------
+
+
+async def test_when_the_operations_are_called_with_an_identity_then_they_apply_the_api_s_rules(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    app = create_app(admin_config(tmp_path, fake_upstream.base_url))
+    api = app[APPROVALS_API]
+    api.store.create_tables()
+    people = People(api.store)
+    held, other = people.approval("sam"), people.approval("sam")
+    alice, sam = Identity("alice", groups=("security",)), Identity("sam", groups=("engineering",))
+    try:
+        with pytest.raises(PermissionDenied) as anonymous:  # the policy gives an anonymous caller no role here
+            await api.list_approvals(Identity.anonymous(), {})
+        assert anonymous.value.code == "role_required"
+        with pytest.raises(PermissionDenied) as no_approver:
+            await api.approve(sam, held.id, "mine")
+        assert no_approver.value.code == "approver_role_required"
+        with pytest.raises(InvalidRequest) as too_long:
+            await api.deny(alice, held.id, "x" * (MAX_REASON_CHARS + 1))
+        assert too_long.value.code == "reason_too_long"
+        page = await api.list_approvals(alice, {"state": "pending", "limit": "1"})
+        assert len(page.data) == 1 and page.next_cursor is not None
+        approved = await api.approve(alice, held.id, f"card {CARD}")
+        assert (approved.state, approved.history[-1].reason) == ("approved", "card [CREDIT_CARD]")
+        cancelled = await api.cancel(sam, other.id)
+        assert (await api.get_approval(alice, other.id)).state == cancelled.state == "cancelled"
+    finally:
+        api.store.close()
