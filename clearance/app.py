@@ -202,6 +202,11 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
 
     app.cleanup_ctx.append(lifespan)
 
+    async def end_event_streams(_app: web.Application) -> None:
+        signals.close()  # on shutdown, before the server waits for its handlers: the event streams end
+
+    app.on_shutdown.append(end_event_streams)
+
     for endpoint in MODEL_ENDPOINTS:
         app.router.add_post(endpoint.path, pipeline.handler(endpoint))
     app.router.add_get("/v1/models", _list_models)
@@ -209,7 +214,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    app[APPROVALS_API] = ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify)
+    app[APPROVALS_API] = ApprovalsApi(
+        approvals, policy, authenticate, clock, inspector.redact, notifications.notify, signals=signals
+    )
     app[APPROVALS_API].register(app.router)
     RecordsApi(records_engine, policy, authenticate).register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)

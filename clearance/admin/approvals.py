@@ -10,6 +10,13 @@
 - ``POST /admin/v1/approvals/{id}/approve`` and ``/deny`` with ``{"reason": "..."}``: the ``approver`` role is
   needed to ask; who may decide what (a member of the approver groups, never the requester, each once) is the
   lifecycle's rule (``clearance.approvals.lifecycle``), applied atomically by the store.
+- ``GET /admin/v1/approvals/events``: Server-Sent Events (``text/event-stream``), one per change of an approval the
+  caller may see (``created``, ``approved_step``, ``approved``, ``denied``, ``cancelled``, ``expired``,
+  ``escalated``, ``used``, ``break_glass``, ``acknowledged``: the event's name), its data the approval resource as
+  JSON, read from the store as ``GET /admin/v1/approvals/{id}`` would answer; a comment every ``HEARTBEAT_SECONDS``,
+  ``retry:`` first. The changes come from ``clearance.approvals.signals`` (this process, and other instances' through
+  PostgreSQL's ``LISTEN``). At most ``MAX_STREAMS_PER_CALLER`` open per subject (429 ``too_many_streams``); every
+  stream ends when the gateway shuts down.
 - ``DELETE /admin/v1/approvals/{id}``: the requester cancels a pending request.
 - ``POST /admin/v1/approvals/{id}/acknowledge`` with ``{"reason": "..."}``: an auditor, or an approver of its
   groups, reviews a break-glass approval (never its requester); ``?review=pending`` lists those still to review.
@@ -22,8 +29,8 @@ stored (``redact``: every finding to its type, as the requester's ``X-Clearance-
 approvers and the notifiers read it, and none of them may read a raw value an approver pasted into it.
 
 Every route is an operation of ``ApprovalsApi`` (``list_approvals``, ``get_approval``, ``approve``, ``deny``,
-``cancel``, ``acknowledge``) that takes the caller's ``Identity`` and does every check itself; the console calls the
-same operations with its signed-in user's identity (``APPROVALS_API`` on the app).
+``cancel``, ``acknowledge``, ``events``) that takes the caller's ``Identity`` and does every check itself; the
+console calls the same operations with its signed-in user's identity (``APPROVALS_API`` on the app).
 
 Callers authenticate exactly as for model requests (the gateway's authenticator: an OIDC token or a ``clr_`` key);
 an anonymous caller gets 401, a caller the policy gives no role 403. Errors are in the data path's OpenAI shape.
@@ -34,8 +41,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Final, get_args
 
 import orjson
@@ -54,6 +62,7 @@ from clearance.admin.resources import (
 from clearance.approvals.lifecycle import acknowledge, approve, cancel, deny, is_approval_id
 from clearance.approvals.model import MAX_REASON_CHARS, ApprovalRequest, ApprovalState, ReviewState
 from clearance.approvals.notifiers import Notify, notify_nobody
+from clearance.approvals.signals import ANY, CLOSED, ApprovalSignals, Feed
 from clearance.approvals.store import ApprovalStore
 from clearance.exceptions import (
     ApprovalNotFound,
@@ -62,6 +71,7 @@ from clearance.exceptions import (
     InvalidRequest,
     PayloadTooLarge,
     PermissionDenied,
+    TooManyStreams,
 )
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
@@ -75,6 +85,16 @@ MAX_DECISION_BYTES: Final = 16 * 1024
 """The largest body a decision, a cancellation or an acknowledgement may have (a reason is 500 characters)."""
 DECISION_BODY_TIMEOUT: Final = 30.0
 """Seconds such a body has to arrive."""
+HEARTBEAT_SECONDS: Final = 15.0
+"""An event stream sends a comment this often when nothing changes, so proxies keep it open and a client that went
+away is noticed (its write fails)."""
+RETRY_MILLISECONDS: Final = 3_000
+"""The ``retry:`` an event stream announces: how long a browser's ``EventSource`` waits before it reconnects."""
+MAX_STREAMS_PER_CALLER: Final = 4
+"""Event streams one subject may hold open on one instance (a few console tabs); beyond, 429 ``too_many_streams``."""
+MAX_REMEMBERED: Final = 1_000
+"""Approvals an event stream remembers the last sent version of, so that a repeated signal sends nothing."""
+EVENT_STREAM_TYPE: Final = "text/event-stream"
 STATES: Final = frozenset(get_args(ApprovalState))
 REVIEWS: Final = frozenset(get_args(ReviewState))
 
@@ -198,6 +218,105 @@ class Caller:
         return self.auditor or _is_requester(approval, self.identity) or self.may_decide(approval)
 
 
+def change_of(approval: ApprovalResource) -> str:
+    """What the approval's latest change was: ``created``, ``approved_step`` (one approval of several),
+    ``approved``, ``denied``, ``cancelled``, ``expired``, ``escalated``, ``used``, ``break_glass`` (granted by its
+    requester) or ``acknowledged`` (a break-glass reviewed)."""
+    last = approval.history[-1]
+    if approval.state == "expired":  # recorded, or lapsed and not recorded yet
+        return "expired"
+    if approval.review == "acknowledged" and approval.reviewed_at == last.at and approval.reviewed_by == last.actor:
+        return "acknowledged"
+    if approval.break_glass and len(approval.history) == 2:
+        return "break_glass"
+    if len(approval.history) == 1:
+        return "created"
+    if last.state == "pending":
+        escalated = approval.escalated_at == last.at and last.actor == "system"
+        return "escalated" if escalated else "approved_step"
+    return last.state
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalEvent:
+    """One change of an approval the stream's caller may see, with the approval as it is after it."""
+
+    change: str
+    """``change_of(approval)``: the event's name."""
+    approval: ApprovalResource
+
+    def sse(self) -> bytes:
+        """As a Server-Sent Event: its name, and the approval resource as JSON on one data line."""
+        return b"event: " + self.change.encode() + b"\ndata: " + self.approval.model_dump_json().encode() + b"\n\n"
+
+
+class ApprovalEvents:
+    """An open stream of ``ApprovalEvent``s for one caller (``ApprovalsApi.events``). Enter it (``async with``:
+    that takes one of the caller's ``MAX_STREAMS_PER_CALLER`` slots, or raises ``TooManyStreams``), then iterate:
+    each change of an approval the caller may see comes once, and None when ``heartbeat`` seconds passed without
+    one. The iteration ends when the gateway stops (the signals close) or the caller loses their role."""
+
+    def __init__(self, api: ApprovalsApi, caller: Caller, heartbeat: float) -> None:
+        self._api = api
+        self._caller = caller
+        self._heartbeat = heartbeat
+        self._feeding: AbstractContextManager[Feed] | None = None
+        self._feed: Feed | None = None
+        self._opened_at = 0.0
+
+    async def __aenter__(self) -> ApprovalEvents:
+        self._api._take_stream(self._caller)
+        self._feeding = self._api.signals.feed()
+        self._feed = self._feeding.__enter__()  # from now on, no change is missed
+        self._opened_at = self._api.clock()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._feeding is not None:
+            self._feeding.__exit__(None, None, None)
+            self._feeding = self._feed = None
+            self._api._give_stream(self._caller)
+
+    def __aiter__(self) -> AsyncIterator[ApprovalEvent | None]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[ApprovalEvent | None]:
+        if self._feed is None:
+            raise RuntimeError("enter the stream (async with) before reading it")
+        sent: dict[str, tuple[int, str, str | None]] = {}
+        while True:
+            item = await self._feed.next(self._heartbeat)
+            if item is None:
+                yield None
+                continue
+            if item == CLOSED:
+                return
+            try:
+                changed = await self._read(item)
+            except PermissionDenied:  # the policy took the caller's role away meanwhile
+                return
+            for approval in changed:
+                version = (len(approval.history), approval.state, approval.review)
+                if sent.get(approval.id) == version:
+                    continue  # the same change signalled twice (in process and by NOTIFY), or a spurious signal
+                if item == ANY and approval.id not in sent and approval.created_at < self._opened_at:
+                    continue  # read again after a lost notification: only what may be new to this stream
+                sent.pop(approval.id, None)
+                sent[approval.id] = version
+                if len(sent) > MAX_REMEMBERED:
+                    del sent[next(iter(sent))]
+                yield ApprovalEvent(change_of(approval), approval)
+
+    async def _read(self, item: str) -> list[ApprovalResource]:
+        identity = self._caller.identity
+        if item == ANY:  # a notification may have been lost: the latest the caller may see
+            return (await self._api.list_approvals(identity, {"limit": str(MAX_PAGE_SIZE)})).data
+        try:
+            return [await self._api.get_approval(identity, item)]
+        except ApprovalNotFound:  # not one the caller may see
+            return []
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalsApi:
     """The approvals' operations, bound to the gateway's store, policy, authenticator and clock (tests pass their
@@ -217,6 +336,11 @@ class ApprovalsApi:
     """Every finding in a reason redacted to its type (``clearance.enforce.inspector.Inspector.redact``)."""
     notify: Notify = notify_nobody
     """Tells the notifiers of a decision or a cancellation (``clearance.approvals.notifiers.Notifications``)."""
+    signals: ApprovalSignals = field(default_factory=ApprovalSignals)
+    """Every change the store commits (and, on PostgreSQL, other instances'): what event streams follow."""
+    max_streams: int = MAX_STREAMS_PER_CALLER
+    _streams: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    """Open event streams per subject (touched in the event loop only)."""
 
     # -- operations ----------------------------------------------------------------------------------------------
 
@@ -305,6 +429,29 @@ class ApprovalsApi:
         )
         return ApprovalResource.of(approval, now=now)
 
+    def events(self, identity: Identity, *, heartbeat: float = HEARTBEAT_SECONDS) -> ApprovalEvents:
+        """The changes of the approvals ``identity`` may see, from now on: ``async with api.events(who) as events:
+        async for event in events: ...`` (None: ``heartbeat`` seconds without a change). Each event is read from the
+        store as the caller may see it: it never says more than ``get_approval`` would."""
+        return ApprovalEvents(self, self.caller(identity), heartbeat)
+
+    def _take_stream(self, caller: Caller) -> None:
+        subject = caller.identity.subject
+        if self._streams.get(subject, 0) >= self.max_streams:
+            raise TooManyStreams(
+                f"you hold {self.max_streams} approval event streams open already: close one (a console tab) first",
+                details={"max_streams": self.max_streams},
+            )
+        self._streams[subject] = self._streams.get(subject, 0) + 1
+
+    def _give_stream(self, caller: Caller) -> None:
+        subject = caller.identity.subject
+        left = self._streams.get(subject, 1) - 1
+        if left > 0:
+            self._streams[subject] = left
+        else:
+            self._streams.pop(subject, None)
+
     async def _visible(self, caller: Caller, approval_id: str) -> ApprovalRequest:
         # the same answer whether it does not exist or is not the caller's to see
         unseen = ApprovalNotFound("there is no approval with this id that you may see: check the id")
@@ -352,6 +499,7 @@ class ApprovalsApi:
     def register(self, router: web.UrlDispatcher) -> None:
         router.add_get(f"{PREFIX}/openapi.json", _openapi)
         router.add_get(f"{PREFIX}/approvals", self._answering(self._list))
+        router.add_get(f"{PREFIX}/approvals/events", self._event_stream)  # before {id}: events is no id
         router.add_get(f"{PREFIX}/approvals/{{id}}", self._answering(self._show))
         router.add_delete(f"{PREFIX}/approvals/{{id}}", self._answering(self._deciding(self.cancel)))
         router.add_post(f"{PREFIX}/approvals/{{id}}/approve", self._answering(self._deciding(self.approve)))
@@ -369,6 +517,13 @@ class ApprovalsApi:
 
         return answer
 
+    async def _event_stream(self, request: web.Request) -> web.StreamResponse:
+        try:
+            async with self.events(await signed_in(self.authenticate, request)) as events:
+                return await stream_events(request, events)
+        except ClearanceError as error:
+            return error_response(error)
+
     async def _list(self, request: web.Request, identity: Identity) -> ApprovalPage:
         return await self.list_approvals(identity, request.query)
 
@@ -385,6 +540,21 @@ class ApprovalsApi:
             return await operation(identity, request.match_info["id"], (await _decision(request)).reason)
 
         return handle
+
+
+async def stream_events(request: web.Request, events: ApprovalEvents) -> web.StreamResponse:
+    """Send ``events`` as Server-Sent Events until they end or the client goes away: ``retry:`` first, each event,
+    and a comment line as the heartbeat."""
+    response = web.StreamResponse(headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.content_type = EVENT_STREAM_TYPE
+    await response.prepare(request)
+    try:
+        await response.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
+        async for event in events:
+            await response.write(b": heartbeat\n\n" if event is None else event.sse())
+    except ConnectionResetError:  # the client went away: its slot is given back as the stream closes
+        pass
+    return response
 
 
 async def _openapi(_request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ import base64
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from clearance.admin.approvals import APPROVALS_API, decode_cursor, encode_cursor
+from clearance.admin.approvals import (
+    APPROVALS_API,
+    MAX_STREAMS_PER_CALLER,
+    RETRY_MILLISECONDS,
+    decode_cursor,
+    encode_cursor,
+)
 from clearance.app import NOTIFICATIONS, create_app
 from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.approvals.lifecycle import deny
@@ -561,3 +568,166 @@ async def test_when_the_operations_are_called_with_an_identity_then_they_apply_t
         assert (await api.get_approval(alice, other.id)).state == cancelled.state == "cancelled"
     finally:
         api.store.close()
+
+
+# -- live events: GET /admin/v1/approvals/events ----------------------------------------------------------------
+
+Event = tuple[str, dict[str, Any]]
+
+
+class EventReader:
+    """An open event stream, read line by line; every wait is bounded."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.comments = 0
+
+    async def opened(self) -> None:
+        """Past the ``retry:`` the stream starts with: from here on, no change is missed."""
+        assert await self._line() == f"retry: {RETRY_MILLISECONDS}"
+
+    async def _line(self) -> str | None:
+        async with asyncio.timeout(BOUND):
+            raw = await self.response.content.readline()
+        return raw.decode().rstrip("\n") if raw else None
+
+    async def next(self) -> Event | None:
+        """The next event; None when the stream ended."""
+        name = None
+        for _ in range(100):
+            line = await self._line()
+            if line is None:
+                return None
+            if line.startswith(":"):
+                self.comments += 1
+            elif line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                assert name is not None
+                return name, orjson.loads(line.removeprefix("data: "))
+        raise AssertionError("no event in 100 lines")
+
+
+BOUND = 20.0
+"""Seconds any one wait for the stream may take before the test fails."""
+
+
+@asynccontextmanager
+async def events_of(admin: Admin, who: str) -> AsyncIterator[EventReader]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(admin.url + API + "/events", headers=admin.people.headers(who)) as response,
+    ):
+        assert response.status == 200
+        assert response.content_type == "text/event-stream"
+        reader = EventReader(response)
+        await reader.opened()
+        yield reader
+
+
+async def test_when_approvals_change_then_the_stream_sends_each_change_the_caller_may_see(admin: Admin) -> None:
+    async with events_of(admin, "alice") as alice, events_of(admin, "eve") as eve:
+        theirs = admin.people.approval("sam", approvers=("ops",))  # not alice's to see, nor eve's
+        held = admin.people.approval("sam", needed=2)
+        assert await alice.next() == ("created", (await admin.call("GET", f"{API}/{held.id}", "alice"))[1])
+        assert (await admin.call("POST", f"{API}/{held.id}/approve", "alice", json={"reason": "one"}))[0] == 200
+        step = await alice.next()
+        assert step is not None and (step[0], step[1]["approvals_given"]) == ("approved_step", 1)
+        assert (await admin.call("POST", f"{API}/{held.id}/deny", "bob", json={"reason": "no"}))[0] == 200
+        denied = await alice.next()
+        assert denied is not None and (denied[0], denied[1]["state"], denied[1]["id"]) == ("denied", "denied", held.id)
+        evess = admin.people.approval("eve")
+        first = await eve.next()  # nothing of sam's came before her own
+        assert first is not None and (first[0], first[1]["id"]) == ("created", evess.id)
+        assert (await admin.call("DELETE", f"{API}/{evess.id}", "eve"))[0] == 200
+        cancelled = await eve.next()
+        assert cancelled is not None and (cancelled[0], cancelled[1]["state"]) == ("cancelled", "cancelled")
+        later = await alice.next()
+        assert later is not None and later[1]["id"] == evess.id  # alice decides eve's: security approves it
+        assert theirs.id not in {held.id, evess.id}
+        assert "ghp_" not in orjson.dumps(step[1]).decode()  # the resource: the preview is masked
+
+
+async def test_when_a_caller_opens_more_streams_than_allowed_then_the_next_is_a_429(admin: Admin) -> None:
+    async with AsyncExitStack() as streams:
+        for _ in range(MAX_STREAMS_PER_CALLER):
+            await streams.enter_async_context(events_of(admin, "sam"))
+        status, body = await admin.call("GET", API + "/events", "sam")
+        assert (status, body["error"]["code"]) == (429, "too_many_streams")
+        async with events_of(admin, "eve"):  # another caller's streams are their own
+            pass
+    async with events_of(admin, "sam"):  # closed streams give their slots back
+        pass
+
+
+async def test_when_a_stream_is_asked_without_credentials_or_role_then_it_is_refused(admin: Admin) -> None:
+    assert (await admin.call("GET", API + "/events"))[0] == 401
+    status, body = await admin.call("GET", API + "/events", "nobody")
+    assert (status, body["error"]["code"]) == (403, "role_required")
+
+
+async def test_when_the_gateway_stops_then_open_streams_end_and_no_task_is_left(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    before = asyncio.all_tasks()
+    config = admin_config(tmp_path, fake_upstream.base_url)
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    admin = Admin(str(server.make_url("")).rstrip("/"), People.enrol(server.app, config.database.url))
+    async with events_of(admin, "alice") as stream:
+        await server.close()
+        assert await stream.next() is None  # ended, not cut off by a timeout
+    assert server.app[APPROVALS_API].signals.feeds == 0
+    left = {t for t in asyncio.all_tasks() - before if not t.done() and t is not asyncio.current_task()}
+    assert left == set()
+
+
+async def test_when_nothing_changes_then_the_stream_sends_heartbeats_and_a_repeat_sends_nothing(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    app = create_app(admin_config(tmp_path, fake_upstream.base_url))
+    api = app[APPROVALS_API]
+    api.store.create_tables()
+    people = People(api.store)
+    alice = Identity("alice", groups=("security",))
+    try:
+        async with api.events(alice, heartbeat=0) as events:
+            stream = aiter(events)
+            assert await anext(stream) is None  # no change: a heartbeat
+            held = people.approval("sam")
+            api.signals.publish(held.id)  # the same change again (as NOTIFY brings it on PostgreSQL)
+            api.signals.publish("apr_" + "n" * 32)  # an id that is not there
+            await asyncio.sleep(0)  # the signals are handed to the stream's loop
+            created = await anext(stream)
+            assert created is not None and (created.change, created.approval.id) == ("created", held.id)
+            assert await anext(stream) is None  # the repeat and the unknown id sent nothing
+            api.signals.close()
+            await asyncio.sleep(0)
+            assert [event async for event in stream] == []
+        assert api.signals.feeds == 0
+        with pytest.raises(PermissionDenied):
+            api.events(Identity("nobody", groups=("finance",)))
+    finally:
+        api.store.close()
+
+
+@pytest.mark.postgres
+async def test_when_another_instance_decides_then_this_instance_s_stream_shows_it(
+    tmp_path: Path, fake_upstream: FakeUpstream, postgres_url: str
+) -> None:
+    config = admin_config(tmp_path, fake_upstream.base_url, postgres_url)
+    here, there = (TestServer(create_app(config), host="127.0.0.1") for _ in range(2))
+    await here.start_server()
+    await there.start_server()
+    try:
+        admin_here = Admin(str(here.make_url("")).rstrip("/"), People.enrol(here.app, config.database.url))
+        admin_there = Admin(str(there.make_url("")).rstrip("/"), admin_here.people)
+        async with events_of(admin_here, "alice") as stream:
+            held = admin_here.people.approval("sam")
+            assert (await stream.next() or ("", {}))[0] == "created"
+            assert (await admin_there.call("POST", f"{API}/{held.id}/approve", "alice", json={}))[0] == 200
+            approved = await stream.next()
+            assert approved is not None and (approved[0], approved[1]["id"]) == ("approved", held.id)
+    finally:
+        await there.close()
+        await here.close()
