@@ -26,7 +26,7 @@ from typing import Literal
 
 from clearance.approvals.config import EVENT_KINDS, EventKind, RetryConfig
 from clearance.approvals.model import ApprovalRequest
-from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, Notifier, approval_link
+from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, Notifier, approval_api_link, approval_link
 from clearance.tasks import TaskSet
 
 log = logging.getLogger("clearance.approvals.notify")
@@ -155,8 +155,9 @@ class NotificationDispatcher:
             _ = self._tasks.spawn(self._work(lane), name=f"notify-{lane.route.notifier.name}")
 
     def notify(self, kind: EventKind, approval: ApprovalRequest) -> None:
-        """Publish ``kind`` for ``approval`` as it stands now, with its link and the current time."""
-        self.publish(ApprovalEvent(kind, approval, approval_link(self._public_url, approval.id), self._clock()))
+        """Publish ``kind`` for ``approval`` as it stands now, with its links and the current time."""
+        link, api_link = approval_link(self._public_url, approval.id), approval_api_link(self._public_url, approval.id)
+        self.publish(ApprovalEvent(kind, approval, link, self._clock(), api_link))
 
     def publish(self, event: ApprovalEvent) -> None:
         """Queue ``event`` for every notifier that takes it (``Route.takes``). Never blocks, never raises."""

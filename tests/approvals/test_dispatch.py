@@ -77,7 +77,9 @@ async def test_when_an_approval_is_notified_then_every_notifier_gets_the_event_w
     async with dispatcher(Route(a), Route(b)) as d:
         d.notify("requested", sample_approval())
         await settle(d)
-    assert [e.link for e in a.got] == [f"{PUBLIC_URL}/admin/v1/approvals/Zq3-appr0val_id"]
+    assert [(e.link, e.api_link) for e in a.got] == [
+        (f"{PUBLIC_URL}/console/approvals/Zq3-appr0val_id", f"{PUBLIC_URL}/admin/v1/approvals/Zq3-appr0val_id")
+    ]
     assert a.got == b.got
     assert a.got[0].at == 5_000.0
     assert d.counts == DeliveryCounts(sent=2)
