@@ -189,7 +189,7 @@ async def _decision(request: web.Request) -> DecisionBody:
         ) from None
 
 
-def _is_requester(approval: ApprovalRequest, identity: Identity) -> bool:
+def _is_requester(approval: ApprovalRequest | ApprovalResource, identity: Identity) -> bool:
     """The same person, as the lifecycle tells them: the same subject or the same email."""
     if identity.subject == approval.requester.subject:
         return True
@@ -211,11 +211,24 @@ class Caller:
         """Reads every approval; decides none (unless also an approver of its groups)."""
         return AUDITOR in self.roles
 
-    def may_decide(self, approval: ApprovalRequest) -> bool:
+    def may_decide(self, approval: ApprovalRequest | ApprovalResource) -> bool:
         return self.approver and bool(set(self.identity.groups) & set(approval.approvers))
 
-    def may_see(self, approval: ApprovalRequest) -> bool:
+    def may_see(self, approval: ApprovalRequest | ApprovalResource) -> bool:
         return self.auditor or _is_requester(approval, self.identity) or self.may_decide(approval)
+
+    def is_requester(self, approval: ApprovalRequest | ApprovalResource) -> bool:
+        return _is_requester(approval, self.identity)
+
+    def may_act_on(self, approval: ApprovalResource) -> bool:
+        """Whether approving or denying ``approval`` now may succeed: pending, one of its approvers, not its
+        requester, not approved by them already. For what a page offers; the operations decide."""
+        return (
+            approval.state == "pending"
+            and self.may_decide(approval)
+            and not self.is_requester(approval)
+            and self.identity.subject not in approval.approved_by
+        )
 
 
 def change_of(approval: ApprovalResource) -> str:
