@@ -131,6 +131,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     notifications = Notifications(
         config.approvals.notifications,
         public_url=str(public_url).rstrip("/") if public_url is not None else None,
+        console=config.console.enabled,  # links open the approval in the console, or in the API without one
         clock=clock,
         on_event=metrics.approval_event,
         on_outcome=metrics.approval_notification,
