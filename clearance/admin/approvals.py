@@ -267,12 +267,14 @@ class ApprovalEvents:
     """An open stream of ``ApprovalEvent``s for one caller (``ApprovalsApi.events``). Enter it (``async with``:
     that takes one of the caller's ``MAX_STREAMS_PER_CALLER`` slots, or raises ``TooManyStreams``), then iterate:
     each change of an approval the caller may see comes once, and None when ``heartbeat`` seconds passed without
-    one. The iteration ends when the gateway stops (the signals close) or the caller loses their role."""
+    one. The iteration ends when the gateway stops (the signals close), when the caller loses their role, or at
+    ``until`` (the clock's time, e.g. when a console session ends)."""
 
-    def __init__(self, api: ApprovalsApi, caller: Caller, heartbeat: float) -> None:
+    def __init__(self, api: ApprovalsApi, caller: Caller, heartbeat: float, until: float | None = None) -> None:
         self._api = api
         self._caller = caller
         self._heartbeat = heartbeat
+        self._until = until
         self._feeding: AbstractContextManager[Feed] | None = None
         self._feed: Feed | None = None
         self._opened_at = 0.0
@@ -298,9 +300,16 @@ class ApprovalEvents:
             raise RuntimeError("enter the stream (async with) before reading it")
         sent: dict[str, tuple[int, str, str | None]] = {}
         while True:
-            item = await self._feed.next(self._heartbeat)
+            wait = self._heartbeat
+            if self._until is not None:
+                left = self._until - self._api.clock()
+                if left <= 0:
+                    return
+                wait = min(wait, left)
+            item = await self._feed.next(wait)
             if item is None:
-                yield None
+                if self._until is None or self._api.clock() < self._until:
+                    yield None
                 continue
             if item == CLOSED:
                 return
@@ -442,11 +451,14 @@ class ApprovalsApi:
         )
         return ApprovalResource.of(approval, now=now)
 
-    def events(self, identity: Identity, *, heartbeat: float = HEARTBEAT_SECONDS) -> ApprovalEvents:
-        """The changes of the approvals ``identity`` may see, from now on: ``async with api.events(who) as events:
-        async for event in events: ...`` (None: ``heartbeat`` seconds without a change). Each event is read from the
-        store as the caller may see it: it never says more than ``get_approval`` would."""
-        return ApprovalEvents(self, self.caller(identity), heartbeat)
+    def events(
+        self, identity: Identity, *, heartbeat: float = HEARTBEAT_SECONDS, until: float | None = None
+    ) -> ApprovalEvents:
+        """The changes of the approvals ``identity`` may see, from now on until ``until`` (if given): ``async with
+        api.events(who) as events: async for event in events: ...`` (None: ``heartbeat`` seconds without a change).
+        Each event is read from the store as the caller may see it: it never says more than ``get_approval``
+        would."""
+        return ApprovalEvents(self, self.caller(identity), heartbeat, until)
 
     def _take_stream(self, caller: Caller) -> None:
         subject = caller.identity.subject

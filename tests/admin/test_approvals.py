@@ -731,3 +731,21 @@ async def test_when_another_instance_decides_then_this_instance_s_stream_shows_i
     finally:
         await there.close()
         await here.close()
+
+
+async def test_when_the_stream_s_end_time_comes_then_it_ends(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
+    now = [1_000.0]
+    app = create_app(admin_config(tmp_path, fake_upstream.base_url), clock=lambda: now[0])
+    api = app[APPROVALS_API]
+    api.store.create_tables()
+    alice = Identity("alice", groups=("security",))
+    try:
+        async with api.events(alice, heartbeat=0, until=1_010.0) as events:
+            stream = aiter(events)
+            assert await anext(stream) is None  # before its end: heartbeats
+            now[0] = 1_010.0
+            assert [event async for event in stream] == []
+        async with api.events(alice, heartbeat=0, until=1_000.0) as events:
+            assert [event async for event in events] == []  # over before it began
+    finally:
+        api.store.close()

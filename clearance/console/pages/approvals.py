@@ -26,8 +26,9 @@ from aiohttp import web
 
 from clearance.admin.approvals import APPROVALS_API, ApprovalsApi, Caller, stream_events
 from clearance.admin.resources import MAX_PAGE_SIZE, ApprovalResource
-from clearance.console.access import ConsoleUser, console_form, console_user, form_text
+from clearance.console.access import CONSOLE, SESSION, ConsoleUser, console_form, console_user, form_text
 from clearance.console.render import redirect, render, render_fragment
+from clearance.console.session import COOKIE
 from clearance.models import Identity
 
 PATH: Final = "/console/approvals"
@@ -62,14 +63,32 @@ async def inbox(request: web.Request) -> web.StreamResponse:
     return render(request, "approvals/inbox.html", user=user, title="Approvals", **await _lists(request, user))
 
 
-async def inbox_lists(request: web.Request) -> web.StreamResponse:
+async def _passive_user(request: web.Request) -> ConsoleUser:
+    """The caller of a request the page's script makes by itself (the live stream, the lists it re-fetches): not
+    the user's activity, so the session keeps the last-seen time its cookie came with and still ends after its
+    idle timeout when nobody uses the page."""
     user = await console_user(request)
+    if user.signed_in:
+        came_with = request.app[CONSOLE].codec.load(request.cookies.get(COOKIE))
+        if came_with is not None:
+            request[SESSION] = came_with  # the cookie sent back keeps its last-seen time
+    return user
+
+
+async def inbox_lists(request: web.Request) -> web.StreamResponse:
+    user = await _passive_user(request)
     return render_fragment(request, "approvals/lists.html", user=user, **await _lists(request, user))
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    user = await console_user(request)
-    async with request.app[APPROVALS_API].events(user.identity) as changes:
+    """The event stream, ending when the session would (its idle or absolute timeout): a stream is not activity,
+    and a browser left open keeps no one's access past their session; ``approvals.js`` then says to reload."""
+    user = await _passive_user(request)
+    until = None
+    if user.signed_in:
+        session, codec = request[SESSION], request.app[CONSOLE].codec
+        until = min(session.signed_in_at + codec.absolute_timeout, session.seen_at + codec.idle_timeout)
+    async with request.app[APPROVALS_API].events(user.identity, until=until) as changes:
         return await stream_events(request, changes)
 
 

@@ -38,9 +38,15 @@ async function refreshLists() {
     try {
       do {
         again = false;
-        const response = await fetch("/console/approvals/list", { credentials: "same-origin" });
-        if (!response.ok) {
-          say("Could not refresh the list: reload the page.");
+        let response;
+        try {
+          // a redirect is the sign-in: the session ended, and only a reload by the user may sign in again
+          response = await fetch("/console/approvals/list", { credentials: "same-origin", redirect: "manual" });
+        } catch {
+          response = null;
+        }
+        if (!response || !response.ok) {
+          say("Could not refresh the list: reload the page (sign in again if asked).");
           return;
         }
         lists.innerHTML = await response.text(); // the server's own autoescaped HTML
@@ -66,13 +72,20 @@ if (status && "EventSource" in window && (lists || shownApproval)) {
   source.addEventListener("open", () => {
     if (lists) say("Live: new requests and decisions appear here as they happen.");
   });
-  source.addEventListener("error", () => say("Live updates paused: reconnecting…"));
+  source.addEventListener("error", () => {
+    // CLOSED: the browser gave up (the session ended: the stream is refused); else it reconnects by itself
+    if (source.readyState === EventSource.CLOSED) {
+      say("Live updates stopped: reload the page (sign in again if asked).");
+    } else {
+      say("Live updates paused: reconnecting…");
+    }
+  });
   for (const name of CHANGES) {
     source.addEventListener(name, async (event) => {
       const approval = JSON.parse(event.data);
       if (lists) {
         await refreshLists();
-        say(`Updated: ${describe(name, approval)}.`);
+        if (!status.textContent.startsWith("Could not")) say(`Updated: ${describe(name, approval)}.`);
       } else if (approval.id === shownApproval) {
         reloadLink(`This approval changed: ${SAID[name] || name}`);
       }

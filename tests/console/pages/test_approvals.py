@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from aiohttp.test_utils import TestServer
 
 from clearance.app import APPROVALS
 from clearance.approvals.store import ApprovalStore
+from clearance.console.access import CONSOLE
+from clearance.console.session import COOKIE, ConsoleSession
 from clearance.console.testing import console_session
 from clearance.models import Identity
 from tests.admin.gateway import People
@@ -278,3 +281,59 @@ async def test_when_the_stream_is_asked_without_a_session_then_it_is_a_401_not_a
         ) as response,
     ):
         assert response.status == 401
+
+
+# -- what the page's script asks by itself is not activity: the session still ends when nobody uses it --------
+
+
+def aged_session(server: TestServer, identity: Identity, idle_left: float) -> tuple[dict[str, str], ConsoleSession]:
+    """Cookies of a session last seen so long ago that its idle timeout comes in ``idle_left`` seconds."""
+    codec = app_of(server)[CONSOLE].codec
+    fresh = codec.new(identity)
+    seen = time.time() - codec.idle_timeout + idle_left
+    session = ConsoleSession(fresh.sid, identity, seen, seen)
+    return {COOKIE: codec.dump(session)}, session
+
+
+def cookie_sent_back(server: TestServer, response: aiohttp.ClientResponse) -> ConsoleSession | None:
+    morsel = response.cookies.get(COOKIE)
+    assert morsel is not None
+    return app_of(server)[CONSOLE].codec.load(morsel.value)
+
+
+async def test_when_the_script_refetches_the_lists_then_the_session_is_not_refreshed_but_a_page_view_is(
+    signed_gateway: TestServer, people: People
+) -> None:
+    cookies, session = aged_session(signed_gateway, ALICE, idle_left=600)
+    async with aiohttp.ClientSession(cookies=cookies) as client:
+        async with client.get(signed_gateway.make_url("/console/approvals/list")) as response:
+            assert response.status == 200
+            kept = cookie_sent_back(signed_gateway, response)
+            assert kept is not None and kept.seen_at == session.seen_at
+        async with client.get(signed_gateway.make_url("/console/approvals")) as response:
+            assert response.status == 200
+            refreshed = cookie_sent_back(signed_gateway, response)
+            assert refreshed is not None and refreshed.seen_at > session.seen_at
+
+
+async def test_when_the_session_would_end_then_the_console_stream_ends_with_it(
+    signed_gateway: TestServer, people: People
+) -> None:
+    cookies, _ = aged_session(signed_gateway, ALICE, idle_left=0.5)
+    async with (
+        aiohttp.ClientSession(cookies=cookies) as client,
+        client.get(
+            signed_gateway.make_url("/console/approvals/events"), headers={"Accept": "text/event-stream"}
+        ) as response,
+    ):
+        assert response.status == 200
+        async with asyncio.timeout(BOUND):
+            rest = await response.content.read()  # to its end: the stream closed itself
+        assert rest.startswith(b"retry:") and b"event:" not in rest
+    async with (
+        aiohttp.ClientSession(cookies=cookies) as client,
+        client.get(
+            signed_gateway.make_url("/console/approvals/events"), headers={"Accept": "text/event-stream"}
+        ) as response,
+    ):
+        assert response.status == 401  # and the session has ended: the browser's reconnection is refused
