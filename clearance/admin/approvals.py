@@ -11,7 +11,7 @@
   needed to ask; who may decide what (a member of the approver groups, never the requester, each once) is the
   lifecycle's rule (``clearance.approvals.lifecycle``), applied atomically by the store.
 - ``GET /admin/v1/approvals/events``: Server-Sent Events (``text/event-stream``), one per change of an approval the
-  caller may see (``created``, ``approved_step``, ``approved``, ``denied``, ``cancelled``, ``expired``,
+  caller may see (``requested``, ``approved_step``, ``approved``, ``denied``, ``cancelled``, ``expired``,
   ``escalated``, ``used``, ``break_glass``, ``acknowledged``: the event's name), its data the approval resource as
   JSON, read from the store as ``GET /admin/v1/approvals/{id}`` would answer; a comment every ``HEARTBEAT_SECONDS``,
   ``retry:`` first. The changes come from ``clearance.approvals.signals`` (this process, and other instances' through
@@ -232,7 +232,8 @@ class Caller:
 
 
 def change_of(approval: ApprovalResource) -> str:
-    """What the approval's latest change was: ``created``, ``approved_step`` (one approval of several),
+    """What the approval's latest change was, in the notifications' words where they have one
+    (``clearance.approvals.config.EventKind``): ``requested``, ``approved_step`` (one approval of several),
     ``approved``, ``denied``, ``cancelled``, ``expired``, ``escalated``, ``used``, ``break_glass`` (granted by its
     requester) or ``acknowledged`` (a break-glass reviewed)."""
     last = approval.history[-1]
@@ -243,7 +244,7 @@ def change_of(approval: ApprovalResource) -> str:
     if approval.break_glass and len(approval.history) == 2:
         return "break_glass"
     if len(approval.history) == 1:
-        return "created"
+        return "requested"
     if last.state == "pending":
         escalated = approval.escalated_at == last.at and last.actor == "system"
         return "escalated" if escalated else "approved_step"

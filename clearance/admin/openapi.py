@@ -146,7 +146,7 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "streamApprovalEvents",
                     "summary": "Server-Sent Events: one per change of an approval you may see, its data the approval "
                     "as JSON (ApprovalResource); a comment every 15 s",
-                    "description": "Each event's name says what changed: created, approved_step (one approval of "
+                    "description": "Each event's name says what changed: requested, approved_step (one approval of "
                     "several), approved, denied, cancelled, expired, escalated, used, break_glass, acknowledged. "
                     "The stream starts with retry:, lasts until the gateway stops, and is limited per caller.",
                     "responses": {

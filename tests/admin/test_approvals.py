@@ -7,9 +7,9 @@ import asyncio
 import base64
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +23,30 @@ from clearance.admin.approvals import (
     APPROVALS_API,
     MAX_STREAMS_PER_CALLER,
     RETRY_MILLISECONDS,
+    ApprovalsApi,
+    change_of,
     decode_cursor,
     encode_cursor,
 )
+from clearance.admin.resources import ApprovalResource
 from clearance.app import NOTIFICATIONS, create_app
 from clearance.approvals.config import ApprovalNotifiersConfig
-from clearance.approvals.lifecycle import deny
+from clearance.approvals.lifecycle import (
+    acknowledge,
+    approve,
+    break_glass,
+    cancel,
+    deny,
+    escalate,
+    expire,
+    use,
+)
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.exceptions import InvalidRequest, PermissionDenied
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.admin.gateway import People, admin_config
+from tests.approvals.test_store import SAM, T0, request
 
 API = "/admin/v1/approvals"
 
@@ -541,16 +554,26 @@ async def test_when_a_cursor_is_forged_then_the_page_still_holds_only_what_the_c
 # -- the operations, as the console calls them: an identity, no HTTP ----------------------------------------------
 
 
+@contextmanager
+def operations(
+    tmp_path: Path, upstream: FakeUpstream, clock: Callable[[], float] = time.time
+) -> Iterator[ApprovalsApi]:
+    """The gateway's ``ApprovalsApi`` with its store's tables made, outside any server (closed afterwards)."""
+    api = create_app(admin_config(tmp_path, upstream.base_url), clock=clock)[APPROVALS_API]
+    api.store.create_tables()
+    try:
+        yield api
+    finally:
+        api.store.close()
+
+
 async def test_when_the_operations_are_called_with_an_identity_then_they_apply_the_api_s_rules(
     tmp_path: Path, fake_upstream: FakeUpstream
 ) -> None:
-    app = create_app(admin_config(tmp_path, fake_upstream.base_url))
-    api = app[APPROVALS_API]
-    api.store.create_tables()
-    people = People(api.store)
-    held, other = people.approval("sam"), people.approval("sam")
-    alice, sam = Identity("alice", groups=("security",)), Identity("sam", groups=("engineering",))
-    try:
+    with operations(tmp_path, fake_upstream) as api:
+        people = People(api.store)
+        held, other = people.approval("sam"), people.approval("sam")
+        alice, sam = Identity("alice", groups=("security",)), Identity("sam", groups=("engineering",))
         with pytest.raises(PermissionDenied) as anonymous:  # the policy gives an anonymous caller no role here
             await api.list_approvals(Identity.anonymous(), {})
         assert anonymous.value.code == "role_required"
@@ -566,8 +589,6 @@ async def test_when_the_operations_are_called_with_an_identity_then_they_apply_t
         assert (approved.state, approved.history[-1].reason) == ("approved", "card [CREDIT_CARD]")
         cancelled = await api.cancel(sam, other.id)
         assert (await api.get_approval(alice, other.id)).state == cancelled.state == "cancelled"
-    finally:
-        api.store.close()
 
 
 # -- live events: GET /admin/v1/approvals/events ----------------------------------------------------------------
@@ -629,7 +650,7 @@ async def test_when_approvals_change_then_the_stream_sends_each_change_the_calle
     async with events_of(admin, "alice") as alice, events_of(admin, "eve") as eve:
         theirs = admin.people.approval("sam", approvers=("ops",))  # not alice's to see, nor eve's
         held = admin.people.approval("sam", needed=2)
-        assert await alice.next() == ("created", (await admin.call("GET", f"{API}/{held.id}", "alice"))[1])
+        assert await alice.next() == ("requested", (await admin.call("GET", f"{API}/{held.id}", "alice"))[1])
         assert (await admin.call("POST", f"{API}/{held.id}/approve", "alice", json={"reason": "one"}))[0] == 200
         step = await alice.next()
         assert step is not None and (step[0], step[1]["approvals_given"]) == ("approved_step", 1)
@@ -638,7 +659,7 @@ async def test_when_approvals_change_then_the_stream_sends_each_change_the_calle
         assert denied is not None and (denied[0], denied[1]["state"], denied[1]["id"]) == ("denied", "denied", held.id)
         evess = admin.people.approval("eve")
         first = await eve.next()  # nothing of sam's came before her own
-        assert first is not None and (first[0], first[1]["id"]) == ("created", evess.id)
+        assert first is not None and (first[0], first[1]["id"]) == ("requested", evess.id)
         assert (await admin.call("DELETE", f"{API}/{evess.id}", "eve"))[0] == 200
         cancelled = await eve.next()
         assert cancelled is not None and (cancelled[0], cancelled[1]["state"]) == ("cancelled", "cancelled")
@@ -685,12 +706,9 @@ async def test_when_the_gateway_stops_then_open_streams_end_and_no_task_is_left(
 async def test_when_nothing_changes_then_the_stream_sends_heartbeats_and_a_repeat_sends_nothing(
     tmp_path: Path, fake_upstream: FakeUpstream
 ) -> None:
-    app = create_app(admin_config(tmp_path, fake_upstream.base_url))
-    api = app[APPROVALS_API]
-    api.store.create_tables()
-    people = People(api.store)
-    alice = Identity("alice", groups=("security",))
-    try:
+    with operations(tmp_path, fake_upstream) as api:
+        people = People(api.store)
+        alice = Identity("alice", groups=("security",))
         async with api.events(alice, heartbeat=0) as events:
             stream = aiter(events)
             assert await anext(stream) is None  # no change: a heartbeat
@@ -699,7 +717,7 @@ async def test_when_nothing_changes_then_the_stream_sends_heartbeats_and_a_repea
             api.signals.publish("apr_" + "n" * 32)  # an id that is not there
             await asyncio.sleep(0)  # the signals are handed to the stream's loop
             created = await anext(stream)
-            assert created is not None and (created.change, created.approval.id) == ("created", held.id)
+            assert created is not None and (created.change, created.approval.id) == ("requested", held.id)
             assert await anext(stream) is None  # the repeat and the unknown id sent nothing
             api.signals.close()
             await asyncio.sleep(0)
@@ -707,8 +725,6 @@ async def test_when_nothing_changes_then_the_stream_sends_heartbeats_and_a_repea
         assert api.signals.feeds == 0
         with pytest.raises(PermissionDenied):
             api.events(Identity("nobody", groups=("finance",)))
-    finally:
-        api.store.close()
 
 
 @pytest.mark.postgres
@@ -724,7 +740,7 @@ async def test_when_another_instance_decides_then_this_instance_s_stream_shows_i
         admin_there = Admin(str(there.make_url("")).rstrip("/"), admin_here.people)
         async with events_of(admin_here, "alice") as stream:
             held = admin_here.people.approval("sam")
-            assert (await stream.next() or ("", {}))[0] == "created"
+            assert (await stream.next() or ("", {}))[0] == "requested"
             assert (await admin_there.call("POST", f"{API}/{held.id}/approve", "alice", json={}))[0] == 200
             approved = await stream.next()
             assert approved is not None and (approved[0], approved[1]["id"]) == ("approved", held.id)
@@ -735,11 +751,8 @@ async def test_when_another_instance_decides_then_this_instance_s_stream_shows_i
 
 async def test_when_the_stream_s_end_time_comes_then_it_ends(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
     now = [1_000.0]
-    app = create_app(admin_config(tmp_path, fake_upstream.base_url), clock=lambda: now[0])
-    api = app[APPROVALS_API]
-    api.store.create_tables()
-    alice = Identity("alice", groups=("security",))
-    try:
+    with operations(tmp_path, fake_upstream, clock=lambda: now[0]) as api:
+        alice = Identity("alice", groups=("security",))
         async with api.events(alice, heartbeat=0, until=1_010.0) as events:
             stream = aiter(events)
             assert await anext(stream) is None  # before its end: heartbeats
@@ -747,5 +760,33 @@ async def test_when_the_stream_s_end_time_comes_then_it_ends(tmp_path: Path, fak
             assert [event async for event in stream] == []
         async with api.events(alice, heartbeat=0, until=1_000.0) as events:
             assert [event async for event in events] == []  # over before it began
-    finally:
-        api.store.close()
+
+
+def test_when_an_approval_changes_then_the_event_is_named_for_the_change() -> None:
+    asked = request({"n": 1}, needed=2, now=T0)
+    alice, bob = Identity("alice", groups=("security",)), Identity("bob", groups=("security",))
+    audrey = Identity("audrey", groups=("audit",))
+    one = approve(asked, alice, now=T0 + 1)
+    granted = approve(one, bob, now=T0 + 2)
+    sam = Identity(SAM.subject, email=SAM.email, groups=SAM.groups, key_id=SAM.key_id)
+    spent = use(
+        granted, sam, body_sha256=granted.body_sha256, endpoint=granted.endpoint, rule=granted.rule,
+        policy_version=granted.policy_version, now=T0 + 3,
+    )  # fmt: skip
+    escalating = replace(asked, escalate_to=("security-leads",), escalate_at=T0 + 60)
+    glass = break_glass(asked, sam, "prod down", groups=("dev",), now=T0 + 1)
+    cases = {
+        "requested": asked,
+        "approved_step": one,
+        "approved": granted,
+        "used": spent,
+        "denied": deny(asked, alice, now=T0 + 1),
+        "cancelled": cancel(asked, sam, now=T0 + 1),
+        "expired": expire(asked, now=asked.expires_at),
+        "escalated": escalate(escalating, now=T0 + 60),
+        "break_glass": glass,
+        "acknowledged": acknowledge(glass, audrey, "INC-7", now=T0 + 2, auditor=True),
+    }
+    for change, approval in cases.items():
+        assert change_of(ApprovalResource.of(approval, now=T0 + 5)) == change, change
+    assert change_of(ApprovalResource.of(asked, now=asked.expires_at + 1)) == "expired"  # lapsed, not yet recorded

@@ -4,11 +4,11 @@
 // reload it. Without this file the pages still work: a reload shows what changed.
 
 const CHANGES = [
-  "created", "approved_step", "approved", "denied", "cancelled", "expired", "escalated", "used", "break_glass",
+  "requested", "approved_step", "approved", "denied", "cancelled", "expired", "escalated", "used", "break_glass",
   "acknowledged",
 ];
 const SAID = {
-  created: "new request", approved_step: "one approval given", approved: "approved", denied: "denied",
+  requested: "new request", approved_step: "one approval given", approved: "approved", denied: "denied",
   cancelled: "cancelled", expired: "expired", escalated: "escalated", used: "used", break_glass: "break-glass grant",
   acknowledged: "review acknowledged",
 };

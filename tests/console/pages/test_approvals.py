@@ -69,6 +69,13 @@ def people(signed_gateway: TestServer) -> People:
     return People(store)
 
 
+async def page_of(server: TestServer, who: Identity, path: str) -> str:
+    """The page at ``path`` as ``who`` sees it (it must be served: 200)."""
+    status, page = await Browser.of(server, who).get(path)
+    assert status == 200
+    return page
+
+
 def forms(page: str) -> set[str]:
     """The approval forms of a page (the layout's sign-out form left out)."""
     return set(re.findall(r'<form method="post" action="(/console/approvals/[^"]+)"', page))
@@ -79,8 +86,7 @@ async def test_when_an_approver_opens_the_inbox_then_what_they_may_decide_shows_
 ) -> None:
     theirs = people.approval("sam", needed=2)
     for_ops = people.approval("sam", approvers=("ops",))
-    status, page = await Browser.of(signed_gateway, ALICE).get("/console/approvals")
-    assert status == 200
+    page = await page_of(signed_gateway, ALICE, "/console/approvals")
     to_decide = page.split('id="to-decide"')[1].split('id="mine"')[0]
     assert f'href="/console/approvals/{theirs.id}"' in to_decide
     assert for_ops.id not in page  # not alice's to see
@@ -95,8 +101,7 @@ async def test_when_a_requester_opens_the_inbox_then_their_own_pending_requests_
     signed_gateway: TestServer, people: People
 ) -> None:
     mine = people.approval("sam")
-    status, page = await Browser.of(signed_gateway, SAM).get("/console/approvals")
-    assert status == 200
+    page = await page_of(signed_gateway, SAM, "/console/approvals")
     assert forms(page) == {f"/console/approvals/{mine.id}/cancel"}
     assert "You do not have the approver role" in page
     assert mine.id in page.split('id="mine"')[1]
@@ -106,8 +111,7 @@ async def test_when_the_lists_are_fetched_then_they_come_as_a_fragment_without_t
     signed_gateway: TestServer, people: People
 ) -> None:
     held = people.approval("sam")
-    status, fragment = await Browser.of(signed_gateway, ALICE).get("/console/approvals/list")
-    assert status == 200
+    fragment = await page_of(signed_gateway, ALICE, "/console/approvals/list")
     assert held.id in fragment
     assert "<html" not in fragment and "<nav" not in fragment
 
@@ -116,8 +120,7 @@ async def test_when_an_approver_opens_the_deep_link_then_the_whole_approval_and_
     signed_gateway: TestServer, people: People
 ) -> None:
     held = people.approval("sam", reason_from="approver")
-    status, page = await Browser.of(signed_gateway, ALICE).get(f"/console/approvals/{held.id}")
-    assert status == 200
+    page = await page_of(signed_gateway, ALICE, f"/console/approvals/{held.id}")
     assert forms(page) == {f"/console/approvals/{held.id}/approve", f"/console/approvals/{held.id}/deny"}
     assert page.count('name="reason" maxlength="500" rows="3" required') == 2  # the rule asks approvers why
     assert "(required by the rule)" in page
@@ -130,8 +133,7 @@ async def test_when_someone_without_the_approvers_rights_opens_the_deep_link_the
     signed_gateway: TestServer, people: People, who: Identity
 ) -> None:
     held = people.approval("sam")
-    status, page = await Browser.of(signed_gateway, who).get(f"/console/approvals/{held.id}")
-    assert status == 200
+    page = await page_of(signed_gateway, who, f"/console/approvals/{held.id}")
     assert "/approve" not in page and "/deny" not in page and ">Approve<" not in page
     expected = {f"/console/approvals/{held.id}/cancel"} if who is SAM else set()
     assert forms(page) == expected
@@ -266,7 +268,7 @@ async def test_when_a_request_is_held_then_the_console_stream_tells_the_approver
 ) -> None:
     held = people.approval("sam")
     name, data = await next_event(alice_events)
-    assert (name, data["id"], data["preview"]) == ("created", held.id, "deploy with [GITHUB_TOKEN]")
+    assert (name, data["id"], data["preview"]) == ("requested", held.id, "deploy with [GITHUB_TOKEN]")
 
 
 async def test_when_the_stream_is_asked_without_a_session_then_it_is_a_401_not_a_redirect(
