@@ -16,12 +16,14 @@ from typing import Any
 
 import openai
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from clearance.admin.approvals import APPROVALS_API
 from clearance.app import APPROVALS
 from clearance.approvals.store import ApprovalStore
+from clearance.models import Identity
 from tests.e2e.console.conftest import OpenAIFactory, Screenshot
-from tests.e2e.console.harness import APPROVER, USER, ConsoleGateway, sign_in
+from tests.e2e.console.harness import APPROVER, USER, BrowserWatch, ConsoleGateway, sign_in
 
 TOKEN = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
 WAIT = 120
@@ -132,3 +134,38 @@ def test_the_inbox_and_an_approval_fit_a_phone(phone_page: Page, gateway: Consol
     expect(phone_page.locator(f'article[data-approval="{held}"]')).to_be_visible()
     phone_page.goto(f"/console/approvals/{held}")
     expect(phone_page.get_by_role("button", name="Approve")).to_be_visible()
+
+
+def test_an_open_approval_page_says_when_the_approval_changes(page: Page, gateway: ConsoleGateway, held: str) -> None:
+    sign_in(page, APPROVER, f"/console/approvals/{held}")
+    live = page.locator("[data-live-status]")
+    expect(page.get_by_role("button", name="Approve")).to_be_visible()
+    requester = Identity(USER.login, email=USER.email, groups=USER.groups)
+    for _ in range(50):  # bounded: until the page's stream is open (the next change is then announced)
+        if gateway.app[APPROVALS_API].signals.feeds:
+            break
+        page.wait_for_timeout(100)
+    gateway.call(gateway.app[APPROVALS_API].cancel(requester, held, "not needed"))  # as the admin API would
+    expect(live).to_contain_text("This approval changed: cancelled")
+    live.get_by_role("link", name="Reload to see it").click()
+    expect(page.locator("h1")).to_contain_text("cancelled")
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+
+def test_without_javascript_the_inbox_lists_and_the_forms_still_decide(
+    browser: Browser, gateway: ConsoleGateway, browser_watch: BrowserWatch, held: str
+) -> None:
+    context = browser.new_context(base_url=gateway.url, java_script_enabled=False)
+    browser_watch.attach(context)
+    try:
+        page = context.new_page()
+        sign_in(page, APPROVER, "/console/approvals")
+        expect(page.locator("[data-live-status]")).to_contain_text("Reload the page")  # no script: says so
+        page.locator(f'article[data-approval="{held}"]').get_by_role("link").first.click()
+        page.get_by_label("Reason for denying (optional)").fill("not without a ticket")
+        page.get_by_role("button", name="Deny").click()
+        page.wait_for_url(f"**/console/approvals/{held}")
+        expect(page.locator("h1")).to_contain_text("denied")
+    finally:
+        context.close()
+    assert store(gateway).get(held).state == "denied"
