@@ -50,7 +50,7 @@ async def _lists(request: web.Request, user: ConsoleUser) -> dict[str, Any]:
         page = await api.list_approvals(user.identity, {"review": "pending", "limit": str(MAX_PAGE_SIZE)})
         review = [a for a in page.data if not caller.is_requester(a)]
     return {
-        "to_decide": [a for a in pending if caller.may_decide(a) and not caller.is_requester(a)],
+        "to_decide": [a for a in pending if caller.may_act_on(a)],  # not those they approved already
         "mine": [a for a in pending if caller.is_requester(a)],
         "recent": [a for a in latest if a.state in DECIDED][:RECENT],
         "to_review": review,

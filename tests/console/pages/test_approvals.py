@@ -97,6 +97,17 @@ async def test_when_an_approver_opens_the_inbox_then_what_they_may_decide_shows_
     assert 'aria-live="polite"' in page and 'src="/console/static/approvals.js"' in page
 
 
+async def test_when_an_approver_gave_their_approval_then_it_leaves_their_list_to_decide_not_the_others(
+    signed_gateway: TestServer, people: People
+) -> None:
+    held = people.approval("sam", needed=2)
+    assert (await Browser.of(signed_gateway, ALICE).post(f"/console/approvals/{held.id}/approve", {}))[0] == 303
+    alices = (await page_of(signed_gateway, ALICE, "/console/approvals")).split('id="mine"')[0]
+    bobs = (await page_of(signed_gateway, BOB, "/console/approvals")).split('id="mine"')[0]
+    assert held.id not in alices and "Nothing waits for your decision." in alices
+    assert f'href="/console/approvals/{held.id}"' in bobs and "1 of 2 by security" in bobs
+
+
 async def test_when_a_requester_opens_the_inbox_then_their_own_pending_requests_show_with_cancel(
     signed_gateway: TestServer, people: People
 ) -> None:
