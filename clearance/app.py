@@ -1,7 +1,7 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
 Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
-API's approvals and audit records (``clearance.admin``). Every other
+API's approvals, audit records and policy (``clearance.admin``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
+from clearance.admin.policy import POLICY_API, PolicyApi
 from clearance.admin.records import RecordsApi
 from clearance.admin.reveal import RevealApi
 from clearance.approvals.notifiers import Notifications
@@ -228,6 +229,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
     RecordsApi(records_engine, policy, authenticate).register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
+    app[POLICY_API] = PolicyApi(policy, versions, records_engine, inspector, router, authenticate)
+    app[POLICY_API].register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 
