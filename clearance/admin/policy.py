@@ -288,6 +288,10 @@ class PolicyApi:
             what_if=WhatIf.of(report, self.what_if_window),
         )
 
+    def models(self) -> list[str]:
+        """The models this gateway serves, by the names the policy sees (what a trial's model is chosen from)."""
+        return [route.public_name for route in self.router.models()]
+
     def _route(self, asked: str) -> tuple[str, str]:
         """The model's name as the policy sees it and its upstream; a model this gateway does not serve is tried
         as named, with no upstream (the policy's rules for unknown models apply)."""

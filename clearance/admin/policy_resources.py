@@ -71,6 +71,7 @@ class PolicyResource(_Resource):
     defaults: dict[str, str | None] = Field(
         description="what applies when no rule matches, to unknown callers and models"
     )
+    text: str = Field(description="the policy file's text (the built-in default's: its canonical YAML)")
 
     @classmethod
     def of(cls, policy: Policy, source: str, loaded_at: float) -> PolicyResource:
@@ -108,6 +109,7 @@ class PolicyResource(_Resource):
                 for i, r in enumerate(file.rules, 1)
             ],
             defaults=file.defaults.model_dump(mode="json"),
+            text=policy.text,
         )
 
 

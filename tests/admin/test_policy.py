@@ -162,6 +162,8 @@ async def test_when_an_auditor_reads_the_policy_then_it_is_summarised_in_order_w
         "full",
     )
     assert rule["when"]["groups"] == ["engineering"] and "GITHUB_TOKEN" in rule["when"]["types"]
+    assert body["text"] == EXAMPLE.read_text()
+    assert gw.server.app[POLICY_API].models() == ["llama-internal"]
 
 
 async def test_when_the_policy_is_reloaded_then_both_versions_are_listed_shown_and_diffed(gw: Gateway) -> None:

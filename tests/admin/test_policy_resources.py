@@ -37,7 +37,7 @@ def test_when_a_policy_is_summarised_then_rules_keep_their_order_conditions_and_
         (2, "second", {}, "block", "metadata", "ask ops"),
     ]
     assert resource.clearances[0].roles == ["user", "auditor"]
-    assert resource.defaults["unknown_identity"] == "deny"
+    assert resource.defaults["unknown_identity"] == "deny" and resource.text == TEXT
 
 
 def test_when_a_version_is_shown_then_it_says_whether_it_is_live() -> None:
