@@ -161,6 +161,11 @@ def parse_test_body(raw: bytes) -> PolicyTestBody:
         data: Any = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidJSON('the body is not valid JSON: send {"model": ..., "text": ..., "identity": {...}}') from None
+    return trial_body(data)
+
+
+def trial_body(data: Any) -> PolicyTestBody:
+    """``data`` (a JSON body, or the console's form) as a trial; the first problem is a 400 naming its field."""
     try:
         return PolicyTestBody.model_validate(data)
     except ValidationError as exc:
@@ -281,7 +286,7 @@ class PolicyApi:
             return PolicyTestResult(live=TrialDecision.of(live.decision, live.sent), draft=None, what_if=None)
         under_draft = tried(self.inspector.deciding_by(draft.classify, partial(evaluate, draft)))
         rows = await asyncio.to_thread(query.page, self.records, RecordFilter(), limit=self.what_if_window)
-        report = await asyncio.to_thread(replay, draft, rows)
+        report = await asyncio.to_thread(replay, draft, rows[::-1])  # oldest first, as the CLI's replay reads them
         return PolicyTestResult(
             live=TrialDecision.of(live.decision, live.sent),
             draft=TrialDecision.of(under_draft.decision, under_draft.sent),
