@@ -69,6 +69,20 @@ def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
     return answers
 
 
+_PAGE_PARAMETERS: Final = (
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "description": "the next_cursor of the previous page",
+        "schema": {"type": "string"},
+    },
+)
+"""The parameters of a paged list: how many, and where the previous page ended."""
 _ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _RECORD_ID: Final = {
     "name": "id",
@@ -144,22 +158,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "break-glass approvals whose review is so (pending: not acknowledged)",
                             "schema": {"type": "string", "enum": reviews},
                         },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_PAGE_SIZE,
-                                "default": DEFAULT_PAGE_SIZE,
-                            },
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "description": "the next_cursor of the previous page",
-                            "schema": {"type": "string"},
-                        },
+                        *_PAGE_PARAMETERS,
                     ],
                     "responses": _responses("a page of approvals", "ApprovalPage", "400", "401", "403"),
                 }
@@ -288,22 +287,7 @@ def _record_paths() -> dict[str, Any]:
                     *text,
                     *times,
                     {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE_SIZE,
-                            "default": DEFAULT_PAGE_SIZE,
-                        },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "description": "the next_cursor of the previous page",
-                        "schema": {"type": "string"},
-                    },
+                    *_PAGE_PARAMETERS,
                 ],
                 "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
             }
@@ -334,24 +318,7 @@ def _policy_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "listPolicyVersions",
                 "summary": "every policy version a gateway on this database loaded, the most recently introduced first",
-                "parameters": [
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE_SIZE,
-                            "default": DEFAULT_PAGE_SIZE,
-                        },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "description": "the next_cursor of the previous page",
-                        "schema": {"type": "string"},
-                    },
-                ],
+                "parameters": list(_PAGE_PARAMETERS),
                 "responses": _responses("a page of versions", "PolicyVersionPage", "400_policy", "401", "403_policy"),
             }
         },

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import difflib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from clearance.admin.access import Authenticate, signed_in
-from clearance.admin.approvals import PREFIX
+from clearance.admin.approvals import PREFIX, decode_cursor, page_limit
 from clearance.admin.policy_resources import (
     DiffLine,
     PolicyDiffResource,
@@ -46,9 +45,8 @@ from clearance.admin.policy_resources import (
     TrialDecision,
     WhatIf,
 )
-from clearance.admin.resources import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from clearance.audit import query
-from clearance.audit.policy_versions import PolicyVersionStore, VersionCursor
+from clearance.audit.policy_versions import PolicyVersionStore
 from clearance.audit.query import RecordFilter
 from clearance.enforce.inspector import Inspector
 from clearance.enforce.trial import declared_label, endpoint_named, trial_caller, try_request
@@ -81,37 +79,10 @@ TEST_BODY_TIMEOUT: Final = 30.0
 _DIGEST_CHARS: Final = frozenset("0123456789abcdef")
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_PAGE_SIZE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise InvalidRequest(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}", param="limit")
-    return int(text)
-
-
 def encode_cursor(version: PolicyVersionResource) -> str:
-    """Opaque to callers: the next page holds the versions introduced before this one."""
+    """Opaque to callers: the next page holds the versions introduced before this one. The approvals' cursor
+    format (a time and an id), read back by their ``decode_cursor``."""
     return base64.urlsafe_b64encode(orjson.dumps([version.first_loaded_at, version.digest])).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> VersionCursor:
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        value = None
-    if (
-        not isinstance(value, list)
-        or len(value) != 2
-        or not isinstance(value[0], int | float)
-        or isinstance(value[0], bool)
-        or not isinstance(value[1], str)
-    ):
-        raise InvalidRequest(
-            "cursor is not one this API gave: pass the next_cursor of the previous page as it is",
-            code="invalid_cursor",
-            param="cursor",
-        )
-    return float(value[0]), value[1]
 
 
 def _digest(text: str | None, name: str) -> str:
@@ -230,7 +201,7 @@ class PolicyApi:
 
     async def list_versions(self, identity: Identity, params: Mapping[str, str]) -> PolicyVersionPage:
         self.check(identity)
-        limit = _limit(params.get("limit"))
+        limit = page_limit(params.get("limit"))
         cursor = params.get("cursor")
         after = None if cursor is None else decode_cursor(cursor)
         found = await asyncio.to_thread(self.versions.page, limit=limit + 1, after=after)

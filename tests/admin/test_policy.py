@@ -18,10 +18,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from typer.testing import CliRunner
 
+from clearance.admin.approvals import decode_cursor
 from clearance.admin.policy import (
     MAX_TEST_BODY_BYTES,
     POLICY_API,
-    decode_cursor,
     diff_lines,
     encode_cursor,
     parse_test_body,
@@ -57,6 +57,7 @@ rules:
 ALLOW_ALL = """version: 1
 clearances:
   - {groups: [engineering], level: restricted}
+  - {groups: [security], level: restricted, roles: [user, approver]}
   - {groups: [audit], level: public, roles: [auditor]}
 models: [{name: llama-internal, max_level: restricted}]
 """

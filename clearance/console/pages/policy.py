@@ -35,7 +35,7 @@ def _api(request: web.Request) -> PolicyApi:
 async def summary(request: web.Request) -> web.StreamResponse:
     user = await console_user(request)
     policy = await _api(request).show(user.identity)
-    return render(request, "policy/summary.html", user=user, title="Policy", policy=policy)
+    return render(request, "policy/summary.html", user=user, title="Policy in force", policy=policy)
 
 
 async def history(request: web.Request) -> web.StreamResponse:

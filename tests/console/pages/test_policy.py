@@ -21,27 +21,10 @@ from clearance.console.pages.policy import _body
 from clearance.console.testing import console_session
 from clearance.models import AuditRecord, Identity
 from clearance.testing.fake_upstream import FakeUpstream
+from tests.admin.test_policy import ALLOW_ALL, BLOCK_SECRETS, TOKEN
 from tests.console.conftest import SignInSetup, app_of, oidc_config
 
-TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-LIVE = """version: 1
-clearances:
-  - {groups: [engineering], level: confidential}
-  - {groups: [security], level: restricted, roles: [user, approver]}
-models: [{name: llama-internal, max_level: restricted}]
-rules:
-  - id: no-secrets-at-all
-    description: tokens never leave
-    when: {types: [GITHUB_TOKEN]}
-    action: block
-    message: keep tokens out of prompts
-"""
-ALLOW_ALL = """version: 1
-clearances:
-  - {groups: [engineering], level: restricted}
-  - {groups: [security], level: restricted, roles: [user, approver]}
-models: [{name: llama-internal, max_level: restricted}]
-"""
+LIVE = BLOCK_SECRETS
 ALICE = Identity("alice", email="alice@example.com", groups=("security",))
 SAM = Identity("sam", email="sam@example.com", groups=("engineering",))
 
