@@ -22,7 +22,7 @@ from clearance.admin.policy_resources import PolicyTestResult, PolicyVersionReso
 from clearance.console.access import ConsoleUser, Form, console_form, console_user, form_text
 from clearance.console.render import render, render_fragment
 from clearance.enforce.trial import DEFAULT_ENDPOINT, ENDPOINTS
-from clearance.exceptions import ClearanceError
+from clearance.exceptions import ClearanceError, RequestError
 
 FRAGMENT_HEADER: Final = "X-Console-Fragment"
 CALLER_KINDS: Final = ("user", "service_account", "anonymous")
@@ -104,7 +104,9 @@ def _try_page(
     result: PolicyTestResult | None,
     error: ClearanceError | None,
 ) -> web.Response:
-    status = error.http_status if error is not None else 200
+    # a mistake in the form (an invalid draft, groups without a caller) is the page answering as it should: 200,
+    # the mistake shown beside the form; anything else keeps its status
+    status = error.http_status if error is not None and not isinstance(error, RequestError) else 200
     context: dict[str, Any] = {"result": result, "error": error, "levels": api.holder.policy.levels}
     if request.headers.get(FRAGMENT_HEADER):
         return render_fragment(request, "policy/_result.html", user=user, status=status, **context)
