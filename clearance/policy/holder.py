@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from clearance.config import PolicySettings
 from clearance.exceptions import ConfigError
@@ -34,7 +35,7 @@ from clearance.tasks import TaskSet
 
 log = logging.getLogger("clearance.policy")
 
-BUILT_IN: str = "(built-in default)"
+BUILT_IN: Final = "(built-in default)"
 """The source of the built-in default policy, where a file's path would be."""
 
 Signature = tuple[int, int, int] | None
