@@ -128,7 +128,8 @@ def decode_cursor(text: str) -> Cursor:
     return float(value[0]), value[1]
 
 
-def _limit(text: str | None) -> int:
+def page_limit(text: str | None) -> int:
+    """A list's ``limit`` parameter, checked (the default page size when absent)."""
     if text is None:
         return DEFAULT_PAGE_SIZE
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
@@ -383,7 +384,7 @@ class ApprovalsApi:
         caller = self.caller(identity)
         state = _state(query.get("state"))
         review = _review(query.get("review"))
-        limit = _limit(query.get("limit"))
+        limit = page_limit(query.get("limit"))
         cursor = query.get("cursor")
         after = None if cursor is None else decode_cursor(cursor)
         now = self.clock()
