@@ -22,8 +22,8 @@ import orjson
 from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
-from clearance.admin.records import RecordsApi
-from clearance.admin.reveal import RevealApi
+from clearance.admin.records import RECORDS_API, RecordsApi
+from clearance.admin.reveal import REVEAL_API, RevealApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
@@ -32,6 +32,7 @@ from clearance.audit.originals import Originals
 from clearance.audit.sink_build import build_dispatcher
 from clearance.audit.sinks import SinkDispatcher
 from clearance.audit.store import AuditStore, SqlAuditStore
+from clearance.audit.verify import RecordVerifier
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
 from clearance.db.engine import make_engine
@@ -210,8 +211,20 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
-    RecordsApi(records_engine, policy, authenticate).register(app.router)
-    RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
+    records_api = RecordsApi(
+        records_engine,
+        policy,
+        authenticate,
+        approvals=approvals,
+        verifier=RecordVerifier.from_config(config.audit.integrity),
+        export_max_rows=config.audit.export_max_rows,
+        clock=clock,
+    )
+    app[RECORDS_API] = records_api
+    records_api.register(app.router)
+    reveal_api = RevealApi(records_engine, originals, policy, authenticate, inspector.redact)
+    app[REVEAL_API] = reveal_api
+    reveal_api.register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

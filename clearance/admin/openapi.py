@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Final, get_args
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from clearance.admin.record_resources import RecordPage, RecordResource
+from clearance.admin.record_export import EXPORT_FORMATS
+from clearance.admin.record_resources import RecordPage, RecordResource, RecordStory
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -28,6 +30,7 @@ _ERRORS: Final = {
     "404": "no such approval that you may see",
     "404_record": "no such record that you may see",
     "403_records": "listing every record needs the auditor role (mine=true lists your own)",
+    "400_export": "invalid request: a bad parameter, or the filter matches more than audit.export_max_rows records",
     "409": "the approval's state does not allow this (already approved, used, …)",
     "410": "the approval expired or was cancelled",
     "408": "the body did not arrive in time",
@@ -43,8 +46,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": _REF.format(model=name)}
 
 
-def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
-    answers: dict[str, Any] = {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}}
+def _errors(*errors: str) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
     for error in errors:
         status = error.split("_", 1)[0]
         answers[status] = {
@@ -52,6 +55,13 @@ def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref("ErrorResponse")}},
         }
     return answers
+
+
+def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
+    return {
+        "200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}},
+        **_errors(*errors),
+    }
 
 
 _ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -67,12 +77,11 @@ _BODY: Final = {"required": False, "content": {"application/json": {"schema": _r
 
 def openapi_document() -> dict[str, Any]:
     """The document served at ``/admin/v1/openapi.json``."""
+    bodies: tuple[type[BaseModel], ...] = (DecisionBody, RevealBody)
+    answers: tuple[type[BaseModel], ...] = (ApprovalPage, ApprovalResource, ErrorResponse, RecordPage, RecordResource)
+    answers += (RecordStory, RevealedOriginals, RevealPage)
     _, schemas = models_json_schema(
-        [
-            (m, "validation" if m is DecisionBody else "serialization")
-            for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
-        ]
-        + [(RevealBody, "validation"), (RevealedOriginals, "serialization"), (RevealPage, "serialization")],
+        [(m, "validation") for m in bodies] + [(m, "serialization") for m in answers],
         ref_template=_REF,
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
@@ -224,6 +233,7 @@ _TEXT_FILTERS: Final = {
     "rule": "the id of the rule that decided (default: none matched)",
     "type": "an entity type among the findings",
     "request_id": "the request id (X-Request-Id)",
+    "approver": "the subject of someone who approved the record's approval",
 }
 
 
@@ -245,39 +255,60 @@ def _record_paths() -> dict[str, Any]:
             ("until", "records made before (ISO 8601, or seconds since the epoch)"),
         )
     ]
+    paging = [
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "description": "the next_cursor of the previous page",
+            "schema": {"type": "string"},
+        },
+    ]
+    filters = [
+        {
+            "name": "mine",
+            "in": "query",
+            "description": "only your own records (no role needed)",
+            "schema": {"type": "boolean", "default": False},
+        },
+        *text,
+        *times,
+        {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
+    ]
+    exported = {"schema": {"type": "string"}}
     return {
         "/admin/v1/records": {
             "get": {
                 "operationId": "listRecords",
                 "summary": "audit records, newest first: every one for an auditor; with mine=true, anyone's own",
+                "parameters": [*filters, *paging],
+                "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
+            }
+        },
+        "/admin/v1/records/export": {
+            "get": {
+                "operationId": "exportRecords",
+                "summary": "every record the filters match, oldest first, as an attachment: CSV (a header row; "
+                "formula-like cells neutralised) or JSON Lines (one record summary per line)",
                 "parameters": [
                     {
-                        "name": "mine",
+                        "name": "format",
                         "in": "query",
-                        "description": "only your own records (no role needed)",
-                        "schema": {"type": "boolean", "default": False},
+                        "schema": {"type": "string", "enum": list(EXPORT_FORMATS), "default": "csv"},
                     },
-                    *text,
-                    *times,
-                    {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE_SIZE,
-                            "default": DEFAULT_PAGE_SIZE,
-                        },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "description": "the next_cursor of the previous page",
-                        "schema": {"type": "string"},
-                    },
+                    *filters,
                 ],
-                "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
+                "responses": {
+                    "200": {
+                        "description": "the records, streamed",
+                        "content": {"text/csv": exported, "application/x-ndjson": exported},
+                    },
+                    **_errors("400_export", "401", "403_records"),
+                },
             }
         },
         "/admin/v1/records/{id}": {
@@ -286,6 +317,15 @@ def _record_paths() -> dict[str, Any]:
                 "operationId": "getRecord",
                 "summary": "one record whole: its text as the record mode kept it (redacted), where its findings sit",
                 "responses": _responses("the record", "RecordResource", "401", "404_record"),
+            },
+        },
+        "/admin/v1/records/{id}/story": {
+            "parameters": [_ID],
+            "get": {
+                "operationId": "getRecordStory",
+                "summary": "a record's story: its approval and grant, the record, its leaf, the first checkpoint "
+                "that covers it, and whether its integrity verifies",
+                "responses": _responses("the story", "RecordStory", "401", "404_record"),
             },
         },
     }
