@@ -505,8 +505,6 @@ def verify_record(
     engine: Engine, record_id: int, verifier: RecordVerifier | None, verified: VerifiedLeaves
 ) -> RecordIntegrity:
     """Check one record against the newest signed checkpoint that covers its leaf (see the module docstring)."""
-    if verifier is None:
-        return RecordIntegrity("off", "audit integrity is off (no audit.integrity.signing_key): nothing is signed")
     with engine.connect() as connection:
         row = connection.execute(select(audit_records).where(audit_records.c.id == record_id)).first()
         found = connection.execute(select(audit_leaves).where(audit_leaves.c.record_id == record_id)).first()
@@ -517,6 +515,9 @@ def verify_record(
                 "failed", f"record {record_id} is in no leaf of the audit tree: written around the gateway"
             )
         leaf = StoredLeaf(int(found.leaf_index), record_id, str(found.request_id), bytes(found.leaf_hash))
+        if verifier is None:
+            off = "audit integrity is off (no audit.integrity.signing_key): nothing is signed"
+            return RecordIntegrity("off", off, leaf.leaf_index)
         notes = connection.execute(
             select(audit_checkpoints.c.size, audit_checkpoints.c.note)
             .where(audit_checkpoints.c.size > leaf.leaf_index)

@@ -8,7 +8,6 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -22,10 +21,11 @@ from clearance.admin.record_export import COLUMNS, PreparedExport, csv_rows, neu
 from clearance.admin.records import RECORDS_API
 from clearance.audit import query
 from clearance.audit.query import RecordFilter
-from clearance.audit.store import SqlAuditStore, _row
+from clearance.audit.store import SqlAuditStore
 from clearance.exceptions import InvalidRequest
-from clearance.models import AuditRecord, Identity
+from clearance.models import Identity
 from tests.admin import test_records
+from tests.admin.test_record_resources import record_row
 from tests.admin.test_records import ASKED, Trail
 from tests.audit import conftest as audit_conftest
 from tests.audit.conftest import trail_record
@@ -53,7 +53,7 @@ def test_when_records_are_written_as_csv_then_every_text_cell_is_safe_and_lists_
     nasty = replace(
         trail_record(1), user_agent=NASTY[0], model=NASTY[1], subject=NASTY[3], reasons=("=evil",), groups=("g",)
     )
-    row = {"id": 9, "created_at": _created(), "truncated": False, **_row_of(nasty)}
+    row = record_row(nasty)
 
     lines = list(csv.reader(io.StringIO(csv_rows([row], header=True).decode())))
 
@@ -64,15 +64,6 @@ def test_when_records_are_written_as_csv_then_every_text_cell_is_safe_and_lists_
     assert (cells["groups"], cells["reasons"], cells["findings"]) == ('["g"]', '["=evil"]', '{"EMAIL_ADDRESS":1}')
     assert (cells["status"], cells["stream"], cells["email"]) == ("200", "false", "")
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in lines[1])
-
-
-def _created() -> datetime:
-    return datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _row_of(record: AuditRecord) -> dict[str, Any]:
-    """The columns of ``audit_records`` a summary reads, as the store writes them."""
-    return {k: v for k, v in _row(record).items() if k not in ("id", "created_at")}
 
 
 async def _get(trail: Trail, path: str, who: str | None) -> tuple[int, dict[str, str], bytes]:
