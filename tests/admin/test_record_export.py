@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -21,19 +20,20 @@ from clearance.admin.record_export import COLUMNS, PreparedExport, csv_rows, neu
 from clearance.admin.records import RECORDS_API
 from clearance.audit import query
 from clearance.audit.query import RecordFilter
-from clearance.audit.store import SqlAuditStore
 from clearance.exceptions import InvalidRequest
 from clearance.models import Identity
 from tests.admin import test_records
 from tests.admin.test_record_resources import record_row
 from tests.admin.test_records import ASKED, Trail
 from tests.audit import conftest as audit_conftest
+from tests.audit import test_query
 from tests.audit.conftest import trail_record
 
 trail = test_records.trail
 """The records tests' gateway: one record per request of ``ASKED``."""
 trail_url = audit_conftest.trail_url
-"""A fresh database of each kind."""
+engine = test_query.engine
+"""The query tests' trail of 24 records, on each kind of database."""
 
 API = "/admin/v1/records/export"
 NASTY = ['=HYPERLINK("http://127.0.0.1/x","y")', "+SUM(1)", "-2+3", "@SUM(1)", "\tcmd", "\rcmd"]
@@ -143,17 +143,6 @@ async def test_when_the_set_is_larger_than_the_maximum_then_it_is_refused_before
     assert (fits.format, fits.wanted.subject) == ("csv", "sam")
 
 
-@pytest.fixture
-async def engine(trail_url: str) -> AsyncIterator[Engine]:
-    store = SqlAuditStore(trail_url, linger_s=0)
-    await store.start()
-    for i in range(7):
-        store.record(trail_record(i))
-    await store.flush()
-    yield store.engine
-    await store.close()
-
-
 async def test_when_a_set_is_streamed_then_it_is_read_one_batch_at_a_time_up_to_the_record_counted(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,7 +158,7 @@ async def test_when_a_set_is_streamed_then_it_is_read_one_batch_at_a_time_up_to_
     counted, newest = query.count_upto(engine, RecordFilter(), limit=100)
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        return await stream_export(request, PreparedExport("json", RecordFilter(), through=newest - 1, batch=2), engine)
+        return await stream_export(request, PreparedExport("json", RecordFilter(), through=newest - 1, batch=5), engine)
 
     app = web.Application()
     app.router.add_get("/export", handler)
@@ -177,6 +166,6 @@ async def test_when_a_set_is_streamed_then_it_is_read_one_batch_at_a_time_up_to_
         response = await client.get("/export")
         lines = (await response.read()).splitlines()
 
-    assert counted == 7
-    assert sizes == [2, 2, 2, 0]  # never more than a batch in memory; through the last record but one
-    assert [orjson.loads(line)["request_id"] for line in lines] == [f"req-{i}" for i in range(6)]
+    assert counted == 24
+    assert sizes == [5, 5, 5, 5, 3]  # never more than a batch in memory; through the last record but one
+    assert [orjson.loads(line)["request_id"] for line in lines] == [f"req-{i}" for i in range(23)]

@@ -190,22 +190,26 @@ def test_when_a_cursor_is_made_then_it_reads_back_and_a_foreign_one_is_refused()
         decode_cursor("WzEyLjUsImFiYyJd")  # an approvals cursor
 
 
-async def _record_of(trail: Trail, approval_id: str | None, subject: str = "sam") -> int:
-    """A record of ``subject``'s exchange through ``approval_id``, written as the pipeline writes one: its id."""
-    store = trail.app[AUDIT]
+async def write_record(app: web.Application, subject: str, **fields: Any) -> None:
+    """A record of ``subject``'s exchange, written through the gateway's store as the pipeline writes one."""
+    store = app[AUDIT]
     store.record(
         AuditRecord(
-            request_id=f"req-{approval_id}",
+            request_id=f"req-{subject}-{time.monotonic_ns()}",
             started_at=time.time(),
             endpoint="chat.completions",
             method="POST",
             status=200,
             subject=subject,
-            decision="require_approval",
-            approval_id=approval_id,
+            **fields,
         )
     )
     await store.flush()
+
+
+async def _record_of(trail: Trail, approval_id: str | None, subject: str = "sam") -> int:
+    """A record of ``subject``'s exchange through ``approval_id``: its id."""
+    await write_record(trail.app, subject, decision="require_approval", approval_id=approval_id)
     _, body = await trail.call(f"{API}?mine=true&limit=1", subject)
     return int(body["data"][0]["id"])
 

@@ -28,15 +28,7 @@ from clearance.audit.purge import (
 )
 from clearance.audit.retention import RetentionConfig
 from clearance.audit.store import SqlAuditStore
-from clearance.audit.verify import (
-    RecordVerifier,
-    VerifiedLeaves,
-    VerifyReport,
-    load_checkpoints,
-    read_trail,
-    verify,
-    verify_record,
-)
+from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
 from clearance.db.tables import audit_leaves, audit_purges, audit_records, audit_tombstones
 from clearance.exceptions import ConfigError
 from clearance.secretref import SecretRef
@@ -400,21 +392,3 @@ async def test_when_the_background_task_runs_then_it_purges_once_per_interval(tm
     assert waits == [123.0, 123.0]
     assert sorted(_rows(store.engine)) == ["req-1", "req-2", "req-3", "req-6", "req-7"]
     await store.close()
-
-
-async def test_when_a_records_text_was_purged_under_a_signed_purge_then_its_story_still_verifies(
-    trail_url: str, tmp_path: Path
-) -> None:
-    store = await _trail(trail_url, tmp_path)
-    _purger(store.engine, tmp_path, Clock(NOW)).purge()
-    record_id = int(_rows(store.engine)["req-2"]["id"])
-    verifier = RecordVerifier((make_signer().verifier(),), ORIGIN)
-
-    kept = verify_record(store.engine, record_id, verifier, VerifiedLeaves())
-    with store.engine.begin() as c:  # now the purge's tombstones are changed without the key
-        c.execute(update(audit_purges).values(note="not signed"))
-    unsanctioned = verify_record(store.engine, record_id, verifier, VerifiedLeaves())
-    await store.close()
-
-    assert (kept.state, kept.leaf_index) == ("verified", 2)
-    assert unsanctioned.state == "failed"

@@ -31,7 +31,8 @@ from clearance.audit.verify import (
     verify,
     verify_record,
 )
-from clearance.db.tables import audit_checkpoints, audit_leaves, audit_records, audit_tree_head
+from clearance.db.tables import audit_checkpoints, audit_leaves, audit_purges, audit_records, audit_tree_head
+from tests.audit import test_purge as purging
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
 
 
@@ -424,3 +425,21 @@ async def test_when_a_record_is_in_no_leaf_then_its_check_fails(trail_url: str, 
 
     assert (orphan.state, orphan.leaf_index) == ("failed", None)
     assert "in no leaf" in orphan.detail
+
+
+async def test_when_a_records_text_was_purged_under_a_signed_purge_then_its_story_still_verifies(
+    trail_url: str, tmp_path: Path
+) -> None:
+    store = await purging._trail(trail_url, tmp_path)
+    purging._purger(store.engine, tmp_path, purging.Clock(purging.NOW)).purge()
+    record_id = _record_id(store.engine, "req-2")
+    verifier = RecordVerifier((make_signer().verifier(),), ORIGIN)
+
+    kept = verify_record(store.engine, record_id, verifier, VerifiedLeaves())
+    with store.engine.begin() as c:  # now the purge's tombstones are changed without the key
+        c.execute(update(audit_purges).values(note="not signed"))
+    unsanctioned = verify_record(store.engine, record_id, verifier, VerifiedLeaves())
+    await store.close()
+
+    assert (kept.state, kept.leaf_index) == ("verified", 2)
+    assert unsanctioned.state == "failed"

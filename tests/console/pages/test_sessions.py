@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,9 @@ from clearance.admin.records import RECORDS_API
 from clearance.admin.reveal import REVEAL_API
 from clearance.app import AUDIT, create_app
 from clearance.console.testing import console_session
-from clearance.models import AuditRecord, Identity
+from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
+from tests.admin.test_records import write_record
 from tests.admin.test_reveal import originals
 from tests.conftest import gateway_config
 from tests.console.conftest import app_of
@@ -240,26 +240,11 @@ async def test_when_a_reveal_has_no_reason_then_it_asks_for_one_and_nothing_is_r
     assert reveals.data == []
 
 
-async def _record_of(server: TestServer, subject: str) -> None:
-    app_of(server)[AUDIT].record(
-        AuditRecord(
-            request_id=f"req-{subject}",
-            started_at=time.time(),
-            endpoint="chat.completions",
-            method="POST",
-            status=200,
-            subject=subject,
-            decision="allow",
-        )
-    )
-    await app_of(server)[AUDIT].flush()
-
-
 async def test_when_someone_without_the_auditor_role_opens_sessions_then_they_see_only_their_own(
     signed_gateway: TestServer,
 ) -> None:
-    await _record_of(signed_gateway, "sam")
-    await _record_of(signed_gateway, "alice")
+    await write_record(app_of(signed_gateway), "sam", decision="allow")
+    await write_record(app_of(signed_gateway), "alice", decision="allow")
     cookies, _ = console_session(app_of(signed_gateway), Identity("sam", groups=("engineering",)))
     url = str(signed_gateway.make_url("")).rstrip("/")
 
