@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import openai
@@ -22,13 +23,17 @@ from aiohttp.test_utils import TestServer
 from clearance.admin.records import RECORDS_API
 from clearance.admin.reveal import REVEAL_API
 from clearance.app import AUDIT, create_app
+from clearance.audit.originals import OriginalsConfig
+from clearance.auth.config import ApiKeysConfig
+from clearance.auth.keys import ApiKeyStore
 from clearance.console.testing import console_session
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.admin.test_records import write_record
 from tests.admin.test_reveal import originals
 from tests.conftest import gateway_config
-from tests.console.conftest import app_of
+from tests.console.conftest import ACCOUNTS, SignInSetup, app_of, console_client, oidc_config
+from tests.oidc.harness import Browser, OidcProvider, ensure_node_modules, free_port, rsa_jwk
 
 EMAIL = "jane.roe@corp-mail.io"
 POLICY = """
@@ -264,3 +269,153 @@ async def test_when_someone_without_the_auditor_role_opens_sessions_then_they_se
             text = await own.text()
             assert own.status == 200
             assert "Reveal the originals" not in text
+
+
+AUDIT_ACCOUNTS: dict[str, Any] = {
+    "audrey": {
+        "token_claims": {"groups": ["audit"], "email": "audrey@example.com"},
+        "id_token_claims": {"email": "audrey@example.com", "name": "Audrey Auditor", "groups": ["audit"]},
+    },
+    "sam": ACCOUNTS["sam"],
+}
+FLOW_POLICY = """
+version: 1
+clearances:
+  - groups: [engineering]
+    level: internal
+    roles: [user]
+  - groups: [audit]
+    level: internal
+    roles: [user, auditor]
+models:
+  - name: llama-internal
+    max_level: restricted
+rules:
+  - id: mail-as-placeholder
+    when: {types: [EMAIL_ADDRESS]}
+    action: mask
+    mask:
+      operators: {EMAIL_ADDRESS: placeholder}
+      restore: true
+    record: full
+defaults:
+  record: full
+"""
+
+
+@dataclass
+class Flow:
+    """A gateway whose console signs in at a real provider (auditor audrey, engineer sam), originals sealed; an API
+    key each for the model and admin calls."""
+
+    server: TestServer
+    setup: SignInSetup
+    keys: dict[str, str]
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+
+@pytest.fixture(scope="module")
+def audit_sign_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignInSetup]:
+    ensure_node_modules()
+    port = free_port()
+    idp = OidcProvider(
+        tmp_path_factory.mktemp("sessions-idp"),
+        keys=[rsa_jwk("rsa-1")],
+        accounts=AUDIT_ACCOUNTS,
+        clients=[console_client(f"http://127.0.0.1:{port}/console/callback")],
+    )
+    idp.start()
+    yield SignInSetup(idp, port)
+    idp.stop()
+
+
+@pytest.fixture
+async def flow(audit_sign_in: SignInSetup, fake_upstream: FakeUpstream, tmp_path: Path) -> AsyncIterator[Flow]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(FLOW_POLICY)
+    fake_upstream.behaviour.reply = "Noted <EMAIL_ADDRESS_1>."
+    config = oidc_config(tmp_path, audit_sign_in, fake_upstream.base_url)
+    config = config.model_copy(  # the console's test gateway, with this policy, API keys and originals
+        update={
+            "policy": config.policy.model_copy(update={"file": policy}),
+            "auth": config.auth.model_copy(update={"api_keys": ApiKeysConfig(enabled=True)}),
+            "audit": config.audit.model_copy(update={"originals": OriginalsConfig.model_validate(originals(tmp_path))}),
+        }
+    )
+    server = TestServer(create_app(config), host="127.0.0.1", port=audit_sign_in.port)
+    await server.start_server()
+    store = ApiKeyStore(config.database.url)
+    try:
+        keys = {
+            who: store.create(owner=who, groups=groups, expires_at=None)[1]
+            for who, groups in (("sam", ["engineering"]), ("audrey", ["audit"]))
+        }
+    finally:
+        store.close()
+    yield Flow(server, audit_sign_in, keys)
+    await server.close()
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_when_an_auditor_signs_in_filters_opens_a_transcript_and_reveals_then_it_is_all_recorded(
+    flow: Flow,
+) -> None:
+    async with openai.AsyncOpenAI(base_url=flow.url("/v1"), api_key=flow.keys["sam"], max_retries=0) as client:
+        await client.chat.completions.create(
+            model="llama-internal", messages=[{"role": "user", "content": f"please mail {EMAIL}"}]
+        )
+        await client.chat.completions.create(model="llama-internal", messages=[{"role": "user", "content": "hello"}])
+    await app_of(flow.server)[AUDIT].flush()
+    auditor = Browser(flow.setup.provider.issuer, "audrey")
+    try:
+        listed = await auditor.authorize(flow.url("/console/sessions?type=EMAIL_ADDRESS"))  # the deep link kept
+        (record_id,) = record_links(listed)
+        async with auditor.session.get(flow.url(f"/console/sessions/{record_id}")) as opened:
+            transcript = await opened.text()
+        async with auditor.session.post(
+            flow.url(f"/console/sessions/{record_id}/reveal"),
+            data={"csrf": _csrf(transcript), "reason": "complaint INC-12"},
+        ) as revealed:
+            shown = await revealed.text()
+            no_store = revealed.headers["Cache-Control"]
+    finally:
+        await auditor.close()
+    headers = {"Authorization": f"Bearer {flow.keys['audrey']}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(flow.url(f"/admin/v1/records/{record_id}/reveals"), headers=headers) as listing,
+    ):
+        reveals = (await listing.json())["data"]
+
+    assert 'data-signed-in="audrey"' in listed and "sam" in listed
+    assert 'data-type="EMAIL_ADDRESS">&lt;EMAIL_ADDRESS_1&gt;' in transcript and EMAIL not in transcript
+    assert f"please mail {EMAIL}" in shown.split('id="original-request"')[1] and no_store == "no-store"
+    assert [(r["subject"], r["reason"]) for r in reveals] == [("audrey", "complaint INC-12")]
+
+
+async def test_when_an_engineer_signs_in_then_only_their_own_sessions_show_and_others_are_404(flow: Flow) -> None:
+    await write_record(app_of(flow.server), "audrey", decision="allow")
+    await write_record(app_of(flow.server), "sam", decision="allow")
+    engineer = Browser(flow.setup.provider.issuer, "sam")
+    try:
+        mine = await engineer.authorize(flow.url("/console/sessions"))  # sent on to their own
+        (own,) = record_links(mine)
+        async with engineer.session.get(flow.url(f"/console/sessions/{own - 1}")) as other:
+            refused = (other.status, await other.text())
+        async with engineer.session.post(
+            flow.url(f"/console/sessions/{own - 1}/reveal"), data={"csrf": _csrf(mine), "reason": "curious"}
+        ) as reveal:
+            forbidden = reveal.status
+    finally:
+        await engineer.close()
+
+    assert "My sessions" in mine
+    assert refused[0] == 404 and "record_not_found" in refused[1]
+    assert forbidden == 403
