@@ -6,7 +6,7 @@ each leaf of the request *as forwarded* (``docs/audit.md``, "Finding positions")
 the kept text holds its redaction marker (``[TYPE]``) instead, so a position is read against the kept text with the
 shift of every earlier such value in the same leaf: a marker at the shifted start is the finding; otherwise the span
 (a masked value's replacement) is, moved by that shift. Positions are capped per record and the answer has none, so
-any marker of a type the record found that no position covered is marked too.
+any marker or placeholder (``<TYPE_1>``) of a type the record found that no position covered is marked too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any, Final
 from clearance.admin.record_resources import PositionResource, RecordResource
 from clearance.payload.readable import answer_text, parsed_text, text_leaves
 
-_MARKER: Final = re.compile(r"\[([A-Z][A-Z0-9_]*)\]")
+_MARKER: Final = re.compile(r"\[([A-Z][A-Z0-9_]*)\]|<([A-Z][A-Z0-9_]*)_[0-9]+>")
+"""A redaction marker (``[EMAIL_ADDRESS]``) or a placeholder (``<EMAIL_ADDRESS_1>``), with its type."""
 _SKIPPED: Final = frozenset({("model",), ("stream",)})
 Path = tuple[str | int, ...]
 
@@ -45,11 +46,12 @@ def _plain(text: str, types: frozenset[str]) -> list[Piece]:
     pieces: list[Piece] = []
     at = 0
     for match in _MARKER.finditer(text):
-        if match.group(1) not in types:
+        kind = match.group(1) or match.group(2)
+        if kind not in types:
             continue
         if match.start() > at:
             pieces.append(Piece(text[at : match.start()]))
-        pieces.append(Piece(match.group(0), match.group(1)))
+        pieces.append(Piece(match.group(0), kind))
         at = match.end()
     if at < len(text) or not pieces:
         pieces.append(Piece(text[at:]))

@@ -83,3 +83,13 @@ def test_when_the_record_kept_no_text_or_cut_it_then_the_transcript_says_so() ->
 
 def test_when_types_get_colour_slots_then_the_same_set_gets_the_same_slots() -> None:
     assert type_classes(["US_SSN", "EMAIL_ADDRESS", "US_SSN"]) == {"EMAIL_ADDRESS": 0, "US_SSN": 1}
+
+
+def test_when_an_answer_holds_a_placeholder_of_a_type_found_then_it_is_marked() -> None:
+    record = _record({"prompt": "x"}, {"content": "Noted <EMAIL_ADDRESS_1> and <NOT_A_TYPE_1>."})
+
+    assert answer_pieces(record) == (
+        Piece("Noted "),
+        Piece("<EMAIL_ADDRESS_1>", "EMAIL_ADDRESS"),
+        Piece(" and <NOT_A_TYPE_1>."),
+    )
