@@ -36,26 +36,34 @@ from tests.console.conftest import ACCOUNTS, SignInSetup, app_of, console_client
 from tests.oidc.harness import Browser, OidcProvider, ensure_node_modules, free_port, rsa_jwk
 
 EMAIL = "jane.roe@corp-mail.io"
-POLICY = """
+
+
+def policy_text(clearances: str, *, model: str, record: str) -> str:
+    """A policy with these clearances: an e-mail goes to ``model`` as a placeholder (restored in the answer), and
+    such an exchange is recorded in full (originals sealed); any other in the ``record`` mode."""
+    return f"""
 version: 1
 clearances:
-  - anonymous: true
-    level: internal
-    roles: [user, auditor]
+{clearances}
 models:
-  - name: fake-model
+  - name: {model}
     max_level: restricted
 rules:
   - id: mail-as-placeholder
-    when: {types: [EMAIL_ADDRESS]}
+    when: {{types: [EMAIL_ADDRESS]}}
     action: mask
     mask:
-      operators: {EMAIL_ADDRESS: placeholder}
+      operators: {{EMAIL_ADDRESS: placeholder}}
       restore: true
     record: full
 defaults:
-  record: metadata
+  record: {record}
 """
+
+
+POLICY = policy_text(
+    "  - anonymous: true\n    level: internal\n    roles: [user, auditor]", model="fake-model", record="metadata"
+)
 """The anonymous caller is an auditor (the console's no-auth mode); an e-mail goes to the model as a placeholder,
 and such exchanges are recorded in full, originals sealed."""
 
@@ -278,29 +286,12 @@ AUDIT_ACCOUNTS: dict[str, Any] = {
     },
     "sam": ACCOUNTS["sam"],
 }
-FLOW_POLICY = """
-version: 1
-clearances:
-  - groups: [engineering]
-    level: internal
-    roles: [user]
-  - groups: [audit]
-    level: internal
-    roles: [user, auditor]
-models:
-  - name: llama-internal
-    max_level: restricted
-rules:
-  - id: mail-as-placeholder
-    when: {types: [EMAIL_ADDRESS]}
-    action: mask
-    mask:
-      operators: {EMAIL_ADDRESS: placeholder}
-      restore: true
-    record: full
-defaults:
-  record: full
-"""
+FLOW_POLICY = policy_text(
+    "  - groups: [engineering]\n    level: internal\n    roles: [user]\n"
+    "  - groups: [audit]\n    level: internal\n    roles: [user, auditor]",
+    model="llama-internal",
+    record="full",
+)
 
 
 @dataclass
