@@ -6,8 +6,16 @@ from __future__ import annotations
 from typing import Any, Final, get_args
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from clearance.admin.policy_resources import (
+    PolicyDiffResource,
+    PolicyResource,
+    PolicyTestBody,
+    PolicyTestResult,
+    PolicyVersionPage,
+    PolicyVersionResource,
+)
 from clearance.admin.record_export import EXPORT_FORMATS
 from clearance.admin.record_resources import RecordPage, RecordResource, RecordStory
 from clearance.admin.resources import (
@@ -39,6 +47,12 @@ _ERRORS: Final = {
     "403_auditor": "not the auditor role",
     "404_originals": "no such record, no originals kept for it (or erased), or audit.originals is off",
     "500_sealed": "the originals do not open: a key not in the keyring, or an envelope that was changed",
+    "400_policy": "invalid request: a bad parameter (a digest is 64 lower-case hex digits, limit, cursor)",
+    "400_policy_test": "invalid request: malformed JSON, a bad field, or an invalid draft (every error listed in "
+    "error.errors, each with its key path)",
+    "403_policy": "not the approver, auditor or admin role",
+    "404_policy_version": "no policy version with this digest was loaded by a gateway on this database",
+    "413_policy_test": "the body is larger than a trial takes (512 KiB)",
 }
 
 
@@ -64,6 +78,20 @@ def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
     }
 
 
+_PAGE_PARAMETERS: Final = (
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "description": "the next_cursor of the previous page",
+        "schema": {"type": "string"},
+    },
+)
+"""The parameters of a paged list: how many, and where the previous page ended."""
 _ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _RECORD_ID: Final = {
     "name": "id",
@@ -75,13 +103,26 @@ _RECORD_ID: Final = {
 _BODY: Final = {"required": False, "content": {"application/json": {"schema": _ref("DecisionBody")}}}
 
 
+_POLICY_SCHEMAS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
+    (PolicyTestBody, "validation"),
+    (PolicyResource, "serialization"),
+    (PolicyVersionPage, "serialization"),
+    (PolicyVersionResource, "serialization"),
+    (PolicyDiffResource, "serialization"),
+    (PolicyTestResult, "serialization"),
+]
+
+
 def openapi_document() -> dict[str, Any]:
     """The document served at ``/admin/v1/openapi.json``."""
-    bodies: tuple[type[BaseModel], ...] = (DecisionBody, RevealBody)
-    answers: tuple[type[BaseModel], ...] = (ApprovalPage, ApprovalResource, ErrorResponse, RecordPage, RecordResource)
-    answers += (RecordStory, RevealedOriginals, RevealPage)
     _, schemas = models_json_schema(
-        [(m, "validation") for m in bodies] + [(m, "serialization") for m in answers],
+        _POLICY_SCHEMAS
+        + [
+            (m, "validation" if m is DecisionBody else "serialization")
+            for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
+        ]
+        + [(RevealBody, "validation")]
+        + [(m, "serialization") for m in (RecordStory, RevealedOriginals, RevealPage)],
         ref_template=_REF,
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
@@ -93,9 +134,11 @@ def openapi_document() -> dict[str, Any]:
             "title": "Clearance admin API",
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
-            "break-glass. Audit records: search and show (the auditor role; anyone their own); a record's sealed "
-            "originals revealed to auditors, and who revealed them. Errors are in the OpenAI error format of the data "
-            "path.",
+            "break-glass. Audit records: search, show, export and a record's story with its integrity (the "
+            "auditor role; anyone their own); a record's sealed originals revealed to auditors, and who revealed "
+            "them. The policy (the approver, auditor or admin "
+            "role): the live version summarised, the history of versions and a diff of two, and a text tried under "
+            "the live policy and a draft. Errors are in the OpenAI error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -126,22 +169,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "break-glass approvals whose review is so (pending: not acknowledged)",
                             "schema": {"type": "string", "enum": reviews},
                         },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_PAGE_SIZE,
-                                "default": DEFAULT_PAGE_SIZE,
-                            },
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "description": "the next_cursor of the previous page",
-                            "schema": {"type": "string"},
-                        },
+                        *_PAGE_PARAMETERS,
                     ],
                     "responses": _responses("a page of approvals", "ApprovalPage", "400", "401", "403"),
                 }
@@ -220,6 +248,7 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **_record_paths(),
+            **_policy_paths(),
         },
     }
 
@@ -255,19 +284,6 @@ def _record_paths() -> dict[str, Any]:
             ("until", "records made before (ISO 8601, or seconds since the epoch)"),
         )
     ]
-    paging = [
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
-        },
-        {
-            "name": "cursor",
-            "in": "query",
-            "description": "the next_cursor of the previous page",
-            "schema": {"type": "string"},
-        },
-    ]
     filters = [
         {
             "name": "mine",
@@ -285,7 +301,7 @@ def _record_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "listRecords",
                 "summary": "audit records, newest first: every one for an auditor; with mine=true, anyone's own",
-                "parameters": [*filters, *paging],
+                "parameters": [*filters, *_PAGE_PARAMETERS],
                 "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
             }
         },
@@ -327,5 +343,63 @@ def _record_paths() -> dict[str, Any]:
                 "that covers it, and whether its integrity verifies",
                 "responses": _responses("the story", "RecordStory", "401", "404_record"),
             },
+        },
+    }
+
+
+def _policy_paths() -> dict[str, Any]:
+    """The policy (``clearance.admin.policy``)."""
+    digest = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    return {
+        "/admin/v1/policy": {
+            "get": {
+                "operationId": "getPolicy",
+                "summary": "the policy in force on this instance, summarised, with its digest and when it was loaded",
+                "responses": _responses("the live policy", "PolicyResource", "401", "403_policy"),
+            }
+        },
+        "/admin/v1/policy/versions": {
+            "get": {
+                "operationId": "listPolicyVersions",
+                "summary": "every policy version a gateway on this database loaded, the most recently introduced first",
+                "parameters": list(_PAGE_PARAMETERS),
+                "responses": _responses("a page of versions", "PolicyVersionPage", "400_policy", "401", "403_policy"),
+            }
+        },
+        "/admin/v1/policy/versions/{digest}": {
+            "parameters": [{"name": "digest", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": "getPolicyVersion",
+                "summary": "one policy version, with its text",
+                "responses": _responses(
+                    "the version", "PolicyVersionResource", "400_policy", "401", "403_policy", "404_policy_version"
+                ),
+            },
+        },
+        "/admin/v1/policy/diff": {
+            "get": {
+                "operationId": "diffPolicyVersions",
+                "summary": "a unified diff of two policy versions' texts",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": True, "schema": digest},
+                    {"name": "to", "in": "query", "required": True, "schema": digest},
+                ],
+                "responses": _responses(
+                    "the diff", "PolicyDiffResource", "400_policy", "401", "403_policy", "404_policy_version"
+                ),
+            }
+        },
+        "/admin/v1/policy/test": {
+            "post": {
+                "operationId": "testPolicy",
+                "summary": "decide a text under the live policy and a draft, as clearance policy test does; with a "
+                "draft, how many recent recorded decisions it would change (the text is not recorded nor logged)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PolicyTestBody")}}},
+                "responses": _responses(
+                    "the decisions",
+                    "PolicyTestResult",
+                    *("400_policy_test", "401", "403_policy", "408", "413_policy_test"),
+                ),
+            }
         },
     }
