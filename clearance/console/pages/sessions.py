@@ -10,7 +10,9 @@
   exchange → leaf → checkpoint, with the integrity badge); for auditors, the reveal form and earlier reveals.
 - ``POST /console/sessions/{id}/reveal`` (reason required, CSRF-checked): the reveal is recorded by the API's
   operation, then the same page is answered with the originals in it. Not a redirect: the originals must not be
-  kept anywhere to be shown again; every console page is ``Cache-Control: no-store``.
+  kept anywhere to be shown again; every console page is ``Cache-Control: no-store``. A reveal the API refuses for
+  its reason or its originals (none kept, erased, ``audit.originals`` off) is that page with the refusal beside the
+  form; a caller who is not an auditor gets the error page (403).
 
 Every read and the reveal are the admin API's operations (``RecordsApi``, ``RevealApi``) called with the console
 user's identity: the role checks are theirs.
@@ -117,8 +119,9 @@ async def _record_page(
         "refused": refused,
         "reason": reason,
     }
-    status = refused.http_status if refused is not None else 200
-    return render(request, "sessions/record.html", user=user, title=f"Session {record.id}", status=status, **context)
+    # a reveal the API refused (no reason, no originals kept) is answered beside its form, as the console answers
+    # a form's own mistakes: 200 (an error status would be a console error to the browser, not the user's mistake)
+    return render(request, "sessions/record.html", user=user, title=f"Session {record.id}", **context)
 
 
 async def one_session(request: web.Request) -> web.StreamResponse:
