@@ -24,8 +24,8 @@ from aiohttp import web
 
 from clearance.admin.approvals import APPROVALS_API, ApprovalsApi
 from clearance.admin.policy import POLICY_API, PolicyApi
-from clearance.admin.records import RecordsApi
-from clearance.admin.reveal import RevealApi
+from clearance.admin.records import RECORDS_API, RecordsApi
+from clearance.admin.reveal import REVEAL_API, RevealApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
@@ -35,6 +35,7 @@ from clearance.audit.policy_versions import PolicyVersionStore, VersionLoad, Ver
 from clearance.audit.sink_build import build_dispatcher
 from clearance.audit.sinks import SinkDispatcher
 from clearance.audit.store import AuditStore, SqlAuditStore
+from clearance.audit.verify import RecordVerifier
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
 from clearance.console.app import install_console
@@ -238,8 +239,20 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         approvals, policy, authenticate, clock, inspector.redact, notifications.notify, signals=signals
     )
     app[APPROVALS_API].register(app.router)
-    RecordsApi(records_engine, policy, authenticate).register(app.router)
-    RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
+    records_api = RecordsApi(
+        records_engine,
+        policy,
+        authenticate,
+        approvals=approvals,
+        verifier=RecordVerifier.from_config(config.audit.integrity),
+        export_max_rows=config.audit.export_max_rows,
+        clock=clock,
+    )
+    app[RECORDS_API] = records_api
+    records_api.register(app.router)
+    reveal_api = RevealApi(records_engine, originals, policy, authenticate, inspector.redact)
+    app[REVEAL_API] = reveal_api
+    reveal_api.register(app.router)
     app[POLICY_API] = PolicyApi(policy, versions, records_engine, inspector, router, authenticate)
     app[POLICY_API].register(app.router)
     install_console(app, config, authenticator=authenticator, policy=policy, clock=clock)

@@ -129,6 +129,9 @@ class AuditConfig(_Strict):
     max_text_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     """The most bytes of the request and of the answer a record keeps (record modes ``full`` and ``masked``); a
     longer one is cut there and the record flagged ``truncated``."""
+    export_max_rows: Annotated[int, Field(ge=1)] = 100_000
+    """The most records one export (``GET /admin/v1/records/export``) sends; a filter that matches more is refused
+    (``export_too_large``) before anything is sent: narrow it (``since``/``until``) and export each part."""
     integrity: IntegrityConfig = IntegrityConfig()
     """Signed checkpoints of the audit tree (docs/audit-integrity.md); off without ``signing_key``."""
     retention: RetentionConfig = RetentionConfig()

@@ -16,7 +16,8 @@ from clearance.admin.policy_resources import (
     PolicyVersionPage,
     PolicyVersionResource,
 )
-from clearance.admin.record_resources import RecordPage, RecordResource
+from clearance.admin.record_export import EXPORT_FORMATS
+from clearance.admin.record_resources import RecordPage, RecordResource, RecordStory
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -37,6 +38,7 @@ _ERRORS: Final = {
     "404": "no such approval that you may see",
     "404_record": "no such record that you may see",
     "403_records": "listing every record needs the auditor role (mine=true lists your own)",
+    "400_export": "invalid request: a bad parameter, or the filter matches more than audit.export_max_rows records",
     "409": "the approval's state does not allow this (already approved, used, …)",
     "410": "the approval expired or was cancelled",
     "408": "the body did not arrive in time",
@@ -59,10 +61,6 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": _REF.format(model=name)}
 
 
-def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
-    return {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}, **_errors(*errors)}
-
-
 def _errors(*errors: str) -> dict[str, Any]:
     return {
         error.split("_", 1)[0]: {
@@ -70,6 +68,13 @@ def _errors(*errors: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref("ErrorResponse")}},
         }
         for error in errors
+    }
+
+
+def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
+    return {
+        "200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}},
+        **_errors(*errors),
     }
 
 
@@ -116,7 +121,8 @@ def openapi_document() -> dict[str, Any]:
             (m, "validation" if m is DecisionBody else "serialization")
             for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
         ]
-        + [(RevealBody, "validation"), (RevealedOriginals, "serialization"), (RevealPage, "serialization")],
+        + [(RevealBody, "validation")]
+        + [(m, "serialization") for m in (RecordStory, RevealedOriginals, RevealPage)],
         ref_template=_REF,
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
@@ -128,8 +134,9 @@ def openapi_document() -> dict[str, Any]:
             "title": "Clearance admin API",
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
-            "break-glass, follow their changes as Server-Sent Events. Audit records: search and show (the auditor "
-            "role; anyone their own); a record's sealed originals revealed to auditors, and who revealed them. The "
+            "break-glass, follow their changes as Server-Sent Events. Audit records: search, show, export and a "
+            "record's story with its integrity (the auditor role; anyone their own); a record's sealed originals "
+            "revealed to auditors, and who revealed them. The "
             "policy (the approver, auditor or admin role): the live version summarised, the history of versions and "
             "a diff of two, and a text tried under the live policy and a draft. Errors are in the OpenAI error "
             "format of the data path.",
@@ -273,6 +280,7 @@ _TEXT_FILTERS: Final = {
     "rule": "the id of the rule that decided (default: none matched)",
     "type": "an entity type among the findings",
     "request_id": "the request id (X-Request-Id)",
+    "approver": "the subject of someone who approved the record's approval",
 }
 
 
@@ -294,24 +302,47 @@ def _record_paths() -> dict[str, Any]:
             ("until", "records made before (ISO 8601, or seconds since the epoch)"),
         )
     ]
+    filters = [
+        {
+            "name": "mine",
+            "in": "query",
+            "description": "only your own records (no role needed)",
+            "schema": {"type": "boolean", "default": False},
+        },
+        *text,
+        *times,
+        {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
+    ]
+    exported = {"schema": {"type": "string"}}
     return {
         "/admin/v1/records": {
             "get": {
                 "operationId": "listRecords",
                 "summary": "audit records, newest first: every one for an auditor; with mine=true, anyone's own",
+                "parameters": [*filters, *_PAGE_PARAMETERS],
+                "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
+            }
+        },
+        "/admin/v1/records/export": {
+            "get": {
+                "operationId": "exportRecords",
+                "summary": "every record the filters match, oldest first, as an attachment: CSV (a header row; "
+                "formula-like cells neutralised) or JSON Lines (one record summary per line)",
                 "parameters": [
                     {
-                        "name": "mine",
+                        "name": "format",
                         "in": "query",
-                        "description": "only your own records (no role needed)",
-                        "schema": {"type": "boolean", "default": False},
+                        "schema": {"type": "string", "enum": list(EXPORT_FORMATS), "default": "csv"},
                     },
-                    *text,
-                    *times,
-                    {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
-                    *_PAGE_PARAMETERS,
+                    *filters,
                 ],
-                "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
+                "responses": {
+                    "200": {
+                        "description": "the records, streamed",
+                        "content": {"text/csv": exported, "application/x-ndjson": exported},
+                    },
+                    **_errors("400_export", "401", "403_records"),
+                },
             }
         },
         "/admin/v1/records/{id}": {
@@ -320,6 +351,15 @@ def _record_paths() -> dict[str, Any]:
                 "operationId": "getRecord",
                 "summary": "one record whole: its text as the record mode kept it (redacted), where its findings sit",
                 "responses": _responses("the record", "RecordResource", "401", "404_record"),
+            },
+        },
+        "/admin/v1/records/{id}/story": {
+            "parameters": [_ID],
+            "get": {
+                "operationId": "getRecordStory",
+                "summary": "a record's story: its approval and grant, the record, its leaf, the first checkpoint "
+                "that covers it, and whether its integrity verifies",
+                "responses": _responses("the story", "RecordStory", "401", "404_record"),
             },
         },
     }

@@ -10,6 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clearance.admin.resources import ApprovalResource
+from clearance.approvals.model import ApprovalRequest
+from clearance.audit.verify import RecordIntegrity, RecordIntegrityState
+
 _PLAIN = (
     "method", "endpoint", "model", "upstream", "status", "latency_ms", "ttft_ms", "stream", "prompt_tokens",
     "completion_tokens", "total_tokens", "error_code", "subject", "identity_kind", "email", "auth_method", "key_id",
@@ -94,6 +98,64 @@ class RecordResource(RecordSummary):
             positions=[PositionResource(**p) for p in row["positions"] or ()],
             request_text=row["request_text"],
             response_text=row["response_text"],
+        )
+
+
+class GrantResource(_Resource):
+    """The grant an approval gave: when it was approved, until when it was good, and when the request spent it."""
+
+    granted_at: float = Field(description="when the approval was given (seconds since the epoch)")
+    expires_at: float = Field(description="when the grant ends, spent or not")
+    spent_at: float | None = Field(description="when the approved request used it (null: not yet)")
+
+    @classmethod
+    def of(cls, approval: ApprovalRequest) -> GrantResource | None:
+        """The grant, where the approval was approved (and maybe used since); None otherwise."""
+        granted = next((t.at for t in approval.history if t.state == "approved"), None)
+        if granted is None:
+            return None
+        spent = next((t.at for t in approval.history if t.state == "used"), None)
+        return cls(granted_at=granted, expires_at=approval.expires_at, spent_at=spent)
+
+
+class IntegrityResource(_Resource):
+    """Whether the record is proven by a signed checkpoint (``clearance.audit.verify.verify_record``)."""
+
+    state: RecordIntegrityState = Field(
+        description="verified (up to checkpoint), failed (detail says what), not_checkpointed (not yet covered), "
+        "before_tree (written before the audit tree began) or off (audit.integrity has no key)"
+    )
+    detail: str
+    checkpoint: int | None = Field(description="the size of the checkpoint it was checked against (the newest)")
+
+    @classmethod
+    def of(cls, integrity: RecordIntegrity) -> IntegrityResource:
+        return cls(state=integrity.state, detail=integrity.detail, checkpoint=integrity.checkpoint)
+
+
+class RecordStory(_Resource):
+    """One exchange's story, linked: the approval request and each decision on it, the grant and when it was spent,
+    the exchange's record, its leaf in the audit tree, the first checkpoint that covers it, and its integrity."""
+
+    object: Literal["story"] = "story"
+    record: RecordSummary
+    approval: ApprovalResource | None = Field(description="the approval the request went through (null: none)")
+    grant: GrantResource | None = Field(description="the grant the approval gave (null: none was given)")
+    leaf_index: int | None = Field(description="the record's leaf in the audit tree (null: in none)")
+    first_checkpoint: int | None = Field(description="the size of the first signed checkpoint that covers the leaf")
+    integrity: IntegrityResource
+
+    @classmethod
+    def of(
+        cls, row: Mapping[str, Any], approval: ApprovalRequest | None, integrity: RecordIntegrity, *, now: float
+    ) -> RecordStory:
+        return cls(
+            record=RecordSummary.of(row),
+            approval=None if approval is None else ApprovalResource.of(approval, now=now),
+            grant=None if approval is None else GrantResource.of(approval),
+            leaf_index=integrity.leaf_index,
+            first_checkpoint=integrity.first_checkpoint,
+            integrity=IntegrityResource.of(integrity),
         )
 
 

@@ -6,8 +6,10 @@
 - ``GET /admin/v1/records/{id}/reveals``: every reveal of that record, oldest first.
 
 ``{id}`` is the record's number (``audit_records.id``). Anyone else gets 403 before anything about the record is
-read; an anonymous caller 401. The decrypted text is in the response body only (``Cache-Control: no-store``): never
-in a header, a log line, an error or a metric. Errors are in the data path's OpenAI shape.
+read; an anonymous caller 401. ``RevealApi``'s operations (``reveal``, ``reveals``) take the caller's ``Identity``
+and check the role themselves; the console calls the same ones (a reason from its form). The decrypted text is in
+the response body only (``Cache-Control: no-store``): never in a header, a log line, an error or a metric. Errors
+are in the data path's OpenAI shape.
 """
 
 from __future__ import annotations
@@ -108,21 +110,24 @@ class RevealedOriginals(_Resource):
     reveal: RevealResource = Field(description="this reveal, as recorded")
 
 
-def _record_id(request: web.Request) -> int:
-    text = request.match_info["id"]
+def _record_id(text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_RECORD_ID:
         raise NotFound("there is no audit record with this id: the id is the record's number", code="record_not_found")
     return int(text)
 
 
-async def _reveal_body(request: web.Request) -> RevealBody:
+async def _reveal_json(request: web.Request) -> Any:
     raw = await read_body(request, max_bytes=MAX_REVEAL_BODY_BYTES, timeout=REVEAL_BODY_TIMEOUT)
     if len(raw) > MAX_REVEAL_BODY_BYTES:
         raise PayloadTooLarge(f'the body is larger than {MAX_REVEAL_BODY_BYTES} bytes: send {{"reason": "..."}}')
     try:
-        data: Any = orjson.loads(raw) if raw.strip() else {}
+        return orjson.loads(raw) if raw.strip() else {}
     except orjson.JSONDecodeError:
         raise InvalidJSON('the body is not valid JSON: send {"reason": "..."}') from None
+
+
+def reveal_body(data: Any) -> RevealBody:
+    """A reveal's body (``{"reason": "..."}``), checked: ``reason_required`` or ``reason_too_long`` (400)."""
     try:
         return RevealBody.model_validate(data)
     except ValidationError as exc:
@@ -157,33 +162,45 @@ class RevealApi:
     redact: Redact
 
     def register(self, router: web.UrlDispatcher) -> None:
-        router.add_post(f"{PREFIX}/{{id}}/reveal", self._answering(self.reveal))
-        router.add_get(f"{PREFIX}/{{id}}/reveals", self._answering(self.reveals))
+        router.add_post(f"{PREFIX}/{{id}}/reveal", self._answering(self._reveal))
+        router.add_get(f"{PREFIX}/{{id}}/reveals", self._answering(self._reveals))
 
     def _answering(
         self, handler: Callable[[web.Request, Identity], Awaitable[web.Response]]
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def answer(request: web.Request) -> web.Response:
             try:
-                return await handler(request, await self._auditor(request))
+                identity = await signed_in(self.authenticate, request)
+                self.require_auditor(identity)  # before the body is read
+                return await handler(request, identity)
             except ClearanceError as error:
                 return error_response(error)
 
         return answer
 
-    async def _auditor(self, request: web.Request) -> Identity:
-        identity = await signed_in(self.authenticate, request)
+    async def _reveal(self, request: web.Request, identity: Identity) -> web.Response:
+        record_id = request.match_info["id"]
+        _record_id(record_id)
+        return _json(await self.reveal(identity, record_id, await _reveal_json(request)), private=True)
+
+    async def _reveals(self, request: web.Request, identity: Identity) -> web.Response:
+        return _json(await self.reveals(identity, request.match_info["id"]))
+
+    def require_auditor(self, identity: Identity) -> None:
         if AUDITOR not in self.policy.policy.roles(identity):
             raise PermissionDenied(
                 "revealing originals, and reading who did, needs the auditor role: ask for it in the policy's "
                 "clearances",
                 code="auditor_role_required",
             )
-        return identity
 
-    async def reveal(self, request: web.Request, identity: Identity) -> web.Response:
-        record_id = _record_id(request)
-        body = await _reveal_body(request)
+    async def reveal(self, identity: Identity, record_id: str, body: Any) -> RevealedOriginals:
+        """Record a reveal of the record's originals by ``identity`` (an auditor), with the reason of ``body``
+        (``{"reason": "..."}``, redacted before it is stored), then open them. Send the result with
+        ``Cache-Control: no-store`` only."""
+        self.require_auditor(identity)
+        number = _record_id(record_id)
+        reason = reveal_body(body).reason
         originals = self.originals
         if originals is None:
             raise NotFound(
@@ -191,27 +208,32 @@ class RevealApi:
                 "keyring to reveal records sealed under it",
                 code="originals_disabled",
             )
-        stored = await asyncio.to_thread(stored_originals, self.engine, record_id)
-        reason = self.redact(body.reason)
+        stored = await asyncio.to_thread(stored_originals, self.engine, number)
         reveal = await asyncio.to_thread(
-            record_reveal, self.engine, record_id, subject=identity.subject, email=identity.email, reason=reason
+            record_reveal,
+            self.engine,
+            number,
+            subject=identity.subject,
+            email=identity.email,
+            reason=self.redact(reason),
         )
-        log.warning("originals revealed", extra={"record_id": record_id, "subject": identity.subject})
+        log.warning("originals revealed", extra={"record_id": number, "subject": identity.subject})
         opened = open_originals(stored.envelope, record_id=stored.request_id, keyring=originals.keyring)
-        return _json(
-            RevealedOriginals(
-                record_id=record_id,
-                request_id=stored.request_id,
-                kek_id=stored.kek_id,
-                request=opened.request,
-                answer=opened.answer,
-                truncated=opened.truncated,
-                reveal=RevealResource.of(reveal),
-            ),
-            private=True,
+        return RevealedOriginals(
+            record_id=number,
+            request_id=stored.request_id,
+            kek_id=stored.kek_id,
+            request=opened.request,
+            answer=opened.answer,
+            truncated=opened.truncated,
+            reveal=RevealResource.of(reveal),
         )
 
-    async def reveals(self, request: web.Request, _identity: Identity) -> web.Response:
-        record_id = _record_id(request)
-        found = await asyncio.to_thread(reveals_of, self.engine, record_id)
-        return _json(RevealPage(data=[RevealResource.of(r) for r in found]))
+    async def reveals(self, identity: Identity, record_id: str) -> RevealPage:
+        """Every reveal of the record's originals, oldest first (an auditor only)."""
+        self.require_auditor(identity)
+        found = await asyncio.to_thread(reveals_of, self.engine, _record_id(record_id))
+        return RevealPage(data=[RevealResource.of(r) for r in found])
+
+
+REVEAL_API: Final = web.AppKey("reveal_api", RevealApi)

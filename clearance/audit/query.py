@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy import BindParameter, ColumnElement, Engine, Select, bindparam, cast, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from clearance.db.tables import audit_records
+from clearance.db.tables import approval_requests, audit_records
 
 DEFAULT_EXPORT_PAGE = 500
 """Records per query of a stream: the most it holds in memory at once."""
@@ -40,6 +40,8 @@ class RecordFilter:
     """Records made at or after ``since`` and before ``until``."""
     status: int | None = None
     request_id: str | None = None
+    approver: str | None = None
+    """The subject of someone who approved the record's approval (``approval_requests.approved_by``)."""
 
 
 _SQLITE_HAS: Final = {
@@ -47,6 +49,11 @@ _SQLITE_HAS: Final = {
     "findings": "EXISTS (SELECT 1 FROM json_each(audit_records.findings) AS j WHERE j.key = :has)",
 }
 """SQLite: an element of the JSON array of groups; a key of the JSON object of findings."""
+
+_SQLITE_APPROVED_BY: Final = (
+    "EXISTS (SELECT 1 FROM approval_requests AS a, json_each(a.approved_by) AS j "
+    "WHERE a.id = audit_records.approval_id AND j.value = :approver)"
+)
 
 
 def _json_has(column: str, value: str, dialect: str) -> ColumnElement[bool]:
@@ -56,6 +63,20 @@ def _json_has(column: str, value: str, dialect: str) -> ColumnElement[bool]:
         return func.jsonb_exists(cast(audit_records.c[column], JSONB), value).is_(True)
     has: BindParameter[str] = bindparam(f"has_{column}", value)
     return text(_SQLITE_HAS[column].replace(":has", f":has_{column}")).bindparams(has)  # type: ignore[return-value]
+
+
+def _approved_by(subject: str, dialect: str) -> ColumnElement[bool]:
+    """Whether the record's approval was approved by ``subject`` (one of its ``approved_by``): a subquery on the
+    approvals table, so a page is still filled in SQL."""
+    if dialect == "postgresql":
+        approved = (
+            select(approval_requests.c.id)
+            .where(approval_requests.c.id == audit_records.c.approval_id)
+            .where(func.jsonb_exists(cast(approval_requests.c.approved_by, JSONB), subject).is_(True))
+        )
+        return approved.exists()
+    who: BindParameter[str] = bindparam("approver", subject)
+    return text(_SQLITE_APPROVED_BY).bindparams(who)  # type: ignore[return-value]
 
 
 def _where(query: Select[Any], wanted: RecordFilter, dialect: str) -> Select[Any]:
@@ -76,6 +97,8 @@ def _where(query: Select[Any], wanted: RecordFilter, dialect: str) -> Select[Any
         query = query.where(_json_has("groups", wanted.group, dialect))
     if wanted.type is not None:
         query = query.where(_json_has("findings", wanted.type, dialect))
+    if wanted.approver is not None:
+        query = query.where(_approved_by(wanted.approver, dialect))
     if wanted.since is not None:
         query = query.where(c.created_at >= wanted.since)
     if wanted.until is not None:
@@ -100,6 +123,33 @@ def get(engine: Engine, record_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
 
 
+def batch(
+    engine: Engine, wanted: RecordFilter, *, after: int = 0, through: int | None = None, size: int = DEFAULT_EXPORT_PAGE
+) -> list[dict[str, Any]]:
+    """Up to ``size`` matching records, oldest first, each newer than record ``after`` and (when given) no newer
+    than record ``through``: one keyset step of a stream."""
+    query = _where(select(audit_records), wanted, engine.dialect.name).where(audit_records.c.id > after)
+    if through is not None:
+        query = query.where(audit_records.c.id <= through)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query.order_by(audit_records.c.id).limit(size))]
+
+
+def count_upto(engine: Engine, wanted: RecordFilter, *, limit: int) -> tuple[int, int]:
+    """How many records match, counted no further than ``limit`` (the cost is bounded), and the newest record id
+    now (0: none): a stream ``through`` it sees what was counted, whatever is written meanwhile."""
+    with engine.connect() as connection:
+        newest = connection.execute(select(func.max(audit_records.c.id))).scalar() or 0
+        matching = (
+            _where(select(audit_records.c.id), wanted, engine.dialect.name)
+            .where(audit_records.c.id <= newest)
+            .limit(limit)
+            .subquery()
+        )
+        counted = connection.execute(select(func.count()).select_from(matching)).scalar_one()
+    return int(counted), int(newest)
+
+
 def iter_records(
     engine: Engine,
     wanted: RecordFilter,
@@ -110,10 +160,8 @@ def iter_records(
     """Every matching record, oldest first, fetched ``page_size`` at a time (``on_page`` is told each page's size):
     memory holds one page, whatever the trail's length. Records written while it runs are included up to the end."""
     after = 0
-    base = _where(select(audit_records), wanted, engine.dialect.name).order_by(audit_records.c.id).limit(page_size)
     while True:
-        with engine.connect() as connection:
-            rows = [dict(row._mapping) for row in connection.execute(base.where(audit_records.c.id > after))]
+        rows = batch(engine, wanted, after=after, size=page_size)
         on_page(len(rows))
         yield from rows
         if len(rows) < page_size:

@@ -25,22 +25,31 @@ is listed apart (``VerifyReport.purged``, kinds ``purged`` and ``text_purged``).
 
 Where leaves are reordered, roots are computed with the leaves put back in insert order, so that a reordering is
 reported as one and does not also show as a rebuilt tree.
+
+``verify_record`` checks one record the same way, for the admin API's story of a record: its row still hashes to
+its leaf, and the leaves up to the newest signed checkpoint that covers it rebuild that checkpoint's root. Rebuilding
+reads every leaf up to the checkpoint once; ``VerifiedLeaves`` then keeps a digest per ``CHUNK`` leaves of that
+checkpoint, so each later record is checked by reading its own chunk only (a leaf changed after the first check
+still shows), and the cost stays bounded however many records are looked at.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from clearance.audit.checkpoint import Checkpoint, open_checkpoint
+from clearance.audit.checkpointer import IntegrityConfig
 from clearance.audit.export import SUFFIX
 from clearance.audit.leaf import record_leaf_hash
 from clearance.audit.merkle import MerkleFrontier, consistency_proof, verify_consistency
-from clearance.audit.note import NoteVerifier
+from clearance.audit.note import NoteVerifier, load_signer
 from clearance.audit.purge import PurgedLeaf, purge_extension
 from clearance.audit.tree import read_head
 from clearance.db.tables import audit_checkpoints, audit_leaves, audit_purges, audit_records, audit_tombstones
@@ -390,3 +399,163 @@ def _rebuilt(leaves: Sequence[StoredLeaf], low: int, high: int, source: str) -> 
         f"{low}..{high - 1} (requests {first} to {last})"
     )
     return Finding("rebuilt", first, detail, low, high - 1)
+
+
+CHUNK = 1024
+"""Leaves per digest that ``VerifiedLeaves`` keeps of a verified checkpoint."""
+
+RecordIntegrityState = Literal["verified", "failed", "not_checkpointed", "before_tree", "off"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordIntegrity:
+    """Where one record stands: ``verified`` up to ``checkpoint`` (its size), ``failed`` (``detail`` says what),
+    ``not_checkpointed`` (no signed checkpoint covers its leaf yet), ``before_tree`` (written before the tree
+    began: nothing covers it), or ``off`` (no verifier key: integrity is not configured)."""
+
+    state: RecordIntegrityState
+    detail: str
+    leaf_index: int | None = None
+    first_checkpoint: int | None = None
+    """The size of the first checkpoint that covers the record's leaf (the first to prove it)."""
+    checkpoint: int | None = None
+    """The size of the checkpoint it was verified against (the newest that covers it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordVerifier:
+    """What checking a record needs: the verifier keys and the log's origin (``audit.integrity``)."""
+
+    verifiers: tuple[NoteVerifier, ...]
+    origin: str
+
+    @classmethod
+    def from_config(cls, config: IntegrityConfig) -> RecordVerifier | None:
+        """The signing key's own verifier; None without a key (integrity off)."""
+        if config.signing_key is None:
+            return None
+        signer = load_signer(config.signing_key)
+        return cls((signer.verifier(),), config.origin or signer.name)
+
+
+class VerifiedLeaves:
+    """The digests (SHA-256) of each ``CHUNK`` leaves of the newest checkpoint whose leaves rebuilt its root: one
+    checkpoint at a time, so memory holds ``size / CHUNK`` digests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: tuple[tuple[int, bytes], tuple[bytes, ...]] | None = None
+
+    def get(self, checkpoint: Checkpoint) -> tuple[bytes, ...] | None:
+        with self._lock:
+            held = self._held
+        if held is None or held[0] != (checkpoint.size, checkpoint.root_hash):
+            return None
+        return held[1]
+
+    def keep(self, checkpoint: Checkpoint, digests: tuple[bytes, ...]) -> None:
+        with self._lock:
+            if self._held is None or self._held[0][0] <= checkpoint.size:
+                self._held = ((checkpoint.size, checkpoint.root_hash), digests)
+
+
+def _chunk_digests(hashes: Sequence[bytes]) -> tuple[bytes, ...]:
+    return tuple(hashlib.sha256(b"".join(hashes[i : i + CHUNK])).digest() for i in range(0, len(hashes), CHUNK))
+
+
+def _leaf_hashes(connection: Connection, low: int, high: int) -> list[bytes] | None:
+    """The hashes of leaves ``low`` .. ``high - 1`` in order; None where one is missing."""
+    rows = connection.execute(
+        select(audit_leaves.c.leaf_index, audit_leaves.c.leaf_hash)
+        .where(audit_leaves.c.leaf_index >= low, audit_leaves.c.leaf_index < high)
+        .order_by(audit_leaves.c.leaf_index)
+    ).all()
+    if [int(index) for index, _ in rows] != list(range(low, high)):
+        return None
+    return [bytes(digest) for _, digest in rows]
+
+
+def _text_purged(connection: Connection, leaf: StoredLeaf, row_hash: bytes, verifier: RecordVerifier) -> bool:
+    """Whether the record's row is the one a sanctioned purge left (its text emptied): a tombstone for its leaf
+    keeps that row's hash, and a checkpoint signed with the verifier key names that purge's tombstones."""
+    tombstone = connection.execute(
+        select(audit_tombstones).where(audit_tombstones.c.leaf_index == leaf.leaf_index)
+    ).first()
+    if tombstone is None or tombstone.kept_hash is None or bytes(tombstone.kept_hash) != row_hash:
+        return False
+    if bytes(tombstone.leaf_hash) != leaf.leaf_hash:
+        return False
+    siblings = connection.execute(
+        select(audit_tombstones)
+        .where(audit_tombstones.c.purge_id == tombstone.purge_id)
+        .order_by(audit_tombstones.c.leaf_index)
+    ).all()
+    line = purge_extension(
+        [
+            PurgedLeaf(int(t.leaf_index), bytes(t.leaf_hash), None if t.kept_hash is None else bytes(t.kept_hash))
+            for t in siblings
+        ]
+    )
+    notes = connection.execute(select(audit_purges.c.note).where(audit_purges.c.id == tombstone.purge_id)).scalars()
+    opened, _ = load_checkpoints(None, ((0, str(note)) for note in notes), verifier.verifiers, origin=verifier.origin)
+    return any(line in saved.checkpoint.extensions for saved in opened)
+
+
+def verify_record(
+    engine: Engine, record_id: int, verifier: RecordVerifier | None, verified: VerifiedLeaves
+) -> RecordIntegrity:
+    """Check one record against the newest signed checkpoint that covers its leaf (see the module docstring)."""
+    with engine.connect() as connection:
+        row = connection.execute(select(audit_records).where(audit_records.c.id == record_id)).first()
+        found = connection.execute(select(audit_leaves).where(audit_leaves.c.record_id == record_id)).first()
+        if row is None or found is None:
+            if row is not None and record_id <= read_head(connection).base_record_id:
+                return RecordIntegrity("before_tree", "this record was written before the audit tree began")
+            return RecordIntegrity(
+                "failed", f"record {record_id} is in no leaf of the audit tree: written around the gateway"
+            )
+        leaf = StoredLeaf(int(found.leaf_index), record_id, str(found.request_id), bytes(found.leaf_hash))
+        if verifier is None:
+            off = "audit integrity is off (no audit.integrity.signing_key): nothing is signed"
+            return RecordIntegrity("off", off, leaf.leaf_index)
+        notes = connection.execute(
+            select(audit_checkpoints.c.size, audit_checkpoints.c.note)
+            .where(audit_checkpoints.c.size > leaf.leaf_index)
+            .order_by(audit_checkpoints.c.size)
+        ).all()
+        at = leaf.leaf_index
+        if not notes:
+            return RecordIntegrity("not_checkpointed", "no signed checkpoint covers this record yet", at)
+        first = int(notes[0].size)
+        opened, bad = load_checkpoints(
+            None, [(int(notes[-1].size), str(notes[-1].note))], verifier.verifiers, origin=verifier.origin
+        )
+        if bad:
+            return RecordIntegrity("failed", bad[0].detail, at, first, int(notes[-1].size))
+        checkpoint = opened[0].checkpoint
+        size = checkpoint.size
+        row_hash = record_leaf_hash(dict(row._mapping))
+        if row_hash != leaf.leaf_hash and not _text_purged(connection, leaf, row_hash, verifier):
+            detail = f"record {record_id} changed since it was written: its row no longer hashes to leaf {at}"
+            return RecordIntegrity("failed", detail, at, first, size)
+        digests = verified.get(checkpoint)
+        if digests is None:
+            hashes = _leaf_hashes(connection, 0, size)
+            if (
+                hashes is None
+                or hashes[at] != leaf.leaf_hash
+                or _roots_at(hashes, {size}).get(size) != checkpoint.root_hash
+            ):
+                detail = (
+                    f"the leaves no longer give checkpoint {size}'s root: the trail was rewritten "
+                    "(run clearance audit verify to find where)"
+                )
+                return RecordIntegrity("failed", detail, at, first, size)
+            verified.keep(checkpoint, _chunk_digests(hashes))
+        else:
+            low = at - at % CHUNK
+            chunk = _leaf_hashes(connection, low, min(low + CHUNK, size))
+            if chunk is None or chunk[at - low] != leaf.leaf_hash or _chunk_digests(chunk)[0] != digests[low // CHUNK]:
+                detail = f"leaves {low}..{min(low + CHUNK, size) - 1} changed since checkpoint {size} was verified"
+                return RecordIntegrity("failed", detail, at, first, size)
+    return RecordIntegrity("verified", f"integrity verified up to checkpoint {size}", at, first, size)

@@ -38,11 +38,12 @@ from clearance.admin.records import parse_time
 from clearance.audit.query import DEFAULT_EXPORT_PAGE, RecordFilter, iter_records
 from clearance.cli import approvals as api
 from clearance.cli.keys import CONFIG_OPTION, DB_OPTION
-from clearance.cli.transcript import answer_text, render_record
+from clearance.cli.transcript import render_record
 from clearance.config import load_config
 from clearance.db.engine import make_engine
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.exceptions import ClearanceError, ConfigError
+from clearance.payload.readable import answer_text
 
 RECORDS = "/admin/v1/records"
 ExportFormat = Literal["jsonl", "csv"]

@@ -10,14 +10,15 @@ request as forwarded) are listed beside, so a reader sees which message held wha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
+
+from clearance.payload.readable import answer_text, parsed_text, request_lines
 
 PALETTE: Final = ("bold red", "bold magenta", "bold yellow", "bold cyan", "bold green", "bold blue")
 _MARKER: Final = re.compile(r"\[([A-Z][A-Z0-9_]*)\]")
@@ -45,73 +46,6 @@ def highlighted(text: str, styles: Mapping[str, str]) -> Text:
         at = match.end()
     out.append(text[at:])
     return out
-
-
-def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
-
-
-def _content(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
-        )
-    return ""
-
-
-def request_lines(document: Any) -> list[tuple[str, str]]:
-    """Who said what in a request: ``(role, text)`` per chat message, else ``(path, text)`` per text field."""
-    if isinstance(document, dict) and isinstance(document.get("messages"), list):
-        return [
-            (str(m.get("role", "?")), _content(m.get("content"))) for m in document["messages"] if isinstance(m, dict)
-        ]
-    skip = {("model",), ("stream",)}
-    return [(".".join(map(str, path)), text) for path, text in _leaves(document) if path not in skip]
-
-
-def answer_text(document: Any) -> str:
-    """What a person reads of an answer: the model's text (chat, completion, Responses, Ollama, or a stream as the
-    record assembles it: ``clearance.proxy.transcript``), else the whole answer as indented JSON (embeddings,
-    errors)."""
-    parts: list[str] = []
-    if isinstance(document, dict):
-        for choice in document.get("choices") or ():
-            if isinstance(choice, dict):
-                message = choice.get("message")
-                text = message.get("content") if isinstance(message, dict) else choice.get("text")
-                if isinstance(text, str):
-                    parts.append(text)
-        for item in document.get("output") or ():
-            for content in (item.get("content") or ()) if isinstance(item, dict) else ():
-                if isinstance(content, dict) and isinstance(content.get("text"), str):
-                    parts.append(content["text"])
-        message = document.get("message")
-        if isinstance(message, dict) and isinstance(message.get("content"), str):
-            parts.append(message["content"])
-        for key in ("response", "content"):  # Ollama's generate; a recorded stream, assembled
-            if isinstance(document.get(key), str):
-                parts.append(document[key])
-    if parts:
-        return "\n".join(parts)
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-
-
-def _parsed(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text  # cut at audit.max_text_bytes: shown as it is
 
 
 def _who(record: Mapping[str, Any]) -> Text:
@@ -185,7 +119,7 @@ def render_record(record: Mapping[str, Any], approval: Mapping[str, Any] | None 
             f"{' ' + record['error_code'] if record['error_code'] else ''} in {record['latency_ms']:.0f} ms"
         ),
     ]
-    request = _parsed(record["request_text"])
+    request = parsed_text(record["request_text"])
     if request is None:
         out.append(Text(f"Request:  not kept (record mode {record['record_mode'] or '-'})"))
     else:
@@ -195,7 +129,7 @@ def render_record(record: Mapping[str, Any], approval: Mapping[str, Any] | None 
     if record["findings"]:
         out.append(_findings(record, styles))
     out.extend(_decision(record))
-    answer = _parsed(record["response_text"])
+    answer = parsed_text(record["response_text"])
     if answer is not None:
         out.append(Text("Answer:", style="bold"))
         text = answer if isinstance(answer, str) else answer_text(answer)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -39,8 +40,9 @@ PEOPLE: dict[str, tuple[str, ...]] = {
 }
 
 
-def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = None) -> GatewayConfig:
-    """The example approval policy and API keys; the database in ``tmp_path`` (SQLite) unless ``database_url``."""
+def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = None, **extra: Any) -> GatewayConfig:
+    """The example approval policy and API keys; the database in ``tmp_path`` (SQLite) unless ``database_url``;
+    ``extra``: more sections of the configuration file."""
     database = {"database": {"url": database_url}} if database_url else {}
     return gateway_config(
         tmp_path,
@@ -48,6 +50,7 @@ def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = N
         policy={"file": str(POLICY)},
         auth={"api_keys": {"enabled": True}},
         **database,
+        **extra,
     )
 
 

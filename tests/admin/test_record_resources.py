@@ -6,11 +6,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from clearance.admin.record_resources import RecordResource, RecordSummary
-from clearance.audit.store import SqlAuditStore
-from clearance.models import FindingPosition
+from clearance.audit.store import SqlAuditStore, _row
+from clearance.models import AuditRecord, FindingPosition
 from tests.audit.conftest import trail_record
+
+
+def record_row(record: AuditRecord | None = None, **columns: Any) -> dict[str, Any]:
+    """A row of ``audit_records`` as the store writes ``record`` (``trail_record(1)`` by default), with record id 9
+    and ``columns`` over it: for the readers of rows, without a database."""
+    row = _row(record or trail_record(1))
+    return {**row, "id": 9, "truncated": bool(row.get("truncated")), **columns}
 
 
 async def test_when_a_stored_record_is_read_back_then_its_resource_holds_what_was_recorded(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ and PostgreSQL: records made by real requests, filtered and paged by an auditor;
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +13,20 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from clearance.admin.records import decode_cursor, encode_cursor
+from clearance.admin.records import RECORDS_API, decode_cursor, encode_cursor
 from clearance.app import AUDIT, create_app
-from clearance.exceptions import InvalidRequest
+from clearance.approvals.lifecycle import approve
+from clearance.audit.checkpointer import Checkpointer
+from clearance.audit.store import SqlAuditStore
+from clearance.exceptions import InvalidRequest, PermissionDenied
+from clearance.models import AuditRecord, Identity
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.admin.gateway import People, admin_config
+from tests.approvals.test_store import use_as_sam
+from tests.audit.conftest import ORIGIN, make_signer
 
 API = "/admin/v1/records"
 ASKED = ("sam", "eve", "sam", "nobody", "sam", "eve")
@@ -29,6 +37,7 @@ ASKED = ("sam", "eve", "sam", "nobody", "sam", "eve")
 class Trail:
     url: str
     people: People
+    app: web.Application
 
     async def call(self, path: str, who: str | None = None) -> tuple[int, dict[str, Any]]:
         headers = self.people.headers(who) if who else {}
@@ -55,7 +64,7 @@ async def trail(request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: F
                 except openai.PermissionDeniedError:
                     assert who == "nobody"
         await server.app[AUDIT].flush()
-        yield Trail(base, people)
+        yield Trail(base, people, server.app)
     finally:
         await server.close()
 
@@ -179,3 +188,112 @@ def test_when_a_cursor_is_made_then_it_reads_back_and_a_foreign_one_is_refused()
     assert decode_cursor(encode_cursor(42)) == 42
     with pytest.raises(InvalidRequest):
         decode_cursor("WzEyLjUsImFiYyJd")  # an approvals cursor
+
+
+async def write_record(app: web.Application, subject: str, **fields: Any) -> None:
+    """A record of ``subject``'s exchange, written through the gateway's store as the pipeline writes one."""
+    store = app[AUDIT]
+    store.record(
+        AuditRecord(
+            request_id=f"req-{subject}-{time.monotonic_ns()}",
+            started_at=time.time(),
+            endpoint="chat.completions",
+            method="POST",
+            status=200,
+            subject=subject,
+            **fields,
+        )
+    )
+    await store.flush()
+
+
+async def _record_of(trail: Trail, approval_id: str | None, subject: str = "sam") -> int:
+    """A record of ``subject``'s exchange through ``approval_id``: its id."""
+    await write_record(trail.app, subject, decision="require_approval", approval_id=approval_id)
+    _, body = await trail.call(f"{API}?mine=true&limit=1", subject)
+    return int(body["data"][0]["id"])
+
+
+async def test_when_a_story_is_shown_then_it_links_the_approval_its_decisions_the_grant_and_the_record(
+    trail: Trail,
+) -> None:
+    store = trail.people.store
+    asked = trail.people.approval("sam")
+    store.apply(asked.id, lambda a: approve(a, Identity("alice", groups=("security",)), "ok", now=time.time()))
+    used = store.apply(asked.id, lambda a: use_as_sam(a, now=time.time()))
+    record_id = await _record_of(trail, asked.id)
+
+    status, story = await trail.call(f"{API}/{record_id}/story", "sam")
+
+    assert status == 200
+    assert story["record"]["id"] == record_id
+    assert story["approval"]["id"] == asked.id
+    assert [(t["state"], t["actor"]) for t in story["approval"]["history"]] == [
+        ("pending", "sam"),
+        ("approved", "alice"),
+        ("used", "sam"),
+    ]
+    assert story["grant"] == {
+        "granted_at": used.history[1].at,
+        "expires_at": used.expires_at,
+        "spent_at": used.history[2].at,
+    }
+    assert story["integrity"] == {
+        "state": "off",
+        "detail": "audit integrity is off (no audit.integrity.signing_key): nothing is signed",
+        "checkpoint": None,
+    }
+
+
+async def test_when_a_story_is_asked_for_then_it_has_the_visibility_of_the_record(trail: Trail) -> None:
+    record_id = await _record_of(trail, None, subject="eve")
+
+    owner = await trail.call(f"{API}/{record_id}/story", "eve")
+    auditor = await trail.call(f"{API}/{record_id}/story", "audrey")
+    approver = await trail.call(f"{API}/{record_id}/story", "alice")
+
+    assert (owner[0], auditor[0], owner[1]["approval"], owner[1]["grant"]) == (200, 200, None, None)
+    assert (approver[0], approver[1]["error"]["code"]) == (404, "record_not_found")
+
+
+async def test_when_the_console_calls_the_operations_anonymously_then_the_roles_still_apply(trail: Trail) -> None:
+    api = trail.app[RECORDS_API]
+
+    with pytest.raises(PermissionDenied):
+        await api.list(Identity.anonymous(), {})
+    own = await api.list(Identity.anonymous(), {"mine": "true"})
+    auditor = await api.list(Identity("audrey", groups=("audit",)), {"subject": "sam", "limit": "2"})
+
+    assert own.data == []
+    assert [r.subject for r in auditor.data] == ["sam", "sam"]
+    assert auditor.next_cursor is not None
+
+
+async def test_when_integrity_is_on_then_a_checkpointed_record_tells_the_checkpoint_it_is_verified_up_to(
+    tmp_path: Path, fake_upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLEARANCE_TEST_STORY_KEY", make_signer().secret_key_string())
+    integrity = {"integrity": {"signing_key": {"env": "CLEARANCE_TEST_STORY_KEY"}, "checkpoint_interval": 3600}}
+    config = admin_config(tmp_path, fake_upstream.base_url, audit=integrity)
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        trail = Trail(str(server.make_url("")).rstrip("/"), People.enrol(server.app, config.database.url), server.app)
+        first = await _record_of(trail, None)
+        store = server.app[AUDIT]
+        assert isinstance(store, SqlAuditStore)
+        Checkpointer(store.engine, make_signer(), origin=ORIGIN).checkpoint()
+        second = await _record_of(trail, "apr_none")
+
+        _, covered = await trail.call(f"{API}/{first}/story", "audrey")
+        _, fresh = await trail.call(f"{API}/{second}/story", "audrey")
+    finally:
+        await server.close()
+
+    assert (covered["leaf_index"], covered["first_checkpoint"]) == (0, 1)
+    assert covered["integrity"] == {
+        "state": "verified",
+        "detail": "integrity verified up to checkpoint 1",
+        "checkpoint": 1,
+    }
+    assert (fresh["leaf_index"], fresh["integrity"]["state"], fresh["approval"]) == (1, "not_checkpointed", None)

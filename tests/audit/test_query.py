@@ -3,16 +3,21 @@ stream that holds one page at a time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
 
-from clearance.audit.query import RecordFilter, get, iter_records, page
+from clearance.approvals.lifecycle import approve
+from clearance.approvals.model import ApprovalRequest
+from clearance.approvals.store import ApprovalStore
+from clearance.audit.query import RecordFilter, batch, count_upto, get, iter_records, page
 from clearance.audit.store import SqlAuditStore
-from clearance.models import AuditRecord
+from clearance.models import AuditRecord, Identity
+from tests.approvals.test_store import ALICE, BOB, request
+from tests.approvals.test_store import T0 as APPROVAL_T0
 from tests.audit.conftest import trail_record
 
 T0 = 1_700_000_000.25
@@ -113,3 +118,43 @@ async def test_when_streaming_then_every_match_comes_oldest_first_a_page_at_a_ti
 
     assert ids(rows) == list(reversed(expected(lambda r: r.model == "llama")))
     assert pages == [5, 5, 2]
+
+
+async def test_when_filtered_by_approver_then_only_records_whose_approval_they_approved_come(engine: Engine) -> None:
+    approvals = ApprovalStore(str(engine.url.render_as_string(hide_password=False)))
+    approvals.create_tables()
+    try:
+        by_alice = approvals.apply(approvals.create(request({"n": 1}), now=APPROVAL_T0).approval.id, _approving(ALICE))
+        twice = approvals.create(request({"n": 2}, needed=2), now=APPROVAL_T0).approval
+        twice = approvals.apply(approvals.apply(twice.id, _approving(BOB)).id, _approving(ALICE))
+        pending = approvals.create(request({"n": 3}), now=APPROVAL_T0).approval
+    finally:
+        approvals.close()
+    store = SqlAuditStore(str(engine.url.render_as_string(hide_password=False)), linger_s=0)
+    await store.start()
+    for i, approval_id in [(30, by_alice.id), (31, twice.id), (32, pending.id), (33, "apr_unknown")]:
+        store.record(replace(seeded(i), approval_id=approval_id))
+    await store.flush()
+    await store.close()
+
+    assert ids(page(engine, RecordFilter(approver="alice"), limit=50)) == ["req-31", "req-30"]
+    assert ids(page(engine, RecordFilter(approver="bob"), limit=50)) == ["req-31"]
+    assert ids(page(engine, RecordFilter(approver="sam"), limit=50)) == []
+
+
+async def test_when_batches_are_read_then_they_stop_at_the_record_given_and_count_is_bounded(engine: Engine) -> None:
+    wanted = RecordFilter(subject="eve")
+    counted, newest = count_upto(engine, wanted, limit=1000)
+    first = batch(engine, wanted, size=3)
+    second = batch(engine, wanted, after=first[-1]["id"], through=newest, size=3)
+    capped, _ = count_upto(engine, wanted, limit=5)
+
+    assert counted == len(expected(lambda r: r.subject == "eve")) == 8
+    assert ids(first + second) == ["req-1", "req-4", "req-7", "req-10", "req-13", "req-16"]
+    assert ids(batch(engine, wanted, through=first[1]["id"])) == ["req-1", "req-4"]
+    assert capped == 5
+    assert count_upto(engine, RecordFilter(subject="nobody"), limit=10)[0] == 0
+
+
+def _approving(who: Identity) -> Callable[[ApprovalRequest], ApprovalRequest]:
+    return lambda approval: approve(approval, who, now=APPROVAL_T0 + 1)

@@ -17,17 +17,22 @@ from clearance.audit.merkle import MerkleFrontier, leaf_hash
 from clearance.audit.purge import PurgedLeaf, purge_extension
 from clearance.audit.store import SqlAuditStore, _row
 from clearance.audit.verify import (
+    RecordIntegrity,
+    RecordVerifier,
     SavedCheckpoint,
     StoredLeaf,
     StoredRecord,
     StoredTombstone,
     Trail,
+    VerifiedLeaves,
     VerifyReport,
     load_checkpoints,
     read_trail,
     verify,
+    verify_record,
 )
-from clearance.db.tables import audit_checkpoints, audit_leaves, audit_records, audit_tree_head
+from clearance.db.tables import audit_checkpoints, audit_leaves, audit_purges, audit_records, audit_tree_head
+from tests.audit import test_purge as purging
 from tests.audit.conftest import ORIGIN, make_signer, trail_record
 
 
@@ -319,3 +324,122 @@ def test_when_no_signed_checkpoint_carries_the_purge_line_then_the_tombstone_is_
         ("deleted", "req-2"),
         ("unsanctioned_purge", "req-2"),
     ]
+
+
+def _record_verifier(seed: int = 7) -> RecordVerifier:
+    return RecordVerifier((make_signer(seed).verifier(),), ORIGIN)
+
+
+def _check(engine: Engine, request_id: str, verified: VerifiedLeaves, seed: int = 7) -> RecordIntegrity:
+    return verify_record(engine, _record_id(engine, request_id), _record_verifier(seed), verified)
+
+
+async def test_when_a_record_is_under_a_checkpoint_then_it_verifies_up_to_the_newest_that_covers_it(
+    trail_url: str, tmp_path: Path
+) -> None:
+    store = await _trail(trail_url, tmp_path)
+    verified = VerifiedLeaves()
+
+    first = _check(store.engine, "req-2", verified)
+    again = _check(store.engine, "req-6", verified)  # from the digests kept by the first check
+    await store.close()
+
+    assert first == RecordIntegrity("verified", "integrity verified up to checkpoint 8", 2, 5, 8)
+    assert (again.state, again.leaf_index, again.first_checkpoint, again.checkpoint) == ("verified", 6, 8, 8)
+
+
+async def test_when_a_leaf_is_tampered_then_the_record_check_says_what_failed(trail_url: str, tmp_path: Path) -> None:
+    store = await _trail(trail_url, tmp_path)
+    with store.engine.begin() as c:
+        c.execute(update(audit_records).where(audit_records.c.request_id == "req-2").values(status=500))
+    _rewrite_tree(store.engine)  # the leaf matches the changed row again: only the signed root shows it
+
+    tampered = _check(store.engine, "req-2", VerifiedLeaves())
+    await store.close()
+
+    assert tampered.state == "failed"
+    assert "no longer give checkpoint 8's root" in tampered.detail
+
+
+async def test_when_a_leaf_is_tampered_after_a_check_then_the_kept_digests_still_show_it(
+    trail_url: str, tmp_path: Path
+) -> None:
+    store = await _trail(trail_url, tmp_path)
+    verified = VerifiedLeaves()
+    assert _check(store.engine, "req-1", verified).state == "verified"
+    with store.engine.begin() as c:
+        c.execute(update(audit_records).where(audit_records.c.request_id == "req-3").values(status=500))
+    _rewrite_tree(store.engine)
+
+    tampered = _check(store.engine, "req-3", verified)
+    await store.close()
+
+    assert (tampered.state, tampered.detail) == ("failed", "leaves 0..7 changed since checkpoint 8 was verified")
+
+
+async def test_when_a_row_changed_then_its_record_check_fails(trail_url: str, tmp_path: Path) -> None:
+    store = await _trail(trail_url, tmp_path)
+    with store.engine.begin() as c:
+        c.execute(update(audit_records).where(audit_records.c.request_id == "req-4").values(model="other"))
+
+    changed = _check(store.engine, "req-4", VerifiedLeaves())
+    await store.close()
+
+    assert (changed.state, changed.leaf_index) == ("failed", 4)
+    assert "no longer hashes to leaf 4" in changed.detail
+
+
+async def test_when_no_checkpoint_covers_a_record_yet_then_it_is_not_checkpointed(
+    trail_url: str, tmp_path: Path
+) -> None:
+    store = await _trail(trail_url, tmp_path)
+    await _write(store, range(8, 10))
+
+    fresh = _check(store.engine, "req-9", VerifiedLeaves())
+    await store.close()
+
+    assert (fresh.state, fresh.leaf_index, fresh.checkpoint) == ("not_checkpointed", 9, None)
+
+
+async def test_when_the_checkpoint_was_signed_by_another_key_or_there_is_no_key_then_it_says_so(
+    trail_url: str, tmp_path: Path
+) -> None:
+    store = await _trail(trail_url, tmp_path)
+
+    stranger = _check(store.engine, "req-1", VerifiedLeaves(), seed=8)
+    off = verify_record(store.engine, _record_id(store.engine, "req-1"), None, VerifiedLeaves())
+    await store.close()
+
+    assert stranger.state == "failed"
+    assert "database checkpoint 8" in stranger.detail
+    assert off.state == "off"
+
+
+async def test_when_a_record_is_in_no_leaf_then_its_check_fails(trail_url: str, tmp_path: Path) -> None:
+    store = await _trail(trail_url, tmp_path)
+    with store.engine.begin() as c:
+        c.execute(delete(audit_leaves).where(audit_leaves.c.request_id == "req-7"))
+
+    orphan = _check(store.engine, "req-7", VerifiedLeaves())
+    await store.close()
+
+    assert (orphan.state, orphan.leaf_index) == ("failed", None)
+    assert "in no leaf" in orphan.detail
+
+
+async def test_when_a_records_text_was_purged_under_a_signed_purge_then_its_story_still_verifies(
+    trail_url: str, tmp_path: Path
+) -> None:
+    store = await purging._trail(trail_url, tmp_path)
+    purging._purger(store.engine, tmp_path, purging.Clock(purging.NOW)).purge()
+    record_id = _record_id(store.engine, "req-2")
+    verifier = RecordVerifier((make_signer().verifier(),), ORIGIN)
+
+    kept = verify_record(store.engine, record_id, verifier, VerifiedLeaves())
+    with store.engine.begin() as c:  # now the purge's tombstones are changed without the key
+        c.execute(update(audit_purges).values(note="not signed"))
+    unsanctioned = verify_record(store.engine, record_id, verifier, VerifiedLeaves())
+    await store.close()
+
+    assert (kept.state, kept.leaf_index) == ("verified", 2)
+    assert unsanctioned.state == "failed"

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.text import Text
 
-from clearance.cli.transcript import answer_text, highlighted, render_record, request_lines, type_styles
+from clearance.cli.transcript import highlighted, render_record, type_styles
 
 
 def record(**extra: Any) -> dict[str, Any]:
@@ -83,16 +82,3 @@ def test_when_the_record_asked_for_an_approval_then_its_history_is_shown() -> No
 
     assert "Approval apr_x: approved, 1/1 of security" in text
     assert "alice" in text and "ok for INC-7" in text
-
-
-def test_when_requests_and_answers_of_other_shapes_are_read_then_their_text_is_found() -> None:
-    assert request_lines({"model": "m", "prompt": "hi", "stream": True}) == [("prompt", "hi")]
-    assert request_lines({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]}]}) == [
-        ("user", "a")
-    ]
-    assert answer_text({"choices": [{"text": "done"}]}) == "done"
-    assert answer_text({"message": {"content": "ollama"}}) == "ollama"
-    assert answer_text({"content": "streamed"}) == "streamed"
-    assert answer_text({"output": [{"content": [{"text": "resp"}]}]}) == "resp"
-    assert answer_text({"data": [1]}) == '{\n  "data": [\n    1\n  ]\n}'
-    assert isinstance(highlighted("", {}), Text)
