@@ -14,6 +14,7 @@ from tests.e2e.console.conftest import OpenAIFactory, Screenshot
 from tests.e2e.console.harness import (
     ACCOUNTS,
     AUDITOR,
+    MODELS,
     POLICY,
     SCREENSHOTS,
     USER,
@@ -21,6 +22,7 @@ from tests.e2e.console.harness import (
     ConsoleGateway,
     sign_in,
 )
+from tests.oidc.harness import OidcProvider
 
 
 def test_the_policy_gives_each_account_the_roles_it_stands_for() -> None:
@@ -78,3 +80,13 @@ def test_a_screenshot_goes_to_the_test_folder_unless_asked_for_the_docs(
     assert screenshot(phone_page, "e2e-probe") == tmp_path / "e2e-probe-phone.png"
     assert (tmp_path / "e2e-probe-phone.png").read_bytes().startswith(b"\x89PNG")
     assert not (SCREENSHOTS / "e2e-probe-desktop.png").exists()
+
+
+def test_a_token_from_the_provider_reaches_the_model_double_as_its_client(
+    gateway: ConsoleGateway, provider: OidcProvider, openai_client: OpenAIFactory
+) -> None:
+    token = gateway.call(provider.client_credentials())
+    models = openai_client(token).models.list()
+    assert {m.id for m in models.data} == set(MODELS)
+    newest = gateway.records()[0]
+    assert (newest["subject"], newest["auth_method"]) == ("svc", "oidc")

@@ -201,8 +201,10 @@ def test_console_pages_carry_a_csp_without_unsafe_inline(page: Page, gateway: Co
 
 
 def test_at_phone_width_the_home_page_does_not_scroll_sideways_and_the_nav_works(
-    phone_page: Page, gateway: ConsoleGateway, screenshot: Screenshot
+    page: Page, phone_page: Page, gateway: ConsoleGateway, screenshot: Screenshot
 ) -> None:
+    sign_in(page, ADMIN)
+    screenshot(page, "home")
     sign_in(phone_page, ADMIN)
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     nav = phone_page.get_by_role("navigation", name="Console")
