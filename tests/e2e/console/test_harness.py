@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openai
 import pytest
 from playwright.sync_api import Page
 
@@ -90,3 +91,17 @@ def test_a_token_from_the_provider_reaches_the_model_double_as_its_client(
     assert {m.id for m in models.data} == set(MODELS)
     newest = gateway.records()[0]
     assert (newest["subject"], newest["auth_method"]) == ("svc", "oidc")
+
+
+def test_an_engineers_secret_waits_for_an_approver_as_the_policy_says(
+    gateway: ConsoleGateway, openai_client: OpenAIFactory
+) -> None:
+    """What the approval pages' tests start from: the e2e policy holds an engineer's secret for security."""
+    sent = len(gateway.upstream.received)
+    token = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        openai_client(gateway.api_key(USER)).chat.completions.create(
+            model="llama-internal", messages=[{"role": "user", "content": f"deploy with {token}"}]
+        )
+    assert refused.value.code == "approval_required"
+    assert gateway.upstream.received[sent:] == []
