@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from typing import Any, Final, get_args
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from clearance.admin.policy_resources import (
+    PolicyDiffResource,
+    PolicyResource,
+    PolicyTestBody,
+    PolicyTestResult,
+    PolicyVersionPage,
+    PolicyVersionResource,
+)
 from clearance.admin.record_resources import RecordPage, RecordResource
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
@@ -36,6 +45,12 @@ _ERRORS: Final = {
     "403_auditor": "not the auditor role",
     "404_originals": "no such record, no originals kept for it (or erased), or audit.originals is off",
     "500_sealed": "the originals do not open: a key not in the keyring, or an envelope that was changed",
+    "400_policy": "invalid request: a bad parameter (a digest is 64 lower-case hex digits, limit, cursor)",
+    "400_policy_test": "invalid request: malformed JSON, a bad field, or an invalid draft (every error listed in "
+    "error.errors, each with its key path)",
+    "403_policy": "not the approver, auditor or admin role",
+    "404_policy_version": "no policy version with this digest was loaded by a gateway on this database",
+    "413_policy_test": "the body is larger than a trial takes (512 KiB)",
 }
 
 
@@ -54,6 +69,20 @@ def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
     return answers
 
 
+_PAGE_PARAMETERS: Final = (
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "description": "the next_cursor of the previous page",
+        "schema": {"type": "string"},
+    },
+)
+"""The parameters of a paged list: how many, and where the previous page ended."""
 _ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _RECORD_ID: Final = {
     "name": "id",
@@ -65,10 +94,21 @@ _RECORD_ID: Final = {
 _BODY: Final = {"required": False, "content": {"application/json": {"schema": _ref("DecisionBody")}}}
 
 
+_POLICY_SCHEMAS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
+    (PolicyTestBody, "validation"),
+    (PolicyResource, "serialization"),
+    (PolicyVersionPage, "serialization"),
+    (PolicyVersionResource, "serialization"),
+    (PolicyDiffResource, "serialization"),
+    (PolicyTestResult, "serialization"),
+]
+
+
 def openapi_document() -> dict[str, Any]:
     """The document served at ``/admin/v1/openapi.json``."""
     _, schemas = models_json_schema(
-        [
+        _POLICY_SCHEMAS
+        + [
             (m, "validation" if m is DecisionBody else "serialization")
             for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
         ]
@@ -85,8 +125,9 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
             "break-glass. Audit records: search and show (the auditor role; anyone their own); a record's sealed "
-            "originals revealed to auditors, and who revealed them. Errors are in the OpenAI error format of the data "
-            "path.",
+            "originals revealed to auditors, and who revealed them. The policy (the approver, auditor or admin "
+            "role): the live version summarised, the history of versions and a diff of two, and a text tried under "
+            "the live policy and a draft. Errors are in the OpenAI error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -117,22 +158,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "break-glass approvals whose review is so (pending: not acknowledged)",
                             "schema": {"type": "string", "enum": reviews},
                         },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_PAGE_SIZE,
-                                "default": DEFAULT_PAGE_SIZE,
-                            },
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "description": "the next_cursor of the previous page",
-                            "schema": {"type": "string"},
-                        },
+                        *_PAGE_PARAMETERS,
                     ],
                     "responses": _responses("a page of approvals", "ApprovalPage", "400", "401", "403"),
                 }
@@ -211,6 +237,7 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **_record_paths(),
+            **_policy_paths(),
         },
     }
 
@@ -260,22 +287,7 @@ def _record_paths() -> dict[str, Any]:
                     *text,
                     *times,
                     {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE_SIZE,
-                            "default": DEFAULT_PAGE_SIZE,
-                        },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "description": "the next_cursor of the previous page",
-                        "schema": {"type": "string"},
-                    },
+                    *_PAGE_PARAMETERS,
                 ],
                 "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
             }
@@ -287,5 +299,63 @@ def _record_paths() -> dict[str, Any]:
                 "summary": "one record whole: its text as the record mode kept it (redacted), where its findings sit",
                 "responses": _responses("the record", "RecordResource", "401", "404_record"),
             },
+        },
+    }
+
+
+def _policy_paths() -> dict[str, Any]:
+    """The policy (``clearance.admin.policy``)."""
+    digest = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    return {
+        "/admin/v1/policy": {
+            "get": {
+                "operationId": "getPolicy",
+                "summary": "the policy in force on this instance, summarised, with its digest and when it was loaded",
+                "responses": _responses("the live policy", "PolicyResource", "401", "403_policy"),
+            }
+        },
+        "/admin/v1/policy/versions": {
+            "get": {
+                "operationId": "listPolicyVersions",
+                "summary": "every policy version a gateway on this database loaded, the most recently introduced first",
+                "parameters": list(_PAGE_PARAMETERS),
+                "responses": _responses("a page of versions", "PolicyVersionPage", "400_policy", "401", "403_policy"),
+            }
+        },
+        "/admin/v1/policy/versions/{digest}": {
+            "parameters": [{"name": "digest", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": "getPolicyVersion",
+                "summary": "one policy version, with its text",
+                "responses": _responses(
+                    "the version", "PolicyVersionResource", "400_policy", "401", "403_policy", "404_policy_version"
+                ),
+            },
+        },
+        "/admin/v1/policy/diff": {
+            "get": {
+                "operationId": "diffPolicyVersions",
+                "summary": "a unified diff of two policy versions' texts",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": True, "schema": digest},
+                    {"name": "to", "in": "query", "required": True, "schema": digest},
+                ],
+                "responses": _responses(
+                    "the diff", "PolicyDiffResource", "400_policy", "401", "403_policy", "404_policy_version"
+                ),
+            }
+        },
+        "/admin/v1/policy/test": {
+            "post": {
+                "operationId": "testPolicy",
+                "summary": "decide a text under the live policy and a draft, as clearance policy test does; with a "
+                "draft, how many recent recorded decisions it would change (the text is not recorded nor logged)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PolicyTestBody")}}},
+                "responses": _responses(
+                    "the decisions",
+                    "PolicyTestResult",
+                    *("400_policy_test", "401", "403_policy", "408", "413_policy_test"),
+                ),
+            }
         },
     }
