@@ -105,3 +105,15 @@ def test_an_engineers_secret_waits_for_an_approver_as_the_policy_says(
         )
     assert refused.value.code == "approval_required"
     assert gateway.upstream.received[sent:] == []
+
+
+def test_an_error_page_is_no_fault_but_a_missing_file_it_asks_for_is(page: Page, browser_watch: BrowserWatch) -> None:
+    refused = page.goto("/console/callback?code=made-up&state=made-up")  # no sign-in started: an error page
+    assert refused is not None
+    assert refused.status == 401
+    assert browser_watch.unexpected() == []  # the page's own status: the test reads it
+    status = page.evaluate("() => fetch('/console/static/no-such-file.js').then((r) => r.status)")
+    assert status == 404
+    [problem] = browser_watch.unexpected()
+    assert "404" in problem and "no-such-file.js" in problem
+    browser_watch.allow("no-such-file")
