@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from clearance.admin.approvals import ApprovalsApi
+from clearance.admin.approvals import APPROVALS_API, ApprovalsApi
 from clearance.admin.policy import POLICY_API, PolicyApi
 from clearance.admin.records import RecordsApi
 from clearance.admin.reveal import RevealApi
@@ -144,6 +144,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     notifications = Notifications(
         config.approvals.notifications,
         public_url=str(public_url).rstrip("/") if public_url is not None else None,
+        console=config.console.enabled,  # links open the approval in the console, or in the API without one
         clock=clock,
         on_event=metrics.approval_event,
         on_outcome=metrics.approval_notification,
@@ -221,6 +222,11 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
 
     app.cleanup_ctx.append(lifespan)
 
+    async def end_event_streams(_app: web.Application) -> None:
+        signals.close()  # on shutdown, before the server waits for its handlers: the event streams end
+
+    app.on_shutdown.append(end_event_streams)
+
     for endpoint in MODEL_ENDPOINTS:
         app.router.add_post(endpoint.path, pipeline.handler(endpoint))
     app.router.add_get("/v1/models", _list_models)
@@ -228,7 +234,10 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
+    app[APPROVALS_API] = ApprovalsApi(
+        approvals, policy, authenticate, clock, inspector.redact, notifications.notify, signals=signals
+    )
+    app[APPROVALS_API].register(app.router)
     RecordsApi(records_engine, policy, authenticate).register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
     app[POLICY_API] = PolicyApi(policy, versions, records_engine, inspector, router, authenticate)

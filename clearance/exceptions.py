@@ -37,6 +37,7 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     │   └── EscalationNotDue           409  escalation_not_due (no escalation, not due yet, or escalated already)
     ├── TooManyPending                 429  too_many_pending (the requester's pending approvals are at the limit)
     ├── TooManyWaiting                 429  too_many_waiting (the requester holds max_waiting requests open)
+    ├── TooManyStreams                 429  too_many_streams (the caller holds as many event streams open as allowed)
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
@@ -283,6 +284,15 @@ class TooManyWaiting(ClearanceError):
 
     http_status = 429
     code = "too_many_waiting"
+    type = "rate_limit_error"
+
+
+class TooManyStreams(ClearanceError):
+    """The caller already holds as many approval event streams open on this instance as allowed; 429: close one (a
+    console tab) first."""
+
+    http_status = 429
+    code = "too_many_streams"
     type = "rate_limit_error"
 
 

@@ -45,6 +45,7 @@ _ERRORS: Final = {
     "403_auditor": "not the auditor role",
     "404_originals": "no such record, no originals kept for it (or erased), or audit.originals is off",
     "500_sealed": "the originals do not open: a key not in the keyring, or an envelope that was changed",
+    "429_streams": "you hold as many event streams open as allowed: close one first",
     "400_policy": "invalid request: a bad parameter (a digest is 64 lower-case hex digits, limit, cursor)",
     "400_policy_test": "invalid request: malformed JSON, a bad field, or an invalid draft (every error listed in "
     "error.errors, each with its key path)",
@@ -59,14 +60,17 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
-    answers: dict[str, Any] = {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}}
-    for error in errors:
-        status = error.split("_", 1)[0]
-        answers[status] = {
+    return {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}, **_errors(*errors)}
+
+
+def _errors(*errors: str) -> dict[str, Any]:
+    return {
+        error.split("_", 1)[0]: {
             "description": _ERRORS[error],
             "content": {"application/json": {"schema": _ref("ErrorResponse")}},
         }
-    return answers
+        for error in errors
+    }
 
 
 _PAGE_PARAMETERS: Final = (
@@ -124,10 +128,11 @@ def openapi_document() -> dict[str, Any]:
             "title": "Clearance admin API",
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
-            "break-glass. Audit records: search and show (the auditor role; anyone their own); a record's sealed "
-            "originals revealed to auditors, and who revealed them. The policy (the approver, auditor or admin "
-            "role): the live version summarised, the history of versions and a diff of two, and a text tried under "
-            "the live policy and a draft. Errors are in the OpenAI error format of the data path.",
+            "break-glass, follow their changes as Server-Sent Events. Audit records: search and show (the auditor "
+            "role; anyone their own); a record's sealed originals revealed to auditors, and who revealed them. The "
+            "policy (the approver, auditor or admin role): the live version summarised, the history of versions and "
+            "a diff of two, and a text tried under the live policy and a draft. Errors are in the OpenAI error "
+            "format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -161,6 +166,23 @@ def openapi_document() -> dict[str, Any]:
                         *_PAGE_PARAMETERS,
                     ],
                     "responses": _responses("a page of approvals", "ApprovalPage", "400", "401", "403"),
+                }
+            },
+            "/admin/v1/approvals/events": {
+                "get": {
+                    "operationId": "streamApprovalEvents",
+                    "summary": "Server-Sent Events: one per change of an approval you may see, its data the approval "
+                    "as JSON (ApprovalResource); a comment every 15 s",
+                    "description": "Each event's name says what changed: requested, approved_step (one approval of "
+                    "several), approved, denied, cancelled, expired, escalated, used, break_glass, acknowledged. "
+                    "The stream starts with retry:, lasts until the gateway stops, and is limited per caller.",
+                    "responses": {
+                        "200": {
+                            "description": "the event stream",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        },
+                        **_errors("401", "403", "429_streams"),
+                    },
                 }
             },
             "/admin/v1/approvals/{id}": {

@@ -26,7 +26,7 @@ from typing import Literal
 
 from clearance.approvals.config import EVENT_KINDS, EventKind, RetryConfig
 from clearance.approvals.model import ApprovalRequest
-from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, Notifier, approval_link
+from clearance.approvals.notify import ApprovalEvent, DeliveryFailed, Notifier, approval_api_link, approval_link
 from clearance.tasks import TaskSet
 
 log = logging.getLogger("clearance.approvals.notify")
@@ -115,6 +115,7 @@ class NotificationDispatcher:
         routes: Sequence[Route],
         *,
         public_url: str | None = None,
+        console: bool = True,
         retry: RetryConfig | None = None,
         queue_size: int = 10_000,
         drain_timeout: float = 10.0,
@@ -128,6 +129,8 @@ class NotificationDispatcher:
             raise ValueError("notifier names must be unique")
         self._lanes = [_Lane(route, queue_size) for route in routes]
         self._public_url = public_url
+        self._console = console
+        """Whether the web console is served: the link opens the approval there, else in the admin API."""
         self._retry = retry or RetryConfig()
         self._drain_timeout = drain_timeout
         self._clock = clock
@@ -155,8 +158,10 @@ class NotificationDispatcher:
             _ = self._tasks.spawn(self._work(lane), name=f"notify-{lane.route.notifier.name}")
 
     def notify(self, kind: EventKind, approval: ApprovalRequest) -> None:
-        """Publish ``kind`` for ``approval`` as it stands now, with its link and the current time."""
-        self.publish(ApprovalEvent(kind, approval, approval_link(self._public_url, approval.id), self._clock()))
+        """Publish ``kind`` for ``approval`` as it stands now, with its links and the current time."""
+        api_link = approval_api_link(self._public_url, approval.id)
+        link = approval_link(self._public_url, approval.id) if self._console else api_link
+        self.publish(ApprovalEvent(kind, approval, link, self._clock(), api_link))
 
     def publish(self, event: ApprovalEvent) -> None:
         """Queue ``event`` for every notifier that takes it (``Route.takes``). Never blocks, never raises."""

@@ -69,6 +69,7 @@ def build_dispatcher(
     session: aiohttp.ClientSession,
     *,
     public_url: str | None = None,
+    console: bool = True,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     on_outcome: OnOutcome = ignore_outcome,
@@ -78,6 +79,7 @@ def build_dispatcher(
     return NotificationDispatcher(
         build_routes(config, session, clock=clock),
         public_url=public_url,
+        console=console,
         retry=config.retry,
         queue_size=config.queue_size,
         drain_timeout=config.drain_timeout,
@@ -113,6 +115,7 @@ class Notifications:
         config: ApprovalNotifiersConfig,
         *,
         public_url: str | None = None,
+        console: bool = True,
         clock: Callable[[], float] = time.time,
         on_event: Callable[[EventKind], None] = _count_nothing,
         on_outcome: OnOutcome = ignore_outcome,
@@ -120,6 +123,7 @@ class Notifications:
     ) -> None:
         self._config = config
         self._public_url = public_url
+        self._console = console
         self._clock = clock
         self._on_event = on_event
         self._on_outcome = on_outcome
@@ -146,6 +150,7 @@ class Notifications:
                 self._config,
                 session,
                 public_url=self._public_url,
+                console=self._console,
                 clock=self._clock,
                 on_outcome=self._on_outcome,
                 on_queue_depth=self._on_queue_depth,

@@ -1,9 +1,10 @@
 """What a notifier is told, and the contract every notifier keeps.
 
-An ``ApprovalEvent`` is a frozen value: what happened (``kind``), the approval as it stands after it, and the link
-where approvers decide. It holds nothing raw: an ``ApprovalRequest`` carries the masked preview, counts per type,
-reason codes and who asked, never the request's values, and ``event_document`` is the one list of fields that
-leaves the gateway (the webhook sends it as is; Slack and email render the same facts).
+An ``ApprovalEvent`` is a frozen value: what happened (``kind``), the approval as it stands after it, and the links
+where approvers decide (its console page) and where programs read it (the admin API). It holds nothing raw: an
+``ApprovalRequest`` carries the masked preview, counts per type, reason codes and who asked, never the request's
+values, and ``event_document`` is the one list of fields that leaves the gateway (the webhook sends it as is; Slack
+and email render the same facts).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from clearance.approvals.model import ApprovalRequest
 from clearance.models import UNMASKED
 
 APPROVALS_PATH = "/admin/v1/approvals"
+CONSOLE_PATH = "/console/approvals"
 
 TITLES: dict[EventKind, str] = {
     "requested": "Approval requested",
@@ -30,6 +32,13 @@ TITLES: dict[EventKind, str] = {
 
 
 def approval_link(public_url: str | None, approval_id: str) -> str:
+    """Where a person opens the approval: its page in the web console, ``{public_url}/console/approvals/{id}`` (the
+    bare path without a URL); approvers decide there."""
+    base = (public_url or "").rstrip("/")
+    return f"{base}{CONSOLE_PATH}/{approval_id}"
+
+
+def approval_api_link(public_url: str | None, approval_id: str) -> str:
     """The approval in the admin API: ``{public_url}/admin/v1/approvals/{id}`` (the bare path without a URL)."""
     base = (public_url or "").rstrip("/")
     return f"{base}{APPROVALS_PATH}/{approval_id}"
@@ -42,8 +51,11 @@ class ApprovalEvent:
     kind: EventKind
     approval: ApprovalRequest
     link: str
+    """The approval's page in the console (``approval_link``)."""
     at: float
     """When it happened (seconds since the epoch)."""
+    api_link: str = ""
+    """The approval in the admin API (``approval_api_link``), for programs."""
 
     @property
     def key(self) -> str:
@@ -79,6 +91,7 @@ def event_document(event: ApprovalEvent) -> dict[str, Any]:
         "event_id": event.key,
         "at": event.at,
         "link": event.link,
+        "api_link": event.api_link,
         "approval": {
             "id": a.id,
             "state": a.state,

@@ -7,6 +7,9 @@ can never say more than the store does, and a spurious or repeated one costs a r
   watch of that id. The store publishes after each write it commits (``ApprovalStore(on_change=...)``); it runs
   in threads (``asyncio.to_thread``), so ``publish`` is thread-safe: it hands the wake-up to each waiter's event
   loop (``loop.call_soon_threadsafe``). That alone releases a waiter on one gateway process at once.
+- ``Feed``: every change, for a watcher of all approvals (the admin API's event stream): ``ApprovalSignals.feed``
+  opens one; each published id arrives in order, ``ANY`` when a notification may have been lost (read again what
+  matters), ``CLOSED`` once the signals close (the gateway stops: streams end).
 - ``PostgresListener``: across processes. The store sends ``NOTIFY`` on ``NOTIFY_CHANNEL`` with the id as its
   payload in the very transaction that writes the change, so it is delivered on commit, and only if committed.
   The listener ``LISTEN``s on its own connection and feeds what arrives into the in-process signals; when its
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Final
@@ -61,12 +65,60 @@ class Watch:
             self._loop.call_soon_threadsafe(self._event.set)
 
 
+ANY: Final = "*"
+"""A feed's item when anything may have changed (no approval id is ``*``)."""
+CLOSED: Final = ""
+"""A feed's last item: the signals closed."""
+MAX_FEED_BACKLOG: Final = 1_000
+"""Ids a feed holds unread; beyond, they collapse into one ``ANY`` (a reader that slow reads everything again)."""
+
+
+class Feed:
+    """Every approval id published while it is open, for one reader in one event loop."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._items: deque[str] = deque()
+        self._ready = asyncio.Event()
+
+    async def next(self, timeout: float) -> str | None:
+        """The next id, ``ANY`` or ``CLOSED``; None when nothing came within ``timeout`` seconds."""
+        if not self._items:
+            self._ready.clear()
+            try:
+                async with asyncio.timeout(max(0.0, timeout)):
+                    await self._ready.wait()
+            except TimeoutError:
+                return None
+        return self._items.popleft()
+
+    def _put(self, item: str) -> None:
+        """From any thread."""
+        with suppress(RuntimeError):  # the reader's loop is closed: nobody reads any more
+            self._loop.call_soon_threadsafe(self._deliver, item)
+
+    def _deliver(self, item: str) -> None:
+        items = self._items
+        if items and items[-1] == CLOSED:
+            return  # nothing after the end
+        if item == CLOSED:
+            items.append(item)
+        elif item == ANY or len(items) >= MAX_FEED_BACKLOG:
+            items.clear()
+            items.append(ANY)
+        elif not (item in items or (items and items[0] == ANY)):
+            items.append(item)  # an id unread already, or after ANY (read later, so read as it is then), is read once
+        self._ready.set()
+
+
 class ApprovalSignals:
     """In-process release signals, keyed by approval id. Safe to publish from any thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._watches: dict[str, set[Watch]] = {}
+        self._feeds: set[Feed] = set()
+        self._closed = False
 
     @contextmanager
     def watch(self, approval_id: str) -> Iterator[Watch]:
@@ -84,19 +136,55 @@ class ApprovalSignals:
                     if not watches:
                         del self._watches[approval_id]
 
+    @contextmanager
+    def feed(self) -> Iterator[Feed]:
+        """A feed of every change for as long as the block runs (in the event loop that reads it); it ends at once
+        (``CLOSED``) when the signals closed already."""
+        feed = Feed()
+        with self._lock:
+            self._feeds.add(feed)
+            closed = self._closed
+        if closed:
+            feed._deliver(CLOSED)
+        try:
+            yield feed
+        finally:
+            with self._lock:
+                self._feeds.discard(feed)
+
     def publish(self, approval_id: str) -> None:
-        """Approval ``approval_id`` changed: wake whoever waits on it."""
+        """Approval ``approval_id`` changed: wake whoever waits on it, and tell every feed."""
         with self._lock:
             watches = list(self._watches.get(approval_id, ()))
+            feeds = list(self._feeds)
         for watch in watches:
             watch._wake()
+        for feed in feeds:
+            feed._put(approval_id)
 
     def publish_all(self) -> None:
         """Anything may have changed (a notification may have been lost): wake every waiter to read again."""
         with self._lock:
             watches = [w for ws in self._watches.values() for w in ws]
+            feeds = list(self._feeds)
         for watch in watches:
             watch._wake()
+        for feed in feeds:
+            feed._put(ANY)
+
+    def close(self) -> None:
+        """The gateway stops: every feed, open or opened later, ends (waiters on one approval are not affected)."""
+        with self._lock:
+            self._closed = True
+            feeds = list(self._feeds)
+        for feed in feeds:
+            feed._put(CLOSED)
+
+    @property
+    def feeds(self) -> int:
+        """How many feeds are open."""
+        with self._lock:
+            return len(self._feeds)
 
     @property
     def waiting(self) -> int:

@@ -44,7 +44,8 @@ def email_text(event: ApprovalEvent) -> str:
     if a.history and event.kind != "requested":
         last = a.history[-1]
         lines.append(f"Last step:   {last.state} by {last.actor}" + (f": {last.reason}" if last.reason else ""))
-    lines += ["", "Masked preview (what approvers may see):", "", a.preview, "", f"Open it: {event.link}", ""]
+    lines += ["", "Masked preview (what approvers may see):", "", a.preview, "", f"Open it: {event.link}"]
+    lines += [f"In the admin API: {event.api_link}", ""] if event.api_link else [""]
     return "\n".join(lines)
 
 

@@ -358,6 +358,8 @@ class ApprovalStore(DatabaseStore):
         with self._engine.begin() as connection:
             connection.execute(approval_requests.insert().values(**_row(approval)))
             connection.execute(approval_transitions.insert(), _transition_rows(approval, 0))
+            _notify(connection, approval.id)
+        self._on_change(approval.id)  # nobody waits on it, but auditors' and approvers' event streams show it
         return approval
 
     def apply(self, approval_id: str, change: Callable[[ApprovalRequest], ApprovalRequest]) -> ApprovalRequest:

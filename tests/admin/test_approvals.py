@@ -7,8 +7,9 @@ import asyncio
 import base64
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,34 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from clearance.admin.approvals import decode_cursor, encode_cursor
+from clearance.admin.approvals import (
+    APPROVALS_API,
+    MAX_STREAMS_PER_CALLER,
+    RETRY_MILLISECONDS,
+    ApprovalsApi,
+    change_of,
+    decode_cursor,
+    encode_cursor,
+)
+from clearance.admin.resources import ApprovalResource
 from clearance.app import NOTIFICATIONS, create_app
 from clearance.approvals.config import ApprovalNotifiersConfig
-from clearance.approvals.lifecycle import deny
+from clearance.approvals.lifecycle import (
+    acknowledge,
+    approve,
+    break_glass,
+    cancel,
+    deny,
+    escalate,
+    expire,
+    use,
+)
 from clearance.approvals.model import MAX_REASON_CHARS
-from clearance.exceptions import InvalidRequest
+from clearance.exceptions import InvalidRequest, PermissionDenied
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.admin.gateway import People, admin_config
+from tests.approvals.test_store import SAM, T0, request
 
 API = "/admin/v1/approvals"
 
@@ -529,3 +549,244 @@ async def test_when_a_cursor_is_forged_then_the_page_still_holds_only_what_the_c
         status, page = await admin.call("GET", f"{API}?cursor={cursor}", "sam")
         assert status == 200
         assert set(ids(page)) <= {sams.id}
+
+
+# -- the operations, as the console calls them: an identity, no HTTP ----------------------------------------------
+
+
+@contextmanager
+def operations(
+    tmp_path: Path, upstream: FakeUpstream, clock: Callable[[], float] = time.time
+) -> Iterator[ApprovalsApi]:
+    """The gateway's ``ApprovalsApi`` with its store's tables made, outside any server (closed afterwards)."""
+    api = create_app(admin_config(tmp_path, upstream.base_url), clock=clock)[APPROVALS_API]
+    api.store.create_tables()
+    try:
+        yield api
+    finally:
+        api.store.close()
+
+
+async def test_when_the_operations_are_called_with_an_identity_then_they_apply_the_api_s_rules(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    with operations(tmp_path, fake_upstream) as api:
+        people = People(api.store)
+        held, other = people.approval("sam"), people.approval("sam")
+        alice, sam = Identity("alice", groups=("security",)), Identity("sam", groups=("engineering",))
+        with pytest.raises(PermissionDenied) as anonymous:  # the policy gives an anonymous caller no role here
+            await api.list_approvals(Identity.anonymous(), {})
+        assert anonymous.value.code == "role_required"
+        with pytest.raises(PermissionDenied) as no_approver:
+            await api.approve(sam, held.id, "mine")
+        assert no_approver.value.code == "approver_role_required"
+        with pytest.raises(InvalidRequest) as too_long:
+            await api.deny(alice, held.id, "x" * (MAX_REASON_CHARS + 1))
+        assert too_long.value.code == "reason_too_long"
+        page = await api.list_approvals(alice, {"state": "pending", "limit": "1"})
+        assert len(page.data) == 1 and page.next_cursor is not None
+        approved = await api.approve(alice, held.id, f"card {CARD}")
+        assert (approved.state, approved.history[-1].reason) == ("approved", "card [CREDIT_CARD]")
+        cancelled = await api.cancel(sam, other.id)
+        assert (await api.get_approval(alice, other.id)).state == cancelled.state == "cancelled"
+
+
+# -- live events: GET /admin/v1/approvals/events ----------------------------------------------------------------
+
+Event = tuple[str, dict[str, Any]]
+
+
+class EventReader:
+    """An open event stream, read line by line; every wait is bounded."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.comments = 0
+
+    async def opened(self) -> None:
+        """Past the ``retry:`` the stream starts with: from here on, no change is missed."""
+        assert await self._line() == f"retry: {RETRY_MILLISECONDS}"
+
+    async def _line(self) -> str | None:
+        async with asyncio.timeout(BOUND):
+            raw = await self.response.content.readline()
+        return raw.decode().rstrip("\n") if raw else None
+
+    async def next(self) -> Event | None:
+        """The next event; None when the stream ended."""
+        name = None
+        for _ in range(100):
+            line = await self._line()
+            if line is None:
+                return None
+            if line.startswith(":"):
+                self.comments += 1
+            elif line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                assert name is not None
+                return name, orjson.loads(line.removeprefix("data: "))
+        raise AssertionError("no event in 100 lines")
+
+
+BOUND = 20.0
+"""Seconds any one wait for the stream may take before the test fails."""
+
+
+@asynccontextmanager
+async def events_of(admin: Admin, who: str) -> AsyncIterator[EventReader]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(admin.url + API + "/events", headers=admin.people.headers(who)) as response,
+    ):
+        assert response.status == 200
+        assert response.content_type == "text/event-stream"
+        reader = EventReader(response)
+        await reader.opened()
+        yield reader
+
+
+async def test_when_approvals_change_then_the_stream_sends_each_change_the_caller_may_see(admin: Admin) -> None:
+    async with events_of(admin, "alice") as alice, events_of(admin, "eve") as eve:
+        theirs = admin.people.approval("sam", approvers=("ops",))  # not alice's to see, nor eve's
+        held = admin.people.approval("sam", needed=2)
+        assert await alice.next() == ("requested", (await admin.call("GET", f"{API}/{held.id}", "alice"))[1])
+        assert (await admin.call("POST", f"{API}/{held.id}/approve", "alice", json={"reason": "one"}))[0] == 200
+        step = await alice.next()
+        assert step is not None and (step[0], step[1]["approvals_given"]) == ("approved_step", 1)
+        assert (await admin.call("POST", f"{API}/{held.id}/deny", "bob", json={"reason": "no"}))[0] == 200
+        denied = await alice.next()
+        assert denied is not None and (denied[0], denied[1]["state"], denied[1]["id"]) == ("denied", "denied", held.id)
+        evess = admin.people.approval("eve")
+        first = await eve.next()  # nothing of sam's came before her own
+        assert first is not None and (first[0], first[1]["id"]) == ("requested", evess.id)
+        assert (await admin.call("DELETE", f"{API}/{evess.id}", "eve"))[0] == 200
+        cancelled = await eve.next()
+        assert cancelled is not None and (cancelled[0], cancelled[1]["state"]) == ("cancelled", "cancelled")
+        later = await alice.next()
+        assert later is not None and later[1]["id"] == evess.id  # alice decides eve's: security approves it
+        assert theirs.id not in {held.id, evess.id}
+        assert "ghp_" not in orjson.dumps(step[1]).decode()  # the resource: the preview is masked
+
+
+async def test_when_a_caller_opens_more_streams_than_allowed_then_the_next_is_a_429(admin: Admin) -> None:
+    async with AsyncExitStack() as streams:
+        for _ in range(MAX_STREAMS_PER_CALLER):
+            await streams.enter_async_context(events_of(admin, "sam"))
+        status, body = await admin.call("GET", API + "/events", "sam")
+        assert (status, body["error"]["code"]) == (429, "too_many_streams")
+        async with events_of(admin, "eve"):  # another caller's streams are their own
+            pass
+    async with events_of(admin, "sam"):  # closed streams give their slots back
+        pass
+
+
+async def test_when_a_stream_is_asked_without_credentials_or_role_then_it_is_refused(admin: Admin) -> None:
+    assert (await admin.call("GET", API + "/events"))[0] == 401
+    status, body = await admin.call("GET", API + "/events", "nobody")
+    assert (status, body["error"]["code"]) == (403, "role_required")
+
+
+async def test_when_the_gateway_stops_then_open_streams_end_and_no_task_is_left(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    before = asyncio.all_tasks()
+    config = admin_config(tmp_path, fake_upstream.base_url)
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    admin = Admin(str(server.make_url("")).rstrip("/"), People.enrol(server.app, config.database.url))
+    async with events_of(admin, "alice") as stream:
+        await server.close()
+        assert await stream.next() is None  # ended, not cut off by a timeout
+    assert server.app[APPROVALS_API].signals.feeds == 0
+    left = {t for t in asyncio.all_tasks() - before if not t.done() and t is not asyncio.current_task()}
+    assert left == set()
+
+
+async def test_when_nothing_changes_then_the_stream_sends_heartbeats_and_a_repeat_sends_nothing(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    with operations(tmp_path, fake_upstream) as api:
+        people = People(api.store)
+        alice = Identity("alice", groups=("security",))
+        async with api.events(alice, heartbeat=0) as events:
+            stream = aiter(events)
+            assert await anext(stream) is None  # no change: a heartbeat
+            held = people.approval("sam")
+            api.signals.publish(held.id)  # the same change again (as NOTIFY brings it on PostgreSQL)
+            api.signals.publish("apr_" + "n" * 32)  # an id that is not there
+            await asyncio.sleep(0)  # the signals are handed to the stream's loop
+            created = await anext(stream)
+            assert created is not None and (created.change, created.approval.id) == ("requested", held.id)
+            assert await anext(stream) is None  # the repeat and the unknown id sent nothing
+            api.signals.close()
+            await asyncio.sleep(0)
+            assert [event async for event in stream] == []
+        assert api.signals.feeds == 0
+        with pytest.raises(PermissionDenied):
+            api.events(Identity("nobody", groups=("finance",)))
+
+
+@pytest.mark.postgres
+async def test_when_another_instance_decides_then_this_instance_s_stream_shows_it(
+    tmp_path: Path, fake_upstream: FakeUpstream, postgres_url: str
+) -> None:
+    config = admin_config(tmp_path, fake_upstream.base_url, postgres_url)
+    here, there = (TestServer(create_app(config), host="127.0.0.1") for _ in range(2))
+    await here.start_server()
+    await there.start_server()
+    try:
+        admin_here = Admin(str(here.make_url("")).rstrip("/"), People.enrol(here.app, config.database.url))
+        admin_there = Admin(str(there.make_url("")).rstrip("/"), admin_here.people)
+        async with events_of(admin_here, "alice") as stream:
+            held = admin_here.people.approval("sam")
+            assert (await stream.next() or ("", {}))[0] == "requested"
+            assert (await admin_there.call("POST", f"{API}/{held.id}/approve", "alice", json={}))[0] == 200
+            approved = await stream.next()
+            assert approved is not None and (approved[0], approved[1]["id"]) == ("approved", held.id)
+    finally:
+        await there.close()
+        await here.close()
+
+
+async def test_when_the_stream_s_end_time_comes_then_it_ends(tmp_path: Path, fake_upstream: FakeUpstream) -> None:
+    now = [1_000.0]
+    with operations(tmp_path, fake_upstream, clock=lambda: now[0]) as api:
+        alice = Identity("alice", groups=("security",))
+        async with api.events(alice, heartbeat=0, until=1_010.0) as events:
+            stream = aiter(events)
+            assert await anext(stream) is None  # before its end: heartbeats
+            now[0] = 1_010.0
+            assert [event async for event in stream] == []
+        async with api.events(alice, heartbeat=0, until=1_000.0) as events:
+            assert [event async for event in events] == []  # over before it began
+
+
+def test_when_an_approval_changes_then_the_event_is_named_for_the_change() -> None:
+    asked = request({"n": 1}, needed=2, now=T0)
+    alice, bob = Identity("alice", groups=("security",)), Identity("bob", groups=("security",))
+    audrey = Identity("audrey", groups=("audit",))
+    one = approve(asked, alice, now=T0 + 1)
+    granted = approve(one, bob, now=T0 + 2)
+    sam = Identity(SAM.subject, email=SAM.email, groups=SAM.groups, key_id=SAM.key_id)
+    spent = use(
+        granted, sam, body_sha256=granted.body_sha256, endpoint=granted.endpoint, rule=granted.rule,
+        policy_version=granted.policy_version, now=T0 + 3,
+    )  # fmt: skip
+    escalating = replace(asked, escalate_to=("security-leads",), escalate_at=T0 + 60)
+    glass = break_glass(asked, sam, "prod down", groups=("dev",), now=T0 + 1)
+    cases = {
+        "requested": asked,
+        "approved_step": one,
+        "approved": granted,
+        "used": spent,
+        "denied": deny(asked, alice, now=T0 + 1),
+        "cancelled": cancel(asked, sam, now=T0 + 1),
+        "expired": expire(asked, now=asked.expires_at),
+        "escalated": escalate(escalating, now=T0 + 60),
+        "break_glass": glass,
+        "acknowledged": acknowledge(glass, audrey, "INC-7", now=T0 + 2, auditor=True),
+    }
+    for change, approval in cases.items():
+        assert change_of(ApprovalResource.of(approval, now=T0 + 5)) == change, change
+    assert change_of(ApprovalResource.of(asked, now=asked.expires_at + 1)) == "expired"  # lapsed, not yet recorded

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from clearance.approvals.config import EventKind
 from clearance.approvals.model import ApprovalRequest, Requester, Transition
-from clearance.approvals.notify import ApprovalEvent, approval_link
+from clearance.approvals.notify import ApprovalEvent, approval_api_link, approval_link
 
 RAW_CARD = "4111 1111 1111 1111"
 RAW_TOKEN = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
@@ -43,4 +43,5 @@ def sample_approval(**changes: object) -> ApprovalRequest:
 
 def sample_event(kind: EventKind = "requested", **changes: object) -> ApprovalEvent:
     approval = sample_approval(**changes)
-    return ApprovalEvent(kind, approval, approval_link(PUBLIC_URL, approval.id), 1_000.0)
+    link, api_link = approval_link(PUBLIC_URL, approval.id), approval_api_link(PUBLIC_URL, approval.id)
+    return ApprovalEvent(kind, approval, link, 1_000.0, api_link)

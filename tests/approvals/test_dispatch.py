@@ -77,10 +77,21 @@ async def test_when_an_approval_is_notified_then_every_notifier_gets_the_event_w
     async with dispatcher(Route(a), Route(b)) as d:
         d.notify("requested", sample_approval())
         await settle(d)
-    assert [e.link for e in a.got] == [f"{PUBLIC_URL}/admin/v1/approvals/Zq3-appr0val_id"]
+    assert [(e.link, e.api_link) for e in a.got] == [
+        (f"{PUBLIC_URL}/console/approvals/Zq3-appr0val_id", f"{PUBLIC_URL}/admin/v1/approvals/Zq3-appr0val_id")
+    ]
     assert a.got == b.got
     assert a.got[0].at == 5_000.0
     assert d.counts == DeliveryCounts(sent=2)
+
+
+async def test_when_the_console_is_off_then_the_link_opens_the_approval_in_the_admin_api() -> None:
+    a = Recorder("a")
+    async with dispatcher(Route(a), console=False) as d:
+        d.notify("requested", sample_approval())
+        await settle(d)
+    api = f"{PUBLIC_URL}/admin/v1/approvals/Zq3-appr0val_id"
+    assert [(e.link, e.api_link) for e in a.got] == [(api, api)]
 
 
 async def test_when_a_notifier_fails_then_it_is_retried_with_backoff_until_it_succeeds() -> None:

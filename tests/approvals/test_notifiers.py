@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from clearance.approvals.config import DECISION_KINDS, ApprovalNotifiersConfig
 from clearance.approvals.model import Requester
 from clearance.approvals.notifiers import Notifications, build_dispatcher, build_routes
-from clearance.approvals.notify import ApprovalEvent, approval_link, event_document
+from clearance.approvals.notify import ApprovalEvent, approval_api_link, approval_link, event_document
 from clearance.approvals.slack import SlackNotifier
 from clearance.approvals.smtp import EmailNotifier
 from clearance.approvals.webhook import SIGNATURE_HEADER, WebhookNotifier, verify_signature
@@ -191,7 +191,8 @@ async def test_when_approvals_are_decided_then_each_requester_hears_of_their_own
     assert (sam.refused, eve.refused) == (0, 0)  # each signed with that requester's own secret
     assert [(e["event"], e["approval"]["id"]) for e in sam.events] == [("approved", "apr_sam")]
     assert [(e["event"], e["approval"]["id"]) for e in eve.events] == [("denied", "apr_eve")]
-    assert sam.events[0] == event_document(ApprovalEvent("approved", sams, approval_link(None, "apr_sam"), SENT_AT))
+    links = approval_link(None, "apr_sam"), approval_api_link(None, "apr_sam")
+    assert sam.events[0] == event_document(ApprovalEvent("approved", sams, links[0], SENT_AT, links[1]))
 
 
 async def test_when_events_are_published_then_the_owner_counts_each_even_with_no_notifier() -> None:

@@ -6,13 +6,22 @@ import orjson
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
 from clearance.approvals.model import Transition
-from clearance.approvals.notify import TITLES, approval_link, counts_text, event_document, released_text
+from clearance.approvals.notify import (
+    TITLES,
+    approval_api_link,
+    approval_link,
+    counts_text,
+    event_document,
+    released_text,
+)
 from tests.approvals.notify_samples import PREVIEW, RAW_CARD, RAW_TOKEN, sample_approval, sample_event
 
 
-def test_when_a_link_is_made_then_it_points_at_the_approval_in_the_admin_api() -> None:
-    assert approval_link("https://gw.example.com/", "abc") == "https://gw.example.com/admin/v1/approvals/abc"
-    assert approval_link(None, "abc") == "/admin/v1/approvals/abc"
+def test_when_a_link_is_made_then_it_opens_the_approval_in_the_console_and_the_api_link_in_the_api() -> None:
+    assert approval_link("https://gw.example.com/", "abc") == "https://gw.example.com/console/approvals/abc"
+    assert approval_link(None, "abc") == "/console/approvals/abc"
+    assert approval_api_link("https://gw.example.com/", "abc") == "https://gw.example.com/admin/v1/approvals/abc"
+    assert approval_api_link(None, "abc") == "/admin/v1/approvals/abc"
 
 
 def test_every_event_kind_has_a_title() -> None:
@@ -28,7 +37,11 @@ def test_when_an_approval_moves_on_then_its_event_key_changes() -> None:
 
 def test_when_an_event_is_written_then_it_holds_only_what_the_approval_holds() -> None:
     document = event_document(sample_event())
-    assert set(document) == {"event", "event_id", "at", "link", "approval"}
+    assert set(document) == {"event", "event_id", "at", "link", "api_link", "approval"}
+    assert (document["link"], document["api_link"]) == (
+        "https://gateway.example.com/console/approvals/Zq3-appr0val_id",
+        "https://gateway.example.com/admin/v1/approvals/Zq3-appr0val_id",
+    )
     assert set(document["approval"]) == {
         "id", "state", "requester", "requester_reason", "model", "endpoint", "rule", "reasons", "level", "counts",
         "preview", "released_as", "approvers", "approvals_needed", "approved_by", "created_at", "expires_at",

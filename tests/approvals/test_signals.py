@@ -11,9 +11,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from clearance.approvals.lifecycle import approve, new_approval
+from clearance.approvals.lifecycle import approve, break_glass, new_approval
 from clearance.approvals.model import ApprovalRequest, Requester
-from clearance.approvals.signals import ApprovalSignals, PostgresListener, libpq_conninfo
+from clearance.approvals.signals import (
+    ANY,
+    CLOSED,
+    MAX_FEED_BACKLOG,
+    ApprovalSignals,
+    Feed,
+    PostgresListener,
+    libpq_conninfo,
+)
 from clearance.approvals.store import ApprovalStore
 from clearance.models import Identity
 from clearance.tasks import TaskSet
@@ -93,6 +101,77 @@ async def test_when_the_store_commits_a_change_then_it_publishes_the_id(tmp_path
         store.apply(approval.id, lambda a: approve(a, SECURITY, now=NOW))  # refused: nothing written, nothing said
 
     assert published == [approval.id, approval.id]
+    store.close()
+
+
+# -- feeds: every change, for event streams ----------------------------------------------------------------------
+
+
+async def read(feed: Feed, count: int) -> list[str | None]:
+    return [await feed.next(0) for _ in range(count)]
+
+
+async def test_when_ids_are_published_then_a_feed_reads_each_once_in_order() -> None:
+    signals = ApprovalSignals()
+    with signals.feed() as feed:
+        for approval_id in ("apr_one", "apr_two", "apr_one", "apr_three"):
+            signals.publish(approval_id)
+        await asyncio.sleep(0)  # the deliveries are handed to the feed's loop
+
+        assert await read(feed, 4) == ["apr_one", "apr_two", "apr_three", None]  # the repeat, unread, is read once
+    assert signals.feeds == 0
+
+
+async def test_when_published_from_another_thread_then_the_feed_reads_it_in_its_loop() -> None:
+    signals = ApprovalSignals()
+    with signals.feed() as feed:
+        thread = threading.Thread(target=signals.publish, args=("apr_far",))
+        thread.start()
+        thread.join(BOUND)
+
+        assert await feed.next(BOUND) == "apr_far"
+
+
+async def test_when_everything_is_published_or_the_backlog_overflows_then_the_feed_reads_any_once() -> None:
+    signals = ApprovalSignals()
+    with signals.feed() as feed:
+        signals.publish("apr_one")
+        signals.publish_all()
+        signals.publish("apr_two")  # read after ANY: covered by reading everything then
+        await asyncio.sleep(0)
+        assert await read(feed, 2) == [ANY, None]
+
+        for n in range(MAX_FEED_BACKLOG + 1):
+            signals.publish(f"apr_{n}")
+        await asyncio.sleep(0)
+        assert await read(feed, 2) == [ANY, None]
+
+
+async def test_when_the_signals_close_then_every_feed_ends_even_one_opened_later() -> None:
+    signals = ApprovalSignals()
+    with signals.feed() as feed:
+        signals.publish("apr_one")
+        signals.close()
+        signals.publish("apr_two")
+        await asyncio.sleep(0)
+        assert await read(feed, 2) == ["apr_one", CLOSED]
+    with signals.watch("apr_one") as watch:  # a request waiting for its decision is not ended by it
+        signals.publish("apr_one")
+        assert await watch.changed(BOUND)
+        with signals.feed() as late:
+            assert await late.next(0) == CLOSED
+
+
+async def test_when_a_break_glass_approval_is_recorded_then_it_is_published(tmp_path: Path) -> None:
+    published: list[str] = []
+    store = ApprovalStore(f"sqlite:///{tmp_path / 'a.db'}", on_change=published.append)
+    store.create_tables()
+    oncall = Identity("eve@example.com", groups=("oncall",))  # the requester of pending()
+    granted = break_glass(pending(), oncall, "prod down", groups=("oncall",), now=NOW)
+
+    await asyncio.to_thread(store.record_break_glass, granted)
+
+    assert published == [granted.id]
     store.close()
 
 

@@ -191,7 +191,8 @@ def test_when_a_mail_is_written_then_it_holds_the_facts_and_only_the_masked_prev
         "Rule:        secrets-need-approval (matched_rule, restricted_type)",
         "Reason:      release hotfix INC-42",
         PREVIEW,
-        "Open it: https://gateway.example.com/admin/v1/approvals/Zq3-appr0val_id",
+        "Open it: https://gateway.example.com/console/approvals/Zq3-appr0val_id",
+        "In the admin API: https://gateway.example.com/admin/v1/approvals/Zq3-appr0val_id",
     ):
         assert fact in text
     assert RAW_CARD not in text

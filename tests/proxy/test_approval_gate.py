@@ -473,7 +473,8 @@ async def test_when_a_request_is_held_then_the_approvers_webhook_is_told_once_wi
     assert verified
     document = orjson.loads(body)
     assert (document["event"], document["approval"]["id"]) == ("requested", first)
-    assert document["link"] == f"https://gw.example.com/admin/v1/approvals/{first}"
+    assert document["link"] == f"https://gw.example.com/console/approvals/{first}"
+    assert document["api_link"] == f"https://gw.example.com/admin/v1/approvals/{first}"
     assert document["approval"]["counts"] == {"GITHUB_TOKEN": 1}
     assert "[GITHUB_TOKEN]" in document["approval"]["preview"]
     assert TOKEN.encode() not in body and TOKEN[4:20].encode() not in body
