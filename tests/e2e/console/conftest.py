@@ -18,6 +18,8 @@ Writing a module's tests::
         sign_in(page, APPROVER, "/console/approvals")
         expect(page.get_by_role("table")).to_contain_text(...)
 
+A service's token for the API: ``gateway.call(provider.client_credentials())`` (client ``svc``).
+
 Module-wide settings: override ``gateway_extra`` (laid over the gateway's configuration file, e.g.
 ``{"approvals": {"public_url": ...}}``) or ``database_url`` (``postgres_database`` gives a fresh PostgreSQL schema).
 """
@@ -169,12 +171,22 @@ def browser_watch(gateway: ConsoleGateway) -> Iterator[BrowserWatch]:
 
 @pytest.fixture
 def new_page(browser: Browser, gateway: ConsoleGateway, browser_watch: BrowserWatch) -> Iterator[PageFactory]:
-    """Opens a page in a fresh context (its own cookies) at a viewport; relative URLs are the gateway's."""
+    """Opens a page in a fresh context (its own cookies) at a viewport; relative URLs are the gateway's. Locale
+    en-US, time zone UTC, light colours, reduced motion: the same pages and pictures on every machine."""
     contexts = []
 
     def open_page(viewport: ViewportSize) -> Page:
         phone = viewport["width"] <= PHONE["width"]
-        context = browser.new_context(viewport=viewport, base_url=gateway.url, is_mobile=phone, has_touch=phone)
+        context = browser.new_context(
+            viewport=viewport,
+            base_url=gateway.url,
+            is_mobile=phone,
+            has_touch=phone,
+            locale="en-US",
+            timezone_id="UTC",
+            color_scheme="light",
+            reduced_motion="reduce",
+        )
         context.set_default_timeout(TIMEOUT_MS)
         browser_watch.attach(context)
         contexts.append(context)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import re
 import threading
 from collections.abc import Coroutine, Iterator, Mapping
@@ -153,11 +154,22 @@ class ServiceLoop:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
 
     def close(self) -> None:
+        """Stop as ``asyncio.run`` ends: tasks still pending are cancelled and awaited first, so that what they hold
+        is released here, not collected (and reported) during some later test."""
+        self.call(_cancel_the_rest())
         self.call(self.loop.shutdown_asyncgens())
         self.call(self.loop.shutdown_default_executor())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=60)
         self.loop.close()
+        gc.collect()
+
+
+async def _cancel_the_rest() -> None:
+    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
 
 
 @dataclass
@@ -236,15 +248,20 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+_DOCUMENT_STATUS = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d\b")
+
+
 @dataclass
 class BrowserWatch:
     """Collects what a browser context reports that no console page may cause.
 
     Watched, on the gateway's pages or for requests to the gateway: console messages of level error (a CSP
-    violation, a failed subresource, a script's ``console.error``), uncaught exceptions, requests that failed at the
-    network level, and 5xx answers. A test that provokes one on purpose says so with ``allow(pattern)``. A request
-    aborted by a navigation (``net::ERR_ABORTED``) is the browser's normal behaviour, not a fault. The provider's own
-    pages are not ours and are not watched.
+    violation, a failed subresource or fetch, a script's ``console.error``), uncaught exceptions, requests that
+    failed at the network level, and 5xx answers. A test that provokes one on purpose says so with
+    ``allow(pattern)``. Not faults: a request aborted by a navigation (``net::ERR_ABORTED``), and the browser's note
+    that a page itself came with a 4xx status (an error page the console means to show, such as a 403 for a role
+    the caller lacks: the test asserts that status itself). The provider's own pages are not ours and are not
+    watched.
     """
 
     origin: str
@@ -270,9 +287,13 @@ class BrowserWatch:
             self.problems.append(f"{text}{resource} (on {page_url})")
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            source = message.location.get("url", "")
-            self._note(f"console error: {message.text}", message.page.url if message.page else source, source)
+        if message.type != "error":
+            return
+        source = message.location.get("url", "")
+        page_url = message.page.url if message.page else source
+        if source == page_url and _DOCUMENT_STATUS.match(message.text):
+            return  # the page's own 4xx status, which the test reads from the response
+        self._note(f"console error: {message.text}", page_url, source)
 
     def _uncaught(self, error: WebError) -> None:
         self._note(f"uncaught: {error.error}", error.page.url if error.page is not None else "")

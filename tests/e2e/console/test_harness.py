@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openai
 import pytest
 from playwright.sync_api import Page
 
@@ -14,6 +15,7 @@ from tests.e2e.console.conftest import OpenAIFactory, Screenshot
 from tests.e2e.console.harness import (
     ACCOUNTS,
     AUDITOR,
+    MODELS,
     POLICY,
     SCREENSHOTS,
     USER,
@@ -21,6 +23,7 @@ from tests.e2e.console.harness import (
     ConsoleGateway,
     sign_in,
 )
+from tests.oidc.harness import OidcProvider
 
 
 def test_the_policy_gives_each_account_the_roles_it_stands_for() -> None:
@@ -78,3 +81,39 @@ def test_a_screenshot_goes_to_the_test_folder_unless_asked_for_the_docs(
     assert screenshot(phone_page, "e2e-probe") == tmp_path / "e2e-probe-phone.png"
     assert (tmp_path / "e2e-probe-phone.png").read_bytes().startswith(b"\x89PNG")
     assert not (SCREENSHOTS / "e2e-probe-desktop.png").exists()
+
+
+def test_a_token_from_the_provider_reaches_the_model_double_as_its_client(
+    gateway: ConsoleGateway, provider: OidcProvider, openai_client: OpenAIFactory
+) -> None:
+    token = gateway.call(provider.client_credentials())
+    models = openai_client(token).models.list()
+    assert {m.id for m in models.data} == set(MODELS)
+    newest = gateway.records()[0]
+    assert (newest["subject"], newest["auth_method"]) == ("svc", "oidc")
+
+
+def test_an_engineers_secret_waits_for_an_approver_as_the_policy_says(
+    gateway: ConsoleGateway, openai_client: OpenAIFactory
+) -> None:
+    """What the approval pages' tests start from: the e2e policy holds an engineer's secret for security."""
+    sent = len(gateway.upstream.received)
+    token = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        openai_client(gateway.api_key(USER)).chat.completions.create(
+            model="llama-internal", messages=[{"role": "user", "content": f"deploy with {token}"}]
+        )
+    assert refused.value.code == "approval_required"
+    assert gateway.upstream.received[sent:] == []
+
+
+def test_an_error_page_is_no_fault_but_a_missing_file_it_asks_for_is(page: Page, browser_watch: BrowserWatch) -> None:
+    refused = page.goto("/console/callback?code=made-up&state=made-up")  # no sign-in started: an error page
+    assert refused is not None
+    assert refused.status == 401
+    assert browser_watch.unexpected() == []  # the page's own status: the test reads it
+    status = page.evaluate("() => fetch('/console/static/no-such-file.js').then((r) => r.status)")
+    assert status == 404
+    [problem] = browser_watch.unexpected()
+    assert "404" in problem and "no-such-file.js" in problem
+    browser_watch.allow("no-such-file")
