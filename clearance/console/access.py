@@ -13,6 +13,7 @@ Three modes, from the configuration:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ from multidict import MultiDictProxy
 from clearance.auth.authenticator import is_loopback
 from clearance.console.session import ConsoleSession, SessionCodec
 from clearance.console.signin import OidcSignIn
+from clearance.console.signouts import SignOuts
 from clearance.exceptions import AuthenticationError, PermissionDenied
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
@@ -64,6 +66,8 @@ class ConsoleAccess:
     signin: OidcSignIn | None
     secure_cookies: bool
     """``Secure`` on the cookies: the sign-in's redirect URL is https."""
+    signouts: SignOuts | None = None
+    """The sessions signed out before their end (the sign-in mode only)."""
 
 
 CONSOLE: Final = web.AppKey("console", ConsoleAccess)
@@ -80,7 +84,7 @@ def sign_in_url(request: web.Request) -> str:
     return "/console/signin?" + urlencode({"next": safe_next(request.path_qs)})
 
 
-def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSession:
+async def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSession:
     session = access.codec.load(request.cookies.get("clearance_console"))
     if access.mode == "refused":
         raise PermissionDenied(
@@ -98,6 +102,9 @@ def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSession:
         if session is None or session.identity.kind != "anonymous":
             session = access.codec.new(Identity.anonymous())
         return session
+    signouts = access.signouts
+    if session is not None and signouts is not None and await asyncio.to_thread(signouts.signed_out, session.sid):
+        session = None  # a copy of a cookie whose session signed out
     if session is None:
         if request.method == "GET" and "text/event-stream" not in request.headers.get("Accept", ""):
             raise web.HTTPFound(location=sign_in_url(request))
@@ -111,7 +118,7 @@ async def console_user(request: web.Request) -> ConsoleUser:
     if USER in request:
         return request[USER]
     access = request.app[CONSOLE]
-    session = access.codec.seen(_session(request, access))
+    session = access.codec.seen(await _session(request, access))
     request[SESSION] = session
     user = ConsoleUser(
         identity=session.identity,

@@ -24,6 +24,8 @@ from clearance.console.render import TEMPLATES, build_templates
 from clearance.console.security import console_errors, console_headers
 from clearance.console.session import SessionCodec
 from clearance.console.signin import OidcSignIn
+from clearance.console.signouts import SignOuts
+from clearance.exceptions import UnknownRoute
 from clearance.policy import PolicyHolder
 
 log = logging.getLogger("clearance.console")
@@ -65,21 +67,30 @@ def install_console(
         clock=clock,
     )
     secure = settings.oidc is not None and settings.oidc.redirect_url.startswith("https://")
-    app[CONSOLE] = ConsoleAccess(codec=codec, policy=policy, mode=mode, signin=signin_client, secure_cookies=secure)
+    signouts = SignOuts(config.database.url) if signin_client is not None else None
+    app[CONSOLE] = ConsoleAccess(
+        codec=codec, policy=policy, mode=mode, signin=signin_client, secure_cookies=secure, signouts=signouts
+    )
     app[TEMPLATES] = build_templates()
     app.middlewares.append(console_errors)
     app.on_response_prepare.append(console_headers)
 
-    if signin_client is not None:
-        client = signin_client
+    if signin_client is not None and signouts is not None:
+        client, ended = signin_client, signouts
 
         async def lifespan(_app: web.Application) -> AsyncIterator[None]:
             await client.start()
             yield
             await client.close()
+            ended.close()
 
         app.cleanup_ctx.append(lifespan)
 
     app.router.add_static("/console/static", STATIC_DIR, append_version=False)
     for page in PAGES:
         page.register(app.router)
+    app.router.add_route("*", "/console/{tail:.*}", _no_such_page)
+
+
+async def _no_such_page(_request: web.Request) -> web.StreamResponse:
+    raise UnknownRoute("there is no such console page: start from /console/")

@@ -247,3 +247,11 @@ policy_versions = Table(  # one row per policy version a gateway loaded (clearan
     Column("instance", String(128), nullable=False),  # the gateway instance that loaded it last
     Index("ix_policy_versions_first_loaded_at", "first_loaded_at", "digest"),
 )
+
+console_signouts = Table(  # one row per console session signed out before its end (clearance.console.signouts)
+    "console_signouts",
+    metadata,
+    Column("sid", String(64), primary_key=True),  # the session's random id (never the cookie)
+    Column("ends_at", Float, nullable=False),  # when the session would have ended anyway: the row may go then
+    Index("ix_console_signouts_ends_at", "ends_at"),
+)

@@ -61,3 +61,17 @@ def test_when_no_session_secret_is_configured_then_each_start_makes_its_own_and_
 
 def test_every_page_area_registers_its_routes() -> None:
     assert all(callable(getattr(page, "register", None)) for page in PAGES)
+
+
+async def test_when_a_console_page_does_not_exist_then_the_answer_is_a_console_404_page(
+    fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    server = TestServer(create_app(settings(tmp_path, fake_upstream)), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session, session.get(server.make_url("/console/nowhere")) as response:
+            assert response.status == 404
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert "unknown_route" in await response.text()
+    finally:
+        await server.close()

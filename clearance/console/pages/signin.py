@@ -4,11 +4,13 @@
   sign-in's state in a short-lived signed cookie; without ``console.oidc``, straight to ``next``.
 - ``GET /console/callback``: the provider's answer; a session cookie for the identity its ID token proves, then
   ``next``. A refused or forged answer is an error page saying to sign in again.
-- ``POST /console/signout`` (a form with the CSRF token): the session cookie cleared, then ``/console/signed-out``.
+- ``POST /console/signout`` (a form with the CSRF token): the session ended on the server (``SignOuts``: a copy of
+  the cookie opens nothing after it) and the cookie cleared, then ``/console/signed-out``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -56,6 +58,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
     user, _form = await console_form(request)
+    access = request.app[CONSOLE]
+    session = request[SESSION]
+    if access.signouts is not None:  # a copy of the cookie taken before now opens nothing after it
+        ends_at = session.signed_in_at + access.codec.absolute_timeout
+        await asyncio.to_thread(access.signouts.record, session.sid, ends_at=ends_at, now=access.codec.clock())
     log.info("console sign-out", extra={"subject": user.identity.subject})
     response = redirect("/console/signed-out")
     response.del_cookie(COOKIE, path=PREFIX)

@@ -78,3 +78,22 @@ async def test_when_signing_out_then_the_session_is_cleared_only_with_the_forms_
         async with session.get(signed_gateway.make_url("/console/"), allow_redirects=False) as after:
             assert after.status == 302
             assert after.headers["Location"].startswith("/console/signin?next=")
+
+
+async def test_when_signed_out_then_a_copy_of_the_cookie_taken_before_opens_nothing(
+    signed_gateway: TestServer,
+) -> None:
+    cookies, csrf = console_session(app_of(signed_gateway), Identity("alice", groups=("security",)))
+    async with aiohttp.ClientSession(cookies=cookies) as copy:
+        async with copy.get(signed_gateway.make_url("/console/"), allow_redirects=False) as before:
+            assert before.status == 200
+        async with copy.post(
+            signed_gateway.make_url("/console/signout"), data={"csrf": csrf}, allow_redirects=False
+        ) as signed_out:
+            assert signed_out.status == 303
+    async with aiohttp.ClientSession(cookies=cookies) as stolen:  # the same cookie, replayed after the sign-out
+        async with stolen.get(signed_gateway.make_url("/console/"), allow_redirects=False) as after:
+            assert after.status == 302
+            assert after.headers["Location"].startswith("/console/signin")
+        async with stolen.post(signed_gateway.make_url("/console/signout"), data={"csrf": csrf}) as post:
+            assert post.status == 401

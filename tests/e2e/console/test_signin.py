@@ -129,11 +129,6 @@ def test_signing_out_clears_the_session_and_back_shows_no_signed_in_page(
     expect(page.locator("input[name=login]")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the session is a stateless signed cookie: sign-out deletes the browser's copy, but a copy taken before "
-    "it keeps working until the idle timeout (needs server-side revocation)",
-)
 def test_a_session_cookie_copied_before_sign_out_opens_nothing_after_it(page: Page, gateway: ConsoleGateway) -> None:
     sign_in(page, APPROVER)
     copied = session_cookie(page)
