@@ -1,7 +1,7 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
 Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
-API's approvals and audit records (``clearance.admin``). Every other
+API's approvals, audit records, API keys and figures (``clearance.admin``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
@@ -22,8 +22,10 @@ import orjson
 from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
+from clearance.admin.keys import KEYS_API, KeysApi
 from clearance.admin.records import RecordsApi
 from clearance.admin.reveal import RevealApi
+from clearance.admin.stats import STATS_API, StatsApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
@@ -211,6 +213,10 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.router.add_get("/metrics", _metrics)
     ApprovalsApi(approvals, policy, authenticate, clock, inspector.redact, notifications.notify).register(app.router)
     RecordsApi(records_engine, policy, authenticate).register(app.router)
+    app[KEYS_API] = KeysApi(authenticator.api_keys, policy, authenticate)
+    app[KEYS_API].register(app.router)
+    app[STATS_API] = StatsApi(records_engine, policy, authenticate, clock)
+    app[STATS_API].register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app

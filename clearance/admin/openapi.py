@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Final, get_args
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from clearance.admin.record_resources import RecordPage, RecordResource
+from clearance.admin.keys import KeyPage, KeyResource, NewKeyBody, NewKeyResource
+from clearance.admin.record_resources import MAX_TOP, RecordPage, RecordResource, StatsResource
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -36,6 +38,13 @@ _ERRORS: Final = {
     "403_auditor": "not the auditor role",
     "404_originals": "no such record, no originals kept for it (or erased), or audit.originals is off",
     "500_sealed": "the originals do not open: a key not in the keyring, or an envelope that was changed",
+    "400_key": "invalid request: malformed JSON, a missing name, a bad group or expiry",
+    "403_admin": "not the admin role",
+    "404_keys": "API keys are disabled on this gateway (auth.api_keys.enabled)",
+    "404_key": "no API key with this id, or API keys are disabled on this gateway",
+    "413_key": "the body is larger than a key's settings need (16 KiB)",
+    "400_stats": "invalid request: a bad time, since not before until, a bucket too short for the window, a bad top",
+    "403_stats": "neither the auditor nor the admin role",
 }
 
 
@@ -43,8 +52,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": _REF.format(model=name)}
 
 
-def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
-    answers: dict[str, Any] = {"200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}}
+def _responses(ok: str, schema: str, *errors: str, status: str = "200") -> dict[str, Any]:
+    answers: dict[str, Any] = {status: {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}}}
     for error in errors:
         status = error.split("_", 1)[0]
         answers[status] = {
@@ -65,6 +74,12 @@ _RECORD_ID: Final = {
 _BODY: Final = {"required": False, "content": {"application/json": {"schema": _ref("DecisionBody")}}}
 
 
+_KEY_AND_STATS_MODELS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
+    (NewKeyBody, "validation"),
+    *((m, "serialization") for m in (KeyPage, KeyResource, NewKeyResource, StatsResource)),
+]
+
+
 def openapi_document() -> dict[str, Any]:
     """The document served at ``/admin/v1/openapi.json``."""
     _, schemas = models_json_schema(
@@ -72,7 +87,12 @@ def openapi_document() -> dict[str, Any]:
             (m, "validation" if m is DecisionBody else "serialization")
             for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
         ]
-        + [(RevealBody, "validation"), (RevealedOriginals, "serialization"), (RevealPage, "serialization")],
+        + [
+            (RevealBody, "validation"),
+            (RevealedOriginals, "serialization"),
+            (RevealPage, "serialization"),
+            *_KEY_AND_STATS_MODELS,
+        ],
         ref_template=_REF,
     )
     states = sorted({"pending", "approved", *FINAL_STATES})
@@ -85,8 +105,8 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
             "break-glass. Audit records: search and show (the auditor role; anyone their own); a record's sealed "
-            "originals revealed to auditors, and who revealed them. Errors are in the OpenAI error format of the data "
-            "path.",
+            "originals revealed to auditors, and who revealed them. API keys: list, create, revoke (the admin role). "
+            "Errors are in the OpenAI error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -211,6 +231,8 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **_record_paths(),
+            **_key_paths(),
+            **_stats_paths(),
         },
     }
 
@@ -288,4 +310,83 @@ def _record_paths() -> dict[str, Any]:
                 "responses": _responses("the record", "RecordResource", "401", "404_record"),
             },
         },
+    }
+
+
+def _key_paths() -> dict[str, Any]:
+    """The API keys (``clearance.admin.keys``): the admin role."""
+    return {
+        "/admin/v1/keys": {
+            "get": {
+                "operationId": "listKeys",
+                "summary": "every API key, oldest first: never the key nor its hash (the admin role)",
+                "responses": _responses("the keys", "KeyPage", "401", "403_admin", "404_keys"),
+            },
+            "post": {
+                "operationId": "createKey",
+                "summary": "make an API key, as `clearance keys create` does: the key itself is in this answer only "
+                "(the admin role)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewKeyBody")}}},
+                "responses": _responses(
+                    "the new key, the key itself included (Cache-Control: no-store)",
+                    "NewKeyResource",
+                    *("400_key", "401", "403_admin", "404_keys", "408", "413_key"),
+                    status="201",
+                ),
+            },
+        },
+        "/admin/v1/keys/{id}": {
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "description": "the key's id: the 12 hex digits after clr_",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "delete": {
+                "operationId": "revokeKey",
+                "summary": "revoke an API key: it stops working at once (the admin role); a revoked key is "
+                "answered as it is",
+                "responses": _responses("the key, revoked", "KeyResource", "401", "403_admin", "404_key"),
+            },
+        },
+    }
+
+
+def _stats_paths() -> dict[str, Any]:
+    """The audit trail's figures (``clearance.admin.stats``): the auditor or admin role."""
+    times = [
+        {"name": name, "in": "query", "description": about, "schema": {"type": "string"}}
+        for name, about in (
+            ("since", "the window's start (ISO 8601, or seconds since the epoch); default: a day before until"),
+            ("until", "the window's end, exclusive (ISO 8601, or seconds since the epoch); default: now"),
+        )
+    ]
+    return {
+        "/admin/v1/stats": {
+            "get": {
+                "operationId": "getStats",
+                "summary": "requests, decisions by action, types found, the busiest models and users, and requests "
+                "per bucket by action, over a window (the auditor or admin role)",
+                "parameters": [
+                    *times,
+                    {
+                        "name": "bucket",
+                        "in": "query",
+                        "description": "seconds per bucket (900) or 15m, 1h, 1d; default: chosen from the window "
+                        "(at most 100 buckets)",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "top",
+                        "in": "query",
+                        "description": "how many types, models and users to list",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 10},
+                    },
+                ],
+                "responses": _responses("the figures", "StatsResource", "400_stats", "401", "403_stats"),
+            }
+        }
     }

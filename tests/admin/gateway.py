@@ -36,16 +36,28 @@ PEOPLE: dict[str, tuple[str, ...]] = {
     "audrey": ("audit",),  # role auditor: reads every approval
     "ava": ("audit", "security"),  # roles auditor and approver: reads every approval, decides security's
     "nobody": ("finance",),  # no clearance: no role
+    "ada": ("platform",),  # role admin (the policy ADMIN_CLEARANCE adds): manages API keys
 }
+ADMIN_CLEARANCE = "  - groups: [platform]\n    level: public\n    roles: [admin]\n"
+"""The example policy has no admin: the admin tests' copy of it adds this clearance (after ``clearances:``)."""
+
+
+def admin_policy(tmp_path: Path) -> Path:
+    """The example approval policy with ``ADMIN_CLEARANCE``, written in ``tmp_path``."""
+    text = POLICY.read_text(encoding="utf-8").replace("clearances:\n", "clearances:\n" + ADMIN_CLEARANCE, 1)
+    path = tmp_path / "admin-policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = None) -> GatewayConfig:
-    """The example approval policy and API keys; the database in ``tmp_path`` (SQLite) unless ``database_url``."""
+    """The example approval policy (and an admin: ``admin_policy``) and API keys; the database in ``tmp_path``
+    (SQLite) unless ``database_url``."""
     database = {"database": {"url": database_url}} if database_url else {}
     return gateway_config(
         tmp_path,
         [{"name": "fake", "base_url": upstream_url, "models": ["llama-internal"]}],
-        policy={"file": str(POLICY)},
+        policy={"file": str(admin_policy(tmp_path))},
         auth={"api_keys": {"enabled": True}},
         **database,
     )
