@@ -1,7 +1,8 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
 Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
-API's approvals, audit records, API keys and figures (``clearance.admin``). Every other
+API's approvals, audit records, API keys and figures (``clearance.admin``), and the web console under ``/console``
+(``clearance.console``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
 
@@ -36,6 +37,7 @@ from clearance.audit.sinks import SinkDispatcher
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.auth.authenticator import build_authenticator
 from clearance.config import GatewayConfig
+from clearance.console.app import install_console
 from clearance.db.engine import make_engine
 from clearance.detect import Scanner
 from clearance.endpoints import MODEL_ENDPOINTS
@@ -218,6 +220,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[STATS_API] = StatsApi(records_engine, policy, authenticate, clock)
     app[STATS_API].register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
+    install_console(app, config, authenticator=authenticator, policy=policy, clock=clock)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app
 

@@ -27,7 +27,7 @@ from clearance.audit.originals import OriginalsConfig
 from clearance.audit.retention import RetentionConfig
 from clearance.audit.sink_config import SinksConfig
 from clearance.audit.spool import SpoolConfig
-from clearance.auth.config import AuthConfig
+from clearance.auth.config import AuthConfig, check_https
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
 from clearance.exceptions import ConfigError
@@ -170,6 +170,55 @@ class PolicySettings(_Strict):
     """Seconds between two checks of the file for changes (SIGHUP reloads at once)."""
 
 
+class ConsoleOidcConfig(_Strict):
+    """The console's sign-in: OIDC authorization code with PKCE at one of the trusted issuers."""
+
+    issuer: Annotated[str, Field(min_length=1)]
+    """One of ``auth.issuers``: its keys verify the ID token and its claim mapping (groups, email) makes the
+    identity, so a console user is the same identity, with the same roles, as on the API."""
+    client_id: Annotated[str, Field(min_length=1)]
+    client_secret: SecretRef | None = None
+    """For a confidential client; absent: a public client (PKCE protects the code either way)."""
+    redirect_url: Annotated[str, Field(min_length=1)]
+    """This gateway's ``/console/callback`` as the browser reaches it (registered at the provider)."""
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+
+    @field_validator("redirect_url")
+    @classmethod
+    def _redirect_is_callback(cls, value: str) -> str:
+        check_https(value, "console.oidc.redirect_url")
+        if not value.rstrip("/").endswith("/console/callback"):
+            raise ValueError("must be this gateway's /console/callback (e.g. https://gw.example.com/console/callback)")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "openid" not in value:
+            raise ValueError("must include openid: the sign-in needs an ID token")
+        return value
+
+
+class ConsoleSessionConfig(_Strict):
+    secret: SecretRef | None = None
+    """Signs the session cookie (at least 32 characters). Absent: a random key per process, so sessions end at a
+    restart and do not carry across instances (a warning says so at start)."""
+    idle_timeout: Annotated[float, Field(gt=0)] = 1800.0
+    """Seconds without a request after which the session ends."""
+    absolute_timeout: Annotated[float, Field(gt=0)] = 43200.0
+    """Seconds after sign-in at which the session ends, however busy."""
+
+
+class ConsoleConfig(_Strict):
+    """The web console under ``/console`` (docs/console.md)."""
+
+    enabled: bool = True
+    oidc: ConsoleOidcConfig | None = None
+    """Absent: no sign-in; the console serves loopback callers only, as the anonymous caller (as the data path
+    does without authentication)."""
+    session: ConsoleSessionConfig = ConsoleSessionConfig()
+
+
 class GatewayConfig(_Strict):
     server: ServerConfig = ServerConfig()
     upstreams: tuple[UpstreamConfig, ...] = ()
@@ -182,6 +231,7 @@ class GatewayConfig(_Strict):
     masking: MaskingConfig = MaskingConfig()
     policy: PolicySettings = PolicySettings()
     approvals: ApprovalSettings = ApprovalSettings()
+    console: ConsoleConfig = ConsoleConfig()
 
     @field_validator("database")
     @classmethod
@@ -215,6 +265,16 @@ class GatewayConfig(_Strict):
                             "give one of them another name or alias"
                         )
                     seen[alias] = up.name
+        return self
+
+    @model_validator(mode="after")
+    def _console_issuer_is_trusted(self) -> GatewayConfig:
+        oidc = self.console.oidc
+        if oidc is not None and oidc.issuer not in {i.issuer for i in self.auth.issuers}:
+            raise ValueError(
+                f"console.oidc.issuer {oidc.issuer!r} is not one of auth.issuers: add it there (its claim mapping "
+                "makes the console's identities)"
+            )
         return self
 
 

@@ -166,3 +166,42 @@ def test_when_retention_is_set_without_a_signing_key_then_the_file_is_refused_at
         {"audit": {"retention": {"levels": {"public": "30d"}}, "integrity": {"signing_key": {"env": "K"}}}}
     )
     assert signed.audit.retention.enabled
+
+
+CONSOLE_ISSUER = "https://idp.example.com"
+
+
+def console_settings(**oidc: object) -> dict[str, object]:
+    return {
+        "auth": {"issuers": [{"issuer": CONSOLE_ISSUER, "audience": "api"}]},
+        "console": {
+            "oidc": {
+                "issuer": CONSOLE_ISSUER,
+                "client_id": "clearance-console",
+                "redirect_url": "https://gw.example.com/console/callback",
+                **oidc,
+            }
+        },
+    }
+
+
+def test_when_the_console_signs_in_at_a_trusted_issuer_then_the_configuration_is_valid() -> None:
+    config = parse_config(console_settings())
+    assert config.console.oidc is not None
+    assert config.console.oidc.scopes == ("openid", "email", "profile")
+    assert config.console.session.idle_timeout == 1800
+
+
+@pytest.mark.parametrize(
+    ("oidc", "says"),
+    [
+        ({"issuer": "https://other.example.com"}, "is not one of auth.issuers"),
+        ({"redirect_url": "http://gw.example.com/console/callback"}, "https://"),
+        ({"redirect_url": "https://gw.example.com/elsewhere"}, "/console/callback"),
+        ({"scopes": ["email"]}, "must include openid"),
+    ],
+)
+def test_when_the_consoles_sign_in_is_wrong_then_the_error_says_what_to_fix(oidc: dict[str, object], says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_config(console_settings(**oidc))
+    assert says in str(refused.value.errors)

@@ -23,6 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"enforce"}),
     frozenset({"proxy"}),
     frozenset({"admin"}),
+    frozenset({"console"}),
     frozenset({"app"}),
     frozenset({"server"}),
     frozenset({"cli"}),

@@ -35,6 +35,7 @@ COVERED_BY: dict[str, str] = {
     "clearance/observability/metrics.py": "tests/test_app.py",
     "clearance/proxy/upstream.py": "tests/proxy/test_errors.py",
     "clearance/testing/fake_upstream.py": "tests/proxy/test_openai_api.py",
+    "clearance/console/testing.py": "tests/console/test_access.py",
 }
 
 SUITES: dict[str, str] = {

@@ -15,6 +15,7 @@ HTTP client, key caches and key store.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import time
 from collections.abc import Callable
 
@@ -166,6 +167,25 @@ class Authenticator:
             )
         issuer, claims = await self._verifier.verify(token)
         return identity_from_claims(claims, issuer, self._sources.get(issuer.issuer))
+
+    async def identify_id_token(self, token: str, *, issuer: str, client_id: str, nonce: str) -> Identity:
+        """The identity an OIDC ID token issued to ``client_id`` (the console's sign-in) describes: verified with
+        ``issuer``'s keys, times and leeway, its audience the client, and mapped by that issuer's claim mapping, so
+        the console's user is the identity the API knows; its ``nonce`` must be the one the sign-in sent (a token
+        replayed from another sign-in is refused). ``AuthenticationError`` when any check fails."""
+        config = next((i for i in self.config.issuers if i.issuer == issuer), None)
+        if config is None or issuer not in self._caches:
+            raise errors.invalid_token(errors.UNKNOWN_ISSUER, f"{issuer} is not one of auth.issuers")
+        # an ID token's audience is the client that asked for it, and its azp that client too
+        id_config = config.model_copy(update={"audience": client_id, "allowed_clients": None})
+        verifier = TokenVerifier({issuer: (id_config, self._caches[issuer])}, clock=self._clock)
+        _, claims = await verifier.verify(token)
+        sent = claims.get("nonce")
+        if not isinstance(sent, str) or not secrets.compare_digest(sent, nonce):
+            raise errors.invalid_token(
+                errors.MISSING_CLAIM, "the ID token's nonce is not this sign-in's: sign in again"
+            )
+        return identity_from_claims(claims, id_config, self._sources.get(issuer))
 
 
 def build_authenticator(

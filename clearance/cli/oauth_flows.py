@@ -11,8 +11,6 @@ Tokens are never printed or logged here; errors quote the provider's ``error`` c
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,6 +22,7 @@ import aiohttp
 import jwt
 from aiohttp import web
 
+from clearance.auth.pkce import pkce_pair
 from clearance.cli.token_file import StoredLogin
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -190,12 +189,6 @@ async def device_flow(
             break
         raise LoginError(f"the provider refused the device code: {_oauth_error(tokens)}")
     raise LoginError("the code expired before the sign-in finished: run `clearance login` again")
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 _DONE_PAGE = (

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -157,11 +155,3 @@ async def test_when_the_issuer_is_wrong_then_discovery_says_to_check_it() -> Non
     async with aiohttp.ClientSession() as session:
         with pytest.raises(LoginError, match="--issuer"):
             await oauth_flows.discover(session, "http://127.0.0.1:9")
-
-
-def test_when_making_a_pkce_pair_then_the_challenge_is_the_s256_of_the_verifier() -> None:
-    verifier, challenge = oauth_flows.pkce_pair()
-
-    assert 43 <= len(verifier) <= 128
-    assert challenge == base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    assert oauth_flows.pkce_pair()[0] != verifier

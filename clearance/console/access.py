@@ -1,0 +1,145 @@
+"""Who is using the console, and whether they may: the session cookie (``clearance.console.session``), the roles
+the policy gives its identity, and the CSRF check of every form.
+
+Three modes, from the configuration:
+
+- ``console.oidc`` set: a caller needs a session from the sign-in (``clearance.console.signin``); a page request
+  without one is sent there, any other request is refused (401).
+- no ``console.oidc`` and no authentication configured at all: loopback callers only, as the anonymous caller, as
+  the data path serves them; the roles are the policy's for ``anonymous: true``.
+- no ``console.oidc`` but the gateway authenticates its callers: refused (403) with what to configure, since an
+  anonymous console beside an authenticated API would be a way around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+from urllib.parse import urlencode
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from clearance.auth.authenticator import is_loopback
+from clearance.console.session import ConsoleSession, SessionCodec
+from clearance.console.signin import OidcSignIn
+from clearance.exceptions import AuthenticationError, PermissionDenied
+from clearance.models import Identity
+from clearance.policy import PolicyHolder
+
+Mode = Literal["oidc", "loopback", "refused"]
+Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
+SESSION: Final = web.RequestKey("console_session", ConsoleSession)
+"""The session a request was served under: the response carries it back, last seen now."""
+CSRF_FIELD: Final = "csrf"
+CSRF_HEADER: Final = "X-CSRF-Token"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    """The signed-in caller as the pages see them."""
+
+    identity: Identity
+    roles: frozenset[str]
+    csrf_token: str
+    signed_in: bool
+    """False in the loopback mode (nobody signs in or out)."""
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def shown_name(self) -> str:
+        return self.identity.name or self.identity.email or self.identity.subject
+
+
+USER: Final = web.RequestKey("console_user", ConsoleUser)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleAccess:
+    codec: SessionCodec
+    policy: PolicyHolder
+    mode: Mode
+    signin: OidcSignIn | None
+    secure_cookies: bool
+    """``Secure`` on the cookies: the sign-in's redirect URL is https."""
+
+
+CONSOLE: Final = web.AppKey("console", ConsoleAccess)
+
+
+def safe_next(path: str | None) -> str:
+    """Where to go after signing in: a console path on this gateway, never another site (``//evil``, ``https:``)."""
+    if not path or not path.startswith("/console") or path.startswith("//") or "\\" in path:
+        return "/console/"
+    return path
+
+
+def sign_in_url(request: web.Request) -> str:
+    return "/console/signin?" + urlencode({"next": safe_next(request.path_qs)})
+
+
+def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSession:
+    session = access.codec.load(request.cookies.get("clearance_console"))
+    if access.mode == "refused":
+        raise PermissionDenied(
+            "the console needs a sign-in when the gateway authenticates its callers: set console.oidc "
+            "(docs/console.md)",
+            code="console_sign_in_not_configured",
+        )
+    if access.mode == "loopback":
+        if not is_loopback(request.remote):
+            raise PermissionDenied(
+                "without console.oidc the console serves loopback callers only: open it on the gateway's host, "
+                "or configure console.oidc (docs/console.md)",
+                code="not_allowed_from_here",
+            )
+        if session is None or session.identity.kind != "anonymous":
+            session = access.codec.new(Identity.anonymous())
+        return session
+    if session is None:
+        if request.method == "GET" and "text/event-stream" not in request.headers.get("Accept", ""):
+            raise web.HTTPFound(location=sign_in_url(request))
+        raise AuthenticationError("your console session has ended: sign in again", code="console_session_ended")
+    return session
+
+
+async def console_user(request: web.Request) -> ConsoleUser:
+    """The caller, with the roles the policy in force gives them. A page request without a session is redirected
+    to the sign-in (``web.HTTPFound``); anything else without one gets 401."""
+    if USER in request:
+        return request[USER]
+    access = request.app[CONSOLE]
+    session = access.codec.seen(_session(request, access))
+    request[SESSION] = session
+    user = ConsoleUser(
+        identity=session.identity,
+        roles=access.policy.policy.roles(session.identity),
+        csrf_token=access.codec.csrf_token(session),
+        signed_in=access.mode == "oidc",
+    )
+    request[USER] = user
+    return user
+
+
+async def console_form(request: web.Request) -> tuple[ConsoleUser, Form]:
+    """A form post's caller and fields, once its CSRF token (field ``csrf``, or the ``X-CSRF-Token`` header of a
+    script's request) is this session's: otherwise 403 ``csrf_failed``, before anything is done."""
+    user = await console_user(request)
+    form = await request.post()
+    sent = form.get(CSRF_FIELD)
+    token = sent if isinstance(sent, str) else request.headers.get(CSRF_HEADER)
+    if not request.app[CONSOLE].codec.csrf_ok(request[SESSION], token):
+        raise PermissionDenied(
+            "this form was not sent from this console session (its CSRF token is missing or wrong): reload the page "
+            "and send it again",
+            code="csrf_failed",
+        )
+    return user, form
+
+
+def form_text(form: Form, name: str) -> str:
+    """A text field of a form; empty when absent (a file or bytes is not text: empty too)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,118 @@
+"""Who may use the console: a signed-in session (OIDC), loopback callers when nothing authenticates, and nobody
+when the API authenticates but the console has no sign-in; and the CSRF check of every form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer, make_mocked_request
+
+from clearance.app import create_app
+from clearance.console.access import CSRF_HEADER, console_form, console_user, safe_next
+from clearance.console.testing import console_session
+from clearance.exceptions import AuthenticationError, PermissionDenied
+from clearance.models import Identity
+from clearance.testing.fake_upstream import FakeUpstream
+from tests.conftest import gateway_config
+from tests.console.conftest import app_of
+
+
+@pytest.mark.parametrize(
+    ("asked", "goes_to"),
+    [
+        ("/console/approvals/apr_1?x=1", "/console/approvals/apr_1?x=1"),
+        ("/console", "/console"),
+        (None, "/console/"),
+        ("", "/console/"),
+        ("//evil.example/console", "/console/"),
+        ("https://evil.example/console", "/console/"),
+        ("/v1/chat/completions", "/console/"),
+        ("/console\\@evil.example", "/console/"),
+    ],
+)
+def test_when_choosing_where_to_go_after_sign_in_then_only_console_paths_are_taken(
+    asked: str | None, goes_to: str
+) -> None:
+    assert safe_next(asked) == goes_to
+
+
+async def test_when_no_session_then_a_page_redirects_to_sign_in_and_anything_else_is_401(
+    signed_gateway: TestServer,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(signed_gateway.make_url("/console/"), allow_redirects=False) as page:
+            assert page.status == 302
+            assert page.headers["Location"] == "/console/signin?next=%2Fconsole%2F"
+        async with session.post(signed_gateway.make_url("/console/signout"), data={"csrf": "x"}) as post:
+            assert post.status == 401
+            assert "console_session_ended" in await post.text()
+
+
+async def test_when_the_session_is_valid_then_the_user_has_the_policys_roles(signed_gateway: TestServer) -> None:
+    app = app_of(signed_gateway)
+    cookies, csrf = console_session(app, Identity("alice", groups=("security",), email="alice@example.com"))
+    request = make_mocked_request(
+        "GET", "/console/", headers={"Cookie": f"clearance_console={cookies['clearance_console']}"}, app=app
+    )
+    user = await console_user(request)
+    assert user.identity.subject == "alice"
+    assert user.roles == frozenset({"user", "approver"})
+    assert user.csrf_token == csrf
+    assert user.signed_in
+    assert await console_user(request) is user  # worked out once per request
+
+
+async def test_when_a_form_has_the_token_in_its_header_then_it_passes(signed_gateway: TestServer) -> None:
+    app = app_of(signed_gateway)
+    cookies, csrf = console_session(app, Identity("sam", groups=("engineering",)))
+    cookie = f"clearance_console={cookies['clearance_console']}"
+    good = make_mocked_request("POST", "/console/x", headers={"Cookie": cookie, CSRF_HEADER: csrf}, app=app)
+    user, _ = await console_form(good)
+    assert user.identity.subject == "sam"
+    other_cookies, _other_csrf = console_session(app, Identity("sam", groups=("engineering",)))
+    other = f"clearance_console={other_cookies['clearance_console']}"
+    forged = make_mocked_request("POST", "/console/x", headers={"Cookie": other, CSRF_HEADER: csrf}, app=app)
+    with pytest.raises(PermissionDenied) as refused:
+        await console_form(forged)
+    assert refused.value.code == "csrf_failed"
+
+
+async def test_when_nothing_authenticates_then_loopback_callers_are_the_anonymous_caller(
+    loopback_gateway: TestServer,
+) -> None:
+    app = app_of(loopback_gateway)
+    local = make_mocked_request("GET", "/console/", app=app).clone(remote="127.0.0.1")
+    user = await console_user(local)
+    assert user.identity.kind == "anonymous"
+    assert not user.signed_in
+    remote = make_mocked_request("GET", "/console/", app=app).clone(remote="192.0.2.7")
+    with pytest.raises(PermissionDenied) as refused:
+        await console_user(remote)
+    assert refused.value.code == "not_allowed_from_here"
+
+
+async def test_when_the_api_authenticates_but_the_console_has_no_sign_in_then_it_serves_nobody(
+    fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    config = gateway_config(
+        tmp_path,
+        [{"name": "fake", "base_url": fake_upstream.base_url, "models": ["m"]}],
+        auth={"api_keys": {"enabled": True}},
+    )
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session, session.get(server.make_url("/console/")) as response:
+            assert response.status == 403
+            assert "console_sign_in_not_configured" in await response.text()
+    finally:
+        await server.close()
+
+
+async def test_when_the_cookie_names_no_session_then_it_is_refused_like_none(signed_gateway: TestServer) -> None:
+    app = app_of(signed_gateway)
+    request = make_mocked_request("POST", "/console/x", headers={"Cookie": "clearance_console=forged.value"}, app=app)
+    with pytest.raises(AuthenticationError):
+        await console_user(request)
