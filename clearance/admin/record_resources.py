@@ -166,6 +166,9 @@ class StatsResource(_Resource):
     models: list[NamedCount] = Field(description="the models asked for most, most first")
     users: list[NamedCount] = Field(description="the subjects asking most, most first")
     buckets: list[BucketCounts] = Field(description="every bucket of the window in order, empty ones included")
+    first_record_at: float | None = Field(
+        description="when the oldest record of the whole trail was made (null: nothing recorded yet)"
+    )
 
     @classmethod
     def of(cls, figures: WindowStats, *, since: datetime, until: datetime, bucket: int) -> StatsResource:
@@ -185,4 +188,5 @@ class StatsResource(_Resource):
                 BucketCounts(start=b.start, requests=sum(b.decisions.values()), decisions=dict(b.decisions))
                 for b in figures.buckets
             ],
+            first_record_at=None if figures.first_record_at is None else figures.first_record_at.timestamp(),
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -73,6 +73,9 @@ class WindowStats:
     users: tuple[tuple[str, int], ...]
     buckets: tuple[Bucket, ...]
     """Every bucket of the window in order, empty ones included."""
+    first_record_at: datetime | None = None
+    """When the oldest record of the whole trail was made (None: the trail is empty): an empty window then says
+    whether there is no traffic at all or none in this window. One indexed read."""
 
 
 def _in_window(since: datetime, until: datetime) -> ColumnElement[bool]:
@@ -146,6 +149,7 @@ def window_stats(engine: Engine, since: datetime, until: datetime, *, bucket: in
             select(index, decision, count()).where(_in_window(since, until)).group_by(index, decision)
         ):
             per_bucket.setdefault(int(at), {})[name] = n
+        oldest = connection.execute(select(func.min(c.created_at))).scalar_one_or_none()
     return WindowStats(
         total=sum(decisions.values()),
         decisions=decisions,
@@ -153,4 +157,10 @@ def window_stats(engine: Engine, since: datetime, until: datetime, *, bucket: in
         models=models,
         users=users,
         buckets=tuple(Bucket(start, per_bucket.get(i, {})) for i, start in enumerate(starts)),
+        first_record_at=None if oldest is None else _aware(oldest),
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives a time back without its zone: it was written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -110,6 +110,8 @@ def test_when_the_window_holds_nothing_then_every_figure_is_zero_and_the_buckets
     figures = window_stats(engine, at(T0 + 10 * DAY), at(T0 + 11 * DAY), bucket=3600)
 
     assert figures.total == 0
+    assert figures.first_record_at is not None
+    assert figures.first_record_at.timestamp() == pytest.approx(min(r.started_at for r in TRAIL), abs=1e-3)
     assert dict(figures.decisions) == {}
     assert figures.types == ()
     assert figures.models == figures.users == ()
@@ -130,3 +132,15 @@ def test_when_buckets_are_cut_then_they_align_on_their_length_and_cover_the_wind
     since: float, until: float, bucket: int, starts: list[int]
 ) -> None:
     assert bucket_starts(at(since), at(until), bucket) == starts
+
+
+async def test_when_the_trail_is_empty_then_it_has_no_first_record(trail_url: str) -> None:
+    store = SqlAuditStore(trail_url, linger_s=0)
+    await store.start()
+    try:
+        figures = window_stats(store.engine, at(T0), at(T0 + DAY), bucket=3600)
+    finally:
+        await store.close()
+
+    assert figures.total == 0
+    assert figures.first_record_at is None
