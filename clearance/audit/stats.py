@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Engine,
     Integer,
@@ -86,9 +87,10 @@ def _in_window(since: datetime, until: datetime) -> ColumnElement[bool]:
 def _seconds(dialect: str) -> ColumnElement[int]:
     """A record's time as whole seconds since the epoch."""
     if dialect == "postgresql":
-        return cast(func.floor(func.extract("epoch", audit_records.c.created_at)), Integer)
+        # bigint: seconds since the epoch outgrow a 32-bit integer in 2038
+        return cast(func.floor(func.extract("epoch", audit_records.c.created_at)), BigInteger)
     # SQLite keeps a time as text in UTC; strftime('%s') reads it to whole seconds
-    return cast(func.strftime("%s", audit_records.c.created_at), Integer)
+    return cast(func.strftime("%s", audit_records.c.created_at), BigInteger)
 
 
 def _findings(dialect: str, since: datetime, until: datetime, top: int) -> Select[Any]:

@@ -144,3 +144,18 @@ async def test_when_the_trail_is_empty_then_it_has_no_first_record(trail_url: st
 
     assert figures.total == 0
     assert figures.first_record_at is None
+
+
+async def test_when_records_are_past_2038_then_they_still_fall_in_their_bucket(trail_url: str) -> None:
+    later = 2_200_000_000.5  # 2039: past a 32-bit count of seconds
+    store = SqlAuditStore(trail_url, linger_s=0)
+    await store.start()
+    try:
+        store.record(replace(trail_record(0), started_at=later, decision="allow"))
+        await store.flush()
+        figures = window_stats(store.engine, at(later - 3600), at(later + 3600), bucket=3600)
+    finally:
+        await store.close()
+
+    holding = [b for b in figures.buckets if b.decisions]
+    assert [(b.start, dict(b.decisions)) for b in holding] == [(int(later) // 3600 * 3600, {"allow": 1})]
