@@ -23,25 +23,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.bodies import json_body, resource_response
 from clearance.auth.key_auth import ApiKeyAuthenticator
 from clearance.auth.keys import DEFAULT_EXPIRY, ApiKeyRecord, is_key_id, parse_expiry
 from clearance.exceptions import (
     ClearanceError,
-    InvalidJSON,
     InvalidRequest,
     NotFound,
-    PayloadTooLarge,
     PermissionDenied,
 )
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
-from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
-from clearance.proxy.request_body import read_body
+from clearance.proxy.errors import error_response
 
 log = logging.getLogger("clearance.auth.keys")
 
@@ -146,19 +143,8 @@ def new_key_body(data: Any) -> NewKeyBody:
 
 
 async def _body(request: web.Request) -> NewKeyBody:
-    raw = await read_body(request, max_bytes=MAX_KEY_BODY_BYTES, timeout=KEY_BODY_TIMEOUT)
-    if len(raw) > MAX_KEY_BODY_BYTES:
-        raise PayloadTooLarge(f"the body is larger than {MAX_KEY_BODY_BYTES} bytes: send {_BODY_EXAMPLE}")
-    try:
-        data: Any = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise InvalidJSON(f"the body is not valid JSON: send {_BODY_EXAMPLE}") from None
+    data = await json_body(request, max_bytes=MAX_KEY_BODY_BYTES, timeout=KEY_BODY_TIMEOUT, example=_BODY_EXAMPLE)
     return new_key_body(data)
-
-
-def _json(resource: BaseModel, *, status: int = 200, private: bool = False) -> web.Response:
-    headers = {"Cache-Control": "no-store"} if private else None
-    return web.Response(body=resource.model_dump_json(), status=status, content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,14 +232,14 @@ class KeysApi:
         return answer
 
     async def _list(self, _request: web.Request, identity: Identity) -> web.Response:
-        return _json(await self.list_keys(identity))
+        return resource_response(await self.list_keys(identity))
 
     async def _create(self, request: web.Request, identity: Identity) -> web.Response:
         self._allowed(identity)  # before the body is read: a caller who may not create learns nothing from it
-        return _json(await self.create_key(identity, await _body(request)), status=201, private=True)
+        return resource_response(await self.create_key(identity, await _body(request)), status=201, private=True)
 
     async def _revoke(self, request: web.Request, identity: Identity) -> web.Response:
-        return _json(await self.revoke_key(identity, request.match_info["id"]))
+        return resource_response(await self.revoke_key(identity, request.match_info["id"]))
 
 
 KEYS_API: Final = web.AppKey("keys_api", KeysApi)

@@ -16,29 +16,26 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 
 from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.bodies import json_body, resource_response
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.audit.originals import Originals, open_originals
 from clearance.audit.reveals import Reveal, record_reveal, reveals_of, stored_originals
 from clearance.exceptions import (
     ClearanceError,
-    InvalidJSON,
     InvalidRequest,
     NotFound,
-    PayloadTooLarge,
     PermissionDenied,
 )
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
-from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
-from clearance.proxy.request_body import read_body
+from clearance.proxy.errors import error_response
 
 log = logging.getLogger("clearance.audit")
 
@@ -116,13 +113,9 @@ def _record_id(request: web.Request) -> int:
 
 
 async def _reveal_body(request: web.Request) -> RevealBody:
-    raw = await read_body(request, max_bytes=MAX_REVEAL_BODY_BYTES, timeout=REVEAL_BODY_TIMEOUT)
-    if len(raw) > MAX_REVEAL_BODY_BYTES:
-        raise PayloadTooLarge(f'the body is larger than {MAX_REVEAL_BODY_BYTES} bytes: send {{"reason": "..."}}')
-    try:
-        data: Any = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise InvalidJSON('the body is not valid JSON: send {"reason": "..."}') from None
+    data = await json_body(
+        request, max_bytes=MAX_REVEAL_BODY_BYTES, timeout=REVEAL_BODY_TIMEOUT, example='{"reason": "..."}'
+    )
     try:
         return RevealBody.model_validate(data)
     except ValidationError as exc:
@@ -138,11 +131,6 @@ async def _reveal_body(request: web.Request) -> RevealBody:
             code="reason_required",
             param="reason",
         ) from None
-
-
-def _json(resource: BaseModel, *, private: bool = False) -> web.Response:
-    headers = {"Cache-Control": "no-store"} if private else None
-    return web.Response(body=resource.model_dump_json(), content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +186,7 @@ class RevealApi:
         )
         log.warning("originals revealed", extra={"record_id": record_id, "subject": identity.subject})
         opened = open_originals(stored.envelope, record_id=stored.request_id, keyring=originals.keyring)
-        return _json(
+        return resource_response(
             RevealedOriginals(
                 record_id=record_id,
                 request_id=stored.request_id,
@@ -214,4 +202,4 @@ class RevealApi:
     async def reveals(self, request: web.Request, _identity: Identity) -> web.Response:
         record_id = _record_id(request)
         found = await asyncio.to_thread(reveals_of, self.engine, record_id)
-        return _json(RevealPage(data=[RevealResource.of(r) for r in found]))
+        return resource_response(RevealPage(data=[RevealResource.of(r) for r in found]))

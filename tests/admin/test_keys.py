@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from aiohttp.test_utils import TestServer
 
 from clearance.admin.keys import KEYS_API, KeysApi, new_key_body
 from clearance.app import create_app
@@ -22,7 +21,7 @@ from clearance.auth.keys import ApiKeyStore, hash_key
 from clearance.exceptions import InvalidRequest, NotFound, PermissionDenied
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.admin.gateway import People, admin_config
+from tests.admin.gateway import People, admin_gateway
 from tests.conftest import gateway_config
 
 API = "/admin/v1/keys"
@@ -67,15 +66,8 @@ class Gateway:
 async def gateway(
     request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: FakeUpstream
 ) -> AsyncIterator[Gateway]:
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    config = admin_config(tmp_path, fake_upstream.base_url, database_url)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        people = People.enrol(server.app, config.database.url)
-        yield Gateway(str(server.make_url("")).rstrip("/"), people, config.database.url, server.app[KEYS_API])
-    finally:
-        await server.close()
+    async with admin_gateway(request, tmp_path, fake_upstream.base_url) as served:
+        yield Gateway(served.url, served.people, served.database_url, served.app[KEYS_API])
 
 
 async def test_when_an_admin_lists_keys_then_each_comes_with_its_facts_and_never_the_key_or_its_hash(

@@ -12,13 +12,12 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from aiohttp.test_utils import TestServer
 
 from clearance.admin.records import decode_cursor, encode_cursor
-from clearance.app import AUDIT, create_app
+from clearance.app import AUDIT
 from clearance.exceptions import InvalidRequest
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.admin.gateway import People, admin_config
+from tests.admin.gateway import People, admin_gateway
 
 API = "/admin/v1/records"
 ASKED = ("sam", "eve", "sam", "nobody", "sam", "eve")
@@ -39,25 +38,18 @@ class Trail:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def trail(request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: FakeUpstream) -> AsyncIterator[Trail]:
     """A gateway whose trail holds one record per request of ``ASKED``, oldest first."""
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    config = admin_config(tmp_path, fake_upstream.base_url, database_url)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        people = People.enrol(server.app, config.database.url)
-        base = str(server.make_url("")).rstrip("/")
+    async with admin_gateway(request, tmp_path, fake_upstream.base_url) as gateway:
         for n, who in enumerate(ASKED):
-            async with openai.AsyncOpenAI(base_url=base + "/v1", api_key=people.keys[who], max_retries=0) as client:
+            key = gateway.people.keys[who]
+            async with openai.AsyncOpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0) as client:
                 try:
                     await client.chat.completions.create(
                         model="llama-internal", messages=[{"role": "user", "content": f"question {n}"}]
                     )
                 except openai.PermissionDeniedError:
                     assert who == "nobody"
-        await server.app[AUDIT].flush()
-        yield Trail(base, people)
-    finally:
-        await server.close()
+        await gateway.app[AUDIT].flush()
+        yield Trail(gateway.url, gateway.people)
 
 
 def subjects(body: dict[str, Any]) -> list[str]:

@@ -16,15 +16,13 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from aiohttp.test_utils import TestServer
-from sqlalchemy import create_engine, text
 
 from clearance.admin.stats import BUCKETS, MAX_BUCKETS, STATS_API, StatsApi, choose_bucket
-from clearance.app import AUDIT, create_app
+from clearance.app import AUDIT
 from clearance.exceptions import PermissionDenied
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.admin.gateway import People, admin_config
+from tests.admin.gateway import AdminGateway, admin_gateway
 
 API = "/admin/v1/stats"
 EMAIL = "write to jane.doe@northwind-traders.com"
@@ -35,46 +33,35 @@ ASKED = (("sam", "hello"), ("eve", EMAIL), ("sam", TOKEN), ("nobody", "hi"), ("s
 
 @dataclass
 class Trail:
-    url: str
-    people: People
-    database_url: str
+    gateway: AdminGateway
     api: StatsApi
 
     async def call(self, path: str, who: str | None = None) -> tuple[int, dict[str, Any]]:
-        headers = self.people.headers(who) if who else {}
-        async with aiohttp.ClientSession() as session, session.get(self.url + path, headers=headers) as response:
+        headers = self.gateway.people.headers(who) if who else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(self.gateway.url + path, headers=headers) as response,
+        ):
             return response.status, await response.json()
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(text(query))]
-        finally:
-            engine.dispose()
+        return self.gateway.sql(query)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def trail(request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: FakeUpstream) -> AsyncIterator[Trail]:
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    config = admin_config(tmp_path, fake_upstream.base_url, database_url)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        people = People.enrol(server.app, config.database.url)
-        base = str(server.make_url("")).rstrip("/")
+    async with admin_gateway(request, tmp_path, fake_upstream.base_url) as gateway:
         for who, content in ASKED:
-            async with openai.AsyncOpenAI(base_url=base + "/v1", api_key=people.keys[who], max_retries=0) as client:
+            key = gateway.people.keys[who]
+            async with openai.AsyncOpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0) as client:
                 with contextlib.suppress(openai.PermissionDeniedError):  # blocked, or waiting for an approval
                     await client.chat.completions.create(
                         model="llama-internal", messages=[{"role": "user", "content": content}]
                     )
-        async with aiohttp.ClientSession() as session, session.get(base + "/v1/models") as response:
+        async with aiohttp.ClientSession() as session, session.get(gateway.url + "/v1/models") as response:
             assert response.status == 401  # no credentials: a record without a decision or a subject
-        await server.app[AUDIT].flush()
-        yield Trail(base, people, config.database.url, server.app[STATS_API])
-    finally:
-        await server.close()
+        await gateway.app[AUDIT].flush()
+        yield Trail(gateway, gateway.app[STATS_API])
 
 
 async def test_when_an_auditor_asks_then_the_figures_are_the_databases_own(trail: Trail) -> None:

@@ -14,14 +14,13 @@ import aiohttp
 import openai
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import create_engine, text
 
 from clearance.app import AUDIT, create_app
 from clearance.auth.keys import ApiKeyStore
 from clearance.console.testing import console_session
 from clearance.models import Identity
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.admin.gateway import PEOPLE
+from tests.admin.gateway import PEOPLE, sql
 from tests.console.conftest import SignInSetup, app_of
 from tests.console.pages.test_keys import ADA, AUDREY, SAM, console_config
 
@@ -43,12 +42,7 @@ class Overview:
             return page.status, await page.text()
 
     def sql(self, query: str) -> list[tuple[object, ...]]:
-        engine = create_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(text(query))]
-        finally:
-            engine.dispose()
+        return sql(self.database_url, query)
 
 
 async def _served(config_url: str | None, setup: SignInSetup, upstream: str, tmp_path: Path) -> TestServer:

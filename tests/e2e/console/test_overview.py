@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.console.conftest import Screenshot
-from tests.e2e.console.harness import ADMIN, AUDITOR, PHONE, USER, Account, BrowserWatch, ConsoleGateway, sign_in
+from tests.e2e.console.harness import ADMIN, AUDITOR, USER, Account, BrowserWatch, ConsoleGateway, sign_in
+from tests.e2e.console.test_keys import fits_a_phone
 
 TOKEN = "deploy with ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
@@ -63,10 +64,7 @@ def test_the_window_selector_works_without_scripts(page: Page, gateway: ConsoleG
 
 
 def test_the_overview_fits_a_phone(phone_page: Page, gateway: ConsoleGateway, screenshot: Screenshot) -> None:
-    sign_in(phone_page, ADMIN, "/console/overview")
-    expect(phone_page.get_by_role("heading", name="Overview")).to_be_visible()
-    phone_page.wait_for_load_state("load")
-    assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    fits_a_phone(phone_page, "/console/overview", "Overview")
     screenshot(phone_page, "overview")
 
 
