@@ -1,7 +1,8 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
 Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
-API's approvals, audit records, API keys and figures (``clearance.admin``), and the web console under ``/console``
+API's approvals, audit records, policy, API keys and figures (``clearance.admin``), and the web console under
+``/console``
 (``clearance.console``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
@@ -24,6 +25,7 @@ from aiohttp import web
 
 from clearance.admin.approvals import ApprovalsApi
 from clearance.admin.keys import KEYS_API, KeysApi
+from clearance.admin.policy import POLICY_API, PolicyApi
 from clearance.admin.records import RecordsApi
 from clearance.admin.reveal import RevealApi
 from clearance.admin.stats import STATS_API, StatsApi
@@ -32,6 +34,7 @@ from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
 from clearance.approvals.sweeper import ExpirySweeper
 from clearance.audit.originals import Originals
+from clearance.audit.policy_versions import PolicyVersionStore, VersionLoad, VersionRecorder
 from clearance.audit.sink_build import build_dispatcher
 from clearance.audit.sinks import SinkDispatcher
 from clearance.audit.store import AuditStore, SqlAuditStore
@@ -47,9 +50,11 @@ from clearance.models import Identity
 from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
 from clearance.policy import PolicyHolder
+from clearance.policy.holder import LoadedVersion
 from clearance.proxy import ollama
 from clearance.proxy.approval_gate import ApprovalGate, Clock
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
+from clearance.proxy.exchange import default_instance
 from clearance.proxy.pipeline import ModelPipeline
 from clearance.proxy.routing import ModelRouter
 from clearance.proxy.upstream import UpstreamClient
@@ -68,6 +73,7 @@ POLICY = web.AppKey("policy", PolicyHolder)
 APPROVALS = web.AppKey("approvals", ApprovalStore)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
 SIGNALS = web.AppKey("signals", ApprovalSignals)
+POLICY_VERSIONS = web.AppKey("policy_versions", PolicyVersionStore)
 LISTENER_READY_TIMEOUT = 10.0
 """Seconds start-up waits for the approval listener's ``LISTEN`` (PostgreSQL) before it goes on without it (it
 keeps trying; waiters read the store every ``poll_interval`` meanwhile)."""
@@ -93,6 +99,11 @@ async def _internal_errors(request: web.Request, handler: Handler) -> web.Stream
 
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE)
+
+
+def _history_entry(loaded: LoadedVersion) -> VersionLoad:
+    policy = loaded.policy
+    return VersionLoad(policy.digest, policy.text, loaded.source, loaded.loaded_at)
 
 
 def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock: Clock = time.time) -> web.Application:
@@ -128,6 +139,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     records_engine = make_engine(config.database.url)  # the admin API's reads (and reveals) of the audit trail
     signals = ApprovalSignals()
     approvals = ApprovalStore(config.database.url, on_change=signals.publish)
+    versions = PolicyVersionStore(config.database.url)  # every policy version loaded (the policy does no I/O)
+    recorder = VersionRecorder(versions, config.server.instance_id or default_instance())
+    policy.listen(lambda loaded: recorder.loaded(_history_entry(loaded)))
     listener = PostgresListener(config.database.url, signals) if approvals.dialect == "postgresql" else None
     public_url = config.approvals.public_url
     notifications = Notifications(
@@ -165,6 +179,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[APPROVALS] = approvals
     app[NOTIFICATIONS] = notifications
     app[SIGNALS] = signals
+    app[POLICY_VERSIONS] = versions
 
     background = TaskSet()
 
@@ -173,6 +188,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         await sinks.start()  # before the store: the first records written are streamed too
         await store.start()
         await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
+        await recorder.start(_history_entry(policy.loaded))
         await notifications.start()
         sweeper = ExpirySweeper(approvals, notifications.notify, interval=config.approvals.sweep_interval, clock=clock)
         _ = background.spawn(sweeper.run(), name="approval-expiry")
@@ -195,6 +211,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         log.info("gateway ready", extra={"models": names, "upstreams": len(config.upstreams)})
         yield
         await policy.close()
+        await recorder.close()
+        versions.close()
         await authenticator.close()
         await background.cancel_all()
         await notifications.close()
@@ -220,6 +238,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[STATS_API] = StatsApi(records_engine, policy, authenticate, clock)
     app[STATS_API].register(app.router)
     RevealApi(records_engine, originals, policy, authenticate, inspector.redact).register(app.router)
+    app[POLICY_API] = PolicyApi(policy, versions, records_engine, inspector, router, authenticate)
+    app[POLICY_API].register(app.router)
     install_console(app, config, authenticator=authenticator, policy=policy, clock=clock)
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
     return app

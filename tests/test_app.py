@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from aiohttp.typedefs import Handler
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
-from clearance.app import NOTIFICATIONS, ROUTER, create_app
+from clearance.app import NOTIFICATIONS, POLICY, POLICY_VERSIONS, ROUTER, create_app
 from clearance.approvals.config import ApprovalNotifiersConfig
 from clearance.auth.keys import ApiKeyStore
 from clearance.config import GatewayConfig
@@ -306,3 +307,37 @@ async def test_when_a_receiver_keeps_failing_then_metrics_count_its_retries_and_
     assert sample(found, notified, notifier="down", event="approved", outcome="failed") == 1.0
     assert sample(found, notified, notifier="down", event="approved", outcome="sent") is None
     assert len(hooks.got["broken"]) == 3  # every attempt reached the receiver
+
+
+async def test_when_the_gateway_starts_and_reloads_then_each_policy_version_is_kept_in_its_database(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    first = "version: 1\nclearances: [{anonymous: true, level: internal}]\ndefaults: {unknown_model: allow}\n"
+    policy_file.write_text(first)
+    gw = await make_gateway(
+        [{"name": "fake", "base_url": fake_upstream.base_url, "models": ["m"]}],
+        policy={"file": str(policy_file), "reload_interval": 3600},
+        server={"instance_id": "gw-test"},
+    )
+    versions = gw.app[POLICY_VERSIONS]
+    holder = gw.app[POLICY]
+    started = holder.loaded
+
+    second = first + "description: the second version\n"
+    policy_file.write_text(second)
+    assert holder.reload() is True  # as SIGHUP does, on the event loop
+    history = []
+    for _ in range(200):  # the recorder writes from its own task: bounded wait for it
+        history = await asyncio.to_thread(versions.page, limit=10)
+        if len(history) == 2:
+            break
+        await asyncio.sleep(0.02)
+
+    assert [(v.digest, v.source, v.instance) for v in history] == [
+        (holder.policy.digest, str(policy_file), "gw-test"),
+        (started.policy.digest, str(policy_file), "gw-test"),
+    ]
+    assert history[1].first_loaded_at == started.loaded_at
+    stored = await asyncio.to_thread(versions.get, holder.policy.digest)
+    assert stored is not None and stored.text == second

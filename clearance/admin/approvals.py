@@ -104,7 +104,8 @@ def decode_cursor(text: str) -> Cursor:
     return float(value[0]), value[1]
 
 
-def _limit(text: str | None) -> int:
+def page_limit(text: str | None) -> int:
+    """A list's ``limit`` parameter, checked (the default page size when absent)."""
     if text is None:
         return DEFAULT_PAGE_SIZE
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
@@ -258,7 +259,7 @@ class ApprovalsApi:
     async def list(self, request: web.Request, caller: Caller) -> web.Response:
         state = _state(request.query.get("state"))
         review = _review(request.query.get("review"))
-        limit = _limit(request.query.get("limit"))
+        limit = page_limit(request.query.get("limit"))
         cursor = request.query.get("cursor")
         after = None if cursor is None else decode_cursor(cursor)
         now = self.clock()

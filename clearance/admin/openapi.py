@@ -9,6 +9,14 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from clearance.admin.keys import KeyPage, KeyResource, NewKeyBody, NewKeyResource
+from clearance.admin.policy_resources import (
+    PolicyDiffResource,
+    PolicyResource,
+    PolicyTestBody,
+    PolicyTestResult,
+    PolicyVersionPage,
+    PolicyVersionResource,
+)
 from clearance.admin.record_resources import MAX_TOP, RecordPage, RecordResource, StatsResource
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
@@ -45,6 +53,12 @@ _ERRORS: Final = {
     "413_key": "the body is larger than a key's settings need (16 KiB)",
     "400_stats": "invalid request: a bad time, since not before until, a bucket too short for the window, a bad top",
     "403_stats": "neither the auditor nor the admin role",
+    "400_policy": "invalid request: a bad parameter (a digest is 64 lower-case hex digits, limit, cursor)",
+    "400_policy_test": "invalid request: malformed JSON, a bad field, or an invalid draft (every error listed in "
+    "error.errors, each with its key path)",
+    "403_policy": "not the approver, auditor or admin role",
+    "404_policy_version": "no policy version with this digest was loaded by a gateway on this database",
+    "413_policy_test": "the body is larger than a trial takes (512 KiB)",
 }
 
 
@@ -63,6 +77,20 @@ def _responses(ok: str, schema: str, *errors: str, status: str = "200") -> dict[
     return answers
 
 
+_PAGE_PARAMETERS: Final = (
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "description": "the next_cursor of the previous page",
+        "schema": {"type": "string"},
+    },
+)
+"""The parameters of a paged list: how many, and where the previous page ended."""
 _ID: Final = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _RECORD_ID: Final = {
     "name": "id",
@@ -78,12 +106,22 @@ _KEY_AND_STATS_MODELS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
     (NewKeyBody, "validation"),
     *((m, "serialization") for m in (KeyPage, KeyResource, NewKeyResource, StatsResource)),
 ]
+_POLICY_SCHEMAS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
+    (PolicyTestBody, "validation"),
+    (PolicyResource, "serialization"),
+    (PolicyVersionPage, "serialization"),
+    (PolicyVersionResource, "serialization"),
+    (PolicyDiffResource, "serialization"),
+    (PolicyTestResult, "serialization"),
+]
 
 
 def openapi_document() -> dict[str, Any]:
     """The document served at ``/admin/v1/openapi.json``."""
     _, schemas = models_json_schema(
-        [
+        _POLICY_SCHEMAS
+        + _KEY_AND_STATS_MODELS
+        + [
             (m, "validation" if m is DecisionBody else "serialization")
             for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
         ]
@@ -91,7 +129,6 @@ def openapi_document() -> dict[str, Any]:
             (RevealBody, "validation"),
             (RevealedOriginals, "serialization"),
             (RevealPage, "serialization"),
-            *_KEY_AND_STATS_MODELS,
         ],
         ref_template=_REF,
     )
@@ -105,8 +142,10 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "Approvals of restricted requests: list, show, approve, deny, cancel, acknowledge a "
             "break-glass. Audit records: search and show (the auditor role; anyone their own); a record's sealed "
-            "originals revealed to auditors, and who revealed them. API keys: list, create, revoke (the admin role). "
-            "Errors are in the OpenAI error format of the data path.",
+            "originals revealed to auditors, and who revealed them. The policy (the approver, auditor or admin "
+            "role): the live version summarised, the history of versions and a diff of two, and a text tried under "
+            "the live policy and a draft. API keys: list, create, revoke (the admin role). The trail's figures over "
+            "a window (the auditor or admin role). Errors are in the OpenAI error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -137,22 +176,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "break-glass approvals whose review is so (pending: not acknowledged)",
                             "schema": {"type": "string", "enum": reviews},
                         },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_PAGE_SIZE,
-                                "default": DEFAULT_PAGE_SIZE,
-                            },
-                        },
-                        {
-                            "name": "cursor",
-                            "in": "query",
-                            "description": "the next_cursor of the previous page",
-                            "schema": {"type": "string"},
-                        },
+                        *_PAGE_PARAMETERS,
                     ],
                     "responses": _responses("a page of approvals", "ApprovalPage", "400", "401", "403"),
                 }
@@ -233,6 +257,7 @@ def openapi_document() -> dict[str, Any]:
             **_record_paths(),
             **_key_paths(),
             **_stats_paths(),
+            **_policy_paths(),
         },
     }
 
@@ -282,22 +307,7 @@ def _record_paths() -> dict[str, Any]:
                     *text,
                     *times,
                     {"name": "status", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999}},
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE_SIZE,
-                            "default": DEFAULT_PAGE_SIZE,
-                        },
-                    },
-                    {
-                        "name": "cursor",
-                        "in": "query",
-                        "description": "the next_cursor of the previous page",
-                        "schema": {"type": "string"},
-                    },
+                    *_PAGE_PARAMETERS,
                 ],
                 "responses": _responses("a page of records", "RecordPage", "400", "401", "403_records"),
             }
@@ -389,4 +399,62 @@ def _stats_paths() -> dict[str, Any]:
                 "responses": _responses("the figures", "StatsResource", "400_stats", "401", "403_stats"),
             }
         }
+    }
+
+
+def _policy_paths() -> dict[str, Any]:
+    """The policy (``clearance.admin.policy``)."""
+    digest = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    return {
+        "/admin/v1/policy": {
+            "get": {
+                "operationId": "getPolicy",
+                "summary": "the policy in force on this instance, summarised, with its digest and when it was loaded",
+                "responses": _responses("the live policy", "PolicyResource", "401", "403_policy"),
+            }
+        },
+        "/admin/v1/policy/versions": {
+            "get": {
+                "operationId": "listPolicyVersions",
+                "summary": "every policy version a gateway on this database loaded, the most recently introduced first",
+                "parameters": list(_PAGE_PARAMETERS),
+                "responses": _responses("a page of versions", "PolicyVersionPage", "400_policy", "401", "403_policy"),
+            }
+        },
+        "/admin/v1/policy/versions/{digest}": {
+            "parameters": [{"name": "digest", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "operationId": "getPolicyVersion",
+                "summary": "one policy version, with its text",
+                "responses": _responses(
+                    "the version", "PolicyVersionResource", "400_policy", "401", "403_policy", "404_policy_version"
+                ),
+            },
+        },
+        "/admin/v1/policy/diff": {
+            "get": {
+                "operationId": "diffPolicyVersions",
+                "summary": "a unified diff of two policy versions' texts",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": True, "schema": digest},
+                    {"name": "to", "in": "query", "required": True, "schema": digest},
+                ],
+                "responses": _responses(
+                    "the diff", "PolicyDiffResource", "400_policy", "401", "403_policy", "404_policy_version"
+                ),
+            }
+        },
+        "/admin/v1/policy/test": {
+            "post": {
+                "operationId": "testPolicy",
+                "summary": "decide a text under the live policy and a draft, as clearance policy test does; with a "
+                "draft, how many recent recorded decisions it would change (the text is not recorded nor logged)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PolicyTestBody")}}},
+                "responses": _responses(
+                    "the decisions",
+                    "PolicyTestResult",
+                    *("400_policy_test", "401", "403_policy", "408", "413_policy_test"),
+                ),
+            }
+        },
     }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -16,36 +15,13 @@ from rich.text import Text
 
 from clearance.cli import policy_replay
 from clearance.cli.scan import CONFIG_OPTION, build_scanner, gateway_config
-from clearance.endpoints import MODEL_ENDPOINTS, Endpoint
 from clearance.enforce.inspector import build_inspector
-from clearance.exceptions import ClearanceError, ConfigError
+from clearance.enforce.trial import declared_label, endpoint_named, trial_caller, try_request
+from clearance.exceptions import ClearanceError, ConfigError, InvalidRequest
 from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels
 from clearance.models import Decision, Identity
 from clearance.policy import Policy, evaluate, load_policy
 from clearance.policy.schema import PolicyFile, RuleWhen
-
-_ENDPOINTS = {e.name: e for e in MODEL_ENDPOINTS}
-_TEXT_FIELD = {"chat": None, "completion": "prompt", "generate": "prompt", "embedding": "input", "response": "input"}
-"""Where the request's text goes in each operation's body (chat: one user message)."""
-
-
-def request_body(endpoint: Endpoint, model: str, text: str) -> dict[str, Any]:
-    """The smallest request ``endpoint`` accepts, carrying ``text`` where a client would put it."""
-    body: dict[str, Any] = {"model": model}
-    field = _TEXT_FIELD[endpoint.operation]
-    if field is None:
-        body["messages"] = [{"role": "user", "content": text}]
-    else:
-        body[field] = text
-    if endpoint.flavour == "ollama":
-        body["stream"] = False
-    return body
-
-
-def _sent_text(endpoint: Endpoint, body: dict[str, Any]) -> str:
-    field = _TEXT_FIELD[endpoint.operation]
-    value = body["messages"][0]["content"] if field is None else body[field]
-    return str(value)
 
 
 def _load(file: Path, declared: DeclaredLevels = NO_DECLARED_LEVELS) -> Policy:
@@ -109,18 +85,12 @@ def _summary(source: PolicyFile) -> list[Table]:
 
 
 def _identity(user: str | None, groups: list[str], service_account: str | None) -> Identity:
-    names = tuple(g.strip() for value in groups for g in value.split(",") if g.strip())
-    if user and service_account:
-        typer.echo("give --user or --service-account, not both", err=True)
-        raise typer.Exit(2)
-    if service_account:
-        return Identity(service_account, kind="service", groups=names)
-    if user:
-        return Identity(user, kind="user", email=user if "@" in user else None, groups=names)
-    if names:
-        typer.echo("--groups needs --user or --service-account (without them the caller is anonymous)", err=True)
-        raise typer.Exit(2)
-    return Identity.anonymous()
+    names = [g for value in groups for g in value.split(",")]
+    try:
+        return trial_caller(user, service_account, names)
+    except InvalidRequest as exc:
+        typer.echo(f"{exc.message} (--user, --service-account)", err=True)
+        raise typer.Exit(2) from None
 
 
 def _report(decision: Decision, declared: str | None, sent: str | None) -> None:
@@ -194,10 +164,11 @@ def make_policy_app() -> typer.Typer:
         if text is not None and text_file is not None:
             typer.echo("give the text or --file, not both", err=True)
             raise typer.Exit(2)
-        target = _ENDPOINTS.get(endpoint)
-        if target is None:
-            typer.echo(f"unknown endpoint {endpoint!r}: one of {', '.join(_ENDPOINTS)}", err=True)
-            raise typer.Exit(2)
+        try:
+            target = endpoint_named(endpoint)
+        except InvalidRequest as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(2) from None
         if text_file is not None:
             text = text_file.read_text()
         # The gateway's own stage, built as the gateway builds it: the dry run cannot disagree with the gateway.
@@ -207,11 +178,12 @@ def make_policy_app() -> typer.Typer:
             classify=policy.classify,
             decide=lambda facts: evaluate(policy, facts),
         )
-        declared = label.strip().lower() if label else None
+        declared = declared_label(label)
         try:
-            inspection = inspector.inspect(
+            trial = try_request(
+                inspector,
                 target,
-                request_body(target, model, text or ""),
+                text or "",
                 identity=_identity(user, groups, service_account),
                 model=model,
                 upstream=upstream,
@@ -220,11 +192,7 @@ def make_policy_app() -> typer.Typer:
         except ClearanceError as exc:
             typer.echo(f"refused:  {exc.http_status} {exc.code}: {exc.message}")
             raise typer.Exit(1) from None
-        decision = inspection.decision
-        sent: str | None = None
-        if decision.action in ("allow", "mask"):
-            sent = _sent_text(target, inspection.body)
-        _report(decision, declared, sent)
+        _report(trial.decision, declared, trial.sent)
 
     policy_replay.register(policy_app)
     return policy_app

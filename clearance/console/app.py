@@ -19,7 +19,7 @@ from aiohttp import web
 from clearance.auth.authenticator import Authenticator
 from clearance.config import GatewayConfig
 from clearance.console.access import CONSOLE, ConsoleAccess, Mode
-from clearance.console.pages import home, keys, overview, signin
+from clearance.console.pages import home, keys, overview, policy, signin
 from clearance.console.render import TEMPLATES, build_templates
 from clearance.console.security import console_errors, console_headers
 from clearance.console.session import SessionCodec
@@ -29,7 +29,7 @@ from clearance.policy import PolicyHolder
 log = logging.getLogger("clearance.console")
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
-PAGES: Final[tuple[ModuleType, ...]] = (home, signin, keys, overview)
+PAGES: Final[tuple[ModuleType, ...]] = (home, signin, policy, keys, overview)
 """Each page area's module: ``register(router)`` adds its routes."""
 
 

@@ -235,3 +235,15 @@ approval_transitions = Table(  # one row per step of an approval's life, numbere
     Column("at", Float, nullable=False),
     Column("reason", Text, nullable=False),
 )
+
+policy_versions = Table(  # one row per policy version a gateway loaded (clearance.audit.policy_versions); Unix seconds
+    "policy_versions",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # sha256 of the text: what audit_records.policy_version names
+    Column("text", Text, nullable=False),
+    Column("source", String(1024), nullable=False),  # the file's path when last loaded, or "(built-in default)"
+    Column("first_loaded_at", Float, nullable=False),
+    Column("last_loaded_at", Float, nullable=False),
+    Column("instance", String(128), nullable=False),  # the gateway instance that loaded it last
+    Index("ix_policy_versions_first_loaded_at", "first_loaded_at", "digest"),
+)

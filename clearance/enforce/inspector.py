@@ -137,6 +137,19 @@ class Inspector:
         self._pair_findings: dict[tuple[str, str], list[SplitFinding]] = {}
         """Splits per pair of keys or structural strings (``_pair_splits``)."""
 
+    def deciding_by(self, classify: Classify, decide: Decide) -> Inspector:
+        """The same stage (detection, hash key, settings) deciding by another policy: what this gateway would do
+        once that policy were loaded (a reload swaps the policy, not the scanner)."""
+        return Inspector(
+            scan=self._scan,
+            classify=classify,
+            decide=decide,
+            hash_key=self._hash_key,
+            allow_token_ids=self._allow_token_ids,
+            types=self._types,
+            detector_version=self.detector_version,
+        )
+
     def safe_scan(self, text: str) -> Sequence[Finding]:
         """Scan, turning any detector failure into ``InspectionFailed`` (fail closed)."""
         try:

@@ -12,6 +12,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import yaml
+
 from clearance.entities import DEFAULT_OPERATORS
 from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels, LevelScheme, classification_scheme
 from clearance.models import ApprovalRequirement, DecisionInput, Identity, MaskPlan, OperatorName, RecordMode
@@ -156,7 +158,9 @@ class Policy:
     """The default mask plan for a caller limited to each level (index = rank)."""
     source: PolicyFile
     digest: str
-    """sha256 of the file's text (or of its canonical JSON), to say which version decided."""
+    """sha256 of ``text``, to say which version decided."""
+    text: str
+    """The file's text as loaded; for a policy compiled without one (the built-in default), its canonical YAML."""
 
     @property
     def top(self) -> int:
@@ -319,7 +323,8 @@ def compile_policy(file: PolicyFile, text: str | None = None, declared: Declared
     )
     plans = maker.plans({}, file.masking.restore)
     groups, users, services, anonymous = _grants(file.clearances, rank)
-    digest_source = text if text is not None else file.model_dump_json()
+    if text is None:
+        text = canonical_text(file)
     defaults = file.defaults
     return Policy(
         scheme=scheme,
@@ -340,5 +345,12 @@ def compile_policy(file: PolicyFile, text: str | None = None, declared: Declared
         unknown_model_rank=rank[defaults.unknown_model_level] if defaults.unknown_model_level else 0,
         plans=plans,
         source=file,
-        digest=hashlib.sha256(digest_source.encode()).hexdigest(),
+        digest=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
     )
+
+
+def canonical_text(file: PolicyFile) -> str:
+    """A policy file that has no text of its own (the built-in default) written as YAML: what it sets, in the file's
+    key order, so it reads like a policy file and its digest identifies it."""
+    return yaml.safe_dump(file.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True)

@@ -6,6 +6,9 @@ server calls it on SIGHUP). A new version is read, validated and compiled comple
 it in, so a request sees either the old policy or the new one, never a mix. An invalid new version is rejected and
 logged with its errors; the last good one keeps serving. Every version is compiled with the levels the detection
 configuration declares (``declared``): a version whose scale lacks one of them is invalid.
+
+The holder keeps when the version in force was loaded (``loaded``) and tells its listeners (``listen``) of each new
+version it swaps in; it does no I/O for them (the app's listener keeps the history of versions in the database).
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from clearance.config import PolicySettings
 from clearance.exceptions import ConfigError
@@ -29,8 +35,27 @@ from clearance.tasks import TaskSet
 
 log = logging.getLogger("clearance.policy")
 
+BUILT_IN: Final = "(built-in default)"
+"""The source of the built-in default policy, where a file's path would be."""
+
 Signature = tuple[int, int, int] | None
 """What tells a changed file: (mtime in ns, size, inode); None when it cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedVersion:
+    """A version of the policy as the holder swapped it in: the policy, where it was read from, and when."""
+
+    policy: Policy
+    source: str
+    """The file's path, or ``BUILT_IN``."""
+    loaded_at: float
+    """Seconds since the epoch."""
+
+
+Listener = Callable[[LoadedVersion], None]
+"""Told of each new version, in the thread that swapped it in (the event loop's on SIGHUP, a worker's when the
+watcher reloads): it must not block."""
 
 
 def _signature(path: Path) -> Signature:
@@ -50,13 +75,16 @@ class PolicyHolder:
         *,
         poll_interval: float = 2.0,
         declared: DeclaredLevels = NO_DECLARED_LEVELS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path) if path is not None else None
+        self._clock = clock
         self.poll_interval = poll_interval
         self.declared = declared
         """The levels the detection configuration declares, added to every version of the policy."""
         self._lock = threading.Lock()
         self._tasks = TaskSet()
+        self._listeners: list[Listener] = []
         self.last_error: ConfigError | None = None
         """Why the latest reload was rejected (None after a good one)."""
         if self.path is None:
@@ -66,6 +94,7 @@ class PolicyHolder:
             self._signature = _signature(self.path)
             file, text = read_policy_file(self.path)
             self._policy = compile_policy(file, text, declared)
+        self._loaded = LoadedVersion(self._policy, self._source, clock())
         self._log_loaded("policy loaded")
 
     @classmethod
@@ -75,6 +104,19 @@ class PolicyHolder:
     @property
     def policy(self) -> Policy:
         return self._policy
+
+    @property
+    def loaded(self) -> LoadedVersion:
+        """The version in force, with where and when it was loaded."""
+        return self._loaded
+
+    @property
+    def _source(self) -> str:
+        return str(self.path) if self.path is not None else BUILT_IN
+
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` of every version swapped in from now on (the one in force is ``loaded``)."""
+        self._listeners.append(listener)
 
     def decide(self, facts: DecisionInput) -> Decision:
         return evaluate(self._policy, facts)
@@ -87,7 +129,7 @@ class PolicyHolder:
         log.info(
             what,
             extra={
-                "path": str(self.path) if self.path else "(built-in default)",
+                "path": self._source,
                 "digest": policy.digest[:12],
                 "rules": len(policy.rules),
                 "clearances": len(policy.source.clearances),
@@ -116,8 +158,15 @@ class PolicyHolder:
             self.last_error = None
             if policy.digest == self._policy.digest:
                 return False
+            loaded = LoadedVersion(policy, self._source, self._clock())
+            self._loaded = loaded
             self._policy = policy
         self._log_loaded("policy reloaded")
+        for listener in self._listeners:
+            try:
+                listener(loaded)
+            except Exception as exc:  # a listener's failure must not look like a rejected version
+                log.error("policy listener failed", extra={"error": type(exc).__name__})
         return True
 
     def changed(self) -> bool:

@@ -114,7 +114,7 @@ def test_when_a_gateway_config_adds_a_detector_then_test_uses_it(tmp_path: Path)
     ("extra", "fragment"),
     [
         (["--user", "a@example.com", "--service-account", "bot"], "not both"),
-        (["--groups", "support"], "needs --user"),
+        (["--groups", "support"], "groups need a user"),
         (["some text", "--file", "x.txt"], "not both"),
     ],
 )

@@ -175,6 +175,7 @@ def test_when_a_database_is_new_then_one_history_makes_every_table(tmp_path: Pat
         "audit_tombstones",
         "audit_originals",
         "audit_reveals",
+        "policy_versions",
     }
     engine.dispose()
 

@@ -58,4 +58,5 @@ def test_when_the_tables_are_listed_then_the_audit_trail_the_api_keys_and_the_ap
         "audit_tombstones",
         "audit_originals",
         "audit_reveals",
+        "policy_versions",
     }

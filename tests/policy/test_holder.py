@@ -4,6 +4,7 @@ policy, and keeps the last good one when a new version is rejected."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
@@ -21,7 +22,10 @@ from clearance.enforce.inspector import Inspector
 from clearance.exceptions import ConfigError
 from clearance.levels import DeclaredLevel, DeclaredLevels
 from clearance.models import Decision
-from clearance.policy import PolicyHolder
+from clearance.policy import PolicyHolder, compile_policy
+from clearance.policy.compiled import Policy
+from clearance.policy.holder import BUILT_IN, LoadedVersion
+from clearance.policy.load import read_policy_text
 from tests.policy.sample import USERS, facts
 
 # Two valid versions whose decisions cannot be confused: different levels, rules and actions.
@@ -50,6 +54,10 @@ def write(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def load_policy_text(text: str) -> Policy:
+    return compile_policy(read_policy_text(text), text)
 
 
 def card_decision(holder: PolicyHolder) -> Decision:
@@ -305,3 +313,44 @@ def test_when_loading_fails_unexpectedly_then_reload_still_keeps_the_last_good(
     assert is_whole_a(card_decision(holder))
     assert holder.last_error is not None
     assert "RecursionError" in holder.last_error.message
+
+
+def test_when_a_version_is_swapped_in_then_listeners_hear_of_it_with_its_source_and_time(policy_file: Path) -> None:
+    times = iter([100.0, 200.0, 300.0])
+    holder = PolicyHolder(policy_file, clock=lambda: next(times))
+    heard: list[LoadedVersion] = []
+    holder.listen(heard.append)
+    first = holder.loaded
+
+    write(policy_file, VERSION_B)
+    assert holder.reload() is True
+    assert holder.reload() is False  # the same version again: nothing new to tell
+
+    assert (first.source, first.loaded_at, first.policy.text) == (str(policy_file), 100.0, VERSION_A)
+    assert [(v.source, v.loaded_at, v.policy.text) for v in heard] == [(str(policy_file), 200.0, VERSION_B)]
+    assert holder.loaded is heard[0] and holder.policy is heard[0].policy
+
+
+def test_when_a_listener_fails_then_the_new_version_still_serves(
+    policy_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = PolicyHolder(policy_file)
+    heard: list[LoadedVersion] = []
+
+    def broken(_loaded: LoadedVersion) -> None:
+        raise RuntimeError("listener bug")
+
+    holder.listen(broken)
+    holder.listen(heard.append)
+    write(policy_file, VERSION_B)
+
+    assert holder.reload() is True
+    assert is_whole_b(card_decision(holder)) and holder.last_error is None
+    assert len(heard) == 1 and "policy listener failed" in caplog.text
+
+
+def test_when_no_file_is_configured_then_the_default_is_a_version_with_its_canonical_text() -> None:
+    loaded = PolicyHolder().loaded
+    assert loaded.source == BUILT_IN
+    assert loaded.policy.digest == hashlib.sha256(loaded.policy.text.encode()).hexdigest()
+    assert load_policy_text(loaded.policy.text).digest == loaded.policy.digest  # the text is a policy file itself
