@@ -1,7 +1,8 @@
 """The application factory: ``create_app(config)`` wires the pipeline's parts; nothing lives at module level.
 
 Routes: the model endpoints (``clearance.endpoints``), the model listings, health, readiness, metrics and the admin
-API's approvals, audit records and policy (``clearance.admin``), and the web console under ``/console``
+API's approvals, audit records, policy, API keys and figures (``clearance.admin``), and the web console under
+``/console``
 (``clearance.console``). Every other
 path gets 404 (405 for a known path with the wrong method) in the OpenAI error format: nothing reaches an upstream
 except through the pipeline. An unexpected failure anywhere is a 500 ``internal_error`` in that format too.
@@ -23,9 +24,11 @@ import orjson
 from aiohttp import web
 
 from clearance.admin.approvals import APPROVALS_API, ApprovalsApi
+from clearance.admin.keys import KEYS_API, KeysApi
 from clearance.admin.policy import POLICY_API, PolicyApi
 from clearance.admin.records import RECORDS_API, RecordsApi
 from clearance.admin.reveal import REVEAL_API, RevealApi
+from clearance.admin.stats import STATS_API, StatsApi
 from clearance.approvals.notifiers import Notifications
 from clearance.approvals.signals import ApprovalSignals, PostgresListener
 from clearance.approvals.store import ApprovalStore
@@ -253,6 +256,10 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     reveal_api = RevealApi(records_engine, originals, policy, authenticate, inspector.redact)
     app[REVEAL_API] = reveal_api
     reveal_api.register(app.router)
+    app[KEYS_API] = KeysApi(authenticator.api_keys, policy, authenticate)
+    app[KEYS_API].register(app.router)
+    app[STATS_API] = StatsApi(records_engine, policy, authenticate, clock)
+    app[STATS_API].register(app.router)
     app[POLICY_API] = PolicyApi(policy, versions, records_engine, inspector, router, authenticate)
     app[POLICY_API].register(app.router)
     install_console(app, config, authenticator=authenticator, policy=policy, clock=clock)

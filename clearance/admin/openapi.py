@@ -8,6 +8,7 @@ from typing import Any, Final, get_args
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from clearance.admin.keys import KeyPage, KeyResource, NewKeyBody, NewKeyResource
 from clearance.admin.policy_resources import (
     PolicyDiffResource,
     PolicyResource,
@@ -17,7 +18,7 @@ from clearance.admin.policy_resources import (
     PolicyVersionResource,
 )
 from clearance.admin.record_export import EXPORT_FORMATS
-from clearance.admin.record_resources import RecordPage, RecordResource, RecordStory
+from clearance.admin.record_resources import MAX_TOP, RecordPage, RecordResource, RecordStory, StatsResource
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -48,6 +49,13 @@ _ERRORS: Final = {
     "404_originals": "no such record, no originals kept for it (or erased), or audit.originals is off",
     "500_sealed": "the originals do not open: a key not in the keyring, or an envelope that was changed",
     "429_streams": "you hold as many event streams open as allowed: close one first",
+    "400_key": "invalid request: malformed JSON, a missing name, a bad group or expiry",
+    "403_admin": "not the admin role",
+    "404_keys": "API keys are disabled on this gateway (auth.api_keys.enabled)",
+    "404_key": "no API key with this id, or API keys are disabled on this gateway",
+    "413_key": "the body is larger than a key's settings need (16 KiB)",
+    "400_stats": "invalid request: a bad time, since not before until, a bucket too short for the window, a bad top",
+    "403_stats": "neither the auditor nor the admin role",
     "400_policy": "invalid request: a bad parameter (a digest is 64 lower-case hex digits, limit, cursor)",
     "400_policy_test": "invalid request: malformed JSON, a bad field, or an invalid draft (every error listed in "
     "error.errors, each with its key path)",
@@ -71,9 +79,9 @@ def _errors(*errors: str) -> dict[str, Any]:
     }
 
 
-def _responses(ok: str, schema: str, *errors: str) -> dict[str, Any]:
+def _responses(ok: str, schema: str, *errors: str, status: str = "200") -> dict[str, Any]:
     return {
-        "200": {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}},
+        status: {"description": ok, "content": {"application/json": {"schema": _ref(schema)}}},
         **_errors(*errors),
     }
 
@@ -103,6 +111,10 @@ _RECORD_ID: Final = {
 _BODY: Final = {"required": False, "content": {"application/json": {"schema": _ref("DecisionBody")}}}
 
 
+_KEY_AND_STATS_MODELS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
+    (NewKeyBody, "validation"),
+    *((m, "serialization") for m in (KeyPage, KeyResource, NewKeyResource, StatsResource)),
+]
 _POLICY_SCHEMAS: Final[list[tuple[type[BaseModel], JsonSchemaMode]]] = [
     (PolicyTestBody, "validation"),
     (PolicyResource, "serialization"),
@@ -117,6 +129,7 @@ def openapi_document() -> dict[str, Any]:
     """The document served at ``/admin/v1/openapi.json``."""
     _, schemas = models_json_schema(
         _POLICY_SCHEMAS
+        + _KEY_AND_STATS_MODELS
         + [
             (m, "validation" if m is DecisionBody else "serialization")
             for m in (ApprovalPage, ApprovalResource, DecisionBody, ErrorResponse, RecordPage, RecordResource)
@@ -138,8 +151,9 @@ def openapi_document() -> dict[str, Any]:
             "record's story with its integrity (the auditor role; anyone their own); a record's sealed originals "
             "revealed to auditors, and who revealed them. The "
             "policy (the approver, auditor or admin role): the live version summarised, the history of versions and "
-            "a diff of two, and a text tried under the live policy and a draft. Errors are in the OpenAI error "
-            "format of the data path.",
+            "a diff of two, and a text tried under the live policy and a draft. API keys: list, create, revoke (the "
+            "admin role). The trail's figures over a window (the auditor or admin role). Errors are in the OpenAI "
+            "error format of the data path.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
@@ -266,6 +280,8 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **_record_paths(),
+            **_key_paths(),
+            **_stats_paths(),
             **_policy_paths(),
         },
     }
@@ -362,6 +378,85 @@ def _record_paths() -> dict[str, Any]:
                 "responses": _responses("the story", "RecordStory", "401", "404_record"),
             },
         },
+    }
+
+
+def _key_paths() -> dict[str, Any]:
+    """The API keys (``clearance.admin.keys``): the admin role."""
+    return {
+        "/admin/v1/keys": {
+            "get": {
+                "operationId": "listKeys",
+                "summary": "every API key, oldest first: never the key nor its hash (the admin role)",
+                "responses": _responses("the keys", "KeyPage", "401", "403_admin", "404_keys"),
+            },
+            "post": {
+                "operationId": "createKey",
+                "summary": "make an API key, as `clearance keys create` does: the key itself is in this answer only "
+                "(the admin role)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewKeyBody")}}},
+                "responses": _responses(
+                    "the new key, the key itself included (Cache-Control: no-store)",
+                    "NewKeyResource",
+                    *("400_key", "401", "403_admin", "404_keys", "408", "413_key"),
+                    status="201",
+                ),
+            },
+        },
+        "/admin/v1/keys/{id}": {
+            "parameters": [
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "description": "the key's id: the 12 hex digits after clr_",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "delete": {
+                "operationId": "revokeKey",
+                "summary": "revoke an API key: it stops working at once (the admin role); a revoked key is "
+                "answered as it is",
+                "responses": _responses("the key, revoked", "KeyResource", "401", "403_admin", "404_key"),
+            },
+        },
+    }
+
+
+def _stats_paths() -> dict[str, Any]:
+    """The audit trail's figures (``clearance.admin.stats``): the auditor or admin role."""
+    times = [
+        {"name": name, "in": "query", "description": about, "schema": {"type": "string"}}
+        for name, about in (
+            ("since", "the window's start (ISO 8601, or seconds since the epoch); default: a day before until"),
+            ("until", "the window's end, exclusive (ISO 8601, or seconds since the epoch); default: now"),
+        )
+    ]
+    return {
+        "/admin/v1/stats": {
+            "get": {
+                "operationId": "getStats",
+                "summary": "requests, decisions by action, types found, the busiest models and users, and requests "
+                "per bucket by action, over a window (the auditor or admin role)",
+                "parameters": [
+                    *times,
+                    {
+                        "name": "bucket",
+                        "in": "query",
+                        "description": "seconds per bucket (900) or 15m, 1h, 1d; default: chosen from the window "
+                        "(at most 100 buckets)",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "top",
+                        "in": "query",
+                        "description": "how many types, models and users to list",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 10},
+                    },
+                ],
+                "responses": _responses("the figures", "StatsResource", "400_stats", "401", "403_stats"),
+            }
+        }
     }
 
 

@@ -1,17 +1,19 @@
 """The audit records' resources in the admin API, as pydantic models (the OpenAPI document is generated from these,
-and ``clearance.admin.records`` answers through them): a summary per record for searches, the whole record for one.
+and ``clearance.admin.records`` answers through them): a summary per record for searches, the whole record for one;
+and the figures of a window of records (``clearance.admin.stats``).
 Never a raw value: a record holds none (``clearance.models.AuditRecord``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.admin.resources import ApprovalResource
 from clearance.approvals.model import ApprovalRequest
+from clearance.audit.stats import NONE, WindowStats
 from clearance.audit.verify import RecordIntegrity, RecordIntegrityState
 
 _PLAIN = (
@@ -186,3 +188,66 @@ def summary_fields(row: Mapping[str, Any]) -> dict[str, Any]:
         "masked_response": dict(row["masked_response"] or {}),
         "truncated": bool(row["truncated"]),
     }
+
+
+MAX_TOP: Final = 50
+"""The most types, models and users the figures of a window list."""
+
+
+class NamedCount(_Resource):
+    name: str | None = Field(description="null: none recorded (an anonymous caller, a request for no model)")
+    requests: int
+
+
+class TypeFound(_Resource):
+    type: str = Field(description="the entity type (EMAIL_ADDRESS, GITHUB_TOKEN, …)")
+    found: int = Field(description="findings of this type, every record together")
+    requests: int = Field(description="records with at least one")
+
+
+class BucketCounts(_Resource):
+    start: float = Field(description="seconds since the epoch; the bucket ends where the next starts")
+    requests: int
+    decisions: dict[str, int] = Field(description="requests per decision (none: refused before one)")
+
+
+class StatsResource(_Resource):
+    """The audit trail's figures over ``[since, until)``."""
+
+    object: Literal["stats"] = "stats"
+    since: float = Field(description="seconds since the epoch")
+    until: float = Field(description="seconds since the epoch (exclusive)")
+    bucket: int = Field(description="seconds per bucket")
+    requests: int = Field(description="records made in the window")
+    decisions: dict[str, int] = Field(
+        description="requests per decision: allow, mask, require_approval, block; none: refused before the policy "
+        "decided (no credentials, an unknown route)"
+    )
+    types: list[TypeFound] = Field(description="the entity types found most, most first")
+    models: list[NamedCount] = Field(description="the models asked for most, most first")
+    users: list[NamedCount] = Field(description="the subjects asking most, most first")
+    buckets: list[BucketCounts] = Field(description="every bucket of the window in order, empty ones included")
+    first_record_at: float | None = Field(
+        description="when the oldest record of the whole trail was made (null: nothing recorded yet)"
+    )
+
+    @classmethod
+    def of(cls, figures: WindowStats, *, since: datetime, until: datetime, bucket: int) -> StatsResource:
+        def named(pairs: tuple[tuple[str, int], ...]) -> list[NamedCount]:
+            return [NamedCount(name=name if name != NONE else None, requests=n) for name, n in pairs]
+
+        return cls(
+            since=since.timestamp(),
+            until=until.timestamp(),
+            bucket=bucket,
+            requests=figures.total,
+            decisions=dict(figures.decisions),
+            types=[TypeFound(type=t.type, found=t.found, requests=t.requests) for t in figures.types],
+            models=named(figures.models),
+            users=named(figures.users),
+            buckets=[
+                BucketCounts(start=b.start, requests=sum(b.decisions.values()), decisions=dict(b.decisions))
+                for b in figures.buckets
+            ],
+            first_record_at=None if figures.first_record_at is None else figures.first_record_at.timestamp(),
+        )

@@ -20,27 +20,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 
 from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.bodies import json_body, resource_response
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.audit.originals import Originals, open_originals
 from clearance.audit.reveals import Reveal, record_reveal, reveals_of, stored_originals
 from clearance.exceptions import (
     ClearanceError,
-    InvalidJSON,
     InvalidRequest,
     NotFound,
-    PayloadTooLarge,
     PermissionDenied,
 )
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
-from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
-from clearance.proxy.request_body import read_body
+from clearance.proxy.errors import error_response
 
 log = logging.getLogger("clearance.audit")
 
@@ -117,13 +114,9 @@ def _record_id(text: str) -> int:
 
 
 async def _reveal_json(request: web.Request) -> Any:
-    raw = await read_body(request, max_bytes=MAX_REVEAL_BODY_BYTES, timeout=REVEAL_BODY_TIMEOUT)
-    if len(raw) > MAX_REVEAL_BODY_BYTES:
-        raise PayloadTooLarge(f'the body is larger than {MAX_REVEAL_BODY_BYTES} bytes: send {{"reason": "..."}}')
-    try:
-        return orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise InvalidJSON('the body is not valid JSON: send {"reason": "..."}') from None
+    return await json_body(
+        request, max_bytes=MAX_REVEAL_BODY_BYTES, timeout=REVEAL_BODY_TIMEOUT, example='{"reason": "..."}'
+    )
 
 
 def reveal_body(data: Any) -> RevealBody:
@@ -143,11 +136,6 @@ def reveal_body(data: Any) -> RevealBody:
             code="reason_required",
             param="reason",
         ) from None
-
-
-def _json(resource: BaseModel, *, private: bool = False) -> web.Response:
-    headers = {"Cache-Control": "no-store"} if private else None
-    return web.Response(body=resource.model_dump_json(), content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +169,10 @@ class RevealApi:
     async def _reveal(self, request: web.Request, identity: Identity) -> web.Response:
         record_id = request.match_info["id"]
         _record_id(record_id)
-        return _json(await self.reveal(identity, record_id, await _reveal_json(request)), private=True)
+        return resource_response(await self.reveal(identity, record_id, await _reveal_json(request)), private=True)
 
     async def _reveals(self, request: web.Request, identity: Identity) -> web.Response:
-        return _json(await self.reveals(identity, request.match_info["id"]))
+        return resource_response(await self.reveals(identity, request.match_info["id"]))
 
     def require_auditor(self, identity: Identity) -> None:
         if AUDITOR not in self.policy.policy.roles(identity):

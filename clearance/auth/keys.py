@@ -20,6 +20,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -30,6 +31,36 @@ from clearance.db.tables import api_keys
 
 PREFIX = "clr_"
 _KEY_RE = re.compile(r"^clr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_ID_RE = re.compile(r"^[0-9a-f]{12}$")
+_DURATION = re.compile(r"^(\d+)([hdw])$")
+_UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+DEFAULT_EXPIRY = "90d"
+EXPIRY_FORMS = "90d, 12h, 2w, a date such as 2026-12-31, or never"
+
+
+def parse_expiry(value: str, *, now: float) -> float | None:
+    """When a key given ``value`` expires: ``90d``, ``12h``, ``2w``, an ISO date (``2026-12-31``, midnight UTC) or
+    ``never`` (None). ``ValueError`` for anything else, or a time not after ``now``. The CLI and the admin API both
+    read an expiry through this."""
+    if value == "never":
+        return None
+    match = _DURATION.match(value)
+    if match:
+        return now + int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected {EXPIRY_FORMS}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if when.timestamp() <= now:
+        raise ValueError("the expiry is in the past")
+    return when.timestamp()
+
+
+def is_key_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a key's public id (12 hex digits)."""
+    return _ID_RE.match(text) is not None
 
 
 def hash_key(raw: str) -> str:
@@ -117,6 +148,12 @@ class ApiKeyStore(DatabaseStore):
         with self._engine.connect() as conn:
             rows = conn.execute(api_keys.select().order_by(api_keys.c.created_at)).all()
         return [_record(r) for r in rows]
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        """The record of the key with this public id, or None."""
+        with self._engine.connect() as conn:
+            row = conn.execute(api_keys.select().where(api_keys.c.key_id == key_id)).one_or_none()
+        return None if row is None else _record(row)
 
     def revoke(self, key_id: str, *, now: float | None = None) -> bool:
         """Revoke a key by its id; False if there is no such key (or it was revoked already)."""

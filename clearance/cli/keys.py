@@ -6,7 +6,6 @@ The database is the one the gateway uses: ``auth.api_keys.url``, else ``database
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,14 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clearance.auth import keys
 from clearance.auth.keys import ApiKeyStore
 from clearance.config import load_config
 from clearance.exceptions import ConfigError
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (clr_…).", no_args_is_help=True)
-
-_DURATION = re.compile(r"^(\d+)([hdw])$")
-_UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 CONFIG_OPTION = typer.Option(
     Path("clearance.yaml"), "--config", "-c", envvar="CLEARANCE_CONFIG", help="The gateway's configuration file."
@@ -31,21 +28,11 @@ DB_OPTION = typer.Option(None, "--db", help="A SQLAlchemy URL (instead of readin
 
 
 def parse_expiry(value: str, *, now: float) -> float | None:
-    """``90d``, ``12h``, ``2w``, an ISO date (``2026-12-31``, midnight UTC) or ``never``."""
-    if value == "never":
-        return None
-    match = _DURATION.match(value)
-    if match:
-        return now + int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    """``clearance.auth.keys.parse_expiry``, its error as the CLI reports a bad option."""
     try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("expected 90d, 12h, 2w, a date such as 2026-12-31, or never") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if when.timestamp() <= now:
-        raise typer.BadParameter("the expiry is in the past")
-    return when.timestamp()
+        return keys.parse_expiry(value, now=now)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _store(config: Path, db: str | None) -> ApiKeyStore:
@@ -70,7 +57,7 @@ def create(
     owner: str = typer.Option(..., help="Who answers for the key (a person or a service)."),
     group: list[str] = typer.Option([], "--group", "-g", help="A group the key's caller belongs to (repeat)."),
     label: str = typer.Option("", help="What the key is for."),
-    expires: str = typer.Option("90d", help="90d, 12h, 2w, a date (2026-12-31) or never."),
+    expires: str = typer.Option(keys.DEFAULT_EXPIRY, help="90d, 12h, 2w, a date (2026-12-31) or never."),
     config: Path = CONFIG_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:

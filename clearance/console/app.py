@@ -19,7 +19,7 @@ from aiohttp import web
 from clearance.auth.authenticator import Authenticator
 from clearance.config import GatewayConfig
 from clearance.console.access import CONSOLE, ConsoleAccess, Mode
-from clearance.console.pages import approvals, home, policy, sessions, signin
+from clearance.console.pages import approvals, home, keys, overview, policy, sessions, signin
 from clearance.console.render import TEMPLATES, build_templates
 from clearance.console.security import console_errors, console_headers
 from clearance.console.session import SessionCodec
@@ -31,7 +31,7 @@ from clearance.policy import PolicyHolder
 log = logging.getLogger("clearance.console")
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
-PAGES: Final[tuple[ModuleType, ...]] = (home, signin, approvals, policy, sessions)
+PAGES: Final[tuple[ModuleType, ...]] = (home, signin, overview, approvals, sessions, policy, keys)
 """Each page area's module: ``register(router)`` adds its routes."""
 
 

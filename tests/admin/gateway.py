@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, text
 
 from clearance.app import APPROVALS, create_app
 from clearance.approvals.lifecycle import break_glass
@@ -21,7 +24,7 @@ from clearance.approvals.store import ApprovalStore
 from clearance.auth.keys import ApiKeyStore
 from clearance.config import GatewayConfig
 from clearance.models import ReasonFrom
-from tests.approvals.test_store import request
+from tests.approvals.test_store import request as approval_request
 from tests.conftest import gateway_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,17 +40,28 @@ PEOPLE: dict[str, tuple[str, ...]] = {
     "audrey": ("audit",),  # role auditor: reads every approval
     "ava": ("audit", "security"),  # roles auditor and approver: reads every approval, decides security's
     "nobody": ("finance",),  # no clearance: no role
+    "ada": ("platform",),  # role admin (the policy ADMIN_CLEARANCE adds): manages API keys
 }
+ADMIN_CLEARANCE = "  - groups: [platform]\n    level: public\n    roles: [admin]\n"
+"""The example policy has no admin: the admin tests' copy of it adds this clearance (after ``clearances:``)."""
+
+
+def admin_policy(tmp_path: Path) -> Path:
+    """The example approval policy with ``ADMIN_CLEARANCE``, written in ``tmp_path``."""
+    text = POLICY.read_text(encoding="utf-8").replace("clearances:\n", "clearances:\n" + ADMIN_CLEARANCE, 1)
+    path = tmp_path / "admin-policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def admin_config(tmp_path: Path, upstream_url: str, database_url: str | None = None, **extra: Any) -> GatewayConfig:
-    """The example approval policy and API keys; the database in ``tmp_path`` (SQLite) unless ``database_url``;
-    ``extra``: more sections of the configuration file."""
+    """The example approval policy (and an admin: ``admin_policy``) and API keys; the database in ``tmp_path``
+    (SQLite) unless ``database_url``; ``extra``: more sections of the configuration file."""
     database = {"database": {"url": database_url}} if database_url else {}
     return gateway_config(
         tmp_path,
         [{"name": "fake", "base_url": upstream_url, "models": ["llama-internal"]}],
-        policy={"file": str(POLICY)},
+        policy={"file": str(admin_policy(tmp_path))},
         auth={"api_keys": {"enabled": True}},
         **database,
         **extra,
@@ -92,7 +106,7 @@ class People:
         self.serial += 1
         now = time.time() if created_at is None else created_at
         asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
-        approval = request({"n": self.serial}, requester=asker, approvers=approvers, needed=needed, now=now)
+        approval = approval_request({"n": self.serial}, requester=asker, approvers=approvers, needed=needed, now=now)
         escalate_at = now + 60 if escalate_to else None
         approval = replace(approval, reason_from=reason_from, escalate_to=escalate_to, escalate_at=escalate_at)
         return self.store.create(approval, now=now).approval
@@ -105,9 +119,49 @@ class People:
         self.serial += 1
         now = time.time()
         asker = Requester(requester, kind="service", groups=PEOPLE.get(requester, ()))
-        asked = request({"n": self.serial}, requester=asker, now=now)
+        asked = approval_request({"n": self.serial}, requester=asker, now=now)
         granted = break_glass(asked, asker, reason, groups=groups, now=now)
         return self.store.record_break_glass(granted)
+
+
+@dataclass
+class AdminGateway:
+    """A served admin gateway: its URL (no trailing slash), app, people and database."""
+
+    url: str
+    app: web.Application
+    people: People
+    database_url: str
+
+    def sql(self, query: str) -> list[tuple[object, ...]]:
+        return sql(self.database_url, query)
+
+
+@asynccontextmanager
+async def admin_gateway(
+    fixture: pytest.FixtureRequest, tmp_path: Path, upstream_url: str
+) -> AsyncIterator[AdminGateway]:
+    """``admin_config``'s gateway served on loopback, its people enrolled; on PostgreSQL when the fixture's param
+    is ``postgresql`` (a fresh schema), else SQLite."""
+    database_url = fixture.getfixturevalue("postgres_url") if fixture.param == "postgresql" else None
+    config = admin_config(tmp_path, upstream_url, database_url)
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        people = People.enrol(server.app, config.database.url)
+        yield AdminGateway(str(server.make_url("")).rstrip("/"), server.app, people, config.database.url)
+    finally:
+        await server.close()
+
+
+def sql(database_url: str, query: str) -> list[tuple[object, ...]]:
+    """The rows ``query`` gives, asked of the database directly (to compare the API's figures with)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
 
 
 @contextmanager

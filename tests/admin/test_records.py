@@ -24,7 +24,7 @@ from clearance.audit.store import SqlAuditStore
 from clearance.exceptions import InvalidRequest, PermissionDenied
 from clearance.models import AuditRecord, Identity
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.admin.gateway import People, admin_config
+from tests.admin.gateway import People, admin_config, admin_gateway
 from tests.approvals.test_store import use_as_sam
 from tests.audit.conftest import ORIGIN, make_signer
 
@@ -48,25 +48,18 @@ class Trail:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def trail(request: pytest.FixtureRequest, tmp_path: Path, fake_upstream: FakeUpstream) -> AsyncIterator[Trail]:
     """A gateway whose trail holds one record per request of ``ASKED``, oldest first."""
-    database_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    config = admin_config(tmp_path, fake_upstream.base_url, database_url)
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        people = People.enrol(server.app, config.database.url)
-        base = str(server.make_url("")).rstrip("/")
+    async with admin_gateway(request, tmp_path, fake_upstream.base_url) as gateway:
         for n, who in enumerate(ASKED):
-            async with openai.AsyncOpenAI(base_url=base + "/v1", api_key=people.keys[who], max_retries=0) as client:
+            key = gateway.people.keys[who]
+            async with openai.AsyncOpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0) as client:
                 try:
                     await client.chat.completions.create(
                         model="llama-internal", messages=[{"role": "user", "content": f"question {n}"}]
                     )
                 except openai.PermissionDeniedError:
                     assert who == "nobody"
-        await server.app[AUDIT].flush()
-        yield Trail(base, people, server.app)
-    finally:
-        await server.close()
+        await gateway.app[AUDIT].flush()
+        yield Trail(gateway.url, gateway.people, gateway.app)
 
 
 def subjects(body: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clearance.auth.keys import ApiKeyStore, hash_key, new_key
+from clearance.auth.keys import ApiKeyStore, hash_key, is_key_id, new_key, parse_expiry
 
 
 @pytest.fixture
@@ -92,3 +92,29 @@ def test_when_last_used_times_are_touched_then_they_are_written_in_one_batch(sto
 def test_when_a_key_has_no_owner_then_it_is_refused(store: ApiKeyStore) -> None:
     with pytest.raises(ValueError, match="owner"):
         store.create(owner="", expires_at=None)
+
+
+def test_when_a_key_is_got_by_its_id_then_its_record_comes_and_an_unknown_id_gives_none(store: ApiKeyStore) -> None:
+    record, _ = store.create(owner="ci-bot", groups=["ci"], expires_at=None, label="nightly")
+
+    assert store.get(record.key_id) == record
+    assert store.get("0" * 12) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("never", None), ("12h", 1000.0 + 12 * 3600), ("2w", 1000.0 + 14 * 86400), ("1970-01-02", 86400.0)],
+)
+def test_when_an_expiry_is_read_then_each_form_gives_its_time(value: str, expected: float | None) -> None:
+    assert parse_expiry(value, now=1000.0) == expected
+
+
+@pytest.mark.parametrize("value", ["soon", "90", "1970-01-01T00:00:00Z", ""])
+def test_when_an_expiry_is_not_one_of_the_forms_or_is_past_then_value_error(value: str) -> None:
+    with pytest.raises(ValueError, match=r"expected 90d|in the past"):
+        parse_expiry(value, now=1000.0)
+
+
+@pytest.mark.parametrize(("text", "ok"), [("0123456789ab", True), ("0123456789AB", False), ("0123", False)])
+def test_when_a_text_is_checked_as_a_key_id_then_only_12_lowercase_hex_digits_pass(text: str, ok: bool) -> None:
+    assert is_key_id(text) is ok
