@@ -25,7 +25,7 @@ from clearance.auth.authenticator import is_loopback
 from clearance.console.session import ConsoleSession, SessionCodec
 from clearance.console.signin import OidcSignIn
 from clearance.console.signouts import SignOuts
-from clearance.exceptions import AuthenticationError, PermissionDenied
+from clearance.exceptions import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedEncoding
 from clearance.models import Identity
 from clearance.policy import PolicyHolder
 
@@ -35,6 +35,10 @@ SESSION: Final = web.RequestKey("console_session", ConsoleSession)
 """The session a request was served under: the response carries it back, last seen now."""
 CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "X-CSRF-Token"
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES: Final = 64 * 1024
+"""What a console form may weigh unless its page allows more: the API caps each operation's body; the gateway's own
+``server.max_body_bytes`` is sized for model requests, not forms."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +134,23 @@ async def console_user(request: web.Request) -> ConsoleUser:
     return user
 
 
-async def console_form(request: web.Request) -> tuple[ConsoleUser, Form]:
+async def console_form(request: web.Request, *, max_bytes: int = MAX_FORM_BYTES) -> tuple[ConsoleUser, Form]:
     """A form post's caller and fields, once its CSRF token (field ``csrf``, or the ``X-CSRF-Token`` header of a
-    script's request) is this session's: otherwise 403 ``csrf_failed``, before anything is done."""
+    script's request) is this session's: otherwise 403 ``csrf_failed``, before anything is done. The body is read
+    only when it is an urlencoded form (415 otherwise: a multipart one would spool its files) of at most
+    ``max_bytes`` declared in its ``Content-Length`` (413 otherwise, before a byte is read)."""
     user = await console_user(request)
+    if request.body_exists:
+        length = request.content_length
+        if length is None or length > max_bytes:
+            raise PayloadTooLarge(
+                f"a console form may be at most {max_bytes} bytes, sent with its length: shorten what you typed",
+                code="form_too_large",
+            )
+        if request.content_type != FORM_TYPE:
+            raise UnsupportedEncoding(
+                f"a console form is sent as {FORM_TYPE}: send it from the console's page", code="form_not_urlencoded"
+            )
     form = await request.post()
     sent = form.get(CSRF_FIELD)
     token = sent if isinstance(sent, str) else request.headers.get(CSRF_HEADER)

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer, make_mocked_request
 
 from clearance.app import create_app
-from clearance.console.access import CSRF_HEADER, console_form, console_user, safe_next
+from clearance.console.access import CSRF_HEADER, MAX_FORM_BYTES, console_form, console_user, safe_next
 from clearance.console.testing import console_session
 from clearance.exceptions import AuthenticationError, PermissionDenied
 from clearance.models import Identity
@@ -116,3 +116,37 @@ async def test_when_the_cookie_names_no_session_then_it_is_refused_like_none(sig
     request = make_mocked_request("POST", "/console/x", headers={"Cookie": "clearance_console=forged.value"}, app=app)
     with pytest.raises(AuthenticationError):
         await console_user(request)
+
+
+async def test_when_a_form_is_larger_than_a_console_form_may_be_then_it_is_refused_before_it_is_read(
+    signed_gateway: TestServer,
+) -> None:
+    # the attack: the API caps each body (16 KiB for a key, 512 KiB for a policy trial), but every console form was
+    # read whole up to server.max_body_bytes (10 MiB), then scanned, parsed or kept in memory per request
+    app = app_of(signed_gateway)
+    cookies, csrf = console_session(app, Identity("alice", groups=("security",)))
+    url = signed_gateway.make_url("/console/signout")
+    async with aiohttp.ClientSession(cookies=cookies) as session:
+        big = {"csrf": csrf, "reason": "x" * (MAX_FORM_BYTES + 1)}
+        async with session.post(url, data=big, allow_redirects=False) as refused:
+            assert refused.status == 413
+        async with session.get(signed_gateway.make_url("/console/"), allow_redirects=False) as still:
+            assert still.status == 200  # nothing was done: the session was not signed out
+
+
+async def test_when_a_form_comes_as_multipart_then_it_is_refused_before_it_is_read(
+    signed_gateway: TestServer,
+) -> None:
+    # every console form is urlencoded; a multipart post would have its file fields spooled to disk before the
+    # CSRF check
+    app = app_of(signed_gateway)
+    cookies, csrf = console_session(app, Identity("alice", groups=("security",)))
+    form = aiohttp.FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("upload", b"\0" * 1024, filename="big.bin", content_type="application/octet-stream")
+    async with aiohttp.ClientSession(cookies=cookies) as session:
+        url = signed_gateway.make_url("/console/signout")
+        async with session.post(url, data=form, allow_redirects=False) as refused:
+            assert refused.status == 415
+        async with session.get(signed_gateway.make_url("/console/"), allow_redirects=False) as still:
+            assert still.status == 200

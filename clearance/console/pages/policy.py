@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from clearance.admin.policy import POLICY_API, PolicyApi, trial_body
+from clearance.admin.policy import MAX_TEST_BODY_BYTES, POLICY_API, PolicyApi, trial_body
 from clearance.admin.policy_resources import PolicyTestResult, PolicyVersionResource
 from clearance.console.access import ConsoleUser, Form, console_form, console_user, form_text
 from clearance.console.render import render, render_fragment
@@ -25,6 +25,8 @@ from clearance.enforce.trial import DEFAULT_ENDPOINT, ENDPOINTS
 from clearance.exceptions import ClearanceError, RequestError
 
 FRAGMENT_HEADER: Final = "X-Console-Fragment"
+MAX_TRIAL_FORM_BYTES: Final = 3 * MAX_TEST_BODY_BYTES
+"""The API's cap on a trial, as a form may encode it (a byte percent-encoded is three)."""
 CALLER_KINDS: Final = ("user", "service_account", "anonymous")
 
 
@@ -132,7 +134,7 @@ async def try_form(request: web.Request) -> web.StreamResponse:
 
 
 async def try_submit(request: web.Request) -> web.StreamResponse:
-    user, form = await console_form(request)
+    user, form = await console_form(request, max_bytes=MAX_TRIAL_FORM_BYTES)
     api = _api(request)
     api.check(user.identity)  # no role: the error page, before the text is even read
     fields = _fields(form, api, "")
