@@ -81,6 +81,8 @@ def safe_next(path: str | None) -> str:
     """Where to go after signing in: a console path on this gateway, never another site (``//evil``, ``https:``)."""
     if not path or not path.startswith("/console") or path.startswith("//") or "\\" in path:
         return "/console/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):  # a header injection, or a Location the server refuses
+        return "/console/"
     return path
 
 

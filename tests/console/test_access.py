@@ -150,3 +150,9 @@ async def test_when_a_form_comes_as_multipart_then_it_is_refused_before_it_is_re
             assert refused.status == 415
         async with session.get(signed_gateway.make_url("/console/"), allow_redirects=False) as still:
             assert still.status == 200
+
+
+@pytest.mark.parametrize("asked", ["/console/\r\nSet-Cookie: a=b", "/console/\x00", "/console/\tx", "/console/\x7f"])
+def test_when_where_to_go_holds_a_control_character_then_it_is_not_taken(asked: str) -> None:
+    # a header injection attempt (and a 500 from the server refusing such a Location): never a redirect target
+    assert safe_next(asked) == "/console/"
