@@ -6,7 +6,9 @@ Three modes, from the configuration:
 - ``console.oidc`` set: a caller needs a session from the sign-in (``clearance.console.signin``); a page request
   without one is sent there, any other request is refused (401).
 - no ``console.oidc`` and no authentication configured at all: loopback callers only, as the anonymous caller, as
-  the data path serves them; the roles are the policy's for ``anonymous: true``.
+  the data path serves them; the roles are the policy's for ``anonymous: true``. Their ``Host`` must name this
+  machine too (``localhost``, a loopback address): a page whose name was pointed at 127.0.0.1 (DNS rebinding) is
+  a loopback peer the browser treats as its own origin.
 - no ``console.oidc`` but the gateway authenticates its callers: refused (403) with what to configure, since an
   anonymous console beside an authenticated API would be a way around it.
 """
@@ -77,6 +79,23 @@ class ConsoleAccess:
 CONSOLE: Final = web.AppKey("console", ConsoleAccess)
 
 
+def loopback_host(host: str | None) -> bool:
+    """Whether a ``Host`` header names this machine (``localhost``, a loopback address; any port). None (an
+    HTTP/1.0 request without one) is no other site's name either."""
+    if host is None:
+        return True
+    if host.startswith("["):  # [IPv6]:port
+        name, _, port = host[1:].partition("]")
+        if port and not (port.startswith(":") and port[1:].isdigit()):
+            return False
+    elif host.count(":") == 1:  # name:port
+        name = host.partition(":")[0]
+    else:  # a name alone, or a bare IPv6 address
+        name = host
+    name = name.rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+
+
 def safe_next(path: str | None) -> str:
     """Where to go after signing in: a console path on this gateway, never another site (``//evil``, ``https:``)."""
     if not path or not path.startswith("/console") or path.startswith("//") or "\\" in path:
@@ -99,7 +118,9 @@ async def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSessio
             code="console_sign_in_not_configured",
         )
     if access.mode == "loopback":
-        if not is_loopback(request.remote):
+        # the Host too: a page whose name was pointed at 127.0.0.1 (DNS rebinding) is a loopback peer, same-origin
+        # to the browser, and would read a page's CSRF token and post its forms
+        if not is_loopback(request.remote) or not loopback_host(request.headers.get("Host")):
             raise PermissionDenied(
                 "without console.oidc the console serves loopback callers only: open it on the gateway's host, "
                 "or configure console.oidc (docs/console.md)",

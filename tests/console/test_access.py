@@ -156,3 +156,28 @@ async def test_when_a_form_comes_as_multipart_then_it_is_refused_before_it_is_re
 def test_when_where_to_go_holds_a_control_character_then_it_is_not_taken(asked: str) -> None:
     # a header injection attempt (and a 500 from the server refusing such a Location): never a redirect target
     assert safe_next(asked) == "/console/"
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:8080", "127.0.0.1.evil.example", "10.0.0.1", "", "[::1]evil.example"]
+)
+async def test_when_a_loopback_caller_names_another_host_then_the_console_refuses_it(
+    loopback_gateway: TestServer, host: str
+) -> None:
+    # DNS rebinding: a page from evil.example, its name then pointed at 127.0.0.1, reaches the loopback console
+    # from the victim's browser as the same origin: it reads a page's CSRF token and posts forms. The peer is
+    # loopback; only the Host header tells the attack apart.
+    app = app_of(loopback_gateway)
+    rebound = make_mocked_request("GET", "/console/", headers={"Host": host}, app=app).clone(remote="127.0.0.1")
+    with pytest.raises(PermissionDenied) as refused:
+        await console_user(rebound)
+    assert refused.value.code == "not_allowed_from_here"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8080", "localhost:8080", "localhost", "[::1]:8080", "127.0.0.2"])
+async def test_when_a_loopback_caller_names_a_loopback_host_then_the_console_serves_it(
+    loopback_gateway: TestServer, host: str
+) -> None:
+    app = app_of(loopback_gateway)
+    local = make_mocked_request("GET", "/console/", headers={"Host": host}, app=app).clone(remote="127.0.0.1")
+    assert (await console_user(local)).identity.kind == "anonymous"
