@@ -97,3 +97,26 @@ async def test_when_signed_out_then_a_copy_of_the_cookie_taken_before_opens_noth
             assert after.headers["Location"].startswith("/console/signin")
         async with stolen.post(signed_gateway.make_url("/console/signout"), data={"csrf": csrf}) as post:
             assert post.status == 401
+
+
+async def test_when_signing_in_over_a_session_then_the_session_set_before_opens_nothing_after(
+    signed_gateway: TestServer, sign_in_setup: SignInSetup
+) -> None:
+    # fixation: a session cookie the browser held before the sign-in (planted by someone, or the last user's on a
+    # shared machine) must not survive it, nor any copy of it
+    before, _csrf = console_session(app_of(signed_gateway), Identity("mallory", groups=("security",)))
+    browser = Browser(sign_in_setup.provider.issuer, "alice")
+    try:
+        browser.session.cookie_jar.update_cookies(before, signed_gateway.make_url("/console/"))
+        page = await browser.authorize(str(signed_gateway.make_url("/console/signin?next=/console/")))
+        assert 'data-signed-in="alice"' in page
+        now = {c.key: c.value for c in browser.session.cookie_jar}
+        assert now[COOKIE] != before[COOKIE]
+    finally:
+        await browser.close()
+    async with (
+        aiohttp.ClientSession(cookies=before) as copy,
+        copy.get(signed_gateway.make_url("/console/"), allow_redirects=False) as after,
+    ):
+        assert after.status == 302
+        assert after.headers["Location"].startswith("/console/signin")
