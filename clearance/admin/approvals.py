@@ -41,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Final, get_args
@@ -569,7 +569,7 @@ class ApprovalsApi:
         return handle
 
 
-async def stream_events(request: web.Request, events: ApprovalEvents) -> web.StreamResponse:
+async def stream_events(request: web.Request, events: AsyncIterable[ApprovalEvent | None]) -> web.StreamResponse:
     """Send ``events`` as Server-Sent Events until they end or the client goes away: ``retry:`` first, each event,
     and a comment line as the heartbeat."""
     response = web.StreamResponse(headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

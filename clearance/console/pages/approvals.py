@@ -5,7 +5,8 @@
   the rule and its reasons, approvals given of those needed, the expiry and the masked preview.
 - ``GET /console/approvals/list``: the same lists as an HTML fragment, for ``approvals.js`` to swap in.
 - ``GET /console/approvals/events``: the admin API's event stream (``ApprovalsApi.events``) under the console's
-  session: ``approvals.js`` re-fetches the lists when it says something changed.
+  session: ``approvals.js`` re-fetches the lists when it says something changed. It ends when the session would,
+  and once the session is signed out (nothing is sent after that).
 - ``GET /console/approvals/{id}``: one approval whole (history, ``released_as``), with the approve and deny forms
   for someone who may decide it, cancel for its requester, and acknowledge for a break-glass review. Notification
   links open it.
@@ -19,12 +20,13 @@ error page with its status. What a page offers (a button) follows the same rules
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
 from aiohttp import web
 
-from clearance.admin.approvals import APPROVALS_API, ApprovalsApi, Caller, stream_events
+from clearance.admin.approvals import APPROVALS_API, ApprovalEvent, ApprovalsApi, Caller, stream_events
 from clearance.admin.resources import MAX_PAGE_SIZE, ApprovalResource
 from clearance.console.access import CONSOLE, SESSION, ConsoleUser, console_form, console_user, form_text
 from clearance.console.render import redirect, render, render_fragment
@@ -89,7 +91,20 @@ async def events(request: web.Request) -> web.StreamResponse:
         session, codec = request[SESSION], request.app[CONSOLE].codec
         until = min(session.signed_in_at + codec.absolute_timeout, session.seen_at + codec.idle_timeout)
     async with request.app[APPROVALS_API].events(user.identity, until=until) as changes:
-        return await stream_events(request, changes)
+        return await stream_events(request, _while_signed_in(request, changes))
+
+
+async def _while_signed_in(
+    request: web.Request, changes: AsyncIterable[ApprovalEvent | None]
+) -> AsyncIterator[ApprovalEvent | None]:
+    """``changes`` until the session is signed out (elsewhere, or a copy of its cookie): checked before each event
+    and heartbeat is sent, so a stream says nothing after a sign-out and ends by the next heartbeat at the latest."""
+    signouts = request.app[CONSOLE].signouts
+    sid = request[SESSION].sid
+    async for change in changes:
+        if signouts is not None and await asyncio.to_thread(signouts.signed_out, sid):
+            return
+        yield change
 
 
 async def show(request: web.Request) -> web.StreamResponse:

@@ -350,3 +350,26 @@ async def test_when_the_session_would_end_then_the_console_stream_ends_with_it(
         ) as response,
     ):
         assert response.status == 401  # and the session has ended: the browser's reconnection is refused
+
+
+async def test_when_the_session_signs_out_then_its_open_stream_ends_and_says_nothing_more(
+    signed_gateway: TestServer, people: People
+) -> None:
+    # a stream opened with a copy of the cookie (or left open in another tab) kept sending every approval the
+    # user may see (requesters' emails, reasons, previews) after the sign-out, until the idle timeout
+    browser = Browser.of(signed_gateway, ALICE)
+    async with (
+        aiohttp.ClientSession(cookies=browser.cookies) as client,
+        client.get(
+            signed_gateway.make_url("/console/approvals/events"), headers={"Accept": "text/event-stream"}
+        ) as response,
+    ):
+        assert response.status == 200
+        async with asyncio.timeout(BOUND):
+            assert (await response.content.readline()).startswith(b"retry:")
+        status, _, _ = await browser.post("/console/signout", {})
+        assert status == 303
+        held = people.approval("sam")
+        async with asyncio.timeout(BOUND):
+            rest = await response.content.read()  # to its end: the stream closed itself
+        assert held.id.encode() not in rest and b"event:" not in rest
