@@ -122,8 +122,9 @@ async def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSessio
         # to the browser, and would read a page's CSRF token and post its forms
         if not is_loopback(request.remote) or not loopback_host(request.headers.get("Host")):
             raise PermissionDenied(
-                "without console.oidc the console serves loopback callers only: open it on the gateway's host, "
-                "or configure console.oidc (docs/console.md)",
+                "without console.oidc the console serves loopback callers only: open it on the gateway's host as "
+                "http://localhost:PORT/console/ or http://127.0.0.1:PORT/console/, or configure console.oidc "
+                "(docs/console.md)",
                 code="not_allowed_from_here",
             )
         if session is None or session.identity.kind != "anonymous":
