@@ -5,6 +5,7 @@ may then see or do is each resource's rule (the policy's roles: ``approver``, ``
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from aiohttp import web
 
@@ -12,6 +13,12 @@ from clearance.exceptions import AuthenticationError
 from clearance.models import Identity
 
 Authenticate = Callable[[web.Request], Awaitable[Identity]]
+
+APPROVER: Final = "approver"
+AUDITOR: Final = "auditor"
+ADMIN: Final = "admin"
+"""The policy's roles the admin API checks (``clearance.policy.schema.Role``): every operation and the console's
+navigation name them from here."""
 
 
 async def signed_in(authenticate: Authenticate, request: web.Request) -> Identity:

@@ -50,7 +50,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.access import APPROVER, AUDITOR, Authenticate, signed_in
 from clearance.admin.openapi import openapi_document
 from clearance.admin.resources import (
     DEFAULT_PAGE_SIZE,
@@ -79,8 +79,6 @@ from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.request_body import read_body
 
 PREFIX: Final = "/admin/v1"
-APPROVER: Final = "approver"
-AUDITOR: Final = "auditor"
 MAX_DECISION_BYTES: Final = 16 * 1024
 """The largest body a decision, a cancellation or an acknowledgement may have (a reason is 500 characters)."""
 DECISION_BODY_TIMEOUT: Final = 30.0

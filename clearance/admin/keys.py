@@ -26,7 +26,7 @@ from typing import Any, Final, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.access import ADMIN, Authenticate, signed_in
 from clearance.admin.bodies import json_body, resource_response
 from clearance.auth.key_auth import ApiKeyAuthenticator
 from clearance.auth.keys import DEFAULT_EXPIRY, ApiKeyRecord, is_key_id, parse_expiry
@@ -43,7 +43,6 @@ from clearance.proxy.errors import error_response
 log = logging.getLogger("clearance.auth.keys")
 
 PREFIX: Final = "/admin/v1/keys"
-ADMIN: Final = "admin"
 MAX_KEY_BODY_BYTES: Final = 16 * 1024
 KEY_BODY_TIMEOUT: Final = 30.0
 MAX_NAME_CHARS: Final = 255

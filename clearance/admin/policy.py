@@ -32,7 +32,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
-from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.access import ADMIN, APPROVER, AUDITOR, Authenticate, signed_in
 from clearance.admin.approvals import PREFIX, decode_cursor, page_limit
 from clearance.admin.policy_resources import (
     DiffLine,
@@ -68,7 +68,7 @@ from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 from clearance.proxy.request_body import read_body
 from clearance.proxy.routing import ModelRouter
 
-POLICY_ROLES: Final = frozenset({"approver", "auditor", "admin"})
+POLICY_ROLES: Final = frozenset({APPROVER, AUDITOR, ADMIN})
 """Any one of these reads the policy, its history, and tries it."""
 WHAT_IF_WINDOW: Final = 1000
 """The newest records a draft is evaluated against."""

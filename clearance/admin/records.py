@@ -39,8 +39,8 @@ from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from clearance.admin.access import Authenticate, signed_in
-from clearance.admin.approvals import AUDITOR, PREFIX
+from clearance.admin.access import AUDITOR, Authenticate, signed_in
+from clearance.admin.approvals import PREFIX
 from clearance.admin.record_export import EXPORT_FORMATS, PreparedExport, stream_export
 from clearance.admin.record_resources import RecordPage, RecordResource, RecordStory, RecordSummary
 from clearance.admin.resources import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE

@@ -24,7 +24,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 
-from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.access import AUDITOR, Authenticate, signed_in
 from clearance.admin.bodies import json_body, resource_response
 from clearance.approvals.model import MAX_REASON_CHARS
 from clearance.audit.originals import Originals, open_originals
@@ -42,7 +42,6 @@ from clearance.proxy.errors import error_response
 log = logging.getLogger("clearance.audit")
 
 PREFIX: Final = "/admin/v1/records"
-AUDITOR: Final = "auditor"
 MAX_REVEAL_BODY_BYTES: Final = 16 * 1024
 """The largest body a reveal may have (a reason is 500 characters)."""
 REVEAL_BODY_TIMEOUT: Final = 30.0

@@ -25,7 +25,7 @@ from typing import Final
 from aiohttp import web
 from sqlalchemy import Engine
 
-from clearance.admin.access import Authenticate, signed_in
+from clearance.admin.access import ADMIN, AUDITOR, Authenticate, signed_in
 from clearance.admin.record_resources import MAX_TOP, StatsResource
 from clearance.admin.records import parse_time
 from clearance.audit.stats import window_stats
@@ -35,7 +35,7 @@ from clearance.policy import PolicyHolder
 from clearance.proxy.errors import JSON_CONTENT_TYPE, error_response
 
 PATH: Final = "/admin/v1/stats"
-READERS: Final = frozenset({"auditor", "admin"})
+READERS: Final = frozenset({AUDITOR, ADMIN})
 DEFAULT_WINDOW: Final = 24 * 3600
 MAX_BUCKETS: Final = 100
 DEFAULT_TOP: Final = 10

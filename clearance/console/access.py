@@ -24,7 +24,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from clearance.auth.authenticator import is_loopback
-from clearance.console.session import ConsoleSession, SessionCodec
+from clearance.console.session import COOKIE, ConsoleSession, SessionCodec
 from clearance.console.signin import OidcSignIn
 from clearance.console.signouts import SignOuts
 from clearance.exceptions import AuthenticationError, PayloadTooLarge, PermissionDenied, UnsupportedEncoding
@@ -110,7 +110,7 @@ def sign_in_url(request: web.Request) -> str:
 
 
 async def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSession:
-    session = access.codec.load(request.cookies.get("clearance_console"))
+    session = access.codec.load(request.cookies.get(COOKIE))
     if access.mode == "refused":
         raise PermissionDenied(
             "the console needs a sign-in when the gateway authenticates its callers: set console.oidc "

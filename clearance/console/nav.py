@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from clearance.admin.access import ADMIN
+from clearance.admin.policy import POLICY_ROLES
+from clearance.admin.stats import READERS as STATS_READERS
+
 
 @dataclass(frozen=True, slots=True)
 class NavItem:
@@ -26,7 +30,7 @@ NAV: Final[tuple[NavItem, ...]] = (
         "overview",
         "Overview",
         "/console/overview",
-        frozenset({"auditor", "admin"}),
+        STATS_READERS,
         "Requests, decisions, types found, per model and per user, over a window.",
     ),
     NavItem(
@@ -47,10 +51,10 @@ NAV: Final[tuple[NavItem, ...]] = (
         "policy",
         "Policy",
         "/console/policy",
-        frozenset({"approver", "auditor", "admin"}),
+        POLICY_ROLES,
         "The policy in force, its history, and a form to try a request against it or a draft.",
     ),
-    NavItem("keys", "API keys", "/console/keys", frozenset({"admin"}), "Create and revoke service-account API keys."),
+    NavItem("keys", "API keys", "/console/keys", frozenset({ADMIN}), "Create and revoke service-account API keys."),
 )
 
 

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from clearance.admin.access import AUDITOR
 from clearance.admin.record_export import stream_export
 from clearance.admin.records import RECORDS_API, TEXT_FILTERS
 from clearance.admin.reveal import REVEAL_API, RevealedOriginals
@@ -35,7 +36,6 @@ from clearance.console.transcript import answer_pieces, request_turns, type_clas
 from clearance.exceptions import ClearanceError
 
 BASE: Final = "/console/sessions"
-AUDITOR: Final = "auditor"
 FILTERS: Final = (*TEXT_FILTERS, "since", "until", "status")
 """Every filter the records API reads, in the form's order."""
 DECISIONS: Final = ("allow", "mask", "require_approval", "block")
