@@ -119,7 +119,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     inspector = build_inspector(config, scanner, classify=policy.classify, decide=policy.decide)
 
     async def authenticate(request: web.Request) -> Identity:
-        return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)
+        headers = request.headers
+        return await authenticator.authenticate(headers.get("Authorization"), request.remote, host=headers.get("Host"))
 
     metrics = GatewayMetrics()
     originals = Originals.from_config(config.audit.originals) if config.audit.originals is not None else None
@@ -318,7 +319,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 async def _may_see_details(request: web.Request) -> bool:
     """Loopback, authenticated, or ``server.metrics_public``: see ``clearance.observability.exposure``."""
     public = request.app[CONFIG].server.metrics_public
-    if may_see_details(request.remote, None, public=public):
+    if may_see_details(request.remote, None, public=public, host=request.headers.get("Host")):
         return True
     if "Authorization" not in request.headers:
         return False
@@ -326,7 +327,7 @@ async def _may_see_details(request: web.Request) -> bool:
         identity = await request.app[PIPELINE].authenticate(request)
     except ClearanceError:
         return False
-    return may_see_details(request.remote, identity, public=public)
+    return may_see_details(request.remote, identity, public=public, host=request.headers.get("Host"))
 
 
 async def _readyz(request: web.Request) -> web.Response:
