@@ -131,8 +131,11 @@ class Drain:
             if not cleanup.done():
                 in_flight = self.in_flight
                 cut = self.cut()
-                why = "second signal" if again.is_set() else "deadline"
-                log.warning(f"drain {why}: cutting what is still in flight", extra={"in_flight": in_flight, "cut": cut})
+                counts = {"in_flight": in_flight, "cut": cut}
+                if again.is_set():
+                    log.warning("drain second signal: cutting what is still in flight", extra=counts)
+                else:
+                    log.warning("drain deadline: cutting what is still in flight", extra=counts)
             await cleanup
         finally:
             await tasks.cancel_all()
