@@ -30,8 +30,8 @@ from clearance.exceptions import ConfigError
 from clearance.testing.fake_upstream import FakeUpstream, FakeUpstreamBehaviour
 from tests.conftest import GatewayFactory, RunningGateway
 
-GRACE = 3.0
-DEADLINE = 8.0
+GRACE = 4.0
+DEADLINE = 10.0
 """Seconds, in the served gateway's ``server.drain``. The short streams end about ``SHORT_EVENTS * EVENT_S`` after
 they start: after the grace, inside the deadline. The long one would take far longer than the deadline."""
 EVENT_S = 0.1
