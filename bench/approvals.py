@@ -94,7 +94,7 @@ def gateway_config(
     port: int, database_url: str, upstream_url: str, policy_path: Path, log_level: str
 ) -> dict[str, Any]:
     config = {
-        "server": {"host": "127.0.0.1", "port": port},
+        "server": {"host": "127.0.0.1", "port": port, "drain": {"grace": 0, "deadline": 5}},
         "upstreams": [{"name": "double", "kind": "openai", "base_url": upstream_url, "models": [MODEL]}],
         "database": {"url": database_url},
         "auth": {"api_keys": {"enabled": True}},

@@ -117,9 +117,10 @@ def gateway_config(
     port: int, upstreams: dict[str, tuple[int, str]], audit_path: Path, log_level: str
 ) -> dict[str, Any]:
     """The gateway's configuration: an OpenAI-shaped upstream per entry (name: port and the one model it serves),
-    auditing to SQLite at ``audit_path``. No policy: the built-in default applies."""
+    auditing to SQLite at ``audit_path``. No policy: the built-in default applies. No drain grace: nothing balances
+    load onto it, so a benchmark's stop need not wait for one to notice."""
     config = {
-        "server": {"host": "127.0.0.1", "port": port},
+        "server": {"host": "127.0.0.1", "port": port, "drain": {"grace": 0, "deadline": 5}},
         "upstreams": [
             {"name": name, "kind": "openai", "base_url": f"http://127.0.0.1:{up}/v1", "models": [model]}
             for name, (up, model) in upstreams.items()

@@ -15,7 +15,7 @@ from bench.processes import Server, free_port
 
 def test_when_the_gateway_config_is_generated_then_it_points_at_the_double_and_a_temp_audit(tmp_path: Path) -> None:
     config = gateway_config(9100, {"double": (9101, "bench-model")}, tmp_path / "audit.db", "warning")
-    assert config["server"] == {"host": "127.0.0.1", "port": 9100}
+    assert config["server"] == {"host": "127.0.0.1", "port": 9100, "drain": {"grace": 0, "deadline": 5}}
     assert config["upstreams"] == [
         {"name": "double", "kind": "openai", "base_url": "http://127.0.0.1:9101/v1", "models": ["bench-model"]}
     ]
