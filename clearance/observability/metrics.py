@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -171,8 +172,17 @@ class GatewayMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self._decision_children: dict[tuple[str, str, str, str, int], Counter] = {}
-        """``decisions``' children by labels: one dict lookup per request instead of ``labels()``' validation."""
+        self._children: dict[tuple[object, ...], Any] = {}
+        """The children of the metrics fed per request, by metric and labels (``_child``)."""
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: a dict lookup per request instead of ``labels()``' checks (a few
+        microseconds each, several per request). The labels are bounded, and so is this dict."""
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def watch_pending_approvals(self, count: Callable[[], int]) -> None:
         """Serve ``clearance_approvals_pending`` from ``count`` (a ``COUNT`` in the store), read at each scrape."""
@@ -181,30 +191,27 @@ class GatewayMetrics:
     def upstream_timing(self, upstream: str, headers: float, total: float | None) -> None:
         """One upstream exchange: seconds to its headers, and to its end (None: it failed before the end)
         (``UpstreamClient(on_timing=...)``)."""
-        self.upstream_headers.labels(upstream).observe(headers)
+        self._child(self.upstream_headers, upstream).observe(headers)
         if total is not None:
-            self.upstream_duration.labels(upstream).observe(total)
+            self._child(self.upstream_duration, upstream).observe(total)
 
     def booked(self, record: AuditRecord) -> None:
         """What one request's record says, counted: its decision, findings, tokens and time to first byte."""
         model = record.policy_model or UNKNOWN
-        key = (record.endpoint, model, record.decision or NONE, record.rule or NONE, record.status)
-        child = self._decision_children.get(key)
-        if child is None:
-            child = self._decision_children[key] = self.decisions.labels(*key[:4], str(record.status))
-        child.inc()
+        decision = record.decision or NONE
+        self._child(self.decisions, record.endpoint, model, decision, record.rule or NONE, str(record.status)).inc()
         for kind, count in record.findings.items():
             if count:
-                self.findings.labels(kind, "request").inc(count)
+                self._child(self.findings, kind, "request").inc(count)
         for kind, count in record.masked_response.items():
-            self.findings.labels(kind, "response").inc(count)
+            self._child(self.findings, kind, "response").inc(count)
         usage = record.usage
         if usage.prompt_tokens:
-            self.tokens.labels(model, "in").inc(usage.prompt_tokens)
+            self._child(self.tokens, model, "in").inc(usage.prompt_tokens)
         if usage.completion_tokens:
-            self.tokens.labels(model, "out").inc(usage.completion_tokens)
+            self._child(self.tokens, model, "out").inc(usage.completion_tokens)
         if record.ttft_ms is not None:
-            self.first_byte.labels(record.endpoint).observe(record.ttft_ms / 1000.0)
+            self._child(self.first_byte, record.endpoint).observe(record.ttft_ms / 1000.0)
 
     def audit_sink_outcome(self, sink: str, outcome: SinkOutcome, records: int) -> None:
         """Records of one outcome at one sink (``SinkDispatcher(on_outcome=...)``)."""

@@ -9,7 +9,9 @@
 
 Each stage hands the ``Exchange`` what it returned (identity, sizes, route, inspection, status, usage, error);
 every request, whatever its outcome, ends with exactly one audit record (built once, frozen, by
-``Exchange.finish``), one metrics observation and one log line.
+``Exchange.finish``), one metrics observation and one log line. Each stage is marked on the pipeline's tracer
+(``with self.tracer.stage(...)``: a span per stage with the ``otel`` extra and a ``telemetry`` section, a no-op
+otherwise; ``clearance.observability.tracing``).
 """
 
 from __future__ import annotations
