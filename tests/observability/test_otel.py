@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
-from clearance.app import TRACER
+from clearance.app import TRACER, create_app
+from clearance.models import AuditRecord, Usage
 from clearance.observability.otel import record_attributes
 from clearance.observability.tracing import STAGES
 from clearance.testing.fake_upstream import FakeUpstream
+from tests.admin.gateway import People, admin_config
 from tests.conftest import GatewayFactory, RunningGateway
 from tests.observability.otlp_collector import Collector, ExportedSpan, otlp_collector
 
@@ -157,6 +161,39 @@ async def test_a_refused_request_marks_its_stage_failed_with_the_code_only(
     assert_nothing_raw(collector)
 
 
+async def test_a_request_held_for_approval_marks_the_approval_stage(
+    tmp_path: Path, fake_upstream: FakeUpstream, collector: Collector
+) -> None:
+    token = "ghp_4hT9kLm2QxZ7vB1nW8cR5yE3uJ6pA0sD2fG4"
+    config = admin_config(tmp_path, fake_upstream.base_url, telemetry={"otlp_endpoint": collector.url})
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        people = People.enrol(server.app, config.database.url)
+        body = {"model": "llama-internal", "messages": [{"role": "user", "content": f"deploy with {token}"}]}
+        async with (
+            aiohttp.ClientSession(headers=people.headers("sam")) as session,
+            session.post(str(server.make_url("/v1/chat/completions")), json=body) as response,
+        ):
+            assert response.status == 403
+            assert (await response.json())["error"]["code"] == "approval_required"
+        async with asyncio.timeout(30):
+            await asyncio.to_thread(server.app[TRACER].flush)
+    finally:
+        await server.close()
+
+    request = collector.one("clearance.request")
+    approval = children(collector, request)["clearance.approval"]
+    assert approval.failed and approval.attributes["clearance.error_code"] == "approval_required"
+    assert request.attributes["clearance.decision"] == "require_approval"
+    assert request.attributes["clearance.rule"] == "secrets-need-approval"
+    assert request.attributes["clearance.findings.request.GITHUB_TOKEN"] == 1
+    assert collector.named("clearance.upstream") == []  # held: nothing was sent
+    for secret in (token, people.keys["sam"]):
+        assert not any(secret.encode() in export for export in collector.exports)
+        assert not any(secret in decoded for decoded in collector.decoded)
+
+
 async def test_an_unsampled_trace_sends_no_span_and_still_carries_the_context_upstream(
     make_gateway: GatewayFactory, fake_upstream: FakeUpstream, collector: Collector
 ) -> None:
@@ -186,7 +223,6 @@ async def test_the_standard_environment_variables_name_the_collector_and_the_ser
 
 
 def test_record_attributes_leave_out_who_asked_and_what_was_said() -> None:
-    from clearance.models import AuditRecord, Usage
 
     record = AuditRecord(
         request_id="r-1",
