@@ -44,6 +44,7 @@ from clearance.config import GatewayConfig
 from clearance.console.app import install_console
 from clearance.db.engine import make_engine
 from clearance.detect import Scanner
+from clearance.drain import Drain
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.enforce.inspector import build_inspector
 from clearance.exceptions import ClearanceError, InternalError, MethodNotAllowed, PermissionDenied, UnknownRoute
@@ -76,6 +77,7 @@ APPROVALS = web.AppKey("approvals", ApprovalStore)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
 SIGNALS = web.AppKey("signals", ApprovalSignals)
 POLICY_VERSIONS = web.AppKey("policy_versions", PolicyVersionStore)
+DRAIN = web.AppKey("drain", Drain)
 TRACER = web.AppKey("tracer", Tracer)
 LISTENER_READY_TIMEOUT = 10.0
 """Seconds start-up waits for the approval listener's ``LISTEN`` (PostgreSQL) before it goes on without it (it
@@ -121,7 +123,8 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     inspector = build_inspector(config, scanner, classify=policy.classify, decide=policy.decide)
 
     async def authenticate(request: web.Request) -> Identity:
-        return await authenticator.authenticate(request.headers.get("Authorization"), request.remote)
+        headers = request.headers
+        return await authenticator.authenticate(headers.get("Authorization"), request.remote, host=headers.get("Host"))
 
     metrics = GatewayMetrics()
     tracer = build_tracer(config.telemetry)  # the no-op without a telemetry section: OpenTelemetry is not loaded
@@ -158,6 +161,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_outcome=metrics.approval_notification,
         on_queue_depth=metrics.approval_notifications_waiting,
     )
+    gate = ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals)
     pipeline = ModelPipeline(
         router=router,
         upstreams=upstreams,
@@ -169,7 +173,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         max_json_depth=config.server.max_json_depth,
         body_timeout=config.server.body_timeout,
         known_label=lambda label: label in policy.policy.rank,
-        approvals=ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals),
+        approvals=gate,
         instance=config.server.instance_id,
         max_text_bytes=config.audit.max_text_bytes,
         originals=originals,
@@ -187,6 +191,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app[NOTIFICATIONS] = notifications
     app[SIGNALS] = signals
     app[POLICY_VERSIONS] = versions
+    drain = Drain(config.server.drain, on_change=metrics.draining.set)
+    drain.install(app)
+    app[DRAIN] = drain
     app[TRACER] = tracer
 
     background = TaskSet()
@@ -234,7 +241,10 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     app.cleanup_ctx.append(lifespan)
 
     async def end_event_streams(_app: web.Application) -> None:
-        signals.close()  # on shutdown, before the server waits for its handlers: the event streams end
+        # on shutdown, before the server waits for its handlers: the event streams end, and the requests waiting
+        # for an approval are answered (503 gateway_draining, their approval still pending) rather than cut
+        signals.close()
+        gate.end_waits()
 
     app.on_shutdown.append(end_event_streams)
 
@@ -325,7 +335,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 async def _may_see_details(request: web.Request) -> bool:
     """Loopback, authenticated, or ``server.metrics_public``: see ``clearance.observability.exposure``."""
     public = request.app[CONFIG].server.metrics_public
-    if may_see_details(request.remote, None, public=public):
+    if may_see_details(request.remote, None, public=public, host=request.headers.get("Host")):
         return True
     if "Authorization" not in request.headers:
         return False
@@ -333,10 +343,12 @@ async def _may_see_details(request: web.Request) -> bool:
         identity = await request.app[PIPELINE].authenticate(request)
     except ClearanceError:
         return False
-    return may_see_details(request.remote, identity, public=public)
+    return may_see_details(request.remote, identity, public=public, host=request.headers.get("Host"))
 
 
 async def _readyz(request: web.Request) -> web.Response:
+    if request.app[DRAIN].draining:  # stopping (SIGTERM): a load balancer sends new requests elsewhere
+        return _json({"status": "draining"}, status=503)
     store_ok = await request.app[AUDIT].writable()
     upstreams = request.app[UPSTREAMS]
     reachable = {up.name: await upstreams.reachable(up) for up in request.app[CONFIG].upstreams}

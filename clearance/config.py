@@ -40,6 +40,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DrainConfig(_Strict):
+    """How the gateway stops on SIGTERM or SIGINT (docs/scaling.md, "Draining"): ``/readyz`` answers 503 at once, new
+    connections are still taken for ``grace`` seconds (a load balancer sees readiness fail and stops sending), then
+    the gateway stops listening and lets what is in flight finish until ``deadline`` seconds after the signal; what
+    is left then is cut, and recorded as cut. A second signal stops at once."""
+
+    grace: Annotated[float, Field(ge=0)] = 5.0
+    """Seconds after the signal during which new connections are still accepted and served."""
+    deadline: Annotated[float, Field(gt=0)] = 25.0
+    """Seconds after the signal that in-flight requests and streams may take to finish. The default fits the
+    30 seconds Kubernetes waits before it kills a pod (``terminationGracePeriodSeconds``), leaving time to flush
+    the audit queue."""
+
+    @model_validator(mode="after")
+    def _grace_within_deadline(self) -> DrainConfig:
+        if self.grace > self.deadline:
+            raise ValueError("server.drain.grace must not exceed server.drain.deadline: the grace is part of it")
+        return self
+
+
 class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
@@ -62,6 +82,8 @@ class ServerConfig(_Strict):
     loopback callers and authenticated ones; others get 403 for ``/metrics`` and a bare status from ``/readyz``.
     Behind a reverse proxy on the same host every caller looks like loopback: keep the proxy from forwarding
     these two paths, or bind the gateway elsewhere."""
+    drain: DrainConfig = DrainConfig()
+    """How a SIGTERM or SIGINT stops the gateway without cutting requests in flight."""
 
 
 class Timeouts(_Strict):

@@ -45,7 +45,8 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     ├── InspectionFailed               500  inspection_failed: detection or masking broke; nothing is forwarded
     ├── InternalError                  500  internal_error: a bug; the caller gets this, never a traceback
     ├── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
-    │   └── AuditUnavailable           503  audit_unavailable: the audit store is down and its spool full
+    │   ├── AuditUnavailable           503  audit_unavailable: the audit store is down and its spool full
+    │   └── GatewayDraining            503  gateway_draining: this instance is stopping (SIGTERM): send it again
     ├── IntegrityError                 500  integrity_error: the audit trail failed a cryptographic check
     │   ├── ProofFailed                500  proof_failed (a Merkle inclusion or consistency proof does not hold)
     │   ├── MalformedNote              500  malformed_note (a signed note or checkpoint breaks its format)
@@ -340,6 +341,18 @@ class AuditUnavailable(ServiceUnavailable):
     without its record. Fix the store (or free the spool's disk); ``/readyz`` says when records can be kept again."""
 
     code = "audit_unavailable"
+
+
+class GatewayDraining(ServiceUnavailable):
+    """This gateway instance is stopping (a SIGTERM drain, docs/scaling.md): a request it could not finish before
+    its drain deadline (a stream cut there, an approval waited for) is answered or recorded with this. Sending it
+    again reaches an instance that is not stopping; nothing stored (an approval, a grant) is lost. The code says
+    why: ``gateway_draining``, or ``drain_deadline`` for a request cut at the deadline."""
+
+    code = "gateway_draining"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, code=code, headers={"Retry-After": str(retry_after)})
 
 
 class IntegrityError(ClearanceError):

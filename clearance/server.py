@@ -1,5 +1,6 @@
 """Running the gateway: an aiohttp runner with handler cancellation (a client that goes away cancels its
-upstream request), stopped cleanly on SIGINT/SIGTERM so every queued audit record is written.
+upstream request), drained on SIGINT/SIGTERM (``clearance.drain``): readiness fails at once, requests in flight
+finish up to a deadline, and every queued audit record is written.
 
 With no upstream configured, ``serve`` first provisions and starts the bundled local model
 (``clearance.localmodel``) and puts the gateway in front of it.
@@ -14,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from clearance.app import POLICY, create_app
+from clearance.app import DRAIN, POLICY, create_app
 from clearance.config import GatewayConfig, ServerConfig, UpstreamConfig
 from clearance.localmodel import LocalModelServer, provision
 
@@ -46,12 +47,17 @@ def runner_options(server: ServerConfig) -> dict[str, Any]:
 async def run_gateway(
     config: GatewayConfig, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
+    """Serve until SIGINT or SIGTERM (or ``stop``), then drain (``clearance.drain``: ``server.drain``'s grace and
+    deadline); a second signal cuts the drain short. ``ready`` is set once the gateway listens."""
     app = create_app(config)
-    runner = web.AppRunner(app, **runner_options(config.server))
+    drain = app[DRAIN]
+    # aiohttp waits this long for the handlers in flight: the drain cuts them at its own deadline, before
+    runner = web.AppRunner(app, shutdown_timeout=config.server.drain.deadline, **runner_options(config.server))
     await runner.setup()
     site = web.TCPSite(runner, config.server.host, config.server.port)
     await site.start()
     stop = stop or asyncio.Event()
+    again = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -64,11 +70,16 @@ async def run_gateway(
         ready.set()
     try:
         await stop.wait()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, again.set)  # a second signal: stop at once
+        await drain.run(runner, again)  # runner.cleanup included
+    except BaseException:
+        if runner.server is not None:  # the drain did not get to aiohttp's cleanup: still shut down
+            await runner.cleanup()
+        raise
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
-        log.info("shutting down")
-        await runner.cleanup()
 
 
 async def serve(config: GatewayConfig) -> None:

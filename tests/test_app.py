@@ -176,6 +176,24 @@ async def test_loopback_callers_see_the_details(tmp_path: Path, fake_upstream: F
         assert '"fake":true' in (await get(url + "/readyz"))[1]
 
 
+async def test_when_no_auth_is_configured_then_a_rebound_page_reaches_neither_the_model_nor_the_metrics(
+    gateway: RunningGateway, fake_upstream: FakeUpstream
+) -> None:
+    # DNS rebinding: the browser connects from loopback but asks for the attacker's name in Host
+    rebound = {"Host": "evil.example:8080"}
+    body = {"model": "fake-model", "messages": [{"role": "user", "content": "hello"}]}
+    async with aiohttp.ClientSession(headers=rebound) as s:
+        async with s.post(gateway.base_url + "/chat/completions", json=body) as r:
+            assert r.status == 401
+            assert (await r.json())["error"]["code"] == "loopback_only"
+        async with s.get(gateway.url + "/metrics") as r:
+            assert r.status == 403
+    assert fake_upstream.received == []
+    assert [r["status"] for r in await gateway.records()] == [401]  # refused, and recorded
+    async with aiohttp.ClientSession() as s, s.post(gateway.base_url + "/chat/completions", json=body) as r:
+        assert r.status == 200  # the gateway's own host name still works
+
+
 async def test_a_failing_listing_is_a_recorded_500(gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken() -> list[Any]:
         raise RuntimeError("router exploded")

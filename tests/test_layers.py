@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"detect", "payload", "db", "localmodel", "testing"}),
     frozenset({"audit", "auth", "approvals"}),
     frozenset({"config"}),
-    frozenset({"policy", "mask", "observability"}),
+    frozenset({"policy", "mask", "observability", "drain"}),
     frozenset({"enforce"}),
     frozenset({"proxy"}),
     frozenset({"admin"}),

@@ -9,7 +9,9 @@ HTTP client, key caches and key store.
 - ``Bearer <JWT>``: a token from one of ``auth.issuers`` (users, and services through client
   credentials).
 - No auth configured (no issuer, API keys disabled): loopback callers only, as ``anonymous``; others
-  get 401.
+  get 401. "Loopback" is the peer's address *and* the ``Host`` it asked for (``local_caller``): a web page whose
+  name was pointed at 127.0.0.1 (DNS rebinding) reaches the gateway from a loopback peer, same-origin to the
+  browser, and could read the model's answers; its ``Host`` is the page's name, so it is refused.
 """
 
 from __future__ import annotations
@@ -44,6 +46,28 @@ def is_loopback(peer_ip: str | None) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_loopback
+
+
+def loopback_host(host: str | None) -> bool:
+    """Whether a ``Host`` header names this machine (``localhost``, a loopback address; any port). None (an
+    HTTP/1.0 request without one) is no other site's name either."""
+    if host is None:
+        return True
+    if host.startswith("["):  # [IPv6]:port
+        name, _, port = host[1:].partition("]")
+        if port and not (port.startswith(":") and port[1:].isdigit()):
+            return False
+    elif host.count(":") == 1:  # name:port
+        name = host.partition(":")[0]
+    else:  # a name alone, or a bare IPv6 address
+        name = host
+    name = name.rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+
+
+def local_caller(peer_ip: str | None, host: str | None) -> bool:
+    """A caller on this machine that asked for this machine: a loopback peer *and* a loopback ``Host``."""
+    return is_loopback(peer_ip) and loopback_host(host)
 
 
 def bearer_token(authorization: str) -> str:
@@ -145,9 +169,13 @@ class Authenticator:
     def api_keys(self) -> ApiKeyAuthenticator | None:
         return self._keys
 
-    async def authenticate(self, authorization: str | None, peer_ip: str | None) -> Identity:
+    async def authenticate(
+        self, authorization: str | None, peer_ip: str | None, *, host: str | None = None
+    ) -> Identity:
+        """``host``: the request's ``Host`` header (None: it had none), part of what makes a caller local when no
+        authentication is configured."""
         if not self.configured:
-            if is_loopback(peer_ip):
+            if local_caller(peer_ip, host):
                 return Identity.anonymous()
             raise errors.loopback_only()
         if authorization is None or not authorization.strip():

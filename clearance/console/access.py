@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from clearance.auth.authenticator import is_loopback
+from clearance.auth.authenticator import local_caller
 from clearance.console.session import COOKIE, ConsoleSession, SessionCodec
 from clearance.console.signin import OidcSignIn
 from clearance.console.signouts import SignOuts
@@ -79,23 +79,6 @@ class ConsoleAccess:
 CONSOLE: Final = web.AppKey("console", ConsoleAccess)
 
 
-def loopback_host(host: str | None) -> bool:
-    """Whether a ``Host`` header names this machine (``localhost``, a loopback address; any port). None (an
-    HTTP/1.0 request without one) is no other site's name either."""
-    if host is None:
-        return True
-    if host.startswith("["):  # [IPv6]:port
-        name, _, port = host[1:].partition("]")
-        if port and not (port.startswith(":") and port[1:].isdigit()):
-            return False
-    elif host.count(":") == 1:  # name:port
-        name = host.partition(":")[0]
-    else:  # a name alone, or a bare IPv6 address
-        name = host
-    name = name.rstrip(".").lower()
-    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
-
-
 def safe_next(path: str | None) -> str:
     """Where to go after signing in: a console path on this gateway, never another site (``//evil``, ``https:``)."""
     if not path or not path.startswith("/console") or path.startswith("//") or "\\" in path:
@@ -120,7 +103,7 @@ async def _session(request: web.Request, access: ConsoleAccess) -> ConsoleSessio
     if access.mode == "loopback":
         # the Host too: a page whose name was pointed at 127.0.0.1 (DNS rebinding) is a loopback peer, same-origin
         # to the browser, and would read a page's CSRF token and post its forms
-        if not is_loopback(request.remote) or not loopback_host(request.headers.get("Host")):
+        if not local_caller(request.remote, request.headers.get("Host")):
             raise PermissionDenied(
                 "without console.oidc the console serves loopback callers only: open it on the gateway's host as "
                 "http://localhost:PORT/console/ or http://127.0.0.1:PORT/console/, or configure console.oidc "

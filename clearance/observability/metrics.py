@@ -86,6 +86,11 @@ class GatewayMetrics:
             "Streamed responses being relayed right now.",
             registry=self.registry,
         )
+        self.draining = Gauge(
+            "clearance_draining",
+            "1 while this instance drains after SIGTERM (readiness fails; requests in flight finish), else 0.",
+            registry=self.registry,
+        )
         self.audit_queue = Gauge(
             "clearance_audit_queue_depth",
             "Audit records waiting to be written.",

@@ -21,7 +21,9 @@ A rule with ``approval.reason: requester`` (or ``both``) refuses a request witho
   PostgreSQL's ``NOTIFY`` from another instance) and reads the store again every ``poll_interval`` besides, so a
   lost signal costs at most that long. One requester holds at most ``max_waiting`` such requests open at once on
   this instance (``ApprovalGate.waiting_slot``); one more is refused with 429 ``too_many_waiting``, since each
-  holds a connection, a task and a store read every ``poll_interval``.
+  holds a connection, a task and a store read every ``poll_interval``. When the gateway stops (``end_waits``, from
+  its drain), every wait ends with 503 ``gateway_draining`` and ``Retry-After``: the approval stays pending, and the
+  caller sends the request again, with its id, to an instance that is not stopping.
 
 The store is blocking: every call to it runs in a thread. Times come from the clock given (``time.time`` by
 default), so tests control expiry without sleeping.
@@ -43,7 +45,13 @@ from clearance.approvals.notifiers import Notify, notify_nobody
 from clearance.approvals.settings import ApprovalSettings
 from clearance.approvals.signals import ApprovalSignals
 from clearance.approvals.store import ApprovalStore
-from clearance.exceptions import ApprovalNotFound, BreakGlassNotAllowed, InvalidRequest, TooManyWaiting
+from clearance.exceptions import (
+    ApprovalNotFound,
+    BreakGlassNotAllowed,
+    GatewayDraining,
+    InvalidRequest,
+    TooManyWaiting,
+)
 from clearance.models import ApprovalRequirement, Decision, Identity
 
 APPROVAL_HEADER: Final = "X-Clearance-Approval"
@@ -115,6 +123,7 @@ class ApprovalGate:
         self._notify = notify
         self._waiting: Counter[str] = Counter()
         """Requests held open waiting for a decision now, per requester's subject (this instance only)."""
+        self._waits_ended = False
 
     @contextmanager
     def waiting_slot(self, identity: Identity) -> Iterator[None]:
@@ -296,14 +305,28 @@ class ApprovalGate:
         except ApprovalNotFound:
             raise unknown from None
 
+    def end_waits(self) -> None:
+        """The gateway stops (its drain, docs/scaling.md): every wait, now or later, ends with 503
+        ``gateway_draining``, which tells the caller to send the request again with its approval's id. The approvals
+        stay pending in the store, so another instance (or this one, restarted) takes the request up."""
+        self._waits_ended = True
+        self.signals.publish_all()  # wake every waiter on this instance, to end its wait
+
     async def wait(self, approval_id: str, seconds: float) -> ApprovalRequest:
         """The approval once it has left ``pending`` or lapsed, or as it stands after ``seconds``: read from the
-        store on every release signal and every ``poll_interval``. Cancelling the wait changes nothing stored."""
+        store on every release signal and every ``poll_interval``. Cancelling the wait changes nothing stored.
+        ``gateway_draining`` (503) once ``end_waits`` was called."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         with self.signals.watch(approval_id) as watch:
             while True:  # bounded by the deadline
                 watch.arm()
+                if self._waits_ended:
+                    raise GatewayDraining(
+                        f"this gateway instance is shutting down, so it stopped waiting for approval {approval_id}, "
+                        f"which stays pending: send the request again with {APPROVAL_HEADER}: {approval_id} "
+                        f"(and {WAIT_HEADER} to wait for the decision)"
+                    )
                 approval = await asyncio.to_thread(self.store.get, approval_id)
                 if approval.state != "pending" or lapsed(approval, self.clock()):
                     return approval

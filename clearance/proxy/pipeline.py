@@ -28,6 +28,7 @@ from aiohttp import web
 from clearance.approvals.lifecycle import canonical_body_sha256, check_reason, lapsed
 from clearance.audit.originals import Originals
 from clearance.audit.store import AuditStore
+from clearance.drain import was_cut
 from clearance.endpoints import Endpoint
 from clearance.enforce.inspector import Inspection, Inspector
 from clearance.exceptions import (
@@ -35,6 +36,7 @@ from clearance.exceptions import (
     ApprovalPending,
     AuditUnavailable,
     ClearanceError,
+    GatewayDraining,
     InspectionFailed,
     InternalError,
     InvalidRequest,
@@ -229,7 +231,10 @@ class ModelPipeline:
                 response.force_close()  # what is left of a slow body is not waited for
             return response
         except asyncio.CancelledError:
-            exchange.disconnected()
+            if was_cut(request):  # still running at the drain's deadline (docs/scaling.md)
+                exchange.fail(GatewayDraining("the gateway stopped before this answer ended", code="drain_deadline"))
+            else:
+                exchange.disconnected()
             raise
         except (ConnectionResetError, aiohttp.ClientConnectionResetError):
             # a waiting stream's caller went away; its approval stays pending

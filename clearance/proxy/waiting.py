@@ -41,6 +41,21 @@ def error_event(error: ClearanceError) -> bytes:
     return sse_data(orjson.dumps({"error": {"message": error.message, "type": error.type, "code": error.code}}))
 
 
+class _Refusal:
+    """A refusal the wait ended with (the gateway stopping, say), carried out of its task as a value: an answer to
+    the caller, not a failed background task to log."""
+
+    def __init__(self, error: ClearanceError) -> None:
+        self.error = error
+
+
+async def _refusal_returned(waiting: Coroutine[Any, Any, T]) -> T | _Refusal:
+    try:
+        return await waiting
+    except ClearanceError as error:
+        return _Refusal(error)
+
+
 class KeepAlive:
     """The response of one request that waits for a decision. ``response`` is None until headers went out."""
 
@@ -60,12 +75,15 @@ class KeepAlive:
         if not self._comments:
             return await waiting
         tasks = TaskSet()
-        task = tasks.spawn(waiting, name=f"approval-wait-{approval_id[:12]}")
+        task = tasks.spawn(_refusal_returned(waiting), name=f"approval-wait-{approval_id[:12]}")
         try:
             while True:  # bounded by ``waiting``, which ends by its own deadline
                 done, _ = await asyncio.wait({task}, timeout=self._interval)
                 if done:
-                    return task.result()
+                    outcome = task.result()
+                    if isinstance(outcome, _Refusal):
+                        raise outcome.error
+                    return outcome
                 await self._write(comment(approval_id))
         finally:
             if not task.done():

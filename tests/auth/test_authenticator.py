@@ -8,7 +8,7 @@ import pytest
 
 from clearance.auth import ApiKeysConfig, AuthConfig, IssuerConfig, build_authenticator
 from clearance.auth import errors as codes
-from clearance.auth.authenticator import is_loopback
+from clearance.auth.authenticator import is_loopback, local_caller, loopback_host
 from clearance.exceptions import AuthenticationError, ConfigError
 from clearance.models import Identity
 from tests.auth.conftest import AuthFactory, bearer
@@ -51,6 +51,52 @@ async def test_when_no_auth_is_configured_then_only_loopback_callers_are_served_
                 await auth.authenticate(header, peer)
             assert info.value.code == codes.LOOPBACK_ONLY
             assert info.value.http_status == 401
+    finally:
+        await auth.close()
+
+
+HOSTS = [
+    ("127.0.0.1:8080", True),
+    ("localhost:8080", True),
+    ("localhost", True),
+    ("LOCALHOST.", True),
+    ("api.localhost:8080", True),
+    ("[::1]:8080", True),
+    ("::1", True),
+    ("127.0.0.2", True),
+    (None, True),  # HTTP/1.0 without a Host names no other site
+    ("evil.example", False),
+    ("evil.example:8080", False),
+    ("127.0.0.1.evil.example", False),
+    ("localhost.evil.example", False),
+    ("10.0.0.1:8080", False),
+    ("", False),
+    ("[::1]evil.example", False),
+    ("[::1]:80x", False),
+]
+
+
+@pytest.mark.parametrize(("host", "local"), HOSTS)
+def test_when_reading_a_host_header_then_only_names_of_this_machine_count(host: str | None, local: bool) -> None:
+    assert loopback_host(host) is local
+    assert local_caller("127.0.0.1", host) is local
+    assert not local_caller("192.0.2.7", host)  # a name never makes a remote peer local
+
+
+@pytest.mark.parametrize("host", [h for h, local in HOSTS if not local])
+async def test_when_no_auth_is_configured_then_a_loopback_peer_asking_for_another_host_is_refused(
+    host: str,
+) -> None:
+    # DNS rebinding: a page from evil.example, its name then pointed at 127.0.0.1, reaches the gateway from the
+    # victim's own browser, a loopback peer and the same origin, so it could read the model's answers. The peer is
+    # loopback; only the Host header tells the attack apart.
+    auth = build_authenticator(AuthConfig())
+    await auth.start()
+    try:
+        with pytest.raises(AuthenticationError) as info:
+            await auth.authenticate(None, "127.0.0.1", host=host)
+        assert info.value.code == codes.LOOPBACK_ONLY
+        assert await auth.authenticate(None, "127.0.0.1", host="127.0.0.1:8080") == Identity.anonymous()
     finally:
         await auth.close()
 

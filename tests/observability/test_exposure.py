@@ -39,3 +39,11 @@ def test_an_authenticated_caller_or_public_metrics_see_details() -> None:
     assert may_see_details("192.0.2.7", Identity("svc-monitor", kind="service"), public=False)
     assert may_see_details("192.0.2.7", Identity("jane"), public=False)
     assert may_see_details("192.0.2.7", None, public=True)
+
+
+@pytest.mark.parametrize("host", ["evil.example:8080", "127.0.0.1.evil.example", ""])
+def test_a_loopback_caller_asking_for_another_host_does_not_see_details(host: str) -> None:
+    # a page whose name was pointed at 127.0.0.1 (DNS rebinding) would read the metrics as same-origin
+    assert not may_see_details("127.0.0.1", None, public=False, host=host)
+    assert may_see_details("127.0.0.1", None, public=False, host="127.0.0.1:9090")
+    assert may_see_details("127.0.0.1", Identity("jane"), public=False, host=host)  # credentials still count

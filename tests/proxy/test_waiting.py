@@ -4,6 +4,7 @@ model's events in the same response, or one error event; and the official ``open
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import orjson
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
+from clearance.app import SIGNALS
 from clearance.approvals.lifecycle import deny
 from clearance.exceptions import ApprovalDenied
 from clearance.proxy.approval_gate import WAIT_HEADER
@@ -203,3 +205,54 @@ async def test_when_nobody_decides_while_a_stream_waits_then_its_error_event_is_
     assert (info.value.code, approval.state) == ("approval_required", "pending")
     assert approval.id in info.value.message
     assert fake_upstream.received == []
+
+
+@pytest.fixture
+async def slow_polling(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, tmp_path: Path
+) -> AsyncIterator[Setup]:
+    """Waiters read the store only every 30 s: a wait that ends sooner was woken."""
+    async for made in make_setup(make_gateway, fake_upstream, tmp_path, poll_interval=30, keepalive_interval=0.02):
+        yield made
+
+
+async def test_when_the_gateway_stops_then_waiting_callers_get_a_retryable_503_and_their_approvals_stay_pending(
+    slow_polling: Setup, tmp_path: Path
+) -> None:
+    s = slow_polling
+    headers = {"Authorization": f"Bearer {s.eve}", WAIT_HEADER: "300"}
+    async with asyncio.timeout(BOUND), aiohttp.ClientSession() as session, asyncio.TaskGroup() as group:
+        kept_alive = asyncio.Event()
+
+        async def post(stream: bool) -> tuple[int, dict[str, str], bytes]:
+            body = {"model": "llama-internal", "messages": MESSAGES, "stream": stream}
+            async with session.post(f"{s.gw.base_url}/chat/completions", json=body, headers=headers) as response:
+                if stream:  # its headers and a first keep-alive comment came
+                    first = await response.content.readline()
+                    kept_alive.set()
+                    return response.status, dict(response.headers), first + await response.read()
+                return response.status, dict(response.headers), await response.read()
+
+        streamed = group.create_task(post(True))
+        whole = group.create_task(post(False))
+        await kept_alive.wait()
+        for _ in range(int(BOUND / 0.005)):  # until both wait
+            if s.gw.app[SIGNALS].waiting >= 2:
+                break
+            await asyncio.sleep(0.005)
+        await s.gw.server.close()  # aiohttp's shutdown, as the drain runs it: on_shutdown ends the waits
+        stream_status, _, stream_raw = await streamed
+        status, whole_headers, whole_raw = await whole
+
+    pending = {a.id for a in s.store.list(state="pending")}
+    assert len(pending) == 2  # nothing decided, nothing lost: each caller sends its request again with its id
+    error = orjson.loads(whole_raw)["error"]
+    assert (status, error["code"], whole_headers["Retry-After"]) == (503, "gateway_draining", "1")
+    assert any(f"X-Clearance-Approval: {a}" in error["message"] for a in pending)
+    assert stream_status == 200  # the stream had started (keep-alive comments): it ends with one error event
+    [event] = [line for line in stream_raw.splitlines() if line.startswith(b"data: ")]
+    assert orjson.loads(event[6:])["error"]["code"] == "gateway_draining"
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        rows = db.execute("SELECT error_code, approval_id FROM audit_records").fetchall()
+    assert sorted(code for code, _ in rows) == ["gateway_draining", "gateway_draining"]
+    assert {approval for _, approval in rows} == pending
