@@ -51,6 +51,7 @@ from clearance.exceptions import ClearanceError, InternalError, MethodNotAllowed
 from clearance.models import Identity
 from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
+from clearance.observability.tracing import Tracer, build_tracer
 from clearance.policy import PolicyHolder
 from clearance.policy.holder import LoadedVersion
 from clearance.proxy import ollama
@@ -77,6 +78,7 @@ NOTIFICATIONS = web.AppKey("notifications", Notifications)
 SIGNALS = web.AppKey("signals", ApprovalSignals)
 POLICY_VERSIONS = web.AppKey("policy_versions", PolicyVersionStore)
 DRAIN = web.AppKey("drain", Drain)
+TRACER = web.AppKey("tracer", Tracer)
 LISTENER_READY_TIMEOUT = 10.0
 """Seconds start-up waits for the approval listener's ``LISTEN`` (PostgreSQL) before it goes on without it (it
 keeps trying; waiters read the store every ``poll_interval`` meanwhile)."""
@@ -125,8 +127,9 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         return await authenticator.authenticate(headers.get("Authorization"), request.remote, host=headers.get("Host"))
 
     metrics = GatewayMetrics()
+    tracer = build_tracer(config.telemetry)  # the no-op without a telemetry section: OpenTelemetry is not loaded
     originals = Originals.from_config(config.audit.originals) if config.audit.originals is not None else None
-    upstreams = UpstreamClient(config.upstreams)
+    upstreams = UpstreamClient(config.upstreams, tracer=tracer, on_timing=metrics.upstream_timing)
     router = ModelRouter(config.upstreams, upstreams.discover_models)
     sinks = build_dispatcher(
         config.audit.sinks, on_outcome=metrics.audit_sink_outcome, on_backlog=metrics.audit_sink_held
@@ -143,6 +146,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     records_engine = make_engine(config.database.url)  # the admin API's reads (and reveals) of the audit trail
     signals = ApprovalSignals()
     approvals = ApprovalStore(config.database.url, on_change=signals.publish)
+    metrics.watch_pending_approvals(lambda: approvals.count_all_pending(now=clock()))
     versions = PolicyVersionStore(config.database.url)  # every policy version loaded (the policy does no I/O)
     recorder = VersionRecorder(versions, config.server.instance_id or default_instance())
     policy.listen(lambda loaded: recorder.loaded(_history_entry(loaded)))
@@ -173,6 +177,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         instance=config.server.instance_id,
         max_text_bytes=config.audit.max_text_bytes,
         originals=originals,
+        tracer=tracer,
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -189,6 +194,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     drain = Drain(config.server.drain, on_change=metrics.draining.set)
     drain.install(app)
     app[DRAIN] = drain
+    app[TRACER] = tracer
 
     background = TaskSet()
 
@@ -230,6 +236,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         await sinks.close()  # after the store: the last records written are streamed too
         approvals.close()
         await upstreams.close()
+        await asyncio.to_thread(tracer.close)  # the last spans are sent (blocking: OpenTelemetry's exporter)
 
     app.cleanup_ctx.append(lifespan)
 
@@ -362,7 +369,9 @@ async def _metrics(request: web.Request) -> web.Response:
             )
         )
     metrics = request.app[METRICS]
-    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+    # in a thread: the pending approvals are counted in the database while the page is rendered
+    body = await asyncio.to_thread(metrics.render)
+    return web.Response(body=body, headers={"Content-Type": metrics.content_type})
 
 
 async def _unknown_route(request: web.Request) -> web.Response:

@@ -180,6 +180,22 @@ class LoggingConfig(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class TelemetryConfig(_Strict):
+    """OpenTelemetry traces (docs/observability.md): a span per pipeline stage, exported over OTLP/HTTP. Needs the
+    ``otel`` extra (``pip install 'clearance[otel]'``); without this section nothing of OpenTelemetry is loaded.
+    The standard ``OTEL_EXPORTER_OTLP_*`` environment variables (endpoint, headers, timeout, certificate,
+    compression) and ``OTEL_SERVICE_NAME`` are honoured where the keys below are not set."""
+
+    otlp_endpoint: HttpUrl | None = None
+    """Where spans are sent: the collector's traces URL (``http://127.0.0.1:4318/v1/traces``). None: from
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, or ``OTEL_EXPORTER_OTLP_ENDPOINT`` plus ``/v1/traces``."""
+    service_name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """The ``service.name`` of every span. None: ``OTEL_SERVICE_NAME``, else ``clearance``."""
+    sample_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    """The share of new traces recorded (by trace id). A request that carries a ``traceparent`` follows its
+    caller's sampling decision instead."""
+
+
 class MaskingConfig(_Strict):
     hash_key: SecretRef | None = None
     """The key of the ``hash`` operator (HMAC-SHA256). Without one, a random key is made at start: hashes are
@@ -257,6 +273,8 @@ class GatewayConfig(_Strict):
     policy: PolicySettings = PolicySettings()
     approvals: ApprovalSettings = ApprovalSettings()
     console: ConsoleConfig = ConsoleConfig()
+    telemetry: TelemetryConfig | None = None
+    """OpenTelemetry traces; None (the default): no tracing, and nothing of OpenTelemetry is imported."""
 
     @field_validator("database")
     @classmethod

@@ -32,7 +32,6 @@ COVERED_BY: dict[str, str] = {
     "clearance/detect/base.py": "tests/detect/test_registry.py",
     "clearance/detect/context_rule.py": "tests/detect/test_factory.py",
     "clearance/detect/document.py": "tests/detect/test_prefilter.py",
-    "clearance/observability/metrics.py": "tests/test_app.py",
     "clearance/proxy/upstream.py": "tests/proxy/test_errors.py",
     "clearance/testing/fake_upstream.py": "tests/proxy/test_openai_api.py",
     "clearance/console/testing.py": "tests/console/test_access.py",

@@ -301,6 +301,15 @@ class ApprovalStore(DatabaseStore):
         with self._engine.connect() as connection:
             return self._count_pending(connection, requester, now)
 
+    def count_all_pending(self, *, now: float) -> int:
+        """How many pending (and not lapsed) approvals there are, from every requester (the metrics' gauge)."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count())
+                .select_from(approval_requests)
+                .where(approval_requests.c.state == "pending", approval_requests.c.expires_at > now)
+            ).scalar_one()
+
     @staticmethod
     def _count_pending(connection: Connection, requester: str, now: float) -> int:
         return connection.execute(

@@ -1,18 +1,60 @@
 """Prometheus metrics, one registry per application (no module-level state).
 
 Parts below this package (the audit store and its sinks, approval notifications) never import it: the application
-passes them the methods here as callbacks."""
+passes them the methods here as callbacks. Every label value comes from the configuration or from a fixed set
+(endpoints, decisions, statuses, entity types, upstream and model names routed by the configuration): never a
+caller's text, so the number of series stays bounded (docs/observability.md lists every metric).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
 from clearance.approvals.dispatch import Outcome
 from clearance.audit.sinks import Outcome as SinkOutcome
+from clearance.models import AuditRecord
+
+log = logging.getLogger("clearance.metrics")
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+UNKNOWN = "unknown"
+"""The model label of a request that was not routed (no model, or a name no route matched)."""
+NONE = "none"
+"""The decision and rule labels of a request refused before a decision (authentication, parsing, routing)."""
+PENDING_APPROVALS = "clearance_approvals_pending"
+
+
+class PendingApprovals(Collector):
+    """``clearance_approvals_pending``, read from the approvals store at scrape time (one ``COUNT``).
+
+    Read rather than kept: the store is shared by every instance (PostgreSQL), so a count kept in one process would
+    miss approvals asked for or decided on another, and those that lapse. Every instance reports the same total:
+    aggregate with ``max``, not ``sum``. A store that cannot be read leaves the gauge out of that scrape (the
+    scrape itself still answers); the failure is logged by type."""
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self._count = count
+
+    def describe(self) -> list[Metric]:  # known without a query: registering reads nothing
+        return [GaugeMetricFamily(PENDING_APPROVALS, self._help)]
+
+    _help = "Approvals pending (asked for, undecided and not lapsed) in the shared store."
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            value = self._count()
+        except Exception as exc:
+            log.warning("counting pending approvals failed", extra={"error": type(exc).__name__})
+            return
+        yield GaugeMetricFamily(PENDING_APPROVALS, self._help, value=value)
 
 
 class GatewayMetrics:
@@ -94,6 +136,87 @@ class GatewayMetrics:
             ["sink"],
             registry=self.registry,
         )
+        self.decisions = Counter(
+            "clearance_decisions",
+            "Model requests by endpoint, model (as routed; unknown when none matched), decision, rule and HTTP "
+            "status; decision and rule are none for a request refused before a decision.",
+            ["endpoint", "model", "decision", "rule", "status"],
+            registry=self.registry,
+        )
+        self.findings = Counter(
+            "clearance_findings",
+            "Sensitive values found, by entity type and direction (request: in what the caller sent; response: in "
+            "the answer).",
+            ["type", "direction"],
+            registry=self.registry,
+        )
+        self.tokens = Counter(
+            "clearance_tokens",
+            "Tokens the upstream reported using, by model and direction (in: prompt, out: completion).",
+            ["model", "direction"],
+            registry=self.registry,
+        )
+        self.first_byte = Histogram(
+            "clearance_stream_first_byte_seconds",
+            "Time from request received to the first bytes of a streamed answer, by endpoint.",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_headers = Histogram(
+            "clearance_upstream_headers_seconds",
+            "Time from sending a request upstream to its answer's headers, by upstream.",
+            ["upstream"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_duration = Histogram(
+            "clearance_upstream_duration_seconds",
+            "Time from sending a request upstream to the end of its answer (a stream's last event), by upstream.",
+            ["upstream"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._children: dict[tuple[object, ...], Any] = {}
+        """The children of the metrics fed per request, by metric and labels (``_child``)."""
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: a dict lookup per request instead of ``labels()``' checks (a few
+        microseconds each, several per request). The labels are bounded, and so is this dict."""
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def watch_pending_approvals(self, count: Callable[[], int]) -> None:
+        """Serve ``clearance_approvals_pending`` from ``count`` (a ``COUNT`` in the store), read at each scrape."""
+        self.registry.register(PendingApprovals(count))
+
+    def upstream_timing(self, upstream: str, headers: float, total: float | None) -> None:
+        """One upstream exchange: seconds to its headers, and to its end (None: it failed before the end)
+        (``UpstreamClient(on_timing=...)``)."""
+        self._child(self.upstream_headers, upstream).observe(headers)
+        if total is not None:
+            self._child(self.upstream_duration, upstream).observe(total)
+
+    def booked(self, record: AuditRecord) -> None:
+        """What one request's record says, counted: its decision, findings, tokens and time to first byte."""
+        model = record.policy_model or UNKNOWN
+        decision = record.decision or NONE
+        self._child(self.decisions, record.endpoint, model, decision, record.rule or NONE, str(record.status)).inc()
+        for kind, count in record.findings.items():
+            if count:
+                self._child(self.findings, kind, "request").inc(count)
+        for kind, count in record.masked_response.items():
+            self._child(self.findings, kind, "response").inc(count)
+        usage = record.usage
+        if usage.prompt_tokens:
+            self._child(self.tokens, model, "in").inc(usage.prompt_tokens)
+        if usage.completion_tokens:
+            self._child(self.tokens, model, "out").inc(usage.completion_tokens)
+        if record.ttft_ms is not None:
+            self._child(self.first_byte, record.endpoint).observe(record.ttft_ms / 1000.0)
 
     def audit_sink_outcome(self, sink: str, outcome: SinkOutcome, records: int) -> None:
         """Records of one outcome at one sink (``SinkDispatcher(on_outcome=...)``)."""

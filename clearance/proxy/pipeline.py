@@ -9,7 +9,9 @@
 
 Each stage hands the ``Exchange`` what it returned (identity, sizes, route, inspection, status, usage, error);
 every request, whatever its outcome, ends with exactly one audit record (built once, frozen, by
-``Exchange.finish``), one metrics observation and one log line.
+``Exchange.finish``), one metrics observation and one log line. Each stage is marked on the pipeline's tracer
+(``with self.tracer.stage(...)``: a span per stage with the ``otel`` extra and a ``telemetry`` section, a no-op
+otherwise; ``clearance.observability.tracing``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, Responses
 from clearance.mask.masker import Masker
 from clearance.models import AuditRecord, Identity
 from clearance.observability.metrics import GatewayMetrics
+from clearance.observability.tracing import Tracer
 from clearance.payload.extract import Walked
 from clearance.proxy import ollama
 from clearance.proxy.approval_gate import (
@@ -127,12 +130,14 @@ class ModelPipeline:
         instance: str | None = None,
         max_text_bytes: int = 1024 * 1024,
         originals: Originals | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         """``known_label``: whether a declared label is a level of the data policy (only those are recorded).
         ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held).
         ``instance``: this gateway's name in records (None: host:pid); ``max_text_bytes``: the most bytes of the
         request and of the answer a record keeps (``audit.max_text_bytes``); ``originals``: where the originals are
-        sealed (``audit.originals``; None: never kept)."""
+        sealed (``audit.originals``; None: never kept); ``tracer``: where each stage is marked
+        (``clearance.observability.tracing``; None: nowhere, at no cost)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -144,6 +149,7 @@ class ModelPipeline:
         self.body_timeout = body_timeout
         self.known_label = known_label
         self.approvals = approvals
+        self.tracer = tracer or Tracer()
         self.recording = Recording(
             instance=instance or default_instance(),
             detector_version=inspector.detector_version or None,
@@ -165,6 +171,10 @@ class ModelPipeline:
         return handle
 
     async def handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
+        with self.tracer.request(request.headers, endpoint.name):
+            return await self._handle(request, endpoint)
+
+    async def _handle(self, request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
         exchange = self.exchange(request, endpoint.name)
         try:
             response = await self._answer(request, endpoint, exchange)
@@ -178,7 +188,8 @@ class ModelPipeline:
             self.finish(exchange)
             return response
         try:  # a whole answer: its body goes out once its record is durable
-            receipt = await self.audit.record_durably(self.book(exchange))
+            with self.tracer.stage("record"):
+                receipt = await self.audit.record_durably(self.book(exchange))
         except AuditUnavailable as error:  # the answer is withheld: it could not be recorded
             return exchange.refuse(error)
         if receipt is not None:
@@ -188,12 +199,16 @@ class ModelPipeline:
     async def _answer(self, request: web.Request, endpoint: Endpoint, exchange: Exchange) -> web.StreamResponse:
         held: KeepAlive | None = None
         try:
-            exchange.identify(await self.authenticate(request))
+            with self.tracer.stage("authenticate"):
+                exchange.identify(await self.authenticate(request))
             walked = await self._read_json(request, exchange)
-            asked = validate_request(endpoint, walked.body)
+            with self.tracer.stage("validate"):
+                asked = validate_request(endpoint, walked.body)
             stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
-            route = await self._route(exchange, asked.model, stream)
-            inspection = self._inspect(request, exchange, endpoint, route, walked)
+            with self.tracer.stage("route"):
+                route = await self._route(exchange, asked.model, stream)
+            with self.tracer.stage("inspect"):
+                inspection = self._inspect(request, exchange, endpoint, route, walked)
             if inspection.decision.action == "require_approval":
                 assert self.approvals is not None
                 held = KeepAlive(
@@ -202,7 +217,8 @@ class ModelPipeline:
                     interval=self.approvals.settings.keepalive_interval,
                     comments=stream and endpoint.flavour == "openai",
                 )
-                inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
+                with self.tracer.stage("approval"):
+                    inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
                 exchange.released(inspection)
             return await self._forward(
                 request, exchange, endpoint, route, inspection, stream, held.response if held else None
@@ -372,6 +388,8 @@ class ModelPipeline:
         record = exchange.finish()
         exchange.recorded = True
         self.metrics.observe(record.endpoint, record.status, record.latency_ms / 1000.0)
+        self.metrics.booked(record)
+        self.tracer.recorded(record)
         log.info(
             "request",
             extra={
@@ -396,13 +414,15 @@ class ModelPipeline:
     async def _read_json(self, request: web.Request, exchange: Exchange) -> Walked:
         """The request body as JSON, walked once (``clearance.proxy.request_body``: encoding, time, size and depth
         limits)."""
-        coding = content_coding(request.headers)
-        exchange.received(request.content_length or 0)
-        raw = await read_body(request, max_bytes=self.max_body_bytes, timeout=self.body_timeout)
-        exchange.received(len(raw))
-        decoded = decode_body(raw, coding, self.max_body_bytes)
+        with self.tracer.stage("read_body"):
+            coding = content_coding(request.headers)
+            exchange.received(request.content_length or 0)
+            raw = await read_body(request, max_bytes=self.max_body_bytes, timeout=self.body_timeout)
+            exchange.received(len(raw))
+            decoded = decode_body(raw, coding, self.max_body_bytes)
         exchange.body(decoded)  # the original request, sealed where the record mode keeps originals
-        return parse_body(decoded, self.codec)
+        with self.tracer.stage("parse"):
+            return parse_body(decoded, self.codec)
 
     # -- upstream ------------------------------------------------------------------------------------------
 
@@ -444,20 +464,23 @@ class ModelPipeline:
                         f"upstream {up.name!r} answered HTTP {upstream.status}", code=f"upstream_http_{upstream.status}"
                     )
                 if upstream.status >= 400:
-                    return await self._relay_error(exchange, route, upstream, masker)
+                    with self.tracer.stage("relay"):
+                        return await self._relay_error(exchange, route, upstream, masker)
                 if not body_is_decoded(upstream):
                     raise UpstreamProtocolError(
                         f"upstream {up.name!r} answered in a Content-Encoding the gateway cannot read"
                     )
                 if not stream:
-                    return await self._relay_whole(exchange, endpoint, route, upstream, masker, openai_shaped)
+                    with self.tracer.stage("relay"):
+                        return await self._relay_whole(exchange, endpoint, route, upstream, masker, openai_shaped)
                 if upstream.content_type not in _STREAM_TYPES[openai_shaped]:
                     raise UpstreamProtocolError(
                         f"upstream {up.name!r} answered a streaming request with something that is not a stream "
                         f"({upstream.content_type or 'no content type'})"
                     )
                 shape = self._stream_shape(exchange, endpoint, masker, openai_shaped)
-                return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped, started)
+                with self.tracer.stage("relay"):
+                    return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped, started)
         except ClearanceError as error:
             self.metrics.upstream_errors.labels(up.name, error.code).inc()
             raise
@@ -587,7 +610,8 @@ class ModelPipeline:
         exchange.used(shape.usage)
         exchange.sent(sent + sum(len(piece) for piece in pending))
         try:
-            receipt = await self.audit.record_durably(self.book(exchange))
+            with self.tracer.stage("record"):
+                receipt = await self.audit.record_durably(self.book(exchange))
         except AuditUnavailable as error:
             pending[:] = [shape.error(error)]
             return
