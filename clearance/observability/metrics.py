@@ -1,12 +1,24 @@
 """Prometheus metrics, one registry per application (no module-level state).
 
 Parts below this package (the audit store and its sinks, approval notifications) never import it: the application
-passes them the methods here as callbacks."""
+passes them the methods here as callbacks.
+
+With several workers (``clearance serve --workers``), each is a process of its own: their supervisor sets
+``PROMETHEUS_MULTIPROC_DIR`` (``MULTIPROCESS_ENV``) before it starts them, so prometheus_client keeps every value in
+a file there, and ``render`` adds up every worker's files: any worker's ``/metrics`` shows the whole gateway.
+Counters and histograms add up by themselves; every gauge here is this module's ``Gauge``, which adds up the live
+workers' values. A new metric needs nothing more to work either way."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
 from clearance.approvals.dispatch import Outcome
@@ -15,11 +27,37 @@ from clearance.audit.sinks import Outcome as SinkOutcome
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""The environment variable naming the directory that several worker processes keep their values in."""
+
+
+LiveMode = Literal["livesum", "livemax", "livemin", "liveall", "livemostrecent"]
+"""How a gauge combines workers: over the live ones only (a dead worker's value is gone with it)."""
+
+
+class Gauge(prometheus_client.Gauge):
+    """A gauge that, with several workers, shows the sum of the live workers' values (a queue's depth, streams in
+    flight: the gateway's, not one worker's); in one process, an ordinary gauge."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = (),
+        *,
+        multiprocess_mode: LiveMode = "livesum",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, documentation, labelnames, multiprocess_mode=multiprocess_mode, **kwargs)
+
+
 class GatewayMetrics:
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.multiprocess_dir = os.environ.get(MULTIPROCESS_ENV) or None
+        """Set (by the workers' supervisor) when this process is one of several: ``render`` reads every one's."""
         self.requests = Counter(
             "clearance_requests",
             "Requests handled, by endpoint and HTTP status.",
@@ -115,4 +153,9 @@ class GatewayMetrics:
         self.latency.labels(endpoint).observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The exposition text: this process's metrics, or with several workers, all of theirs added up."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(combined)
