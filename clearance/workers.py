@@ -116,9 +116,12 @@ class WorkerSpec:
     fds: tuple[int, ...]
     ready_fd: int
     parent: int
+    uvloop: bool
+    """Run on uvloop: the supervisor could import it (a launcher that hides it from the supervisor hides it from
+    the workers too)."""
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Linux: SIGTERM this process when its parent dies, so a killed supervisor leaves no worker serving."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -150,11 +153,11 @@ def worker_main() -> None:
     """A worker process: serve the configuration and sockets its supervisor sends on stdin. Exit status 2 for an
     invalid configuration (as ``clearance serve``), 1 for any other failure to start."""
     spec: WorkerSpec = pickle.load(sys.stdin.buffer)  # noqa: S301 (its own supervisor's pipe, nobody else's)
-    _die_with_parent(spec.parent)
+    die_with_parent(spec.parent)
     os.set_inheritable(spec.ready_fd, False)
     configure_logging(spec.config.logging.level)
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=event_loop_factory() if spec.uvloop else None) as runner:
             runner.run(_serve_worker(spec))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
@@ -290,7 +293,7 @@ class Supervisor:
         slot.process = process
         if self._stopping.is_set():  # stopped while it was starting: it never got the signal
             process.send_signal(signal.SIGTERM)
-        spec = WorkerSpec(self._config, fds, write_end, os.getpid())
+        spec = WorkerSpec(self._config, fds, write_end, os.getpid(), uvloop=event_loop_factory() is not None)
         try:
             assert process.stdin is not None
             process.stdin.write(pickle.dumps(spec))
