@@ -288,3 +288,17 @@ async def test_the_first_stop_forwards_the_signal_and_closes_the_sockets_the_sec
     supervisor.stop(signal.SIGTERM)
     assert workers[0].signals[-1] == signal.SIGKILL
     assert workers[1].signals == [signal.SIGHUP, signal.SIGINT]
+
+
+async def test_when_the_supervisor_is_killed_then_no_worker_is_left_serving(
+    tmp_path: Path, fake_upstream: FakeUpstream
+) -> None:
+    async with supervisor(tmp_path, _config(tmp_path, fake_upstream)) as gateway:
+        workers = [psutil.Process(pid) for pid in gateway.workers()]
+        assert len(workers) == 2
+        gateway.process.kill()  # SIGKILL: it cannot forward anything
+        await gateway.process.wait()
+        _, alive = await asyncio.to_thread(psutil.wait_procs, workers, STOP_TIMEOUT_S)
+        for orphan in alive:  # not left behind when the property fails
+            orphan.kill()
+        assert alive == []  # each got SIGTERM when its parent died (PR_SET_PDEATHSIG)
