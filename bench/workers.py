@@ -2,8 +2,8 @@
 against the plain aiohttp pass-through at the same worker counts (``bench.plain_proxy --workers``), in one run,
 whole and streamed answers.
 
-    .venv/bin/python -m bench.workers              # N = the usable cores (at least 2), about 60 s
-    .venv/bin/python -m bench.workers --quick      # a smoke run, about 15 s
+    .venv/bin/python -m bench.workers              # N = the usable cores (at least 2), about 50 s
+    .venv/bin/python -m bench.workers --quick      # a smoke run (one round each), about 30 s on a busy 2-core machine
     .venv/bin/python -m bench.workers --workers 4 --json out.json
 
 Four servers under test (the gateway and the plain proxy, each with 1 and with N workers) take turns in every
