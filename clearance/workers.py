@@ -277,6 +277,10 @@ class Supervisor:
     async def _start(self, slot: _Slot) -> tuple[asyncio.subprocess.Process, bool]:
         """Start ``slot``'s worker; it, and whether it said it was ready before it exited (if it did)."""
         read_end, write_end = os.pipe()
+        told = asyncio.StreamReader()
+        loop = asyncio.get_running_loop()
+        pipe = os.fdopen(read_end, "rb", buffering=0)
+        listening, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(told), pipe)
         fds = tuple(sock.fileno() for sock in slot.sockets)
         try:
             process = await asyncio.create_subprocess_exec(
@@ -288,6 +292,9 @@ class Supervisor:
                 process_group=0,
                 env={**os.environ, MULTIPROCESS_ENV: self._metrics_dir},
             )
+        except BaseException:
+            listening.close()
+            raise
         finally:
             os.close(write_end)
         slot.process = process
@@ -302,9 +309,9 @@ class Supervisor:
         except (BrokenPipeError, ConnectionResetError):
             pass  # it died already: its exit status tells
         try:
-            ready = await asyncio.to_thread(os.read, read_end, 1) == b"1"  # b"": it exited first
+            ready = await told.read(1) == b"1"  # b"": it exited first (its end of the pipe closed)
         finally:
-            os.close(read_end)
+            listening.close()
         if ready:
             self._start_failures = 0
             log.info("worker ready", extra={"worker": slot.index, "pid": process.pid})
