@@ -31,6 +31,7 @@ from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records
 from clearance.exceptions import ConfigError
 from clearance.observability.metrics import GatewayMetrics
+from clearance.policy.defaults import DEFAULT_POLICY
 from clearance.testing.fake_upstream import FakeUpstream
 from clearance.workers import Supervisor, bind_sockets, check_shareable, worker_count
 from tests.audit.conftest import ORIGIN, make_signer
@@ -193,16 +194,23 @@ async def _until(predicate: object, what: str, timeout: float = START_TIMEOUT_S)
         raise AssertionError(f"not within {timeout}s: {what}") from None
 
 
-async def test_two_workers_serve_one_port_survive_a_kill_and_stop_cleanly(
+async def test_two_workers_serve_one_port_reload_survive_a_kill_and_stop_cleanly(
     tmp_path: Path, fake_upstream: FakeUpstream
 ) -> None:
-    async with supervisor(tmp_path, _config(tmp_path, fake_upstream)) as gateway:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(DEFAULT_POLICY))
+    config = _config(tmp_path, fake_upstream) | {"policy": {"file": str(policy), "reload_interval": 3600}}
+    async with supervisor(tmp_path, config) as gateway:
         first = gateway.workers()
         assert len(first) == 2
 
         ids = await _chat(gateway.url, 240)
         # every worker writes the same metrics directory: any one's /metrics counts all the requests
         assert {await _requests_counted(gateway.url) for _ in range(4)} == {240.0}
+
+        policy.write_text(yaml.safe_dump(DEFAULT_POLICY | {"description": "changed"}))
+        gateway.process.send_signal(signal.SIGHUP)  # no file watch for an hour: only the signal reloads
+        await _until(lambda: gateway.log.read_text().count('"msg":"policy reloaded"') == 2, "both workers reload")
 
         os.kill(first[0], signal.SIGKILL)
         await _until(lambda: first[0] not in gateway.workers() and len(gateway.workers()) == 2, "a replacement")
