@@ -13,9 +13,9 @@ A worker that dies is restarted after a backoff that doubles from ``BACKOFF_FIRS
 once a worker has served ``STABLE_S``). Workers that die before they are ready, ``count`` times in a row with none
 becoming ready meanwhile (a bad policy file, a missing secret), make the supervisor give up with their exit status
 instead of looping. SIGTERM or SIGINT is forwarded to every worker (each drains itself) and the supervisor waits for
-them; a second one kills them. SIGHUP (reload the policy) is forwarded. Workers run in their own process group (a
-terminal's Ctrl-C reaches the supervisor only, which forwards it once) and die with the supervisor
-(``PR_SET_PDEATHSIG``).
+them; a second one is forwarded too (each worker stops at once), a third kills them. SIGHUP (reload the policy) is
+forwarded. Workers run in their own process group (a terminal's Ctrl-C reaches the supervisor only, which forwards
+it once) and die with the supervisor (``PR_SET_PDEATHSIG``).
 
 Metrics: the supervisor gives the workers a private ``PROMETHEUS_MULTIPROC_DIR``, marks a dead worker's files
 (``mark_process_dead``) and removes the directory at exit; ``GatewayMetrics`` renders the sum over the workers.
@@ -214,11 +214,16 @@ class Supervisor:
         return 0 if clean else 1
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        """The first call forwards ``sig`` to every worker (each drains) and stops restarting them; a later one
-        kills them."""
+        """The first call forwards ``sig`` to every worker (each drains) and stops restarting them; the second
+        forwards it again (a worker then stops at once, still writing its queued audit records); a third kills
+        them (SIGKILL: what they still hold in memory is lost)."""
         self._signals += 1
-        if self._signals > 1:
-            log.warning("second stop signal: killing the workers")
+        if self._signals == 2:
+            log.warning("second stop signal: the workers stop at once", extra={"signal": signal.Signals(sig).name})
+            self._forward(sig)
+            return
+        if self._signals > 2:
+            log.warning("third stop signal: killing the workers")
             self._killed = True
             self._forward(signal.SIGKILL)
             return

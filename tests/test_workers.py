@@ -281,7 +281,9 @@ class FakeWorker:
         self.signals.append(sig)
 
 
-async def test_the_first_stop_forwards_the_signal_and_closes_the_sockets_the_second_kills(tmp_path: Path) -> None:
+async def test_stop_signals_are_forwarded_twice_the_sockets_closed_at_the_first_and_the_third_kills(
+    tmp_path: Path,
+) -> None:
     slots = bind_sockets("127.0.0.1", 0, 2)
     supervisor = Supervisor(parse_config({}), slots, str(tmp_path))
     workers = [FakeWorker(), FakeWorker()]
@@ -293,6 +295,8 @@ async def test_the_first_stop_forwards_the_signal_and_closes_the_sockets_the_sec
     assert [w.signals for w in workers] == [[signal.SIGHUP, signal.SIGINT]] * 2
     assert all(sock.fileno() == -1 for group in slots for sock in group)  # new connections refused, not queued
     workers[1].returncode = 0  # one has drained and exited: it is not signalled again
+    supervisor.stop(signal.SIGTERM)  # the second: each worker cuts its drain short (and still flushes its records)
+    assert workers[0].signals == [signal.SIGHUP, signal.SIGINT, signal.SIGTERM]
     supervisor.stop(signal.SIGTERM)
     assert workers[0].signals[-1] == signal.SIGKILL
     assert workers[1].signals == [signal.SIGHUP, signal.SIGINT]
