@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +31,7 @@ from clearance.config import parse_config
 from clearance.db.engine import make_engine
 from clearance.db.tables import audit_records
 from clearance.exceptions import ConfigError
-from clearance.observability.metrics import GatewayMetrics
+from clearance.observability.metrics import MULTIPROCESS_ENV, GatewayMetrics
 from clearance.policy.defaults import DEFAULT_POLICY
 from clearance.testing.fake_upstream import FakeUpstream
 from clearance.workers import Supervisor, bind_sockets, check_shareable, worker_count
@@ -314,3 +315,49 @@ async def test_when_the_supervisor_is_killed_then_no_worker_is_left_serving(
         for orphan in alive:  # not left behind when the property fails
             orphan.kill()
         assert alive == []  # each got SIGTERM when its parent died (PR_SET_PDEATHSIG)
+
+
+RENDER_IN_A_WORKER = """
+import sys
+from prometheus_client.core import GaugeMetricFamily
+from clearance.observability.metrics import GatewayMetrics
+
+class ReadAtScrape:
+    def collect(self):
+        yield GaugeMetricFamily("clearance_test_shared", "Read from a shared store at scrape time.", value=7)
+
+metrics = GatewayMetrics()
+metrics.registry.register(ReadAtScrape())
+metrics.observe("chat.completions", 200, 0.01)
+metrics.streams_in_flight.set(int(sys.argv[1]))
+sys.stdout.write(metrics.render().decode())
+"""
+
+
+def _sample(text: str, name: str) -> float:
+    found = re.findall(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    assert len(found) == 1, text
+    return float(found[0])
+
+
+def test_a_worker_renders_every_worker_s_files_and_its_own_scrape_time_collectors(tmp_path: Path) -> None:
+    """The mechanism, in real processes (prometheus_client picks its file-backed values at import): two workers'
+    counters and gauges add up in either one's scrape, and a collector with no file still answers."""
+    env = {**os.environ, MULTIPROCESS_ENV: str(tmp_path)}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", RENDER_IN_A_WORKER, str(streams)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        for streams in (2, 3)
+    ]
+    # the first worker exited without mark_process_dead: its live gauge still counts (the supervisor marks it)
+    second = outputs[1]
+    assert _sample(second, 'clearance_requests_total{endpoint="chat.completions",status="200"}') == 2.0
+    assert _sample(second, "clearance_streams_in_flight") == 5.0
+    assert _sample(second, "clearance_test_shared") == 7.0
+    assert second.count("# TYPE clearance_requests") == 1  # the summed family only, not this process's too

@@ -7,17 +7,19 @@ With several workers (``clearance serve --workers``), each is a process of its o
 ``PROMETHEUS_MULTIPROC_DIR`` (``MULTIPROCESS_ENV``) before it starts them, so prometheus_client keeps every value in
 a file there, and ``render`` adds up every worker's files: any worker's ``/metrics`` shows the whole gateway.
 Counters and histograms add up by themselves; every gauge here is this module's ``Gauge``, which adds up the live
-workers' values. A new metric needs nothing more to work either way."""
+workers' values; a collector that reads its value at scrape time (no file) answers as in one process. A new metric
+needs nothing more to work either way."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
@@ -156,6 +158,23 @@ class GatewayMetrics:
         """The exposition text: this process's metrics, or with several workers, all of theirs added up."""
         if self.multiprocess_dir is None:
             return generate_latest(self.registry)
-        combined = CollectorRegistry()
-        MultiProcessCollector(combined, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        combined = CollectorRegistry(auto_describe=False)
+        combined.register(_WorkersSnapshot(self.registry, self.multiprocess_dir))
         return generate_latest(combined)
+
+
+class _WorkersSnapshot:
+    """Every metric as several workers see it: the counters, histograms and gauges that prometheus_client keeps in
+    the workers' files, added up (``MultiProcessCollector``), then whatever else this process's registry has that is
+    in no file: a collector that reads its value at scrape time (from a store the workers share) answers here as in
+    one process."""
+
+    def __init__(self, registry: CollectorRegistry, directory: str) -> None:
+        self._registry = registry
+        self._directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        summed = list(MultiProcessCollector(None, path=self._directory).collect())  # type: ignore[no-untyped-call]
+        yield from summed
+        kept = {family.name for family in summed}
+        yield from (family for family in self._registry.collect() if family.name not in kept)
