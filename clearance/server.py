@@ -53,11 +53,10 @@ async def run_gateway(
     stop: asyncio.Event | None = None,
     sockets: Sequence[socket.socket] = (),
 ) -> None:
-    """Serve ``config`` until SIGINT/SIGTERM (or ``stop``). ``sockets``: listening sockets to serve on instead of
-    binding ``server.host``/``server.port`` (a worker of ``clearance.workers`` gets its supervisor's)."""
     app = create_app(config)
     runner = web.AppRunner(app, **runner_options(config.server))
     await runner.setup()
+    # ``sockets``: listening sockets to serve instead of binding host and port (a worker of clearance.workers)
     sites: list[web.BaseSite] = [web.SockSite(runner, sock) for sock in sockets] or [
         web.TCPSite(runner, config.server.host, config.server.port)
     ]
