@@ -1,14 +1,7 @@
 """Prometheus metrics, one registry per application (no module-level state).
 
 Parts below this package (the audit store and its sinks, approval notifications) never import it: the application
-passes them the methods here as callbacks.
-
-With several workers (``clearance serve --workers``), each is a process of its own: their supervisor sets
-``PROMETHEUS_MULTIPROC_DIR`` (``MULTIPROCESS_ENV``) before it starts them, so prometheus_client keeps every value in
-a file there, and ``render`` adds up every worker's files: any worker's ``/metrics`` shows the whole gateway.
-Counters and histograms add up by themselves; every gauge here is this module's ``Gauge``, which adds up the live
-workers' values; a collector that reads its value at scrape time (no file) answers as in one process. A new metric
-needs nothing more to work either way."""
+passes them the methods here as callbacks."""
 
 from __future__ import annotations
 
@@ -30,7 +23,13 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-"""The environment variable naming the directory that several worker processes keep their values in."""
+"""The directory several worker processes keep their values in (``clearance serve --workers``).
+
+Their supervisor sets it before it starts them, so prometheus_client keeps every value in a file there, and
+``GatewayMetrics.render`` adds up every worker's files: any worker's ``/metrics`` shows the whole gateway. Counters
+and histograms add up by themselves; every gauge here is this module's ``Gauge``, which adds up the live workers'
+values; a collector that reads its value at scrape time (no file) answers as in one process. A new metric needs
+nothing more to work either way."""
 
 
 LiveMode = Literal["livesum", "livemax", "livemin", "liveall", "livemostrecent"]
