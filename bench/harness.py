@@ -187,7 +187,9 @@ class Run:
     def __enter__(self) -> Run:
         try:
             for server in self.servers:
-                server.start()
+                server.launch()
+            for server in self.servers:
+                server.wait_listening()
             self.loops = {server.name: server.event_loop() for server in self.servers}
             if any(kind not in (self.loop, "unknown") for kind in self.loops.values()):
                 raise RuntimeError(f"the servers do not all run on {self.loop}: {self.loops}")
@@ -241,7 +243,10 @@ class Bench:
     def __init__(self, plan: Plan, upstream: Server, plain: Server, gateway: Server, loadgen: LoadGenerator) -> None:
         self.plan = plan
         self.upstream = upstream
-        self.proxies = {DIRECT: None, PLAIN: plain, GATEWAY: gateway}
+        self.proxies: dict[str, Server | None] = {DIRECT: None, PLAIN: plain, GATEWAY: gateway}
+        self.targets: tuple[str, ...] = TARGETS
+        """The targets each scenario measures, in their first round's order (a subclass may name others: each is
+        a key of ``proxies``, with None for going direct)."""
         self.loadgen = loadgen
         self.sent: dict[str, int] = dict.fromkeys(TARGETS, 0)
 
@@ -287,14 +292,15 @@ class Bench:
     def scenario(self, stream: bool, concurrency: int) -> list[Measurement]:
         """Warm every target up, then run the rounds, the targets taking turns (in a rotating order)."""
         plan = self.plan
-        for target in TARGETS:
+        targets = self.targets
+        for target in targets:
             self._drive(target, stream, concurrency, max(plan.warmup_requests, 4 * concurrency), plan.warmup_seconds)
         time.sleep(plan.settle_s)
-        rounds: dict[str, list[Round]] = {target: [] for target in TARGETS}
+        rounds: dict[str, list[Round]] = {target: [] for target in targets}
         for i in range(plan.rounds):
-            for target in TARGETS[i % len(TARGETS) :] + TARGETS[: i % len(TARGETS)]:
+            for target in targets[i % len(targets) :] + targets[: i % len(targets)]:
                 rounds[target].append(self._round(target, stream, concurrency))
-        return [measurement(target, stream, concurrency, rounds[target]) for target in TARGETS]
+        return [measurement(target, stream, concurrency, rounds[target]) for target in targets]
 
     def run(
         self, console: Console, streams: tuple[bool, ...] = (False, True), label: str | None = None

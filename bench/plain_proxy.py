@@ -1,7 +1,9 @@
 """The floor for a Python proxy: an aiohttp server relaying each request to the upstream with one pooled aiohttp
 ClientSession, the body as it came and a stream chunk by chunk as it arrives. No parsing, no checks, no records.
 
-    python -m bench.plain_proxy --port 9002 --upstream http://127.0.0.1:9001 --loop uvloop
+    python -m bench.plain_proxy --port 9002 --upstream http://127.0.0.1:9001 --loop uvloop [--workers 4]
+
+With ``--workers N``, N processes serve the port (``SO_REUSEPORT``), as ``clearance serve --workers N`` does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from bench.event_loop import LoopKind, run
+from bench.processes import fork_workers
 
 SESSION = web.AppKey("session", aiohttp.ClientSession)
 
@@ -45,10 +48,10 @@ def make_app(upstream: str) -> web.Application:
     return app
 
 
-async def serve(port: int, upstream: str) -> None:
+async def serve(port: int, upstream: str, reuse_port: bool = False) -> None:
     runner = web.AppRunner(make_app(upstream), handler_cancellation=True, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=reuse_port or None).start()
     print(f"READY {port}", flush=True)
     try:
         await asyncio.Event().wait()
@@ -61,9 +64,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True, help="the upstream's root URL, e.g. http://127.0.0.1:9001")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="asyncio")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)")
     args = parser.parse_args()
     loop: LoopKind = args.loop
-    run(serve(args.port, args.upstream.rstrip("/")), loop)
+    fork_workers(args.workers)
+    run(serve(args.port, args.upstream.rstrip("/"), reuse_port=args.workers > 1), loop)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the OS can say how much CPU each server's whole process tree spent (``psutil``),
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -17,6 +18,8 @@ from typing import Any
 import orjson
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
+from clearance.workers import die_with_parent
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Every child process runs here, so ``python -m bench.…`` and ``-c`` find this checkout's ``bench`` and
 ``clearance`` first on their path."""
@@ -27,6 +30,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def fork_workers(count: int) -> None:
+    """Make this process one of ``count`` that serve one port (each binds it with ``SO_REUSEPORT``): fork the
+    others now, before any event loop or thread exists. They die with this one, so stopping it stops them all."""
+    parent = os.getpid()
+    for _ in range(count - 1):
+        if os.fork() == 0:
+            die_with_parent(parent)
+            return
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -63,8 +76,18 @@ class Server:
         return self._process.pid
 
     def start(self, timeout_s: float = 60.0) -> Server:
+        return self.launch().wait_listening(timeout_s)
+
+    def launch(self) -> Server:
+        """Start the process and return at once (``wait_listening`` waits for its port): servers launched one
+        after another then start side by side."""
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(self.argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        return self
+
+    def wait_listening(self, timeout_s: float = 60.0) -> Server:
+        if self._process is None:
+            raise RuntimeError(f"{self.name} was not launched")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -77,12 +100,14 @@ class Server:
         raise RuntimeError(f"{self.name} did not listen on port {self.port} within {timeout_s}s:\n{self.log_tail()}")
 
     def event_loop(self) -> str:
-        """Which event loop the process runs on, from the libraries it has mapped: uvloop, asyncio or unknown."""
+        """Which event loop the server runs on, from the libraries its processes have mapped: uvloop (in any of
+        them: a supervisor on asyncio's loop runs workers on uvloop), asyncio or unknown."""
         try:
-            maps = Path(f"/proc/{self.pid}/maps").read_text()
-        except OSError:
+            children = [child.pid for child in psutil.Process(self.pid).children()]
+            maps = [Path(f"/proc/{pid}/maps").read_text() for pid in (self.pid, *children)]
+        except (OSError, psutil.Error):
             return "unknown"
-        return "uvloop" if "uvloop/loop." in maps else "asyncio"
+        return "uvloop" if any("uvloop/loop." in m for m in maps) else "asyncio"
 
     def cpu_seconds(self) -> float:
         return tree_cpu_seconds(self.pid)

@@ -26,6 +26,7 @@ import orjson
 
 from bench.checks import ReceivedReport
 from bench.event_loop import LoopKind, run
+from bench.processes import fork_workers
 from bench.sensitive import stream_pieces
 from clearance.testing.fake_upstream import FakeUpstream, FakeUpstreamBehaviour
 
@@ -54,8 +55,10 @@ def behaviour(events: int, sensitive: bool, first_token_ms: float, event_ms: flo
     return out
 
 
-async def serve(port: int, upstream_behaviour: FakeUpstreamBehaviour, report_path: Path | None) -> None:
-    upstream = FakeUpstream(behaviour=upstream_behaviour, port=port)
+async def serve(
+    port: int, upstream_behaviour: FakeUpstreamBehaviour, report_path: Path | None, reuse_port: bool = False
+) -> None:
+    upstream = FakeUpstream(behaviour=upstream_behaviour, port=port, reuse_port=reuse_port)
     await upstream.start()
     print(f"READY {upstream.port}", flush=True)
     report = ReceivedReport()
@@ -80,9 +83,14 @@ def main() -> None:
     parser.add_argument("--first-token-ms", type=float, default=0.0, help="when a stream's first event leaves")
     parser.add_argument("--event-ms", type=float, default=0.0, help="wait before each stream event")
     parser.add_argument("--report", type=Path, help="check every request received and write the counts here")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)")
     args = parser.parse_args()
+    if args.workers > 1 and args.report:
+        parser.error("--report counts one process's requests: use it with one worker")
     loop: LoopKind = args.loop
-    run(serve(args.port, behaviour(args.events, args.sensitive, args.first_token_ms, args.event_ms), args.report), loop)
+    fork_workers(args.workers)
+    answers = behaviour(args.events, args.sensitive, args.first_token_ms, args.event_ms)
+    run(serve(args.port, answers, args.report, reuse_port=args.workers > 1), loop)
 
 
 if __name__ == "__main__":

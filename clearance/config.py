@@ -77,6 +77,11 @@ class ServerConfig(_Strict):
     connection is closed."""
     instance_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     """This gateway instance's name in audit records. None: ``host:pid``."""
+    workers: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] = 1
+    """Worker processes serving the one port (``clearance serve --workers`` wins over it); ``auto``: one per CPU
+    this process may run on. More than 1: a supervisor migrates the database and starts the bundled local model
+    once, then runs the workers and restarts one that dies (docs/scaling.md). An in-memory SQLite database cannot
+    be shared by workers: more than one needs a database file or PostgreSQL."""
     metrics_public: bool = False
     """Serve ``/metrics`` and the details of ``/readyz`` (upstream names and states) to every caller. Off: only to
     loopback callers and authenticated ones; others get 403 for ``/metrics`` and a bare status from ``/readyz``.

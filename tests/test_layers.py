@@ -26,12 +26,14 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"console"}),
     frozenset({"app"}),
     frozenset({"server"}),
+    frozenset({"workers"}),
     frozenset({"cli"}),
     frozenset({"__main__"}),
 )
 """``audit`` and ``auth`` share a layer but not each other: both reach the database through ``db``. ``admin`` sits
 above ``proxy``: it answers errors in the data path's shape (``proxy.errors``) and reads the policy and approvals
-below; only the app (and the CLI, through HTTP, not imports) reaches it."""
+below; only the app (and the CLI, through HTTP, not imports) reaches it. ``workers`` (the supervisor of
+``serve --workers``) runs ``server``'s gateway in each worker process."""
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 
 

@@ -28,7 +28,7 @@ from clearance.audit.checkpoint import Checkpoint, sign_checkpoint
 from clearance.audit.export import CheckpointExport, DirectoryExport, HttpExport, StreamExport
 from clearance.audit.merkle import MerkleFrontier
 from clearance.audit.note import NoteSigner, load_signer
-from clearance.audit.tree import read_head
+from clearance.audit.tree import lock_head
 from clearance.db.tables import audit_checkpoints
 from clearance.exceptions import ProofFailed
 from clearance.secretref import SecretRef
@@ -127,7 +127,10 @@ class Checkpointer:
 
     def _take(self) -> Checkpoint | None:
         with self._engine.begin() as connection:
-            frontier = read_head(connection).frontier
+            # under the lock that orders appends: another process's writer or checkpointer (several workers,
+            # several instances) cannot add leaves or a newer checkpoint between this read and the insert, which
+            # would make a tree read here look shrunk next to that checkpoint, or sign a size already superseded
+            frontier = lock_head(connection).frontier
             newest = connection.execute(
                 select(audit_checkpoints.c.size, audit_checkpoints.c.root_hash)
                 .order_by(audit_checkpoints.c.size.desc())

@@ -3,45 +3,51 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
-from clearance.config import GatewayConfig, ServerConfig, UpstreamConfig, load_config, parse_config
+from clearance.config import GatewayConfig, UpstreamConfig, load_config, parse_config
 from clearance.exceptions import ConfigError, LocalModelError
 from clearance.observability.logging import configure_logging
+from clearance.server import event_loop_factory
 from clearance.server import serve as serve_gateway
+from clearance.workers import supervise, worker_count
+
+__all__ = ["build_config", "event_loop_factory", "register", "serve"]
 
 
 def build_config(
-    config_file: Path | None, upstream: str | None, kind: str, host: str | None, port: int | None
+    config_file: Path | None,
+    upstream: str | None,
+    kind: str,
+    host: str | None,
+    port: int | None,
+    workers: str | None = None,
 ) -> GatewayConfig:
     config = load_config(config_file) if config_file else parse_config({})
     updates: dict[str, object] = {}
     if upstream:
         extra = UpstreamConfig.model_validate({"name": "default", "base_url": upstream, "kind": kind})
         updates["upstreams"] = (*[u for u in config.upstreams if u.name != "default"], extra)
-    if host is not None or port is not None:
+    if host is not None or port is not None or workers is not None:
         server = config.server.model_dump()
         if host is not None:
             server["host"] = host
         if port is not None:
             server["port"] = port
-        updates["server"] = ServerConfig.model_validate(server)
+        if workers is not None:
+            server["workers"] = workers if workers == "auto" else _workers_number(workers)
+        updates["server"] = parse_config({"server": server}, source="command line").server
     return config.model_copy(update=updates) if updates else config
 
 
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when uvloop is installed, else None (asyncio's own loop).
-
-    On the proxy benchmark (bench/proxy.py) uvloop takes about a quarter off the gateway's CPU per request.
-    """
+def _workers_number(text: str) -> int | str:
+    """``--workers``: a number, or the text itself for the configuration's validation to name."""
     try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
+        return int(text)
+    except ValueError:
+        return text
 
 
 def serve(
@@ -52,17 +58,27 @@ def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port to listen on (default 8080)."),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML configuration file."),
+    workers: str | None = typer.Option(
+        None, help="Worker processes on the one port: a number, or auto (one per CPU). Default: server.workers, 1."
+    ),
 ) -> None:
     """Run the gateway in front of the configured upstreams, or of the bundled local model if there are none."""
     try:
-        gateway_config = build_config(config, upstream, upstream_kind, host, port)
+        gateway_config = build_config(config, upstream, upstream_kind, host, port, workers)
     except ConfigError as exc:
         typer.echo(exc.message, err=True)
         for path, message in exc.errors:
             typer.echo(f"  {path}: {message}", err=True)
         raise typer.Exit(2) from None
     configure_logging(gateway_config.logging.level)
+    count = worker_count(gateway_config.server.workers)
     try:
+        if count > 1:  # the supervisor only starts and watches processes: asyncio's own loop does
+            with asyncio.Runner() as runner:
+                status = runner.run(supervise(gateway_config, count))
+            if status != 0:
+                typer.echo(f"clearance serve: the workers stopped with status {status}", err=True)
+            raise typer.Exit(status)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(serve_gateway(gateway_config))
     except LocalModelError as exc:

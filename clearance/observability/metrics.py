@@ -9,12 +9,16 @@ caller's text, so the number of series stays bounded (docs/observability.md list
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from clearance.approvals.config import EVENT_KINDS, EventKind
@@ -57,11 +61,43 @@ class PendingApprovals(Collector):
         yield GaugeMetricFamily(PENDING_APPROVALS, self._help, value=value)
 
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""The directory several worker processes keep their values in (``clearance serve --workers``).
+
+Their supervisor sets it before it starts them, so prometheus_client keeps every value in a file there, and
+``GatewayMetrics.render`` adds up every worker's files: any worker's ``/metrics`` shows the whole gateway. Counters
+and histograms add up by themselves; every gauge here is this module's ``Gauge``, which adds up the live workers'
+values; a collector that reads its value at scrape time (no file) answers as in one process. A new metric needs
+nothing more to work either way."""
+
+
+LiveMode = Literal["livesum", "livemax", "livemin", "liveall", "livemostrecent"]
+"""How a gauge combines workers: over the live ones only (a dead worker's value is gone with it)."""
+
+
+class Gauge(prometheus_client.Gauge):
+    """A gauge that, with several workers, shows the sum of the live workers' values (a queue's depth, streams in
+    flight: the gateway's, not one worker's); in one process, an ordinary gauge."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = (),
+        *,
+        multiprocess_mode: LiveMode = "livesum",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, documentation, labelnames, multiprocess_mode=multiprocess_mode, **kwargs)
+
+
 class GatewayMetrics:
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.multiprocess_dir = os.environ.get(MULTIPROCESS_ENV) or None
+        """Set (by the workers' supervisor) when this process is one of several: ``render`` reads every one's."""
         self.requests = Counter(
             "clearance_requests",
             "Requests handled, by endpoint and HTTP status.",
@@ -243,4 +279,26 @@ class GatewayMetrics:
         self.latency.labels(endpoint).observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The exposition text: this process's metrics, or with several workers, all of theirs added up."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry(auto_describe=False)
+        combined.register(_WorkersSnapshot(self.registry, self.multiprocess_dir))
+        return generate_latest(combined)
+
+
+class _WorkersSnapshot:
+    """Every metric as several workers see it: the counters, histograms and gauges that prometheus_client keeps in
+    the workers' files, added up (``MultiProcessCollector``), then whatever else this process's registry has that is
+    in no file: a collector that reads its value at scrape time (from a store the workers share) answers here as in
+    one process."""
+
+    def __init__(self, registry: CollectorRegistry, directory: str) -> None:
+        self._registry = registry
+        self._directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        summed = list(MultiProcessCollector(None, path=self._directory).collect())  # type: ignore[no-untyped-call]
+        yield from summed
+        kept = {family.name for family in summed}
+        yield from (family for family in self._registry.collect() if family.name not in kept)

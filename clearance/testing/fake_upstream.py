@@ -61,6 +61,8 @@ class FakeUpstream:
     received: list[Received] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 0
+    reuse_port: bool = False
+    """Bind with ``SO_REUSEPORT``: several processes serve one port (the workers benchmark's upstream)."""
     cancelled: int = 0
     """How many streamed responses were cut short because the client (the gateway) went away."""
     _runner: web.AppRunner | None = None
@@ -93,7 +95,7 @@ class FakeUpstream:
         app.router.add_get("/api/tags", self._tags)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_port=self.reuse_port or None)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         return self

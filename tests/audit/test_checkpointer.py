@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
 from pydantic import HttpUrl, ValidationError
 from sqlalchemy import delete, select, update
 
-from clearance.audit.checkpoint import open_checkpoint
+from clearance.audit.checkpoint import Checkpoint, open_checkpoint
 from clearance.audit.checkpointer import Checkpointer, CheckpointExportConfig, HttpExportConfig, IntegrityConfig
 from clearance.audit.merkle import MerkleFrontier
 from clearance.audit.store import SqlAuditStore
+from clearance.audit.tree import append, lock_head
+from clearance.db.engine import make_engine
 from clearance.db.tables import audit_checkpoints, audit_leaves, audit_tree_head
 from clearance.exceptions import ProofFailed
 from clearance.secretref import SecretRef
@@ -123,3 +126,32 @@ async def test_when_the_tree_lost_leaves_since_a_checkpoint_then_it_is_not_signe
 def test_when_the_origin_spans_lines_then_the_configuration_is_refused() -> None:
     with pytest.raises(ValidationError, match="origin"):
         IntegrityConfig(origin="audit.test\nforged")
+
+
+async def test_when_another_process_appends_then_the_checkpoint_waits_for_it_and_signs_the_grown_tree(
+    trail_url: str,
+) -> None:
+    """The checkpointer reads the head under the append lock (several workers, several instances): a batch being
+    written elsewhere is either wholly before its checkpoint or wholly after it, never read half-way."""
+    store = SqlAuditStore(trail_url, linger_s=0)
+    await store.start()
+    store.record(trail_record(0))
+    await store.flush()
+    checkpointer = Checkpointer(store.engine, make_signer(), origin=ORIGIN)
+    other = make_engine(trail_url)  # the other writer: its own connection, as another process would have
+    taken: list[Checkpoint | None] = []
+    try:
+        with other.connect() as held:
+            transaction = held.begin()
+            head = lock_head(held)
+            append(held, head, [(1000, "req-elsewhere", b"\x01" * 32)])
+            signer = threading.Thread(target=lambda: taken.append(checkpointer.checkpoint()))
+            signer.start()
+            signer.join(0.5)
+            assert signer.is_alive()  # waiting for the append lock, not signing the tree it would have read
+            transaction.commit()
+        signer.join(30)
+    finally:
+        other.dispose()
+        await store.close()
+    assert [c.size if c else None for c in taken] == [2]

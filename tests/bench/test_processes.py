@@ -61,3 +61,23 @@ def test_when_a_server_cannot_start_then_the_error_carries_its_log(tmp_path: Pat
     argv = [sys.executable, "-c", "import sys; sys.exit('no such upstream')"]
     with pytest.raises(RuntimeError, match="no such upstream"):
         Server("broken", argv, free_port(), tmp_path / "broken.log").start(timeout_s=10)
+
+
+def test_when_a_server_runs_several_workers_then_they_share_its_port_and_stop_with_it(tmp_path: Path) -> None:
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.upstream_double", "--port", str(port), "--workers", "3", "--loop", "asyncio"]
+    server = Server("upstream double", argv, port, tmp_path / "upstream.log").start()
+    try:
+        import psutil  # type: ignore[import-untyped,unused-ignore]
+
+        children = psutil.Process(server.pid).children()
+        assert len(children) == 2  # forked before serving: three processes on one port
+        with LoadGenerator("asyncio") as loadgen:
+            outcome = loadgen.run(
+                url=server.url + "/v1/chat/completions", stream=False, concurrency=6, requests=60, seconds=10.0
+            )
+        assert (outcome["completed"], outcome["errors"]) == (60, 0)
+    finally:
+        assert server.stop() is not None
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []  # each died with the process that forked it
