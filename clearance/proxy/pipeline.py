@@ -40,6 +40,7 @@ from clearance.exceptions import (
     UpstreamError,
     UpstreamProtocolError,
 )
+from clearance.limits.limiter import Admission, RateLimiter
 from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
 from clearance.mask.masker import Masker
 from clearance.models import AuditRecord, Identity
@@ -125,12 +126,13 @@ class ModelPipeline:
         instance: str | None = None,
         max_text_bytes: int = 1024 * 1024,
         originals: Originals | None = None,
+        limits: RateLimiter | None = None,
     ) -> None:
         """``known_label``: whether a declared label is a level of the data policy (only those are recorded).
         ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held).
         ``instance``: this gateway's name in records (None: host:pid); ``max_text_bytes``: the most bytes of the
         request and of the answer a record keeps (``audit.max_text_bytes``); ``originals``: where the originals are
-        sealed (``audit.originals``; None: never kept)."""
+        sealed (``audit.originals``; None: never kept); ``limits``: the rate limits (None: none)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -142,6 +144,7 @@ class ModelPipeline:
         self.body_timeout = body_timeout
         self.known_label = known_label
         self.approvals = approvals
+        self.limits = limits
         self.recording = Recording(
             instance=instance or default_instance(),
             detector_version=inspector.detector_version or None,
@@ -185,12 +188,18 @@ class ModelPipeline:
 
     async def _answer(self, request: web.Request, endpoint: Endpoint, exchange: Exchange) -> web.StreamResponse:
         held: KeepAlive | None = None
+        admission: Admission | None = None
         try:
             exchange.identify(await self.authenticate(request))
             walked = await self._read_json(request, exchange)
             asked = validate_request(endpoint, walked.body)
             stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
             route = await self._route(exchange, asked.model, stream)
+            if self.limits is not None:  # counted before any inspection work; settled when the answer ends
+                admission = await self.limits.admit(
+                    exchange.identity or Identity.anonymous(), route.public_name, stream
+                )
+                exchange.headers.update(admission.headers)
             inspection = self._inspect(request, exchange, endpoint, route, walked)
             if inspection.decision.action == "require_approval":
                 assert self.approvals is not None
@@ -229,6 +238,9 @@ class ModelPipeline:
                 exchange.fail(failure)
                 raise
             return exchange.refuse(failure)
+        finally:
+            if admission is not None:
+                admission.settle(exchange.usage)
 
     async def _route(self, exchange: Exchange, model: str, stream: bool) -> Route:
         """The route for ``model``. Only a name that matched a route is recorded: others are caller text."""
