@@ -4,20 +4,18 @@ one Redis, stream caps, headers, audit records and metrics of refusals, and Redi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import openai
 import pytest
-from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletionMessageParam
 
-from clearance.app import LIMITER, METRICS, create_app
-from clearance.server import runner_options
+from clearance.app import LIMITER, METRICS
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.conftest import RunningGateway, gateway_config
+from tests.conftest import GatewayFactory, RunningGateway
 from tests.limits.conftest import REDIS_URL
 
 PROMPT: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]
@@ -25,28 +23,15 @@ Factory = Callable[..., Awaitable[RunningGateway]]
 
 
 @pytest.fixture
-async def make(tmp_path: Path, fake_upstream: FakeUpstream, key_prefix: str) -> AsyncIterator[Factory]:
+def make(make_gateway: GatewayFactory, fake_upstream: FakeUpstream, key_prefix: str) -> Factory:
     """Gateways in front of the double, sharing one audit database and one Redis key prefix."""
-    servers: list[TestServer] = []
 
     async def start(limits: dict[str, Any], **extra: Any) -> RunningGateway:
         upstream = {"name": "fake", "base_url": fake_upstream.base_url, "models": ["fake-model", "big-model"]}
-        config = gateway_config(
-            tmp_path,
-            [upstream],
-            limits={"redis_url": REDIS_URL, "key_prefix": key_prefix, "timeout": 5, **limits},
-            **extra,
-        )
-        app = create_app(config)
-        server = TestServer(app, host="127.0.0.1")
-        options = {k: v for k, v in runner_options(config.server).items() if k != "handler_cancellation"}
-        await server.start_server(**options)
-        servers.append(server)
-        return RunningGateway(server, app, config)
+        shared = {"redis_url": REDIS_URL, "key_prefix": key_prefix, "timeout": 5}
+        return await make_gateway([upstream], limits={**shared, **limits}, **extra)
 
-    yield start
-    for server in servers:
-        await server.close()
+    return start
 
 
 def sdk(gateway: RunningGateway) -> openai.AsyncOpenAI:
