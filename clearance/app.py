@@ -40,14 +40,23 @@ from clearance.audit.sinks import SinkDispatcher
 from clearance.audit.store import AuditStore, SqlAuditStore
 from clearance.audit.verify import RecordVerifier
 from clearance.auth.authenticator import build_authenticator
-from clearance.config import GatewayConfig
+from clearance.config import GatewayConfig, unserved_limits
 from clearance.console.app import install_console
 from clearance.db.engine import make_engine
 from clearance.detect import Scanner
 from clearance.drain import Drain
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.enforce.inspector import build_inspector
-from clearance.exceptions import ClearanceError, InternalError, MethodNotAllowed, PermissionDenied, UnknownRoute
+from clearance.exceptions import (
+    ClearanceError,
+    ConfigError,
+    InternalError,
+    MethodNotAllowed,
+    PermissionDenied,
+    UnknownRoute,
+)
+from clearance.limits.limiter import Clock as LimitsClock
+from clearance.limits.limiter import RateLimiter
 from clearance.models import Identity
 from clearance.observability.exposure import may_see_details
 from clearance.observability.metrics import GatewayMetrics
@@ -79,6 +88,7 @@ SIGNALS = web.AppKey("signals", ApprovalSignals)
 POLICY_VERSIONS = web.AppKey("policy_versions", PolicyVersionStore)
 DRAIN = web.AppKey("drain", Drain)
 TRACER = web.AppKey("tracer", Tracer)
+LIMITER = web.AppKey("limiter", RateLimiter)
 LISTENER_READY_TIMEOUT = 10.0
 """Seconds start-up waits for the approval listener's ``LISTEN`` (PostgreSQL) before it goes on without it (it
 keeps trying; waiters read the store every ``poll_interval`` meanwhile)."""
@@ -111,9 +121,16 @@ def _history_entry(loaded: LoadedVersion) -> VersionLoad:
     return VersionLoad(policy.digest, policy.text, loaded.source, loaded.loaded_at)
 
 
-def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock: Clock = time.time) -> web.Application:
+def create_app(
+    config: GatewayConfig,
+    *,
+    audit: AuditStore | None = None,
+    clock: Clock = time.time,
+    limits_clock: LimitsClock | None = None,
+) -> web.Application:
     """Build the gateway. ``audit`` defaults to the SQL store in the gateway's database (``config.database.url``),
-    where approvals are kept too. ``clock`` tells approvals the time (tests move it to expire them)."""
+    where approvals are kept too. ``clock`` tells approvals the time (tests move it to expire them);
+    ``limits_clock`` the rate limits (None: Redis's own clock, shared by every instance)."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[_internal_errors])
     authenticator = build_authenticator(config.auth, default_keys_url=config.database.url)
     # One classification scheme: the policy's levels, with those the detection configuration declares for the types
@@ -162,6 +179,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         on_queue_depth=metrics.approval_notifications_waiting,
     )
     gate = ApprovalGate(approvals, config.approvals, clock=clock, notify=notifications.notify, signals=signals)
+    limiter = RateLimiter(
+        config.limits,
+        lambda identity: policy.policy.limits_for(identity),
+        clock=limits_clock,
+        on_refused=metrics.rate_limit_refused,
+        on_unavailable=metrics.rate_limiter_down,
+    )
     pipeline = ModelPipeline(
         router=router,
         upstreams=upstreams,
@@ -178,6 +202,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         max_text_bytes=config.audit.max_text_bytes,
         originals=originals,
         tracer=tracer,
+        limits=limiter,
     )
     app[CONFIG] = config
     app[METRICS] = metrics
@@ -195,11 +220,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
     drain.install(app)
     app[DRAIN] = drain
     app[TRACER] = tracer
+    app[LIMITER] = limiter
 
     background = TaskSet()
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         await upstreams.start()
+        await limiter.start()
         await sinks.start()  # before the store: the first records written are streamed too
         await store.start()
         await asyncio.to_thread(approvals.create_tables)  # after the audit store's: one migration at a time
@@ -223,6 +250,13 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         if router.needs_discovery:
             await router.discover()
         names = [r.public_name for r in router.models()]
+        if config.limits.redis_url is None and (config.limits.configured or policy.policy.limits):
+            log.warning(
+                "rate limits are set but limits.redis_url is not: callers with limits are "
+                + ("served uncounted" if config.limits.on_redis_down == "open" else "refused (503)")
+            )
+        if config.limits.models and (unserved := unserved_limits(config.limits, set(names))):
+            raise ConfigError(unserved, [("limits.models", unserved)])
         log.info("gateway ready", extra={"models": names, "upstreams": len(config.upstreams)})
         yield
         await policy.close()
@@ -235,6 +269,7 @@ def create_app(config: GatewayConfig, *, audit: AuditStore | None = None, clock:
         records_engine.dispose()
         await sinks.close()  # after the store: the last records written are streamed too
         approvals.close()
+        await limiter.close()
         await upstreams.close()
         await asyncio.to_thread(tracer.close)  # the last spans are sent (blocking: OpenTelemetry's exporter)
 

@@ -31,6 +31,7 @@ from clearance.auth.config import AuthConfig, check_https
 from clearance.db.config import DatabaseConfig
 from clearance.detect.config import DetectionConfig
 from clearance.exceptions import ConfigError
+from clearance.limits.config import LimitsConfig
 from clearance.secretref import SecretRef
 
 UpstreamKind = Literal["openai", "ollama"]
@@ -280,6 +281,8 @@ class GatewayConfig(_Strict):
     console: ConsoleConfig = ConsoleConfig()
     telemetry: TelemetryConfig | None = None
     """OpenTelemetry traces; None (the default): no tracing, and nothing of OpenTelemetry is imported."""
+    limits: LimitsConfig = LimitsConfig()
+    """Rate limits per identity and per model, counted in Redis across instances (docs/limits.md)."""
 
     @field_validator("database")
     @classmethod
@@ -316,6 +319,17 @@ class GatewayConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _limited_models_are_served(self) -> GatewayConfig:
+        """``limits.models`` names routes' models; checked here when every upstream lists its models (otherwise
+        at start, once they are discovered)."""
+        if not self.limits.models or any(not up.models for up in self.upstreams):
+            return self
+        served = {route.name for up in self.upstreams for route in up.models}
+        if unknown := unserved_limits(self.limits, served):
+            raise ValueError(unknown)
+        return self
+
+    @model_validator(mode="after")
     def _console_issuer_is_trusted(self) -> GatewayConfig:
         oidc = self.console.oidc
         if oidc is not None and oidc.issuer not in {i.issuer for i in self.auth.issuers}:
@@ -324,6 +338,17 @@ class GatewayConfig(_Strict):
                 "makes the console's identities)"
             )
         return self
+
+
+def unserved_limits(limits: LimitsConfig, served: set[str]) -> str | None:
+    """What is wrong with ``limits.models`` given the models the routes serve (by name), or None."""
+    unknown = sorted(set(limits.models) - served)
+    if not unknown:
+        return None
+    return (
+        f"limits.models names {', '.join(map(repr, unknown))}, which no upstream serves: use a model's name (not an "
+        f"alias) from {', '.join(sorted(served)) or 'no model'}"
+    )
 
 
 _HINTS = {

@@ -38,6 +38,9 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     ├── TooManyPending                 429  too_many_pending (the requester's pending approvals are at the limit)
     ├── TooManyWaiting                 429  too_many_waiting (the requester holds max_waiting requests open)
     ├── TooManyStreams                 429  too_many_streams (the caller holds as many event streams open as allowed)
+    ├── RateLimited                    429  rate_limit_exceeded (requests per minute, identity or model: retry later)
+    │   ├── TokenLimitExceeded         429  token_limit_exceeded (tokens per minute spent: retry once the window frees)
+    │   └── StreamLimitExceeded        429  too_many_concurrent_streams (as many answers streaming as allowed)
     ├── UpstreamError                  502  the model server failed us
     │   ├── UpstreamUnreachable        502  upstream_unreachable
     │   ├── UpstreamTimeout            504  upstream_timeout
@@ -46,7 +49,8 @@ error body, logs and audit records), an ``http_status`` and an OpenAI error ``ty
     ├── InternalError                  500  internal_error: a bug; the caller gets this, never a traceback
     ├── ServiceUnavailable             503  a dependency (IdP, audit store) is down; we fail closed
     │   ├── AuditUnavailable           503  audit_unavailable: the audit store is down and its spool full
-    │   └── GatewayDraining            503  gateway_draining: this instance is stopping (SIGTERM): send it again
+    │   ├── GatewayDraining            503  gateway_draining: this instance is stopping (SIGTERM): send it again
+    │   └── RateLimiterUnavailable     503  rate_limiter_unavailable: Redis is down or slow (limits fail closed)
     ├── IntegrityError                 500  integrity_error: the audit trail failed a cryptographic check
     │   ├── ProofFailed                500  proof_failed (a Merkle inclusion or consistency proof does not hold)
     │   ├── MalformedNote              500  malformed_note (a signed note or checkpoint breaks its format)
@@ -297,6 +301,30 @@ class TooManyStreams(ClearanceError):
     type = "rate_limit_error"
 
 
+class RateLimited(ClearanceError):
+    """The caller spent a rate limit (``clearance.limits``): requests per minute here, tokens per minute and
+    concurrent streams in the subclasses. 429 with ``Retry-After`` (whole seconds) and the ``x-ratelimit-*``
+    headers; ``details['limit']`` names the limit and ``details['scope']`` where it was set. The message names the
+    limit and when to retry, never anything from the request."""
+
+    http_status = 429
+    code = "rate_limit_exceeded"
+    type = "rate_limit_error"
+
+
+class TokenLimitExceeded(RateLimited):
+    """The caller's tokens per minute (as the upstream reported them) are spent; refused until the window frees
+    enough."""
+
+    code = "token_limit_exceeded"
+
+
+class StreamLimitExceeded(RateLimited):
+    """The caller already has as many answers streaming as allowed (across every instance); one must end first."""
+
+    code = "too_many_concurrent_streams"
+
+
 class UpstreamError(ClearanceError):
     http_status = 502
     code = "upstream_error"
@@ -353,6 +381,13 @@ class GatewayDraining(ServiceUnavailable):
 
     def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
         super().__init__(message, code=code, headers={"Retry-After": str(retry_after)})
+
+
+class RateLimiterUnavailable(ServiceUnavailable):
+    """Redis, where the rate limits are counted, did not answer in time and ``limits.on_redis_down`` is ``closed``
+    (the default): a caller with limits is refused rather than served uncounted. Retryable (``Retry-After``)."""
+
+    code = "rate_limiter_unavailable"
 
 
 class IntegrityError(ClearanceError):

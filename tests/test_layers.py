@@ -17,7 +17,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"entities", "secretref"}),
     frozenset({"levels"}),
     frozenset({"detect", "payload", "db", "localmodel", "testing"}),
-    frozenset({"audit", "auth", "approvals"}),
+    frozenset({"audit", "auth", "approvals", "limits"}),
     frozenset({"config"}),
     frozenset({"policy", "mask", "observability", "drain"}),
     frozenset({"enforce"}),

@@ -35,6 +35,7 @@ COVERED_BY: dict[str, str] = {
     "clearance/proxy/upstream.py": "tests/proxy/test_errors.py",
     "clearance/testing/fake_upstream.py": "tests/proxy/test_openai_api.py",
     "clearance/console/testing.py": "tests/console/test_access.py",
+    "clearance/limits/scripts.py": "tests/limits/test_limiter.py",
 }
 
 SUITES: dict[str, str] = {
@@ -52,6 +53,7 @@ CROSS_CUTTING: dict[str, str] = {
     "tests/audit/test_no_raw_values.py": "ids, model names and labels never reach logs or records raw",
     "tests/audit/test_never_lose.py": "records survive a SIGKILL of a real gateway under load",
     "tests/auth/test_gateway_auth.py": "authentication through the gateway",
+    "tests/limits/test_gateway.py": "rate limits through the gateway: two instances, the SDK's 429, Redis down",
     "tests/detect/test_decoded_heldout.py": "decoded views against a held-out corpus",
     "tests/mask/test_events_properties.py": "streamed answers split anywhere, per stream shape (hypothesis)",
     "tests/mask/test_fail_closed.py": "a detector or masking failure refuses, never forwards",

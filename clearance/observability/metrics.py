@@ -254,6 +254,29 @@ class GatewayMetrics:
         if record.ttft_ms is not None:
             self._child(self.first_byte, record.endpoint).observe(record.ttft_ms / 1000.0)
 
+        self.rate_limited = Counter(
+            "clearance_rate_limited",
+            "Requests refused by a rate limit, by limit (requests_per_minute, tokens_per_minute, concurrent_streams) "
+            "and scope (identity, model).",
+            ["limit", "scope"],
+            registry=self.registry,
+        )
+        self.rate_limiter_unavailable = Counter(
+            "clearance_rate_limiter_unavailable",
+            "Rate limit checks Redis failed or did not answer in time, by outcome: refused (fail closed), served "
+            "(fail open), settled (an answer's tokens or stream lease not recorded).",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    def rate_limit_refused(self, limit: str, scope: str) -> None:
+        """One request refused by a rate limit (``RateLimiter(on_refused=...)``)."""
+        self.rate_limited.labels(limit, scope).inc()
+
+    def rate_limiter_down(self, outcome: str) -> None:
+        """One check Redis failed (``RateLimiter(on_unavailable=...)``)."""
+        self.rate_limiter_unavailable.labels(outcome).inc()
+
     def audit_sink_outcome(self, sink: str, outcome: SinkOutcome, records: int) -> None:
         """Records of one outcome at one sink (``SinkDispatcher(on_outcome=...)``)."""
         self.audit_sink_records.labels(sink, outcome).inc(records)

@@ -16,6 +16,7 @@ import yaml
 
 from clearance.entities import DEFAULT_OPERATORS
 from clearance.levels import NO_DECLARED_LEVELS, DeclaredLevels, LevelScheme, classification_scheme
+from clearance.limits.config import RateSpec
 from clearance.models import ApprovalRequirement, DecisionInput, Identity, MaskPlan, OperatorName, RecordMode
 from clearance.policy.schema import (
     GLOB_CHARS,
@@ -80,6 +81,16 @@ class Callers:
             spec.anonymous,
         )
 
+    def names(self, identity: Identity) -> bool:
+        """Whether it names the caller: by user (subject or e-mail) or service account, not by group."""
+        if identity.kind == "service":
+            return identity.subject in self.services
+        if identity.kind == "anonymous":
+            return False
+        return user_key(identity.subject) in self.users or (
+            identity.email is not None and user_key(identity.email) in self.users
+        )
+
     @property
     def anyone(self) -> bool:
         return not (self.groups or self.users or self.services or self.anonymous)
@@ -87,13 +98,7 @@ class Callers:
     def select(self, identity: Identity) -> bool:
         if identity.kind == "anonymous":
             return self.anonymous
-        if not self.groups.isdisjoint(identity.groups):
-            return True
-        if identity.kind == "service":
-            return identity.subject in self.services
-        return user_key(identity.subject) in self.users or (
-            identity.email is not None and user_key(identity.email) in self.users
-        )
+        return not self.groups.isdisjoint(identity.groups) or self.names(identity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,8 @@ class Policy:
     """sha256 of ``text``, to say which version decided."""
     text: str
     """The file's text as loaded; for a policy compiled without one (the built-in default), its canonical YAML."""
+    limits: tuple[tuple[Callers, RateSpec], ...] = ()
+    """The clearances that set rate limits, in file order."""
 
     @property
     def top(self) -> int:
@@ -191,6 +198,23 @@ class Policy:
         if len(grants) == 1:
             return grants[0]
         return Grant(max(g.rank for g in grants), frozenset().union(*(g.roles for g in grants)))
+
+    def limits_for(self, identity: Identity) -> RateSpec | None:
+        """The caller's rate limits from the clearances that select them (None: none does). For each limit, the
+        clearances naming the caller (user, service account) come before those selecting them by group (or as
+        anonymous); among equals the most generous wins, as the highest level does for clearances."""
+        named = [spec for callers, spec in self.limits if callers.names(identity)]
+        grouped = [spec for callers, spec in self.limits if callers.select(identity) and not callers.names(identity)]
+        if not named and not grouped:
+            return None
+        chosen: dict[str, int] = {}
+        for name in RateSpec.model_fields:
+            for specs in (named, grouped):
+                values = [v for v in (getattr(spec, name) for spec in specs) if v is not None]
+                if values:
+                    chosen[name] = max(values)
+                    break
+        return RateSpec.model_validate(chosen)
 
     def roles(self, identity: Identity) -> frozenset[str]:
         """The caller's roles (``user``, ``approver``, ``auditor``, ``admin``); none for an unknown caller."""
@@ -347,6 +371,7 @@ def compile_policy(file: PolicyFile, text: str | None = None, declared: Declared
         source=file,
         digest=hashlib.sha256(text.encode()).hexdigest(),
         text=text,
+        limits=tuple((Callers.of(c), c.limits) for c in file.clearances if c.limits is not None),
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from clearance.endpoints import MODEL_ENDPOINTS
 from clearance.entities import UNLISTED_OPERATOR, default_levels
+from clearance.limits.config import RateSpec
 from clearance.models import Action, OperatorName, ReasonFrom, RecordMode
 
 Role = Literal["user", "approver", "auditor", "admin"]
@@ -118,6 +119,9 @@ class ClearanceSpec(_Strict):
     """Matches the anonymous caller (loopback only, when no authentication is configured)."""
     level: LevelRef
     roles: tuple[Role, ...] = ("user",)
+    limits: RateSpec | None = None
+    """The rate limits of each caller it selects, across models (``requests_per_minute``, ``tokens_per_minute``,
+    ``concurrent_streams``): they replace the gateway file's ``limits.defaults`` (docs/limits.md, precedence)."""
 
     @model_validator(mode="after")
     def _selects_someone(self) -> ClearanceSpec:

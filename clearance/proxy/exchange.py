@@ -287,6 +287,11 @@ class Exchange:
         if self._outcome.first_byte_at is None:
             self._outcome.first_byte_at = time.perf_counter()
 
+    @property
+    def usage(self) -> Usage:
+        """The token counts the upstream reported so far (``used``): what the rate limits charge."""
+        return self._outcome.usage
+
     def used(self, usage: Usage | None) -> None:
         """Token counts the upstream reported (None: it reported none, or none readable)."""
         if usage is not None:

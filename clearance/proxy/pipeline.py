@@ -44,6 +44,7 @@ from clearance.exceptions import (
     UpstreamError,
     UpstreamProtocolError,
 )
+from clearance.limits.limiter import Admission, RateLimiter
 from clearance.mask.events import OllamaLineMasker, OpenAiChunkMasker, ResponsesEventMasker, mask_answer
 from clearance.mask.masker import Masker
 from clearance.models import AuditRecord, Identity
@@ -131,13 +132,14 @@ class ModelPipeline:
         max_text_bytes: int = 1024 * 1024,
         originals: Originals | None = None,
         tracer: Tracer | None = None,
+        limits: RateLimiter | None = None,
     ) -> None:
         """``known_label``: whether a declared label is a level of the data policy (only those are recorded).
         ``approvals``: where ``require_approval`` requests are held (None: they are refused, and none is held).
         ``instance``: this gateway's name in records (None: host:pid); ``max_text_bytes``: the most bytes of the
         request and of the answer a record keeps (``audit.max_text_bytes``); ``originals``: where the originals are
         sealed (``audit.originals``; None: never kept); ``tracer``: where each stage is marked
-        (``clearance.observability.tracing``; None: nowhere, at no cost)."""
+        (``clearance.observability.tracing``; None: nowhere, at no cost); ``limits``: the rate limits (None: none)."""
         self.router = router
         self.upstreams = upstreams
         self.audit = audit
@@ -150,6 +152,7 @@ class ModelPipeline:
         self.known_label = known_label
         self.approvals = approvals
         self.tracer = tracer or Tracer()
+        self.limits = limits
         self.recording = Recording(
             instance=instance or default_instance(),
             detector_version=inspector.detector_version or None,
@@ -198,6 +201,7 @@ class ModelPipeline:
 
     async def _answer(self, request: web.Request, endpoint: Endpoint, exchange: Exchange) -> web.StreamResponse:
         held: KeepAlive | None = None
+        admission: Admission | None = None
         try:
             with self.tracer.stage("authenticate"):
                 exchange.identify(await self.authenticate(request))
@@ -207,6 +211,12 @@ class ModelPipeline:
             stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
             with self.tracer.stage("route"):
                 route = await self._route(exchange, asked.model, stream)
+            if self.limits is not None:  # counted before any inspection work; settled when the answer ends
+                with self.tracer.stage("limits"):
+                    admission = await self.limits.admit(
+                        exchange.identity or Identity.anonymous(), route.public_name, stream
+                    )
+                exchange.headers.update(admission.headers)
             with self.tracer.stage("inspect"):
                 inspection = self._inspect(request, exchange, endpoint, route, walked)
             if inspection.decision.action == "require_approval":
@@ -250,6 +260,9 @@ class ModelPipeline:
                 exchange.fail(failure)
                 raise
             return exchange.refuse(failure)
+        finally:
+            if admission is not None:
+                admission.settle(exchange.usage)
 
     async def _route(self, exchange: Exchange, model: str, stream: bool) -> Route:
         """The route for ``model``. Only a name that matched a route is recorded: others are caller text."""

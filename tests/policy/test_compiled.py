@@ -153,3 +153,46 @@ def test_when_an_approval_rule_is_compiled_then_its_requirement_carries_reason_e
         None,
         (),
     )
+
+
+LIMITED = compile_policy(
+    parse_policy(
+        {
+            "version": 1,
+            "clearances": [
+                {"groups": ["contractors"], "level": "public", "limits": {"requests_per_minute": 20}},
+                {
+                    "groups": ["staff"],
+                    "level": "internal",
+                    "limits": {"requests_per_minute": 100, "concurrent_streams": 4},
+                },
+                {"users": ["ada@example.com"], "level": "internal", "limits": {"requests_per_minute": 5}},
+                {"service_accounts": ["batch-bot"], "level": "internal", "limits": {"tokens_per_minute": 9000}},
+                {"groups": ["auditors"], "level": "internal"},
+            ],
+        }
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("identity", "expected"),
+    [
+        (Identity("u1", groups=("contractors",)), {"requests_per_minute": 20}),
+        # two groups: the more generous of each limit
+        (Identity("u2", groups=("contractors", "staff")), {"requests_per_minute": 100, "concurrent_streams": 4}),
+        # named by user: before the groups, even when stricter; the groups still give what the user's does not set
+        (
+            Identity("u3", email="Ada@example.com", groups=("staff",)),
+            {"requests_per_minute": 5, "concurrent_streams": 4},
+        ),
+        (Identity("batch-bot", kind="service", key_id="k1"), {"tokens_per_minute": 9000}),
+        (Identity("u4", groups=("auditors",)), None),
+        (Identity("u5"), None),
+    ],
+)
+def test_when_clearances_set_limits_then_the_caller_gets_them_by_precedence(
+    identity: Identity, expected: dict[str, int] | None
+) -> None:
+    found = LIMITED.limits_for(identity)
+    assert (found.model_dump(exclude_none=True) if found is not None else None) == expected
