@@ -213,6 +213,20 @@ class GatewayMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "clearance_rate_limited",
+            "Requests refused by a rate limit, by limit (requests_per_minute, tokens_per_minute, concurrent_streams) "
+            "and scope (identity, model).",
+            ["limit", "scope"],
+            registry=self.registry,
+        )
+        self.rate_limiter_unavailable = Counter(
+            "clearance_rate_limiter_unavailable",
+            "Rate limit checks Redis failed or did not answer in time, by outcome: refused (fail closed), served "
+            "(fail open), settled (an answer's tokens or stream lease not recorded).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._children: dict[tuple[object, ...], Any] = {}
         """The children of the metrics fed per request, by metric and labels (``_child``)."""
 
@@ -253,21 +267,6 @@ class GatewayMetrics:
             self._child(self.tokens, model, "out").inc(usage.completion_tokens)
         if record.ttft_ms is not None:
             self._child(self.first_byte, record.endpoint).observe(record.ttft_ms / 1000.0)
-
-        self.rate_limited = Counter(
-            "clearance_rate_limited",
-            "Requests refused by a rate limit, by limit (requests_per_minute, tokens_per_minute, concurrent_streams) "
-            "and scope (identity, model).",
-            ["limit", "scope"],
-            registry=self.registry,
-        )
-        self.rate_limiter_unavailable = Counter(
-            "clearance_rate_limiter_unavailable",
-            "Rate limit checks Redis failed or did not answer in time, by outcome: refused (fail closed), served "
-            "(fail open), settled (an answer's tokens or stream lease not recorded).",
-            ["outcome"],
-            registry=self.registry,
-        )
 
     def rate_limit_refused(self, limit: str, scope: str) -> None:
         """One request refused by a rate limit (``RateLimiter(on_refused=...)``)."""

@@ -206,7 +206,7 @@ async def test_a_body_slower_than_body_timeout_gets_408_and_the_connection_close
     )
     reader, writer = await asyncio.open_connection("127.0.0.1", gw.server.port)
     writer.write(
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 1000\r\n\r\n{"
     )
     await writer.drain()
