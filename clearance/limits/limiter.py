@@ -18,12 +18,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final
-
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any, Final
 
 from clearance.exceptions import (
     ConfigError,
@@ -37,6 +32,9 @@ from clearance.limits.config import LimitsConfig, RateSpec
 from clearance.limits.quotas import LimitName, Quota, Scope, quotas_for
 from clearance.models import Identity, Usage
 from clearance.tasks import TaskSet
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger("clearance.limits")
 
@@ -173,6 +171,8 @@ class RateLimiter:
         """Running streams' lease refreshers."""
         self._redis: Redis | None = None
         self._scripts: dict[str, Any] = {}
+        self._failures: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+        """What a failed check raises: the Redis client's errors too, once there is one."""
 
     async def start(self) -> None:
         """Make the Redis client (it connects on first use). Raises ``ConfigError`` if a ``SecretRef`` URL cannot
@@ -180,6 +180,14 @@ class RateLimiter:
         url = self.config.url()
         if url is None:
             return
+        # imported only when limits are counted: the client is not needed otherwise, and it loads OpenTelemetry's
+        # API when that is installed, which a gateway without `telemetry:` should not carry
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import RedisError
+
+        self._failures = (RedisError, OSError, TimeoutError)
         timeout = self.config.timeout
         try:
             self._redis = Redis.from_url(
@@ -220,10 +228,14 @@ class RateLimiter:
         async with asyncio.timeout(self.config.timeout):
             return await self._scripts[name](keys=keys, args=args)
 
-    async def admit(self, identity: Identity, model: str, stream: bool) -> Admission:
+    async def admit(
+        self, identity: Identity, model: str, stream: bool, *, quotas: tuple[Quota, ...] | None = None
+    ) -> Admission:
         """Count one request of ``identity`` for ``model`` (a stream takes a lease). Raises ``RateLimited`` (or a
-        subclass) when a limit is spent, ``RateLimiterUnavailable`` when Redis fails and limits fail closed."""
-        quotas = self.quotas(identity, model)
+        subclass) when a limit is spent, ``RateLimiterUnavailable`` when Redis fails and limits fail closed.
+        ``quotas``: ``self.quotas(identity, model)`` when the caller has them already."""
+        if quotas is None:
+            quotas = self.quotas(identity, model)
         if not quotas:
             return Admission()
         member = uuid.uuid4().hex  # never the request id: a caller may send the same one twice
@@ -233,7 +245,7 @@ class RateLimiter:
             args += [q.spec.requests_per_minute or 0, q.spec.tokens_per_minute or 0, q.spec.concurrent_streams or 0]
         try:
             answer = [int(v) for v in await self._run("admit", _keys(quotas), args)]
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             return self._unavailable(exc)
         if answer[0] == 0:
             self.on_refused(_LIMITS[answer[2]][0], quotas[answer[1]].scope)
@@ -265,7 +277,7 @@ class RateLimiter:
             await asyncio.sleep(self.config.stream_lease / 3)
             try:
                 await self._run("refresh", _keys(quotas), [self._now(), member, lease_ms])
-            except (RedisError, OSError, TimeoutError) as exc:  # tried again next time; the lease may lapse
+            except self._failures as exc:  # tried again next time; the lease may lapse
                 log.warning("stream lease not refreshed", extra={"error": type(exc).__name__})
 
     async def settle(self, quotas: tuple[Quota, ...], member: str, tokens: int) -> None:
@@ -273,6 +285,6 @@ class RateLimiter:
         flags = ["1" if q.spec.tokens_per_minute is not None else "0" for q in quotas]
         try:
             await self._run("settle", _keys(quotas), [self._now(), WINDOW_MS, member, max(0, tokens), *flags])
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             log.warning("rate limiter could not charge an answer", extra={"error": type(exc).__name__})
             self.on_unavailable("settled")

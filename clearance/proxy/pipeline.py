@@ -211,11 +211,10 @@ class ModelPipeline:
             stream = (endpoint.stream_default if asked.stream is None else asked.stream) and endpoint.streamable
             with self.tracer.stage("route"):
                 route = await self._route(exchange, asked.model, stream)
-            if self.limits is not None:  # counted before any inspection work; settled when the answer ends
-                with self.tracer.stage("limits"):
-                    admission = await self.limits.admit(
-                        exchange.identity or Identity.anonymous(), route.public_name, stream
-                    )
+            caller = exchange.identity or Identity.anonymous()
+            if self.limits is not None and (quotas := self.limits.quotas(caller, route.public_name)):
+                with self.tracer.stage("limits"):  # counted before any inspection; settled when the answer ends
+                    admission = await self.limits.admit(caller, route.public_name, stream, quotas=quotas)
                 exchange.headers.update(admission.headers)
             with self.tracer.stage("inspect"):
                 inspection = self._inspect(request, exchange, endpoint, route, walked)
