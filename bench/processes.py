@@ -63,8 +63,18 @@ class Server:
         return self._process.pid
 
     def start(self, timeout_s: float = 60.0) -> Server:
+        self.launch()
+        return self.wait_listening(timeout_s)
+
+    def launch(self) -> None:
+        """Start the process without waiting (``wait_listening`` waits): to start several side by side."""
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(self.argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+
+    def wait_listening(self, timeout_s: float = 60.0) -> Server:
+        """Return once the port accepts connections; RuntimeError if the process exits or ``timeout_s`` passes."""
+        if self._process is None:
+            raise RuntimeError(f"{self.name} was not launched")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
