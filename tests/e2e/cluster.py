@@ -155,9 +155,9 @@ def running_cluster(
         balancer_port = free_port()
         env = [f"CLEARANCE_LISTEN=127.0.0.1:{balancer_port}"]
         env += [f"CLEARANCE_GATEWAY_{i}=127.0.0.1:{s.server.port}" for i, s in enumerate(started, 1)]
-        balancer = Server(
-            "haproxy", ["env", *env, haproxy, "-db", "-f", str(HAPROXY_CONFIG)], balancer_port, workdir / "haproxy.log"
-        )
+        # its access log (stdout) goes to haproxy.log with its messages (stderr): ``exec`` keeps the process's id
+        command = ["sh", "-c", 'exec "$@" 1>&2', "sh", "env", *env, haproxy, "-db", "-f", str(HAPROXY_CONFIG)]
+        balancer = Server("haproxy", command, balancer_port, workdir / "haproxy.log")
         stack.callback(balancer.stop)
         balancer.start(START_TIMEOUT_S)
         yield Cluster(started, balancer, database_url, policy, verifier_key, enrol(database_url))

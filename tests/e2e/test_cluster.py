@@ -37,13 +37,17 @@ pytestmark = pytest.mark.postgres
 
 EVENTS = 20
 """Content events per answer; a stream takes about EVENTS * EVENT_MS."""
-EVENT_MS = 25
-FIRST_TOKEN_MS = 60
+EVENT_MS = 10
+FIRST_TOKEN_MS = 250
 """Also how long the double holds a whole answer (FIRST_TOKEN_MS - EVENT_MS), so whole requests are in flight too."""
 CLIENTS = 6
 CALLS = 40
 """Per client: CLIENTS * CALLS calls, every other one streamed."""
 KILL_AFTER = 60
+BURST = 6
+"""Whole calls sent together just before the kill, so that some are in flight on gw1 too."""
+HOLD_S = (FIRST_TOKEN_MS - EVENT_MS) / 1000
+"""How long the double holds a whole answer."""
 """Answers received before gw1 is killed (once it has streams in flight)."""
 MAX_RETRIES = 6
 """The SDK's retries of a call that failed before its answer began (connection errors, 502, 503, 504)."""
@@ -129,6 +133,9 @@ class Load:
             if len(self.delivered) >= KILL_AFTER:
                 self.enough.set()
 
+    async def whole(self, prompt: str) -> None:
+        self.delivered.append(await self._call(prompt, stream=False))
+
     async def _call(self, prompt: str, *, stream: bool) -> Delivered:
         messages: Any = [{"role": "user", "content": prompt}]
         for _ in range(STREAM_TRIES):
@@ -192,14 +199,20 @@ async def test_when_an_instance_is_killed_under_load_then_clients_see_only_retry
                 if found >= 2:
                     break
                 await asyncio.sleep(0.01)
-        in_flight_at_kill.append(found)
-        victim.kill()
+            # and whole answers: a burst of them, held by the double (round robin sends every third to gw1)
+            burst = [load.whole(f"burst {n}") for n in range(BURST)]
+            async with asyncio.TaskGroup() as group:
+                for call in burst:
+                    _ = group.create_task(call)
+                await asyncio.sleep(HOLD_S / 2)  # sent, and not yet answered
+                in_flight_at_kill.append(found)
+                victim.kill()
 
     async with asyncio.timeout(LOAD_TIMEOUT_S):
         await asyncio.gather(load.run(), kill())
     assert await asyncio.to_thread(victim.server.stop) == -signal.SIGKILL  # reaped: it died of the kill
 
-    assert len(load.delivered) == CLIENTS * CALLS  # every call succeeded in the end
+    assert len(load.delivered) == CLIENTS * CALLS + BURST  # every call succeeded in the end
     assert in_flight_at_kill[0] >= 2  # the kill cut streams in the middle...
     assert load.broken, "no client saw a stream cut: the kill hit nothing in flight"  # ...and their clients saw it
     assert set(load.statuses) <= {200} | RETRYABLE_STATUSES, sorted(set(load.statuses))  # never a 4xx
