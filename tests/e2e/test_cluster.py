@@ -25,30 +25,31 @@ import aiohttp
 import httpx
 import openai
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from bench.upstream_double import REPLY
 from clearance.audit.note import load_verifiers
 from clearance.audit.verify import VerifyReport, load_checkpoints, read_trail, verify
+from tests.admin.gateway import sql
 from tests.conftest import postgres_schema
 from tests.e2e.cluster import MODEL, Cluster, haproxy_binary, running_cluster, wait_for
 
 pytestmark = pytest.mark.postgres
 
-EVENTS = 20
-"""Content events per answer; a stream takes about EVENTS * EVENT_MS."""
-EVENT_MS = 10
+EVENTS = 30
+"""Content events per answer; a stream takes about FIRST_TOKEN_MS + EVENTS * EVENT_MS."""
+EVENT_MS = 15
 FIRST_TOKEN_MS = 250
-"""Also how long the double holds a whole answer (FIRST_TOKEN_MS - EVENT_MS), so whole requests are in flight too."""
+HOLD_S = (FIRST_TOKEN_MS - EVENT_MS) / 1000
+"""How long the double holds a whole answer, so that whole requests are in flight too."""
 CLIENTS = 6
 CALLS = 40
 """Per client: CLIENTS * CALLS calls, every other one streamed."""
 KILL_AFTER = 60
+"""Answers received before gw1 is killed (once it has streams and whole answers in flight)."""
 BURST = 6
-"""Whole calls sent together just before the kill, so that some are in flight on gw1 too."""
-HOLD_S = (FIRST_TOKEN_MS - EVENT_MS) / 1000
-"""How long the double holds a whole answer."""
-"""Answers received before gw1 is killed (once it has streams in flight)."""
+"""Whole calls sent together just before the kill, so that some are in flight on gw1 (round robin: every third)."""
+MAX_BURSTS = 50
 MAX_RETRIES = 6
 """The SDK's retries of a call that failed before its answer began (connection errors, 502, 503, 504)."""
 STREAM_TRIES = 4
@@ -76,15 +77,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         running_cluster(tmp_path_factory.mktemp("cluster"), database_url, upstream_options=options) as running,
     ):
         yield running
-
-
-def rows(database_url: str, query: str) -> list[tuple[Any, ...]]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(query))]
-    finally:
-        engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -189,37 +181,34 @@ async def test_when_an_instance_is_killed_under_load_then_clients_see_only_retry
     victim = cluster.instances[0]
     load = Load(cluster)
     in_flight_at_kill: list[float] = []
+    rounds: list[int] = []
 
     async def kill() -> None:
         await load.enough.wait()
-        found = 0.0
-        async with aiohttp.ClientSession() as session, asyncio.timeout(20):
-            for _ in range(2_000):  # bounded: streams start on gw1 every few hundred milliseconds
+        async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as bursts:
+            for round_ in range(MAX_BURSTS):  # bounded: streams start on gw1 every few hundred milliseconds
+                for n in range(BURST):
+                    _ = bursts.create_task(load.whole(f"burst {round_}-{n}"))
+                await asyncio.sleep(HOLD_S / 3)  # the burst sent, not yet answered
                 found = await streams_in_flight(session, victim.url)
-                if found >= 2:
+                if found >= 2:  # and streams in the middle
+                    in_flight_at_kill.append(found)
+                    victim.kill()
                     break
-                await asyncio.sleep(0.01)
-            # and whole answers: a burst of them, held by the double (round robin sends every third to gw1)
-            burst = [load.whole(f"burst {n}") for n in range(BURST)]
-            async with asyncio.TaskGroup() as group:
-                for call in burst:
-                    _ = group.create_task(call)
-                await asyncio.sleep(HOLD_S / 2)  # sent, and not yet answered
-                in_flight_at_kill.append(found)
-                victim.kill()
+            rounds.append(round_ + 1)
 
     async with asyncio.timeout(LOAD_TIMEOUT_S):
         await asyncio.gather(load.run(), kill())
     assert await asyncio.to_thread(victim.server.stop) == -signal.SIGKILL  # reaped: it died of the kill
 
-    assert len(load.delivered) == CLIENTS * CALLS + BURST  # every call succeeded in the end
-    assert in_flight_at_kill[0] >= 2  # the kill cut streams in the middle...
-    assert load.broken, "no client saw a stream cut: the kill hit nothing in flight"  # ...and their clients saw it
+    assert in_flight_at_kill, "gw1 never had two streams in flight: it was not killed"
+    assert len(load.delivered) == CLIENTS * CALLS + BURST * rounds[0]  # every call succeeded in the end
+    assert load.broken, "no client saw a stream cut: the kill hit nothing in flight"
     assert set(load.statuses) <= {200} | RETRYABLE_STATUSES, sorted(set(load.statuses))  # never a 4xx
     assert {d.text for d in load.delivered} == {expected_answer()}  # never a wrong or partial answer
 
     # every answer a client received has its record, written by the instance that answered, and the trail is whole
-    records = rows(cluster.database_url, "SELECT request_id, spool_key, status, instance FROM audit_records")
+    records = sql(cluster.database_url, "SELECT request_id, spool_key, status, instance FROM audit_records")
     by_request = {request_id: (key, status) for request_id, key, status, _ in records}
     missing = [d.request_id for d in load.delivered if d.request_id not in by_request]
     assert missing == []
@@ -272,7 +261,7 @@ async def test_when_approved_through_one_instance_then_a_request_waiting_on_anot
         status, answer, request_id = waiting.result()
     assert status == 200, answer
     assert answer["choices"][0]["message"]["content"] == expected_answer()
-    ((recorded_approval, instance),) = rows(
+    ((recorded_approval, instance),) = sql(
         cluster.database_url,
         f"SELECT approval_id, instance FROM audit_records WHERE request_id = '{request_id}'",
     )
@@ -332,7 +321,7 @@ async def test_when_one_instance_reloads_the_policy_then_the_others_decide_by_th
         await wait_for(session, second.url + policy, ada, lambda s, body: s == 200 and body["digest"] == new)
         async with session.get(second.url + "/admin/v1/approvals", headers=nobody) as response:
             assert response.status == 200
-    versions = {digest for (digest,) in rows(cluster.database_url, "SELECT digest FROM policy_versions")}
+    versions = {digest for (digest,) in sql(cluster.database_url, "SELECT digest FROM policy_versions")}
     assert {old, new} <= versions  # the shared history holds both, whichever instance loaded them
 
 
