@@ -63,16 +63,16 @@ class Server:
         return self._process.pid
 
     def start(self, timeout_s: float = 60.0) -> Server:
-        self.launch()
-        return self.wait_listening(timeout_s)
+        return self.launch().wait_listening(timeout_s)
 
-    def launch(self) -> None:
-        """Start the process without waiting (``wait_listening`` waits): to start several side by side."""
+    def launch(self) -> Server:
+        """Start the process and return at once (``wait_listening`` waits for its port): servers launched one
+        after another then start side by side."""
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(self.argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        return self
 
     def wait_listening(self, timeout_s: float = 60.0) -> Server:
-        """Return once the port accepts connections; RuntimeError if the process exits or ``timeout_s`` passes."""
         if self._process is None:
             raise RuntimeError(f"{self.name} was not launched")
         deadline = time.monotonic() + timeout_s
