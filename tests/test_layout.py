@@ -41,7 +41,8 @@ COVERED_BY: dict[str, str] = {
 SUITES: dict[str, str] = {
     # a folder of tests that do not mirror modules: what it holds
     "tests/attacks": "the attack suite: each test an attack through a real gateway",
-    "tests/e2e": "end to end: the real local model; the console in headless Chromium (tests/e2e/console)",
+    "tests/e2e": "end to end: the real local model; the console in headless Chromium (tests/e2e/console); many "
+    "instances behind HAProxy (test_cluster.py)",
     "tests/bench": "the benchmarks' own tests (they mirror bench/, not clearance/)",
     "tests/oidc": "the real OpenID provider the auth tests run against",
 }

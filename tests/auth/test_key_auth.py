@@ -125,3 +125,25 @@ def test_when_keys_are_enabled_then_the_default_database_is_the_one_given(tmp_pa
 
     assert auth.api_keys is not None
     assert auth.api_keys.store.url == url
+
+
+@pytest.mark.postgres
+async def test_when_one_instance_revokes_a_key_then_another_refuses_it_at_its_next_request(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    """Two gateway instances on one PostgreSQL: no cache in between, so no window in which a revoked key works."""
+    config = AuthConfig(api_keys=ApiKeysConfig(enabled=True))
+    here, there = (build_authenticator(config, default_keys_url=postgres_url, clock=clock) for _ in range(2))
+    await here.start()
+    await there.start()
+    try:
+        assert here.api_keys is not None and there.api_keys is not None
+        record, raw = there.api_keys.store.create(owner="ci-bot", expires_at=None, now=clock())
+        assert (await here.authenticate(bearer(raw), None)).subject == "ci-bot"  # in use on this instance
+        assert there.api_keys.store.revoke(record.key_id, now=clock())  # revoked through the other
+        with pytest.raises(AuthenticationError) as revoked:
+            await here.authenticate(bearer(raw), None)  # at once: the clock did not move
+        assert revoked.value.code == codes.API_KEY_REVOKED
+    finally:
+        await there.close()
+        await here.close()

@@ -9,6 +9,9 @@ and a revoked one stays revoked.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -278,3 +281,40 @@ async def test_when_the_gateway_starts_on_a_release_database_then_its_api_keys_s
     used = {r.owner: r.last_used_at for r in reopened.list()}
     assert used == {"ci-bot": CREATED + 7200, "agent": None, "old-script": None}
     reopened.close()
+
+
+UPGRADE_AT_THE_SIGNAL = """
+import sys, time
+from clearance.db import migrate
+from clearance.db.engine import make_engine
+engine = make_engine(sys.argv[1])
+while time.time() < float(sys.argv[2]):
+    time.sleep(0.005)
+migrate.upgrade(engine)
+"""
+
+
+@pytest.mark.postgres
+def test_when_instances_start_together_on_a_new_postgres_database_then_each_upgrade_succeeds(
+    postgres_url: str,
+) -> None:
+    """Instances of a deployment start at once: each one's first upgrade of the empty database must wait for the
+    one that migrates it, not race it to ``CREATE TABLE`` (and die of the duplicate). Processes, as instances are,
+    each upgrading at the same moment."""
+    at = str(time.time() + 3)  # once every process has imported what it needs
+    argv = [sys.executable, "-c", UPGRADE_AT_THE_SIGNAL, postgres_url, at]
+    processes = [subprocess.Popen(argv, stderr=subprocess.PIPE) for _ in range(4)]
+    outcomes = []
+    for process in processes:
+        try:
+            _, err = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+        outcomes.append((process.returncode, err.decode(errors="replace")[-400:]))
+    assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
+    engine = create_engine(postgres_url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
