@@ -62,6 +62,14 @@ def test_when_readings_are_made_then_each_figure_comes_from_its_own_scenario() -
     assert (found[PER_CORE].plain, found[PER_CORE].gateway, found[PER_CORE].met) == (8000.0, 2500.0, False)
     assert (found[TTFT_P99].gateway, found[TTFT_P99].met) == (7.0, False)
     assert (found[RSS].plain, found[RSS].gateway, found[RSS].met) == (40.0, 110.0, True)
+    # the gateway's cost in plain pass-throughs: CPU and memory as they are, throughput inverted, latency none
+    assert [found[t].times_plain for t in (CPU_WHOLE, CPU_STREAM, PER_CORE, RSS)] == [
+        pytest.approx(0.5 / 0.3),
+        pytest.approx(1.5 / 0.7),
+        pytest.approx(8000.0 / 2500.0),
+        pytest.approx(110.0 / 40.0),
+    ]
+    assert math.isnan(found[TTFT_P99].times_plain)
 
 
 def test_when_a_scenario_is_missing_then_its_figure_is_unknown_not_met_or_missed() -> None:
