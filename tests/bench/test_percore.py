@@ -72,6 +72,12 @@ def test_when_readings_are_made_then_each_figure_comes_from_its_own_scenario() -
     assert math.isnan(found[TTFT_P99].times_plain)
 
 
+def test_when_going_direct_had_the_worse_p99_then_the_first_token_target_is_not_judged() -> None:
+    """A negative added time means the baseline's own p99 was the noisier: calling that "met" would be a lie."""
+    (ttft,) = [r for r in readings([], {PLAIN: -40.0, GATEWAY: -12.0}, {}) if r.target is TTFT_P99]
+    assert ttft.met is None
+
+
 def test_when_a_scenario_is_missing_then_its_figure_is_unknown_not_met_or_missed() -> None:
     found = readings([], {}, {})
     assert all(math.isnan(r.gateway) and r.met is None for r in found)
