@@ -3,7 +3,7 @@
 pass-through side by side, each printed against its target.
 
     .venv/bin/python -m bench.percore              # the full run, about 90 s on 2 cores
-    .venv/bin/python -m bench.percore --quick      # a smoke run, about 20 s, noisier figures
+    .venv/bin/python -m bench.percore --quick      # a smoke run, 20-25 s, noisier figures
     .venv/bin/python -m bench.percore --json out.json
 
 The five figures (``TARGETS``):
