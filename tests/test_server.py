@@ -1,11 +1,16 @@
-"""How the gateway's HTTP server runs: slow or silent clients are dropped (``server.header_timeout``)."""
+"""How the gateway's HTTP server runs: slow or silent clients are dropped (``server.header_timeout``); what start-up
+built is frozen out of the garbage collector's reach."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+from pathlib import Path
 
-from clearance.config import ServerConfig
-from clearance.server import runner_options
+from bench.processes import free_port
+from clearance.config import ServerConfig, parse_config
+from clearance.server import freeze_startup_objects, run_gateway, runner_options
+from clearance.tasks import TaskSet
 from clearance.testing.fake_upstream import FakeUpstream
 from tests.conftest import GatewayFactory, RunningGateway
 
@@ -84,3 +89,38 @@ async def test_an_idle_keep_alive_connection_is_closed(
     assert head.startswith(b"HTTP/1.1 200")
     assert await closed_by_server(reader)  # then silence: closed after header_timeout
     writer.close()
+
+
+def test_when_startup_objects_are_frozen_then_later_collections_do_not_walk_them() -> None:
+    gc.unfreeze()
+    try:
+        built_at_start = [[i] for i in range(1000)]  # tracked containers, alive past start
+        freeze_startup_objects()
+        assert gc.get_freeze_count() >= len(built_at_start)
+        collectable = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
+        assert not any(id(x) in collectable for x in built_at_start)
+    finally:
+        gc.unfreeze()
+
+
+async def test_when_the_gateway_has_started_then_its_startup_objects_are_frozen(
+    fake_upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    gc.unfreeze()
+    config = parse_config(
+        {
+            "server": {"host": "127.0.0.1", "port": free_port()},
+            "upstreams": [{"name": "fake", "base_url": fake_upstream.base_url, "models": ["fake-model"]}],
+            "audit": {"url": f"sqlite:///{tmp_path / 'audit.db'}"},
+        }
+    )
+    ready, stop = asyncio.Event(), asyncio.Event()
+    tasks = TaskSet()
+    running = tasks.spawn(run_gateway(config, ready=ready, stop=stop))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=30)
+        assert gc.get_freeze_count() > 10_000  # the app, its stores, the engine: far more than a few objects
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+        gc.unfreeze()

@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Final
 
-import psycopg
 import sqlalchemy as sa
 
 from clearance.approvals.store import NOTIFY_CHANNEL
@@ -213,6 +212,8 @@ class PostgresListener:
 
     async def run(self) -> None:
         """Listen until cancelled, reconnecting with backoff after any failure."""
+        import psycopg  # here, not at the top: a gateway on SQLite never loads the driver (about 20 MB resident)
+
         backoff = MIN_BACKOFF
         while True:
             try:

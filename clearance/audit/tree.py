@@ -6,6 +6,11 @@ database write lock with a no-op update of the head. Records are then inserted (
 order, rise with the leaf index) and ``append`` adds one leaf per record and saves the new frontier, in the same
 transaction: a batch is in the tree exactly when it is in the table. The ids are drawn before the insert
 (``allocate_ids``) so that the insert stays a plain executemany.
+
+The statements are built once, here: SQL expression objects are immutable, and building one per batch (several
+dozen coercions each) cost more than running it on SQLite. On SQLite the lock and the read of the head are one
+``UPDATE … RETURNING``, and both highest ids come from one ``SELECT``: a batch of one record takes five statements,
+not seven (the per-core figures in docs/benchmark-proxy.md).
 """
 
 from __future__ import annotations
@@ -13,12 +18,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from clearance.audit.merkle import HASH_SIZE, MerkleFrontier
 from clearance.db.tables import audit_leaves, audit_records, audit_tree_head
 
 HEAD_ID = 1
+
+_HEAD_COLUMNS = (audit_tree_head.c.size, audit_tree_head.c.nodes, audit_tree_head.c.base_record_id)
+_READ_HEAD = select(*_HEAD_COLUMNS).where(audit_tree_head.c.id == HEAD_ID)
+_READ_HEAD_FOR_UPDATE = _READ_HEAD.with_for_update()
+_SQLITE_LOCK_HEAD = (
+    update(audit_tree_head).where(audit_tree_head.c.id == HEAD_ID).values(id=HEAD_ID).returning(*_HEAD_COLUMNS)
+)
+"""A no-op update (SQLite's first write of a transaction takes the database's write lock) that returns the head."""
+_SQLITE_TOP_IDS = select(
+    select(func.max(audit_records.c.id)).scalar_subquery(),
+    select(func.max(audit_leaves.c.record_id)).scalar_subquery(),
+)
+_SAVE_HEAD = (
+    update(audit_tree_head)
+    .where(audit_tree_head.c.id == HEAD_ID)
+    .values(size=bindparam("new_size"), nodes=bindparam("new_nodes"))
+)
+_PG_DRAW_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_records', 'id')) FROM generate_series(1, :count)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +58,10 @@ def _nodes(raw: bytes) -> tuple[bytes, ...]:
 
 def read_head(connection: Connection, *, for_update: bool = False) -> TreeHead:
     """The head row, locked until the transaction ends when ``for_update`` (PostgreSQL)."""
-    query = select(audit_tree_head.c.size, audit_tree_head.c.nodes, audit_tree_head.c.base_record_id).where(
-        audit_tree_head.c.id == HEAD_ID
-    )
-    if for_update:
-        query = query.with_for_update()
-    size, nodes, base = connection.execute(query).one()
+    return _head(*connection.execute(_READ_HEAD_FOR_UPDATE if for_update else _READ_HEAD).one())
+
+
+def _head(size: int, nodes: bytes, base: int) -> TreeHead:
     return TreeHead(MerkleFrontier(int(size), _nodes(bytes(nodes))), int(base))
 
 
@@ -48,8 +69,7 @@ def lock_head(connection: Connection) -> TreeHead:
     """Take the lock that orders appends across instances, and read the head under it."""
     if connection.dialect.name == "sqlite":
         # the first write of a SQLite transaction takes the database's one write lock until it ends
-        connection.execute(update(audit_tree_head).where(audit_tree_head.c.id == HEAD_ID).values(id=HEAD_ID))
-        return read_head(connection)
+        return _head(*connection.execute(_SQLITE_LOCK_HEAD).one())
     return read_head(connection, for_update=True)
 
 
@@ -61,14 +81,10 @@ def allocate_ids(connection: Connection, count: int) -> list[int]:
     a record or a leaf has had, so that an id whose record was deleted is never given again (its leaf keeps it).
     """
     if connection.dialect.name == "sqlite":
-        top = connection.execute(select(func.max(audit_records.c.id))).scalar() or 0
-        leaf_top = connection.execute(select(func.max(audit_leaves.c.record_id))).scalar() or 0
-        start = max(top, leaf_top) + 1
+        top, leaf_top = connection.execute(_SQLITE_TOP_IDS).one()
+        start = max(top or 0, leaf_top or 0) + 1
         return list(range(start, start + count))
-    drawn = connection.execute(
-        text("SELECT nextval(pg_get_serial_sequence('audit_records', 'id')) FROM generate_series(1, :count)"),
-        {"count": count},
-    )
+    drawn = connection.execute(_PG_DRAW_IDS, {"count": count})
     return sorted(int(value) for value in drawn.scalars())
 
 
@@ -84,9 +100,5 @@ def append(connection: Connection, head: TreeHead, leaves: Sequence[tuple[int, s
         frontier = frontier.append(digest)
     if rows:
         connection.execute(audit_leaves.insert(), rows)
-        connection.execute(
-            update(audit_tree_head)
-            .where(audit_tree_head.c.id == HEAD_ID)
-            .values(size=frontier.size, nodes=b"".join(frontier.nodes))
-        )
+        connection.execute(_SAVE_HEAD, {"new_size": frontier.size, "new_nodes": b"".join(frontier.nodes)})
     return frontier

@@ -4,6 +4,8 @@ the store's own transactions (the real database)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -259,3 +261,18 @@ async def test_when_the_listeners_connection_is_killed_then_it_reconnects_and_wa
         assert listener.connections >= 2
     finally:
         await tasks.cancel_all()
+
+
+def test_when_a_gateway_runs_on_sqlite_then_the_postgresql_driver_is_never_loaded(tmp_path: Path) -> None:
+    """psycopg holds about 20 MB resident; only the PostgreSQL listener needs it (a fresh interpreter: this one
+    has loaded it for the tests above)."""
+    script = f"""
+import sys
+from clearance.app import create_app
+from clearance.config import parse_config
+upstream = {{"name": "u", "kind": "openai", "base_url": "http://127.0.0.1:9/v1", "models": ["m"]}}
+create_app(parse_config({{"upstreams": [upstream], "audit": {{"url": "sqlite:///{tmp_path / "audit.db"}"}}}}))
+print(sorted(name for name in sys.modules if name.split(".")[0] == "psycopg"))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 
 from clearance.audit import tree
 from clearance.audit.leaf import record_leaf_hash
@@ -79,3 +79,29 @@ def test_when_the_newest_record_was_deleted_then_its_id_is_never_given_again(tra
     engine.dispose()
 
     assert ids == [first + 1, first + 2, first + 3]
+
+
+def test_when_a_batch_is_appended_on_sqlite_then_it_takes_five_statements(tmp_path: Path) -> None:
+    """The head's lock and read are one ``UPDATE … RETURNING``, the highest ids one ``SELECT``: a batch costs the
+    lock, the ids, the records, the leaves and the new head, each statement several times its SQLite work in Python.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path / 'trail.db'}")
+    migrate.upgrade(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql.split()[0]))
+    batch = [_row(trail_record(i)) for i in range(3)]
+    with engine.begin() as c:
+        head = tree.lock_head(c)
+        ids = tree.allocate_ids(c, len(batch))
+        c.execute(audit_records.insert(), [{**row, "id": i} for i, row in zip(ids, batch, strict=True)])
+        frontier = tree.append(
+            c, head, [(i, r["request_id"], record_leaf_hash(r)) for i, r in zip(ids, batch, strict=True)]
+        )
+    batch_statements = list(statements)
+    with engine.connect() as c:
+        saved = tree.read_head(c)
+    engine.dispose()
+
+    assert batch_statements == ["UPDATE", "SELECT", "INSERT", "INSERT", "UPDATE"]
+    assert ids == [1, 2, 3]
+    assert saved.frontier == frontier and saved.frontier.size == 3

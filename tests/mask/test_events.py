@@ -61,6 +61,29 @@ def test_when_a_chunk_field_outside_its_choices_holds_a_value_then_it_is_masked(
     assert out["choices"][0]["delta"]["content"] == "Hi"
 
 
+def test_when_chunks_carry_a_timestamp_then_it_is_read_once_per_stream_not_once_per_event() -> None:
+    """Real chunks carry ``created`` (ten digits, the same in every event): read once, it is remembered as clean,
+    so the stream's chunks take the content-only path instead of a whole-event walk each."""
+    scanned: list[str] = []
+
+    def scan(text: str) -> Any:
+        scanned.append(text)
+        return SCANNER.scan(text)
+
+    masker = OpenAiChunkMasker(Masker(MaskPlan({"CREDIT_CARD": "redact"}), scan, b"k", hold_words=False))
+    pieces = ["The", " figures", " look", " fine", " today"]
+    out = run(masker, [chunk(p, created=1733480000) for p in pieces])
+    assert contents(out) == "".join(pieces)
+    assert all(e["created"] == 1733480000 for e in out)
+    assert scanned.count("1733480000") == 1
+
+
+def test_when_a_chunk_number_holds_a_card_then_it_is_masked_in_every_event() -> None:
+    out = run(chunk_masker(), [chunk(piece, created=4111111111111111) for piece in ("Hi", " there", " again")])
+    assert contents(out) == "Hi there again"
+    assert [e["created"] for e in out] == ["[CREDIT_CARD]"] * len(out)
+
+
 def test_when_a_delta_carries_logprobs_then_they_are_dropped() -> None:
     c = chunk("Hi")
     c["choices"][0]["logprobs"] = {"content": [{"token": "4111", "logprob": -0.1}]}
