@@ -87,7 +87,6 @@ def test_the_image_runs_as_a_fixed_non_root_user_with_its_healthcheck(image: Bui
     config = image.config
     assert config["User"] == f"{UID}:{UID}"
     assert config["WorkingDir"] == "/var/lib/clearance"
-    assert "/var/lib/clearance" in config["Volumes"]
     assert config["Entrypoint"] == ["clearance"]
     assert config["Cmd"][:3] == ["serve", "--config", "/etc/clearance/clearance.yaml"]
     assert config["Healthcheck"]["Test"][0] == "CMD"
@@ -130,14 +129,12 @@ async def test_the_image_serves_health_and_a_masked_chat_request(image: BuiltIma
             f"{etc}:/etc/clearance:ro",
             "--volume",
             f"{data}:/var/lib/clearance",
-            "--volume",
-            f"{tmp_path / 'tmp'}:/tmp",
+            "--mount",
+            "type=tmpfs,destination=/tmp",
             container,
             "--",
             *on_port([*config["Entrypoint"], *config["Cmd"]], port),
         )
-        (tmp_path / "tmp").mkdir(mode=0o1777)
-        os.chmod(tmp_path / "tmp", 0o1777)
         process = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True
         )
@@ -176,16 +173,17 @@ async def test_the_image_serves_health_and_a_masked_chat_request(image: BuiltIma
     assert not any(raw in sent for raw in RAW)
     # the audit trail lives in the data volume, and keeps no raw value
     recorded = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
-    assert recorded, "no audit database in the data volume"
+    assert recorded, f"no audit database in the data volume: {log[-3000:]}"
     assert not any(raw.encode() in recorded for raw in RAW)
     assert TOKEN not in log
-    # nothing was written in the image's own filesystem: it runs on a read-only root
+    # no file was written in the image's own filesystem, so it runs on a read-only root (directories are left out:
+    # buildah makes and removes its mount points, such as /run's, in them)
     root = Path(buildah("mount", container).strip())
     try:
         written = sorted(
             str(path.relative_to(root))
             for path in root.rglob("*")
-            if not path.is_symlink() and path.stat().st_mtime > marker.stat().st_mtime
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime > marker.stat().st_mtime
         )
     finally:
         buildah("umount", container)
