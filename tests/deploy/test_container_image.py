@@ -1,6 +1,6 @@
 """The Containerfile builds, and the image serves: ``/healthz``, its own HEALTHCHECK, and a masked chat request.
 
-The image is built once per session from the repository's Containerfile on a Debian bookworm base made here
+The image is built once for the module from the repository's Containerfile on a Debian bookworm base made here
 (``tests/deploy/image_build.py``: debootstrap, buildah with ``vfs`` and ``chroot``), then run with ``buildah run``
 as its configuration says (its user, its command, its environment) with a configuration file mounted at
 ``/etc/clearance/clearance.yaml``, the upstream's credential in an environment variable and a data directory as
@@ -172,8 +172,10 @@ async def test_the_image_serves_health_and_a_masked_chat_request(image: BuiltIma
     assert "charge card" in sent
     assert not any(raw in sent for raw in RAW)
     # the audit trail lives in the data volume, and keeps no raw value
-    recorded = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    files = [p for p in data.rglob("*") if p.is_file()]
+    recorded = b"".join(p.read_bytes() for p in files)
     assert recorded, f"no audit database in the data volume: {log[-3000:]}"
+    assert {p.stat().st_uid for p in files} == {UID}  # the gateway ran as the image's user
     assert not any(raw.encode() in recorded for raw in RAW)
     assert TOKEN not in log
     # no file was written in the image's own filesystem, so it runs on a read-only root (directories are left out:
@@ -185,6 +187,9 @@ async def test_the_image_serves_health_and_a_masked_chat_request(image: BuiltIma
             for path in root.rglob("*")
             if path.is_file() and not path.is_symlink() and path.stat().st_mtime > marker.stat().st_mtime
         )
+        # the runtime stage holds the compiled engine and none of the builder's sources or wheels
+        assert list((root / "opt" / "clearance").glob("lib/python3*/site-packages/clearance__mypyc*.so"))
+        assert not (root / "src").exists() and not (root / "wheels").exists()
     finally:
         buildah("umount", container)
         buildah("rm", container)
