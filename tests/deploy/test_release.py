@@ -1,5 +1,6 @@
-"""A release as the README's checklist makes it: the version in one place, its changelog entry, and the sdist and
-wheel from ``python -m build`` carrying every file of the package (templates, static files, migrations, word lists).
+"""A release as the README's checklist makes it: the version in one place, its changelog entry, the image tag the
+Kubernetes Deployment runs, and the sdist and wheel from ``python -m build`` carrying every file of the package
+(templates, static files, migrations, word lists).
 
 The build here is pure Python (``CLEARANCE_PURE_PYTHON=1``): what it checks is what goes into the archives, which
 the compiled build only adds extensions to (tests/deploy/test_container_image.py builds that one, in the image).
@@ -15,6 +16,8 @@ import tarfile
 import tomllib
 import zipfile
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT = 600.0
@@ -36,6 +39,12 @@ def package_files() -> set[str]:
 def test_the_changelog_has_a_section_for_the_version() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert re.search(rf"^## {re.escape(version())} - ", changelog, re.MULTILINE), version()
+
+
+def test_the_kubernetes_deployment_runs_the_image_of_this_version() -> None:
+    deployment = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "deployment.yaml").read_text())
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"].rpartition(":")[2] == version()
 
 
 def test_the_sdist_and_the_wheel_carry_every_file_of_the_package(tmp_path: Path) -> None:
