@@ -10,13 +10,16 @@ Detection and classification are usable on their own::
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from clearance.detect.base import Detector
 from clearance.detect.config import DetectionConfig
 from clearance.detect.scanner import Scanner, classify, scan
 from clearance.levels import Classification, LevelScheme
 from clearance.models import Finding
 
-__version__ = "0.1.0"
+__version__ = version(__name__)
+"""The installed distribution's version: written in one place, ``pyproject.toml``."""
 
 __all__ = [
     "Classification",

@@ -44,6 +44,7 @@ SUITES: dict[str, str] = {
     "tests/e2e": "end to end: the real local model; the console in headless Chromium (tests/e2e/console); many "
     "instances behind HAProxy (test_cluster.py)",
     "tests/bench": "the benchmarks' own tests (they mirror bench/, not clearance/)",
+    "tests/deploy": "the deployment files: the Containerfile (and its image, built), deploy/kubernetes, the release",
     "tests/oidc": "the real OpenID provider the auth tests run against",
 }
 
