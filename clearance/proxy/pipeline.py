@@ -63,7 +63,15 @@ from clearance.proxy.approval_gate import (
 )
 from clearance.proxy.decisions import approval_required, denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
-from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, Recording, default_instance, recordable_label, usage_of
+from clearance.proxy.exchange import (
+    UNKNOWN_MODEL,
+    Exchange,
+    Recording,
+    default_instance,
+    ollama_usage,
+    recordable_label,
+    usage_of,
+)
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
 from clearance.proxy.json_codec import JsonCodec, JsonRefused, dumps
 from clearance.proxy.request_body import content_coding, decode_body, parse_body, read_body
@@ -528,8 +536,7 @@ class ModelPipeline:
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with {what}") from None
         if not isinstance(data, dict):
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
-        if openai_shaped:
-            exchange.used(usage_of(data.get("usage")))
+        exchange.used(usage_of(data.get("usage")) if openai_shaped else ollama_usage(data))
         exchange.answered(data)  # before masking and restoring: the record redacts every value itself
         data = mask_whole(masker, data)
         raw = dumps(data)

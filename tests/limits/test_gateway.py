@@ -198,3 +198,46 @@ async def test_callers_without_limits_are_served_with_redis_unreachable(make: Fa
         raw = await client.chat.completions.with_raw_response.create(model="fake-model", messages=PROMPT)
     assert raw.http_response.status_code == 200
     assert "x-ratelimit-limit-requests" not in raw.headers
+
+
+async def _tokens_left(gateway: RunningGateway) -> int:
+    """The tokens the caller has left, as the next answer's headers say (after every charge in flight)."""
+    await gateway.app[LIMITER].join()
+    async with sdk(gateway) as client:
+        raw = await client.chat.completions.with_raw_response.create(model="fake-model", messages=PROMPT)
+    return int(raw.headers["x-ratelimit-remaining-tokens"])
+
+
+async def test_a_streamed_responses_answer_is_charged(make: Factory) -> None:
+    # the Responses API reports usage inside its `response.completed` event, not at the top of an event
+    gateway = await make({"defaults": {"tokens_per_minute": 1000}})
+    async with sdk(gateway) as client:
+        stream = await client.responses.create(model="fake-model", input="Say hello", stream=True)
+        usage = None
+        async for event in stream:
+            if event.type == "response.completed":
+                usage = event.response.usage
+    assert usage is not None and usage.total_tokens > 0
+    assert await _tokens_left(gateway) == 1000 - usage.total_tokens
+
+
+async def test_a_whole_ollama_answer_from_an_ollama_upstream_is_charged(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, key_prefix: str
+) -> None:
+    # Ollama counts tokens as prompt_eval_count and eval_count, which a whole /api/chat answer carries too
+    upstream = {"name": "fake", "kind": "ollama", "base_url": fake_upstream.root, "models": ["fake-model"]}
+    limits = {"redis_url": REDIS_URL, "key_prefix": key_prefix, "defaults": {"tokens_per_minute": 1000}}
+    gateway = await make_gateway([upstream], limits=limits)
+    body = {"model": "fake-model", "messages": PROMPT, "stream": False}
+    async with aiohttp.ClientSession() as session, session.post(gateway.url + "/api/chat", json=body) as response:
+        assert response.status == 200
+        answer = await response.json()
+    spent = answer["prompt_eval_count"] + answer["eval_count"]
+    assert spent > 0
+    assert await _tokens_left(gateway) == 1000 - spent
+    usage = [
+        (r["prompt_tokens"], r["completion_tokens"], r["total_tokens"])
+        for r in await gateway.records()
+        if r["endpoint"] == "ollama.chat"
+    ]
+    assert usage == [(11, 5, spent)]  # the audit record has them too
