@@ -131,6 +131,11 @@ class Admission:
         self.refresh: asyncio.Task[None] | None = None
         """The task that keeps a stream's lease fresh while it runs."""
 
+    @property
+    def counts_tokens(self) -> bool:
+        """Whether a limit charges this request's tokens: its answer must then report them."""
+        return any(q.spec.tokens_per_minute is not None for q in self._quotas)
+
     def settle(self, usage: Usage) -> None:
         """The answer ended with ``usage`` (as the upstream reported it). Never waits: Redis is told in the
         background (``RateLimiter.join`` waits for it)."""

@@ -237,8 +237,9 @@ class ModelPipeline:
                 with self.tracer.stage("approval"):
                     inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
                 exchange.released(inspection)
+            usage = admission is not None and admission.counts_tokens
             return await self._forward(
-                request, exchange, endpoint, route, inspection, stream, held.response if held else None
+                request, exchange, endpoint, route, inspection, stream, held.response if held else None, usage=usage
             )
         except ClearanceError as error:
             if held is not None and held.response is not None:  # a waiting stream's headers went out already
@@ -470,9 +471,14 @@ class ModelPipeline:
         inspection: Inspection,
         stream: bool,
         started: web.StreamResponse | None = None,
+        *,
+        usage: bool = False,
     ) -> web.StreamResponse:
-        """``started``: the stream response already committed to a caller that waited for approval."""
+        """``started``: the stream response already committed to a caller that waited for approval; ``usage``: a
+        limit charges the answer's tokens, so a stream that did not ask for them is made to report them
+        (``_asks_usage``), and what the caller did not ask for is kept from it."""
         url, outgoing, openai_shaped = self._upstream_request(endpoint, route, inspection.body, stream)
+        hide_usage = usage and stream and _asks_usage(endpoint, outgoing)
         exchange.forwarded(outgoing)
         masker = inspection.masker
         up = route.upstream
@@ -498,7 +504,7 @@ class ModelPipeline:
                         f"upstream {up.name!r} answered a streaming request with something that is not a stream "
                         f"({upstream.content_type or 'no content type'})"
                     )
-                shape = self._stream_shape(exchange, endpoint, masker, openai_shaped)
+                shape = self._stream_shape(exchange, endpoint, masker, openai_shaped, hide_usage)
                 with self.tracer.stage("relay"):
                     return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped, started)
         except ClearanceError as error:
@@ -545,12 +551,14 @@ class ModelPipeline:
         return exchange.respond(web.Response(body=raw, status=upstream.status, content_type=JSON_CONTENT_TYPE))
 
     @staticmethod
-    def _stream_shape(exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool) -> StreamShape:
+    def _stream_shape(
+        exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool, hide_usage: bool = False
+    ) -> StreamShape:
         transcript = exchange.transcript()
         if endpoint.flavour == "openai":
             if endpoint.operation == "response":
                 return OpenAiSse(ResponsesEventMasker(masker), transcript)
-            return OpenAiSse(OpenAiChunkMasker(masker), transcript)
+            return OpenAiSse(OpenAiChunkMasker(masker), transcript, hide_usage=hide_usage)
         if openai_shaped:
             translator = ollama.OllamaStreamTranslator(endpoint, exchange.model or "", time.monotonic())
             return OllamaFromOpenAi(translator, OpenAiChunkMasker(masker), transcript)
@@ -637,6 +645,18 @@ class ModelPipeline:
         if receipt is not None and pending and shape.content_type == "text/event-stream":
             # the caller's receipt, as an SSE comment (clients skip comments) just before the end
             pending.insert(len(pending) - 1, f": {RECORD_HEADER}: {receipt.header()}\n\n".encode())
+
+
+def _asks_usage(endpoint: Endpoint, outgoing: dict[str, Any]) -> bool:
+    """Make an OpenAI chat or completion stream report its usage (``stream_options.include_usage``) when its caller
+    did not ask for it; True if so: the caller is then kept from the usage it did not ask for."""
+    if endpoint.flavour != "openai" or endpoint.operation not in ("chat", "completion"):
+        return False  # the Responses API reports usage by itself; Ollama's translation asks for it already
+    options = outgoing.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage") is True:
+        return False
+    outgoing["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+    return True
 
 
 async def _write_pending(response: web.StreamResponse, pending: list[bytes]) -> int:

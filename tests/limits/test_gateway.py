@@ -4,6 +4,7 @@ one Redis, stream caps, headers, audit records and metrics of refusals, and Redi
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,30 @@ async def test_a_whole_ollama_answer_from_an_ollama_upstream_is_charged(
         if r["endpoint"] == "ollama.chat"
     ]
     assert usage == [(11, 5, spent)]  # the audit record has them too
+
+
+@pytest.mark.parametrize("path", ["/chat/completions", "/completions"])
+async def test_a_stream_that_does_not_ask_for_usage_is_charged_all_the_same(
+    make: Factory, fake_upstream: FakeUpstream, path: str
+) -> None:
+    # without stream_options.include_usage an OpenAI stream reports no usage: a caller with a token limit would
+    # never be charged. The gateway asks for it, and keeps from the caller what it did not ask for.
+    gateway = await make({"defaults": {"tokens_per_minute": 1000}})
+    chat = path == "/chat/completions"
+    body = {"model": "fake-model", "stream": True, **({"messages": PROMPT} if chat else {"prompt": "Say hello"})}
+    async with aiohttp.ClientSession() as session, session.post(gateway.base_url + path, json=body) as response:
+        assert response.status == 200
+        events = [line[6:] for line in (await response.text()).splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(event) for event in events[:-1]]
+    assert chunks and all(chunk["choices"] and "usage" not in chunk for chunk in chunks)
+    assert fake_upstream.received[-1].body["stream_options"] == {"include_usage": True}
+    assert await _tokens_left(gateway) == 1000 - 16
+
+
+async def test_a_stream_without_token_limits_is_sent_as_asked(make: Factory, fake_upstream: FakeUpstream) -> None:
+    gateway = await make({"defaults": {"requests_per_minute": 100}})
+    async with sdk(gateway) as client:
+        stream = await client.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)
+        assert all([chunk.usage is None async for chunk in stream])
+    assert "stream_options" not in fake_upstream.received[-1].body
