@@ -237,9 +237,8 @@ class ModelPipeline:
                 with self.tracer.stage("approval"):
                     inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
                 exchange.released(inspection)
-            usage = admission is not None and admission.counts_tokens
             return await self._forward(
-                request, exchange, endpoint, route, inspection, stream, held.response if held else None, usage=usage
+                request, exchange, endpoint, route, inspection, stream, held.response if held else None, admission
             )
         except ClearanceError as error:
             if held is not None and held.response is not None:  # a waiting stream's headers went out already
@@ -471,14 +470,13 @@ class ModelPipeline:
         inspection: Inspection,
         stream: bool,
         started: web.StreamResponse | None = None,
-        *,
-        usage: bool = False,
+        admission: Admission | None = None,
     ) -> web.StreamResponse:
-        """``started``: the stream response already committed to a caller that waited for approval; ``usage``: a
-        limit charges the answer's tokens, so a stream that did not ask for them is made to report them
-        (``_asks_usage``), and what the caller did not ask for is kept from it."""
+        """``started``: the stream response already committed to a caller that waited for approval; ``admission``:
+        the request's rate limits. When they charge its tokens, a stream that did not ask for its usage is made to
+        report it (``_asks_usage``; kept from the caller), and its events are counted in case it reports none."""
         url, outgoing, openai_shaped = self._upstream_request(endpoint, route, inspection.body, stream)
-        hide_usage = usage and stream and _asks_usage(endpoint, outgoing)
+        hide_usage = admission is not None and admission.counts_tokens and stream and _asks_usage(endpoint, outgoing)
         exchange.forwarded(outgoing)
         masker = inspection.masker
         up = route.upstream
@@ -506,7 +504,9 @@ class ModelPipeline:
                     )
                 shape = self._stream_shape(exchange, endpoint, masker, openai_shaped, hide_usage)
                 with self.tracer.stage("relay"):
-                    return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped, started)
+                    return await self._relay_stream(
+                        request, exchange, route, upstream, shape, openai_shaped, started, admission
+                    )
         except ClearanceError as error:
             self.metrics.upstream_errors.labels(up.name, error.code).inc()
             raise
@@ -573,6 +573,7 @@ class ModelPipeline:
         shape: StreamShape,
         openai_shaped: bool,
         started: web.StreamResponse | None = None,
+        admission: Admission | None = None,
     ) -> web.StreamResponse:
         if started is None:
             response = web.StreamResponse(
@@ -629,6 +630,8 @@ class ModelPipeline:
             self.metrics.streams_in_flight.dec()
             exchange.used(shape.usage)
             exchange.sent(sent)
+            if admission is not None:
+                admission.events = items
         return response
 
     async def _record_before_end(self, exchange: Exchange, shape: StreamShape, sent: int, pending: list[bytes]) -> None:

@@ -269,3 +269,29 @@ async def test_a_stream_without_token_limits_is_sent_as_asked(make: Factory, fak
         stream = await client.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)
         assert all([chunk.usage is None async for chunk in stream])
     assert "stream_options" not in fake_upstream.received[-1].body
+
+
+async def test_a_caller_who_leaves_a_stream_before_its_usage_is_charged_for_what_it_received(
+    make: Factory, fake_upstream: FakeUpstream
+) -> None:
+    # the usage comes last: a caller who reads the answer and leaves just before it would otherwise never be charged
+    gateway = await make({"defaults": {"tokens_per_minute": 1000}})
+    fake_upstream.behaviour.event_delay_s = 0.1
+    body = {"model": "fake-model", "messages": PROMPT, "stream": True}
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(gateway.base_url + "/chat/completions", json=body)
+        assert response.status == 200
+        async with asyncio.timeout(10):
+            first = await response.content.readline()
+            while not first.startswith(b"data: {"):
+                first = await response.content.readline()
+        response.close()  # gone before the rest, and before the usage
+    records: list[dict[str, Any]] = []
+    for _ in range(200):  # until the gateway noticed and closed the books (bounded: 10 s)
+        records = [r for r in await gateway.records() if r["endpoint"] == "chat.completions"]
+        if records:
+            break
+        await asyncio.sleep(0.05)
+    [record] = records
+    assert record["total_tokens"] is None  # the record keeps what the upstream reported: nothing
+    assert await _tokens_left(gateway) < 1000
