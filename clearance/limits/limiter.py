@@ -112,7 +112,7 @@ class Admission:
     """A request the limits let through. ``headers`` go on its answer; ``settle`` (once, when the answer ended)
     charges its tokens and gives its stream lease back. ``Admission()`` is a request no limit counts."""
 
-    __slots__ = ("_leased", "_limiter", "_quotas", "headers", "member", "refresh")
+    __slots__ = ("_leased", "_limiter", "_quotas", "events", "headers", "member", "refresh")
 
     def __init__(
         self,
@@ -130,10 +130,18 @@ class Admission:
         self._leased = leased
         self.refresh: asyncio.Task[None] | None = None
         """The task that keeps a stream's lease fresh while it runs."""
+        self.events = 0
+        """The events of a streamed answer that the upstream sent: what is charged, one token each, when it
+        reported no usage (its caller left, or it failed, before the usage that comes last)."""
+
+    @property
+    def counts_tokens(self) -> bool:
+        """Whether a limit charges this request's tokens: its answer must then report them."""
+        return any(q.spec.tokens_per_minute is not None for q in self._quotas)
 
     def settle(self, usage: Usage) -> None:
-        """The answer ended with ``usage`` (as the upstream reported it). Never waits: Redis is told in the
-        background (``RateLimiter.join`` waits for it)."""
+        """The answer ended with ``usage`` (as the upstream reported it; none reported: ``events``). Never waits:
+        Redis is told in the background (``RateLimiter.join`` waits for it)."""
         limiter, self._limiter = self._limiter, None
         if self.refresh is not None:
             self.refresh.cancel()
@@ -142,6 +150,7 @@ class Admission:
         tokens = usage.total_tokens
         if tokens is None:
             tokens = (usage.prompt_tokens or 0) + (usage.completion_tokens or 0)
+        tokens = tokens or self.events
         counted = [q for q in self._quotas if q.spec.tokens_per_minute is not None]
         if self._leased or (tokens and counted):
             _ = limiter.settles.spawn(limiter.settle(self._quotas, self.member, tokens), name="limits-settle")

@@ -33,6 +33,7 @@ from clearance.observability.tracing import Tracer
 DEFAULT_SERVICE_NAME = "clearance"
 INSTRUMENTATION = "clearance.pipeline"
 FLUSH_TIMEOUT_MS = 10_000
+TRACEPARENT = "traceparent"
 
 
 def resource_for(config: TelemetryConfig) -> Resource:
@@ -73,6 +74,14 @@ def record_attributes(record: AuditRecord) -> dict[str, str | bool | int]:
     return attributes
 
 
+def _trace_context(headers: Mapping[str, str]) -> dict[str, str]:
+    """What of a caller's headers continues its trace: ``traceparent`` only. Its ``tracestate`` is free text (up
+    to 512 characters) that would be carried on to the upstream and written in every span: a channel around
+    inspection, so it is left behind."""
+    traceparent = headers.get(TRACEPARENT)
+    return {TRACEPARENT: traceparent} if traceparent is not None else {}
+
+
 def _failed(span: Span, exc: BaseException) -> None:
     span.set_attribute("error.type", type(exc).__name__)
     if isinstance(exc, ClearanceError):
@@ -96,7 +105,7 @@ class OtelTracer(Tracer):
 
     @contextmanager
     def _span(self, name: str, kind: SpanKind, headers: Mapping[str, str] | None = None) -> Iterator[Span]:
-        parent = self._propagator.extract(headers) if headers is not None else None
+        parent = self._propagator.extract(_trace_context(headers)) if headers is not None else None
         with self._tracer.start_as_current_span(
             name, context=parent, kind=kind, record_exception=False, set_status_on_exception=False
         ) as span:

@@ -126,14 +126,26 @@ def _token_count(value: object) -> int | None:
 
 def usage_of(usage: object) -> Usage | None:
     """Token counts from an upstream's ``usage`` object (None if it is not one); a count that is not a plausible
-    integer is not recorded."""
+    integer is not recorded. The Responses API names them ``input_tokens`` and ``output_tokens``."""
     if not isinstance(usage, dict):
         return None
+    prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
+    completion = usage.get("completion_tokens", usage.get("output_tokens"))
     return Usage(
-        prompt_tokens=_token_count(usage.get("prompt_tokens")),
-        completion_tokens=_token_count(usage.get("completion_tokens")),
+        prompt_tokens=_token_count(prompt),
+        completion_tokens=_token_count(completion),
         total_tokens=_token_count(usage.get("total_tokens")),
     )
+
+
+def ollama_usage(final: dict[str, Any]) -> Usage | None:
+    """Token counts from an Ollama answer's last object (``prompt_eval_count``, ``eval_count``: an embedding has
+    only the first), whole or the ``done`` line of a stream; None when it has neither."""
+    prompt = _token_count(final.get("prompt_eval_count"))
+    completion = _token_count(final.get("eval_count"))
+    if prompt is None and completion is None:
+        return None
+    return Usage(prompt, completion, _token_count((prompt or 0) + (completion or 0)))
 
 
 @dataclass(slots=True)

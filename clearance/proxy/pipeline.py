@@ -63,7 +63,15 @@ from clearance.proxy.approval_gate import (
 )
 from clearance.proxy.decisions import approval_required, denial
 from clearance.proxy.errors import JSON_CONTENT_TYPE
-from clearance.proxy.exchange import UNKNOWN_MODEL, Exchange, Recording, default_instance, recordable_label, usage_of
+from clearance.proxy.exchange import (
+    UNKNOWN_MODEL,
+    Exchange,
+    Recording,
+    default_instance,
+    ollama_usage,
+    recordable_label,
+    usage_of,
+)
 from clearance.proxy.framing import ItemParser, NdjsonParser, SseParser
 from clearance.proxy.json_codec import JsonCodec, JsonRefused, dumps
 from clearance.proxy.request_body import content_coding, decode_body, parse_body, read_body
@@ -230,7 +238,7 @@ class ModelPipeline:
                     inspection = await self._hold_or_release(request, exchange, endpoint, walked, inspection, held)
                 exchange.released(inspection)
             return await self._forward(
-                request, exchange, endpoint, route, inspection, stream, held.response if held else None
+                request, exchange, endpoint, route, inspection, stream, held.response if held else None, admission
             )
         except ClearanceError as error:
             if held is not None and held.response is not None:  # a waiting stream's headers went out already
@@ -462,9 +470,13 @@ class ModelPipeline:
         inspection: Inspection,
         stream: bool,
         started: web.StreamResponse | None = None,
+        admission: Admission | None = None,
     ) -> web.StreamResponse:
-        """``started``: the stream response already committed to a caller that waited for approval."""
+        """``started``: the stream response already committed to a caller that waited for approval; ``admission``:
+        the request's rate limits. When they charge its tokens, a stream that did not ask for its usage is made to
+        report it (``_asks_usage``; kept from the caller), and its events are counted in case it reports none."""
         url, outgoing, openai_shaped = self._upstream_request(endpoint, route, inspection.body, stream)
+        hide_usage = admission is not None and admission.counts_tokens and stream and _asks_usage(endpoint, outgoing)
         exchange.forwarded(outgoing)
         masker = inspection.masker
         up = route.upstream
@@ -490,9 +502,11 @@ class ModelPipeline:
                         f"upstream {up.name!r} answered a streaming request with something that is not a stream "
                         f"({upstream.content_type or 'no content type'})"
                     )
-                shape = self._stream_shape(exchange, endpoint, masker, openai_shaped)
+                shape = self._stream_shape(exchange, endpoint, masker, openai_shaped, hide_usage)
                 with self.tracer.stage("relay"):
-                    return await self._relay_stream(request, exchange, route, upstream, shape, openai_shaped, started)
+                    return await self._relay_stream(
+                        request, exchange, route, upstream, shape, openai_shaped, started, admission
+                    )
         except ClearanceError as error:
             self.metrics.upstream_errors.labels(up.name, error.code).inc()
             raise
@@ -528,8 +542,7 @@ class ModelPipeline:
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with {what}") from None
         if not isinstance(data, dict):
             raise UpstreamProtocolError(f"upstream {route.upstream.name!r} answered with a non-object")
-        if openai_shaped:
-            exchange.used(usage_of(data.get("usage")))
+        exchange.used(usage_of(data.get("usage")) if openai_shaped else ollama_usage(data))
         exchange.answered(data)  # before masking and restoring: the record redacts every value itself
         data = mask_whole(masker, data)
         raw = dumps(data)
@@ -538,12 +551,14 @@ class ModelPipeline:
         return exchange.respond(web.Response(body=raw, status=upstream.status, content_type=JSON_CONTENT_TYPE))
 
     @staticmethod
-    def _stream_shape(exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool) -> StreamShape:
+    def _stream_shape(
+        exchange: Exchange, endpoint: Endpoint, masker: Masker, openai_shaped: bool, hide_usage: bool = False
+    ) -> StreamShape:
         transcript = exchange.transcript()
         if endpoint.flavour == "openai":
             if endpoint.operation == "response":
                 return OpenAiSse(ResponsesEventMasker(masker), transcript)
-            return OpenAiSse(OpenAiChunkMasker(masker), transcript)
+            return OpenAiSse(OpenAiChunkMasker(masker), transcript, hide_usage=hide_usage)
         if openai_shaped:
             translator = ollama.OllamaStreamTranslator(endpoint, exchange.model or "", time.monotonic())
             return OllamaFromOpenAi(translator, OpenAiChunkMasker(masker), transcript)
@@ -558,6 +573,7 @@ class ModelPipeline:
         shape: StreamShape,
         openai_shaped: bool,
         started: web.StreamResponse | None = None,
+        admission: Admission | None = None,
     ) -> web.StreamResponse:
         if started is None:
             response = web.StreamResponse(
@@ -614,6 +630,8 @@ class ModelPipeline:
             self.metrics.streams_in_flight.dec()
             exchange.used(shape.usage)
             exchange.sent(sent)
+            if admission is not None:
+                admission.events = items
         return response
 
     async def _record_before_end(self, exchange: Exchange, shape: StreamShape, sent: int, pending: list[bytes]) -> None:
@@ -630,6 +648,18 @@ class ModelPipeline:
         if receipt is not None and pending and shape.content_type == "text/event-stream":
             # the caller's receipt, as an SSE comment (clients skip comments) just before the end
             pending.insert(len(pending) - 1, f": {RECORD_HEADER}: {receipt.header()}\n\n".encode())
+
+
+def _asks_usage(endpoint: Endpoint, outgoing: dict[str, Any]) -> bool:
+    """Make an OpenAI chat or completion stream report its usage (``stream_options.include_usage``) when its caller
+    did not ask for it; True if so: the caller is then kept from the usage it did not ask for."""
+    if endpoint.flavour != "openai" or endpoint.operation not in ("chat", "completion"):
+        return False  # the Responses API reports usage by itself; Ollama's translation asks for it already
+    options = outgoing.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage") is True:
+        return False
+    outgoing["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+    return True
 
 
 async def _write_pending(response: web.StreamResponse, pending: list[bytes]) -> int:

@@ -23,7 +23,7 @@ import orjson
 
 from clearance.exceptions import ClearanceError, UpstreamProtocolError
 from clearance.models import Usage
-from clearance.proxy.exchange import usage_of
+from clearance.proxy.exchange import ollama_usage, usage_of
 from clearance.proxy.framing import SSE_DONE, SseEvent, sse_data
 from clearance.proxy.ollama import OllamaStreamTranslator
 from clearance.proxy.transcript import Transcript
@@ -73,10 +73,13 @@ class OpenAiSse:
 
     content_type = "text/event-stream"
 
-    def __init__(self, masker: EventMasker, transcript: Transcript | None = None) -> None:
+    def __init__(self, masker: EventMasker, transcript: Transcript | None = None, *, hide_usage: bool = False) -> None:
+        """``hide_usage``: the gateway asked for the usage, not the caller: it is read, and kept from the caller
+        (its own chunk dropped, the ``usage`` key taken off the others)."""
         self.usage: Usage | None = None
         self._masker = masker
         self._transcript = transcript
+        self._hide_usage = hide_usage
         self._named = False
         """Whether the upstream names its events (``event:`` lines, as the Responses API does)."""
         self._done = False
@@ -95,6 +98,13 @@ class OpenAiSse:
             self._transcript.add(parsed)
         if "usage" in parsed:
             self.usage = usage_of(parsed["usage"]) or self.usage  # a later chunk without usage keeps it
+            if self._hide_usage:
+                del parsed["usage"]
+                if parsed.get("choices") == []:  # the usage's own chunk, which the caller did not ask for
+                    return b""
+        elif isinstance(response := parsed.get("response"), dict) and "usage" in response:
+            # the Responses API: in its last event (response.completed, .incomplete, .failed), under "response"
+            self.usage = usage_of(response["usage"]) or self.usage
         return self._encode(self._masker.event(parsed), event.event is not None)
 
     @staticmethod
@@ -171,11 +181,7 @@ class OllamaNdjson:
         self._transcript = transcript
 
     def _usage(self, final: dict[str, Any]) -> None:
-        prompt, completion = final.get("prompt_eval_count"), final.get("eval_count")
-        if isinstance(prompt, int) and isinstance(completion, int):
-            self.usage = usage_of(
-                {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-            )
+        self.usage = ollama_usage(final) or self.usage
 
     def item(self, event: SseEvent) -> bytes:
         parsed = _loads(event.data or b"")

@@ -4,6 +4,7 @@ one Redis, stream caps, headers, audit records and metrics of refusals, and Redi
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,99 @@ async def test_callers_without_limits_are_served_with_redis_unreachable(make: Fa
         raw = await client.chat.completions.with_raw_response.create(model="fake-model", messages=PROMPT)
     assert raw.http_response.status_code == 200
     assert "x-ratelimit-limit-requests" not in raw.headers
+
+
+async def _tokens_left(gateway: RunningGateway) -> int:
+    """The tokens the caller has left, as the next answer's headers say (after every charge in flight)."""
+    await gateway.app[LIMITER].join()
+    async with sdk(gateway) as client:
+        raw = await client.chat.completions.with_raw_response.create(model="fake-model", messages=PROMPT)
+    return int(raw.headers["x-ratelimit-remaining-tokens"])
+
+
+async def test_a_streamed_responses_answer_is_charged(make: Factory) -> None:
+    # the Responses API reports usage inside its `response.completed` event, not at the top of an event
+    gateway = await make({"defaults": {"tokens_per_minute": 1000}})
+    async with sdk(gateway) as client:
+        stream = await client.responses.create(model="fake-model", input="Say hello", stream=True)
+        usage = None
+        async for event in stream:
+            if event.type == "response.completed":
+                usage = event.response.usage
+    assert usage is not None and usage.total_tokens > 0
+    assert await _tokens_left(gateway) == 1000 - usage.total_tokens
+
+
+async def test_a_whole_ollama_answer_from_an_ollama_upstream_is_charged(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, key_prefix: str
+) -> None:
+    # Ollama counts tokens as prompt_eval_count and eval_count, which a whole /api/chat answer carries too
+    upstream = {"name": "fake", "kind": "ollama", "base_url": fake_upstream.root, "models": ["fake-model"]}
+    limits = {"redis_url": REDIS_URL, "key_prefix": key_prefix, "defaults": {"tokens_per_minute": 1000}}
+    gateway = await make_gateway([upstream], limits=limits)
+    body = {"model": "fake-model", "messages": PROMPT, "stream": False}
+    async with aiohttp.ClientSession() as session, session.post(gateway.url + "/api/chat", json=body) as response:
+        assert response.status == 200
+        answer = await response.json()
+    spent = answer["prompt_eval_count"] + answer["eval_count"]
+    assert spent > 0
+    assert await _tokens_left(gateway) == 1000 - spent
+    usage = [
+        (r["prompt_tokens"], r["completion_tokens"], r["total_tokens"])
+        for r in await gateway.records()
+        if r["endpoint"] == "ollama.chat"
+    ]
+    assert usage == [(11, 5, spent)]  # the audit record has them too
+
+
+@pytest.mark.parametrize("path", ["/chat/completions", "/completions"])
+async def test_a_stream_that_does_not_ask_for_usage_is_charged_all_the_same(
+    make: Factory, fake_upstream: FakeUpstream, path: str
+) -> None:
+    # without stream_options.include_usage an OpenAI stream reports no usage: a caller with a token limit would
+    # never be charged. The gateway asks for it, and keeps from the caller what it did not ask for.
+    gateway = await make({"defaults": {"tokens_per_minute": 1000}})
+    chat = path == "/chat/completions"
+    body = {"model": "fake-model", "stream": True, **({"messages": PROMPT} if chat else {"prompt": "Say hello"})}
+    async with aiohttp.ClientSession() as session, session.post(gateway.base_url + path, json=body) as response:
+        assert response.status == 200
+        events = [line[6:] for line in (await response.text()).splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(event) for event in events[:-1]]
+    assert chunks and all(chunk["choices"] and "usage" not in chunk for chunk in chunks)
+    assert fake_upstream.received[-1].body["stream_options"] == {"include_usage": True}
+    assert await _tokens_left(gateway) == 1000 - 16
+
+
+async def test_a_stream_without_token_limits_is_sent_as_asked(make: Factory, fake_upstream: FakeUpstream) -> None:
+    gateway = await make({"defaults": {"requests_per_minute": 100}})
+    async with sdk(gateway) as client:
+        stream = await client.chat.completions.create(model="fake-model", messages=PROMPT, stream=True)
+        assert all([chunk.usage is None async for chunk in stream])
+    assert "stream_options" not in fake_upstream.received[-1].body
+
+
+async def test_a_caller_who_leaves_a_stream_before_its_usage_is_charged_for_what_it_received(
+    make: Factory, fake_upstream: FakeUpstream
+) -> None:
+    # the usage comes last: a caller who reads the answer and leaves just before it would otherwise never be charged
+    gateway = await make({"defaults": {"tokens_per_minute": 1000}})
+    fake_upstream.behaviour.event_delay_s = 0.1
+    body = {"model": "fake-model", "messages": PROMPT, "stream": True}
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(gateway.base_url + "/chat/completions", json=body)
+        assert response.status == 200
+        async with asyncio.timeout(10):
+            first = await response.content.readline()
+            while not first.startswith(b"data: {"):
+                first = await response.content.readline()
+        response.close()  # gone before the rest, and before the usage
+    records: list[dict[str, Any]] = []
+    for _ in range(200):  # until the gateway noticed and closed the books (bounded: 10 s)
+        records = [r for r in await gateway.records() if r["endpoint"] == "chat.completions"]
+        if records:
+            break
+        await asyncio.sleep(0.05)
+    [record] = records
+    assert record["total_tokens"] is None  # the record keeps what the upstream reported: nothing
+    assert await _tokens_left(gateway) < 1000

@@ -248,3 +248,24 @@ def test_record_attributes_leave_out_who_asked_and_what_was_said() -> None:
     assert "apr-1" not in str(attributes) and "127.0.0.1" not in str(attributes)
     assert attributes["clearance.findings.request.CREDIT_CARD"] == 1
     assert (attributes["gen_ai.usage.input_tokens"], attributes["gen_ai.usage.output_tokens"]) == (3, 4)
+
+
+async def test_the_callers_tracestate_is_neither_carried_upstream_nor_exported(
+    make_gateway: GatewayFactory, fake_upstream: FakeUpstream, collector: Collector
+) -> None:
+    # tracestate is free text of the caller's (up to 512 characters): carried on, it would be a channel around
+    # inspection to the model server, and it would be written in every span of the trace at the collector
+    gateway = await traced(make_gateway, fake_upstream, {"otlp_endpoint": collector.url})
+    body = {"model": "fake-model", "messages": [{"role": "user", "content": "hello"}]}
+    smuggled = CARD.replace(" ", "")
+    headers = {"traceparent": TRACEPARENT, "tracestate": f"acme={smuggled},other=secret-plan"}
+    assert await chat(gateway, body, headers) == 200
+    await flush(gateway)
+
+    assert collector.one("clearance.request").trace_id == TRACE_ID  # the trace itself is still continued
+    [received] = fake_upstream.received
+    assert received.headers["traceparent"].split("-")[1] == TRACE_ID
+    assert "tracestate" not in {name.lower() for name in received.headers}
+    assert smuggled not in str(received.headers)
+    for export in collector.exports:
+        assert smuggled.encode() not in export and b"secret-plan" not in export

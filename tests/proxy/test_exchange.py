@@ -4,6 +4,7 @@ the exchange ends; what was masked in the request and in the answer is counted a
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 import pytest
 from aiohttp import web
@@ -24,6 +25,7 @@ from clearance.proxy.exchange import (
     UNKNOWN_MODEL,
     Exchange,
     Recording,
+    ollama_usage,
     recordable_user_agent,
     usage_of,
 )
@@ -149,12 +151,31 @@ def test_when_no_route_matched_then_the_model_is_recorded_as_unknown_and_nothing
         ({"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}, Usage(1, 2, 3)),
         ({"prompt_tokens": "1", "completion_tokens": 2.0, "total_tokens": True}, Usage()),
         ({"total_tokens": MAX_TOKEN_COUNT + 1}, Usage()),
+        ({"input_tokens": 4, "output_tokens": 5, "total_tokens": 9}, Usage(4, 5, 9)),  # the Responses API
+        ({"input_tokens": -4, "output_tokens": 10**12}, Usage()),
         (None, None),
         ([1, 2], None),
     ],
 )
 def test_usage_is_read_only_from_plausible_integers(usage: object, expected: Usage | None) -> None:
     assert usage_of(usage) == expected
+
+
+@pytest.mark.parametrize(
+    ("final", "expected"),
+    [
+        ({"done": True, "prompt_eval_count": 11, "eval_count": 5}, Usage(11, 5, 16)),
+        ({"done": True, "prompt_eval_count": 7}, Usage(7, None, 7)),  # /api/embed counts its input only
+        ({"done": True, "prompt_eval_count": -1, "eval_count": "5"}, None),
+        (
+            {"done": True, "prompt_eval_count": MAX_TOKEN_COUNT, "eval_count": MAX_TOKEN_COUNT},
+            Usage(MAX_TOKEN_COUNT, MAX_TOKEN_COUNT),
+        ),
+        ({"done": True}, None),
+    ],
+)
+def test_ollama_usage_is_read_from_its_counts(final: dict[str, typing.Any], expected: Usage | None) -> None:
+    assert ollama_usage(final) == expected
 
 
 def test_a_usage_the_upstream_did_not_report_leaves_the_one_it_did() -> None:
