@@ -27,13 +27,15 @@ STAGES = (
     "parse",
     "validate",
     "route",
+    "limits",
     "inspect",
     "approval",
     "upstream",
     "relay",
     "record",
 )
-"""Every stage the pipeline marks, in the order a request meets them (``approval`` only for a held request)."""
+"""Every stage the pipeline marks, in the order a request meets them (``limits`` only for a caller with limits,
+``approval`` only for a held request)."""
 
 OTEL_MODULE = "clearance.observability.otel"
 INSTALL_HINT = "install the otel extra (pip install 'clearance[otel]'), or remove the telemetry section"

@@ -29,7 +29,7 @@ CARD = "4111 1111 1111 1111"
 ANSWER_CARD = "5500 0000 0000 0004"
 PROMPT = f"please charge my card {CARD} for the secret plan"
 SECRETS = (CARD, CARD.replace(" ", ""), ANSWER_CARD, ANSWER_CARD.replace(" ", ""), "secret plan", "caller-token")
-WHOLE_STAGES = [s for s in STAGES if s != "approval"]
+WHOLE_STAGES = [s for s in STAGES if s not in {"approval", "limits"}]
 
 
 @pytest.fixture
