@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 from clearance.cli import app
 from clearance.config import load_config, parse_config
 from clearance.exceptions import ConfigError
+from clearance.observability.tracing import OTEL_MODULE
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "clearance.yaml"
 
@@ -145,6 +147,19 @@ def test_when_a_declared_level_is_not_on_the_policys_scale_then_config_check_say
     result = CliRunner().invoke(app, ["config", "check", str(bad)])
     assert result.exit_code == 1
     assert "detection.custom.0.level" in result.output
+
+
+def test_when_telemetry_is_configured_without_the_otel_extra_then_config_check_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traced = tmp_path / "traced.yaml"
+    traced.write_text("telemetry:\n  otlp_endpoint: http://127.0.0.1:4318/v1/traces\n")
+    assert CliRunner().invoke(app, ["config", "check", str(traced)]).exit_code == 0  # the extra is installed here
+    monkeypatch.setitem(sys.modules, OTEL_MODULE, None)  # as if it were not
+    result = CliRunner().invoke(app, ["config", "check", str(traced)])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())  # the table wraps its lines
+    assert "telemetry is configured but OpenTelemetry is not installed" in said
 
 
 def test_when_the_record_settings_are_absent_then_host_pid_names_the_instance_and_a_mebibyte_of_text_is_kept() -> None:

@@ -1,7 +1,8 @@
 """``clearance config check FILE``: validate a configuration file and print every error at once.
 
 The policy file it names (or the default policy) is loaded too, with the levels its ``detection:`` section
-declares, as the gateway loads them: a declared level that is not on the policy's scale is reported here.
+declares, as the gateway loads them: a declared level that is not on the policy's scale is reported here. A
+``telemetry:`` section without the ``otel`` extra installed is reported too, as start-up would.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from clearance.config import load_config
 from clearance.exceptions import ConfigError
+from clearance.observability.tracing import tracer_module
 from clearance.policy import load_policy
 
 config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
@@ -26,6 +28,8 @@ def check(file: Path = typer.Argument(..., help="The YAML configuration file."))
     try:
         config = load_config(file)
         load_policy(config.policy.file, config.detection.declared_levels())
+        if config.telemetry is not None:
+            tracer_module(config.telemetry)
     except ConfigError as exc:
         table = Table(title=exc.message, show_lines=False)
         table.add_column("key")

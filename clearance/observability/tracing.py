@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
+from types import ModuleType
 
 from clearance.config import TelemetryConfig
 from clearance.exceptions import ConfigError
@@ -72,18 +73,23 @@ class Tracer:
         """Send what is left and stop."""
 
 
+def tracer_module(config: TelemetryConfig) -> ModuleType:
+    """OpenTelemetry's side of the tracer (``OTEL_MODULE``), for ``config``. Raises ``ConfigError`` when the ``otel``
+    extra is not installed: at start, and from ``clearance config check``."""
+    try:
+        return importlib.import_module(OTEL_MODULE)
+    except ImportError as exc:
+        raise ConfigError(
+            f"telemetry is configured but OpenTelemetry is not installed: {INSTALL_HINT}",
+            [("telemetry", f"needs the otel extra ({exc.name or 'opentelemetry'} is missing): {INSTALL_HINT}")],
+        ) from None
+
+
 def build_tracer(config: TelemetryConfig | None) -> Tracer:
     """The tracer for ``config``: the no-op without one (OpenTelemetry is not imported), else OpenTelemetry's.
 
     Raises ``ConfigError`` at start when tracing is configured but the ``otel`` extra is not installed."""
     if config is None:
         return Tracer()
-    try:
-        otel = importlib.import_module(OTEL_MODULE)
-    except ImportError as exc:
-        raise ConfigError(
-            f"telemetry is configured but OpenTelemetry is not installed: {INSTALL_HINT}",
-            [("telemetry", f"needs the otel extra ({exc.name or 'opentelemetry'} is missing): {INSTALL_HINT}")],
-        ) from None
-    tracer: Tracer = otel.OtelTracer(config)
+    tracer: Tracer = tracer_module(config).OtelTracer(config)
     return tracer
