@@ -61,6 +61,12 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def listening_url(runner: web.AppRunner) -> str:
+    """Where the gateway listens, as bound: the port the OS chose for port 0, a worker's inherited socket's port."""
+    host, port = runner.addresses[0][:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 async def run_gateway(
     config: GatewayConfig,
     *,
@@ -88,10 +94,7 @@ async def run_gateway(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, app[POLICY].reload)
-    log.info(
-        "listening",
-        extra={"url": f"http://{config.server.host}:{config.server.port}", "upstreams": len(config.upstreams)},
-    )
+    log.info("listening", extra={"url": listening_url(runner), "upstreams": len(config.upstreams)})
     if ready is not None:
         ready.set()
     try:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from pathlib import Path
+
+import aiohttp
+import pytest
 
 from bench.processes import free_port
 from clearance.config import ServerConfig, parse_config
@@ -120,6 +124,32 @@ async def test_when_the_gateway_has_started_then_its_startup_objects_are_frozen(
     try:
         await asyncio.wait_for(ready.wait(), timeout=30)
         assert gc.get_freeze_count() > 10_000  # the app, its stores, the engine: far more than a few objects
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
+        gc.unfreeze()
+
+
+async def test_when_the_gateway_listens_on_port_zero_then_its_log_names_the_port_it_got(
+    fake_upstream: FakeUpstream, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config(
+        {
+            "server": {"host": "127.0.0.1", "port": 0, "drain": {"grace": 0, "deadline": 5}},
+            "upstreams": [{"name": "fake", "base_url": fake_upstream.base_url, "models": ["fake-model"]}],
+            "audit": {"url": f"sqlite:///{tmp_path / 'audit.db'}"},
+        }
+    )
+    ready, stop = asyncio.Event(), asyncio.Event()
+    tasks = TaskSet()
+    caplog.set_level(logging.INFO, logger="clearance.server")
+    running = tasks.spawn(run_gateway(config, ready=ready, stop=stop))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=30)
+        [url] = [r.url for r in caplog.records if r.getMessage() == "listening"]  # type: ignore[attr-defined]
+        assert not url.endswith(":0")
+        async with aiohttp.ClientSession() as session, session.get(url + "/healthz") as answer:
+            assert answer.status == 200  # the address logged is where it answers
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=30)
