@@ -49,7 +49,6 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import harness
-from bench.checks import Check, Tally
 from bench.figures import (
     DIRECT,
     GATEWAY,
@@ -66,7 +65,6 @@ from bench.report import first_token_table, measurements_table, settings_table, 
 
 STREAM_EVENTS = 50
 PROXIES = (PLAIN, GATEWAY)
-PROXIES_AND_DIRECT = (DIRECT, *PROXIES)
 
 
 @dataclass(frozen=True)
@@ -340,26 +338,6 @@ def _instant_rounds(bench: MaskingBench, out: Console) -> list[Measurement]:
     return measured
 
 
-def answers_correctness(benches: Sequence[MaskingBench], recorded: int) -> tuple[dict[str, str], bool]:
-    """The ordinary traffic's checks: every answer through each target complete and carrying the double's reply,
-    and one audit record per request the gateway was sent (nothing to mask, so no masking checks)."""
-    answers = {t: Tally() for t in PROXIES_AND_DIRECT}
-    sent = dict.fromkeys(PROXIES_AND_DIRECT, 0)
-    for bench in benches:
-        for t in PROXIES_AND_DIRECT:
-            answers[t].add(bench.answers[t])
-            sent[t] += bench.sent[t]
-    checks = [
-        Check(f"answers {t}: complete, the double's reply in them", answers[t], sent[t]) for t in PROXIES_AND_DIRECT
-    ]
-    words = {c.name: c.describe() for c in checks}
-    audited = recorded == sent[GATEWAY]
-    words["audit records written / requests sent to the gateway"] = f"{recorded} / {sent[GATEWAY]}" + (
-        "" if audited else "  FAILED"
-    )
-    return words, audited and all(c.passed for c in checks)
-
-
 def measure(traffic: Traffic, plan: PerCorePlan, args: argparse.Namespace, out: Console) -> TrafficRun:
     """The five figures on one traffic, with a set of servers of its own (started here, stopped before return)."""
     loop = harness.event_loop(args)
@@ -380,10 +358,7 @@ def measure(traffic: Traffic, plan: PerCorePlan, args: argparse.Namespace, out: 
             upstream = upstream_reports(workdir, started) if traffic.sensitive else None
         recorded = harness.audit_rows(workdir / "audit.db")
     benches = [instant, timed, held]
-    if upstream is not None:
-        checks, ok = correctness(benches, upstream, recorded)
-    else:
-        checks, ok = answers_correctness(benches, recorded)
+    checks, ok = correctness(benches, upstream, recorded)
     rows = [first_token(t, timed.ttft_ms[t], timed.first_event_ms[t]) for t in (DIRECT, PLAIN, GATEWAY)]
     added = added_first_token(rows)
     found = readings(measured, {a.target: a.ttft_p99_ms for a in added}, held.peak_rss_mb)
