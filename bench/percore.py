@@ -344,11 +344,14 @@ def measure(traffic: Traffic, plan: PerCorePlan, args: argparse.Namespace, out: 
     masking = replace(plan.masking, sensitive=traffic.sensitive)
     open_plan = replace(plan.open_plan(), sensitive=traffic.sensitive)
     out.rule(traffic.title)
+    profile = args.py_spy
+    if profile is not None and traffic.sensitive:  # the second run's stacks beside the first's, not over them
+        profile = profile.with_name(f"{profile.stem}.sensitive{profile.suffix}")
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         workdir = Path(tmp)
         started = servers(workdir, masking, loop, args.gateway_log_level)
         with harness.Run(started.all(), loop, out) as run:
-            with LoadGenerator(loop) as loadgen, GatewayProfile(args.py_spy, started.gateway.pid):
+            with LoadGenerator(loop) as loadgen, GatewayProfile(profile, started.gateway.pid):
                 instant = MaskingBench(masking, False, started, loadgen)
                 measured = _instant_rounds(instant, out)
                 timed = MaskingBench(masking, True, started, loadgen)
