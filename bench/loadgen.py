@@ -67,10 +67,10 @@ def chat_skeleton(system: str, stream: bool, model: str = MODEL, max_tokens: int
     return skeleton
 
 
-def chat_body(stream: bool, prompt_bytes: int = 2048) -> bytes:
+def chat_body(stream: bool, prompt_bytes: int = 2048, model: str = MODEL) -> bytes:
     """A chat request whose JSON body is about ``prompt_bytes`` long: a system prompt and a user question."""
     skeleton = chat_skeleton(
-        "You are a careful assistant for the finance team. Answer briefly. " + prompt_text(200), stream
+        "You are a careful assistant for the finance team. Answer briefly. " + prompt_text(200), stream, model
     )
     room = max(0, prompt_bytes - len(orjson.dumps(skeleton)))
     skeleton["messages"][1]["content"] = prompt_text(room)

@@ -35,13 +35,14 @@ import orjson
 from rich.console import Console
 
 from bench import harness
-from bench.checks import ReceivedReport, Tally, verdicts
+from bench.checks import Check, ReceivedReport, Tally, verdicts
 from bench.event_loop import LoopKind
 from bench.figures import GATEWAY, TARGETS, MaskingFigures, Measurement, added_first_token, bars, first_token
+from bench.loadgen import chat_body
 from bench.processes import GatewayProfile, LoadGenerator, Server, free_port
 from bench.report import print_masking_report
 from bench.sensitive import GATEWAY_ANSWER, STREAM_EVENTS, UNMASKED_ANSWER, masking_chat_body
-from bench.upstream_double import CHECK_EVERY_S
+from bench.upstream_double import CHECK_EVERY_S, REPLY
 
 PACED_MODEL = "bench-paced"
 
@@ -54,6 +55,9 @@ class MaskingPlan:
     """Phase 2: streams from the paced double, at one concurrency."""
     first_token_ms: float
     event_ms: float
+    sensitive: bool = True
+    """``bench.sensitive``'s payloads, every answer and upstream request checked for masking; False: the proxy
+    benchmark's ordinary traffic (``bench.loadgen.chat_body``, the double's plain reply), answers checked whole."""
 
     @property
     def paced_stream_s(self) -> float:
@@ -82,18 +86,23 @@ class MaskingBench(harness.Bench):
         self.model = PACED_MODEL if paced else "bench-model"
         self.stagger_s = plan.paced_stream_s if paced else 0.0
         self.paced = paced
+        self.sensitive = plan.sensitive
         self.ttft_ms: dict[str, list[float]] = {t: [] for t in TARGETS}
         self.first_event_ms: dict[str, list[float]] = {t: [] for t in TARGETS}
         self.answers: dict[str, Tally] = {t: Tally() for t in TARGETS}
         """Per target, every answer the load generator checked, warm-ups included."""
 
     def command_extras(self, target: str, stream: bool, concurrency: int) -> dict[str, Any]:
-        expected = GATEWAY_ANSWER if target == GATEWAY else UNMASKED_ANSWER
-        extras: dict[str, Any] = {
-            "body": masking_chat_body(stream, model=self.model).decode(),
-            "required": list(expected.required),
-            "forbidden": list(expected.forbidden),
-        }
+        extras: dict[str, Any]
+        if self.sensitive:
+            expected = GATEWAY_ANSWER if target == GATEWAY else UNMASKED_ANSWER
+            extras = {
+                "body": masking_chat_body(stream, model=self.model).decode(),
+                "required": list(expected.required),
+                "forbidden": list(expected.forbidden),
+            }
+        else:  # nothing to mask: every target's answer carries the double's reply as it was sent
+            extras = {"body": chat_body(stream, model=self.model).decode(), "required": [REPLY.strip()]}
         if self.paced:
             extras |= {"ttft": True, "stagger_s": self.stagger_s / concurrency}
         return extras
@@ -121,12 +130,14 @@ def masking_gateway_config(
 
 
 def servers(workdir: Path, plan: MaskingPlan, loop: LoopKind, log_level: str) -> Servers:
-    """Two upstream doubles (instant and paced, each checking what it receives), a plain proxy in front of each,
-    and the gateway in front of both; none started, each on a free loopback port."""
+    """Two upstream doubles (instant and paced; with sensitive payloads, each checking what it receives), a plain
+    proxy in front of each, and the gateway in front of both; none started, each on a free loopback port."""
     up_port, paced_port, plain_port, paced_plain_port, gw_port = (free_port() for _ in range(5))
 
     def double(name: str, port: int, *pacing: str) -> Server:
-        options = ["--events", str(plan.instant.events), "--sensitive", "--report", str(workdir / f"{name}.json")]
+        options = ["--events", str(plan.instant.events)]
+        if plan.sensitive:
+            options += ["--sensitive", "--report", str(workdir / f"{name}.json")]
         return harness.bench_server(workdir, name, port, "bench.upstream_double", loop, *options, *pacing)
 
     def plain(name: str, port: int, upstream: Server) -> Server:
@@ -156,15 +167,22 @@ def upstream_reports(workdir: Path, started: Servers) -> ReceivedReport:
     return total
 
 
-def correctness(benches: list[MaskingBench], upstream: ReceivedReport, recorded: int) -> tuple[dict[str, str], bool]:
-    """Each check in words, and whether every one passed (the audit included: one record per request sent)."""
+def correctness(
+    benches: list[MaskingBench], upstream: ReceivedReport | None, recorded: int
+) -> tuple[dict[str, str], bool]:
+    """Each check in words, and whether every one passed (the audit included: one record per request sent).
+    ``upstream`` None: the ordinary traffic (nothing to mask, the doubles check nothing), whose checks are that every
+    answer through each target was complete and carried the double's reply."""
     answers = {t: Tally() for t in TARGETS}
     sent = dict.fromkeys(TARGETS, 0)
     for bench in benches:
         for t in TARGETS:
             answers[t].add(bench.answers[t])
             sent[t] += bench.sent[t]
-    checks = verdicts(answers, sent, upstream)
+    if upstream is None:
+        checks = [Check(f"answers {t}: complete, the double's reply in them", answers[t], sent[t]) for t in TARGETS]
+    else:
+        checks = verdicts(answers, sent, upstream)
     words = {c.name: c.describe() for c in checks}
     audited = recorded == sent[GATEWAY]
     words["audit records written / requests sent to the gateway"] = f"{recorded} / {sent[GATEWAY]}" + (

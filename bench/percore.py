@@ -2,15 +2,22 @@
 (``clearance serve``, one process, default policy: restricted data masked both ways) and for a plain aiohttp
 pass-through side by side, each printed against its target.
 
-    .venv/bin/python -m bench.percore              # the full run, about 90 s on 2 cores
+    .venv/bin/python -m bench.percore              # the issue's traffic, about 90 s on 2 cores
+    .venv/bin/python -m bench.percore --sensitive  # also a second table on sensitive payloads (about 3 min)
     .venv/bin/python -m bench.percore --quick      # a smoke run, 20-25 s, noisier figures
     .venv/bin/python -m bench.percore --json out.json
 
+The primary table is measured on the traffic the issue's baseline figures came from (``bench.proxy``'s): a 2 KB
+chat prompt of ordinary prose (``bench.loadgen.chat_body``) and the upstream double's plain reply, through the
+default policy, which then finds nothing to mask. With ``--sensitive`` the same five figures are measured again, on
+a second set of servers, with ``bench.masking``'s payloads (a card, an SSN, an email and a token in every prompt
+and answer, masked both ways, every answer and upstream request checked): a second table, also against the targets,
+which cost several times more in detection and masking.
+
 The five figures (``TARGETS``):
 
-1. CPU per whole chat request (a 2 KB prompt carrying a card, an SSN, an email and a token; the answer carries
-   more), at concurrency 1, against an upstream double that answers at once;
-2. CPU per 50-event streamed answer (values split across events), at concurrency 1, same double;
+1. CPU per whole chat request at concurrency 1, against an upstream double that answers at once;
+2. CPU per 50-event streamed answer at concurrency 1, same double;
 3. whole requests per second one core serves at concurrency 16: 1000 / (CPU ms per request at concurrency 16).
    CPU, not the wall clock: the load generator and the doubles share the machine's cores with the proxy, so the
    req/s the load generator sees is also printed but says more about the machine than about one proxy core;
@@ -18,9 +25,9 @@ The five figures (``TARGETS``):
    event 100 ms after the request, then one every 10 ms);
 5. peak resident memory of the proxy process while 64 paced streams are open.
 
-It is ``bench.masking``'s machinery (the servers, the sensitive payloads, every answer and upstream request checked,
-one audit record per request) with this issue's scenarios; see docs/benchmark-proxy.md. The exit status is 1 when a
-check or a request failed or the gateway did not audit every request; the targets are reported, not enforced.
+It is ``bench.masking``'s machinery (the servers, the rounds, every answer checked, one audit record per request)
+with this issue's scenarios; see docs/benchmark-proxy.md. The exit status is 1 when a check or a request failed or
+the gateway did not audit every request; the targets are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -31,17 +38,27 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import orjson
 import psutil  # type: ignore[import-untyped,unused-ignore]
 from rich.console import Console
 from rich.table import Table
 
 from bench import harness
-from bench.figures import DIRECT, GATEWAY, PLAIN, Measurement, added_first_token, first_token
+from bench.figures import (
+    DIRECT,
+    GATEWAY,
+    PLAIN,
+    AddedFirstToken,
+    FirstToken,
+    Measurement,
+    added_first_token,
+    first_token,
+)
 from bench.masking import MaskingBench, MaskingPlan, correctness, servers, upstream_reports
 from bench.processes import GatewayProfile, LoadGenerator
 from bench.report import first_token_table, measurements_table, settings_table, verdict
@@ -178,8 +195,8 @@ def readings(
     ]
 
 
-def readings_table(rows: Sequence[Reading]) -> Table:
-    table = Table(title="Issue 16, per-core cost: one process, default policy masking both ways")
+def readings_table(rows: Sequence[Reading], title: str) -> Table:
+    table = Table(title=title)
     table.add_column("figure")
     for column in ("plain pass-through", "gateway", "gateway cost / plain", "target"):
         table.add_column(column, justify="right")
@@ -205,6 +222,62 @@ class PerCorePlan:
     open_streams: int
     open_seconds: float
 
+    def open_plan(self) -> MaskingPlan:
+        """The open-streams rounds: ``open_streams`` paced streams in flight, one round per target."""
+        masking = self.masking
+        held = harness.Plan(
+            rounds=1,
+            requests=10_000,
+            seconds=self.open_seconds,
+            warmup_requests=self.open_streams,
+            warmup_seconds=0.0,
+            concurrencies=(self.open_streams,),
+            events=masking.instant.events,
+        )
+        return replace(masking, paced=held)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What the requests and answers carry: the issue's own traffic (the primary table) or the masking payloads."""
+
+    sensitive: bool
+    title: str
+    prompt: str
+    answer: str
+
+
+ORDINARY = Traffic(
+    sensitive=False,
+    title="Issue 16, per-core cost, the issue's traffic (bench.proxy's 2 KB prompt of ordinary text, default policy)",
+    prompt="2048-byte JSON body (bench.loadgen.chat_body: a system prompt and a user question of ordinary prose)",
+    answer="the double's plain reply, whole or streamed in {events} content events",
+)
+SENSITIVE = Traffic(
+    sensitive=True,
+    title="Second table, sensitive payloads (bench.masking's: values in every prompt and answer, masked both ways)",
+    prompt="2048-byte JSON body (a card, an SSN, an email, a GitHub token among prose)",
+    answer="a card, an SSN, an email, a GitHub token; streamed in {events} token-like events",
+)
+
+
+@dataclass
+class TrafficRun:
+    """One traffic's run: every measurement, the first-token rows, the five readings and the checks."""
+
+    traffic: Traffic
+    settings: dict[str, Any]
+    measurements: list[Measurement]
+    first_token: list[FirstToken]
+    added: list[AddedFirstToken]
+    readings: list[Reading]
+    checks: dict[str, str]
+    ok: bool
+
+    @property
+    def errors(self) -> int:
+        return sum(m.errors for m in self.measurements)
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -219,6 +292,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--open-streams", type=int, default=64, help="streams open for the RSS figure (default 64)")
     parser.add_argument("--open-seconds", type=float, help="longest open-streams round (default 2; quick 0.8)")
     parser.add_argument("--events", type=int, default=STREAM_EVENTS, help=f"events per stream ({STREAM_EVENTS})")
+    parser.add_argument(
+        "--sensitive",
+        action="store_true",
+        help="also measure the five figures on bench.masking's sensitive payloads, in a second table "
+        "(a second set of servers: about doubles the run)",
+    )
     harness.add_process_options(parser)
     return parser.parse_args(argv)
 
@@ -244,7 +323,7 @@ def make_plan(args: argparse.Namespace) -> PerCorePlan:
         concurrencies=(16,),
         events=args.events,
     )
-    masking = MaskingPlan(instant=instant, paced=paced, first_token_ms=100.0, event_ms=10.0)
+    masking = MaskingPlan(instant=instant, paced=paced, first_token_ms=100.0, event_ms=10.0, sensitive=False)
     return PerCorePlan(masking, args.open_streams, args.open_seconds or (0.8 if quick else 2.0))
 
 
@@ -259,38 +338,27 @@ def _instant_rounds(bench: MaskingBench, out: Console) -> list[Measurement]:
     return measured
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; 0 when every check passed and every request succeeded, else 1."""
-    args = parse_args(argv)
+def measure(traffic: Traffic, plan: PerCorePlan, args: argparse.Namespace, out: Console) -> TrafficRun:
+    """The five figures on one traffic, with a set of servers of its own (started here, stopped before return)."""
     loop = harness.event_loop(args)
-    plan = make_plan(args)
-    out = harness.console()
+    masking = replace(plan.masking, sensitive=traffic.sensitive)
+    open_plan = replace(plan.open_plan(), sensitive=traffic.sensitive)
+    out.rule(traffic.title)
+    profile = args.py_spy
+    if profile is not None and traffic.sensitive:  # the second run's stacks beside the first's, not over them
+        profile = profile.with_name(f"{profile.stem}.sensitive{profile.suffix}")
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         workdir = Path(tmp)
-        started = servers(workdir, plan.masking, loop, args.gateway_log_level)
+        started = servers(workdir, masking, loop, args.gateway_log_level)
         with harness.Run(started.all(), loop, out) as run:
-            with LoadGenerator(loop) as loadgen, GatewayProfile(args.py_spy, started.gateway.pid):
-                instant = MaskingBench(plan.masking, False, started, loadgen)
+            with LoadGenerator(loop) as loadgen, GatewayProfile(profile, started.gateway.pid):
+                instant = MaskingBench(masking, False, started, loadgen)
                 measured = _instant_rounds(instant, out)
-                timed = MaskingBench(plan.masking, True, started, loadgen)
+                timed = MaskingBench(masking, True, started, loadgen)
                 paced = timed.run(out, (True,), "paced")
-                open_plan = MaskingPlan(
-                    instant=plan.masking.instant,
-                    paced=harness.Plan(
-                        rounds=1,
-                        requests=10_000,
-                        seconds=plan.open_seconds,
-                        warmup_requests=plan.open_streams,
-                        warmup_seconds=0.0,
-                        concurrencies=(plan.open_streams,),
-                        events=args.events,
-                    ),
-                    first_token_ms=plan.masking.first_token_ms,
-                    event_ms=plan.masking.event_ms,
-                )
                 held = OpenStreamsBench(open_plan, True, started, loadgen)
                 opened = held.run(out, (True,), "open")
-            upstream = upstream_reports(workdir, started)
+            upstream = upstream_reports(workdir, started) if traffic.sensitive else None
         recorded = harness.audit_rows(workdir / "audit.db")
     benches = [instant, timed, held]
     checks, ok = correctness(benches, upstream, recorded)
@@ -301,43 +369,68 @@ def main(argv: list[str] | None = None) -> int:
         args,
         "clearance serve --config (generated; no policy: the default one), audit to SQLite in a temp dir",
         **{
-            "chat prompt": "2048-byte JSON body (a card, an SSN, an email, a GitHub token among prose)",
-            "answer": f"a card, an SSN, an email, a GitHub token; streamed in {args.events} token-like events",
-            "instant rounds": f"{plan.masking.instant.rounds} of at most {plan.masking.instant.requests} requests or "
-            f"{plan.masking.instant.seconds}s per target and scenario, after a warm-up",
+            "traffic": traffic.title,
+            "chat prompt": traffic.prompt,
+            "answer": traffic.answer.format(events=args.events),
+            "instant rounds": f"{masking.instant.rounds} of at most {masking.instant.requests} requests or "
+            f"{masking.instant.seconds}s per target and scenario, after a warm-up",
             "paced rounds": f"first event 100 ms after the request, then one every 10 ms; 16 streams in flight, "
-            f"{plan.masking.paced.rounds} rounds of {plan.masking.paced.seconds}s per target",
+            f"{masking.paced.rounds} rounds of {masking.paced.seconds}s per target",
             "open streams": f"{plan.open_streams} paced streams in flight for {plan.open_seconds}s per proxy, "
             "RSS sampled every 20 ms",
         },
     )
-    out.print(settings_table(settings))
-    out.print(measurements_table([*measured, *paced, *opened]))
-    out.print(first_token_table(rows, added))
-    out.print(settings_table(checks, title="Correctness (what the masker let through)"))
-    out.print(readings_table(found))
+    return TrafficRun(
+        traffic, settings, [*measured, *paced, *opened], rows, added, found, checks, ok and run.gateway_exited_cleanly
+    )
+
+
+def report(result: TrafficRun, out: Console) -> None:
+    out.print(settings_table(result.settings))
+    out.print(measurements_table(result.measurements))
+    out.print(first_token_table(result.first_token, result.added))
+    out.print(settings_table(result.checks, title="Correctness"))
+
+
+def figures_json(result: TrafficRun) -> dict[str, Any]:
+    return {
+        "settings": result.settings,
+        "measurements": harness.measurements_json(result.measurements),
+        "first_token": [asdict(r) for r in result.first_token],
+        "readings": [
+            {
+                "figure": r.target.name,
+                "unit": r.target.unit,
+                "plain": r.plain,
+                "gateway": r.gateway,
+                "gateway_cost_vs_plain": r.times_plain,
+                "met": r.met,
+            }
+            for r in result.readings
+        ],
+        "checks": result.checks,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when every check passed and every request succeeded, else 1."""
+    args = parse_args(argv)
+    plan = make_plan(args)
+    out = harness.console()
+    results = [
+        measure(traffic, plan, args, out) for traffic in (ORDINARY, SENSITIVE) if args.sensitive or traffic is ORDINARY
+    ]
+    for result in results:
+        report(result, out)
+    for result in results:  # the verdicts last, the issue's own traffic first
+        out.print(readings_table(result.readings, result.traffic.title))
     if args.json:
-        harness.write_json(
-            args.json,
-            settings,
-            plan,
-            measurements=harness.measurements_json([*measured, *paced, *opened]),
-            first_token=[asdict(r) for r in rows],
-            readings=[
-                {
-                    "figure": r.target.name,
-                    "unit": r.target.unit,
-                    "plain": r.plain,
-                    "gateway": r.gateway,
-                    "gateway_cost_vs_plain": r.times_plain,
-                    "met": r.met,
-                }
-                for r in found
-            ],
-            checks=checks,
-        )
-    errors = sum(m.errors for m in [*measured, *paced, *opened])
-    return 0 if ok and not errors and run.gateway_exited_cleanly else 1
+        primary, *second = results
+        document = figures_json(primary) | {"plan": asdict(plan)}
+        if second:
+            document["sensitive"] = figures_json(second[0])
+        args.json.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    return 0 if all(r.ok and not r.errors for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from typing import Any
 import orjson
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
-from clearance.workers import die_with_parent
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Every child process runs here, so ``python -m bench.…`` and ``-c`` find this checkout's ``bench`` and
 ``clearance`` first on their path."""
@@ -35,6 +33,12 @@ def free_port() -> int:
 def fork_workers(count: int) -> None:
     """Make this process one of ``count`` that serve one port (each binds it with ``SO_REUSEPORT``): fork the
     others now, before any event loop or thread exists. They die with this one, so stopping it stops them all."""
+    if count <= 1:
+        return
+    # Imported here: importing the clearance package costs a server about 60 MB of RSS, which the plain
+    # pass-through must not carry into the per-core benchmark's memory figure (bench.percore).
+    from clearance.workers import die_with_parent
+
     parent = os.getpid()
     for _ in range(count - 1):
         if os.fork() == 0:

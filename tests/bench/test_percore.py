@@ -1,5 +1,6 @@
 """The per-core benchmark: its targets judged the right way round, its figures read from the right scenarios, the
-RSS sampler, and a smoke run end to end (five servers, every check, the JSON)."""
+issue's own traffic as the primary table, the RSS sampler, and a smoke run end to end (both traffics, five servers
+each, every check, the JSON)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,34 @@ import json
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bench.figures import DIRECT, GATEWAY, PLAIN, Measurement
-from bench.percore import CPU_STREAM, CPU_WHOLE, PER_CORE, RSS, TARGETS, TTFT_P99, PeakRss, Target, main, readings
+from bench.loadgen import chat_body
+from bench.masking import PACED_MODEL, MaskingBench, Servers
+from bench.percore import (
+    CPU_STREAM,
+    CPU_WHOLE,
+    ORDINARY,
+    PER_CORE,
+    RSS,
+    SENSITIVE,
+    STREAM_EVENTS,
+    TARGETS,
+    TTFT_P99,
+    PeakRss,
+    Target,
+    main,
+    make_plan,
+    parse_args,
+    readings,
+)
+from bench.processes import LoadGenerator, Server
+from bench.upstream_double import REPLY
 
 
 @pytest.mark.parametrize(
@@ -99,23 +122,53 @@ def test_when_rss_is_sampled_then_the_peak_covers_memory_allocated_inside_the_bl
     assert during.peak_bytes >= grown
 
 
-def test_when_the_benchmark_runs_then_every_figure_is_read_for_both_proxies_and_every_check_passes(
+def test_when_the_plan_is_made_then_the_primary_traffic_is_the_issues_own_ordinary_prose() -> None:
+    """The issue's baseline came from bench.proxy's traffic: the primary table must be measured on it, not on the
+    sensitive payloads (which cost several times more)."""
+    plan = make_plan(parse_args([]))
+    assert plan.masking.sensitive is False
+    assert (plan.masking.instant.events, plan.masking.paced.concurrencies, plan.open_plan().paced.concurrencies) == (
+        STREAM_EVENTS,
+        (16,),
+        (64,),
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_when_the_ordinary_traffic_is_sent_then_it_is_the_proxy_benchmarks_body_and_reply(stream: bool) -> None:
+    plan = replace(make_plan(parse_args(["--quick"])).masking, sensitive=False)
+    servers = Servers(*(Server(name, [], 1, Path(name)) for name in ("up", "paced up", "plain", "paced", "gw")))
+    bench = MaskingBench(plan, True, servers, cast(LoadGenerator, None))
+    extras = bench.command_extras(GATEWAY, stream, 16)
+    assert extras["body"] == chat_body(stream, model=PACED_MODEL).decode()
+    assert extras["required"] == [REPLY.strip()] and not extras.get("forbidden")
+    sensitive = MaskingBench(replace(plan, sensitive=True), True, servers, cast(LoadGenerator, None))
+    assert "4539 1488 0343 6467" in sensitive.command_extras(GATEWAY, stream, 16)["body"]
+
+
+def test_when_the_benchmark_runs_then_every_figure_is_read_for_both_traffics_and_every_check_passes(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "figures.json"
     argv = ["--quick", "--rounds", "1", "--requests", "12", "--seconds", "2", "--paced-seconds", "0.7"]
-    argv += ["--open-streams", "8", "--open-seconds", "0.7"]
+    argv += ["--open-streams", "8", "--open-seconds", "0.7", "--sensitive"]
     assert main([*argv, "--json", str(out)]) == 0  # non-zero on a failed check, a failed request, a missing record
-    figures = json.loads(out.read_text())
-    scenarios = {(m["target"], m["stream"], m["concurrency"]) for m in figures["measurements"]}
-    for target in (DIRECT, PLAIN, GATEWAY):
-        assert {(target, False, 1), (target, False, 16), (target, True, 1), (target, True, 16)} <= scenarios
-        assert (target, True, 8) in scenarios
-    assert all(m["errors"] == 0 for m in figures["measurements"])
-    found = {r["figure"]: r for r in figures["readings"]}
-    assert set(found) == {t.name for t in TARGETS}
-    # the gateway's process holds far more than a few MB while streams are open; so does the plain proxy's
-    assert found[RSS.name]["gateway"] > 20 and found[RSS.name]["plain"] > 10
-    assert found[TTFT_P99.name]["gateway"] == found[TTFT_P99.name]["gateway"]  # a number, not NaN
-    assert all(m["proxy_cpu_ms"] >= 0 for m in figures["measurements"] if m["target"] != DIRECT)
-    assert all("FAILED" not in verdict for verdict in figures["checks"].values())
+    document = json.loads(out.read_text())
+    assert document["settings"]["traffic"] == ORDINARY.title
+    assert document["sensitive"]["settings"]["traffic"] == SENSITIVE.title
+    for figures in (document, document["sensitive"]):
+        scenarios = {(m["target"], m["stream"], m["concurrency"]) for m in figures["measurements"]}
+        for target in (DIRECT, PLAIN, GATEWAY):
+            assert {(target, False, 1), (target, False, 16), (target, True, 1), (target, True, 16)} <= scenarios
+            assert (target, True, 8) in scenarios
+        assert all(m["errors"] == 0 for m in figures["measurements"])
+        found = {r["figure"]: r for r in figures["readings"]}
+        assert set(found) == {t.name for t in TARGETS}
+        # the gateway's process holds far more than a few MB while streams are open; so does the plain proxy's
+        assert found[RSS.name]["gateway"] > 20 and found[RSS.name]["plain"] > 10
+        assert found[TTFT_P99.name]["gateway"] == found[TTFT_P99.name]["gateway"]  # a number, not NaN
+        assert all(m["proxy_cpu_ms"] >= 0 for m in figures["measurements"] if m["target"] != DIRECT)
+        assert all("FAILED" not in verdict for verdict in figures["checks"].values())
+    # each traffic checked what it should: the reply in every ordinary answer, the masking in every sensitive one
+    assert any("the double's reply" in name for name in document["checks"])
+    assert any("masked forms present" in name for name in document["sensitive"]["checks"])

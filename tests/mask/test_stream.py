@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from clearance.mask import stream
 from clearance.mask.stream import HoldExceeded, StreamMasker, safe_cut
 
 
@@ -200,3 +203,40 @@ def test_when_a_credential_a_word_introduces_is_streamed_then_it_is_masked_whate
     out = "".join(stream.feed(answer[i : i + chunk]) for i in range(0, len(answer), chunk)) + stream.flush()
     assert value not in out
     assert out.replace("[PASSWORD]", value).replace("[API_KEY]", value) == answer
+
+
+def test_when_credential_words_are_searched_then_the_start_test_admits_every_character_a_word_can_start_with() -> None:
+    """The keyword search lets the alternation try only where a word's first letter is: under (?i) a letter matches
+    more than its two cases (KELVIN SIGN is a k, LONG S an s), so every character of the BMP is held to it (outside
+    it, no character folds to an ASCII letter)."""
+    starts = {word[0] for word in stream._KEYWORD_WORDS}
+    assert stream._KEYWORD.pattern.startswith(f"(?i)(?=[{stream._KEYWORD_STARTS}])")
+    quick = re.compile(f"(?i)[{stream._KEYWORD_STARTS}]")
+    letters = [re.compile(f"(?i){letter}") for letter in sorted(starts)]
+    for code in range(0x10000):
+        char = chr(code)
+        assert (quick.fullmatch(char) is not None) == any(p.fullmatch(char) for p in letters), hex(code)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The quarterly figures look consistent with last year's. ",
+        "my Password is",
+        "the \u212aEY for prod",  # KELVIN SIGN K
+        "\u017fecret handshake",  # LONG S
+        "SCHLÜSSEL und Schluessel",
+        "la clé, la CLEF, la clave",
+        "a pw here",
+        "a pwx here",
+        "jeton senha chave chiave wachtwoord sleutel mdp contrase cred token",
+        "nothing to see, just prose about revenue and margins",
+    ],
+)
+def test_when_a_text_is_searched_for_a_credential_word_then_it_is_found_where_the_plain_alternation_finds_it(
+    text: str,
+) -> None:
+    plain = re.compile("(?i)" + "|".join(stream._KEYWORD_WORDS))
+    for pos in range(len(text) + 1):
+        found, expected = stream._KEYWORD.search(text, pos), plain.search(text, pos)
+        assert (found and found.span()) == (expected and expected.span())
