@@ -81,23 +81,24 @@ async def run_gateway(
     # aiohttp waits this long for the handlers in flight: the drain cuts them at its own deadline, before
     runner = web.AppRunner(app, shutdown_timeout=config.server.drain.deadline, **runner_options(config.server))
     await runner.setup()
-    # ``sockets``: listening sockets to serve instead of binding host and port (a worker of clearance.workers)
-    sites: list[web.BaseSite] = [web.SockSite(runner, sock) for sock in sockets] or [
-        web.TCPSite(runner, config.server.host, config.server.port)
-    ]
-    for site in sites:
-        await site.start()
     freeze_startup_objects()
     stop = stop or asyncio.Event()
     again = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # before listening: a SIGTERM that arrives as soon as the port answers is a drain, not the default death
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, app[POLICY].reload)
-    log.info("listening", extra={"url": listening_url(runner), "upstreams": len(config.upstreams)})
-    if ready is not None:
-        ready.set()
+    # ``sockets``: listening sockets to serve instead of binding host and port (a worker of clearance.workers)
+    sites: list[web.BaseSite] = [web.SockSite(runner, sock) for sock in sockets] or [
+        web.TCPSite(runner, config.server.host, config.server.port)
+    ]
     try:
+        for site in sites:
+            await site.start()
+        log.info("listening", extra={"url": listening_url(runner), "upstreams": len(config.upstreams)})
+        if ready is not None:
+            ready.set()
         await stop.wait()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, again.set)  # a second signal: stop at once
