@@ -14,16 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path.home() / ".cache" / "clearance"
@@ -96,23 +101,67 @@ def base_tarball() -> Path:
     return tarball
 
 
-def wheelhouse() -> Path:
-    """Wheels (or sources) of the project's build and runtime requirements, downloaded with the host's pip."""
+def base_python(tarball: Path) -> str:
+    """The version of the Python the base carries (``3.11.2`` on bookworm), from its headers' ``patchlevel.h``."""
+    with tarfile.open(tarball) as archive:
+        for member in archive:
+            if re.search(r"/include/python3\.\d+/patchlevel\.h$", member.name):
+                header = archive.extractfile(member)
+                assert header is not None
+                found = re.search(r'#define PY_VERSION\s+"([0-9.]+)"', header.read().decode())
+                if found:
+                    return found.group(1)
+    raise RuntimeError(f"no Python headers in {tarball}: BASE_PACKAGES must include python3-dev")
+
+
+def wheelhouse(python: str) -> Path:
+    """Wheels (or sources) of the project's build and runtime requirements for the base's ``python``, downloaded with
+    the host's pip. The host's pip reads requirement markers for the host's Python; a dependency only an older patch
+    release needs (redis wants ``async-timeout`` below 3.11.3, and bookworm has 3.11.2) is added for ``python``."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     requirements = sorted([*project["build-system"]["requires"], *project["project"]["dependencies"]])
-    folder = CACHE / f"wheelhouse-{_digest(sys.version, *requirements)}"
+    folder = CACHE / f"wheelhouse-{_digest(sys.version, python, *requirements)}"
     if folder.exists():
         return folder
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(partial), *requirements],
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
+    wanted = requirements
+    for _ in range(5):  # each round adds what the wheels just downloaded need on the base's Python: a few at most
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(partial), *wanted],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+        wanted = _needed_on(python, partial)
+        if not wanted:
+            break
+    else:
+        raise RuntimeError(f"the wheelhouse for Python {python} still lacks {wanted}")
     partial.rename(folder)
     return folder
+
+
+def _needed_on(python: str, folder: Path) -> list[str]:
+    """Requirements of the wheels in ``folder`` whose markers hold on ``python`` but of which ``folder`` has nothing."""
+    have = {parse_wheel_filename(w.name)[0] for w in folder.glob("*.whl")}
+    have |= {parse_sdist_filename(s.name)[0] for s in folder.glob("*.tar.gz")}
+    environment = {"python_full_version": python, "python_version": ".".join(python.split(".")[:2]), "extra": ""}
+    needed: set[str] = set()
+    for wheel in folder.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            # the wheel's own (a wheel may vendor others' deeper down)
+            [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1]
+            for line in archive.read(metadata).decode().splitlines():
+                if not line.startswith("Requires-Dist:"):
+                    continue
+                requirement = Requirement(line.partition(":")[2].strip())
+                marker = requirement.marker
+                if marker is None or canonicalize_name(requirement.name) in have:
+                    continue
+                if marker.evaluate(environment):
+                    needed.add(f"{requirement.name}{requirement.specifier}")
+    return sorted(needed)
 
 
 @dataclass

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from clearance.testing.fake_upstream import FakeUpstream
-from tests.deploy.image_build import Buildah, base_tarball, require_tools, wheelhouse
+from tests.deploy.image_build import Buildah, base_python, base_tarball, require_tools, wheelhouse
 
 UID = 10001
 CARD = "4111 1111 1111 1111"
@@ -51,7 +51,7 @@ def image() -> Iterator[BuiltImage]:
         tarball = base_tarball()
         base = buildah.import_rootfs(tarball, f"localhost/clearance-test-base:{tag}")
         name = f"localhost/clearance-test:{tag}"
-        buildah.build(name, base=base, wheels=wheelhouse())
+        buildah.build(name, base=base, wheels=wheelhouse(base_python(tarball)))
         yield BuiltImage(buildah, name, buildah.inspect(name))
     finally:
         buildah.close()
